@@ -1,0 +1,82 @@
+/**
+ * The high-level data provider every other layer uses: validation, hashing,
+ * login checks and auth on top of a DataProviderBackend. Implemented by
+ * dataprovider/service.ts.
+ */
+import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User } from './models';
+import type { DataProviderBackend, ListOptions } from './provider';
+
+/** Who changed what (for provider hooks and logs). */
+export interface Executor { username: string; ip: string; role?: string }
+
+export interface LoginContext {
+  ip: string;
+  protocol: ProtocolName;
+}
+
+export interface PublicKeyAuthResult {
+  user: User;
+  /** the matched authorized key's comment/fingerprint, for logs */
+  keyInfo: string;
+}
+
+export interface DataProviderService {
+  readonly backend: DataProviderBackend;
+
+  // users (input is untrusted JSON: validated, normalized, password hashed)
+  addUser(input: unknown, executor?: Executor): Promise<User>;
+  updateUser(username: string, input: unknown, executor?: Executor): Promise<User>;
+  deleteUser(username: string, executor?: Executor): Promise<void>;
+  getUser(username: string): Promise<User | undefined>;
+  listUsers(opts?: ListOptions): Promise<User[]>;
+
+  // folders
+  addFolder(input: unknown, executor?: Executor): Promise<Folder>;
+  updateFolder(name: string, input: unknown, executor?: Executor): Promise<Folder>;
+  deleteFolder(name: string, executor?: Executor): Promise<void>;
+  getFolder(name: string): Promise<Folder | undefined>;
+  listFolders(opts?: ListOptions): Promise<Folder[]>;
+
+  // admins
+  addAdmin(input: unknown, executor?: Executor): Promise<Admin>;
+  updateAdmin(username: string, input: unknown, executor?: Executor): Promise<Admin>;
+  deleteAdmin(username: string, executor?: Executor): Promise<void>;
+  getAdmin(username: string): Promise<Admin | undefined>;
+  listAdmins(opts?: ListOptions): Promise<Admin[]>;
+  changeAdminPassword(username: string, current: string, next: string): Promise<void>;
+
+  // api keys: returns the plain key (`<key_id>.<secret>`) once, on creation
+  addApiKey(input: unknown, executor?: Executor): Promise<{ apiKey: ApiKey; key: string }>;
+  updateApiKey(keyId: string, input: unknown, executor?: Executor): Promise<ApiKey>;
+  deleteApiKey(keyId: string, executor?: Executor): Promise<void>;
+  getApiKey(keyId: string): Promise<ApiKey | undefined>;
+  listApiKeys(opts?: ListOptions): Promise<ApiKey[]>;
+  /** Verifies `X-SFTPGO-API-KEY` (`<id>.<secret>[.<username>]`). */
+  checkApiKey(header: string): Promise<{ apiKey: ApiKey; admin?: Admin; user?: User }>;
+
+  /**
+   * Login checks shared by every protocol, in SFTPGo's order: user exists,
+   * enabled, not expired, protocol and login method allowed, source IP
+   * allowed, credentials. Throws FsError('PermissionDenied'|'NotFound') with
+   * a message safe to log (never the password).
+   */
+  checkUserAndPass(username: string, password: string, ctx: LoginContext): Promise<User>;
+  /** `keyBlob` is the SSH wire-format public key the client offered. Signature checking is the SSH layer's job. */
+  checkUserAndPubKey(username: string, keyBlob: Buffer, ctx: LoginContext): Promise<PublicKeyAuthResult>;
+  /** Re-checks status/expiration/IP/protocol/method without credentials (multi-step auth, reload). */
+  checkLoginConditions(user: User, ctx: LoginContext & { method: string }): void;
+  checkAdminAndPass(username: string, password: string, ip: string): Promise<Admin>;
+
+  updateLastLogin(user: User): Promise<void>;
+  /** Adds (or with reset sets) used quota for a user. */
+  updateUserQuota(username: string, sizeDelta: number, filesDelta: number, reset?: boolean): Promise<void>;
+  updateFolderQuota(name: string, sizeDelta: number, filesDelta: number, reset?: boolean): Promise<void>;
+  updateUserTransferQuota(username: string, uploadDelta: number, downloadDelta: number, reset?: boolean): Promise<void>;
+
+  /** Creates the default admin when configured and no admin exists. */
+  ensureDefaultAdmin(): Promise<void>;
+  dump(): Promise<DumpData>;
+  /** mode 0 add+update, 1 add only, 2 add+update (+disconnect, done by caller). All or nothing. */
+  restore(dump: unknown, mode: number): Promise<{ users: string[] }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,141 @@
+/**
+ * The storage contract. Every backend (local disk now; S3 and GCS later) is
+ * rooted: paths given to it are clean absolute POSIX paths *inside the
+ * backend's root* ("/" is the root itself), and the backend guarantees that no
+ * operation ever reaches outside that root (symlinks included). Every error a
+ * backend throws is an FsError with a kind (common/errors.ts).
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface FileInfo {
+  /** base name ("" never; "/" for the root) */
+  name: string;
+  size: number;
+  /** POSIX mode bits including the file type bits (S_IFDIR, S_IFREG, S_IFLNK) */
+  mode: number;
+  mtime: Date;
+  atime: Date;
+  uid: number;
+  gid: number;
+  isDirectory: boolean;
+  isFile: boolean;
+  isSymlink: boolean;
+  nlink?: number;
+}
+
+export interface FsFeatures {
+  /** rename is atomic and can be used for atomic uploads */
+  atomicRename: boolean;
+  /** writes at arbitrary offsets (SFTP random access) */
+  randomWrite: boolean;
+  /** open for read and write at once */
+  readWrite: boolean;
+  symlinks: boolean;
+  hardlinks: boolean;
+  chmod: boolean;
+  chown: boolean;
+  chtimes: boolean;
+  truncate: boolean;
+  statvfs: boolean;
+  serverSideCopy: boolean;
+}
+
+export interface StatVFS {
+  bsize: number;
+  frsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  favail: number;
+  fsid: number;
+  flag: number;
+  namemax: number;
+}
+
+/** A file opened for reading. Reads are positional so SFTP can issue them concurrently. */
+export interface ReadHandle {
+  readonly size: number;
+  /** Reads up to `length` bytes at `position`; returns fewer (or 0) at end of file. */
+  readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number>;
+  /** A sequential stream from `start` (FTP RETR, WebDAV GET). */
+  createReadStream(start: number, end?: number): Readable;
+  close(): Promise<void>;
+}
+
+/** A file opened for writing. */
+export interface WriteHandle {
+  writeAt(buf: Buffer, position: number): Promise<void>;
+  /** A sequential stream that starts at `start` (FTP STOR/APPE, WebDAV PUT). */
+  createWriteStream(start: number): Writable;
+  truncate(size: number): Promise<void>;
+  /** Only for handles opened with read: true. */
+  readAt?(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number>;
+  stat(): Promise<FileInfo>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenWriteOptions {
+  /** create if missing (always true for uploads) */
+  create: boolean;
+  truncate: boolean;
+  append: boolean;
+  /** fail if it exists (O_EXCL) */
+  exclusive: boolean;
+  /** also readable (SFTP READ|WRITE) */
+  read: boolean;
+  /** permission bits for a newly created file, before umask */
+  mode?: number;
+}
+
+export interface SetStatAttrs {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  atime?: Date;
+  mtime?: Date;
+  size?: number;
+}
+
+export interface Fs {
+  /** "osfs", "s3fs", "gcsfs" */
+  readonly name: string;
+  readonly features: FsFeatures;
+  /** a description of the root for logs (a local path, "s3://bucket/prefix") */
+  readonly root: string;
+  /** SFTPGo's filesystem.provider number (0 local, 1 s3, 2 gcs) */
+  readonly provider: number;
+
+  /** The real path as the backend sees it (for logs and hooks: SFTPGO_ACTION_PATH). */
+  fsPath(p: string): string;
+  /** Creates the root if it is missing (the user's home at first login). */
+  ensureRoot(): Promise<void>;
+  stat(p: string): Promise<FileInfo>;
+  lstat(p: string): Promise<FileInfo>;
+  /** Batched listing: never the whole directory in memory at once. */
+  readDir(p: string, batchSize?: number): AsyncIterable<FileInfo[]>;
+  openRead(p: string): Promise<ReadHandle>;
+  openWrite(p: string, opts: OpenWriteOptions): Promise<WriteHandle>;
+  mkdir(p: string): Promise<void>;
+  remove(p: string): Promise<void>;
+  rmdir(p: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** `target` is stored as given (already validated as in-root by common). */
+  symlink(target: string, link: string): Promise<void>;
+  /** Returns the stored target: a backend path when it points inside the root, else throws PermissionDenied. */
+  readlink(p: string): Promise<string>;
+  link(existing: string, newPath: string): Promise<void>;
+  setStat(p: string, attrs: SetStatAttrs): Promise<void>;
+  statvfs(p: string): Promise<StatVFS>;
+  copy?(from: string, to: string): Promise<void>;
+  /** Unique sibling name for atomic uploads: `.sftpgo-upload.<id>.<name>` in the same dir. */
+  tempUploadPath(p: string): string;
+  close(): Promise<void>;
+}
+
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
