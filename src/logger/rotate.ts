@@ -1,0 +1,178 @@
+/**
+ * Size-based log rotation in lumberjack's style (what SFTPGo uses):
+ * `<name>.<ext>` is renamed to `<name>-<YYYY-MM-DDTHH-MM-SS.mmm>.<ext>` when
+ * the next line would exceed maxSize, optionally gzipped, and old backups are
+ * pruned by count (maxBackups) and age (maxAgeDays).
+ *
+ * No line is lost: the old SonicBoom keeps its file descriptor, which after
+ * the rename points at the backup, so `end()` drains its buffer there while
+ * new lines already go to a fresh SonicBoom on the original path.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import pino from 'pino';
+import { formatBackupTime } from './format';
+
+type Boom = ReturnType<typeof pino.destination>;
+
+export interface RotationOptions {
+  filePath: string;
+  maxSizeMB: number;
+  maxBackups: number;
+  maxAgeDays: number;
+  compress: boolean;
+  utc: boolean;
+  /** Reports I/O problems (the logger cannot log about itself). */
+  onError: (err: Error) => void;
+}
+
+const BACKUP_TIME_LEN = 'YYYY-MM-DDTHH-MM-SS.mmm'.length;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export class RotatingFile {
+  private current: Boom;
+  private size: number;
+  private readonly maxBytes: number;
+  private readonly dir: string;
+  private readonly base: string;
+  private readonly ext: string;
+  /** Backup jobs run one after another so pruning never sees a half-compressed file. */
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly opts: RotationOptions) {
+    this.dir = path.dirname(opts.filePath);
+    this.ext = path.extname(opts.filePath);
+    this.base = path.basename(opts.filePath, this.ext);
+    this.maxBytes = Math.max(0, opts.maxSizeMB) * 1024 * 1024;
+    fs.mkdirSync(this.dir, { recursive: true });
+    this.current = this.open();
+    this.size = fs.fstatSync(this.currentFd()).size;
+  }
+
+  /** pino destination entry point: one complete JSON line. */
+  write(line: string): boolean {
+    if (this.closed) return false;
+    const n = Buffer.byteLength(line);
+    if (this.maxBytes > 0 && this.size > 0 && this.size + n > this.maxBytes) this.rotate();
+    this.size += n;
+    return this.current.write(line);
+  }
+
+  /** Forced rotation (SIGUSR1), also used when the size limit is hit. */
+  rotate(): void {
+    if (this.closed) return;
+    const backup = this.backupPath();
+    try {
+      fs.renameSync(this.opts.filePath, backup);
+    } catch (err) {
+      // Keep writing to the current file rather than dropping lines; retry after another maxSize.
+      this.size = 0;
+      this.opts.onError(err as Error);
+      return;
+    }
+    const old = this.current;
+    this.current = this.open();
+    this.size = 0;
+    this.chain = this.chain.then(() => this.finishBackup(old, backup)).catch((err: Error) => this.opts.onError(err));
+  }
+
+  /** Resolves once everything written so far reached the disk (and pending backups are done). */
+  async flush(): Promise<void> {
+    if (!this.closed) await flushBoom(this.current);
+    await this.chain;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await endBoom(this.current);
+    await this.chain;
+  }
+
+  private open(): Boom {
+    // Opened synchronously so the path exists before the first rotate can rename it.
+    const fd = fs.openSync(this.opts.filePath, 'a', 0o600);
+    const boom = pino.destination({ fd, sync: false, minLength: 0 });
+    boom.on('error', (err: Error) => this.opts.onError(err));
+    return boom;
+  }
+
+  private currentFd(): number {
+    return (this.current as unknown as { fd: number }).fd;
+  }
+
+  private backupPath(): string {
+    let t = Date.now();
+    for (let i = 0; i < 1000; i++, t++) {
+      const p = path.join(this.dir, `${this.base}-${formatBackupTime(new Date(t), this.opts.utc)}${this.ext}`);
+      if (!fs.existsSync(p) && !fs.existsSync(`${p}.gz`)) return p;
+    }
+    throw new Error(`cannot find a free backup name for ${this.opts.filePath}`);
+  }
+
+  private async finishBackup(old: Boom, backup: string): Promise<void> {
+    await endBoom(old);
+    // A newer rotation may already have pruned this backup (tiny maxBackups).
+    if (this.opts.compress && fs.existsSync(backup)) {
+      await pipeline(fs.createReadStream(backup), zlib.createGzip(), fs.createWriteStream(`${backup}.gz`, { mode: 0o600 }));
+      await fs.promises.unlink(backup);
+    }
+    await this.prune();
+  }
+
+  /** Lists backups newest first and removes those beyond maxBackups or older than maxAgeDays. */
+  private async prune(): Promise<void> {
+    if (this.opts.maxBackups <= 0 && this.opts.maxAgeDays <= 0) return;
+    const prefix = `${this.base}-`;
+    const backups: { name: string; time: number }[] = [];
+    for (const name of await fs.promises.readdir(this.dir)) {
+      if (!name.startsWith(prefix)) continue;
+      const rest = name.slice(prefix.length);
+      const tail = rest.slice(BACKUP_TIME_LEN);
+      if (tail !== this.ext && tail !== `${this.ext}.gz`) continue;
+      const time = parseBackupTime(rest.slice(0, BACKUP_TIME_LEN), this.opts.utc);
+      if (time !== undefined) backups.push({ name, time });
+    }
+    backups.sort((a, b) => b.time - a.time);
+    const cutoff = Date.now() - this.opts.maxAgeDays * DAY_MS;
+    for (let i = 0; i < backups.length; i++) {
+      const b = backups[i];
+      const tooMany = this.opts.maxBackups > 0 && i >= this.opts.maxBackups;
+      const tooOld = this.opts.maxAgeDays > 0 && b.time < cutoff;
+      if (tooMany || tooOld) await fs.promises.rm(path.join(this.dir, b.name), { force: true });
+    }
+  }
+}
+
+function parseBackupTime(s: string, utc: boolean): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})-(\d{2})\.(\d{3})$/.exec(s);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, se, ms] = m.slice(1).map(Number);
+  return utc ? Date.UTC(y, mo - 1, d, h, mi, se, ms) : new Date(y, mo - 1, d, h, mi, se, ms).getTime();
+}
+
+export function flushBoom(boom: Boom): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      boom.flush(() => resolve());
+    } catch {
+      resolve(); // not writable any more: nothing left to flush
+    }
+  });
+}
+
+export function endBoom(boom: Boom): Promise<void> {
+  return new Promise((resolve) => {
+    const b = boom as unknown as { destroyed?: boolean };
+    if (b.destroyed) {
+      resolve();
+      return;
+    }
+    boom.once('close', () => resolve());
+    boom.once('error', () => resolve()); // the error listener set at open() reports it
+    boom.end();
+  });
+}
