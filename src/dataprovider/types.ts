@@ -72,6 +72,11 @@ export interface DataProviderService {
   updateUserQuota(username: string, sizeDelta: number, filesDelta: number, reset?: boolean): Promise<void>;
   updateFolderQuota(name: string, sizeDelta: number, filesDelta: number, reset?: boolean): Promise<void>;
   updateUserTransferQuota(username: string, uploadDelta: number, downloadDelta: number, reset?: boolean): Promise<void>;
+  /**
+   * Sets first_upload (isUpload) or first_download to now when still unset
+   * (SFTPGo UpdateUserTransferTimestamps). Optional: common skips it when absent.
+   */
+  updateUserTransferTimestamps?(username: string, isUpload: boolean): Promise<void>;
 
   /** Creates the default admin when configured and no admin exists. */
   ensureDefaultAdmin(): Promise<void>;

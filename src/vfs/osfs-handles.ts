@@ -1,0 +1,106 @@
+/**
+ * Open-file handles of the local backend. Reads and writes are positional on
+ * one fs.promises FileHandle; the streams are thin wrappers that read/write
+ * through that same handle and never close it (the owner closes the handle).
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { Readable, Writable } from 'node:stream';
+import * as path from 'node:path';
+import { fromNodeError } from '../common/errors';
+import type { FileInfo, ReadHandle, WriteHandle } from './fs';
+import { statsToFileInfo } from './osfs-info';
+
+const STREAM_CHUNK = 256 * 1024;
+
+async function readAt(fh: FileHandle, buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
+  try {
+    const { bytesRead } = await fh.read(buf, bufOffset, length, position);
+    return bytesRead;
+  } catch (e) {
+    throw fromNodeError(e, 'read');
+  }
+}
+
+/** A sequential reader over [start, end] (end inclusive, as fs.createReadStream). */
+export function positionalReadStream(fh: FileHandle, start: number, end?: number): Readable {
+  let pos = start;
+  const last = end === undefined ? Number.POSITIVE_INFINITY : end;
+  return new Readable({
+    highWaterMark: STREAM_CHUNK,
+    read(size) {
+      const want = Math.min(Math.max(size, 1), STREAM_CHUNK, last - pos + 1);
+      if (want <= 0) { this.push(null); return; }
+      const buf = Buffer.allocUnsafe(want);
+      readAt(fh, buf, 0, want, pos).then((n) => {
+        if (n === 0) { this.push(null); return; }
+        pos += n;
+        this.push(n === want ? buf : buf.subarray(0, n));
+      }, (err: Error) => this.destroy(err));
+    },
+  });
+}
+
+/** Writes `buf` fully at `position` (a single write may be short). */
+async function writeFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let off = 0;
+  // bounded: each iteration writes at least one byte or throws
+  while (off < buf.length) {
+    let written: number;
+    try {
+      ({ bytesWritten: written } = await fh.write(buf, off, buf.length - off, position + off));
+    } catch (e) {
+      throw fromNodeError(e, 'write');
+    }
+    if (written <= 0) throw fromNodeError(Object.assign(new Error('short write'), { code: 'EIO' }), 'write');
+    off += written;
+  }
+}
+
+export function positionalWriteStream(fh: FileHandle, start: number): Writable {
+  let pos = start;
+  return new Writable({
+    highWaterMark: STREAM_CHUNK,
+    write(chunk: Buffer, _enc, cb) {
+      writeFully(fh, chunk, pos).then(() => { pos += chunk.length; cb(); }, (err: Error) => cb(err));
+    },
+  });
+}
+
+export class OsReadHandle implements ReadHandle {
+  constructor(private readonly fh: FileHandle, readonly size: number) {}
+  readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
+    return readAt(this.fh, buf, bufOffset, length, position);
+  }
+  createReadStream(start: number, end?: number): Readable {
+    return positionalReadStream(this.fh, start, end);
+  }
+  async close(): Promise<void> {
+    try { await this.fh.close(); } catch (e) { throw fromNodeError(e, 'close'); }
+  }
+}
+
+export class OsWriteHandle implements WriteHandle {
+  readonly readAt?: (buf: Buffer, bufOffset: number, length: number, position: number) => Promise<number>;
+
+  constructor(private readonly fh: FileHandle, private readonly realPath: string, readable: boolean) {
+    if (readable) this.readAt = (buf, bufOffset, length, position) => readAt(this.fh, buf, bufOffset, length, position);
+  }
+  writeAt(buf: Buffer, position: number): Promise<void> {
+    return writeFully(this.fh, buf, position);
+  }
+  createWriteStream(start: number): Writable {
+    return positionalWriteStream(this.fh, start);
+  }
+  async truncate(size: number): Promise<void> {
+    try { await this.fh.truncate(size); } catch (e) { throw fromNodeError(e, 'truncate'); }
+  }
+  async stat(): Promise<FileInfo> {
+    try { return statsToFileInfo(path.basename(this.realPath), await this.fh.stat()); } catch (e) { throw fromNodeError(e, 'stat'); }
+  }
+  async sync(): Promise<void> {
+    try { await this.fh.sync(); } catch (e) { throw fromNodeError(e, 'sync'); }
+  }
+  async close(): Promise<void> {
+    try { await this.fh.close(); } catch (e) { throw fromNodeError(e, 'close'); }
+  }
+}
