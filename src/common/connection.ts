@@ -1,0 +1,331 @@
+/**
+ * One authenticated session: the FileOps every protocol adapter calls with
+ * virtual paths. Each verb: permission check → file filters → mount
+ * resolution → backend call → command log; errors are FsError.
+ */
+import { createHash } from 'node:crypto';
+import type { CommonConfig } from '../config/types';
+import type { User } from '../dataprovider/models';
+import type { AppLogger, CommandLogEntry } from '../logger/types';
+import type { Metrics } from '../metrics/types';
+import type { FileInfo, SetStatAttrs, StatVFS } from '../vfs/fs';
+import { S_IFDIR } from '../vfs/fs';
+import { FsError } from './errors';
+import { getPatternsFilterForPath, isFileAllowed, isHiddenInListing } from './filters';
+import { MountTable, type MountTableOptions, type Resolved } from './mounts';
+import { deniedFileError, openDownload, openUpload, type OpenHost } from './open';
+import { canCreateDir, canCreateSymlink, canDeleteDir, canDeleteFile, canDownload, hasPerm } from './permissions';
+import { QuotaService, type QuotaProvider } from './quota';
+import { doCopy, doRename, doSetStat } from './connection-ops';
+import type { ActiveTransfer } from './transfer';
+import type { ConnectionInfo, Download, FileOps, OpenWriteRequest, Protocol, Upload } from './types';
+import { cleanVirtualPath, vbase, vdir, vjoin } from './vpath';
+
+export interface ConnectionOptions {
+  id: string;
+  protocol: Protocol;
+  user: User;
+  remoteAddr: string;
+  localAddr: string;
+  clientVersion?: string;
+  config: CommonConfig;
+  logger: AppLogger;
+  metrics: Metrics;
+  provider: QuotaProvider;
+  /** data_provider.track_quota (0 off, 1 always, 2 only users with limits); default 2 */
+  trackQuota?: number;
+  isShuttingDown: () => boolean;
+  /** told when the number of open transfers of this session changes */
+  onTransfersChanged?: (delta: number) => void;
+  /** backend factory for the home and folders (default OsFs) */
+  makeFs?: MountTableOptions['makeFs'];
+}
+
+export type ChecksumAlgo = 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+
+/** common.umask ("022", "0022") → number; undefined when unset or malformed. */
+export function parseUmask(s: string | undefined): number | undefined {
+  if (!s || !/^[0-7]{1,4}$/.test(s)) return undefined;
+  return parseInt(s, 8) & 0o777;
+}
+
+export class Connection implements FileOps, OpenHost {
+  readonly id: string;
+  readonly protocol: Protocol;
+  readonly user: User;
+  readonly remoteAddr: string;
+  readonly localAddr: string;
+  readonly clientVersion: string;
+  readonly config: CommonConfig;
+  readonly logger: AppLogger;
+  readonly metrics: Metrics;
+  readonly mounts: MountTable;
+  readonly quota: QuotaService;
+  readonly connectedAt = Date.now();
+  lastActivity = Date.now();
+  private command = '';
+  private transferSeq = 0;
+  private readonly transfers = new Map<number, ActiveTransfer>();
+  private readonly opts: ConnectionOptions;
+
+  constructor(opts: ConnectionOptions) {
+    this.opts = opts;
+    this.id = opts.id;
+    this.protocol = opts.protocol;
+    this.user = opts.user;
+    this.remoteAddr = opts.remoteAddr;
+    this.localAddr = opts.localAddr;
+    this.clientVersion = opts.clientVersion ?? '';
+    this.config = opts.config;
+    this.logger = opts.logger;
+    this.metrics = opts.metrics;
+    this.mounts = new MountTable(opts.user, { umask: parseUmask(opts.config.umask), makeFs: opts.makeFs });
+    this.quota = new QuotaService(opts.provider, opts.user, this.mounts, opts.trackQuota ?? 2, opts.logger, opts.id);
+  }
+
+  // ---- session bookkeeping ----
+
+  isShuttingDown(): boolean { return this.opts.isShuttingDown(); }
+  nextTransferId(): number { return ++this.transferSeq; }
+  register(t: ActiveTransfer): void { this.transfers.set(t.id, t); this.opts.onTransfersChanged?.(1); }
+  unregister(t: ActiveTransfer): void {
+    if (this.transfers.delete(t.id)) this.opts.onTransfersChanged?.(-1);
+  }
+  touch(): void { this.lastActivity = Date.now(); }
+  setCommand(cmd: string): void { this.command = cmd; this.touch(); }
+  activeTransfers(): number { return this.transfers.size; }
+
+  info(): ConnectionInfo {
+    return {
+      id: this.id, username: this.user.username, protocol: this.protocol, remoteAddr: this.remoteAddr,
+      localAddr: this.localAddr, clientVersion: this.clientVersion, connectedAt: this.connectedAt,
+      lastActivity: this.lastActivity, command: this.command, transfers: [...this.transfers.values()].map((t) => t.info()),
+    };
+  }
+
+  /** Closes open transfers as aborted and releases the backends. */
+  async closeAll(reason: string): Promise<void> {
+    const err = new FsError('Aborted', reason);
+    await Promise.all([...this.transfers.values()].map((t) => t.close(err).catch(() => undefined)));
+    await this.mounts.close();
+  }
+
+  /** Creates the home and folder roots (SFTPGo CheckFsRoot); adapters call it after login. */
+  async ensureRoots(): Promise<void> {
+    if (this.user.filters?.disable_fs_checks) return;
+    for (const m of this.mounts.all()) await m.fs.ensureRoot();
+  }
+
+  cleanPath(p: string, cwd = '/'): string { return cleanVirtualPath(p, cwd); }
+
+  resolve(vpath: string): Resolved { return this.mounts.resolve(vpath); }
+
+  logCommand(e: Omit<CommandLogEntry, 'localAddr' | 'remoteAddr' | 'username' | 'connectionId' | 'protocol'>): void {
+    this.logger.command({
+      ...e, localAddr: this.localAddr, remoteAddr: this.remoteAddr, username: this.user.username,
+      connectionId: this.id, protocol: this.protocol,
+    });
+  }
+
+  /** Runs a command verb, logging it (with the error, if any) under `sender`. */
+  async logged<T>(sender: string, vpath: string, fn: (r: Resolved) => Promise<T>, extra: Partial<CommandLogEntry> = {}): Promise<T> {
+    const start = Date.now();
+    const r = this.mounts.resolve(vpath);
+    this.touch();
+    try {
+      const out = await fn(r);
+      this.logCommand({ sender, filePath: r.fs.fsPath(r.fsPath), virtualPath: vpath, elapsedMs: Date.now() - start, ...extra });
+      return out;
+    } catch (e) {
+      this.logCommand({ sender, filePath: r.fs.fsPath(r.fsPath), virtualPath: vpath, elapsedMs: Date.now() - start, ...extra, error: (e as Error).message });
+      throw e;
+    }
+  }
+
+  // ---- metadata ----
+
+  private checkVisible(vpath: string): void {
+    const fa = isFileAllowed(this.user, vpath);
+    if (!fa.allowed) throw deniedFileError(fa.denyPolicy);
+  }
+
+  private async statWith(vpath: string, follow: boolean): Promise<FileInfo> {
+    if (!hasPerm(this.user, 'list', vdir(vpath))) throw new FsError('PermissionDenied');
+    this.checkVisible(vpath);
+    this.touch();
+    const { fs, fsPath } = this.mounts.resolve(vpath);
+    try {
+      const st = follow ? await fs.stat(fsPath) : await fs.lstat(fsPath);
+      return { ...st, name: vbase(vpath) };
+    } catch (e) {
+      // dirs that only exist because a folder is mounted below them
+      if (e instanceof FsError && e.kind === 'NotFound' && (this.mounts.isMountPoint(vpath) || this.mounts.virtualEntriesIn(vpath).length > 0)) {
+        return virtualDirInfo(vbase(vpath));
+      }
+      throw e;
+    }
+  }
+
+  stat(vpath: string): Promise<FileInfo> { return this.statWith(vpath, true); }
+  lstat(vpath: string): Promise<FileInfo> { return this.statWith(vpath, false); }
+
+  async *readDir(vpath: string): AsyncIterable<FileInfo[]> {
+    if (!hasPerm(this.user, 'list', vpath)) throw new FsError('PermissionDenied');
+    this.checkVisible(vpath);
+    this.touch();
+    const { fs, fsPath } = this.mounts.resolve(vpath);
+    const filter = getPatternsFilterForPath(this.user, vpath);
+    const pending = new Set(this.mounts.virtualEntriesIn(vpath).filter((n) => !isHiddenInListing(filter, n)));
+    let iter: AsyncIterable<FileInfo[]> | undefined = fs.readDir(fsPath);
+    try {
+      for await (const batch of iter) {
+        const out: FileInfo[] = [];
+        for (const fi of batch) {
+          if (isHiddenInListing(filter, fi.name)) continue;
+          if (pending.has(fi.name)) {
+            pending.delete(fi.name);
+            out.push(fi.isDirectory ? fi : virtualDirInfo(fi.name));
+            continue;
+          }
+          out.push(fi);
+        }
+        this.touch();
+        if (out.length > 0) yield out;
+      }
+    } catch (e) {
+      iter = undefined;
+      if (!(e instanceof FsError && e.kind === 'NotFound' && (pending.size > 0 || this.mounts.isMountPoint(vpath)))) throw e;
+    }
+    if (pending.size > 0) yield [...pending].map((n) => virtualDirInfo(n));
+  }
+
+  async readlink(vpath: string): Promise<string> {
+    if (!hasPerm(this.user, 'list', vdir(vpath))) throw new FsError('PermissionDenied');
+    this.checkVisible(vpath);
+    const { fs, fsPath, mount } = this.mounts.resolve(vpath);
+    const target = await fs.readlink(fsPath);
+    return mount.vpath === '/' ? target : target === '/' ? mount.vpath : mount.vpath + target;
+  }
+
+  async statvfs(vpath: string): Promise<StatVFS> {
+    this.touch();
+    const { fs, fsPath } = this.mounts.resolve(vpath);
+    const q = await this.quota.check(vjoin(vpath, 'x'), true);
+    let base: StatVFS;
+    try {
+      base = await fs.statvfs(fsPath);
+    } catch (e) {
+      if (q.quotaSize === 0 && q.quotaFiles === 0) throw e;
+      base = { bsize: 4096, frsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, favail: 0, fsid: 0, flag: 0, namemax: 255 };
+    }
+    if (q.quotaSize > 0) {
+      const bs = 4096;
+      const free = Math.max(q.quotaSize - q.usedSize, 0);
+      base = { ...base, bsize: bs, frsize: bs, blocks: Math.floor(q.quotaSize / bs), bfree: Math.floor(free / bs), bavail: Math.floor(free / bs) };
+    }
+    if (q.quotaFiles > 0) {
+      const free = Math.max(q.quotaFiles - q.usedFiles, 0);
+      base = { ...base, files: q.quotaFiles, ffree: free, favail: free };
+    }
+    return base;
+  }
+
+  // ---- namespace changes ----
+
+  async mkdir(vpath: string): Promise<void> {
+    if (!canCreateDir(this.user, vpath)) throw new FsError('PermissionDenied');
+    if (!isFileAllowed(this.user, vpath).allowed) throw new FsError('PermissionDenied');
+    if (vpath === '/' || this.mounts.isMountPoint(vpath)) throw new FsError('PermissionDenied', 'cannot create a virtual folder');
+    await this.logged('Mkdir', vpath, ({ fs, fsPath }) => fs.mkdir(fsPath));
+  }
+
+  async removeFile(vpath: string): Promise<void> {
+    if (!canDeleteFile(this.user, vpath)) throw new FsError('PermissionDenied');
+    this.checkVisible(vpath);
+    if (vpath === '/' || this.mounts.isMountPoint(vpath)) throw new FsError('PermissionDenied', 'cannot remove a virtual folder');
+    await this.logged('Remove', vpath, async ({ fs, fsPath }) => {
+      const st = await fs.lstat(fsPath);
+      if (st.isDirectory) throw new FsError('IsDirectory', 'cannot remove a directory as a file');
+      await fs.remove(fsPath);
+      // symlinks are not counted in the quota
+      if (!st.isSymlink) await this.quota.update(vpath, -1, -st.size);
+    });
+  }
+
+  async removeDir(vpath: string): Promise<void> {
+    if (vpath === '/' || this.mounts.isMountPoint(vpath)) throw new FsError('PermissionDenied', 'cannot remove the root or a virtual folder');
+    if (this.mounts.hasMountsInside(vpath)) throw new FsError('PermissionDenied', 'the directory contains virtual folders');
+    if (!canDeleteDir(this.user, vpath)) throw new FsError('PermissionDenied');
+    this.checkVisible(vpath);
+    await this.logged('Rmdir', vpath, async ({ fs, fsPath }) => {
+      const st = await fs.lstat(fsPath);
+      if (!st.isDirectory) throw new FsError('NotDirectory');
+      await fs.rmdir(fsPath);
+    });
+  }
+
+  rename(from: string, to: string): Promise<void> { return doRename(this, from, to); }
+  copy(from: string, to: string): Promise<void> { return doCopy(this, from, to); }
+  setStat(vpath: string, attrs: SetStatAttrs): Promise<void> { return doSetStat(this, vpath, attrs); }
+
+  /** `target` may be relative to the link's directory. */
+  async symlink(target: string, link: string): Promise<void> {
+    const t = cleanVirtualPath(target, vdir(link));
+    // common.symlink_mode bit 1: symlink creation allowed on local backends (default 0: disabled)
+    const { fs, mount } = this.mounts.resolve(link);
+    if ((this.config.symlink_mode & 1) === 0 || !fs.features.symlinks) throw new FsError('PermissionDenied', 'symlink creation is disabled');
+    const tr = this.mounts.resolve(t);
+    if (tr.mount !== mount) throw new FsError('PermissionDenied', 'symlinks cannot cross virtual folders');
+    if (!canCreateSymlink(this.user, link) || !canCreateSymlink(this.user, t)) throw new FsError('PermissionDenied');
+    if (!isFileAllowed(this.user, link).allowed || !isFileAllowed(this.user, t).allowed) throw new FsError('PermissionDenied');
+    if (link === '/' || t === '/' || this.mounts.isMountPoint(link) || tr.fsPath === '/') {
+      throw new FsError('PermissionDenied', 'symlinking the root or a virtual folder is not allowed');
+    }
+    // the target stays inside the jail: it is a path of the same backend, checked again by OsFs
+    await this.logged('Symlink', t, ({ fs: lfs }) => lfs.symlink(tr.fsPath, this.mounts.resolve(link).fsPath),
+      { targetPath: fs.fsPath(this.mounts.resolve(link).fsPath), virtualTargetPath: link });
+  }
+
+  async link(_existing: string, _newPath: string): Promise<void> {
+    // hard links would let one file be counted twice (or escape quota): unsupported, as in SFTPGo
+    throw new FsError('Unsupported', 'hard links are not supported');
+  }
+
+  // ---- data ----
+
+  async openRead(vpath: string, _offset?: number): Promise<Download> {
+    this.touch();
+    return openDownload(this, vpath);
+  }
+
+  async openWrite(vpath: string, req: OpenWriteRequest): Promise<Upload> {
+    this.touch();
+    return openUpload(this, vpath, req);
+  }
+
+  async checksum(vpath: string, algo: ChecksumAlgo, offset = 0, length = 0): Promise<Buffer> {
+    if (!canDownload(this.user, vpath)) throw new FsError('PermissionDenied');
+    this.checkVisible(vpath);
+    this.touch();
+    const { fs, fsPath } = this.mounts.resolve(vpath);
+    const h = await fs.openRead(fsPath);
+    try {
+      const hash = createHash(algo);
+      if (length > 0 || offset < h.size) {
+        const end = length > 0 ? offset + length - 1 : undefined;
+        for await (const chunk of h.createReadStream(offset, end)) {
+          hash.update(chunk as Buffer);
+          this.touch();
+        }
+      }
+      return hash.digest();
+    } finally {
+      await h.close().catch(() => undefined);
+    }
+  }
+}
+
+function virtualDirInfo(name: string): FileInfo {
+  const epoch = new Date(0);
+  return { name, size: 0, mode: S_IFDIR | 0o755, mtime: epoch, atime: epoch, uid: 0, gid: 0, isDirectory: true, isFile: false, isSymlink: false };
+}

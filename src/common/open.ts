@@ -1,0 +1,129 @@
+/**
+ * The one open sequence for every protocol: shutdown check, permissions,
+ * file filters, quota, max upload size, data-transfer quota, upload mode,
+ * then the backend open. SFTPGo's handleFilewrite/handleFileread rules.
+ */
+import type { CommonConfig } from '../config/types';
+import type { FileInfo } from '../vfs/fs';
+import { FsError } from './errors';
+import { isFileAllowed, maxUploadFileSize, DENY_POLICY_HIDE } from './filters';
+import type { MountTable } from './mounts';
+import { canDownload, canOverwrite, canUpload } from './permissions';
+import { bandwidthFor } from './throttle';
+import { DownloadTransfer, UploadTransfer, type TransferHost } from './transfer';
+import type { OpenWriteRequest } from './types';
+
+export interface OpenHost extends TransferHost {
+  readonly mounts: MountTable;
+  readonly config: CommonConfig;
+  isShuttingDown(): boolean;
+  nextTransferId(): number;
+}
+
+const KB = 1024;
+
+export function deniedFileError(denyPolicy: number): FsError {
+  return denyPolicy === DENY_POLICY_HIDE ? new FsError('NotFound') : new FsError('PermissionDenied');
+}
+
+export async function openDownload(h: OpenHost, vpath: string): Promise<DownloadTransfer> {
+  if (h.isShuttingDown()) throw new FsError('ShuttingDown');
+  if (!canDownload(h.user, vpath)) throw new FsError('PermissionDenied');
+  const fa = isFileAllowed(h.user, vpath);
+  if (!fa.allowed) throw deniedFileError(fa.denyPolicy);
+  const tq = await h.quota.transferQuota();
+  if (tq.download === 0) throw new FsError('ReadQuotaExceeded');
+  const { fs, fsPath } = h.mounts.resolve(vpath);
+  const handle = await fs.openRead(fsPath);
+  return new DownloadTransfer({
+    id: h.nextTransferId(), host: h, virtualPath: vpath, fs, fsPath, handle,
+    bandwidth: bandwidthFor(h.user, h.remoteAddr).download * KB, allowed: tq.download,
+  });
+}
+
+/** SFTPGo's GetMaxWriteSize. */
+function maxWriteSize(remaining: number, isResume: boolean, fileSize: number, maxFile: number): number {
+  let max = remaining;
+  if (isResume) {
+    if (maxFile > 0 && maxFile <= fileSize) throw new FsError('QuotaExceeded', 'the file is already at the maximum allowed size');
+    if (maxFile > 0) {
+      const left = maxFile - fileSize;
+      if (left < max || max === 0) max = left;
+    }
+  } else {
+    // overwriting frees the old size
+    if (max > 0) max += fileSize;
+    if (maxFile > 0 && (maxFile < max || max === 0)) max = maxFile;
+  }
+  return max;
+}
+
+export async function openUpload(h: OpenHost, vpath: string, req: OpenWriteRequest): Promise<UploadTransfer> {
+  if (h.isShuttingDown()) throw new FsError('ShuttingDown');
+  if (!isFileAllowed(h.user, vpath).allowed) throw new FsError('PermissionDenied');
+  if (vpath === '/' || h.mounts.isMountPoint(vpath)) throw new FsError('Unsupported', 'cannot upload onto a directory');
+  const { fs, fsPath } = h.mounts.resolve(vpath);
+  let st: FileInfo | undefined;
+  try {
+    st = await fs.lstat(fsPath);
+  } catch (e) {
+    if (!(e instanceof FsError && e.kind === 'NotFound')) throw e;
+  }
+  // a symlink is replaced like a new file (SFTPGo does the same)
+  const exists = st !== undefined && !st.isSymlink;
+  if (st?.isDirectory) throw new FsError('Unsupported', 'a directory with the same name exists');
+  const isResume = exists && !req.truncate;
+  if (!exists) {
+    if (!canUpload(h.user, vpath)) throw new FsError('PermissionDenied');
+  } else {
+    if (!canOverwrite(h.user, vpath)) throw new FsError('PermissionDenied');
+    if (isResume && !canUpload(h.user, vpath)) throw new FsError('PermissionDenied');
+    if (req.exclusive) throw new FsError('AlreadyExists');
+  }
+  if (req.read && (!canDownload(h.user, vpath) || !fs.features.readWrite)) throw new FsError('PermissionDenied');
+  const oldSize = exists && st ? st.size : 0;
+  if (req.offset < 0 || (req.offset > 0 && req.offset > oldSize)) {
+    throw new FsError('Generic', `invalid resume offset ${req.offset}, file size ${oldSize}`);
+  }
+  if (req.offset > 0 && !isResume) throw new FsError('Generic', 'a resume offset needs an existing file opened without truncate');
+
+  const quota = await h.quota.check(vpath, !exists);
+  if (!quota.hasSpace) throw new FsError('QuotaExceeded');
+  const maxWrite = maxWriteSize(quota.remainingSize, isResume, oldSize, maxUploadFileSize(h.user));
+  const tq = await h.quota.transferQuota();
+  if (tq.upload === 0) throw new FsError('QuotaExceeded', 'denying write due to transfer quota limit');
+
+  const mode = h.config.upload_mode & 3;
+  const atomicMode: 0 | 1 | 2 = fs.features.atomicRename ? ((mode & 2) !== 0 ? 2 : (mode & 1) !== 0 ? 1 : 0) : 0;
+  let writePath = fsPath;
+  if (atomicMode !== 0) {
+    writePath = fs.tempUploadPath(fsPath);
+    // resuming atomically continues from the existing bytes: move them aside first
+    if (isResume) await fs.rename(fsPath, writePath);
+  }
+  const handle = await fs.openWrite(writePath, {
+    create: true,
+    truncate: !isResume,
+    append: req.append && isResume,
+    exclusive: atomicMode === 0 && req.exclusive,
+    read: req.read,
+    mode: req.mode,
+  }).catch(async (e: unknown) => {
+    // put the moved file back so a failed open loses nothing
+    if (atomicMode !== 0 && isResume) await fs.rename(writePath, fsPath).catch(() => undefined);
+    throw e;
+  });
+  let start = 0;
+  if (isResume) {
+    start = req.offset > 0 ? req.offset : oldSize;
+    if (req.offset > 0 && req.offset < oldSize) {
+      // REST n + STOR: the file becomes the first n bytes plus what follows
+      await handle.truncate(req.offset).catch(async (e: unknown) => { await handle.close().catch(() => undefined); throw e; });
+    }
+  }
+  return new UploadTransfer({
+    id: h.nextTransferId(), host: h, virtualPath: vpath, fs, fsPath, writePath, handle, atomicMode,
+    existedBefore: exists, sizeBefore: oldSize, startOffset: start, minWriteOffset: isResume ? start : 0,
+    maxWriteSize: maxWrite, allowed: tq.upload, bandwidth: bandwidthFor(h.user, h.remoteAddr).upload * KB,
+  });
+}

@@ -1,0 +1,326 @@
+/**
+ * Download and Upload: the open files every protocol reads and writes
+ * through. They count bytes, throttle, enforce quota mid-transfer, and on
+ * close commit (atomic rename), account quota, log and record metrics.
+ */
+import { Transform, Writable, type Readable } from 'node:stream';
+import type { User } from '../dataprovider/models';
+import type { AppLogger } from '../logger/types';
+import type { Metrics } from '../metrics/types';
+import type { FileInfo, Fs, ReadHandle, WriteHandle } from '../vfs/fs';
+import { FsError, fromNodeError } from './errors';
+import type { QuotaService } from './quota';
+import { Throttle } from './throttle';
+import type { ActiveTransferInfo, Download, Protocol, Upload } from './types';
+import { vbase } from './vpath';
+
+/** What a transfer needs from its connection. */
+export interface TransferHost {
+  readonly id: string;
+  readonly protocol: Protocol;
+  readonly user: User;
+  readonly remoteAddr: string;
+  readonly localAddr: string;
+  readonly logger: AppLogger;
+  readonly metrics: Metrics;
+  readonly quota: QuotaService;
+  register(t: ActiveTransfer): void;
+  unregister(t: ActiveTransfer): void;
+  touch(): void;
+}
+
+export interface ActiveTransfer {
+  readonly id: number;
+  info(): ActiveTransferInfo;
+  close(error?: Error): Promise<void>;
+}
+
+abstract class BaseTransfer implements ActiveTransfer {
+  protected readonly startTime = Date.now();
+  protected failure: FsError | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly id: number,
+    protected readonly host: TransferHost,
+    readonly virtualPath: string,
+    protected readonly fs: Fs,
+    protected readonly fsPath: string,
+    protected readonly throttle: Throttle,
+  ) {
+    host.register(this);
+  }
+
+  abstract info(): ActiveTransferInfo;
+  protected abstract finish(error: Error | undefined): Promise<Error | undefined>;
+
+  protected get closed(): boolean { return this.closing !== undefined; }
+
+  protected ensureOpen(): void {
+    if (this.closing) throw new FsError('Aborted', 'the transfer is closed');
+    if (this.failure) throw this.failure;
+  }
+
+  /** Idempotent: the first call decides the outcome, later calls share its promise. */
+  close(error?: Error): Promise<void> {
+    if (!this.closing) {
+      this.closing = (async () => {
+        let err: Error | undefined;
+        try {
+          err = await this.finish(error ?? this.failure);
+        } finally {
+          this.host.unregister(this);
+        }
+        if (err && !error) throw err instanceof FsError ? err : fromNodeError(err);
+      })();
+    }
+    return this.closing;
+  }
+
+  protected logTransfer(sender: 'Upload' | 'Download', size: number, err: Error | undefined): void {
+    this.host.logger.transfer({
+      sender,
+      localAddr: this.host.localAddr,
+      remoteAddr: this.host.remoteAddr,
+      elapsedMs: Date.now() - this.startTime,
+      sizeBytes: size,
+      username: this.host.user.username,
+      filePath: this.fs.fsPath(this.fsPath),
+      virtualPath: this.virtualPath,
+      connectionId: this.host.id,
+      protocol: this.host.protocol,
+      ...(err ? { error: err.message } : {}),
+    });
+  }
+}
+
+export interface DownloadParams {
+  id: number;
+  host: TransferHost;
+  virtualPath: string;
+  fs: Fs;
+  fsPath: string;
+  handle: ReadHandle;
+  /** bytes/s, 0 unlimited */
+  bandwidth: number;
+  /** remaining data-transfer bytes, -1 unlimited */
+  allowed: number;
+}
+
+export class DownloadTransfer extends BaseTransfer implements Download {
+  private bytesSent = 0;
+  private readonly handle: ReadHandle;
+  private readonly allowed: number;
+
+  constructor(p: DownloadParams) {
+    super(p.id, p.host, p.virtualPath, p.fs, p.fsPath, new Throttle(p.bandwidth));
+    this.handle = p.handle;
+    this.allowed = p.allowed;
+  }
+
+  get size(): number { return this.handle.size; }
+
+  info(): ActiveTransferInfo {
+    return { operation_type: 'download', path: this.virtualPath, start_time: this.startTime, size: this.bytesSent };
+  }
+
+  /** Caps a read to the data-transfer quota left. */
+  private capLength(length: number): number {
+    if (this.allowed < 0) return length;
+    const left = this.allowed - this.bytesSent;
+    if (left <= 0) {
+      this.failure = new FsError('ReadQuotaExceeded');
+      throw this.failure;
+    }
+    return Math.min(length, left);
+  }
+
+  async readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
+    this.ensureOpen();
+    const n = await this.handle.readAt(buf, bufOffset, this.capLength(length), position);
+    this.bytesSent += n;
+    this.host.touch();
+    await this.throttle.consume(n);
+    return n;
+  }
+
+  createReadStream(start: number, end?: number): Readable {
+    this.ensureOpen();
+    const src = this.handle.createReadStream(start, end);
+    const counter = new Transform({
+      transform: (chunk: Buffer, _enc, cb) => {
+        let out = chunk;
+        try {
+          const n = this.capLength(chunk.length);
+          if (n < chunk.length) out = chunk.subarray(0, n);
+        } catch (e) { cb(e as Error); return; }
+        this.bytesSent += out.length;
+        this.host.touch();
+        this.throttle.consume(out.length).then(() => cb(null, out), (e: Error) => cb(e));
+      },
+    });
+    src.on('error', (e) => {
+      this.failure ??= fromNodeError(e, 'read');
+      counter.destroy(e);
+    });
+    counter.on('close', () => { if (!src.destroyed) src.destroy(); });
+    src.pipe(counter);
+    return counter;
+  }
+
+  protected async finish(error: Error | undefined): Promise<Error | undefined> {
+    let err = error;
+    try { await this.handle.close(); } catch (e) { err ??= e as Error; }
+    await this.host.quota.updateTransfer(0, this.bytesSent);
+    if (!err && this.bytesSent > 0) await this.host.quota.markFirstTransfer('download');
+    this.logTransfer('Download', this.bytesSent, err);
+    this.host.metrics.transferCompleted('download', this.bytesSent, !!err);
+    return err;
+  }
+}
+
+export interface UploadParams {
+  id: number;
+  host: TransferHost;
+  virtualPath: string;
+  fs: Fs;
+  /** the requested target (backend path) */
+  fsPath: string;
+  /** where bytes are written: the target, or a temp sibling for atomic uploads */
+  writePath: string;
+  handle: WriteHandle;
+  /** 0 direct, 1 atomic (temp deleted on error), 2 atomic with resume (temp renamed on error) */
+  atomicMode: 0 | 1 | 2;
+  existedBefore: boolean;
+  sizeBefore: number;
+  /** first byte a sequential stream writes */
+  startOffset: number;
+  /** writes below this offset are refused (resume) */
+  minWriteOffset: number;
+  /** 0 = unlimited */
+  maxWriteSize: number;
+  /** remaining data-transfer bytes, -1 unlimited */
+  allowed: number;
+  bandwidth: number;
+}
+
+export class UploadTransfer extends BaseTransfer implements Upload {
+  private bytesReceived = 0;
+  private readonly p: UploadParams;
+
+  constructor(p: UploadParams) {
+    super(p.id, p.host, p.virtualPath, p.fs, p.fsPath, new Throttle(p.bandwidth));
+    this.p = p;
+  }
+
+  info(): ActiveTransferInfo {
+    return { operation_type: 'upload', path: this.virtualPath, start_time: this.startTime, size: this.bytesReceived };
+  }
+
+  private admit(length: number, position: number): void {
+    this.ensureOpen();
+    if (position < this.p.minWriteOffset) {
+      throw new FsError('Generic', `invalid write offset: ${position} minimum valid value: ${this.p.minWriteOffset}`);
+    }
+    const after = this.bytesReceived + length;
+    if (this.p.maxWriteSize > 0 && after > this.p.maxWriteSize) {
+      this.failure = new FsError('QuotaExceeded');
+      throw this.failure;
+    }
+    if (this.p.allowed >= 0 && after > this.p.allowed) {
+      this.failure = new FsError('QuotaExceeded', 'denying write due to transfer quota limit');
+      throw this.failure;
+    }
+  }
+
+  async writeAt(buf: Buffer, position: number): Promise<void> {
+    this.admit(buf.length, position);
+    await this.throttle.consume(buf.length);
+    // re-check: the transfer may have been closed while we waited
+    this.ensureOpen();
+    await this.p.handle.writeAt(buf, position);
+    this.bytesReceived += buf.length;
+    this.host.touch();
+  }
+
+  /**
+   * Sequential writer from the request's offset. Ending it commits the
+   * upload (so "finish" means the file is in place); destroying it with an
+   * error aborts the upload.
+   */
+  createWriteStream(): Writable {
+    let pos = this.p.startOffset;
+    let ended = false;
+    return new Writable({
+      highWaterMark: 256 * 1024,
+      write: (chunk: Buffer, _enc, cb) => {
+        this.writeAt(chunk, pos).then(() => { pos += chunk.length; cb(); }, (e: Error) => cb(e));
+      },
+      final: (cb) => {
+        ended = true;
+        this.close().then(() => cb(), (e: Error) => cb(e));
+      },
+      destroy: (err, cb) => {
+        if (ended && !err) { cb(null); return; }
+        this.close(err ?? new FsError('Aborted')).then(() => cb(err), () => cb(err));
+      },
+    });
+  }
+
+  async readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
+    this.ensureOpen();
+    const read = this.p.handle.readAt;
+    if (!read) throw new FsError('PermissionDenied', 'the file is not open for reading');
+    return read.call(this.p.handle, buf, bufOffset, length, position);
+  }
+
+  async truncate(size: number): Promise<void> {
+    this.ensureOpen();
+    if (this.p.maxWriteSize > 0 && size > this.p.maxWriteSize + this.p.minWriteOffset) throw new FsError('QuotaExceeded');
+    await this.p.handle.truncate(size);
+    this.host.touch();
+  }
+
+  async stat(): Promise<FileInfo> {
+    this.ensureOpen();
+    return { ...(await this.p.handle.stat()), name: vbase(this.virtualPath) };
+  }
+
+  async sync(): Promise<void> {
+    this.ensureOpen();
+    await this.p.handle.sync();
+  }
+
+  protected async finish(error: Error | undefined): Promise<Error | undefined> {
+    const p = this.p;
+    let err = error;
+    try { await p.handle.close(); } catch (e) { err ??= e as Error; }
+    if (p.writePath !== p.fsPath) {
+      if (!err || p.atomicMode === 2) {
+        try {
+          await p.fs.rename(p.writePath, p.fsPath);
+        } catch (e) {
+          err ??= e as Error;
+          await p.fs.remove(p.writePath).catch(() => undefined);
+        }
+      } else {
+        await p.fs.remove(p.writePath).catch((e: Error) => {
+          this.host.logger.warn('common', `unable to remove partial upload: ${e.message}`, { connection_id: this.host.id });
+        });
+      }
+    }
+    // quota from what is really on disk now: covers truncation, resume, overwrite and aborts
+    let existsAfter = false;
+    let sizeAfter = 0;
+    try {
+      const st = await p.fs.lstat(p.fsPath);
+      existsAfter = st.isFile; sizeAfter = st.isFile ? st.size : 0;
+    } catch { /* not there: aborted atomic upload */ }
+    await this.host.quota.update(this.virtualPath, (existsAfter ? 1 : 0) - (p.existedBefore ? 1 : 0), sizeAfter - p.sizeBefore);
+    await this.host.quota.updateTransfer(this.bytesReceived, 0);
+    if (!err) await this.host.quota.markFirstTransfer('upload');
+    this.logTransfer('Upload', this.bytesReceived, err);
+    this.host.metrics.transferCompleted('upload', this.bytesReceived, !!err);
+    return err;
+  }
+}
