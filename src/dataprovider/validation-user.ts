@@ -1,0 +1,240 @@
+/**
+ * User validation and normalization (SFTPGo's rules). The result carries the
+ * password as submitted (plain or already hashed): hashing is the service's
+ * job. Virtual folders come back as references; the service resolves or
+ * creates the folders.
+ */
+import { utils as sshUtils } from 'ssh2';
+import { ALL_PERMISSIONS, type LoginMethod, type Permission, type ProtocolName, type User, type UserFilters, type VirtualFolder } from './models';
+import {
+  asObj, checkCidrs, cleanAbsPath, cleanFsPath, isObj, normalizeName, type Obj, optBool, optEmail, optInt, optObj,
+  optString, optStringArray, pathContains, validateFilesystem, ValidationError,
+} from './validation-core';
+
+export interface UserValidationOptions {
+  namingRules: number;
+  /** data_provider.users_base_dir: default home is `<base>/<username>` */
+  usersBaseDir: string;
+}
+
+export const LOGIN_METHODS: readonly LoginMethod[] = [
+  'publickey', 'password', 'password-over-SSH', 'keyboard-interactive', 'publickey+password',
+  'publickey+keyboard-interactive', 'TLSCertificate', 'TLSCertificate+password',
+];
+export const PROTOCOLS: readonly ProtocolName[] = ['SSH', 'FTP', 'DAV', 'HTTP'];
+
+const MAX_INT32 = 2_147_483_647;
+
+export function validatePermissions(v: unknown): Record<string, Permission[]> {
+  if (v === undefined || v === null) throw new ValidationError('permissions for the root dir "/" must be set');
+  const o = asObj(v, 'permissions');
+  const out: Record<string, Permission[]> = {};
+  for (const [rawPath, perms] of Object.entries(o)) {
+    const p = cleanAbsPath(rawPath, `permissions path "${rawPath}"`);
+    if (out[p]) throw new ValidationError(`duplicated permissions for path "${p}"`);
+    if (!Array.isArray(perms) || perms.length === 0) throw new ValidationError(`no permissions granted for path "${p}"`);
+    for (const perm of perms) {
+      if (typeof perm !== 'string' || !(ALL_PERMISSIONS as readonly string[]).includes(perm)) {
+        throw new ValidationError(`invalid permission "${String(perm)}" for path "${p}"`);
+      }
+    }
+    const list = [...new Set(perms as Permission[])];
+    out[p] = list.includes('*') ? ['*'] : list;
+  }
+  if (!out['/']) throw new ValidationError('permissions for the root dir "/" must be set');
+  return out;
+}
+
+export function validatePublicKeys(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ValidationError('public_keys must be an array of strings');
+  const out: string[] = [];
+  v.forEach((k, i) => {
+    if (typeof k !== 'string' || k.trim() === '') throw new ValidationError(`public key nr. ${i + 1} is empty or not a string`);
+    const key = k.trim();
+    const parsed = sshUtils.parseKey(key);
+    if (parsed instanceof Error) throw new ValidationError(`could not parse public key nr. ${i + 1}: ${parsed.message}`);
+    if (Array.isArray(parsed) || parsed.isPrivateKey()) {
+      throw new ValidationError(`public key nr. ${i + 1} is not a single OpenSSH public key`);
+    }
+    out.push(key);
+  });
+  return out;
+}
+
+function validateFilters(v: unknown): UserFilters {
+  if (v === undefined || v === null) return {};
+  const o = asObj(v, 'filters');
+  const f: UserFilters = {};
+  const allowed = checkCidrs(optStringArray(o, 'allowed_ip', 'filters.allowed_ip'), 'filters.allowed_ip');
+  if (allowed?.length) f.allowed_ip = allowed;
+  const denied = checkCidrs(optStringArray(o, 'denied_ip', 'filters.denied_ip'), 'filters.denied_ip');
+  if (denied?.length) f.denied_ip = denied;
+  const methods = optStringArray(o, 'denied_login_methods', 'filters.denied_login_methods');
+  if (methods?.length) {
+    for (const m of methods) {
+      if (!(LOGIN_METHODS as readonly string[]).includes(m)) throw new ValidationError(`invalid denied login method "${m}"`);
+    }
+    f.denied_login_methods = [...new Set(methods)] as LoginMethod[];
+  }
+  const protocols = optStringArray(o, 'denied_protocols', 'filters.denied_protocols');
+  if (protocols?.length) {
+    for (const p of protocols) {
+      if (!(PROTOCOLS as readonly string[]).includes(p)) throw new ValidationError(`invalid denied protocol "${p}"`);
+    }
+    if (PROTOCOLS.every((p) => protocols.includes(p))) throw new ValidationError('invalid denied protocols: all protocols are denied');
+    f.denied_protocols = [...new Set(protocols)] as ProtocolName[];
+  }
+  if (o.file_patterns !== undefined && o.file_patterns !== null) {
+    if (!Array.isArray(o.file_patterns)) throw new ValidationError('filters.file_patterns must be an array');
+    f.file_patterns = o.file_patterns.map((raw, i) => {
+      const fp = asObj(raw, `filters.file_patterns[${i}]`);
+      const p = cleanAbsPath(optString(fp, 'path') ?? '', `filters.file_patterns[${i}].path`);
+      const allowedP = (optStringArray(fp, 'allowed_patterns') ?? []).map((s) => s.trim().toLowerCase()).filter(Boolean);
+      const deniedP = (optStringArray(fp, 'denied_patterns') ?? []).map((s) => s.trim().toLowerCase()).filter(Boolean);
+      if (allowedP.length === 0 && deniedP.length === 0) throw new ValidationError(`empty file patterns for path "${p}"`);
+      const policy = optInt(fp, 'deny_policy', 0, 1, `filters.file_patterns[${i}].deny_policy`) ?? 0;
+      return { path: p, allowed_patterns: allowedP, denied_patterns: deniedP, deny_policy: policy };
+    });
+  }
+  for (const k of ['max_upload_file_size', 'external_auth_cache_time', 'default_shares_expiration',
+    'max_shares_expiration', 'password_expiration', 'password_strength'] as const) {
+    const n = optInt(o, k, 0, Number.MAX_SAFE_INTEGER, `filters.${k}`);
+    if (n) f[k] = n;
+  }
+  const ftpSec = optInt(o, 'ftp_security', 0, 1, 'filters.ftp_security');
+  if (ftpSec) f.ftp_security = ftpSec;
+  for (const k of ['disable_fs_checks', 'allow_api_key_auth', 'is_anonymous', 'require_password_change'] as const) {
+    const b = optBool(o, k, `filters.${k}`);
+    if (b) f[k] = b;
+  }
+  for (const k of ['tls_username', 'user_type'] as const) {
+    const s = optString(o, k, `filters.${k}`);
+    if (s) f[k] = s;
+  }
+  const start = optString(o, 'start_directory', 'filters.start_directory');
+  if (start && start !== '/') f.start_directory = cleanAbsPath(start, 'filters.start_directory');
+  for (const k of ['web_client', 'two_factor_protocols', 'tls_certs', 'additional_emails'] as const) {
+    const a = optStringArray(o, k, `filters.${k}`);
+    if (a?.length) f[k] = a;
+  }
+  const hooks = optObj(o, 'hooks', 'filters.hooks');
+  if (hooks) {
+    const h: NonNullable<UserFilters['hooks']> = {};
+    for (const k of ['external_auth_disabled', 'pre_login_disabled', 'check_password_disabled'] as const) {
+      if (optBool(hooks, k, `filters.hooks.${k}`)) h[k] = true;
+    }
+    if (Object.keys(h).length > 0) f.hooks = h;
+  }
+  if (o.bandwidth_limits !== undefined && o.bandwidth_limits !== null) {
+    if (!Array.isArray(o.bandwidth_limits)) throw new ValidationError('filters.bandwidth_limits must be an array');
+    f.bandwidth_limits = o.bandwidth_limits.map((raw, i) => {
+      const b = asObj(raw, `filters.bandwidth_limits[${i}]`);
+      const sources = checkCidrs(optStringArray(b, 'sources'), `filters.bandwidth_limits[${i}].sources`) ?? [];
+      if (sources.length === 0) throw new ValidationError(`filters.bandwidth_limits[${i}]: no bandwidth limit source specified`);
+      return { sources, upload_bandwidth: optInt(b, 'upload_bandwidth', 0) ?? 0, download_bandwidth: optInt(b, 'download_bandwidth', 0) ?? 0 };
+    });
+  }
+  if (o.access_time !== undefined && o.access_time !== null) {
+    if (!Array.isArray(o.access_time)) throw new ValidationError('filters.access_time must be an array');
+    f.access_time = o.access_time.map((raw, i) => {
+      const a = asObj(raw, `filters.access_time[${i}]`);
+      const from = optString(a, 'from') ?? '';
+      const to = optString(a, 'to') ?? '';
+      if (!/^\d{2}:\d{2}$/.test(from) || !/^\d{2}:\d{2}$/.test(to)) throw new ValidationError(`filters.access_time[${i}]: invalid time range`);
+      return { day_of_week: optInt(a, 'day_of_week', 0, 6, `filters.access_time[${i}].day_of_week`) ?? 0, from, to };
+    });
+  }
+  // kept opaque for the MFA layer (dump round trips must not lose them)
+  if (isObj(o.totp_config)) f.totp_config = structuredClone(o.totp_config);
+  if (Array.isArray(o.recovery_codes)) f.recovery_codes = structuredClone(o.recovery_codes);
+  return f;
+}
+
+function validateVirtualFolders(v: unknown, homeDir: string): VirtualFolder[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ValidationError('virtual_folders must be an array');
+  const out: VirtualFolder[] = [];
+  v.forEach((raw, i) => {
+    const o = asObj(raw, `virtual_folders[${i}]`);
+    const name = optString(o, 'name', `virtual_folders[${i}].name`)?.trim();
+    if (!name) throw new ValidationError(`virtual_folders[${i}]: folder name is mandatory`);
+    const vp = cleanAbsPath(optString(o, 'virtual_path') ?? '', `virtual_folders[${i}].virtual_path`);
+    if (vp === '/') throw new ValidationError(`invalid virtual folder "${vp}": it cannot be the root dir`);
+    const mappedRaw = optString(o, 'mapped_path');
+    const mapped = mappedRaw ? cleanFsPath(mappedRaw, `virtual_folders[${i}].mapped_path`) : '';
+    if (mapped && (pathContains(mapped, homeDir, '/') || pathContains(homeDir, mapped, '/'))) {
+      throw new ValidationError(`invalid virtual folder "${vp}": mapped path "${mapped}" overlaps the home dir`);
+    }
+    for (const other of out) {
+      if (other.name === name) throw new ValidationError(`duplicated virtual folder "${name}"`);
+      if (pathContains(other.virtual_path, vp) || pathContains(vp, other.virtual_path)) {
+        throw new ValidationError(`invalid virtual folder "${vp}": it overlaps with "${other.virtual_path}"`);
+      }
+    }
+    const quotaSize = optInt(o, 'quota_size', -1, Number.MAX_SAFE_INTEGER, `virtual_folders[${i}].quota_size`) ?? 0;
+    const quotaFiles = optInt(o, 'quota_files', -1, Number.MAX_SAFE_INTEGER, `virtual_folders[${i}].quota_files`) ?? 0;
+    if ((quotaSize === -1) !== (quotaFiles === -1)) {
+      throw new ValidationError(`virtual folder "${vp}": quota_size and quota_files must be both -1 or both >= 0`);
+    }
+    const vf: VirtualFolder = { name, mapped_path: mapped, virtual_path: vp, quota_size: quotaSize, quota_files: quotaFiles };
+    const description = optString(o, 'description');
+    if (description) vf.description = description;
+    if (o.filesystem !== undefined) vf.filesystem = validateFilesystem(o.filesystem, `virtual_folders[${i}].filesystem`);
+    out.push(vf);
+  });
+  return out;
+}
+
+/** Validates a full user object; throws ValidationError on the first problem. */
+export function validateUser(input: unknown, opts: UserValidationOptions): User {
+  const o: Obj = asObj(input, 'user');
+  const username = normalizeName(o.username, opts.namingRules, 'username');
+  let homeRaw = optString(o, 'home_dir') ?? '';
+  if (homeRaw === '' && opts.usersBaseDir) homeRaw = `${opts.usersBaseDir.replace(/[\\/]+$/, '')}/${username}`;
+  if (homeRaw === '') throw new ValidationError('home_dir is mandatory');
+  const homeDir = cleanFsPath(homeRaw, 'home_dir');
+  const password = optString(o, 'password') ?? '';
+  const publicKeys = validatePublicKeys(o.public_keys);
+  const filters = validateFilters(o.filters);
+  if (password === '' && publicKeys.length === 0 && !filters.is_anonymous) {
+    throw new ValidationError('please set a password or at least a public key');
+  }
+  const groups = o.groups;
+  if (Array.isArray(groups) && groups.length > 0) {
+    const g: unknown = groups[0];
+    throw new ValidationError(`group "${isObj(g) ? String(g.name) : String(g)}" does not exist (groups are not supported yet)`);
+  }
+  const role = optString(o, 'role');
+  if (role) throw new ValidationError(`role "${role}" does not exist (roles are not supported yet)`);
+
+  const u: User = {
+    status: optInt(o, 'status', 0, 1) ?? 0,
+    username,
+    home_dir: homeDir,
+    permissions: validatePermissions(o.permissions),
+    expiration_date: optInt(o, 'expiration_date', 0) ?? 0,
+    uid: optInt(o, 'uid', 0, MAX_INT32) ?? 0,
+    gid: optInt(o, 'gid', 0, MAX_INT32) ?? 0,
+    max_sessions: optInt(o, 'max_sessions', 0, MAX_INT32) ?? 0,
+    quota_size: optInt(o, 'quota_size', 0) ?? 0,
+    quota_files: optInt(o, 'quota_files', 0) ?? 0,
+    upload_bandwidth: optInt(o, 'upload_bandwidth', 0) ?? 0,
+    download_bandwidth: optInt(o, 'download_bandwidth', 0) ?? 0,
+    upload_data_transfer: optInt(o, 'upload_data_transfer', 0) ?? 0,
+    download_data_transfer: optInt(o, 'download_data_transfer', 0) ?? 0,
+    total_data_transfer: optInt(o, 'total_data_transfer', 0) ?? 0,
+    filters,
+    filesystem: validateFilesystem(o.filesystem, 'filesystem'),
+    virtual_folders: validateVirtualFolders(o.virtual_folders, homeDir),
+  };
+  if (password) u.password = password;
+  if (publicKeys.length > 0) u.public_keys = publicKeys;
+  const email = optEmail(o, 'email');
+  if (email) u.email = email;
+  const description = optString(o, 'description');
+  if (description) u.description = description;
+  const info = optString(o, 'additional_info');
+  if (info) u.additional_info = info;
+  return u;
+}
