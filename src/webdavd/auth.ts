@@ -1,0 +1,95 @@
+/**
+ * HTTP Basic authentication for WebDAV with a short-lived cache of successful
+ * logins, so each request of a session does not pay a full bcrypt/argon2
+ * verification (SFTPGo keeps a similar user cache, `webdavd.cache.users`).
+ *
+ * A cache hit still reloads the user (cheap) and re-checks the login
+ * conditions (enabled, expiration, IP, protocol); it is valid only while the
+ * stored password hash is unchanged and the offered password has the same
+ * keyed digest (HMAC with a per-process random key: the cache never holds the
+ * password or an offline-crackable hash of it).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { DataProviderService } from '../dataprovider/types';
+import type { User } from '../dataprovider/models';
+
+export interface BasicCredentials { username: string; password: string }
+
+/** Parses `Authorization: Basic ...`; undefined when absent or malformed. */
+export function parseBasicAuth(header: string | undefined): BasicCredentials | undefined {
+  if (!header) return undefined;
+  const m = /^\s*basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i <= 0) return undefined;
+  return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
+}
+
+interface CacheEntry { digest: Buffer; storedHash: string; expiresAt: number }
+
+export interface LoginCacheOptions {
+  provider: DataProviderService;
+  /** minutes; 0 → default TTL */
+  expirationMinutes: number;
+  maxSize: number;
+  now?: () => number;
+}
+
+const DEFAULT_TTL_MS = 5 * 60_000;
+
+export class LoginCache {
+  private readonly key = randomBytes(32);
+  private readonly entries = new Map<string, CacheEntry>();
+  private readonly ttlMs: number;
+  private readonly maxSize: number;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: LoginCacheOptions) {
+    this.ttlMs = opts.expirationMinutes > 0 ? opts.expirationMinutes * 60_000 : DEFAULT_TTL_MS;
+    this.maxSize = Math.max(1, opts.maxSize || 50);
+    this.now = opts.now ?? Date.now;
+  }
+
+  private digest(username: string, password: string): Buffer {
+    return createHmac('sha256', this.key).update(username).update('\0').update(password).digest();
+  }
+
+  /**
+   * Returns the user and whether it came from the cache (a fresh login is
+   * logged by the caller). Throws the provider's FsError on failure.
+   */
+  async authenticate(creds: BasicCredentials, ip: string): Promise<{ user: User; cached: boolean }> {
+    const { provider } = this.opts;
+    const entry = this.entries.get(creds.username);
+    if (entry && entry.expiresAt > this.now()) {
+      const d = this.digest(creds.username, creds.password);
+      if (timingSafeEqual(d, entry.digest)) {
+        const user = await provider.getUser(creds.username);
+        if (user && user.password === entry.storedHash) {
+          provider.checkLoginConditions(user, { ip, protocol: 'DAV', method: 'password' });
+          return { user, cached: true };
+        }
+      }
+      this.entries.delete(creds.username);
+    }
+    const user = await provider.checkUserAndPass(creds.username, creds.password, { ip, protocol: 'DAV' });
+    // users without a local password (external auth) are never cached
+    if (user.password) this.remember(creds, user.password);
+    return { user, cached: false };
+  }
+
+  private remember(creds: BasicCredentials, storedHash: string): void {
+    this.entries.delete(creds.username);
+    while (this.entries.size >= this.maxSize) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
+    }
+    this.entries.set(creds.username, {
+      digest: this.digest(creds.username, creds.password),
+      storedHash,
+      expiresAt: this.now() + this.ttlMs,
+    });
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The WebDAV service: one HTTP(S) listener per enabled binding (port 0 means
+ * disabled, as in SFTPGo), all sharing one webdav-server instance whose file
+ * system delegates to the connection manager's FileOps.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { ServerContext, Service } from '../common/context';
+import type { WebdavdBinding } from '../config/types';
+import { LoginCache } from './auth';
+import type { DavUser } from './davfs';
+import { createHandler } from './handler';
+import { createDavLibrary } from './library';
+import { DavStates } from './state';
+
+const SENDER = 'webdavd';
+
+function resolveFile(ctx: ServerContext, p: string): string {
+  return isAbsolute(p) ? p : join(ctx.runtime.configDir, p);
+}
+
+function tlsOptions(ctx: ServerContext, b: WebdavdBinding): https.ServerOptions {
+  const conf = ctx.config.webdavd;
+  const certFile = b.certificate_file || conf.certificate_file;
+  const keyFile = b.certificate_key_file || conf.certificate_key_file;
+  if (!certFile || !keyFile) throw new Error(`webdavd binding ${b.address}:${b.port}: HTTPS enabled without certificate_file/certificate_key_file`);
+  const opts: https.ServerOptions = {
+    cert: readFileSync(resolveFile(ctx, certFile)),
+    key: readFileSync(resolveFile(ctx, keyFile)),
+    minVersion: b.min_tls_version === 13 ? 'TLSv1.3' : 'TLSv1.2',
+  };
+  // client_auth_type 1: a valid client certificate is required (in addition to Basic auth)
+  if (b.client_auth_type === 1) {
+    opts.requestCert = true;
+    opts.rejectUnauthorized = true;
+    opts.ca = conf.ca_certificates.map((f) => readFileSync(resolveFile(ctx, f)));
+  }
+  return opts;
+}
+
+export function createWebdavService(ctx: ServerContext): Service {
+  const conf = ctx.config.webdavd;
+  const users = new WeakMap<IncomingMessage, DavUser>();
+  const states = new DavStates();
+  const logins = new LoginCache({
+    provider: ctx.provider,
+    expirationMinutes: conf.cache.users.expiration_time,
+    maxSize: conf.cache.users.max_size,
+  });
+  const { server: library } = createDavLibrary({
+    lookup: (req) => users.get(req),
+    serverName: 'SFTPGo',
+    version: ctx.config.common.server_version === 'short' ? '' : ctx.version.version,
+  });
+  const servers: http.Server[] = [];
+
+  return {
+    name: 'webdavd',
+    async start() {
+      for (const binding of conf.bindings) {
+        if (!binding.port || binding.port <= 0) continue;
+        const handler = createHandler({ ctx, binding, cors: conf.cors, library, users, states, logins });
+        const srv = binding.enable_https ? https.createServer(tlsOptions(ctx, binding), handler) : http.createServer(handler);
+        // large uploads can be slow: no overall request timeout, but bound header time
+        srv.requestTimeout = 0;
+        srv.headersTimeout = 60_000;
+        srv.on('clientError', (_err, socket) => { socket.destroy(); });
+        await new Promise<void>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen(binding.port, binding.address || undefined, () => {
+            srv.off('error', reject);
+            resolve();
+          });
+        });
+        srv.on('error', (e) => ctx.logger.error(SENDER, `listener error: ${e.message}`));
+        servers.push(srv);
+        const a = srv.address() as AddressInfo;
+        ctx.logger.info(SENDER, `WebDAV server listening on ${a.address}:${a.port} (https: ${binding.enable_https})`);
+      }
+    },
+    async stop() {
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeIdleConnections();
+      })));
+      servers.length = 0;
+    },
+    addresses() {
+      return servers.map((s) => {
+        const a = s.address() as AddressInfo;
+        return { address: a.address, port: a.port };
+      });
+    },
+  };
+}
+
+/** For tests that need to start from a port-0 binding list. */
+export type { WebdavdBinding };
