@@ -1,0 +1,112 @@
+/**
+ * Builds the Fastify instance for one binding: plugins first (OpenAPI
+ * collector, errors, logging, metrics, auth), then the REST routes, then the
+ * optional web admin (src/httpd/web, registered only when present).
+ */
+import { existsSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ServerContext } from '../common/context';
+import type { HttpdBinding } from '../config/types';
+import type { HttpDeps } from './deps';
+import type { TlsMaterial } from './tls';
+import { installAuth } from './plugins/auth';
+import { installErrorHandlers } from './plugins/errors';
+import { installAccessLog } from './plugins/logging';
+import { installMetrics } from './plugins/metrics';
+import { installOpenApi, type OpenApiCollector } from './plugins/openapi';
+import { registerAdminRoutes } from './routes/api/admins';
+import { registerApiKeyRoutes } from './routes/api/apikeys';
+import { registerConnectionRoutes } from './routes/api/connections';
+import { registerFolderRoutes } from './routes/api/folders';
+import { registerMaintenanceRoutes } from './routes/api/maintenance';
+import { registerHealthRoute, registerMiscRoutes } from './routes/api/misc';
+import { registerProfileRoutes } from './routes/api/profile';
+import { registerQuotaRoutes } from './routes/api/quotas';
+import { registerTokenRoutes } from './routes/api/token';
+import { registerUserRoutes } from './routes/api/users';
+import './types';
+
+/** 1 MiB for every JSON body but loaddata (10 MiB, set on that route). */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** The hook the web admin module (src/httpd/web/index.ts) exports. */
+export type WebAdminRegistrar = (app: FastifyInstance, ctx: ServerContext) => Promise<void> | void;
+
+export interface BuildAppOptions {
+  binding: HttpdBinding;
+  tls?: TlsMaterial;
+  /** called before any route is registered (tests add their own onRoute spy) */
+  beforeRoutes?: (app: FastifyInstance) => void;
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  openapi?: OpenApiCollector;
+  /** the HTTPS server, for setSecureContext on reload */
+  httpsServer?: HttpsServer;
+}
+
+function loadWebAdmin(): WebAdminRegistrar | undefined {
+  // compiled layout: dist/src/httpd/app.js → dist/src/httpd/web/index.js
+  const file = join(__dirname, 'web', 'index.js');
+  if (!existsSync(file)) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(file) as { registerWebAdmin?: unknown };
+  return typeof mod.registerWebAdmin === 'function' ? (mod.registerWebAdmin as WebAdminRegistrar) : undefined;
+}
+
+export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<BuiltApp> {
+  let httpsServer: HttpsServer | undefined;
+  const tls = opts.tls;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    genReqId: () => randomBytes(10).toString('hex'),
+    // JSON bodies are never coerced nor silently trimmed: a wrong type is a 400
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    serverFactory: (handler): HttpServer => {
+      if (!tls) return createHttpServer(handler);
+      httpsServer = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: tls.minVersion }, handler);
+      return httpsServer;
+    },
+  });
+  // a client resetting the TLS handshake or the socket must never take the process down
+  app.server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    else socket.destroy();
+  });
+  if (httpsServer) httpsServer.on('tlsClientError', () => { /* handshake failures are the client's problem */ });
+
+  const binding = opts.binding;
+  opts.beforeRoutes?.(app);
+  const openapi = binding.render_openapi === false ? undefined : installOpenApi(app, deps.ctx.version.version);
+  installErrorHandlers(app, deps.ctx.logger);
+  installAccessLog(app, deps.ctx.logger, tls ? 'https' : 'http');
+  installMetrics(app, deps.ctx.metrics);
+  installAuth(app, deps);
+  registerHealthRoute(app);
+  if (binding.enable_rest_api !== false) {
+    registerMiscRoutes(app, deps);
+    registerTokenRoutes(app, deps);
+    registerUserRoutes(app, deps);
+    registerFolderRoutes(app, deps);
+    registerAdminRoutes(app, deps);
+    registerProfileRoutes(app, deps);
+    registerApiKeyRoutes(app, deps);
+    registerConnectionRoutes(app, deps);
+    registerQuotaRoutes(app, deps);
+    registerMaintenanceRoutes(app, deps);
+  }
+  if (binding.enable_web_admin !== false) {
+    const web = loadWebAdmin();
+    if (web) await web(app, deps.ctx);
+  }
+  await app.ready();
+  return { app, openapi, httpsServer };
+}

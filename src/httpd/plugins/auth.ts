@@ -1,0 +1,76 @@
+/**
+ * Authentication and authorization for /api/v2: admin JWT (Bearer) or admin
+ * API key (X-SFTPGO-API-KEY), the admin's allow_list, then the route's
+ * permissions. Runs in onRequest, before the body is read, so anonymous
+ * clients cannot make the server parse large bodies.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Admin } from '../../dataprovider/models';
+import type { HttpDeps } from '../deps';
+import { errorBody } from '../errors';
+import { ipAllowed } from '../ipfilter';
+import { hasPermission } from '../types';
+
+export const API_KEY_HEADER = 'x-sftpgo-api-key';
+
+function deny(reply: FastifyReply, status: number, detail: string): FastifyReply {
+  return reply.code(status).type('application/json').send(errorBody(status, detail));
+}
+
+/** The admin is reloaded on each call so disabling/deleting it or editing its allow list applies at once. */
+async function loadActiveAdmin(deps: HttpDeps, username: string): Promise<Admin | undefined> {
+  const admin = await deps.ctx.provider.getAdmin(username);
+  return admin && admin.status === 1 ? admin : undefined;
+}
+
+async function authenticate(deps: HttpDeps, req: FastifyRequest): Promise<{ admin?: Admin; status?: number; detail?: string }> {
+  const cfg = req.routeOptions.config;
+  const apiKey = req.headers[API_KEY_HEADER];
+  if (typeof apiKey === 'string' && apiKey !== '') {
+    if (cfg.noApiKey) return { status: 403, detail: 'API key authentication is not allowed for this endpoint' };
+    try {
+      const res = await deps.ctx.provider.checkApiKey(apiKey);
+      if (!res.admin || res.admin.status !== 1) return { status: 401, detail: 'invalid API key' };
+      req.authMethod = 'apikey';
+      return { admin: res.admin };
+    } catch {
+      return { status: 401, detail: 'invalid API key' };
+    }
+  }
+  const auth = req.headers.authorization;
+  const m = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
+  if (!m) return { status: 401, detail: 'no token found' };
+  try {
+    const claims = await deps.tokens.verify(m[1], req.ip);
+    const admin = await loadActiveAdmin(deps, claims.username);
+    if (!admin) return { status: 401, detail: 'invalid token: unknown or disabled admin' };
+    req.authMethod = 'jwt';
+    req.tokenId = claims.jti;
+    req.tokenExp = claims.exp;
+    return { admin };
+  } catch (e) {
+    const detail = e instanceof Error && /exp/i.test(e.message) ? 'token is expired' : 'invalid token';
+    return { status: 401, detail };
+  }
+}
+
+export function installAuth(app: FastifyInstance, deps: HttpDeps): void {
+  app.addHook('onRequest', async (req, reply) => {
+    const cfg = req.routeOptions.config;
+    const url = req.routeOptions.url;
+    if (cfg.auth === 'none' || url === undefined) return;
+    if (cfg.auth !== 'admin' && !url.startsWith('/api/v2/')) return;
+    const res = await authenticate(deps, req);
+    if (!res.admin) {
+      if (res.status === 401) reply.header('www-authenticate', 'Bearer');
+      return deny(reply, res.status ?? 401, res.detail ?? 'unauthorized');
+    }
+    if (!ipAllowed(req.ip, res.admin.filters?.allow_list)) {
+      return deny(reply, 403, 'the source IP address is not allowed for this admin');
+    }
+    if (cfg.perms && cfg.perms.length > 0 && !hasPermission(res.admin, cfg.perms)) {
+      return deny(reply, 403, `permission denied: one of [${cfg.perms.join(', ')}] is required`);
+    }
+    req.admin = res.admin;
+  });
+}

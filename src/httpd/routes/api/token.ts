@@ -1,0 +1,61 @@
+/** GET /api/v2/token (HTTP Basic, admin) and GET /api/v2/logout. */
+import type { FastifyInstance } from 'fastify';
+import type { HttpDeps } from '../../deps';
+import { message } from '../../deps';
+import { ApiError } from '../../errors';
+import { ipAllowed } from '../../ipfilter';
+import { apiResponseSchema, errorResponses } from '../../schemas/common';
+
+const tokenSchema = {
+  type: 'object',
+  properties: { access_token: { type: 'string' }, expires_at: { type: 'string' } },
+} as const;
+
+function parseBasic(header: string | undefined): { username: string; password: string } | undefined {
+  const m = header ? /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header) : null;
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const idx = decoded.indexOf(':');
+  if (idx <= 0) return undefined;
+  return { username: decoded.slice(0, idx), password: decoded.slice(idx + 1) };
+}
+
+export function registerTokenRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  app.get('/api/v2/token', {
+    config: { auth: 'none', summary: 'Get a new admin access token (HTTP Basic auth)', tags: ['token'] },
+    schema: { response: { 200: tokenSchema, 429: apiResponseSchema, ...errorResponses } },
+  }, async (req, reply) => {
+    const ip = req.ip;
+    if (deps.limiter.isBlocked(ip)) throw new ApiError(429, 'too many failed login attempts, retry later');
+    const creds = parseBasic(req.headers.authorization);
+    if (!creds) {
+      reply.header('www-authenticate', 'Basic realm="SFTPGo"');
+      throw new ApiError(401, 'HTTP Basic authentication required');
+    }
+    let admin;
+    try {
+      admin = await deps.ctx.provider.checkAdminAndPass(creds.username, creds.password, ip);
+    } catch {
+      deps.limiter.recordFailure(ip);
+      deps.ctx.logger.connectionFailed({ clientIp: ip, username: creds.username, loginType: 'password', protocol: 'HTTP', error: 'invalid credentials' });
+      reply.header('www-authenticate', 'Basic realm="SFTPGo"');
+      throw new ApiError(401, 'invalid credentials');
+    }
+    if (admin.status !== 1) {
+      deps.limiter.recordFailure(ip);
+      throw new ApiError(401, 'invalid credentials');
+    }
+    if (!ipAllowed(ip, admin.filters?.allow_list)) throw new ApiError(403, 'the source IP address is not allowed for this admin');
+    deps.limiter.recordSuccess(ip);
+    return deps.tokens.issue(admin, ip);
+  });
+
+  app.get('/api/v2/logout', {
+    config: { noApiKey: true, summary: 'Invalidate the access token', tags: ['token'] },
+    schema: { response: { 200: apiResponseSchema, ...errorResponses } },
+  }, async (req) => {
+    if (!req.tokenId || req.tokenExp === undefined) throw new ApiError(400, 'no token to invalidate');
+    deps.tokens.revoke(req.tokenId, req.tokenExp);
+    return message('Your token has been invalidated');
+  });
+}

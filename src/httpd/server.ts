@@ -1,0 +1,135 @@
+/**
+ * The HTTP service: one Fastify instance per httpd binding with a port (or a
+ * Unix socket path as address), REST API v2, OpenAPI, /metrics, HTTPS with
+ * certificate reload on SIGHUP.
+ */
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext, Service } from '../common/context';
+import type { HttpdBinding } from '../config/types';
+import { buildApp, type BuiltApp } from './app';
+import type { HttpDeps } from './deps';
+import { QuotaScanner } from './quotascan';
+import { LoginLimiter, type LoginLimiterOptions } from './ratelimit';
+import { loadTls } from './tls';
+import { TokenManager } from './tokens';
+
+export interface HttpServiceOptions {
+  /** state of the other services for GET /api/v2/status (keys ssh, ftp, webdav, ...) */
+  serviceStatus: () => Record<string, unknown>;
+  /** failed token requests allowed per IP per window (default 10 per minute) */
+  tokenRateLimit?: LoginLimiterOptions;
+}
+
+export interface HttpService extends Service {
+  /** background quota scans (tests and shutdown wait on scans.whenIdle()) */
+  readonly scans: QuotaScanner;
+  /** the running Fastify instances, one per binding */
+  apps(): BuiltApp[];
+}
+
+function signingPassphrase(ctx: ServerContext): string {
+  const h = ctx.config.httpd;
+  if (h.signing_passphrase) return h.signing_passphrase;
+  if (!h.signing_passphrase_file) return '';
+  const p = isAbsolute(h.signing_passphrase_file) ? h.signing_passphrase_file : resolve(ctx.runtime.configDir, h.signing_passphrase_file);
+  return readFileSync(p, 'utf8').trim();
+}
+
+function isUnixSocket(address: string): boolean {
+  return address.startsWith('/');
+}
+
+async function listen(app: FastifyInstance, b: HttpdBinding): Promise<void> {
+  if (isUnixSocket(b.address)) {
+    await app.listen({ path: b.address });
+    return;
+  }
+  if (b.address !== '') {
+    await app.listen({ port: b.port, host: b.address });
+    return;
+  }
+  // "" = every interface: dual-stack when IPv6 exists, IPv4 otherwise
+  try {
+    await app.listen({ port: b.port, host: '::' });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw e;
+    await app.listen({ port: b.port, host: '0.0.0.0' });
+  }
+}
+
+export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions): HttpService {
+  const httpd = ctx.config.httpd;
+  const bindings = httpd.bindings.filter((b) => b.port > 0 || isUnixSocket(b.address));
+  const scans = new QuotaScanner(ctx);
+  let running: { binding: HttpdBinding; built: BuiltApp }[] = [];
+
+  const makeDeps = (): HttpDeps => ({
+    ctx,
+    tokens: new TokenManager({
+      passphrase: signingPassphrase(ctx),
+      lifetimeMinutes: httpd.jwt_lifetime,
+      skipIpBinding: (httpd.token_validation & 1) !== 0,
+    }),
+    limiter: new LoginLimiter(opts.tokenRateLimit ?? { maxFailures: 10, windowMs: 60_000 }),
+    scans,
+    serviceStatus: opts.serviceStatus,
+  });
+
+  return {
+    name: 'httpd',
+    scans,
+    apps: () => running.map((r) => r.built),
+
+    async start(): Promise<void> {
+      const deps = makeDeps();
+      try {
+        for (const binding of bindings) {
+          const tls = binding.enable_https ? await loadTls(httpd, binding, ctx.runtime.configDir) : undefined;
+          const built = await buildApp(deps, { binding, tls });
+          running.push({ binding, built });
+          await listen(built.app, binding);
+          const a = built.app.server.address();
+          const where = typeof a === 'string' ? a : `${a?.address ?? ''}:${a?.port ?? 0}`;
+          ctx.logger.info('httpd', `HTTP${tls ? 'S' : ''} server listening on ${where}`);
+        }
+      } catch (e) {
+        await Promise.allSettled(running.map((r) => r.built.app.close()));
+        running = [];
+        throw e;
+      }
+    },
+
+    async stop(): Promise<void> {
+      const apps = running;
+      running = [];
+      await Promise.allSettled(apps.map((r) => r.built.app.close()));
+    },
+
+    async reload(): Promise<void> {
+      for (const { binding, built } of running) {
+        if (!built.httpsServer) continue;
+        try {
+          const tls = await loadTls(httpd, binding, ctx.runtime.configDir);
+          // swaps the certificate for new handshakes; the listener keeps running
+          built.httpsServer.setSecureContext({ cert: tls.cert, key: tls.key, minVersion: tls.minVersion });
+          ctx.logger.info('httpd', `TLS certificate reloaded for binding port ${binding.port}`);
+        } catch (e) {
+          ctx.logger.error('httpd', `TLS certificate reload failed, keeping the previous one: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    },
+
+    addresses(): { address: string; port: number }[] {
+      return running.map(({ built }) => {
+        const a = built.app.server.address();
+        if (typeof a === 'string') return { address: a, port: 0 };
+        const info = a as AddressInfo | null;
+        return { address: info?.address ?? '', port: info?.port ?? 0 };
+      });
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Admin API tokens: HS256 JWTs (jose) with audience "API" bound to the
+ * client IP, and a revocation set kept until each token would expire anyway.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import type { Admin } from '../dataprovider/models';
+
+export const API_AUDIENCE = 'API';
+
+export interface TokenClaims {
+  username: string;
+  permissions: string[];
+  jti: string;
+  exp: number;
+}
+
+export interface TokenManagerOptions {
+  /** empty = random key per start (tokens die on restart, as SFTPGo) */
+  passphrase: string;
+  lifetimeMinutes: number;
+  /** token_validation bit 1: tokens are not bound to the issuing IP */
+  skipIpBinding: boolean;
+  now?: () => number;
+}
+
+export class TokenManager {
+  private readonly key: Uint8Array;
+  private readonly lifetimeSec: number;
+  private readonly skipIp: boolean;
+  private readonly now: () => number;
+  /** jti → exp (seconds); purged as entries expire */
+  private readonly revoked = new Map<string, number>();
+
+  constructor(opts: TokenManagerOptions) {
+    this.key = opts.passphrase
+      ? createHash('sha256').update(opts.passphrase).digest()
+      : randomBytes(32);
+    // SFTPGo caps the lifetime at 720 minutes; 0/negative means the default 20
+    const minutes = opts.lifetimeMinutes > 0 ? Math.min(opts.lifetimeMinutes, 720) : 20;
+    this.lifetimeSec = minutes * 60;
+    this.skipIp = opts.skipIpBinding;
+    this.now = opts.now ?? Date.now;
+  }
+
+  async issue(admin: Admin, ip: string): Promise<{ access_token: string; expires_at: string }> {
+    const nowSec = Math.floor(this.now() / 1000);
+    const exp = nowSec + this.lifetimeSec;
+    const audience = this.skipIp ? [API_AUDIENCE] : [API_AUDIENCE, ip];
+    const token = await new SignJWT({ username: admin.username, permissions: admin.permissions ?? [] })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(admin.username)
+      .setJti(randomUUID())
+      .setIssuedAt(nowSec)
+      .setNotBefore(nowSec - 30)
+      .setExpirationTime(exp)
+      .setAudience(audience)
+      .sign(this.key);
+    return { access_token: token, expires_at: new Date(exp * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  }
+
+  /** Returns the claims or throws (bad signature, expired, wrong audience/IP, revoked). */
+  async verify(token: string, ip: string): Promise<TokenClaims> {
+    const { payload } = await jwtVerify(token, this.key, {
+      algorithms: ['HS256'],
+      audience: API_AUDIENCE,
+      currentDate: new Date(this.now()),
+    });
+    const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if (!this.skipIp && !aud.includes(ip)) throw new Error('token is not valid for this IP');
+    const jti = payload.jti;
+    const exp = payload.exp;
+    const username = payload['username'];
+    if (typeof jti !== 'string' || typeof exp !== 'number' || typeof username !== 'string') {
+      throw new Error('invalid token claims');
+    }
+    if (this.revoked.has(jti)) throw new Error('token has been invalidated');
+    const perms = payload['permissions'];
+    return {
+      username,
+      permissions: Array.isArray(perms) ? perms.filter((p): p is string => typeof p === 'string') : [],
+      jti,
+      exp,
+    };
+  }
+
+  revoke(jti: string, exp: number): void {
+    const nowSec = Math.floor(this.now() / 1000);
+    for (const [id, e] of this.revoked) if (e < nowSec) this.revoked.delete(id);
+    this.revoked.set(jti, exp);
+  }
+}
