@@ -1,0 +1,177 @@
+/**
+ * The only composition root. Start order: logger → config → metrics → data
+ * provider (migrations per update_mode, --loaddata-from, default admin) →
+ * connection manager → services (sftpd, httpd, ftpd/webdavd when a binding
+ * has a port, telemetry). A failure at any step undoes the steps already
+ * done and rejects with one clear error. Signals are the CLI's business.
+ */
+import * as fs from 'node:fs';
+import type { AppConfig, RuntimeOptions } from '../config/types';
+import type { AppLogger } from '../logger/types';
+import type { Metrics } from '../metrics/types';
+import type { DataProviderService } from '../dataprovider/types';
+import type { ConnectionManager, Service, ServerContext } from '../common/context';
+import { loadConfig, resolveConfigPath } from '../config';
+import { createLogger, type ClosableLogger } from '../logger/logger';
+import { createMetrics } from '../metrics/metrics';
+import { getVersionInfo } from './version';
+import { buildServices, serviceStatus } from './services';
+import { loadRequired, type DataProviderModule, type ManagerModule } from './modules';
+
+export interface StartAppOptions {
+  runtime: RuntimeOptions;
+  /** used as is; otherwise loaded from runtime.configDir/configFile */
+  config?: AppConfig;
+  /** applied after loading (tests: ports 0, memory provider…) */
+  overrides?: (c: AppConfig) => void;
+  logger?: AppLogger;
+  metrics?: Metrics;
+}
+
+export interface App {
+  ctx: ServerContext;
+  services: Service[];
+  /** Graceful: stop accepting, let transfers finish up to runtime.graceTime seconds, close provider, flush logs. Idempotent. */
+  stop(): Promise<void>;
+  /** SIGHUP: services reload certificates etc. */
+  reload(): Promise<void>;
+  /** SIGUSR1 */
+  rotateLogs(): void;
+  /** Bound addresses of a service by name (sftpd, httpd, ftpd, webdavd, telemetry); [] when not running. */
+  addresses(name: string): { address: string; port: number }[];
+}
+
+export function loggerFromRuntime(rt: RuntimeOptions): ClosableLogger {
+  return createLogger({
+    // SFTPGo: a relative log path is relative to the config dir
+    filePath: resolveConfigPath(rt.configDir || '.', rt.logFilePath),
+    level: rt.logLevel,
+    maxSizeMB: rt.logMaxSize,
+    maxBackups: rt.logMaxBackups,
+    maxAgeDays: rt.logMaxAge,
+    compress: rt.logCompress,
+    utc: rt.logUTCTime,
+  });
+}
+
+/** Opens the configured provider and applies migrations per update_mode (0 = automatic). */
+export async function openProvider(config: AppConfig, rt: RuntimeOptions, logger: AppLogger, metrics: Metrics): Promise<DataProviderService> {
+  const mod = await loadRequired<DataProviderModule>('dataprovider/index', 'openDataProvider');
+  const provider = await mod.openDataProvider({ config, configDir: rt.configDir || '.', logger, metrics });
+  try {
+    if (config.data_provider.update_mode === 0) {
+      await provider.backend.migrate();
+    } else if ((await provider.backend.schemaVersion()) === 0) {
+      throw new Error('the data provider is not initialized and update_mode is 1: run "sftpgo initprovider" first');
+    }
+    await provider.backend.checkAvailability();
+    metrics.providerAvailability(true);
+  } catch (err) {
+    await provider.close().catch(() => undefined);
+    throw err;
+  }
+  return provider;
+}
+
+async function loadInitialData(provider: DataProviderService, rt: RuntimeOptions, logger: AppLogger): Promise<void> {
+  if (rt.loadDataFrom === '') return;
+  let dump: unknown;
+  try {
+    dump = JSON.parse(fs.readFileSync(rt.loadDataFrom, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot load data from ${rt.loadDataFrom}: ${(err as Error).message}`);
+  }
+  const res = await provider.restore(dump, rt.loadDataMode);
+  logger.info('service', `data loaded from ${rt.loadDataFrom}`, { mode: rt.loadDataMode, users: res.users.length });
+  if (rt.loadDataQuotaScan !== 0) {
+    logger.warn('service', 'loaddata quota scan is not supported at startup, use the quota scan API');
+  }
+  if (rt.loadDataClean) {
+    try {
+      fs.unlinkSync(rt.loadDataFrom);
+    } catch (err) {
+      logger.warn('service', `cannot remove ${rt.loadDataFrom}: ${(err as Error).message}`);
+    }
+  }
+}
+
+export async function startApp(opts: StartAppOptions): Promise<App> {
+  const rt = opts.runtime;
+  const ownedLogger = opts.logger ? undefined : loggerFromRuntime(rt);
+  const logger: AppLogger = opts.logger ?? (ownedLogger as ClosableLogger);
+  const undo: (() => Promise<void>)[] = [];
+  const unwind = async (): Promise<void> => {
+    for (const u of undo.reverse()) await u().catch((e: Error) => logger.error('service', `cleanup: ${e.message}`));
+    undo.length = 0;
+  };
+  try {
+    const config = opts.config ?? loadConfig({
+      configDir: rt.configDir || '.',
+      configFile: rt.configFile,
+      onWarning: (w) => logger.warn('config', w),
+    });
+    opts.overrides?.(config);
+    const version = getVersionInfo();
+    logger.info('service', `starting SFTPGo-ts ${version.version}`, { config_dir: rt.configDir, commit: version.commit_hash });
+    const metrics = opts.metrics ?? createMetrics();
+    const provider = await openProvider(config, rt, logger, metrics);
+    undo.push(() => provider.close());
+    await loadInitialData(provider, rt, logger);
+    await provider.ensureDefaultAdmin();
+    const mgr = await loadRequired<ManagerModule>('common/manager', 'createConnectionManager');
+    const connections: ConnectionManager = mgr.createConnectionManager({ config, logger, metrics, provider });
+    undo.push(() => connections.shutdown(0));
+    const ctx: ServerContext = { config, runtime: rt, logger, metrics, provider, connections, version };
+    const services = await buildServices(ctx, () => serviceStatus(ctx, services));
+    const started: Service[] = [];
+    for (const s of services) {
+      try {
+        await s.start();
+      } catch (err) {
+        throw new Error(`cannot start ${s.name}: ${(err as Error).message}`);
+      }
+      started.push(s);
+      undo.push(() => s.stop());
+    }
+    undo.length = 0;
+    return makeApp(ctx, started, ownedLogger);
+  } catch (err) {
+    const msg = (err as Error).message;
+    logger.error('service', `startup failed: ${msg}`);
+    await unwind();
+    if (ownedLogger) await ownedLogger.close();
+    throw err instanceof Error ? err : new Error(msg);
+  }
+}
+
+function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableLogger | undefined): App {
+  const { logger } = ctx;
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    logger.info('service', 'stopping');
+    // Reverse start order: listeners stop accepting before sessions are drained.
+    for (const s of [...services].reverse()) {
+      await s.stop().catch((e: Error) => logger.error('service', `stopping ${s.name}: ${e.message}`));
+    }
+    await ctx.connections.shutdown(Math.max(0, ctx.runtime.graceTime) * 1000)
+      .catch((e: Error) => logger.error('service', `connection shutdown: ${e.message}`));
+    await ctx.provider.close().catch((e: Error) => logger.error('service', `closing data provider: ${e.message}`));
+    logger.info('service', 'stopped');
+    await logger.flush();
+    if (ownedLogger) await ownedLogger.close();
+  };
+  return {
+    ctx,
+    services,
+    stop: () => (stopping ??= stop()),
+    async reload() {
+      logger.info('service', 'reloading');
+      for (const s of services) {
+        if (!s.reload) continue;
+        await s.reload().catch((e: Error) => logger.error('service', `reloading ${s.name}: ${e.message}`));
+      }
+    },
+    rotateLogs: () => logger.rotate(),
+    addresses: (name) => services.find((s) => s.name === name)?.addresses() ?? [],
+  };
+}
