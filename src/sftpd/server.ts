@@ -1,0 +1,191 @@
+/**
+ * The SSH/SFTP service: one net.Server per `sftpd.bindings[]` entry feeding a
+ * single ssh2 Server through injectSocket(), so each raw socket is admitted by
+ * the connection manager (max_total_connections / per host) and gets
+ * TCP_NODELAY (Node leaves Nagle on; small SSH packets stall without it).
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Server } from 'ssh2';
+import type { ClientInfo, Connection } from 'ssh2';
+import type { Service, ServerContext } from '../common/context';
+import { nativeCryptoAvailable, resolveAlgorithms } from './algorithms';
+import { attachAuthentication } from './auth';
+import { hostKeyAllowed, loadHostKeys } from './hostkeys';
+import { attachSessions } from './session';
+import type { ClientSessions } from './session';
+import { enabledSshCommands } from './sshcmd';
+
+const SENDER = 'sftpd';
+/** Unauthenticated clients are dropped after this long (SFTPGo/OpenSSH LoginGraceTime is 2 minutes). */
+const LOGIN_GRACE_MS = 120_000;
+
+export interface SftpServiceOptions {
+  /**
+   * Listen on an ephemeral port for bindings with port 0 (tests). By default a
+   * binding with port 0 is disabled, as in SFTPGo.
+   */
+  ephemeralPorts?: boolean;
+}
+
+/** "::ffff:127.0.0.1" → "127.0.0.1": IPv4 clients on a dual-stack socket are logged and limited as IPv4. */
+export function normalizeIp(ip: string | undefined): string {
+  if (!ip) return '';
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+function hostPort(address: string | undefined, port: number | undefined): string {
+  const a = normalizeIp(address);
+  return a.includes(':') ? `[${a}]:${port ?? 0}` : `${a}:${port ?? 0}`;
+}
+
+export function serverIdent(version: string, serverVersion: string): string {
+  return serverVersion === 'short' ? 'SFTPGo' : `SFTPGo_${version}`;
+}
+
+async function readBanner(ctx: ServerContext): Promise<string | undefined> {
+  const file = ctx.config.sftpd.login_banner_file;
+  if (!file) return undefined;
+  const p = path.isAbsolute(file) ? file : path.join(ctx.runtime.configDir, file);
+  try {
+    return await fsp.readFile(p, 'utf8');
+  } catch (e) {
+    ctx.logger.warn(SENDER, `unable to read login banner file "${p}": ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+export function createSftpService(ctx: ServerContext, options: SftpServiceOptions = {}): Service {
+  const listeners: net.Server[] = [];
+  const clients = new Map<Connection, { sessions?: ClientSessions }>();
+  /** local address of each socket, keyed by the peer "ip|port" ssh2 reports in its connection event */
+  const localAddrs = new Map<string, string>();
+  let ssh: Server | undefined;
+  let stopping = false;
+
+  const onSocket = (sock: net.Socket): void => {
+    sock.on('error', () => undefined); // ssh2 adds its own handler; this covers the time before injection
+    if (stopping || !ssh) { sock.destroy(); return; }
+    const ip = normalizeIp(sock.remoteAddress);
+    let release: () => void;
+    try {
+      release = ctx.connections.acceptClient(ip);
+    } catch (e) {
+      ctx.logger.debug(SENDER, `connection from ${ip} refused: ${(e as Error).message}`);
+      sock.destroy();
+      return;
+    }
+    const key = `${sock.remoteAddress}|${sock.remotePort}`;
+    localAddrs.set(key, hostPort(sock.localAddress, sock.localPort));
+    sock.once('close', () => { localAddrs.delete(key); release(); });
+    sock.setNoDelay(true);
+    ssh.injectSocket(sock);
+  };
+
+  const onClient = (client: Connection, info: ClientInfo, publicKeyAlgos: string[], sshCommands: Set<string>): void => {
+    const connectionId = randomBytes(8).toString('hex');
+    const ip = normalizeIp(info.ip);
+    const remoteAddr = hostPort(info.ip, info.port);
+    const localAddr = localAddrs.get(`${info.ip}|${info.port}`) ?? '';
+    const clientVersion = info.header.identRaw;
+    const entry: { sessions?: ClientSessions } = {};
+    clients.set(client, entry);
+    client.on('error', (e: Error) => ctx.logger.debug(SENDER, `client ${remoteAddr} error: ${e.message}`, { connection_id: connectionId }));
+    const grace = setTimeout(() => {
+      ctx.logger.info(SENDER, `client ${remoteAddr} did not authenticate in time, disconnecting`, { connection_id: connectionId });
+      client.end();
+    }, LOGIN_GRACE_MS);
+    const auth = attachAuthentication({
+      ctx, client, ip, publicKeyAlgos,
+      onSuccess: ({ user, method, keyInfo }) => {
+        clearTimeout(grace);
+        ctx.logger.login({
+          ip, username: user.username, method, protocol: 'SSH', connectionId: `SSH_${connectionId}`,
+          client: clientVersion, encrypted: true, info: keyInfo,
+        });
+        ctx.provider.updateLastLogin(user).catch((e: unknown) =>
+          ctx.logger.warn(SENDER, `unable to update last login for ${user.username}: ${(e as Error).message}`));
+        entry.sessions = attachSessions({ ctx, client, user, connectionId, remoteAddr, localAddr, clientVersion, sshCommands });
+      },
+    });
+    client.once('close', () => {
+      clearTimeout(grace);
+      clients.delete(client);
+      if (!auth.tried && !auth.authenticated) {
+        ctx.metrics.noAuthTried();
+        ctx.logger.connectionFailed({ clientIp: ip, username: '', loginType: 'no_auth_tried', protocol: 'SSH', error: 'no authentication method tried' });
+      }
+    });
+  };
+
+  const listen = (srv: net.Server, port: number, address: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const onError = (e: Error): void => reject(new Error(`sftpd: unable to listen on ${address || '*'}:${port}: ${e.message}`));
+      srv.once('error', onError);
+      srv.listen({ port, host: address === '' ? undefined : address }, () => {
+        srv.off('error', onError);
+        srv.on('error', (e: Error) => ctx.logger.error(SENDER, `listener error: ${e.message}`));
+        resolve();
+      });
+    });
+
+  return {
+    name: 'sftpd',
+    async start(): Promise<void> {
+      const cfg = ctx.config.sftpd;
+      const algos = resolveAlgorithms(cfg);
+      const keys = (await loadHostKeys(ctx.runtime.configDir, cfg.host_keys ?? []))
+        .filter((k) => {
+          const ok = hostKeyAllowed(k.type, algos.hostKey);
+          if (!ok) ctx.logger.warn(SENDER, `host key "${k.path}" (${k.type}) skipped: its algorithm is not in host_key_algorithms`);
+          return ok;
+        });
+      if (keys.length === 0) throw new Error('sftpd: no usable host key');
+      for (const k of keys) {
+        ctx.logger.info(SENDER, `host key ${k.generated ? 'generated' : 'loaded'}: "${k.path}", type ${k.type}, fingerprint ${k.fingerprint}`);
+      }
+      const { enabled: sshCommands, unknown } = enabledSshCommands(cfg.enabled_ssh_commands ?? []);
+      if (unknown.length > 0) ctx.logger.warn(SENDER, `unsupported SSH commands ignored: ${unknown.join(', ')}`);
+      ctx.logger.info(SENDER, `ssh2 native crypto binding "${nativeCryptoAvailable ? 'available' : 'unavailable'}"`);
+      const banner = await readBanner(ctx);
+      const server = new Server({
+        hostKeys: keys.map((k) => k.privateKey),
+        algorithms: algos.ssh2,
+        ident: serverIdent(ctx.version.version, ctx.config.common.server_version),
+        ...(banner ? { banner } : {}),
+      });
+      server.on('error', (e: Error) => ctx.logger.error(SENDER, `ssh server error: ${e.message}`));
+      server.on('connection', (client: Connection, info: ClientInfo) => onClient(client, info, algos.publicKey, sshCommands));
+      ssh = server;
+      stopping = false;
+      try {
+        for (const b of cfg.bindings) {
+          if (b.port === 0 && !options.ephemeralPorts) continue;
+          const srv = net.createServer({ noDelay: true }, onSocket);
+          await listen(srv, b.port, b.address);
+          listeners.push(srv);
+          const a = srv.address() as net.AddressInfo;
+          ctx.logger.info(SENDER, `SFTP server listening on ${hostPort(a.address, a.port)}`);
+        }
+      } catch (e) {
+        for (const l of listeners.splice(0)) l.close();
+        throw e;
+      }
+      if (listeners.length === 0) ctx.logger.info(SENDER, 'no SFTP binding enabled');
+    },
+    async stop(): Promise<void> {
+      stopping = true;
+      for (const l of listeners.splice(0)) l.close();
+      // sessions are drained by the connection manager; clients without one are ours to drop
+      for (const [client, entry] of clients) {
+        if (!entry.sessions || entry.sessions.active === 0) client.end();
+      }
+    },
+    addresses(): { address: string; port: number }[] {
+      return listeners.map((l) => l.address()).filter((a): a is net.AddressInfo => typeof a === 'object' && a !== null)
+        .map((a) => ({ address: a.address, port: a.port }));
+    },
+  };
+}

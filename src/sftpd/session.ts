@@ -1,0 +1,181 @@
+/**
+ * Channels of one authenticated SSH connection. Only `subsystem sftp` and
+ * `exec` (built-in SSH commands and SCP) are served; shell, pty, X11, agent
+ * forwarding, env and port forwarding are refused. Like SFTPGo, every served
+ * channel is its own connection in the connection manager (protocol SFTP, SCP
+ * or SSH), which enforces the user's max_sessions and can disconnect it.
+ */
+import type { Connection, ServerChannel, Session } from 'ssh2';
+import type { ServerContext } from '../common/context';
+import type { FileOps, Protocol } from '../common/types';
+import type { User } from '../dataprovider/models';
+import { serveSftp } from './sftp/session';
+import { splitCommandLine } from './cmdline';
+import { parseScpArgs, runScp } from './scp';
+import type { ScpArgs } from './scp';
+import { runSshCommand } from './sshcmd';
+
+const SENDER = 'sftpd';
+
+export interface ClientSessionOptions {
+  ctx: ServerContext;
+  client: Connection;
+  user: User;
+  /** the SSH connection id; channel ids are `<PROTOCOL>_<id>_<n>` */
+  connectionId: string;
+  remoteAddr: string;
+  localAddr: string;
+  clientVersion: string;
+  sshCommands: Set<string>;
+}
+
+export interface ClientSessions {
+  /** channels currently registered with the connection manager */
+  readonly active: number;
+}
+
+function msgOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Ends an exec channel with an exit status (exit-status must precede EOF/close). */
+function finishExec(ch: ServerChannel, status: number): void {
+  try {
+    ch.exit(status);
+    ch.end();
+  } catch {
+    // the client already closed the channel: nothing left to tell it
+  }
+}
+
+export function attachSessions(o: ClientSessionOptions): ClientSessions {
+  const { ctx, client, user } = o;
+  const registered = new Set<string>();
+  let counter = 0;
+  const log = (level: 'debug' | 'info' | 'warn', msg: string, id = o.connectionId): void =>
+    ctx.logger[level](SENDER, msg, { connection_id: id });
+
+  const register = (protocol: Protocol): FileOps => {
+    const id = `${protocol}_${o.connectionId}_${++counter}`;
+    const ops = ctx.connections.add({
+      protocol, user, id, remoteAddr: o.remoteAddr, localAddr: o.localAddr, clientVersion: o.clientVersion,
+      session: {
+        disconnect: (reason: string) => {
+          log('info', `disconnecting: ${reason}`, id);
+          client.end();
+        },
+      },
+    });
+    registered.add(ops.id);
+    return ops;
+  };
+  const unregister = (id: string): void => {
+    if (!registered.delete(id)) return;
+    ctx.connections.remove(id).catch((e: unknown) => log('warn', `unable to remove connection: ${msgOf(e)}`, id));
+  };
+  client.once('close', () => { for (const id of [...registered]) unregister(id); });
+
+  const refuseExec = (accept: () => ServerChannel | undefined, message: string): void => {
+    const ch = accept();
+    if (!ch) return;
+    ch.on('error', () => undefined);
+    ch.resume();
+    ch.stderr.write(`${message}\n`);
+    finishExec(ch, 1);
+  };
+
+  const onExec = (accept: () => ServerChannel | undefined, command: string): void => {
+    let words: string[];
+    try {
+      words = splitCommandLine(command);
+    } catch (e) {
+      refuseExec(accept, `invalid command: ${msgOf(e)}`);
+      return;
+    }
+    const name = words[0] ?? '';
+    if (!o.sshCommands.has(name)) {
+      log('debug', `refused SSH command ${JSON.stringify(command.slice(0, 200))}`);
+      refuseExec(accept, `command ${JSON.stringify(name)} is not supported or not enabled`);
+      return;
+    }
+    let scpArgs: ScpArgs | undefined;
+    if (name === 'scp') {
+      try {
+        scpArgs = parseScpArgs(words.slice(1));
+      } catch (e) {
+        refuseExec(accept, msgOf(e));
+        return;
+      }
+    }
+    let ops: FileOps;
+    try {
+      ops = register(scpArgs ? 'SCP' : 'SSH');
+    } catch (e) {
+      log('info', `exec refused for user ${user.username}: ${msgOf(e)}`);
+      refuseExec(accept, msgOf(e));
+      return;
+    }
+    const ch = accept();
+    if (!ch) { unregister(ops.id); return; }
+    ch.on('error', (e: Error) => log('debug', `channel error: ${e.message}`, ops.id));
+    ch.stderr.on('error', () => undefined);
+    ch.on('close', () => unregister(ops.id));
+    const run = scpArgs
+      ? (ops.setCommand(command), runScp(ch, ops, ctx.logger, scpArgs))
+      : (ch.resume(), runSshCommand({ ctx, ops, channel: ch, name, args: words.slice(1), commandLine: command,
+        localAddr: o.localAddr, remoteAddr: o.remoteAddr }));
+    void run.then((status) => {
+      if (scpArgs) ctx.metrics.sshCommand(status !== 0);
+      finishExec(ch, status);
+      unregister(ops.id);
+    });
+  };
+
+  const onSftp = (accept: () => ServerChannel | undefined, reject: (() => void) | undefined): void => {
+    let ops: FileOps;
+    try {
+      ops = register('SFTP');
+    } catch (e) {
+      log('info', `SFTP session refused for user ${user.username}: ${msgOf(e)}`);
+      reject?.();
+      return;
+    }
+    const ch = accept();
+    if (!ch) { unregister(ops.id); return; }
+    ch.on('error', (e: Error) => log('debug', `channel error: ${e.message}`, ops.id));
+    ch.stderr.on('error', () => undefined);
+    ch.on('close', () => unregister(ops.id));
+    void serveSftp(ch, ops, {
+      logger: ctx.logger,
+      connectionId: ops.id,
+      homeDirectory: user.filters?.start_directory || '/',
+      beforeEnd: (clean) => { try { ch.exit(clean ? 0 : 1); } catch { /* channel gone */ } },
+    }).then(() => unregister(ops.id), (e: unknown) => {
+      log('warn', `SFTP session failed: ${msgOf(e)}`, ops.id);
+      unregister(ops.id);
+    });
+  };
+
+  client.on('session', (acceptSession: () => Session, rejectSession: () => void) => {
+    if (ctx.connections.isShuttingDown) { rejectSession(); return; }
+    const session = acceptSession();
+    session.on('error', (e: Error) => log('debug', `session error: ${e.message}`));
+    session.on('exec', (accept, _reject, info) => onExec(accept as () => ServerChannel | undefined, info.command));
+    session.on('subsystem', (accept, reject, info) => {
+      if (info.name !== 'sftp') {
+        log('debug', `refused subsystem ${JSON.stringify(info.name)}`);
+        reject?.();
+        return;
+      }
+      onSftp(accept as () => ServerChannel | undefined, reject);
+    });
+    for (const ev of ['pty', 'shell', 'x11', 'auth-agent', 'env', 'signal'] as const) {
+      session.on(ev, (_accept: unknown, reject?: () => void) => {
+        if (ev !== 'env') log('debug', `refused "${ev}" request from user ${user.username}`);
+        reject?.();
+      });
+    }
+  });
+
+  return { get active() { return registered.size; } };
+}

@@ -1,0 +1,129 @@
+/**
+ * Built-in SSH commands (`sftpd.enabled_ssh_commands`): checksums, cd, pwd,
+ * sftpgo-copy and sftpgo-remove. Everything goes through FileOps, so the
+ * user's permissions and virtual folders apply; nothing runs a process.
+ */
+import { createHash } from 'node:crypto';
+import type { ServerChannel } from 'ssh2';
+import type { FileOps } from '../common/types';
+import type { ServerContext } from '../common/context';
+import { isFsError } from '../common/errors';
+
+export const KNOWN_SSH_COMMANDS = [
+  'scp', 'md5sum', 'sha1sum', 'sha256sum', 'sha384sum', 'sha512sum', 'cd', 'pwd', 'sftpgo-copy', 'sftpgo-remove',
+] as const;
+export const DEFAULT_SSH_COMMANDS = ['md5sum', 'sha1sum', 'sha256sum', 'cd', 'pwd', 'scp'];
+
+const HASHES: Record<string, 'md5' | 'sha1' | 'sha256' | 'sha384' | 'sha512'> = {
+  md5sum: 'md5', sha1sum: 'sha1', sha256sum: 'sha256', sha384sum: 'sha384', sha512sum: 'sha512',
+};
+
+/** `*` enables every known command; unknown names are ignored (with a warning from the caller). */
+export function enabledSshCommands(configured: string[]): { enabled: Set<string>; unknown: string[] } {
+  const known = KNOWN_SSH_COMMANDS as readonly string[];
+  if (configured.includes('*')) return { enabled: new Set(known), unknown: [] };
+  const enabled = new Set<string>();
+  const unknown: string[] = [];
+  for (const c of configured) {
+    if (known.includes(c)) enabled.add(c); else unknown.push(c);
+  }
+  return { enabled, unknown };
+}
+
+export interface SshCommandRun {
+  ctx: ServerContext;
+  ops: FileOps;
+  channel: ServerChannel;
+  name: string;
+  args: string[];
+  /** the raw command line, for logs */
+  commandLine: string;
+  localAddr: string;
+  remoteAddr: string;
+}
+
+function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    // the callback fires once the data is handed to the SSH layer (or the write failed: the channel is gone)
+    stream.write(text, () => resolve());
+  });
+}
+
+/** Depth-first removal; directory entries are listed before anything is deleted. */
+async function removeTree(ops: FileOps, vpath: string, depth: number): Promise<void> {
+  if (depth > 512) throw new Error('directory tree too deep');
+  const info = await ops.lstat(vpath);
+  if (!info.isDirectory) {
+    await ops.removeFile(vpath);
+    return;
+  }
+  const children: { name: string; dir: boolean }[] = [];
+  for await (const batch of ops.readDir(vpath)) {
+    for (const fi of batch) {
+      if (fi.name === '.' || fi.name === '..') continue;
+      children.push({ name: fi.name, dir: fi.isDirectory && !fi.isSymlink });
+    }
+  }
+  for (const c of children) {
+    const child = vpath === '/' ? `/${c.name}` : `${vpath}/${c.name}`;
+    if (c.dir) await removeTree(ops, child, depth + 1); else await ops.removeFile(child);
+  }
+  await ops.removeDir(vpath);
+}
+
+async function execute(run: SshCommandRun): Promise<{ out: string; path: string }> {
+  const { ops, name, args } = run;
+  const algo = HASHES[name];
+  if (algo) {
+    // no path: the digest of empty input, as SFTPGo answers
+    if (args.length === 0) return { out: `${createHash(algo).digest('hex')}  -\n`, path: '' };
+    const vpath = ops.cleanPath(args[0]!);
+    const digest = await ops.checksum(vpath, algo);
+    return { out: `${digest.toString('hex')}  ${vpath}\n`, path: vpath };
+  }
+  switch (name) {
+    case 'cd': return { out: '', path: '' };
+    case 'pwd': return { out: '/\n', path: '' };
+    case 'sftpgo-copy': {
+      if (args.length !== 2) throw new Error('usage: sftpgo-copy <source> <destination>');
+      const from = ops.cleanPath(args[0]!);
+      const to = ops.cleanPath(args[1]!);
+      await ops.copy(from, to);
+      return { out: 'OK\n', path: from };
+    }
+    case 'sftpgo-remove': {
+      if (args.length !== 1) throw new Error('usage: sftpgo-remove <path>');
+      const vpath = ops.cleanPath(args[0]!);
+      if (vpath === '/') throw new Error('removing the root directory is not allowed');
+      await removeTree(ops, vpath, 0);
+      return { out: 'OK\n', path: vpath };
+    }
+    default: throw new Error(`command "${name}" is not supported`);
+  }
+}
+
+/** Runs one command; returns the exit status. Never throws. */
+export async function runSshCommand(run: SshCommandRun): Promise<number> {
+  const { ctx, ops, channel } = run;
+  const started = Date.now();
+  ops.setCommand(run.commandLine);
+  let status = 0;
+  let error: string | undefined;
+  let vpath = '';
+  try {
+    const r = await execute(run);
+    vpath = r.path;
+    if (r.out) await write(channel, r.out);
+  } catch (e) {
+    status = 1;
+    error = isFsError(e) || e instanceof Error ? e.message : 'failure';
+    await write(channel.stderr, `${run.name}: ${error}\n`);
+  }
+  ctx.metrics.sshCommand(status !== 0);
+  ctx.logger.command({
+    sender: 'SSHCommand', localAddr: run.localAddr, remoteAddr: run.remoteAddr, username: ops.user.username,
+    filePath: '', virtualPath: vpath, elapsedMs: Date.now() - started, sshCommand: run.commandLine,
+    connectionId: ops.id, protocol: 'SSH', error,
+  });
+  return status;
+}
