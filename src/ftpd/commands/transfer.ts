@@ -1,0 +1,82 @@
+/**
+ * RETR, STOR, APPE and REST. The file side is a Download/Upload from FileOps
+ * (permissions, quota, atomic uploads, logs and counters are common's); the
+ * adapter only pipes it to the data socket with backpressure and replies.
+ */
+import { pipeline } from 'node:stream/promises';
+import type { Download, Upload } from '../../common/types';
+import type { FtpSession } from '../session';
+import { errorReply } from '../replies';
+import { asAbort, failureReply, lingerClose, runTransfer } from './dataconn';
+import type { CommandTable } from './types';
+
+async function retr(s: FtpSession, arg: string): Promise<void> {
+  const p = s.resolve(arg);
+  const offset = s.restOffset;
+  let dl: Download;
+  try {
+    dl = await s.fs().openRead(p, offset);
+  } catch (e) {
+    const r = errorReply(e, 'Could not open file');
+    return s.reply(r.code, r.message);
+  }
+  await runTransfer(s, `${p} (${dl.size} bytes)`, async (sock) => {
+    await pipeline(dl.createReadStream(offset), sock);
+    await lingerClose(sock);
+  }, async (o) => {
+    if (o.ok) {
+      try {
+        await dl.close();
+      } catch (e) {
+        const r = errorReply(e, 'Transfer failed');
+        return s.reply(r.code, r.message);
+      }
+      return s.reply(226, 'Transfer complete');
+    }
+    await dl.close(asAbort(o)).catch((e: unknown) => s.debug(`close download: ${String(e)}`));
+    return failureReply(s, o, 'Transfer failed');
+  });
+}
+
+async function store(s: FtpSession, arg: string, append: boolean): Promise<void> {
+  const p = s.resolve(arg);
+  const offset = append ? 0 : s.restOffset;
+  let ul: Upload;
+  try {
+    ul = await s.fs().openWrite(p, { truncate: !append && offset === 0, append, exclusive: false, read: false, offset });
+  } catch (e) {
+    const r = errorReply(e, 'Could not open file for writing');
+    return s.reply(r.code, r.message);
+  }
+  await runTransfer(s, p, async (sock) => {
+    await pipeline(sock, ul.createWriteStream());
+  }, async (o) => {
+    if (o.ok) {
+      try {
+        // close() commits: atomic rename, quota update, upload hook
+        await ul.close();
+      } catch (e) {
+        const r = errorReply(e, 'Upload failed');
+        return s.reply(r.code, r.message);
+      }
+      return s.reply(226, 'Transfer complete');
+    }
+    // close(err) rolls back: an atomic upload leaves no partial file
+    await ul.close(asAbort(o)).catch((e: unknown) => s.debug(`close upload: ${String(e)}`));
+    return failureReply(s, o, 'Upload failed');
+  });
+}
+
+function rest(s: FtpSession, arg: string): Promise<void> {
+  const v = arg.trim();
+  if (!/^\d{1,15}$/.test(v)) return s.reply(501, 'REST needs a non-negative byte offset');
+  s.restOffset = Number(v);
+  return s.reply(350, `Restarting at ${s.restOffset}. Send STOR or RETR`);
+}
+
+export const TRANSFER_COMMANDS: CommandTable = {
+  RETR: { auth: true, run: retr },
+  STOR: { auth: true, run: (s, arg) => store(s, arg, false) },
+  APPE: { auth: true, run: (s, arg) => store(s, arg, true) },
+  REST: { auth: true, run: rest },
+};

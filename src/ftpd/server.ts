@@ -1,0 +1,109 @@
+/**
+ * The FTP/FTPS service: one listener per enabled `ftpd.bindings[]` entry,
+ * sessions on the shared core (provider, connection manager, FileOps).
+ * Our own small FTP engine instead of ftp-srv: see src/ftpd/README.md for
+ * the measured reasons.
+ */
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import * as path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import type { ServerContext, Service } from '../common/context';
+import type { FtpdBinding } from '../config/types';
+import { FtpSession } from './session';
+import { PassivePorts } from './ports';
+import { loadTlsMaterial, type TlsMaterial } from './tls';
+
+interface Listener { binding: FtpdBinding; tls: TlsMaterial; server: net.Server }
+
+async function loadBanner(ctx: ServerContext): Promise<string> {
+  const file = ctx.config.ftpd.banner_file;
+  const fallback = `SFTPGo ${ctx.version.version} FTP Server`;
+  if (!file) return fallback;
+  const abs = path.isAbsolute(file) ? file : path.join(ctx.runtime.configDir, file);
+  try {
+    const text = (await readFile(abs, 'utf8')).trim();
+    return text === '' ? fallback : text.split(/\r?\n/).join(' ');
+  } catch (e) {
+    ctx.logger.warn('ftpd', `unable to read banner file ${abs}: ${String((e as Error).message)}`);
+    return fallback;
+  }
+}
+
+export function createFtpService(ctx: ServerContext): Service {
+  const cfg = ctx.config.ftpd;
+  const listeners: Listener[] = [];
+  const sessions = new Set<FtpSession>();
+  const ports = new PassivePorts(cfg.passive_port_range.start, cfg.passive_port_range.end);
+
+  const startBinding = async (b: FtpdBinding, banner: string): Promise<void> => {
+    const material = await loadTlsMaterial(cfg, b, ctx.runtime.configDir);
+    if (b.tls_mode > 0 && !material.context()) {
+      throw new Error(`ftpd binding ${b.address}:${b.port}: tls_mode ${b.tls_mode} needs a certificate`);
+    }
+    const implicit = b.tls_mode === 2;
+    const server = net.createServer((raw) => {
+      raw.on('error', (e) => ctx.logger.debug('ftpd', `client socket error: ${e.message}`));
+      let sock: net.Socket = raw;
+      if (implicit) {
+        const opts = material.controlSocketOptions();
+        if (!opts) { raw.destroy(); return; }
+        sock = new tls.TLSSocket(raw, opts);
+      }
+      const session = new FtpSession({
+        ctx, binding: b, tls: material, ports, banner, implicit,
+        onClosed: (s) => sessions.delete(s),
+      }, sock);
+      sessions.add(session);
+      session.start();
+    });
+    server.on('error', (e) => ctx.logger.error('ftpd', `listener error: ${e.message}`));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: b.port, host: b.address || undefined }, () => {
+        server.removeListener('error', reject);
+        resolve();
+      });
+    });
+    listeners.push({ binding: b, tls: material, server });
+    const a = server.address();
+    ctx.logger.info('ftpd', `FTP server listening on ${typeof a === 'object' && a ? `${a.address}:${a.port}` : String(a)}, tls_mode ${b.tls_mode}`);
+  };
+
+  return {
+    name: 'ftpd',
+    async start(): Promise<void> {
+      const banner = await loadBanner(ctx);
+      try {
+        for (const b of cfg.bindings) if (b.port > 0) await startBinding(b, banner);
+      } catch (e) {
+        for (const l of listeners.splice(0)) l.server.close();
+        throw e;
+      }
+    },
+    async stop(): Promise<void> {
+      await Promise.all(listeners.splice(0).map((l) => new Promise<void>((resolve) => {
+        l.server.close();
+        // server.close's callback waits for every client; we only stop accepting
+        resolve();
+      })));
+      // authenticated sessions are the connection manager's to drain; the others just go
+      for (const s of [...sessions]) if (!s.ops) s.close('server stopping');
+    },
+    async reload(): Promise<void> {
+      for (const l of listeners) {
+        try {
+          await l.tls.reload();
+        } catch (e) {
+          ctx.logger.warn('ftpd', `certificate reload failed, keeping the previous one: ${String((e as Error).message)}`);
+        }
+      }
+    },
+    addresses(): { address: string; port: number }[] {
+      return listeners.flatMap((l) => {
+        const a = l.server.address();
+        return typeof a === 'object' && a ? [{ address: a.address, port: a.port }] : [];
+      });
+    },
+  };
+}
