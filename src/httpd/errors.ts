@@ -4,6 +4,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { FsError, type ErrorKind } from '../common/errors';
+import { isValidationError } from '../dataprovider/validation';
 
 export const FS_ERROR_STATUS: Record<ErrorKind, number> = {
   NotFound: 404,
@@ -36,14 +37,6 @@ export interface ApiErrorBody { error: string; message: string }
 
 export function errorBody(status: number, detail: string): ApiErrorBody {
   return { error: detail || (STATUS_CODES[status] ?? 'error'), message: detail || (STATUS_CODES[status] ?? '') };
-}
-
-/**
- * The data provider's validation errors (dataprovider/validation.ts) are
- * recognised by name so this layer does not depend on the class identity.
- */
-function isValidationError(e: unknown): e is Error {
-  return e instanceof Error && e.name === 'ValidationError';
 }
 
 interface FastifyLikeError { statusCode?: number; validation?: unknown; code?: string; message: string }
