@@ -104,6 +104,8 @@ export interface FileOps {
   touch(): void;
   /** Updates the command shown in the connections API. */
   setCommand(cmd: string): void;
+  /** Creates the home and folder roots after login (SFTPGo CheckFsRoot); common/connection.ts implements it. */
+  ensureRoots?(): Promise<void>;
 }
 
 /** What the adapter gives the manager so it can close a session (idle timeout, API, shutdown). */
