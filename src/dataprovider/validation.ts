@@ -9,7 +9,8 @@ import {
   optStringArray, validateFilesystem, ValidationError,
 } from './validation-core';
 
-export { ValidationError, isValidationError } from './validation-core';
+export { ValidationError, isValidationError, isObj, asObj } from './validation-core';
+export type { Obj } from './validation-core';
 export { validateUser, validatePermissions, validatePublicKeys, LOGIN_METHODS, PROTOCOLS } from './validation-user';
 export type { UserValidationOptions } from './validation-user';
 

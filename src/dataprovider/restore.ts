@@ -1,0 +1,126 @@
+/**
+ * Restores an SFTPGo dump (loaddata / POST /loaddata / memory driver file).
+ * Everything is validated and hashed first, then written in one transaction:
+ * a bad entry anywhere leaves the provider untouched. Stored hashes and the
+ * bookkeeping fields (timestamps, used quota) are restored as they are.
+ */
+import { FsError } from '../common/errors';
+import { type Admin, type ApiKey, DUMP_VERSION, type Folder, type User } from './models';
+import type { DataProviderBackend } from './provider';
+import { asObj, type Obj, validateAdmin, validateApiKey, validateFolder, validateUser, ValidationError } from './validation';
+
+/** What restore needs from the service (kept narrow to avoid a dependency cycle). */
+export interface RestoreHost {
+  readonly backend: DataProviderBackend;
+  hash(password: string): Promise<string>;
+  resolveFolders(folders: User['virtual_folders']): Promise<NonNullable<User['virtual_folders']>>;
+  validationOptions(): { namingRules: number; usersBaseDir: string };
+}
+
+const USER_BOOKKEEPING = ['used_quota_size', 'used_quota_files', 'last_quota_update', 'used_upload_data_transfer',
+  'used_download_data_transfer', 'created_at', 'updated_at', 'last_login', 'first_download', 'first_upload',
+  'last_password_change'] as const;
+const FOLDER_BOOKKEEPING = ['used_quota_size', 'used_quota_files', 'last_quota_update'] as const;
+const ADMIN_BOOKKEEPING = ['created_at', 'updated_at', 'last_login'] as const;
+const KEY_BOOKKEEPING = ['created_at', 'updated_at', 'last_use_at'] as const;
+
+function copyCounters<T extends object>(target: T, raw: Obj, keys: readonly string[]): T {
+  const t = target as Record<string, unknown>;
+  for (const k of keys) {
+    const v = raw[k];
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) t[k] = v;
+  }
+  return target;
+}
+
+function section(dump: Obj, key: string): Obj[] {
+  const v = dump[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ValidationError(`dump: "${key}" must be an array`);
+  return v.map((item, i) => asObj(item, `dump ${key}[${i}]`));
+}
+
+/** Prefixes validation errors with the object they come from. */
+function at<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ValidationError) throw new ValidationError(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+export interface RestoreResult { users: string[]; skipped: string[] }
+
+export async function restoreDump(host: RestoreHost, input: unknown, mode: number): Promise<RestoreResult> {
+  if (![0, 1, 2].includes(mode)) throw new ValidationError(`invalid restore mode ${mode}: use 0, 1 or 2`);
+  const dump = asObj(input, 'dump');
+  const version = dump.version;
+  if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version > DUMP_VERSION)) {
+    throw new ValidationError(`unsupported dump version ${String(version)}, the maximum supported is ${DUMP_VERSION}`);
+  }
+  const opts = host.validationOptions();
+  const skipped = ['groups', 'shares', 'event_actions', 'event_rules', 'roles', 'ip_lists']
+    .filter((k) => Array.isArray(dump[k]) && (dump[k] as unknown[]).length > 0);
+
+  const folders: Folder[] = section(dump, 'folders').map((raw, i) =>
+    at(`folder ${i + 1} (${String(raw.name)})`, () => copyCounters(validateFolder(raw, opts.namingRules), raw, FOLDER_BOOKKEEPING)));
+  const admins: Admin[] = [];
+  for (const [i, raw] of section(dump, 'admins').entries()) {
+    const a = at(`admin ${i + 1} (${String(raw.username)})`, () => copyCounters(validateAdmin(raw, opts.namingRules), raw, ADMIN_BOOKKEEPING));
+    a.password = await host.hash(a.password ?? '');
+    admins.push(a);
+  }
+  const users: User[] = [];
+  for (const [i, raw] of section(dump, 'users').entries()) {
+    const u = at(`user ${i + 1} (${String(raw.username)})`, () => copyCounters(validateUser(raw, opts), raw, USER_BOOKKEEPING));
+    if (u.password) u.password = await host.hash(u.password);
+    users.push(u);
+  }
+  const keys: ApiKey[] = section(dump, 'api_keys').map((raw, i) => at(`API key ${i + 1}`, () => {
+    const keyId = typeof raw.key_id === 'string' ? raw.key_id.trim() : '';
+    const hash = typeof raw.key === 'string' ? raw.key : '';
+    if (!keyId || !hash) throw new ValidationError('key_id and key (the stored hash) are mandatory');
+    return copyCounters({ ...validateApiKey(raw), key_id: keyId, key: hash }, raw, KEY_BOOKKEEPING);
+  }));
+
+  const b = host.backend;
+  const restoredUsers: string[] = [];
+  await b.transaction(async () => {
+    for (const f of folders) {
+      if (await b.getFolder(f.name)) {
+        if (mode !== 1) await b.updateFolder(f);
+      } else {
+        await b.addFolder(f);
+      }
+    }
+    for (const a of admins) {
+      if (await b.getAdmin(a.username)) {
+        if (mode !== 1) await b.updateAdmin(a);
+      } else {
+        await b.addAdmin(a);
+      }
+    }
+    for (const u of users) {
+      const existing = await b.getUser(u.username);
+      if (existing && mode === 1) continue;
+      const virtual_folders = await host.resolveFolders(u.virtual_folders);
+      if (existing) await b.updateUser({ ...u, virtual_folders });
+      else await b.addUser({ ...u, virtual_folders });
+      restoredUsers.push(u.username);
+    }
+    for (const k of keys) {
+      try {
+        if (await b.getApiKey(k.key_id)) {
+          if (mode !== 1) await b.updateApiKey(k);
+        } else {
+          await b.addApiKey(k);
+        }
+      } catch (e) {
+        if (e instanceof FsError && e.kind === 'NotFound') throw new ValidationError(`API key "${k.key_id}": ${e.message}`);
+        throw e;
+      }
+    }
+  });
+  return { users: restoredUsers, skipped };
+}

@@ -1,0 +1,307 @@
+/**
+ * DataProviderService: validation, hashing and login checks on top of a
+ * DataProviderBackend. Input is untrusted JSON; what is stored is always
+ * validated and hashed; hashes leave only through dump() (the API layer uses
+ * toPublicUser/toPublicAdmin).
+ */
+import { FsError } from '../common/errors';
+import type { DataProviderConfig } from '../config/types';
+import type { AppLogger } from '../logger/types';
+import { checkAdminConditions, checkLoginConditions, matchPublicKey } from './auth';
+import { ApiKeyManager } from './apikeys';
+import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User, VirtualFolder } from './models';
+import { DEFAULT_PASSWORD_HASHING, hashPassword, isHashedPassword, PasswordCache, type PasswordHashingConfig, verifyPassword } from './passwords';
+import type { DataProviderBackend, ListOptions } from './provider';
+import { restoreDump } from './restore';
+import type { DataProviderService, Executor, LoginContext, PublicKeyAuthResult } from './types';
+import { isObj, validateAdmin, validateFolder, validateUser, ValidationError } from './validation';
+
+/** The config keys the service reads (a subset of DataProviderConfig). */
+export type ServiceConfig = Pick<DataProviderConfig, 'naming_rules' | 'users_base_dir' | 'password_caching' | 'create_default_admin'> & {
+  password_hashing: PasswordHashingConfig;
+};
+
+/** SFTPGo writes last_login at most this often. */
+const LAST_LOGIN_MIN_DELAY_MS = 10 * 60 * 1000;
+const SENDER = 'dataprovider';
+
+export interface ServiceOptions {
+  backend: DataProviderBackend;
+  config: ServiceConfig;
+  logger: AppLogger;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class ProviderService implements DataProviderService {
+  readonly backend: DataProviderBackend;
+  private readonly cfg: ServiceConfig;
+  private readonly log: AppLogger;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly userPwCache = new PasswordCache();
+  private readonly adminPwCache = new PasswordCache();
+  private readonly apiKeys: ApiKeyManager;
+
+  constructor(opts: ServiceOptions) {
+    this.backend = opts.backend;
+    this.cfg = { ...opts.config, password_hashing: opts.config.password_hashing ?? DEFAULT_PASSWORD_HASHING };
+    this.log = opts.logger;
+    this.env = opts.env ?? process.env;
+    this.apiKeys = new ApiKeyManager(this.backend, (p) => this.hash(p), this.cfg.password_caching);
+  }
+
+  private get userOpts(): { namingRules: number; usersBaseDir: string } {
+    return { namingRules: this.cfg.naming_rules, usersBaseDir: this.cfg.users_base_dir };
+  }
+
+  /** Stores a submitted hash as is, hashes anything else. */
+  async hash(password: string): Promise<string> {
+    return isHashedPassword(password) ? password : hashPassword(password, this.cfg.password_hashing);
+  }
+
+  /** Maps every virtual folder to an existing folder, creating missing ones from mapped_path. Call inside a transaction. */
+  async resolveFolders(folders: readonly VirtualFolder[] | undefined): Promise<VirtualFolder[]> {
+    const out: VirtualFolder[] = [];
+    for (const vf of folders ?? []) {
+      let folder = await this.backend.getFolder(vf.name);
+      if (!folder) {
+        if (!vf.mapped_path) throw new ValidationError(`folder "${vf.name}" does not exist and no mapped_path was given to create it`);
+        folder = await this.backend.addFolder(validateFolder({ name: vf.name, mapped_path: vf.mapped_path, description: vf.description }, this.cfg.naming_rules));
+      }
+      out.push({ ...vf, mapped_path: folder.mapped_path });
+    }
+    return out;
+  }
+
+  // --- users ---
+  async addUser(input: unknown, executor?: Executor): Promise<User> {
+    const u = validateUser(input, this.userOpts);
+    const now = Date.now();
+    if (u.password) {
+      u.password = await this.hash(u.password);
+      u.last_password_change = now;
+    }
+    const stored = await this.backend.transaction(async () => {
+      const virtual_folders = await this.resolveFolders(u.virtual_folders);
+      return this.backend.addUser({ ...u, virtual_folders, created_at: now, updated_at: now });
+    });
+    this.log.info(SENDER, `user "${stored.username}" added`, { executor: executor?.username, ip: executor?.ip });
+    return stored;
+  }
+
+  async updateUser(username: string, input: unknown, executor?: Executor): Promise<User> {
+    const existing = await this.backend.getUser(username);
+    if (!existing) throw new FsError('NotFound', `user "${username}" does not exist`);
+    if (!isObj(input)) throw new ValidationError('user must be a JSON object');
+    // the path names the user; an omitted/empty password keeps the current one
+    const raw: Record<string, unknown> = { ...input, username };
+    const keepPassword = raw.password === undefined || raw.password === null || raw.password === '';
+    if (keepPassword) raw.password = existing.password ?? '';
+    const u = validateUser(raw, { ...this.userOpts, namingRules: this.cfg.naming_rules & ~2 & ~4 | 1 });
+    u.username = existing.username;
+    u.last_password_change = existing.last_password_change;
+    if (!keepPassword && u.password) {
+      u.password = await this.hash(u.password);
+      if (u.password !== existing.password) u.last_password_change = Date.now();
+    }
+    const stored = await this.backend.transaction(async () => {
+      const virtual_folders = await this.resolveFolders(u.virtual_folders);
+      return this.backend.updateUser({
+        ...u, virtual_folders, first_download: existing.first_download, first_upload: existing.first_upload,
+        updated_at: Date.now(),
+      });
+    });
+    this.userPwCache.remove(username);
+    this.log.info(SENDER, `user "${username}" updated`, { executor: executor?.username, ip: executor?.ip });
+    return stored;
+  }
+
+  async deleteUser(username: string, executor?: Executor): Promise<void> {
+    await this.backend.deleteUser(username);
+    this.userPwCache.remove(username);
+    this.log.info(SENDER, `user "${username}" deleted`, { executor: executor?.username, ip: executor?.ip });
+  }
+
+  getUser(username: string): Promise<User | undefined> { return this.backend.getUser(username); }
+  listUsers(opts?: ListOptions): Promise<User[]> { return this.backend.listUsers(opts); }
+
+  // --- folders ---
+  async addFolder(input: unknown, executor?: Executor): Promise<Folder> {
+    const f = validateFolder(input, this.cfg.naming_rules);
+    const stored = await this.backend.addFolder(f);
+    this.log.info(SENDER, `folder "${f.name}" added`, { executor: executor?.username });
+    return stored;
+  }
+
+  async updateFolder(name: string, input: unknown, executor?: Executor): Promise<Folder> {
+    if (!isObj(input)) throw new ValidationError('folder must be a JSON object');
+    const f = validateFolder({ ...input, name }, this.cfg.naming_rules);
+    f.name = name;
+    const stored = await this.backend.updateFolder(f);
+    this.log.info(SENDER, `folder "${name}" updated`, { executor: executor?.username });
+    return stored;
+  }
+
+  async deleteFolder(name: string, executor?: Executor): Promise<void> {
+    await this.backend.deleteFolder(name);
+    this.log.info(SENDER, `folder "${name}" deleted`, { executor: executor?.username });
+  }
+
+  getFolder(name: string): Promise<Folder | undefined> { return this.backend.getFolder(name); }
+  listFolders(opts?: ListOptions): Promise<Folder[]> { return this.backend.listFolders(opts); }
+
+  // --- admins ---
+  async addAdmin(input: unknown, executor?: Executor): Promise<Admin> {
+    const a = validateAdmin(input, this.cfg.naming_rules);
+    a.password = await this.hash(a.password ?? '');
+    const stored = await this.backend.addAdmin(a);
+    this.log.info(SENDER, `admin "${a.username}" added`, { executor: executor?.username });
+    return stored;
+  }
+
+  async updateAdmin(username: string, input: unknown, executor?: Executor): Promise<Admin> {
+    const existing = await this.backend.getAdmin(username);
+    if (!existing) throw new FsError('NotFound', `admin "${username}" does not exist`);
+    if (!isObj(input)) throw new ValidationError('admin must be a JSON object');
+    const raw: Record<string, unknown> = { ...input, username };
+    const keep = raw.password === undefined || raw.password === null || raw.password === '';
+    if (keep) raw.password = existing.password ?? '';
+    const a = validateAdmin(raw, this.cfg.naming_rules & ~2 & ~4 | 1);
+    a.username = existing.username;
+    if (!keep) a.password = await this.hash(a.password ?? '');
+    const stored = await this.backend.updateAdmin({ ...a, updated_at: Date.now() });
+    this.adminPwCache.remove(username);
+    this.log.info(SENDER, `admin "${username}" updated`, { executor: executor?.username });
+    return stored;
+  }
+
+  async deleteAdmin(username: string, executor?: Executor): Promise<void> {
+    await this.backend.deleteAdmin(username);
+    this.adminPwCache.remove(username);
+    this.log.info(SENDER, `admin "${username}" deleted`, { executor: executor?.username });
+  }
+
+  getAdmin(username: string): Promise<Admin | undefined> { return this.backend.getAdmin(username); }
+  listAdmins(opts?: ListOptions): Promise<Admin[]> { return this.backend.listAdmins(opts); }
+
+  async changeAdminPassword(username: string, current: string, next: string): Promise<void> {
+    const admin = await this.backend.getAdmin(username);
+    if (!admin) throw new FsError('NotFound', `admin "${username}" does not exist`);
+    if (!admin.password || !(await verifyPassword(current, admin.password))) throw new ValidationError('current password does not match');
+    if (next === '') throw new ValidationError('please provide a new password');
+    if (next === current) throw new ValidationError('the new password must be different from the current one');
+    await this.backend.updateAdmin({ ...admin, password: await this.hash(next), updated_at: Date.now() });
+    this.adminPwCache.remove(username);
+  }
+
+  // --- api keys ---
+  addApiKey(input: unknown, executor?: Executor): Promise<{ apiKey: ApiKey; key: string }> {
+    return this.apiKeys.add(input).then((r) => {
+      this.log.info(SENDER, `API key "${r.apiKey.key_id}" added`, { executor: executor?.username });
+      return r;
+    });
+  }
+  updateApiKey(keyId: string, input: unknown, _executor?: Executor): Promise<ApiKey> { return this.apiKeys.update(keyId, input); }
+  deleteApiKey(keyId: string, _executor?: Executor): Promise<void> { return this.backend.deleteApiKey(keyId); }
+  getApiKey(keyId: string): Promise<ApiKey | undefined> { return this.backend.getApiKey(keyId); }
+  listApiKeys(opts?: ListOptions): Promise<ApiKey[]> { return this.backend.listApiKeys(opts); }
+  checkApiKey(header: string): Promise<{ apiKey: ApiKey; admin?: Admin; user?: User }> { return this.apiKeys.check(header); }
+
+  // --- authentication ---
+  private async mustGetUser(username: string): Promise<User> {
+    const user = await this.backend.getUser(username);
+    if (!user) throw new FsError('NotFound', `user "${username}" does not exist`);
+    return user;
+  }
+
+  async checkUserAndPass(username: string, password: string, ctx: LoginContext): Promise<User> {
+    const user = await this.mustGetUser(username);
+    checkLoginConditions(user, { ip: ctx.ip, protocol: ctx.protocol, method: 'password' });
+    if (!user.password || password.trim() === '') throw new FsError('PermissionDenied', 'credentials cannot be null or empty');
+    if (!(await this.passwordMatches(this.userPwCache, username, password, user.password))) {
+      throw new FsError('PermissionDenied', 'invalid credentials');
+    }
+    return user;
+  }
+
+  async checkUserAndPubKey(username: string, keyBlob: Buffer, ctx: LoginContext): Promise<PublicKeyAuthResult> {
+    const user = await this.mustGetUser(username);
+    checkLoginConditions(user, { ip: ctx.ip, protocol: ctx.protocol, method: 'publickey' });
+    const keyInfo = matchPublicKey(user.public_keys ?? [], keyBlob);
+    if (keyInfo === undefined) throw new FsError('PermissionDenied', 'invalid credentials');
+    return { user, keyInfo };
+  }
+
+  checkLoginConditions(user: User, ctx: LoginContext & { method: string }): void {
+    checkLoginConditions(user, ctx);
+  }
+
+  async checkAdminAndPass(username: string, password: string, ip: string): Promise<Admin> {
+    const admin = await this.backend.getAdmin(username);
+    // same message for unknown admin and wrong password: do not reveal which admins exist
+    if (!admin || !admin.password) throw new FsError('PermissionDenied', 'invalid credentials');
+    checkAdminConditions(admin, ip);
+    if (!(await this.passwordMatches(this.adminPwCache, username, password, admin.password))) {
+      throw new FsError('PermissionDenied', 'invalid credentials');
+    }
+    if (Date.now() - (admin.last_login ?? 0) > LAST_LOGIN_MIN_DELAY_MS) {
+      await this.backend.updateAdminLastLogin(username, Date.now());
+    }
+    return admin;
+  }
+
+  private async passwordMatches(cache: PasswordCache, username: string, plain: string, hash: string): Promise<boolean> {
+    if (this.cfg.password_caching && cache.check(username, plain, hash).found) return true;
+    const ok = await verifyPassword(plain, hash);
+    if (ok && this.cfg.password_caching) cache.add(username, plain, hash);
+    return ok;
+  }
+
+  async updateLastLogin(user: User): Promise<void> {
+    const now = Date.now();
+    if (now - (user.last_login ?? 0) <= LAST_LOGIN_MIN_DELAY_MS) return;
+    await this.backend.updateLastLogin(user.username, now);
+    user.last_login = now;
+  }
+
+  updateUserQuota(username: string, size: number, files: number, reset = false): Promise<void> {
+    return this.backend.updateUserQuota(username, size, files, reset);
+  }
+  updateFolderQuota(name: string, size: number, files: number, reset = false): Promise<void> {
+    return this.backend.updateFolderQuota(name, size, files, reset);
+  }
+  updateUserTransferQuota(username: string, up: number, down: number, reset = false): Promise<void> {
+    return this.backend.updateUserTransferQuota(username, up, down, reset);
+  }
+
+  async ensureDefaultAdmin(): Promise<void> {
+    if (!this.cfg.create_default_admin) return;
+    if ((await this.backend.countAdmins()) > 0) return;
+    const username = this.env.SFTPGO_DEFAULT_ADMIN_USERNAME || 'admin';
+    const password = this.env.SFTPGO_DEFAULT_ADMIN_PASSWORD || 'password';
+    if (!this.env.SFTPGO_DEFAULT_ADMIN_USERNAME || !this.env.SFTPGO_DEFAULT_ADMIN_PASSWORD) {
+      this.log.warn(SENDER, 'creating the default admin with built-in credentials: set SFTPGO_DEFAULT_ADMIN_USERNAME ' +
+        'and SFTPGO_DEFAULT_ADMIN_PASSWORD, or change the password now', { username });
+    }
+    await this.addAdmin({ username, password, status: 1, permissions: ['*'] }, { username: '__system__', ip: '' });
+  }
+
+  dump(): Promise<DumpData> { return this.backend.dump(); }
+
+  async restore(dump: unknown, mode: number): Promise<{ users: string[] }> {
+    const r = await restoreDump(this, dump, mode);
+    this.userPwCache.clear();
+    this.adminPwCache.clear();
+    if (r.skipped.length > 0) {
+      this.log.warn(SENDER, 'dump sections not supported yet were ignored', { sections: r.skipped });
+    }
+    this.log.info(SENDER, `dump restored, mode ${mode}`, { users: r.users.length });
+    return { users: r.users };
+  }
+
+  /** Exposed for restore.ts (same validation options as the API). */
+  validationOptions(): { namingRules: number; usersBaseDir: string } { return this.userOpts; }
+
+  close(): Promise<void> { return this.backend.close(); }
+}
+
+export type { ProtocolName };
