@@ -21,6 +21,8 @@ export interface HttpServiceOptions {
   serviceStatus: () => Record<string, unknown>;
   /** failed token requests allowed per IP per window (default 10 per minute) */
   tokenRateLimit?: LoginLimiterOptions;
+  /** tests: a binding with port 0 listens on an OS-chosen port instead of being disabled */
+  ephemeralPorts?: boolean;
 }
 
 export interface HttpService extends Service {
@@ -63,7 +65,7 @@ async function listen(app: FastifyInstance, b: HttpdBinding): Promise<void> {
 
 export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions): HttpService {
   const httpd = ctx.config.httpd;
-  const bindings = httpd.bindings.filter((b) => b.port > 0 || isUnixSocket(b.address));
+  const bindings = httpd.bindings.filter((b) => b.port > 0 || isUnixSocket(b.address) || (opts.ephemeralPorts === true && b.port === 0));
   const scans = new QuotaScanner(ctx);
   let running: { binding: HttpdBinding; built: BuiltApp }[] = [];
 
