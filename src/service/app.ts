@@ -16,7 +16,8 @@ import { createLogger, type ClosableLogger } from '../logger/logger';
 import { createMetrics } from '../metrics/metrics';
 import { getVersionInfo } from './version';
 import { buildServices, serviceStatus } from './services';
-import { loadRequired, type DataProviderModule, type ManagerModule } from './modules';
+import { openDataProvider } from '../dataprovider/index';
+import { createConnectionManager } from '../common/manager';
 
 export interface StartAppOptions {
   runtime: RuntimeOptions;
@@ -56,12 +57,14 @@ export function loggerFromRuntime(rt: RuntimeOptions): ClosableLogger {
 
 /** Opens the configured provider and applies migrations per update_mode (0 = automatic). */
 export async function openProvider(config: AppConfig, rt: RuntimeOptions, logger: AppLogger, metrics: Metrics): Promise<DataProviderService> {
-  const mod = await loadRequired<DataProviderModule>('dataprovider/index', 'openDataProvider');
-  const provider = await mod.openDataProvider({ config, configDir: rt.configDir || '.', logger, metrics });
+  const provider = await openDataProvider({
+    config: config.data_provider,
+    configDir: rt.configDir || '.',
+    logger,
+    migrate: config.data_provider.update_mode === 0,
+  });
   try {
-    if (config.data_provider.update_mode === 0) {
-      await provider.backend.migrate();
-    } else if ((await provider.backend.schemaVersion()) === 0) {
+    if (config.data_provider.update_mode !== 0 && (await provider.backend.schemaVersion()) === 0) {
       throw new Error('the data provider is not initialized and update_mode is 1: run "sftpgo initprovider" first');
     }
     await provider.backend.checkAvailability();
@@ -118,8 +121,9 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     undo.push(() => provider.close());
     await loadInitialData(provider, rt, logger);
     await provider.ensureDefaultAdmin();
-    const mgr = await loadRequired<ManagerModule>('common/manager', 'createConnectionManager');
-    const connections: ConnectionManager = mgr.createConnectionManager({ config, logger, metrics, provider });
+    const connections: ConnectionManager = createConnectionManager({
+      config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota,
+    });
     undo.push(() => connections.shutdown(0));
     const ctx: ServerContext = { config, runtime: rt, logger, metrics, provider, connections, version };
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));

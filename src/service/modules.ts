@@ -1,47 +1,11 @@
 /**
- * The factories app.ts composes, loaded by module path so the app builds and
- * runs while layers are still landing (ftpd/webdavd come later). Each shape
- * below is the call this composition root makes; a module that is missing
- * or lacks the export yields undefined, and the caller decides whether that
- * is fatal (provider, connections, sftpd, httpd) or means "not built" (ftpd, webdavd).
+ * Loading optional modules by path (used by tests while layers land). The
+ * composition root now imports every layer statically.
  */
 import * as path from 'node:path';
-import type { AppConfig, RuntimeOptions } from '../config/types';
-import type { AppLogger } from '../logger/types';
-import type { Metrics } from '../metrics/types';
-import type { DataProviderService } from '../dataprovider/types';
-import type { ConnectionManager, Service, ServerContext } from '../common/context';
 
-export interface OpenDataProviderOptions {
-  config: AppConfig;
-  configDir: string;
-  logger: AppLogger;
-  metrics: Metrics;
-}
-
-export interface DataProviderModule {
-  openDataProvider(opts: OpenDataProviderOptions): Promise<DataProviderService>;
-}
-
-export interface ConnectionManagerOptions {
-  config: AppConfig;
-  logger: AppLogger;
-  metrics: Metrics;
-  provider: DataProviderService;
-}
-
-export interface ManagerModule {
-  createConnectionManager(opts: ConnectionManagerOptions): ConnectionManager;
-}
-
-export interface HttpServiceOptions { serviceStatus: () => Record<string, unknown> }
-
-export interface SftpModule { createSftpService(ctx: ServerContext): Service }
-export interface HttpModule { createHttpService(ctx: ServerContext, opts: HttpServiceOptions): Service }
-export interface FtpModule { createFtpService(ctx: ServerContext): Service }
-export interface WebdavModule { createWebdavService(ctx: ServerContext): Service }
-
-export type { RuntimeOptions };
+/** The real data provider entry point: openDataProvider({ config: data_provider section, configDir, logger, migrate }). */
+export type DataProviderModule = Pick<typeof import('../dataprovider/index'), 'openDataProvider'>;
 
 /**
  * Loads `src/<rel>` (compiled sibling) if it exists and exports `fn`.

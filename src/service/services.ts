@@ -1,14 +1,13 @@
 /**
  * Which listeners run: a protocol service is built only when one of its
- * bindings has a port > 0 (SFTPGo: port 0 = disabled). FTP and WebDAV are
- * optional modules; configuring them in a build without them is an error.
+ * bindings has a port > 0 (SFTPGo: port 0 = disabled).
  */
 import type { Service, ServerContext } from '../common/context';
 import { createTelemetryService } from './telemetry';
-import {
-  loadOptional, loadRequired,
-  type FtpModule, type HttpModule, type SftpModule, type WebdavModule,
-} from './modules';
+import { createHttpService } from '../httpd/server';
+import { createWebdavService } from '../webdavd/server';
+import { createSftpService } from '../sftpd/server';
+import { createFtpService } from '../ftpd/server';
 
 const enabled = (bindings: { port: number }[]): boolean => bindings.some((b) => b.port > 0);
 
@@ -16,22 +15,16 @@ export async function buildServices(ctx: ServerContext, status: () => Record<str
   const c = ctx.config;
   const out: Service[] = [];
   if (enabled(c.sftpd.bindings)) {
-    const m = await loadRequired<SftpModule>('sftpd/server', 'createSftpService');
-    out.push(m.createSftpService(ctx));
+    out.push(createSftpService(ctx));
   }
   if (enabled(c.ftpd.bindings)) {
-    const m = await loadOptional<FtpModule>('ftpd/server', 'createFtpService');
-    if (!m) throw new Error('ftpd bindings are configured but this build has no FTP server');
-    out.push(m.createFtpService(ctx));
+    out.push(createFtpService(ctx));
   }
   if (enabled(c.webdavd.bindings)) {
-    const m = await loadOptional<WebdavModule>('webdavd/server', 'createWebdavService');
-    if (!m) throw new Error('webdavd bindings are configured but this build has no WebDAV server');
-    out.push(m.createWebdavService(ctx));
+    out.push(createWebdavService(ctx));
   }
   if (enabled(c.httpd.bindings)) {
-    const m = await loadRequired<HttpModule>('httpd/server', 'createHttpService');
-    out.push(m.createHttpService(ctx, { serviceStatus: status }));
+    out.push(createHttpService(ctx, { serviceStatus: status }));
   }
   if (c.telemetry.bind_port > 0) out.push(createTelemetryService(ctx));
   return out;

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/**
+ * The `sftpgo` command line: serve, portable, initprovider, resetprovider,
+ * ping, version. Errors are one line on stderr and a non-zero exit code.
+ */
+import { ConfigError, loadConfig } from '../config';
+import { getVersionInfo, versionString } from '../service/version';
+import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { configFlags, logFlags, runtimeFrom, serveExtraFlags } from './runtime';
+import { serve } from './serve';
+import { initProvider, resetProvider } from './provider';
+import { portable } from './portable';
+import { healthzUrl, ping } from './ping';
+
+const out = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+
+const serveFlags = [...configFlags, ...logFlags('sftpgo.log'), ...serveExtraFlags];
+const providerFlags = [...configFlags, ...logFlags('sftpgo.log')];
+const portableFlags: FlagSpec[] = [
+  { name: 'directory', short: 'd', type: 'string', default: '.', help: 'directory to serve' },
+  { name: 'username', short: 'u', type: 'string', default: '', help: 'account name; random when empty' },
+  { name: 'password', short: 'p', type: 'string', default: '', help: 'account password; random when empty and no public key' },
+  { name: 'public-key', short: 'k', type: 'list', default: [], help: 'authorized public key (repeatable)' },
+  { name: 'permissions', short: 'g', type: 'string', default: 'list,download', help: 'comma-separated permissions, "*" for all' },
+  { name: 'sftpd-port', short: 's', type: 'int', default: 0, help: 'SFTP port; 0 = a random free port' },
+  { name: 'log-file-path', short: 'l', type: 'string', default: '', help: 'log file; empty = stderr' },
+  { name: 'log-level', short: 'L', type: 'string', default: 'debug', help: 'debug, info, warn or error' },
+];
+const pingFlags = [...configFlags];
+const resetFlags: FlagSpec[] = [...providerFlags, { name: 'force', type: 'bool', default: false, help: 'confirm that all data is deleted' }];
+
+const COMMANDS: Record<string, { summary: string; flags: FlagSpec[] }> = {
+  serve: { summary: 'Start the SFTPGo service', flags: serveFlags },
+  portable: { summary: 'Serve a single directory/account', flags: portableFlags },
+  initprovider: { summary: 'Initialize and/or update the configured data provider', flags: providerFlags },
+  resetprovider: { summary: 'Reset the configured data provider, any data will be lost', flags: resetFlags },
+  ping: { summary: 'Check the health of the running service (GET /healthz)', flags: pingFlags },
+  version: { summary: 'Print version information', flags: [] },
+};
+
+function topUsage(): string {
+  const lines = ['Usage:\n  sftpgo [command]', '', 'Available Commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(14)} ${c.summary}`);
+  lines.push('', 'Flags:\n  -h, --help      help for sftpgo\n  -v, --version   version for sftpgo');
+  return lines.join('\n');
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    out(topUsage());
+    return cmd === undefined ? 1 : 0;
+  }
+  if (cmd === '-v' || cmd === '--version' || cmd === 'version') {
+    const v = getVersionInfo();
+    out(`SFTPGo-ts ${versionString(v)}`);
+    return 0;
+  }
+  const spec = COMMANDS[cmd];
+  if (!spec) throw new UsageError(`unknown command "${cmd}" for "sftpgo"`);
+  if (rest.includes('-h') || rest.includes('--help')) {
+    out(usage(cmd, spec.summary, spec.flags));
+    return 0;
+  }
+  const f = parseFlags(rest, spec.flags, process.env);
+  switch (cmd) {
+    case 'serve':
+      return serve(runtimeFrom(f));
+    case 'initprovider':
+      return initProvider(runtimeFrom(f), out);
+    case 'resetprovider':
+      return resetProvider(runtimeFrom(f), f.force === true, out);
+    case 'ping': {
+      const rt = runtimeFrom(f);
+      const url = healthzUrl(loadConfig({ configDir: rt.configDir, configFile: rt.configFile }));
+      await ping(url);
+      out('OK');
+      return 0;
+    }
+    case 'portable':
+      return portable({
+        directory: String(f.directory),
+        username: String(f.username),
+        password: String(f.password),
+        publicKeys: f['public-key'] as string[],
+        permissions: String(f.permissions).split(',').map((s) => s.trim()).filter((s) => s !== ''),
+        sftpdPort: Number(f['sftpd-port']),
+        runtime: runtimeFrom({ ...f, 'config-dir': '.', 'log-max-size': 10, 'log-max-backups': 5, 'log-max-age': 28 }),
+      }, out);
+    default:
+      throw new UsageError(`unknown command "${cmd}"`);
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const prefix = e instanceof ConfigError ? 'configuration error' : e instanceof UsageError ? 'usage error' : 'error';
+    process.stderr.write(`sftpgo: ${prefix}: ${e.message.split('\n')[0]}\n`);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  },
+);

@@ -1,0 +1,77 @@
+/**
+ * `sftpgo portable`: serve one directory over SFTP for one account, memory
+ * provider, no HTTP. Missing username/password are generated and printed on
+ * stdout (never logged).
+ */
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { RuntimeOptions } from '../config/types';
+import { loadConfig } from '../config';
+import { loggerFromRuntime, startApp } from '../service/app';
+import { installSignals } from './serve';
+
+export interface PortableOptions {
+  directory: string;
+  username: string;
+  password: string;
+  publicKeys: string[];
+  permissions: string[];
+  sftpdPort: number;
+  runtime: RuntimeOptions;
+}
+
+export async function portable(o: PortableOptions, out: (s: string) => void): Promise<number> {
+  const dir = path.resolve(o.directory || '.');
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`--directory ${dir}: not a directory`);
+  if (o.sftpdPort < 0 || o.sftpdPort > 65535) throw new Error(`--sftpd-port ${o.sftpdPort}: must be between 0 and 65535`);
+  const username = o.username || `user${randomBytes(4).toString('hex')}`;
+  const password = o.password || (o.publicKeys.length === 0 ? randomBytes(12).toString('base64url') : '');
+  const permissions = o.permissions.length > 0 ? o.permissions : ['list', 'download'];
+
+  const logger = loggerFromRuntime(o.runtime);
+  // Defaults (plus SFTPGO_ env), but no config file: portable mode is self-contained.
+  const config = loadConfig({ configDir: o.runtime.configDir, configFile: '', onWarning: () => undefined });
+  config.data_provider.driver = 'memory';
+  config.data_provider.name = '';
+  config.data_provider.create_default_admin = false;
+  config.sftpd.bindings = [{ port: o.sftpdPort, address: '', apply_proxy_config: true }];
+  config.ftpd.bindings = config.ftpd.bindings.map((b) => ({ ...b, port: 0 }));
+  config.webdavd.bindings = config.webdavd.bindings.map((b) => ({ ...b, port: 0 }));
+  config.httpd.bindings = config.httpd.bindings.map((b) => ({ ...b, port: 0 }));
+  config.telemetry.bind_port = 0;
+
+  // Port 0 would let the OS pick; sftpd must then report the bound port through addresses().
+  const app = await startApp({ runtime: o.runtime, config, logger }).catch(async (err: Error) => {
+    await logger.close();
+    throw err;
+  });
+  try {
+    await app.ctx.provider.addUser({
+      status: 1,
+      username,
+      password: password || undefined,
+      public_keys: o.publicKeys,
+      home_dir: dir,
+      permissions: { '/': permissions },
+    }, { username: '__system__', ip: '127.0.0.1' });
+  } catch (err) {
+    await app.stop();
+    throw new Error(`cannot create the portable user: ${(err as Error).message}`);
+  }
+  const addrs = app.addresses('sftpd');
+  const port = addrs[0]?.port ?? o.sftpdPort;
+  logger.info('service', 'portable mode ready', { username, directory: dir, permissions, sftp_port: port });
+  out(`Portable mode ready, SFTP port: ${port}`);
+  out(`Username: ${username}`);
+  if (password) out(`Password: ${password}`);
+  if (o.publicKeys.length > 0) out(`Public keys: ${o.publicKeys.length}`);
+  out(`Directory: ${dir}`);
+  out(`Permissions: ${permissions.join(',')}`);
+  return new Promise<number>((resolve) => {
+    const remove = installSignals(app, (code) => {
+      remove();
+      void logger.close().finally(() => resolve(code));
+    });
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * `sftpgo serve`: load the config (a bad one is one stderr line and exit 1),
+ * start the app, then SIGTERM/SIGINT = graceful stop and exit 0, SIGHUP =
+ * reload, SIGUSR1 = rotate logs. A second stop signal exits at once.
+ */
+import type { AppConfig, RuntimeOptions } from '../config/types';
+import { ConfigError, loadConfig } from '../config';
+import { loggerFromRuntime, startApp, type App } from '../service/app';
+import type { ClosableLogger } from '../logger/logger';
+
+/** Logger and config for commands that need both; errors are returned as a one-line message. */
+export function prepare(rt: RuntimeOptions): { logger: ClosableLogger; config: AppConfig } {
+  let logger: ClosableLogger;
+  try {
+    logger = loggerFromRuntime(rt);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  // Warnings are logged only once the config is accepted: a refused config is exactly one stderr line.
+  const warnings: string[] = [];
+  try {
+    const config = loadConfig({ configDir: rt.configDir || '.', configFile: rt.configFile, onWarning: (w) => warnings.push(w) });
+    for (const w of warnings) logger.warn('config', w);
+    return { logger, config };
+  } catch (err) {
+    void logger.close();
+    throw err;
+  }
+}
+
+export function installSignals(app: App, onExit: (code: number) => void): () => void {
+  let stopping = false;
+  const stop = (sig: NodeJS.Signals): void => {
+    if (stopping) {
+      app.ctx.logger.warn('service', `received ${sig} again, exiting now`);
+      onExit(1);
+      return;
+    }
+    stopping = true;
+    app.ctx.logger.info('service', `received ${sig}, shutting down`);
+    app.stop().then(() => onExit(0), () => onExit(1));
+  };
+  const hup = (): void => {
+    app.ctx.logger.info('service', 'received SIGHUP, reloading');
+    void app.reload();
+  };
+  const usr1 = (): void => {
+    app.ctx.logger.info('service', 'received SIGUSR1, rotating logs');
+    app.rotateLogs();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', hup);
+  process.on('SIGUSR1', usr1);
+  return () => {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+    process.off('SIGHUP', hup);
+    process.off('SIGUSR1', usr1);
+  };
+}
+
+export async function serve(rt: RuntimeOptions): Promise<number> {
+  const { logger, config } = prepare(rt);
+  let app: App;
+  try {
+    app = await startApp({ runtime: rt, config, logger });
+  } catch (err) {
+    await logger.close();
+    throw err;
+  }
+  for (const s of app.services) {
+    for (const a of s.addresses()) logger.info('service', `${s.name} listening`, { address: a.address, port: a.port });
+  }
+  return new Promise<number>((resolve) => {
+    const remove = installSignals(app, (code) => {
+      remove();
+      void logger.close().finally(() => resolve(code));
+    });
+  });
+}
