@@ -167,6 +167,7 @@ export class DelegatingFileSystem extends v2.FileSystem {
       this.changed(info.context);
       const src = this.vpath(ops, from);
       const dst = this.vpath(ops, to);
+      await requireParentDir(ops, dst);
       const existed = await replaceTarget(ops, dst, info.overwrite);
       await ops.rename(src, dst);
       u.state.transferProps(src, dst, false);
@@ -181,8 +182,9 @@ export class DelegatingFileSystem extends v2.FileSystem {
       const src = this.vpath(ops, from);
       const dst = this.vpath(ops, to);
       const fi = await ops.stat(src);
+      await requireParentDir(ops, dst);
       const existed = await replaceTarget(ops, dst, info.overwrite);
-      if (fi.isDirectory && info.depth === 0) await ops.mkdir(dst);
+      if (fi.isDirectory) await copyTree(ops, src, dst, info.depth === 0 ? 0 : -1);
       else await ops.copy(src, dst);
       u.state.transferProps(src, dst, true);
       return existed;
@@ -194,7 +196,7 @@ export class DelegatingFileSystem extends v2.FileSystem {
   }
 
   protected override _propertyManager(p: v2.Path, info: v2.PropertyManagerInfo, cb: v2.ReturnCallback<v2.IPropertyManager>): void {
-    this.run(info, cb, async (ops, u) => new DavPropertyManager(u.state, ops, this.vpath(ops, p)));
+    this.run(info, cb, async (ops, u) => new DavPropertyManager(u.state, this.vpath(ops, p)));
   }
 
   /**
@@ -228,8 +230,45 @@ export async function removeTree(ops: FileOps, vpath: string): Promise<void> {
   if (!fi.isDirectory) return ops.removeFile(vpath);
   const children: string[] = [];
   for await (const batch of ops.readDir(vpath)) for (const c of batch) children.push(c.name);
-  for (const name of children) await removeTree(ops, vpath === '/' ? `/${name}` : `${vpath}/${name}`);
+  for (const name of children) await removeTree(ops, childPath(vpath, name));
   await ops.removeDir(vpath);
+}
+
+function childPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+/**
+ * Copies a directory tree through FileOps (common's copy handles files only;
+ * SFTPGo copies directories recursively, see report). depth 0 = the
+ * collection alone (RFC 4918 §9.8.3).
+ */
+async function copyTree(ops: FileOps, src: string, dst: string, depth: number): Promise<void> {
+  await ops.mkdir(dst);
+  if (depth === 0) return;
+  const children: FileInfo[] = [];
+  for await (const batch of ops.readDir(src)) children.push(...batch);
+  for (const c of children) {
+    const from = childPath(src, c.name);
+    const to = childPath(dst, c.name);
+    const fi = c.isSymlink ? await ops.stat(from) : c;
+    if (fi.isDirectory) await copyTree(ops, from, to, -1);
+    else await ops.copy(from, to);
+  }
+}
+
+/** COPY/MOVE into a missing collection is a 409 (RFC 4918 §9.8.5), not a 404. */
+async function requireParentDir(ops: FileOps, dst: string): Promise<void> {
+  const i = dst.lastIndexOf('/');
+  const parent = i <= 0 ? '/' : dst.slice(0, i);
+  let fi: FileInfo;
+  try {
+    fi = await ops.stat(parent);
+  } catch (e) {
+    if (e instanceof FsError && e.kind === 'NotFound') throw new FsError('NotDirectory', 'destination collection missing');
+    throw e;
+  }
+  if (!fi.isDirectory) throw new FsError('NotDirectory', 'destination parent is not a collection');
 }
 
 /** For COPY/MOVE: returns whether the target existed; with Overwrite: T it is removed first. */

@@ -47,7 +47,7 @@ export function getMethod(fs: DelegatingFileSystem, head: boolean): v2.HTTPMetho
     // chunked: the library would otherwise buffer a declared body; GET has none worth reading
     chunked(ctx, input, done) {
       input.resume();
-      ctx.checkIfHeader(fs, ctx.requested.path, () => {
+      ctx.checkIfHeader(fs.resource(ctx, ctx.requested.path), () => {
         serve(fs, ctx, head).then(done, (e: unknown) => {
           if (!ctx.response.headersSent) ctx.setCode(httpStatusOf(e));
           done();
@@ -105,7 +105,9 @@ function pump(src: Readable, res: v2.HTTPRequestContext['response'], close: (err
       res.destroy();
     });
     res.on('error', () => finish(new FsError('Aborted', 'client connection error')));
-    res.on('close', () => finish(res.writableFinished ? undefined : new FsError('Aborted', 'client disconnected')));
+    // 'finish' (all data handed to the OS) comes before 'close'; the first call wins
+    res.on('finish', () => finish());
+    res.on('close', () => finish(new FsError('Aborted', 'client disconnected')));
     src.pipe(res);
   });
 }

@@ -44,8 +44,9 @@ function plain(res: ServerResponse, status: number, extra?: Record<string, strin
 /** CORS headers per config; the library's own blanket `*` headers are suppressed. Returns true when a preflight was answered. */
 function applyCors(cors: CorsConfig, req: IncomingMessage, res: ServerResponse): boolean {
   const origSet = res.setHeader.bind(res);
+  // also: the library sometimes sets headers after answering; ignore instead of throwing
   res.setHeader = ((name: string, value: number | string | readonly string[]) =>
-    /^access-control-/i.test(name) ? res : origSet(name, value)) as ServerResponse['setHeader'];
+    /^access-control-/i.test(name) || res.headersSent ? res : origSet(name, value)) as ServerResponse['setHeader'];
   const origin = req.headers.origin;
   if (!cors.enabled || !origin) return false;
   const allowed = cors.allowed_origins.length === 0 || cors.allowed_origins.includes('*') || cors.allowed_origins.includes(origin);
@@ -139,6 +140,12 @@ async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, r
     return plain(res, isFsError(e) ? httpStatusOf(e) : 503);
   }
   res.on('close', () => { void ctx.connections.remove(ops.id).catch(() => undefined); });
+  try {
+    await ensureRoots(ops);
+  } catch (e) {
+    ctx.logger.warn(SENDER, `cannot prepare the home of user "${authed.user.username}": ${e instanceof Error ? e.message : String(e)}`);
+    return plain(res, isFsError(e) ? httpStatusOf(e) : 500);
+  }
   if (!authed.cached) {
     ctx.logger.login({
       ip, username: authed.user.username, method: 'password', protocol: 'DAV', connectionId: ops.id,
@@ -152,9 +159,22 @@ async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, r
     res.end('<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>');
     return;
   }
+  if (method === 'MKCOL' && (declared > 0 || req.headers['transfer-encoding'] !== undefined)) {
+    // RFC 4918 §9.3: no MKCOL body format is defined
+    return plain(res, 415, { Connection: 'close' });
+  }
   normalizeHeaders(req, method);
   deps.users.set(req, new DavUser(ops, deps.states.forUser(authed.user.username)));
   deps.library.executeRequest(req, res, prefix || undefined);
+}
+
+/**
+ * Creates the home and virtual folder roots when missing, as SFTPGo does at
+ * login. FileOps does not expose it (common's Connection does); see report.
+ */
+async function ensureRoots(ops: FileOps): Promise<void> {
+  const maybe = ops as FileOps & { ensureRoots?: () => Promise<void> };
+  if (typeof maybe.ensureRoots === 'function') await maybe.ensureRoots();
 }
 
 /**

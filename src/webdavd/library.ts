@@ -9,6 +9,8 @@ import { v2 } from 'webdav-server';
 import { DavUser, DelegatingFileSystem } from './davfs';
 import { getMethod } from './get';
 import { putMethod } from './put';
+import { proppatchMethod } from './proppatch';
+import { XML } from 'xml-js-builder';
 
 /** Largest non-PUT body accepted (PROPFIND/PROPPATCH/LOCK XML). */
 export const MAX_XML_BODY = 1024 * 1024;
@@ -33,14 +35,38 @@ export function readBounded(input: Readable, max: number): Promise<Buffer> {
   });
 }
 
-function bounded(orig: v2.HTTPMethod): v2.HTTPMethod {
+/**
+ * A PROPFIND body must be a well-formed DAV:propfind (RFC 4918 §9.1: 400
+ * otherwise); the library answers 207 to anything. An empty body means allprop.
+ */
+export function validPropfindBody(data: Buffer): boolean {
+  if (data.length === 0) return true;
+  const text = data.toString('utf8');
+  // un-declaring a prefix (xmlns:p="") is not allowed by XML Namespaces 1.0
+  if (/xmlns:[^\s=]+\s*=\s*(""|'')/.test(text)) return false;
+  try {
+    XML.parse(text).find('DAV:propfind');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function bounded(orig: v2.HTTPMethod, validate?: (data: Buffer) => boolean): v2.HTTPMethod {
   const run = orig.unchunked;
   if (!run) return orig;
   return {
     isValidFor: orig.isValidFor?.bind(orig),
     chunked(ctx, input, done) {
       readBounded(input, MAX_XML_BODY).then(
-        (data) => run.call(orig, ctx, data, done),
+        (data) => {
+          if (validate && !validate(data)) {
+            ctx.setCode(v2.HTTPCodes.BadRequest);
+            done();
+            return;
+          }
+          run.call(orig, ctx, data, done);
+        },
         () => {
           ctx.setCode(413);
           ctx.response.setHeader('Connection', 'close');
@@ -78,7 +104,7 @@ export function createDavLibrary(opts: { lookup: UserLookup; serverName: string;
   });
   for (const name of Object.keys(server.methods)) {
     const m = server.methods[name];
-    if (m && !m.chunked) server.method(name, bounded(m));
+    if (m && !m.chunked) server.method(name, bounded(m, name.toLowerCase() === 'propfind' ? validPropfindBody : undefined));
   }
   server.onUnknownMethod({
     chunked(ctx, input, done) {
@@ -90,5 +116,6 @@ export function createDavLibrary(opts: { lookup: UserLookup; serverName: string;
   server.method('GET', getMethod(fs, false));
   server.method('HEAD', getMethod(fs, true));
   server.method('PUT', putMethod(fs));
+  server.method('PROPPATCH', proppatchMethod(fs, MAX_XML_BODY));
   return { server, fs };
 }

@@ -1,14 +1,10 @@
 /**
- * Dead properties of one path (kept in memory per user, as SFTPGo does), plus
- * the one property with a live meaning: Windows' Win32LastModifiedTime sets
- * the file's mtime through FileOps.setStat instead of being stored.
- * (DAV:getlastmodified is handled by proppatch.ts: the library refuses any
- * DAV: property before it reaches a property manager.)
+ * Dead properties of one path, kept in memory per user as SFTPGo does.
+ * The mtime properties (DAV:getlastmodified, Win32LastModifiedTime) never
+ * get here: proppatch.ts applies them with FileOps.setStat.
  */
 import { v2 } from 'webdav-server';
-import type { FileOps } from '../common/types';
 import { FsError } from '../common/errors';
-import { toDavError } from './status';
 import type { UserDavState } from './state';
 
 export const WIN32_MTIME = 'urn:schemas-microsoft-com:Win32LastModifiedTime';
@@ -35,20 +31,9 @@ export function parseHttpDate(s: string): Date {
 }
 
 export class DavPropertyManager implements v2.IPropertyManager {
-  constructor(private readonly state: UserDavState, private readonly ops: FileOps, private readonly vpath: string) {}
+  constructor(private readonly state: UserDavState, private readonly vpath: string) {}
 
   setProperty(name: string, value: v2.ResourcePropertyValue, attributes: v2.PropertyAttributes, cb: v2.SimpleCallback): void {
-    if (name === WIN32_MTIME) {
-      let mtime: Date;
-      try {
-        mtime = parseHttpDate(textOf(value));
-      } catch (e) {
-        cb(toDavError(e));
-        return;
-      }
-      this.ops.setStat(this.vpath, { mtime }).then(() => cb(), (e: unknown) => cb(toDavError(e)));
-      return;
-    }
     const bag = { ...this.state.propsAt(this.vpath) };
     bag[name] = { value, attributes };
     this.state.setProps(this.vpath, bag);

@@ -17,7 +17,7 @@ export function putMethod(fs: DelegatingFileSystem): v2.HTTPMethod {
     isValidFor: (_ctx, type) => !type || type.isFile,
     chunked(ctx, input, done) {
       input.on('error', () => undefined); // reported through pipeline below
-      ctx.checkIfHeader(fs, ctx.requested.path, () => {
+      ctx.checkIfHeader(fs.resource(ctx, ctx.requested.path), () => {
         upload(fs, ctx, input).then(done, (e: unknown) => {
           if (!ctx.response.headersSent) {
             ctx.setCode(httpStatusOf(e));
