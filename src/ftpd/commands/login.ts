@@ -55,6 +55,14 @@ async function pass(s: FtpSession, arg: string): Promise<void> {
     await s.reply(421, errorReply(e).message);
     return s.close('login refused');
   }
+  try {
+    await s.ops.ensureRoots?.();
+  } catch (e) {
+    ctx.logger.warn('ftpd', `unable to create the root dirs for user ${user.username}: ${String((e as Error).message)}`, { connection_id: s.ops.id });
+    ctx.metrics.loginResult('password', false);
+    await s.reply(530, 'Unable to access the home directory');
+    return s.close('home directory not available');
+  }
   ctx.metrics.loginResult('password', true);
   s.socket.setTimeout(0);
   const start = user.filters?.start_directory;
