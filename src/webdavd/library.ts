@@ -11,6 +11,7 @@ import { getMethod } from './get';
 import { putMethod } from './put';
 import { proppatchMethod } from './proppatch';
 import { XML } from 'xml-js-builder';
+import { installIfHeader } from './ifheader';
 
 /** Largest non-PUT body accepted (PROPFIND/PROPPATCH/LOCK XML). */
 export const MAX_XML_BODY = 1024 * 1024;
@@ -106,6 +107,10 @@ export function createDavLibrary(opts: { lookup: UserLookup; serverName: string;
     const m = server.methods[name];
     if (m && !m.chunked) server.method(name, bounded(m, name.toLowerCase() === 'propfind' ? validPropfindBody : undefined));
   }
+  server.beforeRequest((ctx, next) => {
+    installIfHeader(ctx, fs, ctx.rootPath ?? '');
+    next();
+  });
   server.onUnknownMethod({
     chunked(ctx, input, done) {
       input.resume();
