@@ -176,8 +176,8 @@ export function createConnectionManager(opts: ConnectionManagerOptions): Managed
         let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           drainWaiters.push(resolve);
+          // not unref'd: the caller awaits this wait, it must keep the process alive
           timer = setTimeout(resolve, graceMs);
-          timer.unref();
         });
         if (timer) clearTimeout(timer);
       }
