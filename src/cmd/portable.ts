@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import type { RuntimeOptions } from '../config/types';
 import { loadConfig } from '../config';
 import { loggerFromRuntime, startApp } from '../service/app';
@@ -19,6 +20,19 @@ export interface PortableOptions {
   permissions: string[];
   sftpdPort: number;
   runtime: RuntimeOptions;
+}
+
+/** SFTPGo portable: port 0 means "any free port" (a binding with port 0 would be disabled). */
+function pickFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 export async function portable(o: PortableOptions, out: (s: string) => void): Promise<number> {
@@ -35,13 +49,13 @@ export async function portable(o: PortableOptions, out: (s: string) => void): Pr
   config.data_provider.driver = 'memory';
   config.data_provider.name = '';
   config.data_provider.create_default_admin = false;
-  config.sftpd.bindings = [{ port: o.sftpdPort, address: '', apply_proxy_config: true }];
+  const sftpPort = o.sftpdPort > 0 ? o.sftpdPort : await pickFreePort();
+  config.sftpd.bindings = [{ port: sftpPort, address: '', apply_proxy_config: true }];
   config.ftpd.bindings = config.ftpd.bindings.map((b) => ({ ...b, port: 0 }));
   config.webdavd.bindings = config.webdavd.bindings.map((b) => ({ ...b, port: 0 }));
   config.httpd.bindings = config.httpd.bindings.map((b) => ({ ...b, port: 0 }));
   config.telemetry.bind_port = 0;
 
-  // Port 0 would let the OS pick; sftpd must then report the bound port through addresses().
   const app = await startApp({ runtime: o.runtime, config, logger }).catch(async (err: Error) => {
     await logger.close();
     throw err;
@@ -60,7 +74,7 @@ export async function portable(o: PortableOptions, out: (s: string) => void): Pr
     throw new Error(`cannot create the portable user: ${(err as Error).message}`);
   }
   const addrs = app.addresses('sftpd');
-  const port = addrs[0]?.port ?? o.sftpdPort;
+  const port = addrs[0]?.port ?? sftpPort;
   logger.info('service', 'portable mode ready', { username, directory: dir, permissions, sftp_port: port });
   out(`Portable mode ready, SFTP port: ${port}`);
   out(`Username: ${username}`);
