@@ -35,12 +35,15 @@ export function isHashedPassword(value: string): boolean {
 
 export async function hashPassword(plain: string, cfg: PasswordHashingConfig = DEFAULT_PASSWORD_HASHING): Promise<string> {
   if (cfg.algo === 'argon2id') {
-    return argon2.hash(plain, {
+    const h = await argon2.hash(plain, {
       type: argon2.argon2id,
       memoryCost: cfg.argon2_options.memory,
       timeCost: cfg.argon2_options.iterations,
       parallelism: cfg.argon2_options.parallelism,
     });
+    // SFTPGo (alexedwards/argon2id) parses exactly "m=..,t=..,p=.."; node-argon2
+    // writes "m=..,p=..,t=..". Reorder so the hash stays portable both ways.
+    return h.replace(/\$m=(\d+),p=(\d+),t=(\d+)\$/, '$$m=$1,t=$3,p=$2$$');
   }
   const cost = cfg.bcrypt_options.cost >= 4 && cfg.bcrypt_options.cost <= 31 ? cfg.bcrypt_options.cost : 10;
   const h = await bcrypt.hash(plain, cost);
