@@ -42,6 +42,8 @@ export interface StartOptions {
   service?: Partial<HttpServiceOptions>;
   /** created before start: admin/password with '*' */
   noDefaultAdmin?: boolean;
+  /** runs with the config dir before the service starts (certificates, files) */
+  prepare?: (dir: string) => Promise<void>;
 }
 
 export interface TestServer {
@@ -79,6 +81,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   };
   const ctx: ServerContext = { config, runtime, logger, metrics, provider, connections, version: getVersionInfo({}) };
   if (!opts.noDefaultAdmin) await provider.addAdmin({ username: 'admin', password: 'password', status: 1, permissions: ['*'] });
+  await opts.prepare?.(dir);
   const svc = createHttpService(ctx, { serviceStatus: () => ({ ssh: { is_active: false } }), ephemeralPorts: true, ...opts.service });
   await svc.start();
   const addr = svc.addresses()[0];
