@@ -137,6 +137,8 @@ export class DownloadTransfer extends BaseTransfer implements Download {
 
   async readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
     this.ensureOpen();
+    // an EOF probe is not data: it must not fail a download that used its quota exactly
+    if (position >= this.handle.size && this.allowed >= 0 && this.bytesSent >= this.allowed) return 0;
     const n = await this.handle.readAt(buf, bufOffset, this.capLength(length), position);
     this.bytesSent += n;
     this.host.touch();

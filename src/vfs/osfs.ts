@@ -94,6 +94,7 @@ export class OsFs implements Fs {
     let fh;
     try { fh = await fsp.open(real, C.O_RDONLY); } catch (e) { throw fromNodeError(e, 'open'); }
     try {
+      await this.verifyOpened(fh.fd);
       const st = await fh.stat();
       if (st.isDirectory()) throw new FsError('IsDirectory');
       return new OsReadHandle(fh, st.size);
@@ -118,6 +119,7 @@ export class OsFs implements Fs {
     let fh;
     try { fh = await fsp.open(real, flags, mode); } catch (e) { throw fromNodeError(e, 'open'); }
     try {
+      await this.verifyOpened(fh.fd);
       const st = await fh.stat();
       if (st.isDirectory()) throw new FsError('IsDirectory');
       // the process umask also masks open(2)'s mode; set the configured one exactly
@@ -238,6 +240,24 @@ export class OsFs implements Fs {
 
   async close(): Promise<void> {
     // nothing pooled: every handle is closed by its owner
+  }
+
+  /**
+   * Defence in depth against a path being swapped for a symlink between the
+   * jail check and open(2): on Linux, ask the kernel where the opened file
+   * really is. Elsewhere /proc is absent and the pre-open check stands alone.
+   */
+  private async verifyOpened(fd: number): Promise<void> {
+    let real: string;
+    try {
+      real = await fsp.readlink(`/proc/self/fd/${fd}`);
+    } catch {
+      return;
+    }
+    const realRoot = await this.jail.realRoot();
+    if (!this.jail.isInside(real.replace(/ \(deleted\)$/, ''), realRoot)) {
+      throw new FsError('PermissionDenied', 'the opened file is outside the root');
+    }
   }
 
   private fileMode(requested: number | undefined): number {

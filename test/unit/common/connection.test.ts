@@ -65,6 +65,24 @@ describe('Connection: jail and virtual folders', () => {
     assert.equal(cmd.virtualPath, '/dir/target.txt');
   });
 
+  test('a relative link moved to a shallower dir that now points outside is refused', async () => {
+    mkdirSync(path.join(home, 'm', 'n'), { recursive: true });
+    await writeFile(h.conn, '/x.txt', 'x');
+    await h.conn.symlink('/x.txt', '/m/n/l');
+    assert.equal(readlinkSync(path.join(home, 'm', 'n', 'l')), '../../x.txt');
+    await h.conn.rename('/m/n/l', '/l');
+    // "../../x.txt" from the home dir resolves outside it now
+    await rejectsKind(h.conn.stat('/l'), 'PermissionDenied');
+    await rejectsKind(h.conn.openRead('/l'), 'PermissionDenied');
+    await rejectsKind(h.conn.readlink('/l'), 'PermissionDenied');
+  });
+
+  test('a link inside a virtual folder cannot reach the home dir or the folder\'s parent', async () => {
+    symlinkSync('../home', path.join(folder, 'to-home'));
+    await rejectsKind(h.conn.stat('/vf/to-home'), 'PermissionDenied');
+    await rejectsKind(h.conn.openRead('/vf/to-home/dir/target.txt'), 'PermissionDenied');
+  });
+
   test('virtual folders are listed, resolve to their mapped path and cannot be removed or renamed', async () => {
     const names = await listNames(h.conn, '/');
     for (const n of ['a', 'dir', 'vf']) assert.ok(names.includes(n), `missing ${n} in ${names.join(',')}`);
