@@ -42,7 +42,12 @@ function tlsOptions(ctx: ServerContext, b: WebdavdBinding): https.ServerOptions 
   return opts;
 }
 
-export function createWebdavService(ctx: ServerContext): Service {
+export interface WebdavServiceOptions {
+  /** tests: treat port 0 as "any free port" instead of "disabled" */
+  ephemeralPorts?: boolean;
+}
+
+export function createWebdavService(ctx: ServerContext, opts: WebdavServiceOptions = {}): Service {
   const conf = ctx.config.webdavd;
   const users = new WeakMap<IncomingMessage, DavUser>();
   const states = new DavStates();
@@ -62,7 +67,7 @@ export function createWebdavService(ctx: ServerContext): Service {
     name: 'webdavd',
     async start() {
       for (const binding of conf.bindings) {
-        if (!binding.port || binding.port <= 0) continue;
+        if (binding.port < 0 || (binding.port === 0 && !opts.ephemeralPorts)) continue;
         const handler = createHandler({ ctx, binding, cors: conf.cors, library, users, states, logins });
         const srv = binding.enable_https ? https.createServer(tlsOptions(ctx, binding), handler) : http.createServer(handler);
         // large uploads can be slow: no overall request timeout, but bound header time
@@ -97,6 +102,3 @@ export function createWebdavService(ctx: ServerContext): Service {
     },
   };
 }
-
-/** For tests that need to start from a port-0 binding list. */
-export type { WebdavdBinding };
