@@ -1,0 +1,121 @@
+/**
+ * Untrusted input: every bad object is a ValidationError with a message that
+ * names the problem, and nothing is stored. Good input is normalized.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { utils as sshUtils } from 'ssh2';
+import { isValidationError } from '../../../src/dataprovider/validation';
+import { BACKENDS, tempDir, userInput } from './support';
+
+const goodKey = sshUtils.generateKeyPairSync('ed25519').public;
+const privateKey = sshUtils.generateKeyPairSync('ed25519').private;
+
+const BAD_USERS: [string, unknown, RegExp][] = [
+  ['not an object', 'just a string', /must be a JSON object/],
+  ['array', [1, 2], /must be a JSON object/],
+  ['missing username', { password: 'x', home_dir: '/h', permissions: { '/': ['*'] } }, /username is mandatory/],
+  ['blank username', userInput('   '), /username is mandatory/],
+  ['slash in username', userInput('a/b'), /not allowed/],
+  ['dot-dot username', userInput('..'), /not allowed/],
+  ['no permissions', { ...userInput('u'), permissions: undefined }, /root dir "\/"/],
+  ['no root permission', userInput('u', { permissions: { '/sub': ['*'] } }), /root dir "\/"/],
+  ['bad permission name', userInput('u', { permissions: { '/': ['fly'] } }), /invalid permission "fly"/],
+  ['empty permission list', userInput('u', { permissions: { '/': [] } }), /no permissions granted/],
+  ['relative permission path', userInput('u', { permissions: { '/': ['*'], 'rel': ['list'] } }), /absolute path/],
+  ['duplicated permission path', userInput('u', { permissions: { '/': ['*'], '/a/': ['list'], '/a': ['list'] } }), /duplicated/],
+  ['relative home', userInput('u', { home_dir: 'relative/home' }), /home_dir must be an absolute path/],
+  ['no home and no base dir', { ...userInput('u'), home_dir: '' }, /home_dir is mandatory/],
+  ['no credentials', { ...userInput('u'), password: '' }, /password or at least a public key/],
+  ['invalid public key', userInput('u', { public_keys: ['ssh-rsa notbase64'] }), /could not parse public key nr\. 1/],
+  ['private key as public', userInput('u', { public_keys: [privateKey] }), /public key nr\. 1/],
+  ['public_keys not array', userInput('u', { public_keys: goodKey }), /public_keys must be an array/],
+  ['status 2', userInput('u', { status: 2 }), /status must be between 0 and 1/],
+  ['status string', userInput('u', { status: '1' }), /status must be an integer/],
+  ['negative quota', userInput('u', { quota_size: -5 }), /quota_size must be between/],
+  ['float uid', userInput('u', { uid: 1.5 }), /uid must be an integer/],
+  ['bad email', userInput('u', { email: 'not-an-email' }), /not a valid email/],
+  ['bad allowed ip', userInput('u', { filters: { allowed_ip: ['300.1.1.1/8'] } }), /could not parse "300\.1\.1\.1\/8"/],
+  ['ip without mask', userInput('u', { filters: { denied_ip: ['10.0.0.1'] } }), /CIDR/],
+  ['bad login method', userInput('u', { filters: { denied_login_methods: ['telepathy'] } }), /invalid denied login method/],
+  ['bad protocol', userInput('u', { filters: { denied_protocols: ['GOPHER'] } }), /invalid denied protocol/],
+  ['all protocols denied', userInput('u', { filters: { denied_protocols: ['SSH', 'FTP', 'DAV', 'HTTP'] } }), /all protocols/],
+  ['filters not object', userInput('u', { filters: [] }), /filters must be a JSON object/],
+  ['empty file patterns', userInput('u', { filters: { file_patterns: [{ path: '/x' }] } }), /empty file patterns/],
+  ['unsupported fs provider', userInput('u', { filesystem: { provider: 1 } }), /provider 1 is not supported yet/],
+  ['fs provider out of range', userInput('u', { filesystem: { provider: 9 } }), /provider must be between/],
+  ['virtual folder at root', userInput('u', { virtual_folders: [{ name: 'f', mapped_path: '/m', virtual_path: '/' }] }), /cannot be the root/],
+  ['virtual folder relative', userInput('u', { virtual_folders: [{ name: 'f', mapped_path: '/m', virtual_path: 'v' }] }), /absolute path/],
+  ['virtual folder no name', userInput('u', { virtual_folders: [{ mapped_path: '/m', virtual_path: '/v' }] }), /folder name is mandatory/],
+  ['overlapping virtual folders', userInput('u', { virtual_folders: [
+    { name: 'f1', mapped_path: '/m1', virtual_path: '/v' }, { name: 'f2', mapped_path: '/m2', virtual_path: '/v/sub' }] }), /overlaps/],
+  ['duplicated folder', userInput('u', { virtual_folders: [
+    { name: 'f1', mapped_path: '/m1', virtual_path: '/v1' }, { name: 'f1', mapped_path: '/m1', virtual_path: '/v2' }] }), /duplicated virtual folder/],
+  ['mapped path inside home', userInput('u', { home_dir: '/srv/home/u', virtual_folders: [
+    { name: 'f1', mapped_path: '/srv/home/u/inner', virtual_path: '/v1' }] }), /overlaps the home dir/],
+  ['unknown group', userInput('u', { groups: [{ name: 'g1', type: 1 }] }), /group "g1" does not exist/],
+  ['unknown role', userInput('u', { role: 'r1' }), /role "r1" does not exist/],
+];
+
+for (const backend of BACKENDS) {
+  test(`invalid users are refused with clear messages and nothing is stored: ${backend.name}`, async (t) => {
+    const dp = await backend.open(tempDir(t));
+    t.after(() => dp.close());
+    for (const [name, input, message] of BAD_USERS) {
+      await assert.rejects(dp.addUser(input), (e) => {
+        assert.ok(isValidationError(e), `${name}: expected ValidationError, got ${String(e)}`);
+        assert.match((e as Error).message, message, name);
+        return true;
+      });
+    }
+    assert.equal((await dp.listUsers()).length, 0);
+    assert.equal((await dp.listFolders()).length, 0, 'no folder created by a refused user');
+  });
+
+  test(`valid input is normalized: ${backend.name}`, async (t) => {
+    const dp = await backend.open(tempDir(t), { users_base_dir: '/srv/base/', naming_rules: 7 });
+    t.after(() => dp.close());
+    const u = await dp.addUser({
+      username: '  MiXeD  ', password: 'pw', status: 1, unknown_field: 'ignored', public_keys: [`  ${goodKey}  `],
+      permissions: { '/': ['list', '*', 'list'], '/a/../b/': ['download', 'download'] },
+      filters: { denied_ip: [' 10.0.0.0/8 '], file_patterns: [{ path: '/docs/', denied_patterns: ['*.EXE'] }], bogus: 1 },
+    });
+    assert.equal(u.username, 'mixed');
+    assert.equal(u.home_dir, '/srv/base/mixed');
+    assert.deepEqual(u.permissions, { '/': ['*'], '/b': ['download'] });
+    assert.deepEqual(u.public_keys, [goodKey]);
+    assert.deepEqual(u.filters, { denied_ip: ['10.0.0.0/8'], file_patterns: [{ path: '/docs', allowed_patterns: [], denied_patterns: ['*.exe'], deny_policy: 0 }] });
+    assert.equal((u as unknown as Record<string, unknown>).unknown_field, undefined);
+  });
+
+  test(`invalid folders, admins and api keys: ${backend.name}`, async (t) => {
+    const dp = await backend.open(tempDir(t));
+    t.after(() => dp.close());
+    const cases: [string, () => Promise<unknown>, RegExp][] = [
+      ['folder without mapped_path', () => dp.addFolder({ name: 'f' }), /mapped_path is mandatory/],
+      ['folder relative path', () => dp.addFolder({ name: 'f', mapped_path: 'rel' }), /absolute path/],
+      ['folder without name', () => dp.addFolder({ mapped_path: '/x' }), /folder name is mandatory/],
+      ['admin without password', () => dp.addAdmin({ username: 'a', permissions: ['*'] }), /set a password/],
+      ['admin without permissions', () => dp.addAdmin({ username: 'a', password: 'p', permissions: [] }), /grant some permissions/],
+      ['admin bad permission', () => dp.addAdmin({ username: 'a', password: 'p', permissions: ['rule_world'] }), /invalid permission/],
+      ['admin bad allow list', () => dp.addAdmin({ username: 'a', password: 'p', permissions: ['*'], filters: { allow_list: ['x'] } }), /CIDR/],
+      ['api key without name', () => dp.addApiKey({ scope: 1 }), /name is mandatory/],
+      ['api key bad scope', () => dp.addApiKey({ name: 'k', scope: 3 }), /scope must be between 1 and 2/],
+      ['api key unknown user', () => dp.addApiKey({ name: 'k', scope: 2, user: 'ghost' }), /user "ghost" does not exist/],
+      ['admin key bound to user', () => dp.addApiKey({ name: 'k', scope: 1, user: 'x' }), /cannot be bound to a user/],
+      ['restore bad mode', () => dp.restore({ version: 17 }, 5), /invalid restore mode/],
+      ['restore newer version', () => dp.restore({ version: 99 }, 0), /unsupported dump version/],
+      ['restore users not array', () => dp.restore({ version: 17, users: {} }, 0), /"users" must be an array/],
+    ];
+    for (const [name, fn, message] of cases) {
+      await assert.rejects(fn(), (e) => {
+        assert.ok(isValidationError(e), `${name}: expected ValidationError, got ${String(e)}`);
+        assert.match((e as Error).message, message, name);
+        return true;
+      });
+    }
+    assert.equal((await dp.listFolders()).length, 0);
+    assert.equal((await dp.listAdmins()).length, 0);
+    assert.equal((await dp.listApiKeys()).length, 0);
+  });
+}
