@@ -31,6 +31,8 @@ export interface FtpHarness {
   sigtermBefore: Function[];
   home(user: string): string;
   logLines(): Promise<Record<string, unknown>[]>;
+  /** The first log line matching `pred`, waiting for file changes (bounded: 10 s). */
+  waitForLog(pred: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,10 @@ export async function startFtp(tune?: (c: AppConfig) => void): Promise<FtpHarnes
     runtime: { configDir: base, configFile: '', logFilePath: logFile, logLevel: 'debug', logMaxSize: 10, logMaxBackups: 1, logMaxAge: 1, logCompress: false, logUTCTime: true, graceTime: 0, loadDataFrom: '', loadDataMode: 0, loadDataClean: false, loadDataQuotaScan: 0 },
     version: { version: '0.0.0-test', commit_hash: '', build_date: '', features: [] },
   };
+  const logLines = async (): Promise<Record<string, unknown>[]> => {
+    await logger.flush();
+    return fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  };
   const sigtermBefore = process.listeners('SIGTERM');
   const service = createFtpService(ctx);
   await service.start();
@@ -101,9 +107,25 @@ export async function startFtp(tune?: (c: AppConfig) => void): Promise<FtpHarnes
     plainPort: ports[0]!, explicitPort: ports[1]!, implicitPort: ports[2]!,
     passiveRange: config.ftpd.passive_port_range,
     home: (u) => path.join(base, 'homes', u),
-    async logLines() {
-      await logger.flush();
-      return fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    logLines,
+    async waitForLog(pred) {
+      // pino writes asynchronously: wait on the file's change events, never on a timer loop
+      const watcher = fs.watch(logFile);
+      watcher.on('error', () => undefined);
+      const deadline = Date.now() + 10_000;
+      try {
+        for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
+          const found = (await logLines()).find(pred);
+          if (found) return found;
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+            watcher.once('change', () => { clearTimeout(t); resolve(); });
+          });
+        }
+      } finally {
+        watcher.close();
+      }
+      throw new Error('expected log line not written within 10 s');
     },
     async close() {
       await service.stop();
