@@ -8,11 +8,12 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ServerContext } from '../common/context';
 import type { HttpdBinding } from '../config/types';
 import type { HttpDeps } from './deps';
 import type { TlsMaterial } from './tls';
+import { errorBody } from './errors';
 import { installAuth } from './plugins/auth';
 import { installErrorHandlers } from './plugins/errors';
 import { installAccessLog } from './plugins/logging';
@@ -66,6 +67,12 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     logger: false,
     bodyLimit: DEFAULT_BODY_LIMIT,
     exposeHeadRoutes: false,
+    // names may be up to 255 characters (percent-encoded longer): let the schema reject, with a message
+    routerOptions: { maxParamLength: 2048 },
+    // malformed URLs get the same error body as everything else
+    frameworkErrors: (err, _req, reply) => {
+      void (reply as FastifyReply).code(400).type('application/json').send(errorBody(400, err.message));
+    },
     return503OnClosing: true,
     genReqId: () => randomBytes(10).toString('hex'),
     // JSON bodies are never coerced nor silently trimmed: a wrong type is a 400

@@ -54,7 +54,11 @@ export function classifyError(e: unknown): { status: number; detail: string; int
   if (isValidationError(e)) return { status: 400, detail: e.message, internal: false };
   if (e instanceof Error) {
     const fe = e as FastifyLikeError;
-    if (fe.validation) return { status: 400, detail: `invalid request: ${fe.message}`, internal: false };
+    if (fe.validation) {
+      // the raw pattern means nothing to API clients
+      const msg = fe.message.replace(/must match pattern ".*"$/, 'contains characters that are not allowed');
+      return { status: 400, detail: `invalid request: ${msg}`, internal: false };
+    }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return { status: fe.statusCode, detail: fe.message, internal: false };
     }

@@ -109,6 +109,22 @@ test('unknown users 404, duplicate 409, traversal in names 400', async () => {
   assert.equal((await s.call('GET', '/api/v2/users/..%2Fadmin', { token })).status, 400);
 });
 
+test('hostile URLs and bodies get 400 with the API error shape, never 500', async () => {
+  const paths = ['/api/v2/users/%E0%A4%A', `/api/v2/users/${'a'.repeat(300)}`, '/api/v2/users?limit=1&limit=2', '/api/v2/users/%00'];
+  for (const p of paths) {
+    const r = await s.call('GET', p, { token });
+    assert.equal(r.status, 400, p);
+    const j = r.json as { error: string; message: string };
+    assert.ok(j.error && j.message, p);
+    assert.doesNotMatch(j.message, /\^|\$"/, 'no raw regex in messages');
+  }
+  const deep = await s.call('POST', '/api/v2/users', { token, raw: `${'['.repeat(5000)}${']'.repeat(5000)}` });
+  assert.equal(deep.status, 400);
+  const perm = await s.call('POST', '/api/v2/users', { token, body: userBody('ps', { permissions: { '/': '*' } }) });
+  assert.equal(perm.status, 400);
+  assert.match((perm.json as { message: string }).message, /permissions/);
+});
+
 test('PUT ?disconnect=1 and DELETE close the user sessions', async () => {
   assert.equal((await s.call('POST', '/api/v2/users', { token, body: userBody('conn') })).status, 201);
   const user = await s.ctx.provider.getUser('conn');
