@@ -55,7 +55,7 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
   const log = (level: 'debug' | 'info' | 'warn', msg: string, id = o.connectionId): void =>
     ctx.logger[level](SENDER, msg, { connection_id: id });
 
-  const register = (protocol: Protocol): FileOps => {
+  const register = async (protocol: Protocol): Promise<FileOps> => {
     const id = `${protocol}_${o.connectionId}_${++counter}`;
     const ops = ctx.connections.add({
       protocol, user, id, remoteAddr: o.remoteAddr, localAddr: o.localAddr, clientVersion: o.clientVersion,
@@ -67,6 +67,13 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
       },
     });
     registered.add(ops.id);
+    try {
+      // SFTPGo creates the home (and folder roots) when a session starts
+      await ops.ensureRoots?.();
+    } catch (e) {
+      unregister(ops.id);
+      throw e;
+    }
     return ops;
   };
   const unregister = (id: string): void => {
@@ -107,53 +114,66 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
         return;
       }
     }
-    let ops: FileOps;
-    try {
-      ops = register(scpArgs ? 'SCP' : 'SSH');
-    } catch (e) {
-      log('info', `exec refused for user ${user.username}: ${msgOf(e)}`);
-      refuseExec(accept, msgOf(e));
-      return;
-    }
+    // accept before any await: a client may send EOF right after the request
+    // (empty stdin) and ssh2 then refuses a late accept()
     const ch = accept();
-    if (!ch) { unregister(ops.id); return; }
-    ch.on('error', (e: Error) => log('debug', `channel error: ${e.message}`, ops.id));
+    if (!ch) return;
+    ch.on('error', (e: Error) => log('debug', `channel error: ${e.message}`));
     ch.stderr.on('error', () => undefined);
-    ch.on('close', () => unregister(ops.id));
-    const run = scpArgs
-      ? (ops.setCommand(command), runScp(ch, ops, ctx.logger, scpArgs))
-      : (ch.resume(), runSshCommand({ ctx, ops, channel: ch, name, args: words.slice(1), commandLine: command,
-        localAddr: o.localAddr, remoteAddr: o.remoteAddr }));
-    void run.then((status) => {
-      if (scpArgs) ctx.metrics.sshCommand(status !== 0);
+    if (!scpArgs) ch.resume();
+    void (async () => {
+      let ops: FileOps;
+      try {
+        ops = await register(scpArgs ? 'SCP' : 'SSH');
+      } catch (e) {
+        log('info', `exec refused for user ${user.username}: ${msgOf(e)}`);
+        ch.resume();
+        ch.stderr.write(`${msgOf(e)}\n`);
+        finishExec(ch, 1);
+        return;
+      }
+      ch.on('close', () => unregister(ops.id));
+      let status: number;
+      if (scpArgs) {
+        ops.setCommand(command);
+        status = await runScp(ch, ops, ctx.logger, scpArgs);
+        ctx.metrics.sshCommand(status !== 0);
+      } else {
+        status = await runSshCommand({ ctx, ops, channel: ch, name, args: words.slice(1), commandLine: command,
+          localAddr: o.localAddr, remoteAddr: o.remoteAddr });
+      }
       finishExec(ch, status);
       unregister(ops.id);
-    });
+    })();
   };
 
-  const onSftp = (accept: () => ServerChannel | undefined, reject: (() => void) | undefined): void => {
-    let ops: FileOps;
-    try {
-      ops = register('SFTP');
-    } catch (e) {
-      log('info', `SFTP session refused for user ${user.username}: ${msgOf(e)}`);
-      reject?.();
-      return;
-    }
+  const onSftp = (accept: () => ServerChannel | undefined): void => {
     const ch = accept();
-    if (!ch) { unregister(ops.id); return; }
-    ch.on('error', (e: Error) => log('debug', `channel error: ${e.message}`, ops.id));
+    if (!ch) return;
+    ch.on('error', (e: Error) => log('debug', `channel error: ${e.message}`));
     ch.stderr.on('error', () => undefined);
-    ch.on('close', () => unregister(ops.id));
-    void serveSftp(ch, ops, {
-      logger: ctx.logger,
-      connectionId: ops.id,
-      homeDirectory: user.filters?.start_directory || '/',
-      beforeEnd: (clean) => { try { ch.exit(clean ? 0 : 1); } catch { /* channel gone */ } },
-    }).then(() => unregister(ops.id), (e: unknown) => {
-      log('warn', `SFTP session failed: ${msgOf(e)}`, ops.id);
+    void (async () => {
+      let ops: FileOps;
+      try {
+        ops = await register('SFTP');
+      } catch (e) {
+        log('info', `SFTP session refused for user ${user.username}: ${msgOf(e)}`);
+        finishExec(ch, 1);
+        return;
+      }
+      ch.on('close', () => unregister(ops.id));
+      try {
+        await serveSftp(ch, ops, {
+          logger: ctx.logger,
+          connectionId: ops.id,
+          homeDirectory: user.filters?.start_directory || '/',
+          beforeEnd: (clean) => { try { ch.exit(clean ? 0 : 1); } catch { /* channel gone */ } },
+        });
+      } catch (e) {
+        log('warn', `SFTP session failed: ${msgOf(e)}`, ops.id);
+      }
       unregister(ops.id);
-    });
+    })();
   };
 
   client.on('session', (acceptSession: () => Session, rejectSession: () => void) => {
@@ -167,7 +187,7 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
         reject?.();
         return;
       }
-      onSftp(accept as () => ServerChannel | undefined, reject);
+      onSftp(accept as () => ServerChannel | undefined);
     });
     for (const ev of ['pty', 'shell', 'x11', 'auth-agent', 'env', 'signal'] as const) {
       session.on(ev, (_accept: unknown, reject?: () => void) => {

@@ -12,7 +12,7 @@ import { createConnectionManager } from '../../src/common/manager';
 import type { AppConfig, RuntimeOptions } from '../../src/config/types';
 import { loadConfig } from '../../src/config/load';
 import type { User } from '../../src/dataprovider/models';
-import type { DataProviderService } from '../../src/dataprovider/types';
+import { openDataProvider } from '../../src/dataprovider/index';
 import { createLogger } from '../../src/logger/logger';
 import { createMetrics } from '../../src/metrics/metrics';
 import { createSftpService } from '../../src/sftpd/server';
@@ -48,10 +48,6 @@ export interface TestSftpServer {
   stop(): Promise<void>;
 }
 
-interface ProviderModule {
-  openDataProvider(opts: { config: AppConfig; configDir: string; logger: unknown; metrics: unknown }): Promise<DataProviderService>;
-}
-
 let sharedKeysDir: string | undefined;
 async function sharedHostKeys(): Promise<string> {
   if (!sharedKeysDir) {
@@ -73,7 +69,8 @@ export async function startSftpServer(opts: StartSftpOptions = {}): Promise<Test
   const config = loadConfig({ configDir, env: {} });
   config.sftpd.bindings = [{ port: 0, address: '127.0.0.1', apply_proxy_config: false }];
   config.data_provider.driver = opts.driver ?? 'memory';
-  config.data_provider.name = path.join(configDir, 'sftpgo.db');
+  // the memory driver loads `name` as a dump file when set
+  config.data_provider.name = config.data_provider.driver === 'memory' ? '' : path.join(configDir, 'sftpgo.db');
   config.common.idle_timeout = 0;
   opts.configure?.(config);
   const runtime: RuntimeOptions = {
@@ -83,11 +80,7 @@ export async function startSftpServer(opts: StartSftpOptions = {}): Promise<Test
   };
   const logger = createLogger({ filePath: logFile, level: 'debug', maxSizeMB: 10, maxBackups: 0, maxAgeDays: 0, compress: false, utc: false });
   const metrics = createMetrics({ defaultMetrics: false });
-  // loaded by path so this helper compiles while the provider layer evolves
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(path.join(__dirname, '../../src/dataprovider/index')) as ProviderModule;
-  const provider = await mod.openDataProvider({ config, configDir, logger, metrics });
-  await provider.backend.migrate();
+  const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {} });
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
     config, runtime, logger, metrics, provider, connections,
