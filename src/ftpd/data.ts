@@ -60,7 +60,13 @@ export class DataChannel {
       p.waiter?.(sock);
     });
     this.mode = p;
-    return this.o.ports.listen(p.server, this.o.localAddress);
+    try {
+      return await this.o.ports.listen(p.server, this.o.localAddress);
+    } catch (e) {
+      // no half-configured channel: the next transfer must get 425, not a 30 s wait
+      this.reset();
+      throw e;
+    }
   }
 
   setActive(target: HostPort): void {
