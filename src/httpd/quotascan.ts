@@ -24,12 +24,13 @@ const within = (child: string, parent: string): boolean => child === parent || c
  * `exclude` trees (virtual folders mounted inside a home are counted apart).
  * A missing root counts as empty.
  */
-export async function dirUsage(root: string, exclude: readonly string[] = []): Promise<{ size: number; files: number }> {
+export async function dirUsage(root: string, exclude: readonly string[] = [], shouldStop: () => boolean = () => false): Promise<{ size: number; files: number }> {
   let size = 0;
   let files = 0;
   const stack: string[] = [resolve(root)];
   const skip = exclude.map((e) => resolve(e));
   while (stack.length > 0) {
+    if (shouldStop()) throw new FsError('Aborted', 'quota scan aborted: the service is stopping');
     const dir = stack.pop() as string;
     let handle;
     try {
@@ -60,6 +61,8 @@ export class QuotaScanner {
   private readonly users = new Map<string, ActiveScan>();
   private readonly folders = new Map<string, ActiveScan>();
   private readonly running = new Set<Promise<void>>();
+  private stopping = false;
+  private readonly stopped = (): boolean => this.stopping;
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -70,6 +73,7 @@ export class QuotaScanner {
 
   /** Throws AlreadyExists when a scan for the user is running, Unsupported for non local storage. */
   startUserScan(user: User): void {
+    if (this.stopping) throw new FsError('ShuttingDown');
     if (!isLocal(user.filesystem)) throw new FsError('Unsupported', 'quota scan is only supported for local storage');
     if (this.users.has(user.username)) throw new FsError('AlreadyExists', `a quota scan is already in progress for user ${user.username}`);
     this.users.set(user.username, { name: user.username, start_time: Date.now() });
@@ -77,10 +81,22 @@ export class QuotaScanner {
   }
 
   startFolderScan(folder: Folder): void {
+    if (this.stopping) throw new FsError('ShuttingDown');
     if (!isLocal(folder.filesystem)) throw new FsError('Unsupported', 'quota scan is only supported for local storage');
     if (this.folders.has(folder.name)) throw new FsError('AlreadyExists', `a quota scan is already in progress for folder ${folder.name}`);
     this.folders.set(folder.name, { name: folder.name, start_time: Date.now() });
     this.track(this.scanFolder(folder).finally(() => this.folders.delete(folder.name)), `folder ${folder.name}`);
+  }
+
+  /** Service stop: running walks end at the next directory, new scans are refused. */
+  async abortAll(): Promise<void> {
+    this.stopping = true;
+    await this.whenIdle();
+  }
+
+  /** Service (re)start: accept scans again. */
+  resume(): void {
+    this.stopping = false;
   }
 
   /** Resolves when every scan started so far has finished (tests, shutdown). */
@@ -102,9 +118,9 @@ export class QuotaScanner {
     // every folder mounted inside the home is excluded from the home walk; the
     // ones counted in the user's quota are then walked on their own
     const nested = (user.virtual_folders ?? []).map((f) => resolve(f.mapped_path)).filter((p) => p !== home && within(p, home));
-    const total = await dirUsage(home, nested);
+    const total = await dirUsage(home, nested, this.stopped);
     for (const f of included) {
-      const u = await dirUsage(f.mapped_path);
+      const u = await dirUsage(f.mapped_path, [], this.stopped);
       total.size += u.size;
       total.files += u.files;
     }
@@ -113,7 +129,7 @@ export class QuotaScanner {
   }
 
   private async scanFolder(folder: Folder): Promise<void> {
-    const u = await dirUsage(folder.mapped_path);
+    const u = await dirUsage(folder.mapped_path, [], this.stopped);
     await this.ctx.provider.updateFolderQuota(folder.name, u.size, u.files, true);
     this.ctx.logger.info('httpd', `quota scan for folder ${folder.name} done: ${u.files} files, ${u.size} bytes`);
   }

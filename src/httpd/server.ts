@@ -88,6 +88,7 @@ export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions):
 
     async start(): Promise<void> {
       const deps = makeDeps();
+      scans.resume();
       try {
         for (const binding of bindings) {
           const tls = binding.enable_https ? await loadTls(httpd, binding, ctx.runtime.configDir) : undefined;
@@ -109,6 +110,8 @@ export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions):
       const apps = running;
       running = [];
       await Promise.allSettled(apps.map((r) => r.built.app.close()));
+      // the provider is closed after the services stop: no scan may outlive us
+      await scans.abortAll();
     },
 
     async reload(): Promise<void> {

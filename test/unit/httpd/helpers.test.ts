@@ -65,6 +65,7 @@ test('dirUsage counts regular files, skips excluded trees and symlinks', async (
     assert.deepEqual(await dirUsage(dir), { size: 15, files: 3 });
     assert.deepEqual(await dirUsage(dir, [join(dir, 'vf')]), { size: 8, files: 2 });
     assert.deepEqual(await dirUsage(join(dir, 'missing')), { size: 0, files: 0 });
+    await assert.rejects(dirUsage(dir, [], () => true), (e: unknown) => e instanceof FsError && e.kind === 'Aborted');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
