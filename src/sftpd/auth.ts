@@ -96,6 +96,8 @@ export function attachAuthentication(opts: AuthOptions): AuthState {
     authCtx.reject(methods);
     if (failures >= maxTries && !closed) {
       ctx.logger.warn('sftpd', `too many authentication failures (${failures}) from ${ip}, disconnecting`);
+      // requests already in flight are ignored from now on
+      closed = true;
       client.end();
     }
   };
