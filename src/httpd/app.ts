@@ -15,6 +15,7 @@ import type { HttpDeps } from './deps';
 import type { TlsMaterial } from './tls';
 import { errorBody } from './errors';
 import { installAuth } from './plugins/auth';
+import { installClientIp } from './plugins/clientip';
 import { installErrorHandlers } from './plugins/errors';
 import { installAccessLog } from './plugins/logging';
 import { installMetrics } from './plugins/metrics';
@@ -93,6 +94,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   const binding = opts.binding;
   opts.beforeRoutes?.(app);
   const openapi = binding.render_openapi === false ? undefined : installOpenApi(app, deps.ctx.version.version);
+  installClientIp(app, binding);
   installErrorHandlers(app, deps.ctx.logger);
   installAccessLog(app, deps.ctx.logger, tls ? 'https' : 'http');
   installMetrics(app, deps.ctx.metrics);

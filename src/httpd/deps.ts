@@ -19,7 +19,7 @@ export interface HttpDeps {
 export function executorOf(req: FastifyRequest): Executor {
   const admin = req.admin;
   if (!admin) throw new ApiError(401, 'authentication required');
-  return { username: admin.username, ip: req.ip, role: admin.role };
+  return { username: admin.username, ip: req.clientIp, role: admin.role };
 }
 
 export interface ListQuery { offset?: string; limit?: string; order?: 'ASC' | 'DESC' }

@@ -19,6 +19,8 @@ export interface HttpRouteConfig {
 declare module 'fastify' {
   interface FastifyContextConfig extends HttpRouteConfig {}
   interface FastifyRequest {
+    /** the client address after trusted proxy headers (plugins/clientip.ts) */
+    clientIp: string;
     /** the authenticated admin, reloaded from the provider on every request */
     admin?: Admin;
     authMethod?: 'jwt' | 'apikey';

@@ -41,7 +41,7 @@ async function authenticate(deps: HttpDeps, req: FastifyRequest): Promise<{ admi
   const m = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
   if (!m) return { status: 401, detail: 'no token found' };
   try {
-    const claims = await deps.tokens.verify(m[1], req.ip);
+    const claims = await deps.tokens.verify(m[1], req.clientIp);
     const admin = await loadActiveAdmin(deps, claims.username);
     if (!admin) return { status: 401, detail: 'invalid token: unknown or disabled admin' };
     req.authMethod = 'jwt';
@@ -65,7 +65,7 @@ export function installAuth(app: FastifyInstance, deps: HttpDeps): void {
       if (res.status === 401) reply.header('www-authenticate', 'Bearer');
       return deny(reply, res.status ?? 401, res.detail ?? 'unauthorized');
     }
-    if (!ipAllowed(req.ip, res.admin.filters?.allow_list)) {
+    if (!ipAllowed(req.clientIp, res.admin.filters?.allow_list)) {
       return deny(reply, 403, 'the source IP address is not allowed for this admin');
     }
     if (cfg.perms && cfg.perms.length > 0 && !hasPermission(res.admin, cfg.perms)) {

@@ -14,7 +14,7 @@ export function installAccessLog(app: FastifyInstance, logger: AppLogger, scheme
     const tls = scheme === 'https' ? (sock as TLSSocket).getCipher?.() : undefined;
     logger.http({
       local_addr: `${sock.localAddress ?? ''}:${sock.localPort ?? 0}`,
-      remote_addr: `${req.ip}:${sock.remotePort ?? 0}`,
+      remote_addr: `${req.clientIp}:${sock.remotePort ?? 0}`,
       proto: `HTTP/${req.raw.httpVersion}`,
       method: req.method,
       user_agent: req.headers['user-agent'] ?? '',

@@ -25,7 +25,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: HttpDeps): void 
     config: { auth: 'none', summary: 'Get a new admin access token (HTTP Basic auth)', tags: ['token'] },
     schema: { response: { 200: tokenSchema, 429: apiResponseSchema, ...errorResponses } },
   }, async (req, reply) => {
-    const ip = req.ip;
+    const ip = req.clientIp;
     if (deps.limiter.isBlocked(ip)) throw new ApiError(429, 'too many failed login attempts, retry later');
     const creds = parseBasic(req.headers.authorization);
     if (!creds) {

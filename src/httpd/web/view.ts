@@ -1,0 +1,68 @@
+/**
+ * Renders templates/webadmin/*.eta with Eta (auto-escaping on: every `<%= %>`
+ * is HTML-escaped, so user-controlled text is inert). Pages get the layout
+ * data (admin, CSRF token, flash, navigation) and a few formatting helpers.
+ */
+import { Eta } from 'eta';
+import type { FastifyReply } from 'fastify';
+import type { Admin, AdminPermission } from '../../dataprovider/models';
+import { hasPermission } from '../types';
+
+export interface Flash { kind: string; text: string }
+
+export interface PageContext {
+  admin?: Admin;
+  csrf: string;
+  flash?: Flash;
+  version: string;
+}
+
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+
+export const helpers = {
+  bytes(n: number | undefined): string {
+    let v = n ?? 0;
+    if (v <= 0) return '0 B';
+    let i = 0;
+    while (v >= 1024 && i < UNITS.length - 1) { v /= 1024; i++; }
+    return `${i === 0 ? v : v.toFixed(v >= 10 ? 0 : 1)} ${UNITS[i]}`;
+  },
+  date(ms: number | undefined): string {
+    if (!ms) return '-';
+    return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  },
+  /** yyyy-mm-dd for <input type="date"> */
+  dayInput(ms: number | undefined): string {
+    return ms ? new Date(ms).toISOString().slice(0, 10) : '';
+  },
+  since(ms: number | undefined): string {
+    if (!ms) return '-';
+    const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+    if (s < 60) return `${s}s`;
+    if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+    return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  },
+  limit(n: number | undefined, unit = ''): string {
+    return n ? `${n}${unit}` : 'unlimited';
+  },
+  enc(s: string): string {
+    return encodeURIComponent(s);
+  },
+};
+
+export class Views {
+  private readonly eta: Eta;
+  constructor(dir: string, private readonly version: string) {
+    this.eta = new Eta({ views: dir, autoEscape: true, cache: true, defaultExtension: '.eta' });
+  }
+
+  html(name: string, page: PageContext, data: Record<string, unknown>): string {
+    const admin = page.admin;
+    const can = (p: AdminPermission): boolean => admin !== undefined && hasPermission(admin, [p]);
+    return this.eta.render(name, { ...data, page: { ...page, version: this.version }, can, h: helpers });
+  }
+
+  send(reply: FastifyReply, name: string, page: Omit<PageContext, 'version'>, data: Record<string, unknown>, status = 200): FastifyReply {
+    return reply.code(status).type('text/html; charset=utf-8').send(this.html(name, { ...page, version: this.version }, data));
+  }
+}
