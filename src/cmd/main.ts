@@ -3,7 +3,7 @@
  * The `sftpgo` command line: serve, portable, initprovider, resetprovider,
  * ping, version. Errors are one line on stderr and a non-zero exit code.
  */
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig, readEnvDir } from '../config';
 import { getVersionInfo, versionString } from '../service/version';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { configFlags, logFlags, runtimeFrom, serveExtraFlags } from './runtime';
@@ -47,6 +47,17 @@ function topUsage(): string {
   return lines.join('\n');
 }
 
+/**
+ * SFTPGo loads `<config dir>/env.d/*.env` into the process environment
+ * without overriding variables already set, so hooks and
+ * SFTPGO_DEFAULT_ADMIN_* see them too.
+ */
+function applyEnvDir(configDir: string): void {
+  for (const [k, v] of Object.entries(readEnvDir(configDir, () => undefined))) {
+    if (process.env[k] === undefined) process.env[k] = v;
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
@@ -65,6 +76,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const f = parseFlags(rest, spec.flags, process.env);
+  if (cmd !== 'portable') applyEnvDir(String(f['config-dir'] ?? '.'));
   switch (cmd) {
     case 'serve':
       return serve(runtimeFrom(f));

@@ -148,6 +148,16 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
   }
 }
 
+/** SIGHUP with the memory driver re-reads its dump file (SFTPGo behaviour); restore mode 0 = add and update. */
+async function reloadMemoryDump(ctx: ServerContext): Promise<void> {
+  const dp = ctx.config.data_provider;
+  if (dp.driver !== 'memory' || dp.name === '') return;
+  const file = resolveConfigPath(ctx.runtime.configDir || '.', dp.name);
+  const dump: unknown = JSON.parse(await fs.promises.readFile(file, 'utf8'));
+  const res = await ctx.provider.restore(dump, 0);
+  ctx.logger.info('service', `memory provider reloaded from ${file}`, { users: res.users.length });
+}
+
 function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableLogger | undefined): App {
   const { logger } = ctx;
   let stopping: Promise<void> | undefined;
@@ -170,6 +180,7 @@ function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableL
     stop: () => (stopping ??= stop()),
     async reload() {
       logger.info('service', 'reloading');
+      await reloadMemoryDump(ctx).catch((e: Error) => logger.error('service', `reloading the memory provider dump: ${e.message}`));
       for (const s of services) {
         if (!s.reload) continue;
         await s.reload().catch((e: Error) => logger.error('service', `reloading ${s.name}: ${e.message}`));

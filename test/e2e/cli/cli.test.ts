@@ -176,6 +176,34 @@ test('serve starts sftpd and httpd, answers /healthz and ping, stops cleanly on 
   await srv.waitLine('stderr', /"message":"stopped"/);
 });
 
+test('env.d files configure serve, including the default admin', async (t) => {
+  const dir = tmpDir(t);
+  const httpPort = await freePort();
+  fs.mkdirSync(path.join(dir, 'env.d'));
+  fs.writeFileSync(path.join(dir, 'env.d', 'sftpgo.env'), [
+    'SFTPGO_SFTPD__BINDINGS__0__PORT=0',
+    `SFTPGO_HTTPD__BINDINGS__0__PORT=${httpPort}`,
+    'SFTPGO_HTTPD__BINDINGS__0__ADDRESS=127.0.0.1',
+    'SFTPGO_DATA_PROVIDER__DRIVER=memory',
+    'SFTPGO_DATA_PROVIDER__NAME=',
+    'SFTPGO_DATA_PROVIDER__CREATE_DEFAULT_ADMIN=true',
+    'SFTPGO_DEFAULT_ADMIN_USERNAME=root',
+    'SFTPGO_DEFAULT_ADMIN_PASSWORD="Very-s3cret-pw"',
+    '',
+  ].join('\n'));
+  const srv = startChild(t, ['serve', '-c', dir, '-l', '', '-L', 'info'], { cwd: dir });
+  await srv.waitLine('stderr', /"message":"httpd listening"/);
+  const token = await new Promise<number>((resolve, reject) => {
+    http.get(`http://127.0.0.1:${httpPort}/api/v2/token`, { auth: 'root:Very-s3cret-pw' }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    }).on('error', reject);
+  });
+  assert.equal(token, 200);
+  srv.child.kill('SIGINT');
+  assert.equal(await srv.exited, 0);
+});
+
 test('a start failure (port in use) stops what started and exits 1', async (t) => {
   const dir = tmpDir(t);
   const blocker = http.createServer();
