@@ -176,9 +176,8 @@ export class Connection implements FileOps, OpenHost {
     const { fs, fsPath } = this.mounts.resolve(vpath);
     const filter = getPatternsFilterForPath(this.user, vpath);
     const pending = new Set(this.mounts.virtualEntriesIn(vpath).filter((n) => !isHiddenInListing(filter, n)));
-    let iter: AsyncIterable<FileInfo[]> | undefined = fs.readDir(fsPath);
     try {
-      for await (const batch of iter) {
+      for await (const batch of fs.readDir(fsPath)) {
         const out: FileInfo[] = [];
         for (const fi of batch) {
           if (isHiddenInListing(filter, fi.name)) continue;
@@ -193,7 +192,7 @@ export class Connection implements FileOps, OpenHost {
         if (out.length > 0) yield out;
       }
     } catch (e) {
-      iter = undefined;
+      // a dir that exists only because folders are mounted below it lists just those
       if (!(e instanceof FsError && e.kind === 'NotFound' && (pending.size > 0 || this.mounts.isMountPoint(vpath)))) throw e;
     }
     if (pending.size > 0) yield [...pending].map((n) => virtualDirInfo(n));
