@@ -16,6 +16,7 @@ import type { TlsMaterial } from './tls';
 import { errorBody } from './errors';
 import { installAuth } from './plugins/auth';
 import { installClientIp } from './plugins/clientip';
+import { installCors } from './plugins/cors';
 import { installErrorHandlers } from './plugins/errors';
 import { installAccessLog } from './plugins/logging';
 import { installMetrics } from './plugins/metrics';
@@ -95,6 +96,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   opts.beforeRoutes?.(app);
   const openapi = binding.render_openapi === false ? undefined : installOpenApi(app, deps.ctx.version.version);
   installClientIp(app, binding);
+  installCors(app, deps.ctx.config.httpd.cors);
   installErrorHandlers(app, deps.ctx.logger);
   installAccessLog(app, deps.ctx.logger, tls ? 'https' : 'http');
   installMetrics(app, deps.ctx.metrics);

@@ -13,6 +13,8 @@ export interface TokenClaims {
   permissions: string[];
   jti: string;
   exp: number;
+  /** the admin's updated_at when the token was issued (token_validation bit 2) */
+  updatedAt: number;
 }
 
 export interface TokenManagerOptions {
@@ -47,7 +49,7 @@ export class TokenManager {
     const nowSec = Math.floor(this.now() / 1000);
     const exp = nowSec + this.lifetimeSec;
     const audience = this.skipIp ? [API_AUDIENCE] : [API_AUDIENCE, ip];
-    const token = await new SignJWT({ username: admin.username, permissions: admin.permissions ?? [] })
+    const token = await new SignJWT({ username: admin.username, permissions: admin.permissions ?? [], upd: admin.updated_at ?? 0 })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(admin.username)
       .setJti(randomUUID())
@@ -76,7 +78,9 @@ export class TokenManager {
     }
     if (this.revoked.has(jti)) throw new Error('token has been invalidated');
     const perms = payload['permissions'];
+    const upd = payload['upd'];
     return {
+      updatedAt: typeof upd === 'number' ? upd : -1,
       username,
       permissions: Array.isArray(perms) ? perms.filter((p): p is string => typeof p === 'string') : [],
       jti,

@@ -44,6 +44,10 @@ async function authenticate(deps: HttpDeps, req: FastifyRequest): Promise<{ admi
     const claims = await deps.tokens.verify(m[1], req.clientIp);
     const admin = await loadActiveAdmin(deps, claims.username);
     if (!admin) return { status: 401, detail: 'invalid token: unknown or disabled admin' };
+    // token_validation bit 2: any change to the account invalidates its tokens
+    if ((deps.ctx.config.httpd.token_validation & 2) !== 0 && claims.updatedAt !== (admin.updated_at ?? 0)) {
+      return { status: 401, detail: 'invalid token: the account was updated' };
+    }
     req.authMethod = 'jwt';
     req.tokenId = claims.jti;
     req.tokenExp = claims.exp;

@@ -22,8 +22,6 @@ export interface SessionOptions {
   passphrase: string;
   lifetimeMinutes: number;
   skipIpBinding: boolean;
-  /** true on HTTPS bindings: cookies get the Secure attribute */
-  secure: boolean;
 }
 
 export function parseCookies(header: string | undefined): Map<string, string> {
@@ -65,9 +63,10 @@ export class WebSessions {
     this.lifetimeSec = minutes * 60;
   }
 
-  private cookie(name: string, value: string, maxAge: number, path = '/'): string {
-    const secure = this.opts.secure ? '; Secure' : '';
-    return `${name}=${encodeURIComponent(value)}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`;
+  /** Cookies set over HTTPS get the Secure attribute. */
+  private cookie(reply: FastifyReply, name: string, value: string, maxAge: number, path = '/'): void {
+    const secure = reply.request.protocol === 'https' ? '; Secure' : '';
+    void reply.header('set-cookie', `${name}=${encodeURIComponent(value)}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`);
   }
 
   /** Issues a new cookie; `sid` is kept when refreshing an existing session. */
@@ -83,7 +82,7 @@ export class WebSessions {
       .setExpirationTime(now + this.lifetimeSec)
       .setAudience(audience)
       .sign(this.key);
-    void reply.header('set-cookie', this.cookie(SESSION_COOKIE, token, this.lifetimeSec));
+    this.cookie(reply, SESSION_COOKIE, token, this.lifetimeSec);
   }
 
   /** The valid session of this request, or undefined (missing, expired, other IP, logged out). */
@@ -114,7 +113,7 @@ export class WebSessions {
       for (const [id, exp] of this.revoked) if (exp < now) this.revoked.delete(id);
       this.revoked.set(s.sid, s.exp);
     }
-    void reply.header('set-cookie', this.cookie(SESSION_COOKIE, '', 0));
+    this.cookie(reply, SESSION_COOKIE, '', 0);
   }
 
   csrfFor(sid: string): string {
@@ -130,7 +129,7 @@ export class WebSessions {
     let seed = parseCookies(req.headers.cookie).get(PRELOGIN_COOKIE) ?? '';
     if (!/^[A-Za-z0-9_-]{20,64}$/.test(seed)) {
       seed = randomBytes(24).toString('base64url');
-      void reply.header('set-cookie', this.cookie(PRELOGIN_COOKIE, seed, 3600, '/web/admin'));
+      this.cookie(reply, PRELOGIN_COOKIE, seed, 3600, '/web/admin');
     }
     return this.csrfFor(`pre:${seed}`);
   }
@@ -143,13 +142,13 @@ export class WebSessions {
   /** One-shot message shown on the next page (post/redirect/get). */
   setFlash(reply: FastifyReply, kind: 'success' | 'error', text: string): void {
     const value = Buffer.from(JSON.stringify({ kind, text: text.slice(0, 500) })).toString('base64url');
-    void reply.header('set-cookie', this.cookie(FLASH_COOKIE, value, 60, '/web/admin'));
+    this.cookie(reply, FLASH_COOKIE, value, 60, '/web/admin');
   }
 
   takeFlash(req: FastifyRequest, reply: FastifyReply): { kind: string; text: string } | undefined {
     const raw = parseCookies(req.headers.cookie).get(FLASH_COOKIE);
     if (!raw) return undefined;
-    void reply.header('set-cookie', this.cookie(FLASH_COOKIE, '', 0, '/web/admin'));
+    this.cookie(reply, FLASH_COOKIE, '', 0, '/web/admin');
     try {
       const v = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { kind?: unknown; text?: unknown };
       if ((v.kind === 'success' || v.kind === 'error') && typeof v.text === 'string') return { kind: v.kind, text: v.text };

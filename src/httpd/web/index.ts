@@ -1,0 +1,107 @@
+/**
+ * The web admin console (/web/admin): server-rendered pages from
+ * templates/webadmin, assets from static/webadmin, cookie sessions with CSRF
+ * tokens and strict security headers. Everything is registered inside its own
+ * Fastify scope so the REST API keeps its JSON error handlers and hooks.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import formbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ServerContext } from '../../common/context';
+import { classifyError } from '../errors';
+import { registerStatic, resolveAssetDir } from './assets';
+import { boundaryOf, MultipartError, parseMultipart } from './multipart';
+import { registerAuthPages } from './routes/auth';
+import { registerAdminPages } from './routes/admins';
+import { registerFolderPages } from './routes/folders';
+import { registerProfilePages } from './routes/profile';
+import { registerSystemPages } from './routes/system';
+import { registerUserPages } from './routes/users';
+import { WebSessions } from './session';
+import { Views } from './view';
+import { BASE, WebApp, type WebAppOptions } from './webapp';
+
+export { BASE } from './webapp';
+export type { WebAppOptions } from './webapp';
+
+/** restore uploads: same limit as the REST loaddata body */
+const UPLOAD_LIMIT = 10 * 1024 * 1024;
+const FORM_LIMIT = 1024 * 1024;
+
+const CSP = [
+  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
+  "connect-src 'self'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'",
+].join('; ');
+
+function signingPassphrase(ctx: ServerContext): string {
+  const h = ctx.config.httpd;
+  if (h.signing_passphrase) return h.signing_passphrase;
+  if (!h.signing_passphrase_file) return '';
+  const p = isAbsolute(h.signing_passphrase_file) ? h.signing_passphrase_file : resolve(ctx.runtime.configDir, h.signing_passphrase_file);
+  return readFileSync(p, 'utf8').trim();
+}
+
+function secureHeaders(reply: FastifyReply): void {
+  void reply.header('content-security-policy', CSP);
+  void reply.header('x-frame-options', 'DENY');
+  void reply.header('x-content-type-options', 'nosniff');
+  void reply.header('referrer-policy', 'same-origin');
+  void reply.header('cross-origin-opener-policy', 'same-origin');
+  void reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=()');
+  if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+}
+
+/**
+ * Called by httpd/app.ts for every binding with enable_web_admin. `opts` is
+ * optional: with serviceStatus the status page shows the live service state,
+ * otherwise the configured bindings.
+ */
+export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext, opts: WebAppOptions = {}): Promise<void> {
+  const templatesDir = resolveAssetDir(ctx, ctx.config.httpd.templates_path, 'templates', join('webadmin', 'layout.eta'));
+  const staticDir = resolveAssetDir(ctx, ctx.config.httpd.static_files_path, 'static', join('webadmin', 'admin.css'));
+  const views = new Views(join(templatesDir, 'webadmin'), ctx.version.version);
+  const sessions = new WebSessions({
+    passphrase: signingPassphrase(ctx),
+    lifetimeMinutes: ctx.config.httpd.cookie_lifetime,
+    skipIpBinding: (ctx.config.httpd.token_validation & 1) !== 0,
+  });
+
+  await app.register(async (scope) => {
+    scope.addHook('onSend', async (_req, reply, payload) => {
+      secureHeaders(reply);
+      return payload;
+    });
+    registerStatic(scope, staticDir);
+    // no web client yet: everything lands on the admin console
+    for (const p of ['/', '/web', '/web/']) {
+      scope.get(p, { config: { auth: 'none' } }, async (_req, reply) => reply.redirect(BASE, 302));
+    }
+
+    await scope.register(async (web) => {
+      await web.register(formbody, { bodyLimit: FORM_LIMIT });
+      web.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: UPLOAD_LIMIT }, (req, body, done) => {
+        try {
+          done(null, parseMultipart(body as Buffer, boundaryOf(String(req.headers['content-type'] ?? ''))));
+        } catch (e) {
+          const err = e instanceof MultipartError ? Object.assign(new Error(e.message), { statusCode: 400 }) : (e as Error);
+          done(err, undefined);
+        }
+      });
+      const w = new WebApp(web, ctx, views, sessions, opts);
+      web.setErrorHandler((err, req, reply) => {
+        const { status, detail, internal } = classifyError(err);
+        if (internal) ctx.logger.error('httpd', `web admin ${req.method} ${req.url} failed: ${err instanceof Error ? err.message : String(err)}`);
+        const title = status === 404 ? 'Not found' : status === 413 ? 'Too large' : status >= 500 ? 'Internal error' : 'Request error';
+        return w.errorPage(reply, status, title, internal ? 'Something went wrong on the server; the details are in the log.' : detail);
+      });
+      web.setNotFoundHandler((_req, reply) => w.errorPage(reply, 404, 'Not found', 'This page does not exist.'));
+      registerAuthPages(w);
+      registerUserPages(w);
+      registerFolderPages(w);
+      registerAdminPages(w);
+      registerSystemPages(w);
+      registerProfilePages(w);
+    }, { prefix: BASE });
+  });
+}
