@@ -4,6 +4,7 @@
  * user's permissions and virtual folders apply; nothing runs a process.
  */
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 import type { ServerChannel } from 'ssh2';
 import type { FileOps } from '../common/types';
 import type { ServerContext } from '../common/context';
@@ -71,6 +72,46 @@ async function removeTree(ops: FileOps, vpath: string, depth: number): Promise<v
   await ops.removeDir(vpath);
 }
 
+/**
+ * sftpgo-copy: FileOps.copy copies one file (with every check); directories
+ * are walked here, each file copied through it. As `cp -r`, a source copied
+ * onto an existing directory lands inside it.
+ */
+async function copyTree(ops: FileOps, from: string, to: string): Promise<void> {
+  const src = await ops.stat(from);
+  let dst = to;
+  try {
+    if ((await ops.stat(to)).isDirectory) dst = posix.join(to, posix.basename(from));
+  } catch (e) {
+    if (!isFsError(e, 'NotFound')) throw e;
+  }
+  if (dst === from) throw new Error('the copy source and target cannot be the same');
+  if (src.isDirectory && dst.startsWith(`${from === '/' ? '' : from}/`)) throw new Error('cannot copy a directory inside itself');
+  await copyEntry(ops, from, dst, src.isDirectory, 0);
+}
+
+async function copyEntry(ops: FileOps, from: string, to: string, isDir: boolean, depth: number): Promise<void> {
+  if (depth > 512) throw new Error('directory tree too deep');
+  if (!isDir) {
+    await ops.copy(from, to);
+    return;
+  }
+  try {
+    await ops.mkdir(to);
+  } catch (e) {
+    if (!isFsError(e, 'AlreadyExists')) throw e;
+  }
+  const children: { name: string; dir: boolean }[] = [];
+  for await (const batch of ops.readDir(from)) {
+    for (const fi of batch) {
+      if (fi.name === '.' || fi.name === '..' || fi.isSymlink) continue;
+      children.push({ name: fi.name, dir: fi.isDirectory });
+    }
+    ops.touch();
+  }
+  for (const c of children) await copyEntry(ops, posix.join(from, c.name), posix.join(to, c.name), c.dir, depth + 1);
+}
+
 async function execute(run: SshCommandRun): Promise<{ out: string; path: string }> {
   const { ops, name, args } = run;
   const algo = HASHES[name];
@@ -88,7 +129,7 @@ async function execute(run: SshCommandRun): Promise<{ out: string; path: string 
       if (args.length !== 2) throw new Error('usage: sftpgo-copy <source> <destination>');
       const from = ops.cleanPath(args[0]!);
       const to = ops.cleanPath(args[1]!);
-      await ops.copy(from, to);
+      await copyTree(ops, from, to);
       return { out: 'OK\n', path: from };
     }
     case 'sftpgo-remove': {
