@@ -1,18 +1,18 @@
 /**
  * The verbs of Connection with the most rules: rename (SFTPGo
- * isRenamePermitted + overwrite rules), server-side copy and setstat.
+ * isRenamePermitted + overwrite rules) and setstat.
  */
 import type { FileInfo, Fs, SetStatAttrs } from '../vfs/fs';
 import type { Connection } from './connection';
 import { FsError } from './errors';
 import { isFileAllowed } from './filters';
-import { canCopy, canDownload, canOverwrite, canUpload, hasPerm, hasPermissionsInside, hasRenamePerms } from './permissions';
+import { canOverwrite, hasPerm, hasPermissionsInside, hasRenamePerms } from './permissions';
 import { isSameOrInside, vdir, vjoin } from './vpath';
 
 /** Bound on the entries a permission walk of a renamed directory visits. */
 const MAX_WALK_ENTRIES = 100_000;
 
-async function lstatOrUndefined(fs: Fs, p: string): Promise<FileInfo | undefined> {
+export async function lstatOrUndefined(fs: Fs, p: string): Promise<FileInfo | undefined> {
   try {
     return await fs.lstat(p);
   } catch (e) {
@@ -87,7 +87,7 @@ export async function doRename(c: Connection, from: string, to: string): Promise
 }
 
 /** Streams a file between two backends (the target is created or truncated). */
-async function copyAcross(sfs: Fs, sp: string, dfs: Fs, dp: string): Promise<void> {
+export async function copyAcross(sfs: Fs, sp: string, dfs: Fs, dp: string): Promise<void> {
   const r = await sfs.openRead(sp);
   try {
     const w = await dfs.openWrite(dp, { create: true, truncate: true, append: false, exclusive: false, read: false });
@@ -107,27 +107,6 @@ async function copyAcross(sfs: Fs, sp: string, dfs: Fs, dp: string): Promise<voi
   } finally {
     await r.close().catch(() => undefined);
   }
-}
-
-export async function doCopy(c: Connection, from: string, to: string): Promise<void> {
-  if (from === to) throw new FsError('Unsupported', 'the copy source and target cannot be the same');
-  if (!canCopy(c.user, to) || !canDownload(c.user, from)) throw new FsError('PermissionDenied');
-  if (!isFileAllowed(c.user, from).allowed || !isFileAllowed(c.user, to).allowed) throw new FsError('PermissionDenied');
-  if (to === '/' || c.mounts.isMountPoint(to)) throw new FsError('PermissionDenied');
-  const src = c.mounts.resolve(from);
-  const dst = c.mounts.resolve(to);
-  const srcInfo = await src.fs.stat(src.fsPath);
-  if (srcInfo.isDirectory) throw new FsError('Unsupported', 'only files can be copied');
-  const dstInfo = await lstatOrUndefined(dst.fs, dst.fsPath);
-  if (dstInfo?.isDirectory) throw new FsError('Unsupported', 'cannot copy onto a directory');
-  if (dstInfo ? !canOverwrite(c.user, to) : !canUpload(c.user, to)) throw new FsError('PermissionDenied');
-  const q = await c.quota.check(to, !dstInfo);
-  if (!q.hasSpace || (q.remainingSize > 0 && srcInfo.size - (dstInfo?.size ?? 0) > q.remainingSize)) throw new FsError('QuotaExceeded');
-  await c.logged('Copy', from, async () => {
-    if (src.fs === dst.fs && src.fs.copy) await src.fs.copy(src.fsPath, dst.fsPath);
-    else await copyAcross(src.fs, src.fsPath, dst.fs, dst.fsPath);
-    await c.quota.update(to, dstInfo ? 0 : 1, srcInfo.size - (dstInfo?.size ?? 0));
-  }, { targetPath: dst.fs.fsPath(dst.fsPath), virtualTargetPath: to });
 }
 
 /** common.setstat_mode: 0 apply, 1 ignore everything, 2 ignore what the backend cannot do. */
