@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { startSftpServer, type TestSftpServer } from '../../support/server';
 import { writeKeyPair, type TestKeyPair } from '../../support/sshkeys';
+import { Client } from 'ssh2';
 import { keyOpts, run } from './openssh';
 
 async function makeTree(root: string): Promise<void> {
@@ -103,6 +104,36 @@ describe('sftpd: scp', () => {
     const down = await scp(['-r', '@R:/viasftp', dst]);
     assert.equal(down.status, 0, down.stderr);
     await assertSameTree(path.join(local, 'tree'), dst);
+  });
+
+  test('scp sink: traversal names and garbage records are refused', async () => {
+    const exchange = (command: string, records: Buffer): Promise<{ out: Buffer; code: number | undefined }> =>
+      new Promise((resolve, reject) => {
+        const c = new Client();
+        c.on('error', reject);
+        c.on('ready', () => c.exec(command, (err, ch) => {
+          if (err) { reject(err); return; }
+          const chunks: Buffer[] = [];
+          let code: number | undefined;
+          ch.on('data', (d: Buffer) => chunks.push(d));
+          ch.on('exit', (n: number) => { code = n; });
+          ch.on('close', () => { c.end(); resolve({ out: Buffer.concat(chunks), code }); });
+          ch.end(records);
+        }));
+        c.connect({ host: '127.0.0.1', port: srv.port, username: 'sam', privateKey: key.privateKey });
+      });
+    for (const rec of ['C0644 5 ../evil\nhello\0', 'C0644 5 a/b\nhello\0', 'D0755 0 ..\nE\n', 'X garbage\n', 'C0644 notanumber x\n']) {
+      const r = await exchange('scp -r -t /', Buffer.from(rec));
+      assert.equal(r.code, 1, rec);
+      assert.equal(r.out[0], 0, 'ready byte first');
+      assert.equal(r.out[1], 2, `fatal error record for ${JSON.stringify(rec)}`);
+    }
+    await assert.rejects(fsp.access(path.join(srv.homeOf('sam'), '..', 'evil')));
+    await assert.rejects(fsp.access(path.join(srv.homeOf('sam'), 'evil')));
+    // a well-formed upload over the same raw channel still works
+    const ok = await exchange('scp -t /raw.txt', Buffer.from('C0600 5 whatever\nhello\0'));
+    assert.equal(ok.code, 0);
+    assert.equal(await fsp.readFile(path.join(srv.homeOf('sam'), 'raw.txt'), 'utf8'), 'hello');
   });
 
   test('transfers are logged with protocol SCP', async () => {

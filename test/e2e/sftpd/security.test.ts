@@ -140,6 +140,25 @@ describe('sftpd: authentication security', () => {
     }
   });
 
+  test('an unknown algorithm name is a startup error naming it', async () => {
+    await assert.rejects(startSftpServer({ configure: (c) => { c.sftpd.ciphers = ['aes128-ctr', 'bogus-cipher']; } }), /bogus-cipher/);
+    await assert.rejects(startSftpServer({ configure: (c) => { c.sftpd.kex_algorithms = ['bogus-kex']; } }), /kex_algorithms.*bogus-kex/);
+  });
+
+  test('max_total_connections: extra sockets are dropped before the SSH handshake', async () => {
+    const s2 = await startSftpServer({ configure: (c) => { c.common.max_total_connections = 1; } });
+    try {
+      await s2.createUser({ username: 'erin', password: 'erin-password-1' });
+      const first = await connect(s2.port, { username: 'erin', password: 'erin-password-1' });
+      assert.equal(first.ok, true, first.error);
+      const second = await connect(s2.port, { username: 'erin', password: 'erin-password-1' });
+      assert.equal(second.ok, false);
+      await closeClient(first.client);
+    } finally {
+      await s2.stop();
+    }
+  });
+
   test('a client that never authenticates is counted as no_auth_tried', async () => {
     const r = await connect(srv.port, {
       username: 'bob',
