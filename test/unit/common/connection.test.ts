@@ -233,6 +233,16 @@ describe('Connection: filters, setstat, statvfs, umask, checksum', () => {
     await ignoring.mgr.shutdown(0);
   });
 
+  test('truncate through setstat needs overwrite and updates the quota', async () => {
+    writeFileSync(path.join(home, 'trunc'), '0123456789');
+    h.provider.calls = [];
+    await h.conn.setStat('/trunc', { size: 4 });
+    assert.equal(readFileSync(path.join(home, 'trunc'), 'utf8'), '0123');
+    assert.deepEqual(h.provider.calls, [{ fn: 'user', name: 'u1', size: -6, files: 0 }]);
+    assert.equal(h.logger.commands.at(-1)?.sender, 'Truncate');
+    assert.equal(h.logger.commands.at(-1)?.size, 4);
+  });
+
   test('umask applies to created files and dirs', async () => {
     await h.conn.mkdir('/newdir');
     assert.equal(statSync(path.join(home, 'newdir')).mode & 0o777, 0o700);
