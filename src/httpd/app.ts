@@ -57,8 +57,14 @@ function loadWebAdmin(): WebAdminRegistrar | undefined {
   // compiled layout: dist/src/httpd/app.js → dist/src/httpd/web/index.js
   const file = join(__dirname, 'web', 'index.js');
   if (!existsSync(file)) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(file) as { registerWebAdmin?: unknown };
+  let mod: { registerWebAdmin?: unknown };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require(file) as { registerWebAdmin?: unknown };
+  } catch (e) {
+    // present but broken: refuse to start rather than silently serve without it
+    throw new Error(`the web admin module (${file}) failed to load: ${e instanceof Error ? e.message : String(e)}`);
+  }
   return typeof mod.registerWebAdmin === 'function' ? (mod.registerWebAdmin as WebAdminRegistrar) : undefined;
 }
 

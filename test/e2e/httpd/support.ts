@@ -62,7 +62,9 @@ export interface TestServer {
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'httpd-e2e-'));
   const config = loadConfig({ configDir: dir, env: {} });
-  config.httpd.bindings = [{ ...config.httpd.bindings[0], port: 0, address: '127.0.0.1', ...opts.binding }];
+  config.httpd.bindings = [{ ...config.httpd.bindings[0], port: 0, address: '127.0.0.1',
+    // the web UI (src/httpd/web, another module) has its own tests
+    enable_web_admin: false, enable_web_client: false, ...opts.binding }];
   config.data_provider.driver = 'sqlite';
   config.data_provider.name = join(dir, 'sftpgo.db');
   // cheap hashing keeps the suite fast; the algorithm is the same
