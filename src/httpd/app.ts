@@ -91,12 +91,9 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
       return httpsServer;
     },
   });
-  // a client resetting the TLS handshake or the socket must never take the process down
-  app.server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
-    else socket.destroy();
-  });
-  if (httpsServer) httpsServer.on('tlsClientError', () => { /* handshake failures are the client's problem */ });
+  // malformed HTTP is answered by Fastify's own clientError handler; failed TLS
+  // handshakes only concern that client
+  if (httpsServer) httpsServer.on('tlsClientError', () => undefined);
 
   const binding = opts.binding;
   opts.beforeRoutes?.(app);

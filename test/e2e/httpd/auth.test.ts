@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import { SignJWT } from 'jose';
 import { HASH_RE, startServer, type TestServer } from './support';
 
@@ -111,4 +112,19 @@ test('failed token requests are rate limited per IP (429)', async () => {
   assert.match((blocked.json as { message: string }).message, /too many/);
   assert.ok(s.logs.some((l) => l.sender === 'connection_failed' && l.fields?.['username'] === 'admin'));
   for (const b of s.bodies) assert.doesNotMatch(b, HASH_RE);
+});
+
+test('garbage on the socket gets 400 and the server keeps serving', async () => {
+  const port = s.svc.addresses()[0].port;
+  const reply = await new Promise<string>((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    let data = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (c: string) => { data += c; });
+    sock.on('error', reject);
+    sock.on('close', () => resolve(data));
+    sock.write('\x00\x01 NOT HTTP AT ALL\r\n\r\n');
+  });
+  assert.match(reply, /^HTTP\/1\.1 400/);
+  assert.equal((await s.call('GET', '/healthz')).status, 200);
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type TestServer } from './support';
@@ -59,6 +60,13 @@ after(async () => {
 
 test('HTTPS serves the configured certificate and reload swaps it', async () => {
   const port = s.svc.addresses()[0].port;
+  // a client speaking plain text to the TLS port is dropped without harm
+  await new Promise<void>((resolve) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    sock.on('error', () => undefined);
+    sock.on('close', () => resolve());
+    sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  });
   const first = await get(port, '/healthz');
   assert.equal(first.status, 200);
   assert.equal(first.body, 'ok');
