@@ -33,6 +33,10 @@ import { registerTokenRoutes } from './routes/api/token';
 import { registerUserRoutes } from './routes/api/users';
 import './types';
 
+/** httpd.bindings[].disabled_login_methods bits (SFTPGo): admin token endpoint, admin API keys. */
+export const DISABLED_ADMIN_TOKEN = 16;
+export const DISABLED_ADMIN_API_KEY = 64;
+
 /** 1 MiB for every JSON body but loaddata (10 MiB, set on that route). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -103,11 +107,11 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   installErrorHandlers(app, deps.ctx.logger);
   installAccessLog(app, deps.ctx.logger, tls ? 'https' : 'http');
   installMetrics(app, deps.ctx.metrics);
-  installAuth(app, deps);
+  installAuth(app, deps, { apiKeys: (binding.disabled_login_methods & DISABLED_ADMIN_API_KEY) === 0 });
   registerHealthRoute(app);
   if (binding.enable_rest_api !== false) {
     registerMiscRoutes(app, deps);
-    registerTokenRoutes(app, deps);
+    if ((binding.disabled_login_methods & DISABLED_ADMIN_TOKEN) === 0) registerTokenRoutes(app, deps);
     registerUserRoutes(app, deps);
     registerFolderRoutes(app, deps);
     registerAdminRoutes(app, deps);

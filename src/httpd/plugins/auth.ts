@@ -23,11 +23,12 @@ async function loadActiveAdmin(deps: HttpDeps, username: string): Promise<Admin 
   return admin && admin.status === 1 ? admin : undefined;
 }
 
-async function authenticate(deps: HttpDeps, req: FastifyRequest): Promise<{ admin?: Admin; status?: number; detail?: string }> {
+async function authenticate(deps: HttpDeps, req: FastifyRequest, allowApiKeys: boolean): Promise<{ admin?: Admin; status?: number; detail?: string }> {
   const cfg = req.routeOptions.config;
   const apiKey = req.headers[API_KEY_HEADER];
   if (typeof apiKey === 'string' && apiKey !== '') {
     if (cfg.noApiKey) return { status: 403, detail: 'API key authentication is not allowed for this endpoint' };
+    if (!allowApiKeys) return { status: 403, detail: 'API key authentication is disabled for this binding' };
     try {
       const res = await deps.ctx.provider.checkApiKey(apiKey);
       if (!res.admin || res.admin.status !== 1) return { status: 401, detail: 'invalid API key' };
@@ -58,13 +59,13 @@ async function authenticate(deps: HttpDeps, req: FastifyRequest): Promise<{ admi
   }
 }
 
-export function installAuth(app: FastifyInstance, deps: HttpDeps): void {
+export function installAuth(app: FastifyInstance, deps: HttpDeps, opts: { apiKeys: boolean }): void {
   app.addHook('onRequest', async (req, reply) => {
     const cfg = req.routeOptions.config;
     const url = req.routeOptions.url;
     if (cfg.auth === 'none' || url === undefined) return;
     if (cfg.auth !== 'admin' && !url.startsWith('/api/v2/')) return;
-    const res = await authenticate(deps, req);
+    const res = await authenticate(deps, req, opts.apiKeys);
     if (!res.admin) {
       if (res.status === 401) reply.header('www-authenticate', 'Bearer');
       return deny(reply, res.status ?? 401, res.detail ?? 'unauthorized');

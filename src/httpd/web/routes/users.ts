@@ -1,0 +1,95 @@
+/** Users: list (search/sort/paging), add, edit, clone, delete. */
+import type { User } from '../../../dataprovider/models';
+import { isValidationError } from '../../../dataprovider/validation';
+import { FsError } from '../../../common/errors';
+import { loadAll, paginate } from '../listing';
+import {
+  editableCopy, LOGIN_METHOD_CHOICES, PERMISSION_CHOICES, PROTOCOL_CHOICES, userFromForm, type UserInput,
+} from '../user-form';
+import type { WebApp, WebRequest } from '../webapp';
+
+type Mode = 'add' | 'edit';
+
+export function registerUserPages(w: WebApp): void {
+  const { ctx, views } = w;
+  const provider = ctx.provider;
+
+  const renderForm = async (r: WebRequest, mode: Mode, user: UserInput, error?: string, status = 200) => {
+    const folders = await loadAll((o) => provider.listFolders(o));
+    const flash = error ? { kind: 'error', text: error } : r.page.flash;
+    const action = mode === 'add' ? '/web/admin/user' : `/web/admin/user/${encodeURIComponent(user.username)}`;
+    return views.send(r.reply, 'user', { ...r.page, flash }, {
+      title: mode === 'add' ? 'Add user' : `Edit user ${user.username}`, nav: 'users', mode, user, action,
+      folders: folders.map((f) => f.name), permissions: PERMISSION_CHOICES, loginMethods: LOGIN_METHOD_CHOICES, protocols: PROTOCOL_CHOICES,
+    }, status);
+  };
+  const isUserError = (e: unknown): e is Error => isValidationError(e) || (e instanceof FsError && e.kind !== 'Generic');
+
+  w.get('/users', ['view_users'], async (r, _p, query) => {
+    const all = await loadAll((o) => provider.listUsers(o));
+    const list = paginate<User>(all, query, (u) => `${u.username} ${u.email ?? ''} ${u.description ?? ''}`, {
+      username: (u) => u.username,
+      status: (u) => u.status,
+      last_login: (u) => u.last_login ?? 0,
+      quota: (u) => u.used_quota_size ?? 0,
+      expiration: (u) => u.expiration_date ?? 0,
+    }, 'username');
+    return views.send(r.reply, 'users', r.page, { title: 'Users', nav: 'users', list, now: Date.now() });
+  });
+
+  // GET /user?clone-from=<name> pre-fills the form from another user (SFTPGo's URL)
+  w.get('/user', ['add_users'], async (r, _p, query) => {
+    const from = query['clone-from'];
+    if (from === undefined || from === '') return renderForm(r, 'add', editableCopy(undefined));
+    const src = await provider.getUser(from);
+    if (!src) return w.errorPage(r.reply, 404, 'Not found', `User "${from}" does not exist.`, r.admin, r.page.csrf);
+    const copy = editableCopy(src);
+    copy.username = '';
+    return renderForm(r, 'add', copy);
+  });
+
+  w.post('/user', ['add_users'], async (r, _p, form) => {
+    let input: UserInput = editableCopy(undefined);
+    try {
+      input = userFromForm(form, {} as UserInput);
+      const user = await provider.addUser(input, r.executor);
+      return w.done(r, '/users', `User "${user.username}" added.`);
+    } catch (e) {
+      if (isUserError(e)) return renderForm(r, 'add', input, e.message, 400);
+      throw e;
+    }
+  });
+
+  w.get<{ username: string }>('/user/:username', ['view_users'], async (r, p) => {
+    const user = await provider.getUser(p.username);
+    if (!user) return w.errorPage(r.reply, 404, 'Not found', `User "${p.username}" does not exist.`, r.admin, r.page.csrf);
+    return renderForm(r, 'edit', editableCopy(user));
+  });
+
+  w.post<{ username: string }>('/user/:username', ['edit_users'], async (r, p, form) => {
+    const existing = await provider.getUser(p.username);
+    if (!existing) return w.errorPage(r.reply, 404, 'Not found', `User "${p.username}" does not exist.`, r.admin, r.page.csrf);
+    let input = editableCopy(existing);
+    try {
+      input = { ...userFromForm(form, input), username: existing.username };
+      const updated = await provider.updateUser(existing.username, input, r.executor);
+      // a disabled account must not keep its open sessions (same rule as the REST API)
+      if (updated.status !== 1 || form.str('disconnect') === '1') ctx.connections.closeUser(updated.username);
+      return w.done(r, '/users', `User "${updated.username}" updated.`);
+    } catch (e) {
+      if (isUserError(e)) return renderForm(r, 'edit', input, e.message, 400);
+      throw e;
+    }
+  });
+
+  w.post<{ username: string }>('/user/:username/delete', ['del_users'], async (r, p) => {
+    try {
+      await provider.deleteUser(p.username, r.executor);
+    } catch (e) {
+      if (e instanceof FsError && e.kind === 'NotFound') return w.done(r, '/users', `User "${p.username}" does not exist.`, 'error');
+      throw e;
+    }
+    const closed = ctx.connections.closeUser(p.username);
+    return w.done(r, '/users', `User "${p.username}" deleted${closed > 0 ? ` and ${closed} session(s) closed` : ''}.`);
+  });
+}
