@@ -55,7 +55,10 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
   const log = (level: 'debug' | 'info' | 'warn', msg: string, id = o.connectionId): void =>
     ctx.logger[level](SENDER, msg, { connection_id: id });
 
+  let clientClosed = false;
   const register = async (protocol: Protocol): Promise<FileOps> => {
+    // nothing could unregister a session added after the client went away
+    if (clientClosed) throw new Error('the client disconnected');
     const id = `${protocol}_${o.connectionId}_${++counter}`;
     const ops = ctx.connections.add({
       protocol, user, id, remoteAddr: o.remoteAddr, localAddr: o.localAddr, clientVersion: o.clientVersion,
@@ -80,7 +83,10 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
     if (!registered.delete(id)) return;
     ctx.connections.remove(id).catch((e: unknown) => log('warn', `unable to remove connection: ${msgOf(e)}`, id));
   };
-  client.once('close', () => { for (const id of [...registered]) unregister(id); });
+  client.once('close', () => {
+    clientClosed = true;
+    for (const id of [...registered]) unregister(id);
+  });
 
   const refuseExec = (accept: () => ServerChannel | undefined, message: string): void => {
     const ch = accept();

@@ -15,7 +15,7 @@ describe('sftpd: sftp subsystem and extra SSH commands', () => {
   let key: TestKeyPair;
 
   before(async () => {
-    srv = await startSftpServer({ configure: (c) => { c.sftpd.enabled_ssh_commands = ['*']; } });
+    srv = await startSftpServer({ driver: 'sqlite', configure: (c) => { c.sftpd.enabled_ssh_commands = ['*']; } });
     key = await writeKeyPair(srv.configDir, 'k', 'rsa');
     await srv.createUser({ username: 'dora', public_keys: [key.publicKey], max_sessions: 2 });
   });
