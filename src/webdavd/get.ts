@@ -7,8 +7,9 @@ import type { Readable } from 'node:stream';
 import { v2 } from 'webdav-server';
 import { FsError } from '../common/errors';
 import type { FileInfo } from '../vfs/fs';
-import { davUserOf, etagOf, type DelegatingFileSystem } from './davfs';
-import { httpStatusOf } from './status';
+import { etagOf } from './davfs';
+import { ifHolds } from './ifheader';
+import { DavStatus, type MethodCall } from './request';
 import { mimeTypeOf } from './mime';
 
 export interface ByteRange { start: number; end: number }
@@ -41,36 +42,26 @@ function setEntityHeaders(res: v2.HTTPRequestContext['response'], fi: FileInfo):
   res.setHeader('Content-Type', mimeTypeOf(fi.name));
 }
 
-export function getMethod(fs: DelegatingFileSystem, head: boolean): v2.HTTPMethod {
-  return {
-    isValidFor: (_ctx, type) => !type || type.isFile,
-    // chunked: the library would otherwise buffer a declared body; GET has none worth reading
-    chunked(ctx, input, done) {
-      input.resume();
-      ctx.checkIfHeader(fs.resource(ctx, ctx.requested.path), () => {
-        serve(fs, ctx, head).then(done, (e: unknown) => {
-          if (!ctx.response.headersSent) ctx.setCode(httpStatusOf(e));
-          done();
-        });
-      });
-    },
-  };
-}
-
-async function serve(fs: DelegatingFileSystem, ctx: v2.HTTPRequestContext, head: boolean): Promise<void> {
-  const { ops } = davUserOf(ctx);
-  const vpath = ops.cleanPath(ctx.requested.path.toString());
+/**
+ * GET and HEAD. HEAD answers from a stat, like SFTPGo (x/net/webdav opens the
+ * file lazily and checks the download permission on the first read; its stat
+ * needs only the list permission), so HEAD can be 200 where GET is 403.
+ */
+export async function getOrHead(call: MethodCall, head: boolean): Promise<void> {
+  const { ctx, user, vpath } = call;
+  const { ops } = user;
+  call.input.resume();
   ops.setCommand(head ? 'HEAD' : 'GET');
-  const fi = await fs.statOf(ctx, ops, vpath);
-  if (fi.isDirectory) {
-    ctx.setCode(v2.HTTPCodes.MethodNotAllowed);
-    return;
-  }
-  const res = ctx.response;
-  setEntityHeaders(res, fi);
+  if (!(await ifHolds(ctx, vpath))) throw new DavStatus(412);
+  const fi = await ops.stat(vpath);
+  if (fi.isDirectory) throw new DavStatus(405);
   let range = parseRange(ctx.headers.find('Range'), fi.size);
   const ifRange = ctx.headers.find('If-Range');
   if (range && ifRange && ifRange !== etagOf(fi) && ifRange !== fi.mtime.toUTCString()) range = undefined;
+  // open before any header is written so a refused download is a clean 403
+  const dl = head || range === 'unsatisfiable' ? undefined : await ops.openRead(vpath, range?.start ?? 0);
+  const res = ctx.response;
+  setEntityHeaders(res, fi);
   if (range === 'unsatisfiable') {
     res.setHeader('Content-Range', `bytes */${fi.size}`);
     ctx.setCode(v2.HTTPCodes.RequestedRangeNotSatisfiable);
@@ -81,8 +72,7 @@ async function serve(fs: DelegatingFileSystem, ctx: v2.HTTPRequestContext, head:
   res.setHeader('Content-Length', String(Math.max(0, end - start + 1)));
   if (range) res.setHeader('Content-Range', `bytes ${start}-${end}/${fi.size}`);
   ctx.setCode(range ? v2.HTTPCodes.PartialContent : v2.HTTPCodes.OK);
-  if (head) return;
-  const dl = await ops.openRead(vpath, start);
+  if (!dl) return;
   if (end < start) {
     await dl.close();
     return;

@@ -11,7 +11,7 @@ import type { FileOps } from '../common/types';
 import { isFsError } from '../common/errors';
 import { parseBasicAuth, type LoginCache } from './auth';
 import { DavUser } from './davfs';
-import { MAX_XML_BODY } from './library';
+import { MAX_XML_BODY } from './request';
 import type { DavStates } from './state';
 import { httpStatusOf } from './status';
 
@@ -165,6 +165,7 @@ async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, r
   }
   normalizeHeaders(req, method);
   deps.users.set(req, new DavUser(ops, deps.states.forUser(authed.user.username)));
+  // the library's dispatch runs our methods (request.ts wraps them); a synchronous throw is caught by createHandler
   deps.library.executeRequest(req, res, prefix || undefined);
 }
 

@@ -1,13 +1,13 @@
 /**
- * If-header evaluation (RFC 4918 §10.4), installed on each request context:
- * the library's parser dereferences an undefined path for untagged lists
- * (`If: (<token>)`) and throws inside a callback, killing the process.
+ * If-header evaluation (RFC 4918 §10.4) and token-based lock checks, used by
+ * every method that reads or changes a resource (the library's parser
+ * dereferences an undefined path for untagged lists and crashes).
  * A list matches when all its conditions hold; the header holds when any
  * list does. Conditions: lock tokens (of a lock covering the resource) and
  * etags, each optionally negated with Not.
  */
 import { v2 } from 'webdav-server';
-import { davUserOf, etagOf, type DelegatingFileSystem } from './davfs';
+import { davUserOf, etagOf } from './davfs';
 
 export interface IfList { resource?: string; conditions: { not: boolean; token?: string; etag?: string }[] }
 
@@ -43,43 +43,29 @@ function pathOfTag(tag: string): string {
   }
 }
 
-/** Replaces ctx.checkIfHeader for this request only. */
-export function installIfHeader(ctx: v2.HTTPRequestContext, fs: DelegatingFileSystem, prefix: string): void {
-  const check = (target: v2.Path, cb: () => void): void => {
-    const header = ctx.headers.find('If');
-    if (!header) return cb();
-    evaluate(ctx, fs, prefix, target.toString(), header).then((ok) => {
-      if (ok) return cb();
-      ctx.setCode(v2.HTTPCodes.PreconditionFailed);
-      ctx.exit();
-    }, () => {
-      ctx.setCode(v2.HTTPCodes.PreconditionFailed);
-      ctx.exit();
-    });
-  };
-  ctx.checkIfHeader = ((a: v2.Resource | v2.FileSystem | undefined, b: v2.Path | (() => void), c?: () => void) => {
-    // the library sometimes passes an undefined resource: fall back to the request's path
-    if (typeof b === 'function') check((a as v2.Resource | undefined)?.path ?? ctx.requested.path, b);
-    else check(b ?? ctx.requested.path, c ?? (() => undefined));
-  }) as v2.HTTPRequestContext['checkIfHeader'];
-}
-
-async function evaluate(ctx: v2.HTTPRequestContext, fs: DelegatingFileSystem, prefix: string, target: string, header: string): Promise<boolean> {
+/**
+ * Evaluates the request's If header against `target` (a clean virtual path).
+ * Tagged lists name their own resource (absolute URL or path, prefix removed).
+ */
+export async function ifHolds(ctx: v2.HTTPRequestContext, target: string): Promise<boolean> {
+  const header = ctx.headers.find('If');
+  if (!header) return true;
   const lists = parseIf(header);
   if (!lists) return false;
   const { ops, state } = davUserOf(ctx);
+  const prefix = ctx.rootPath ?? '';
   for (const list of lists) {
     let p = list.resource ? pathOfTag(list.resource) : target;
     if (list.resource && prefix && p.startsWith(prefix)) p = p.slice(prefix.length) || '/';
     const vpath = ops.cleanPath(p);
-    const tokens = new Set(state.locksCovering(vpath).map((l) => l.uuid));
+    const tokens = new Set(state.locksCovering(vpath).map((l) => l.token));
     let etag: string | undefined;
     let ok = true;
     for (const cond of list.conditions) {
       let holds: boolean;
       if (cond.token !== undefined) holds = tokens.has(cond.token);
       else {
-        if (etag === undefined) etag = await fs.statOf(ctx, ops, vpath).then(etagOf, () => '');
+        if (etag === undefined) etag = await ops.stat(vpath).then(etagOf, () => '');
         holds = etag !== '' && etag === cond.etag;
       }
       if (holds === cond.not) {
@@ -90,4 +76,23 @@ async function evaluate(ctx: v2.HTTPRequestContext, fs: DelegatingFileSystem, pr
     if (ok) return true;
   }
   return false;
+}
+
+/** Lock tokens named anywhere in an If header. */
+export function submittedTokens(ifHeader: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of ifHeader.matchAll(/<((?:urn:uuid|opaquelocktoken):[^>\s]+)>/gi)) out.add(m[1]!);
+  return out;
+}
+
+/**
+ * Whether this request may modify `vpath` (RFC 4918 §7): every lock that
+ * covers it must be matched by a token in the If header (for shared locks one
+ * of them is enough); with `subtree`, so must each lock rooted below it.
+ */
+export function mayModify(ctx: v2.HTTPRequestContext, vpath: string, subtree: boolean): boolean {
+  const { state } = davUserOf(ctx);
+  const tokens = submittedTokens(ctx.headers.find('If', ''));
+  const groups = [state.locksCovering(vpath), ...(subtree ? state.locksBelow(vpath) : [])];
+  return groups.every((g) => g.length === 0 || g.some((l) => tokens.has(l.token)));
 }

@@ -1,90 +1,32 @@
 /**
- * Builds the webdav-server instance: one delegating FileSystem at "/", our
- * GET/HEAD/PUT, and every other method wrapped so its body is read with a
- * bound (the library would `Buffer.alloc(Content-Length)` and hang on a short
- * body).
+ * Builds the webdav-server instance. The library is kept for its request
+ * dispatch, Basic-auth hook and response plumbing; every method is ours
+ * (see each module for why the library's own is replaced), wrapped by
+ * davMethod so a failure is a status code and never an escaped exception.
  */
-import type { Readable } from 'node:stream';
 import { v2 } from 'webdav-server';
-import { DavUser, DelegatingFileSystem } from './davfs';
-import { getMethod } from './get';
-import { putMethod } from './put';
-import { proppatchMethod } from './proppatch';
-import { XML } from 'xml-js-builder';
-import { installIfHeader } from './ifheader';
-
-/** Largest non-PUT body accepted (PROPFIND/PROPPATCH/LOCK XML). */
-export const MAX_XML_BODY = 1024 * 1024;
-
-/** Reads a request body up to `max` bytes; rejects beyond it. */
-export function readBounded(input: Readable, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    input.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        input.destroy();
-        reject(new Error('body too large'));
-        return;
-      }
-      chunks.push(c);
-    });
-    input.on('end', () => resolve(Buffer.concat(chunks)));
-    input.on('error', reject);
-    input.on('aborted', () => reject(new Error('aborted')));
-  });
-}
-
-/**
- * A PROPFIND body must be a well-formed DAV:propfind (RFC 4918 §9.1: 400
- * otherwise); the library answers 207 to anything. An empty body means allprop.
- */
-export function validPropfindBody(data: Buffer): boolean {
-  if (data.length === 0) return true;
-  const text = data.toString('utf8');
-  // un-declaring a prefix (xmlns:p="") is not allowed by XML Namespaces 1.0
-  if (/xmlns:[^\s=]+\s*=\s*(""|'')/.test(text)) return false;
-  try {
-    XML.parse(text).find('DAV:propfind');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function bounded(orig: v2.HTTPMethod, validate?: (data: Buffer) => boolean): v2.HTTPMethod {
-  const run = orig.unchunked;
-  if (!run) return orig;
-  return {
-    isValidFor: orig.isValidFor?.bind(orig),
-    chunked(ctx, input, done) {
-      readBounded(input, MAX_XML_BODY).then(
-        (data) => {
-          if (validate && !validate(data)) {
-            ctx.setCode(v2.HTTPCodes.BadRequest);
-            done();
-            return;
-          }
-          run.call(orig, ctx, data, done);
-        },
-        () => {
-          ctx.setCode(413);
-          ctx.response.setHeader('Connection', 'close');
-          done();
-        },
-      );
-    },
-  };
-}
+import { DelegatingFileSystem, type DavUser } from './davfs';
+import { copyOrMove, del, mkcol } from './copymove';
+import { getOrHead } from './get';
+import { lock, unlock } from './locks';
+import { propfind } from './propfind';
+import { proppatch } from './proppatch';
+import { put } from './put';
+import { davMethod, type ErrorReporter, type MethodCall } from './request';
 
 /** The authenticated user of a request, set by handler.ts before executeRequest. */
 export type UserLookup = (req: v2.HTTPRequestContext['request']) => DavUser | undefined;
 
-export function createDavLibrary(opts: { lookup: UserLookup; serverName: string; version: string }): {
+type Validity = NonNullable<v2.HTTPMethod['isValidFor']>;
+const onFile: Validity = (_ctx, type) => !type || type.isFile;
+const onExisting: Validity = (_ctx, type) => !!type;
+const onMissing: Validity = (_ctx, type) => !type;
+const always: Validity = () => true;
+
+export function createDavLibrary(opts: { lookup: UserLookup; serverName: string; version: string; report: ErrorReporter }): {
   server: v2.WebDAVServer; fs: DelegatingFileSystem;
 } {
-  const fs = new DelegatingFileSystem();
+  const fs = new DelegatingFileSystem(opts.report);
   const auth: v2.HTTPAuthentication = {
     // handler.ts answers 401 itself; the library never sees an unauthenticated request
     askForAuthentication: () => ({}),
@@ -100,17 +42,24 @@ export function createDavLibrary(opts: { lookup: UserLookup; serverName: string;
     requireAuthentification: true,
     serverName: opts.serverName,
     version: opts.version,
-    // locks expire unless refreshed (seconds)
-    lockTimeout: 3600,
   });
-  for (const name of Object.keys(server.methods)) {
-    const m = server.methods[name];
-    if (m && !m.chunked) server.method(name, bounded(m, name.toLowerCase() === 'propfind' ? validPropfindBody : undefined));
-  }
-  server.beforeRequest((ctx, next) => {
-    installIfHeader(ctx, fs, ctx.rootPath ?? '');
-    next();
-  });
+  const methods: Record<string, [(call: MethodCall) => Promise<void>, Validity]> = {
+    OPTIONS: [async (c) => { c.input.resume(); c.ctx.setCode(200); }, always],
+    GET: [(c) => getOrHead(c, false), onFile],
+    // x/net/webdav serves POST like GET
+    POST: [(c) => getOrHead(c, false), onFile],
+    HEAD: [(c) => getOrHead(c, true), onFile],
+    PUT: [put, onFile],
+    PROPFIND: [propfind, onExisting],
+    PROPPATCH: [proppatch, onExisting],
+    MKCOL: [mkcol, onMissing],
+    DELETE: [del, onExisting],
+    COPY: [(c) => copyOrMove(c, false), onExisting],
+    MOVE: [(c) => copyOrMove(c, true), onExisting],
+    LOCK: [lock, always],
+    UNLOCK: [unlock, onExisting],
+  };
+  for (const [name, [impl, valid]] of Object.entries(methods)) server.method(name, davMethod(name, opts.report, impl, valid));
   server.onUnknownMethod({
     chunked(ctx, input, done) {
       input.resume();
@@ -118,9 +67,5 @@ export function createDavLibrary(opts: { lookup: UserLookup; serverName: string;
       done();
     },
   });
-  server.method('GET', getMethod(fs, false));
-  server.method('HEAD', getMethod(fs, true));
-  server.method('PUT', putMethod(fs));
-  server.method('PROPPATCH', proppatchMethod(fs, MAX_XML_BODY));
   return { server, fs };
 }

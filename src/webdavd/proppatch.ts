@@ -1,126 +1,79 @@
 /**
- * PROPPATCH, replacing the library's: it answers twice when a request holds
- * more than one set/remove block (crashing on "headers already sent"), and it
- * refuses every DAV: property, while SFTPGo lets clients set the mtime with
- * DAV:getlastmodified (and Windows with Win32LastModifiedTime).
- * All instructions succeed or none is applied (RFC 4918 §9.2).
+ * PROPPATCH (RFC 4918 §9.2), replacing the library's: it answers twice when a
+ * request holds more than one set/remove block, and it refuses every DAV:
+ * property, while SFTPGo lets clients set the mtime with DAV:getlastmodified
+ * (and Windows with Win32LastModifiedTime); those go to FileOps.setStat.
+ * Other properties are dead ones, kept per user in memory. Instructions are
+ * applied in document order, all or none.
  */
-import { XML, type XMLElement } from 'xml-js-builder';
-import { v2 } from 'webdav-server';
 import { STATUS_CODES } from 'node:http';
-import { davUserOf, type DelegatingFileSystem } from './davfs';
-import { WIN32_MTIME, parseHttpDate, textOf } from './props';
-import { httpStatusOf } from './status';
+import { FsError } from '../common/errors';
+import { ifHolds, mayModify } from './ifheader';
+import { DavStatus, hrefOf, MAX_XML_BODY, readBounded, sendXml, type MethodCall } from './request';
+import { propKey, type DeadProp } from './state';
+import { childElems, DAV_NS, emptyElem, escText, parseXml, serialize, textOf, type XElem } from './xml';
 
-const DAV_MTIME = 'DAV:getlastmodified';
+export const WIN32_NS = 'urn:schemas-microsoft-com:';
+const WIN32_MTIME = 'Win32LastModifiedTime';
 
-interface Instruction { op: 'set' | 'remove'; el: XMLElement }
+export interface Instruction { op: 'set' | 'remove'; el: XElem }
 
-/** Parses a propertyupdate body; undefined when malformed (→ 400). */
-export function parsePropertyUpdate(body: Buffer): Instruction[] | undefined {
-  let root: XMLElement;
+/** Parses a propertyupdate body; throws DavStatus(400) when malformed. */
+export function parsePropertyUpdate(body: Buffer): Instruction[] {
+  let root: XElem;
   try {
-    root = XML.parse(body.toString('utf8')).find('DAV:propertyupdate');
+    root = parseXml(body.toString('utf8'));
   } catch {
-    return undefined;
+    throw new DavStatus(400);
   }
+  if (root.ns !== DAV_NS || root.local !== 'propertyupdate') throw new DavStatus(400);
   const out: Instruction[] = [];
-  for (const block of root.elements ?? []) {
-    if (block.type !== 'element') continue;
-    const op = block.name === 'DAV:set' ? 'set' : block.name === 'DAV:remove' ? 'remove' : undefined;
+  for (const block of childElems(root, DAV_NS)) {
+    const op = block.local === 'set' ? 'set' : block.local === 'remove' ? 'remove' : undefined;
     if (!op) continue;
-    for (const prop of block.elements ?? []) {
-      if (prop.type !== 'element' || prop.name !== 'DAV:prop') continue;
-      for (const el of prop.elements ?? []) if (el.type === 'element') out.push({ op, el });
-    }
+    for (const prop of childElems(block, DAV_NS, 'prop')) for (const el of childElems(prop)) out.push({ op, el });
   }
   return out;
 }
 
-/** Splits the library's "<namespace><local>" property name for output. */
-export function splitName(name: string): { ns: string; local: string } {
-  const m = /^(.*[:/#])([^:/#]+)$/.exec(name);
-  return m ? { ns: m[1]!, local: m[2]! } : { ns: '', local: name };
+/** Parses an HTTP date (RFC 1123) as sent in getlastmodified / Win32LastModifiedTime. */
+export function parseHttpDate(s: string): Date {
+  const d = new Date(s.trim());
+  if (Number.isNaN(d.getTime())) throw new FsError('InvalidPath', 'invalid date');
+  return d;
 }
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const isMtime = (el: XElem): boolean =>
+  (el.ns === DAV_NS && el.local === 'getlastmodified') || (el.ns === WIN32_NS && el.local === WIN32_MTIME);
 
-function multistatus(href: string, byStatus: Map<number, string[]>): string {
-  let body = `<?xml version="1.0" encoding="utf-8"?>\n<D:multistatus xmlns:D="DAV:"><D:response><D:href>${esc(href)}</D:href>`;
-  for (const [status, names] of byStatus) {
-    body += '<D:propstat><D:prop>';
-    for (const n of names) {
-      const { ns, local } = splitName(n);
-      body += ns === 'DAV:' ? `<D:${local}/>` : `<P:${local} xmlns:P="${esc(ns)}"/>`;
-    }
-    body += `</D:prop><D:status>HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}</D:status></D:propstat>`;
-  }
-  return `${body}</D:response></D:multistatus>`;
-}
-
-export function proppatchMethod(fs: DelegatingFileSystem, maxBody: number): v2.HTTPMethod {
-  return {
-    isValidFor: (_ctx, type) => !!type,
-    chunked(ctx, input, done) {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      input.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= maxBody) chunks.push(c);
-      });
-      input.on('error', () => undefined);
-      input.on('end', () => {
-        if (size > maxBody) {
-          ctx.setCode(413);
-          done();
-          return;
-        }
-        ctx.checkIfHeader(fs.resource(ctx, ctx.requested.path), () => {
-          run(fs, ctx, Buffer.concat(chunks)).then(done, (e: unknown) => {
-            if (!ctx.response.headersSent) ctx.setCode(httpStatusOf(e));
-            done();
-          });
-        });
-      });
-    },
-  };
-}
-
-async function run(fs: DelegatingFileSystem, ctx: v2.HTTPRequestContext, body: Buffer): Promise<void> {
-  const { ops, state } = davUserOf(ctx);
-  const vpath = ops.cleanPath(ctx.requested.path.toString());
-  await ops.stat(vpath);
-  const instructions = parsePropertyUpdate(body);
-  if (!instructions) {
-    ctx.setCode(v2.HTTPCodes.BadRequest);
-    return;
-  }
-  const locked = await new Promise<boolean>((resolve) => fs.isLocked(ctx, vpath, (e, l) => resolve(!!e || l === true)));
-  if (locked) {
-    ctx.setCode(v2.HTTPCodes.Locked);
-    return;
-  }
-  const bag = structuredClone(state.propsAt(vpath));
-  const results: { name: string; status: number }[] = [];
+export async function proppatch(call: MethodCall): Promise<void> {
+  const { ctx, user, vpath } = call;
+  const { ops, state } = user;
+  ops.setCommand('PROPPATCH');
+  const instructions = parsePropertyUpdate(await readBounded(call.input, MAX_XML_BODY));
+  if (!(await ifHolds(ctx, vpath))) throw new DavStatus(412);
+  const fi = await ops.stat(vpath);
+  if (!mayModify(ctx, vpath, false)) throw new DavStatus(423);
+  const bag = new Map<string, DeadProp>(state.propsAt(vpath));
+  const results: { el: XElem; status: number }[] = [];
   let mtime: Date | undefined;
   for (const { op, el } of instructions) {
-    const isMtime = el.name === DAV_MTIME || el.name === WIN32_MTIME;
-    if (op === 'set' && isMtime) {
+    if (op === 'set' && isMtime(el)) {
       try {
-        mtime = parseHttpDate(textOf(el.elements ?? []));
-        results.push({ name: el.name, status: 200 });
+        mtime = parseHttpDate(textOf(el));
+        results.push({ el, status: 200 });
       } catch {
-        results.push({ name: el.name, status: 409 });
+        results.push({ el, status: 409 });
       }
-    } else if (el.name.startsWith('DAV:')) {
+    } else if (el.ns === DAV_NS) {
       // live properties are protected (RFC 4918 §16 cannot-modify-protected-property)
-      results.push({ name: el.name, status: 403 });
+      results.push({ el, status: 403 });
     } else if (op === 'set') {
-      bag[el.name] = { value: el.elements ?? [], attributes: el.attributes as v2.PropertyAttributes };
-      results.push({ name: el.name, status: 200 });
+      bag.set(propKey(el.ns, el.local), { ns: el.ns, local: el.local, xml: serialize(el) });
+      results.push({ el, status: 200 });
     } else {
-      delete bag[el.name];
-      results.push({ name: el.name, status: 200 });
+      bag.delete(propKey(el.ns, el.local));
+      results.push({ el, status: 200 });
     }
   }
   const failed = results.some((r) => r.status !== 200);
@@ -128,13 +81,14 @@ async function run(fs: DelegatingFileSystem, ctx: v2.HTTPRequestContext, body: B
     if (mtime) await ops.setStat(vpath, { mtime });
     state.setProps(vpath, bag);
   }
-  const byStatus = new Map<number, string[]>();
+  const byStatus = new Map<number, string>();
   for (const r of results) {
     const status = failed && r.status === 200 ? 424 : r.status;
-    byStatus.set(status, [...(byStatus.get(status) ?? []), r.name]);
+    byStatus.set(status, (byStatus.get(status) ?? '') + emptyElem(r.el.ns, r.el.local));
   }
-  const xml = multistatus(ctx.fullUri(), byStatus);
-  ctx.response.setHeader('Content-Type', 'application/xml; charset=utf-8');
-  ctx.setCode(v2.HTTPCodes.MultiStatus);
-  ctx.response.end(xml);
+  let body = `<D:multistatus xmlns:D="DAV:"><D:response><D:href>${escText(hrefOf(ctx, vpath, fi.isDirectory))}</D:href>`;
+  for (const [status, props] of byStatus) {
+    body += `<D:propstat><D:prop>${props}</D:prop><D:status>HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}</D:status></D:propstat>`;
+  }
+  sendXml(ctx, 207, `${body}</D:response></D:multistatus>`);
 }

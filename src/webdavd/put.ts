@@ -5,75 +5,24 @@
  * upload mode leaves no partial file and the transfer is logged as failed.
  */
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
 import { v2 } from 'webdav-server';
 import { FsError, isFsError } from '../common/errors';
-import type { FileOps } from '../common/types';
-import { davUserOf, type DelegatingFileSystem } from './davfs';
-import { httpStatusOf } from './status';
+import { ifHolds, mayModify } from './ifheader';
+import { DavStatus, statOrUndefined, type MethodCall } from './request';
+import { requireParentDir } from './tree';
 
-export function putMethod(fs: DelegatingFileSystem): v2.HTTPMethod {
-  return {
-    isValidFor: (_ctx, type) => !type || type.isFile,
-    chunked(ctx, input, done) {
-      input.on('error', () => undefined); // reported through pipeline below
-      ctx.checkIfHeader(fs.resource(ctx, ctx.requested.path), () => {
-        upload(fs, ctx, input).then(done, (e: unknown) => {
-          if (!ctx.response.headersSent) {
-            ctx.setCode(httpStatusOf(e));
-            // the client may still be sending: do not try to read the rest
-            ctx.response.setHeader('Connection', 'close');
-          }
-          input.resume();
-          done();
-        });
-      });
-    },
-  };
-}
-
-async function statOrUndefined(ops: FileOps, vpath: string) {
-  try {
-    return await ops.stat(vpath);
-  } catch (e) {
-    if (isFsError(e, 'NotFound')) return undefined;
-    throw e;
-  }
-}
-
-function parentOf(vpath: string): string {
-  const i = vpath.lastIndexOf('/');
-  return i <= 0 ? '/' : vpath.slice(0, i);
-}
-
-async function upload(fs: DelegatingFileSystem, ctx: v2.HTTPRequestContext, input: Readable): Promise<void> {
-  const { ops } = davUserOf(ctx);
-  const vpath = ops.cleanPath(ctx.requested.path.toString());
+export async function put(call: MethodCall): Promise<void> {
+  const { ctx, user, vpath } = call;
+  const { ops } = user;
+  const input = call.input;
   ops.setCommand('PUT');
   if (vpath === '/') throw new FsError('PermissionDenied', 'cannot write the root');
-  const locked = await new Promise<boolean>((resolve, reject) => {
-    fs.isLocked(ctx, vpath, (e, l) => (e ? reject(e) : resolve(l === true)));
-  }).catch(() => true);
-  if (locked) {
-    ctx.setCode(v2.HTTPCodes.Locked);
-    input.resume();
-    return;
-  }
-  const existing = await statOrUndefined(ops, vpath);
-  if (existing?.isDirectory) {
-    ctx.setCode(v2.HTTPCodes.MethodNotAllowed);
-    input.resume();
-    return;
-  }
-  if (!existing) {
-    // RFC 4918 §9.7.1: a missing parent is a 409, not a 404
-    const parent = await statOrUndefined(ops, parentOf(vpath));
-    if (!parent?.isDirectory) {
-      ctx.setCode(v2.HTTPCodes.Conflict);
-      input.resume();
-      return;
-    }
-  }
+  if (!(await ifHolds(ctx, vpath))) throw new DavStatus(412);
+  if (!mayModify(ctx, vpath, false)) throw new DavStatus(423);
+  const existing = await statOrUndefined(user, vpath);
+  if (existing?.isDirectory) throw new DavStatus(405);
+  // RFC 4918 §9.7.1: a missing parent is a 409, not a 404
+  if (!existing) await requireParentDir(ops, vpath);
   const mtime = parseOcMtime(ctx.headers.find('X-OC-Mtime'));
   const up = await ops.openWrite(vpath, { truncate: true, append: false, exclusive: false, read: false, offset: 0 });
   try {

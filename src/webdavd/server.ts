@@ -60,6 +60,7 @@ export function createWebdavService(ctx: ServerContext, opts: WebdavServiceOptio
     lookup: (req) => users.get(req),
     serverName: 'SFTPGo',
     version: ctx.config.common.server_version === 'short' ? '' : ctx.version.version,
+    report: (where, e) => ctx.logger.error(SENDER, `unexpected error in ${where}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
   });
   const servers: http.Server[] = [];
 

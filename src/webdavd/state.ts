@@ -4,10 +4,7 @@
  * Entries are dropped as soon as they are empty or expired, so memory follows
  * what clients actually lock or annotate, not what they browse.
  */
-import { v2 } from 'webdav-server';
-
-type Lock = v2.Lock;
-type PropertyBag = v2.PropertyBag;
+import { randomUUID } from 'node:crypto';
 
 /** Parent chain of a clean virtual path, nearest first ("/a/b" → "/a", "/"). */
 export function ancestorsOf(vpath: string): string[] {
@@ -21,67 +18,112 @@ export function ancestorsOf(vpath: string): string[] {
   return out;
 }
 
-export class UserDavState {
-  private readonly locks = new Map<string, Lock[]>();
-  private readonly props = new Map<string, PropertyBag>();
+const isWithin = (p: string, dir: string): boolean => p !== dir && (dir === '/' || p.startsWith(`${dir}/`));
 
-  /** Live (unexpired) locks set on exactly this path. */
-  locksAt(vpath: string): Lock[] {
+export interface DavLock {
+  readonly token: string;
+  readonly root: string;
+  readonly depth: 0 | 'infinity';
+  readonly scope: 'exclusive' | 'shared';
+  /** the client's DAV:owner content, re-serialized (self-contained XML) */
+  readonly ownerXml: string;
+  /** seconds; undefined = Infinite */
+  timeout: number | undefined;
+  expiresAt: number;
+}
+
+/** A dead property: its name and the whole element, serialized self-contained. */
+export interface DeadProp { ns: string; local: string; xml: string }
+
+export const propKey = (ns: string, local: string): string => `{${ns}}${local}`;
+
+export class UserDavState {
+  private readonly locks = new Map<string, DavLock[]>();
+  private readonly props = new Map<string, Map<string, DeadProp>>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Live (unexpired) locks rooted exactly at this path. */
+  locksAt(vpath: string): DavLock[] {
     const list = this.locks.get(vpath);
     if (!list) return [];
-    const live = list.filter((l) => !l.expired());
+    const t = this.now();
+    const live = list.filter((l) => l.expiresAt > t);
     if (live.length === 0) this.locks.delete(vpath);
     else if (live.length !== list.length) this.locks.set(vpath, live);
     return live;
   }
 
   /** Locks that apply to `vpath`: its own plus depth-infinity locks of its ancestors. */
-  locksCovering(vpath: string): Lock[] {
+  locksCovering(vpath: string): DavLock[] {
     const out = [...this.locksAt(vpath)];
-    for (const a of ancestorsOf(vpath)) out.push(...this.locksAt(a).filter((l) => l.depth === -1));
+    for (const a of ancestorsOf(vpath)) out.push(...this.locksAt(a).filter((l) => l.depth === 'infinity'));
     return out;
   }
 
-  addLock(vpath: string, lock: Lock): void {
-    const list = this.locksAt(vpath);
-    list.push(lock);
-    this.locks.set(vpath, list);
+  /** Locks rooted strictly below `vpath`, grouped by their root. */
+  locksBelow(vpath: string): DavLock[][] {
+    const out: DavLock[][] = [];
+    for (const k of [...this.locks.keys()]) {
+      if (!isWithin(k, vpath)) continue;
+      const live = this.locksAt(k);
+      if (live.length) out.push(live);
+    }
+    return out;
   }
 
-  removeLock(vpath: string, uuid: string): boolean {
-    const list = this.locksAt(vpath);
-    const idx = list.findIndex((l) => l.uuid === uuid);
-    if (idx < 0) return false;
-    list.splice(idx, 1);
-    if (list.length === 0) this.locks.delete(vpath);
-    return true;
+  /** A lock covering `vpath` with this token. */
+  findCovering(vpath: string, token: string): DavLock | undefined {
+    return this.locksCovering(vpath).find((l) => l.token === token);
+  }
+
+  addLock(l: Omit<DavLock, 'token' | 'expiresAt'>): DavLock {
+    const lock: DavLock = { ...l, token: `urn:uuid:${randomUUID()}`, expiresAt: 0 };
+    this.refresh(lock, l.timeout);
+    this.locks.set(l.root, [...this.locksAt(l.root), lock]);
+    return lock;
+  }
+
+  refresh(lock: DavLock, timeout: number | undefined): void {
+    lock.timeout = timeout;
+    lock.expiresAt = timeout === undefined ? Number.POSITIVE_INFINITY : this.now() + timeout * 1000;
+  }
+
+  removeLock(lock: DavLock): void {
+    const rest = this.locksAt(lock.root).filter((l) => l !== lock);
+    if (rest.length) this.locks.set(lock.root, rest);
+    else this.locks.delete(lock.root);
   }
 
   /** Drops locks and properties of a path and everything below it (after DELETE/MOVE). */
   forget(vpath: string): void {
-    const prefix = vpath === '/' ? '/' : `${vpath}/`;
     for (const m of [this.locks, this.props] as Map<string, unknown>[]) {
-      for (const k of [...m.keys()]) if (k === vpath || k.startsWith(prefix)) m.delete(k);
+      for (const k of [...m.keys()]) if (k === vpath || isWithin(k, vpath)) m.delete(k);
     }
   }
 
-  /** Carries dead properties along with a moved or copied tree. */
+  /** Carries dead properties along with a moved or copied tree (locks never move, RFC 4918 §7.7). */
   transferProps(from: string, to: string, keepSource: boolean): void {
-    const prefix = from === '/' ? '/' : `${from}/`;
-    const moved: [string, PropertyBag][] = [];
+    const moved: [string, Map<string, DeadProp>][] = [];
     for (const [k, bag] of this.props) {
-      if (k === from || k.startsWith(prefix)) moved.push([to + k.slice(from.length), bag]);
+      if (k === from || isWithin(k, from)) moved.push([to + k.slice(from.length), bag]);
     }
-    if (!keepSource) for (const [k] of moved) this.props.delete(from + k.slice(to.length));
-    for (const [k, bag] of moved) this.props.set(k, keepSource ? structuredClone(bag) : bag);
+    // the target tree was replaced: its old properties are gone
+    for (const k of [...this.props.keys()]) if (k === to || isWithin(k, to)) this.props.delete(k);
+    if (!keepSource) this.forgetProps(from);
+    for (const [k, bag] of moved) this.props.set(k, keepSource ? new Map(bag) : bag);
   }
 
-  propsAt(vpath: string): PropertyBag {
-    return this.props.get(vpath) ?? {};
+  private forgetProps(vpath: string): void {
+    for (const k of [...this.props.keys()]) if (k === vpath || isWithin(k, vpath)) this.props.delete(k);
   }
 
-  setProps(vpath: string, bag: PropertyBag): void {
-    if (Object.keys(bag).length === 0) this.props.delete(vpath);
+  propsAt(vpath: string): ReadonlyMap<string, DeadProp> {
+    return this.props.get(vpath) ?? new Map();
+  }
+
+  setProps(vpath: string, bag: Map<string, DeadProp>): void {
+    if (bag.size === 0) this.props.delete(vpath);
     else this.props.set(vpath, bag);
   }
 }
@@ -96,26 +138,5 @@ export class DavStates {
       this.users.set(username, s);
     }
     return s;
-  }
-}
-
-/** ILockManager for one path of one user. getLock also sees inherited locks so If-header tokens match. */
-export class PathLockManager implements v2.ILockManager {
-  constructor(private readonly state: UserDavState, private readonly vpath: string) {}
-  getLocks(cb: v2.ReturnCallback<Lock[]>): void { cb(undefined, this.state.locksAt(this.vpath)); }
-  setLock(lock: Lock, cb: v2.SimpleCallback): void { this.state.addLock(this.vpath, lock); cb(); }
-  /** UNLOCK may name any resource inside the lock's scope (RFC 4918 §9.11). */
-  removeLock(uuid: string, cb: v2.ReturnCallback<boolean>): void {
-    const removed = [this.vpath, ...ancestorsOf(this.vpath)].some((p) => this.state.removeLock(p, uuid));
-    cb(undefined, removed);
-  }
-  getLock(uuid: string, cb: v2.ReturnCallback<Lock>): void {
-    cb(undefined, this.state.locksCovering(this.vpath).find((l) => l.uuid === uuid));
-  }
-  refresh(uuid: string, timeoutSeconds: number, cb: v2.ReturnCallback<Lock>): void {
-    const lock = this.state.locksCovering(this.vpath).find((l) => l.uuid === uuid);
-    if (!lock) return cb(v2.Errors.ResourceNotFound);
-    lock.refresh(timeoutSeconds);
-    cb(undefined, lock);
   }
 }

@@ -1,0 +1,90 @@
+/**
+ * COPY, MOVE, DELETE and MKCOL, replacing the library's: its COPY fails with
+ * 500 on a locked source (COPY only reads the source), it refuses any
+ * destination that merely starts with the source name ("/a" → "/ab"), and its
+ * lock checks compare user ids instead of submitted tokens.
+ */
+import { FsError } from '../common/errors';
+import { ifHolds, mayModify } from './ifheader';
+import { DavStatus, type MethodCall } from './request';
+import { copyTree, lstatOrUndefined, removeTree, requireParentDir } from './tree';
+
+const isWithin = (p: string, dir: string): boolean => dir === '/' || p.startsWith(`${dir}/`);
+
+/** The Destination header as a clean virtual path (502 when it is outside this server's prefix). */
+export function destinationOf(header: string | undefined, prefix: string, clean: (p: string) => string): string {
+  if (!header) throw new DavStatus(400);
+  let path: string;
+  try {
+    path = new URL(header, 'http://destination.invalid').pathname;
+  } catch {
+    throw new DavStatus(400);
+  }
+  if (prefix) {
+    if (path !== prefix && !path.startsWith(`${prefix}/`)) throw new DavStatus(502);
+    path = path.slice(prefix.length) || '/';
+  }
+  try {
+    return clean(decodeURIComponent(path));
+  } catch {
+    throw new DavStatus(400);
+  }
+}
+
+async function preconditions(call: MethodCall, target: string): Promise<void> {
+  if (!(await ifHolds(call.ctx, target))) throw new DavStatus(412);
+}
+
+export async function copyOrMove(call: MethodCall, move: boolean): Promise<void> {
+  const { ctx, user, vpath } = call;
+  const { ops, state } = user;
+  call.input.resume();
+  ops.setCommand(move ? 'MOVE' : 'COPY');
+  const dst = destinationOf(ctx.headers.find('Destination'), ctx.rootPath ?? '', (p) => ops.cleanPath(p));
+  await preconditions(call, vpath);
+  const src = await ops.stat(vpath);
+  if (dst === vpath || isWithin(dst, vpath)) throw new DavStatus(403);
+  const overwrite = ctx.headers.find('Overwrite', 'T').trim().toUpperCase() !== 'F';
+  const depthHeader = ctx.headers.find('Depth', 'infinity').trim().toLowerCase();
+  if (depthHeader !== 'infinity' && (move || depthHeader !== '0')) throw new DavStatus(400);
+  if ((move && !mayModify(ctx, vpath, true)) || !mayModify(ctx, dst, true)) throw new DavStatus(423);
+  await requireParentDir(ops, dst);
+  const existing = await lstatOrUndefined(ops, dst);
+  if (existing && !overwrite) throw new DavStatus(412);
+  if (existing) await removeTree(ops, dst);
+  if (move) {
+    await ops.rename(vpath, dst);
+    state.transferProps(vpath, dst, false);
+    state.forget(vpath);
+  } else {
+    if (src.isDirectory) await copyTree(ops, vpath, dst, depthHeader === '0' ? 0 : 'infinity');
+    else await ops.copy(vpath, dst);
+    state.transferProps(vpath, dst, true);
+  }
+  ctx.setCode(existing ? 204 : 201);
+}
+
+export async function del(call: MethodCall): Promise<void> {
+  const { ctx, user, vpath } = call;
+  call.input.resume();
+  user.ops.setCommand('DELETE');
+  await preconditions(call, vpath);
+  if (vpath === '/') throw new FsError('PermissionDenied', 'cannot delete the root');
+  await user.ops.lstat(vpath);
+  if (!mayModify(ctx, vpath, true)) throw new DavStatus(423);
+  await removeTree(user.ops, vpath);
+  user.state.forget(vpath);
+  ctx.setCode(204);
+}
+
+export async function mkcol(call: MethodCall): Promise<void> {
+  const { ctx, user, vpath } = call;
+  call.input.resume(); // handler.ts already refused a body with 415
+  user.ops.setCommand('MKCOL');
+  await preconditions(call, vpath);
+  if (!mayModify(ctx, vpath, false)) throw new DavStatus(423);
+  if (await lstatOrUndefined(user.ops, vpath)) throw new DavStatus(405);
+  await requireParentDir(user.ops, vpath);
+  await user.ops.mkdir(vpath);
+  ctx.setCode(201);
+}
