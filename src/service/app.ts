@@ -5,6 +5,7 @@
  * has a port, telemetry). A failure at any step undoes the steps already
  * done and rejects with one clear error. Signals are the CLI's business.
  */
+import { mkdirSync } from 'node:fs';
 import * as fs from 'node:fs';
 import type { AppConfig, RuntimeOptions } from '../config/types';
 import type { AppLogger } from '../logger/types';
@@ -116,6 +117,9 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     opts.overrides?.(config);
     const version = getVersionInfo();
     logger.info('service', `starting SFTPGo-ts ${version.version}`, { config_dir: rt.configDir, commit: version.commit_hash });
+    // The config dir holds the host keys and the SQLite database: create it on first
+    // start (`npm start` uses ./data) instead of failing on a fresh checkout.
+    mkdirSync(rt.configDir || '.', { recursive: true, mode: 0o700 });
     const metrics = opts.metrics ?? createMetrics();
     const provider = await openProvider(config, rt, logger, metrics);
     undo.push(() => provider.close());
