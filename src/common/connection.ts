@@ -286,9 +286,29 @@ export class Connection implements FileOps, OpenHost {
       { targetPath: fs.fsPath(this.mounts.resolve(link).fsPath), virtualTargetPath: link });
   }
 
-  async link(_existing: string, _newPath: string): Promise<void> {
-    // hard links would let one file be counted twice (or escape quota): unsupported, as in SFTPGo
-    throw new FsError('Unsupported', 'hard links are not supported');
+  /**
+   * hardlink@openssh.com. A hard link is a new name for existing content, so it is
+   * treated like a server-side copy of a file: `download` on the source, `upload` on
+   * the new name's directory, both names allowed by the file filters, one backend
+   * (no crossing virtual folders), and it is counted in the quota as a new file of
+   * the source's size (removing either name gives that back, as for any file).
+   */
+  async link(existing: string, newPath: string): Promise<void> {
+    const src = this.mounts.resolve(existing);
+    const dst = this.mounts.resolve(newPath);
+    if (!src.fs.features.hardlinks) throw new FsError('Unsupported', 'hard links are not supported by this storage');
+    if (src.mount !== dst.mount) throw new FsError('Unsupported', 'hard links cannot cross virtual folders');
+    if (!canDownload(this.user, existing) || !hasPerm(this.user, 'upload', vdir(newPath))) throw new FsError('PermissionDenied');
+    this.checkVisible(existing);
+    if (!isFileAllowed(this.user, existing).allowed || !isFileAllowed(this.user, newPath).allowed) throw new FsError('PermissionDenied');
+    if (newPath === '/' || this.mounts.isMountPoint(newPath)) throw new FsError('PermissionDenied');
+    const st = await src.fs.lstat(src.fsPath);
+    if (!st.isFile) throw new FsError('PermissionDenied', 'only regular files can be hard linked');
+    const q = await this.quota.check(newPath, true);
+    if (!q.hasSpace || (q.remainingSize > 0 && st.size > q.remainingSize)) throw new FsError('QuotaExceeded');
+    await this.logged('Link', existing, ({ fs }) => fs.link(src.fsPath, dst.fsPath),
+      { targetPath: dst.fs.fsPath(dst.fsPath), virtualTargetPath: newPath });
+    await this.quota.update(newPath, 1, st.size);
   }
 
   // ---- data ----

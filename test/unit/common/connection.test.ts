@@ -187,8 +187,17 @@ describe('Connection: permissions and SFTPGo rename rules', () => {
     await rejectsKind(h.conn.symlink('/a.txt', '/l'), 'PermissionDenied');
   });
 
-  test('hard links are unsupported', async () => {
-    await rejectsKind(h.conn.link('/a.txt', '/hl'), 'Unsupported');
+  test('hard links: upload on the new name\'s dir, download on the source, counted in the quota', async () => {
+    h.provider.calls = [];
+    await h.conn.link('/a.txt', '/hl');
+    assert.equal(statSync(path.join(home, 'hl')).ino, statSync(path.join(home, 'a.txt')).ino);
+    assert.deepEqual(h.provider.calls, [{ fn: 'user', name: 'u1', size: 1, files: 1 }]);
+    assert.equal(h.logger.commands.at(-1)?.sender, 'Link');
+    // /ro has no upload: no new name there; a directory cannot be linked; the target must not exist
+    await rejectsKind(h.conn.link('/a.txt', '/ro/hl'), 'PermissionDenied');
+    await rejectsKind(h.conn.link('/x', '/xl'), 'PermissionDenied');
+    await rejectsKind(h.conn.link('/a.txt', '/hl'), 'AlreadyExists');
+    await rejectsKind(h.conn.link('/missing', '/hl2'), 'NotFound');
   });
 });
 
