@@ -7,6 +7,7 @@
 import { pipeline } from 'node:stream/promises';
 import { v2 } from 'webdav-server';
 import { FsError, isFsError } from '../common/errors';
+import { etagOf } from './davfs';
 import { ifHolds, mayModify } from './ifheader';
 import { DavStatus, statOrUndefined, type MethodCall } from './request';
 import { requireParentDir } from './tree';
@@ -21,6 +22,7 @@ export async function put(call: MethodCall): Promise<void> {
   if (!mayModify(ctx, vpath, false)) throw new DavStatus(423);
   const existing = await statOrUndefined(user, vpath);
   if (existing?.isDirectory) throw new DavStatus(405);
+  if (!conditionsHold(ctx.headers.find('If-Match', ''), ctx.headers.find('If-None-Match', ''), existing && etagOf(existing))) throw new DavStatus(412);
   // RFC 4918 §9.7.1: a missing parent is a 409, not a 404
   if (!existing) await requireParentDir(ops, vpath);
   const mtime = parseOcMtime(ctx.headers.find('X-OC-Mtime'));
@@ -38,6 +40,23 @@ export async function put(call: MethodCall): Promise<void> {
     ctx.response.setHeader('X-OC-Mtime', 'accepted');
   }
   ctx.setCode(existing ? v2.HTTPCodes.NoContent : v2.HTTPCodes.Created);
+}
+
+/**
+ * RFC 9110 §13.1.1-2 preconditions on the current etag (undefined = no
+ * file): clients use `If-None-Match: *` to create without overwriting.
+ */
+export function conditionsHold(ifMatch: string | undefined, ifNoneMatch: string | undefined, etag: string | undefined): boolean {
+  const list = (h: string): string[] => h.split(',').map((t) => t.trim().replace(/^W\//, ''));
+  if (ifMatch !== undefined && ifMatch.trim() !== '') {
+    const tags = list(ifMatch);
+    if (etag === undefined || !(tags.includes('*') || tags.includes(etag))) return false;
+  }
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '') {
+    const tags = list(ifNoneMatch);
+    if (etag !== undefined && (tags.includes('*') || tags.includes(etag))) return false;
+  }
+  return true;
 }
 
 /** ownCloud/Nextcloud clients send the file's mtime as Unix seconds. */

@@ -38,6 +38,7 @@ before(async () => {
   await srv.createUser({ username: 'alice', password: 'secret-pw' });
   await srv.createUser({ username: 'ro', password: 'ro-pw', permissions: { '/': ['list', 'download'] } });
   await srv.createUser({ username: 'small', password: 'small-pw', quota_size: 10 });
+  await srv.createUser({ username: 'lister', password: 'lister-pw', permissions: { '/': ['list'] } });
 });
 after(async () => { await srv.stop(); });
 
@@ -87,6 +88,19 @@ test('auth failures, permission denied 403, quota 507, oversize body', async () 
   assert.equal(q.status, 507);
   const big = await curl([...U, '-X', 'PROPFIND', '-H', 'Content-Length: 5000000', '-H', 'Expect:', `${srv.url}/`]);
   assert.equal(big.status, 413);
+});
+
+test('HEAD needs only the list permission (as in SFTPGo), GET needs download', async () => {
+  await fsp.mkdir(srv.homeOf('lister'), { recursive: true });
+  await fsp.writeFile(path.join(srv.homeOf('lister'), 'doc.txt'), 'listed, not downloadable');
+  const head = await curl(['-u', 'lister:lister-pw', '-I', `${srv.url}/doc.txt`]);
+  assert.equal(head.status, 200);
+  assert.match(head.headers, /Content-Length: 24/i);
+  const get = await curl(['-u', 'lister:lister-pw', `${srv.url}/doc.txt`]);
+  assert.equal(get.status, 403);
+  assert.ok(!get.body.toString().includes('downloadable'));
+  const ranged = await curl(['-u', 'lister:lister-pw', '-H', 'Range: bytes=0-3', `${srv.url}/doc.txt`]);
+  assert.equal(ranged.status, 403);
 });
 
 test('jail: dot-dot and encoded dot-dot stay inside the home', async () => {
