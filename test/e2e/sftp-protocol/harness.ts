@@ -42,6 +42,8 @@ export interface Harness {
   /** one entry per SFTP session, in start order */
   sessions: SftpSessionStats[];
   ops: TempDirOps[];
+  /** how many SFTP sessions have ended so far */
+  endedCount(): number;
   /** resolves when `n` SFTP sessions have ended */
   sessionsEnded(n: number): Promise<void>;
   close(): Promise<void>;
@@ -127,6 +129,7 @@ export async function startHarness(hopts: HarnessOptions = {}): Promise<Harness>
 
   return {
     port, root, keyPath, logs, sessions, ops: opsList,
+    endedCount: () => ended,
     sessionsEnded: (n) => (ended >= n ? Promise.resolve() : new Promise((resolve) => endWaiters.push({ n, resolve }))),
     close: async () => {
       for (const c of clients) c.end();

@@ -28,11 +28,12 @@ test('put and get a multi-MiB file with 255 KiB requests (limits@openssh.com hon
   const src = path.join(local, 'big.bin');
   fs.writeFileSync(src, randomBytes(9 * 1024 * 1024 + 12345));
   const before = h.sessions.length;
+  const ended = h.endedCount();
   const res = await runSftp(h, ['put big.bin /big.bin', 'get /big.bin back.bin'], local);
   assert.equal(res.code, 0, res.stderr);
   assert.equal(sha256(path.join(h.root, 'big.bin')), sha256(src));
   assert.equal(sha256(path.join(local, 'back.bin')), sha256(src));
-  await h.sessionsEnded(before + 1);
+  await h.sessionsEnded(ended + 1);
   const st = h.sessions[before]!;
   assert.equal(st.maxWriteLength, MAX_WRITE_LENGTH);
   assert.equal(st.maxReadLength, MAX_READ_LENGTH);
