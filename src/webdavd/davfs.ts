@@ -1,9 +1,9 @@
 /**
- * The single webdav-server FileSystem mounted at "/". The library mounts file
- * systems globally, so this one delegates every call to the FileOps of the
- * user authenticated for the current request (carried by DavUser). It only
- * translates: every rule (permissions, jail, virtual folders, quota, logs)
- * lives behind FileOps.
+ * The per-request user (DavUser: FileOps + WebDAV state) and the single
+ * webdav-server FileSystem mounted at "/". The library mounts file systems
+ * globally, so this one delegates to the FileOps of the user authenticated
+ * for the current request. Every rule (permissions, jail, virtual folders,
+ * quota, logs) lives behind FileOps.
  */
 import { v2 } from 'webdav-server';
 import type { FileOps } from '../common/types';

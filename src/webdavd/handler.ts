@@ -169,13 +169,9 @@ async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, r
   deps.library.executeRequest(req, res, prefix || undefined);
 }
 
-/**
- * Creates the home and virtual folder roots when missing, as SFTPGo does at
- * login. FileOps does not expose it (common's Connection does); see report.
- */
+/** Creates the home and virtual folder roots when missing, as SFTPGo does at login. */
 async function ensureRoots(ops: FileOps): Promise<void> {
-  const maybe = ops as FileOps & { ensureRoots?: () => Promise<void> };
-  if (typeof maybe.ensureRoots === 'function') await maybe.ensureRoots();
+  await ops.ensureRoots?.();
 }
 
 /**
