@@ -190,15 +190,16 @@ export class SftpSession {
   /** Pauses the channel while blocked so the SSH window stops refilling. */
   private updateFlow(): void {
     if (this.finished) return;
+    // packets already buffered are served first; pump() pauses again if they block us
+    if (!this.blocked()) this.pump();
+    if (this.finished) return;
     const blocked = this.blocked();
     if (blocked && !this.paused) {
       this.paused = true;
       this.channel.pause();
     } else if (!blocked && this.paused) {
       this.paused = false;
-      this.pump();
-      if (!this.blocked()) this.channel.resume();
-      else this.paused = true;
+      this.channel.resume();
     }
   }
 
@@ -220,6 +221,10 @@ export class SftpSession {
       }
     } finally {
       this.pumping = false;
+    }
+    if (!this.finished && this.blocked() && !this.paused) {
+      this.paused = true;
+      this.channel.pause();
     }
     this.checkDrained();
   }

@@ -1,0 +1,189 @@
+/**
+ * serveSftp over an in-memory Duplex with a controllable FileOps: flow
+ * control (pending WRITE bytes, in-flight READ bytes, outbound congestion)
+ * and CLOSE reporting an upload's commit error.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { Duplex } from 'node:stream';
+import { FsError } from '../../../../src/common/errors';
+import type { Download, FileOps, Upload } from '../../../../src/common/types';
+import { cleanVirtualPath } from '../../../../src/common/vpath';
+import { PacketFramer } from '../../../../src/sftpd/sftp/framer';
+import { PacketReader, PacketWriter } from '../../../../src/sftpd/sftp/packet';
+import { PFLAG, PKT } from '../../../../src/sftpd/sftp/constants';
+import { serveSftp } from '../../../../src/sftpd/sftp/session';
+import { SFTP_STATUS } from '../../../../src/sftpd/status';
+import type { FileInfo } from '../../../../src/vfs/fs';
+import { captureLogger, type LogLine } from '../../../e2e/sftp-protocol/harness';
+
+/** A channel whose outbound writes can be held (simulating a full SSH window). */
+class FakeChannel extends Duplex {
+  replies: Buffer[] = [];
+  hold = false;
+  held: Array<() => void> = [];
+  private readonly framer = new PacketFramer(1 << 20);
+  constructor() {
+    super({ writableHighWaterMark: 1 });
+  }
+  override _read(): void {}
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.framer.push(chunk);
+    for (let p = this.framer.next(); p; p = this.framer.next()) this.replies.push(p);
+    if (this.hold) this.held.push(() => cb());
+    else cb();
+  }
+  release(): void {
+    this.hold = false;
+    for (const f of this.held.splice(0)) f();
+  }
+  statusOf(id: number): number | undefined {
+    const p = this.replies.find((r) => r[0] === PKT.STATUS && r.readUInt32BE(1) === id);
+    return p?.readUInt32BE(5);
+  }
+}
+
+interface Deferred { resolve: () => void; promise: Promise<void> }
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { resolve, promise };
+}
+
+const fileInfo: FileInfo = {
+  name: 'f', size: 1 << 20, mode: 0o100644, mtime: new Date(), atime: new Date(), uid: 0, gid: 0,
+  isDirectory: false, isFile: true, isSymlink: false,
+};
+
+/** FileOps whose writeAt/readAt wait until the test releases them. */
+class GateOps {
+  writes: Deferred[] = [];
+  reads: Deferred[] = [];
+  stats = 0;
+  closeError?: FsError;
+  readonly id = 'x';
+  readonly protocol = 'SFTP' as const;
+  readonly user = { status: 1, username: 'u', home_dir: '/tmp', permissions: {} };
+  cleanPath(p: string, cwd = '/'): string { return cleanVirtualPath(p, cwd); }
+  touch(): void {}
+  setCommand(): void {}
+  async stat(): Promise<FileInfo> { this.stats++; return fileInfo; }
+  async openWrite(vpath: string): Promise<Upload> {
+    const notUsed = (): never => { throw new FsError('Unsupported'); };
+    return {
+      id: 1, virtualPath: vpath,
+      writeAt: () => { const d = deferred(); this.writes.push(d); return d.promise; },
+      close: async () => { if (this.closeError) throw this.closeError; },
+      createWriteStream: notUsed, readAt: notUsed, truncate: notUsed, stat: notUsed, sync: notUsed,
+    };
+  }
+  async openRead(vpath: string): Promise<Download> {
+    return {
+      id: 2, virtualPath: vpath, size: 1 << 20,
+      readAt: async (_b: Buffer, _o: number, len: number) => { const d = deferred(); this.reads.push(d); await d.promise; return len; },
+      createReadStream: () => { throw new FsError('Unsupported'); },
+      close: async () => undefined,
+    };
+  }
+}
+
+function req(type: number, id: number, fill: (w: PacketWriter) => void = () => undefined): Buffer {
+  const w = new PacketWriter(type, id, 64);
+  fill(w);
+  return w.finish();
+}
+
+/** Lets pending promise callbacks and stream events run (bounded). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+async function start(opts: { maxPendingWriteBytes?: number; maxInflightReadBytes?: number } = {}) {
+  const ch = new FakeChannel();
+  const ops = new GateOps();
+  const logs: LogLine[] = [];
+  const done = serveSftp(ch, ops as unknown as FileOps, { logger: captureLogger(logs), connectionId: 't', homeDirectory: '/', ...opts });
+  ch.push(new PacketWriter(PKT.INIT, 3).finish());
+  ch.push(req(PKT.OPEN, 1, (w) => w.string('/f').u32(PFLAG.WRITE | PFLAG.CREAT).u32(0)));
+  await settle();
+  const handle = new PacketReader(ch.replies.find((r) => r[0] === PKT.HANDLE)!, 5).bytes();
+  return { ch, ops, logs, done, handle };
+}
+
+test('pending WRITE bytes over the cap pause the channel until writes complete', async () => {
+  const { ch, ops, done, handle } = await start({ maxPendingWriteBytes: 128 * 1024 });
+  for (let i = 0; i < 10; i++) {
+    ch.push(req(PKT.WRITE, 100 + i, (w) => w.string(handle).u64(i * 65536).string(Buffer.alloc(65536))));
+  }
+  await settle();
+  assert.equal(ops.writes.length, 2, 'only 128 KiB of writes are taken before pausing');
+  assert.equal(ch.isPaused(), true);
+  // bounded: each release lets at least one more write in
+  for (let i = 0; i < 20 && ops.writes.some((d) => d); i++) {
+    const pending = ops.writes.splice(0);
+    for (const d of pending) d.resolve();
+    await settle();
+  }
+  for (let i = 0; i < 10; i++) assert.equal(ch.statusOf(100 + i), SFTP_STATUS.OK);
+  assert.equal(ch.isPaused(), false);
+  ch.push(null);
+  await done;
+});
+
+test('in-flight READ bytes are capped', async () => {
+  const { ch, ops, done } = await start({ maxInflightReadBytes: 100 * 1024 });
+  ch.push(req(PKT.OPEN, 2, (w) => w.string('/r').u32(PFLAG.READ).u32(0)));
+  await settle();
+  const handle = new PacketReader(ch.replies.filter((r) => r[0] === PKT.HANDLE)[1]!, 5).bytes();
+  for (let i = 0; i < 6; i++) ch.push(req(PKT.READ, 200 + i, (w) => w.string(handle).u64(i * 65536).u32(65536)));
+  await settle();
+  assert.equal(ops.reads.length, 2);
+  for (let i = 0; i < 20 && ops.reads.length > 0; i++) {
+    for (const d of ops.reads.splice(0)) d.resolve();
+    await settle();
+  }
+  const data = ch.replies.filter((r) => r[0] === PKT.DATA);
+  assert.equal(data.length, 6);
+  // type, id, data length, payload
+  assert.ok(data.every((r) => r.readUInt32BE(5) === 65536 && r.length === 9 + 65536));
+  ch.push(null);
+  await done;
+});
+
+test('a congested channel stops request processing until it drains', async () => {
+  const { ch, ops, done } = await start();
+  ch.hold = true;
+  ch.push(req(PKT.STAT, 10, (w) => w.string('/a')));
+  await settle();
+  // the STAT reply filled the (1-byte) channel buffer: the next request waits
+  ch.push(req(PKT.STAT, 11, (w) => w.string('/b')));
+  await settle();
+  assert.equal(ops.stats, 1);
+  ch.release();
+  await settle();
+  assert.equal(ops.stats, 2);
+  ch.push(null);
+  await done;
+});
+
+test('CLOSE of an upload reports the commit error', async () => {
+  const { ch, ops, done, handle } = await start();
+  ops.closeError = new FsError('QuotaExceeded');
+  ch.push(req(PKT.CLOSE, 50, (w) => w.string(handle)));
+  await settle();
+  const reply = ch.replies.find((r) => r[0] === PKT.STATUS && r.readUInt32BE(1) === 50)!;
+  const r = new PacketReader(reply, 5);
+  assert.deepEqual([r.u32(), r.string()], [SFTP_STATUS.FAILURE, 'failure: denying write due to space limit']);
+  ch.push(null);
+  await done;
+});
+
+test('a first packet other than INIT ends the session with a log line', async () => {
+  const ch = new FakeChannel();
+  const logs: LogLine[] = [];
+  const done = serveSftp(ch, new GateOps() as unknown as FileOps, { logger: captureLogger(logs), connectionId: 'c9', homeDirectory: '/' });
+  ch.push(req(PKT.STAT, 1, (w) => w.string('/')));
+  await done;
+  assert.ok(logs.some((l) => l.sender === 'sftpd' && l.level === 'warn' && l.fields?.connection_id === 'c9'));
+  assert.equal(ch.writableEnded, true);
+});
