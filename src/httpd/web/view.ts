@@ -45,6 +45,15 @@ export const helpers = {
   limit(n: number | undefined, unit = ''): string {
     return n ? `${n}${unit}` : 'unlimited';
   },
+  /** a byte count as the shortest exact form input: 52428800 → "50MB", 0 → "" */
+  sizeInput(n: number | undefined): string {
+    const v = n ?? 0;
+    if (v <= 0) return '';
+    for (const [unit, mul] of [['TB', 1024 ** 4], ['GB', 1024 ** 3], ['MB', 1024 ** 2], ['KB', 1024]] as const) {
+      if (v % mul === 0) return `${v / mul}${unit}`;
+    }
+    return String(v);
+  },
   enc(s: string): string {
     return encodeURIComponent(s);
   },

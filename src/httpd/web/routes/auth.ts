@@ -5,10 +5,21 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isValidationError } from '../../../dataprovider/validation';
 import { FsError } from '../../../common/errors';
+import type { Admin, AdminPermission } from '../../../dataprovider/models';
 import { ipAllowed } from '../../ipfilter';
+import { hasPermission } from '../../types';
 import { Form } from '../form';
 import { CSRF_FIELD } from '../session';
 import { BASE, type WebApp } from '../webapp';
+
+/** The first page this admin may see (a limited admin must not land on a 403). */
+const LANDING: readonly [AdminPermission, string][] = [
+  ['view_users', '/users'], ['manage_folders', '/folders'], ['view_conns', '/connections'], ['view_status', '/status'],
+  ['manage_system', '/maintenance'], ['manage_admins', '/managers'],
+];
+export function landingPage(admin: Admin): string {
+  return `${BASE}${LANDING.find(([perm]) => hasPermission(admin, [perm]))?.[1] ?? '/profile'}`;
+}
 
 interface AuthView { error?: string; username?: string; status?: number }
 
@@ -32,13 +43,15 @@ export function registerAuthPages(w: WebApp): void {
   };
 
   app.get('/', { config: { auth: 'none' } }, async (req, reply) => {
-    if (await w.authenticate(req)) return reply.redirect(`${BASE}/users`, 302);
+    const auth = await w.authenticate(req);
+    if (auth) return reply.redirect(landingPage(auth.admin), 302);
     return reply.redirect(`${BASE}/${(await hasAdmins()) ? 'login' : 'setup'}`, 302);
   });
 
   app.get('/login', { config: { auth: 'none' } }, async (req, reply) => {
     if (!(await hasAdmins())) return reply.redirect(`${BASE}/setup`, 302);
-    if (await w.authenticate(req)) return reply.redirect(`${BASE}/users`, 302);
+    const auth = await w.authenticate(req);
+    if (auth) return reply.redirect(landingPage(auth.admin), 302);
     return loginPage(req, reply);
   });
 
@@ -69,7 +82,7 @@ export function registerAuthPages(w: WebApp): void {
     w.limiter.recordSuccess(ip);
     ctx.logger.info('httpd', 'web admin login', { username: admin.username, ip });
     await sessions.start(reply, req, admin.username);
-    return reply.redirect(`${BASE}/users`, 303);
+    return reply.redirect(landingPage(admin), 303);
   });
 
   app.get('/setup', { config: { auth: 'none' } }, async (req, reply) => {
