@@ -53,6 +53,13 @@ export interface SftpSessionOptions {
   usersGroupsNames?: UsersGroupsNames;
   stats?: SftpSessionStats;
   /**
+   * Ends the session (open uploads aborted) when aborted. Wire it to the SSH
+   * connection's close: ssh2 emits the channel's 'end'/'close' only once its
+   * buffered data is read, which never happens while we hold the channel
+   * paused for backpressure and the peer is gone.
+   */
+  signal?: AbortSignal;
+  /**
    * Called once just before the session ends the channel, e.g. to send an
    * SSH exit-status (clean = the client ended the session normally).
    */
@@ -99,6 +106,7 @@ export class SftpSession {
   private inputEnded = false;
   private finished = false;
   private idleWaiters: Array<() => void> = [];
+  private detachSignal?: () => void;
 
   constructor(
     private readonly channel: Duplex,
@@ -132,6 +140,15 @@ export class SftpSession {
       this.checkDrained();
     });
     ch.on('close', () => void this.finish('channel closed', true));
+    const signal = this.opts.signal;
+    if (signal) {
+      const onAbort = (): void => void this.finish('connection closed', false);
+      if (signal.aborted) queueMicrotask(onAbort);
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.detachSignal = () => signal.removeEventListener('abort', onAbort);
+      }
+    }
     // kept for the channel's whole life: a late error must never crash the process
     ch.on('error', (err: Error) => {
       this.log('debug', `channel error: ${err.message}`);
@@ -337,6 +354,7 @@ export class SftpSession {
     if (this.finished) return;
     // replies still queued in the channel go out before EOF; later sends are dropped
     this.finished = true;
+    this.detachSignal?.();
     this.framer.clear();
     this.log('debug', `SFTP session ending: ${reason}`);
     try {

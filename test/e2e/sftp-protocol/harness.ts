@@ -82,8 +82,12 @@ export async function startHarness(hopts: HarnessOptions = {}): Promise<Harness>
 
   const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
     clients.add(client);
+    const gone = new AbortController();
     client.on('error', () => undefined);
-    client.on('close', () => clients.delete(client));
+    client.on('close', () => {
+      clients.delete(client);
+      gone.abort();
+    });
     client.on('authentication', (ctx) => {
       if (ctx.username !== TEST_USER) return ctx.reject();
       if (ctx.method === 'password') {
@@ -112,7 +116,7 @@ export async function startHarness(hopts: HarnessOptions = {}): Promise<Harness>
           sessions.push(stats);
           opsList.push(ops);
           void serveSftp(channel, ops as FileOps, {
-            logger, connectionId: `SFTP_test_${sessions.length}`, homeDirectory: '/', stats,
+            logger, connectionId: `SFTP_test_${sessions.length}`, homeDirectory: '/', stats, signal: gone.signal,
             usersGroupsNames: { user: (uid) => (uid === process.getuid?.() ? 'me' : ''), group: () => '' },
             beforeEnd: (clean) => {
               if (clean) channel.exit(0);

@@ -61,6 +61,7 @@ class GateOps {
   reads: Deferred[] = [];
   stats = 0;
   closeError?: FsError;
+  closedWith: Array<Error | undefined> = [];
   readonly id = 'x';
   readonly protocol = 'SFTP' as const;
   readonly user = { status: 1, username: 'u', home_dir: '/tmp', permissions: {} };
@@ -73,7 +74,10 @@ class GateOps {
     return {
       id: 1, virtualPath: vpath,
       writeAt: () => { const d = deferred(); this.writes.push(d); return d.promise; },
-      close: async () => { if (this.closeError) throw this.closeError; },
+      close: async (err?: Error) => {
+        this.closedWith.push(err);
+        if (this.closeError) throw this.closeError;
+      },
       createWriteStream: notUsed, readAt: notUsed, truncate: notUsed, stat: notUsed, sync: notUsed,
     };
   }
@@ -98,7 +102,7 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
 }
 
-async function start(opts: { maxPendingWriteBytes?: number; maxInflightReadBytes?: number } = {}) {
+async function start(opts: { maxPendingWriteBytes?: number; maxInflightReadBytes?: number; signal?: AbortSignal } = {}) {
   const ch = new FakeChannel();
   const ops = new GateOps();
   const logs: LogLine[] = [];
@@ -186,4 +190,20 @@ test('a first packet other than INIT ends the session with a log line', async ()
   await done;
   assert.ok(logs.some((l) => l.sender === 'sftpd' && l.level === 'warn' && l.fields?.connection_id === 'c9'));
   assert.equal(ch.writableEnded, true);
+});
+
+test('an aborted signal ends a congested session and aborts its open upload', async () => {
+  const gone = new AbortController();
+  const { ch, ops, done, handle } = await start({ signal: gone.signal });
+  ch.hold = true;
+  ch.push(req(PKT.STAT, 10, (w) => w.string('/a')));
+  await settle();
+  ch.push(req(PKT.WRITE, 11, (w) => w.string(handle).u64(0).string(Buffer.alloc(10))));
+  await settle();
+  // the peer is gone: replies never drain and the channel never emits 'end'
+  assert.equal(ops.writes.length, 0);
+  gone.abort();
+  await done;
+  assert.equal(ops.closedWith.length, 1);
+  assert.ok(ops.closedWith[0] instanceof FsError && ops.closedWith[0].kind === 'Aborted');
 });
