@@ -224,6 +224,14 @@ test('status, maintenance (backup download), profile, password change and admins
   const { readFile } = await import('node:fs/promises');
   const dump = JSON.parse(await readFile(path, 'utf8')) as { users?: { username: string }[]; version: number };
   assert.ok(dump.users?.some((u) => u.username === 'alice'));
+  // restore it back through the multipart upload form
+  await env.app.ctx.provider.updateUser('alice', { ...(await env.app.ctx.provider.getUser('alice')), password: '', description: 'changed before restore' });
+  await page.setInputFiles('#backup_file', path);
+  await page.selectOption('#mode', '0');
+  await page.click('#restore-form button[type=submit]');
+  await page.waitForURL('**/web/admin/maintenance');
+  assert.match(await flashText(), /Data restored/);
+  assert.equal((await env.app.ctx.provider.getUser('alice'))?.description, 'Alice from accounting');
 
   await page.goto(`${env.base}/web/admin/profile`);
   await page.fill('#description', 'Main administrator');
@@ -329,6 +337,28 @@ test('phone width: the sidebar becomes a top menu', async () => {
   } finally {
     await mctx.close();
   }
+});
+
+test('users list: search, sort and paging', async () => {
+  for (let i = 0; i < 25; i++) {
+    await env.app.ctx.provider.addUser({
+      status: 1, username: `bulk${String(i).padStart(2, '0')}`, password: 'Bulk-pw-1', home_dir: join(env.dir, 'homes', `bulk${i}`),
+      permissions: { '/': ['*'] }, description: i % 5 === 0 ? 'night shift' : 'day shift',
+    });
+  }
+  await page.goto(`${env.base}/web/admin/users`);
+  assert.equal(await page.locator('#users-table tbody tr').count(), 20);
+  assert.match((await page.textContent('.pager')) ?? '', /26 users · page 1 of 2/);
+  await page.click('.pager a:has-text("Next")');
+  assert.equal(await page.locator('#users-table tbody tr').count(), 6);
+  await shot('users-page2');
+  await page.goto(`${env.base}/web/admin/users?sort=username&dir=desc`);
+  assert.equal(await page.getAttribute('#users-table tbody tr:first-child', 'data-username'), 'bulk24');
+  await page.fill('input[name="q"]', 'night');
+  await page.click('form[role=search] button');
+  assert.equal(await page.locator('#users-table tbody tr').count(), 5);
+  assert.equal(await page.getAttribute('#users-table tbody tr:first-child', 'data-username'), 'bulk20');
+  await shot('users-search');
 });
 
 test('delete the user from the list', async () => {
