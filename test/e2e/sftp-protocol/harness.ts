@@ -14,7 +14,9 @@ import { Client, Server, utils, type ParsedKey, type SFTPWrapper } from 'ssh2';
 import type { FileOps } from '../../../src/common/types';
 import type { AppLogger, LogFields } from '../../../src/logger/types';
 import { newSessionStats, serveSftp, type SftpSessionOptions, type SftpSessionStats } from '../../../src/sftpd/sftp/session';
-import { TempDirOps } from './tempdir-ops';
+import { createConnectionManager } from '../../../src/common/manager';
+import type { CommonConfig } from '../../../src/config/types';
+import { commonConfig, QuotaRecorder, RecordingMetrics } from '../../unit/common/support';
 
 export const TEST_USER = 'tester';
 export const TEST_PASSWORD = 'secret-pass';
@@ -41,7 +43,7 @@ export interface Harness {
   logs: LogLine[];
   /** one entry per SFTP session, in start order */
   sessions: SftpSessionStats[];
-  ops: TempDirOps[];
+  ops: FileOps[];
   /** how many SFTP sessions have ended so far */
   endedCount(): number;
   /** resolves when `n` SFTP sessions have ended */
@@ -50,6 +52,8 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
+  /** common config overrides (defaults: atomic uploads, symlinks allowed, no idle timeout) */
+  common?: Partial<CommonConfig>;
   session?: Partial<Pick<SftpSessionOptions, 'maxPacketLength' | 'maxInflightReadBytes' | 'maxPendingWriteBytes' | 'maxOpenHandles' | 'homeDirectory'>>;
 }
 
@@ -68,7 +72,13 @@ export async function startHarness(hopts: HarnessOptions = {}): Promise<Harness>
   const logs: LogLine[] = [];
   const logger = captureLogger(logs);
   const sessions: SftpSessionStats[] = [];
-  const opsList: TempDirOps[] = [];
+  const opsList: FileOps[] = [];
+  const user = { status: 1, username: TEST_USER, home_dir: root, permissions: { '/': ['*' as const] } };
+  // the real common/connection.ts behind every session, with recording seams
+  const mgr = createConnectionManager({
+    config: commonConfig({ upload_mode: 1, symlink_mode: 1, idle_timeout: 0, ...hopts.common }),
+    logger, metrics: new RecordingMetrics(), provider: new QuotaRecorder([user]),
+  });
   let ended = 0;
   const endWaiters: Array<{ n: number; resolve: () => void }> = [];
   const onEnded = (): void => {
@@ -111,18 +121,21 @@ export async function startHarness(hopts: HarnessOptions = {}): Promise<Harness>
         session.on('subsystem', (acceptSub, _reject, info) => {
           if (info.name !== 'sftp') return _reject();
           const channel = acceptSub();
-          const ops = new TempDirOps(root, TEST_USER);
+          const ops = mgr.add({
+            protocol: 'SFTP', user, remoteAddr: '127.0.0.1:1', localAddr: '127.0.0.1:2',
+            session: { disconnect: () => client.end() },
+          });
           const stats = newSessionStats();
           sessions.push(stats);
           opsList.push(ops);
-          void serveSftp(channel, ops as FileOps, {
+          void serveSftp(channel, ops, {
             logger, connectionId: `SFTP_test_${sessions.length}`, homeDirectory: '/', stats, signal: gone.signal,
             usersGroupsNames: { user: (uid) => (uid === process.getuid?.() ? 'me' : ''), group: () => '' },
             beforeEnd: (clean) => {
               if (clean) channel.exit(0);
             },
             ...hopts.session,
-          }).then(onEnded);
+          }).then(() => mgr.remove(ops.id)).then(onEnded);
         });
       });
     });
@@ -138,6 +151,7 @@ export async function startHarness(hopts: HarnessOptions = {}): Promise<Harness>
     close: async () => {
       for (const c of clients) c.end();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await mgr.shutdown(0);
       fs.rmSync(base, { recursive: true, force: true });
     },
   };

@@ -40,7 +40,7 @@ test('put and get a multi-MiB file with 255 KiB requests (limits@openssh.com hon
   // 9 MiB in 255 KiB writes: about 37 requests, far fewer than with 32 KiB
   assert.ok(st.writeRequests <= 40, `writes: ${st.writeRequests}`);
   // no temp upload file left behind
-  assert.deepEqual(fs.readdirSync(h.root).filter((n) => n.startsWith('.sftp-upload')), []);
+  assert.deepEqual(fs.readdirSync(h.root).filter((n) => n.startsWith('.sftpgo-upload')), []);
 });
 
 test('ls -l shows ls-style longnames; mkdir, rename, chmod, rm, rmdir', async () => {

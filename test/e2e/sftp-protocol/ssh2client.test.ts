@@ -174,7 +174,7 @@ test('an upload left open when the session ends is aborted: no partial file', as
   c2.end();
   await h.sessionsEnded(ended + 1);
   assert.equal(fs.existsSync(path.join(h.root, 'partial.bin')), false);
-  assert.deepEqual(fs.readdirSync(h.root).filter((n) => n.startsWith('.sftp-upload')), []);
+  assert.deepEqual(fs.readdirSync(h.root).filter((n) => n.startsWith('.sftpgo-upload')), []);
 });
 
 test('malformed packets close only that session; the server keeps serving', async () => {
