@@ -20,14 +20,11 @@ import { registerSystemPages } from './routes/system';
 import { registerUserPages } from './routes/users';
 import { WebSessions } from './session';
 import { Views } from './view';
-import { BASE, WebApp, type WebAppOptions } from './webapp';
+import { BASE, FORM_LIMIT, WebApp, type WebAppOptions } from './webapp';
 
 export { BASE } from './webapp';
 export type { WebAppOptions } from './webapp';
 
-/** restore uploads: same limit as the REST loaddata body */
-const UPLOAD_LIMIT = 10 * 1024 * 1024;
-const FORM_LIMIT = 1024 * 1024;
 
 const CSP = [
   "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
@@ -80,7 +77,8 @@ export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext,
 
     await scope.register(async (web) => {
       await web.register(formbody, { bodyLimit: FORM_LIMIT });
-      web.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: UPLOAD_LIMIT }, (req, body, done) => {
+      // the size limit is the route's (Fastify uses the route bodyLimit over the parser's)
+      web.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (req, body, done) => {
         try {
           done(null, parseMultipart(body as Buffer, boundaryOf(String(req.headers['content-type'] ?? ''))));
         } catch (e) {

@@ -17,6 +17,9 @@ import type { PageContext } from './view';
 import { Views } from './view';
 
 export const BASE = '/web/admin';
+/** urlencoded forms; the restore upload sets its own limit */
+export const FORM_LIMIT = 1024 * 1024;
+export const UPLOAD_LIMIT = 10 * 1024 * 1024;
 
 export interface WebRequest {
   req: FastifyRequest;
@@ -89,8 +92,14 @@ export class WebApp {
     });
   }
 
-  post<P = Record<string, string>>(path: string, perms: readonly AdminPermission[], handler: PostHandler<P>): void {
-    this.app.post(path, { config: { auth: 'none' } }, async (req, reply) => {
+  post<P = Record<string, string>>(path: string, perms: readonly AdminPermission[], handler: PostHandler<P>, bodyLimit = FORM_LIMIT): void {
+    // the session is checked before the body is read, so anonymous clients cannot make us buffer uploads
+    const onRequest = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      if (!(await this.sessions.read(req))) {
+        this.errorPage(reply, 401, 'Session expired', 'Your session has expired or is not valid. Please log in again.');
+      }
+    };
+    this.app.post(path, { config: { auth: 'none' }, bodyLimit, onRequest }, async (req, reply) => {
       const w = await this.prepare(req, reply, perms);
       if (!w) return reply;
       const form = Form.of(req.body);

@@ -298,6 +298,18 @@ test('a POST without the CSRF token is rejected', async () => {
   const bad = await page.request.post(`${env.base}/web/admin/user/alice/delete`, { form: { _form_token: 'forged' } });
   assert.equal(bad.status(), 403);
   assert.ok(await env.app.ctx.provider.getUser('alice'), 'user still exists');
+  // no session: refused before the body is read
+  const anon = await fetch(`${env.base}/web/admin/maintenance/restore`, {
+    method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: '--x\r\n',
+  });
+  assert.equal(anon.status, 401);
+  // a broken multipart body from a logged-in admin is a 400 page, and the server keeps serving
+  const broken = await page.request.post(`${env.base}/web/admin/maintenance/restore`, {
+    headers: { 'content-type': 'multipart/form-data; boundary=zz' }, data: Buffer.from('--zz\r\nno headers end'),
+  });
+  assert.equal(broken.status(), 400);
+  assert.match(await broken.text(), /multipart/);
+  assert.equal((await page.request.get(`${env.base}/web/admin/users`)).status(), 200);
 });
 
 test('pages carry strict security headers', async () => {

@@ -1,7 +1,7 @@
 /** Live connections (view/close), services status, backup and restore. */
 import { isValidationError } from '../../../dataprovider/validation';
 import { FsError } from '../../../common/errors';
-import type { WebApp } from '../webapp';
+import { UPLOAD_LIMIT, type WebApp } from '../webapp';
 
 interface ServiceRow { name: string; active: boolean; detail: string }
 
@@ -87,5 +87,5 @@ export function registerSystemPages(w: WebApp): void {
       if (isValidationError(e) || e instanceof FsError) return w.done(r, '/maintenance', `Restore failed: ${e.message}`, 'error');
       throw e;
     }
-  });
+  }, UPLOAD_LIMIT);
 }
