@@ -102,7 +102,7 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
 }
 
-async function start(opts: { maxPendingWriteBytes?: number; maxInflightReadBytes?: number; signal?: AbortSignal } = {}) {
+async function start(opts: { maxPendingWriteBytes?: number; maxInflightReadBytes?: number; signal?: AbortSignal; maxOpenHandles?: number } = {}) {
   const ch = new FakeChannel();
   const ops = new GateOps();
   const logs: LogLine[] = [];
@@ -206,4 +206,26 @@ test('an aborted signal ends a congested session and aborts its open upload', as
   await done;
   assert.equal(ops.closedWith.length, 1);
   assert.ok(ops.closedWith[0] instanceof FsError && ops.closedWith[0].kind === 'Aborted');
+});
+
+test('the handle table is capped and READ replies never exceed 255 KiB', async () => {
+  const { ch, ops, done } = await start({ maxOpenHandles: 2 });
+  ch.push(req(PKT.OPEN, 2, (w) => w.string('/r').u32(PFLAG.READ).u32(0)));
+  ch.push(req(PKT.OPEN, 3, (w) => w.string('/r').u32(PFLAG.READ).u32(0)));
+  await settle();
+  const r3 = new PacketReader(ch.replies.find((r) => r[0] === PKT.STATUS && r.readUInt32BE(1) === 3)!, 5);
+  assert.deepEqual([r3.u32(), r3.string()], [SFTP_STATUS.FAILURE, 'too many open handles']);
+  const handle = new PacketReader(ch.replies.find((r) => r[0] === PKT.HANDLE && r.readUInt32BE(1) === 2)!, 5).bytes();
+  ch.push(req(PKT.READ, 4, (w) => w.string(handle).u64(0).u32(1 << 20)));
+  await settle();
+  for (const d of ops.reads.splice(0)) d.resolve();
+  await settle();
+  const data = ch.replies.find((r) => r[0] === PKT.DATA && r.readUInt32BE(1) === 4)!;
+  assert.equal(data.readUInt32BE(5), 255 * 1024);
+  // an unknown handle is a FAILURE, not a crash
+  ch.push(req(PKT.READ, 5, (w) => w.string(Buffer.from('nope')).u64(0).u32(10)));
+  await settle();
+  assert.equal(ch.statusOf(5), SFTP_STATUS.FAILURE);
+  ch.push(null);
+  await done;
 });
