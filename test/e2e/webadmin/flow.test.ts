@@ -312,22 +312,6 @@ test('a POST without the CSRF token is rejected', async () => {
   assert.equal((await page.request.get(`${env.base}/web/admin/users`)).status(), 200);
 });
 
-test('pages carry strict security headers', async () => {
-  const res = await page.request.get(`${env.base}/web/admin/users`);
-  const h = res.headers();
-  assert.match(h['content-security-policy'] ?? '', /script-src 'self'/);
-  assert.match(h['content-security-policy'] ?? '', /frame-ancestors 'none'/);
-  assert.equal(h['x-frame-options'], 'DENY');
-  assert.equal(h['x-content-type-options'], 'nosniff');
-  assert.ok(h['referrer-policy']);
-  const cookies = await ctx.cookies();
-  const jwt = cookies.find((c) => c.name === 'jwt');
-  assert.ok(jwt?.httpOnly);
-  assert.equal(jwt?.sameSite, 'Strict');
-  const trav = await page.request.get(`${env.base}/static/webadmin/..%2f..%2fpackage.json`);
-  assert.equal(trav.status(), 404);
-});
-
 test('phone width: the sidebar becomes a top menu', async () => {
   const mctx = await env.browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await ctx.storageState() });
   try {
@@ -380,27 +364,4 @@ test('delete the user from the list', async () => {
   assert.match(await flashText(), /User "alice" deleted/);
   assert.equal(await env.app.ctx.provider.getUser('alice'), undefined);
   assert.equal(await page.locator('tr[data-username="alice"]').count(), 0);
-});
-
-test('repeated failed logins are throttled with 429', async () => {
-  const tctx = await env.browser.newContext();
-  try {
-    const p = await tctx.newPage();
-    let last = 0;
-    for (let i = 0; i < 6; i++) {
-      await p.goto(`${env.base}/web/admin/login`);
-      await p.fill('#username', ADMIN);
-      await p.fill('#password', `wrong-${i}`);
-      const [resp] = await Promise.all([p.waitForResponse((r) => r.request().method() === 'POST'), p.click('#login-form button[type=submit]')]);
-      last = resp.status();
-    }
-    assert.equal(last, 429);
-    assert.match(await flashText(p), /Too many failed login attempts/);
-    // the right password is refused while blocked
-    await p.fill('#password', ADMIN_PW);
-    const [resp] = await Promise.all([p.waitForResponse((r) => r.request().method() === 'POST'), p.click('#login-form button[type=submit]')]);
-    assert.equal(resp.status(), 429);
-  } finally {
-    await tctx.close();
-  }
 });
