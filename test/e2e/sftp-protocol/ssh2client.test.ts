@@ -152,6 +152,12 @@ test('check-file-name and check-file-handle hash ranges and blocks', async () =>
     assert.equal(ex.body.u32(), 1);
     assert.equal(ex.body.string(), out);
   }
+  // SYMLINK in OpenSSH's argument order (target first, then the link), then READLINK
+  const sl = await raw.request(PKT.SYMLINK, (w) => w.string('/ck.bin').string('/ck.lnk'));
+  assert.equal(sl.body.u32(), SFTP_STATUS.OK);
+  assert.ok(fs.lstatSync(path.join(h.root, 'ck.lnk')).isSymbolicLink());
+  const rl = await raw.request(PKT.READLINK, (w) => w.string('/ck.lnk'));
+  assert.deepEqual([rl.type, rl.body.u32(), rl.body.string()], [PKT.NAME, 1, '/ck.bin']);
   const other = await raw.request(PKT.EXTENDED, (w) => w.string('expand-path@openssh.com').string('~root'));
   assert.equal(other.body.u32(), SFTP_STATUS.NO_SUCH_FILE);
   const limits = await raw.request(PKT.EXTENDED, (w) => w.string('limits@openssh.com'));
