@@ -10,7 +10,7 @@ import { vdir } from '../../common/vpath';
 import { SFTP_STATUS } from '../status';
 import { DATA_HEADER_LEN, PFLAG, PKT, READDIR_BATCH } from './constants';
 import {
-  closeEntry, newTracked, useEntry, whenIdle, type DirEntry, type FileEntry, type HandleEntry,
+  closeEntry, newTracked, useEntry, whenIdle, type DirEntry, type FileEntry,
 } from './handles';
 import { formatLongname } from './longname';
 import {
@@ -266,4 +266,3 @@ export const FILE_HANDLERS: Record<number, RequestHandler> = {
   [PKT.READDIR]: readdir,
 };
 
-export type { HandleEntry };
