@@ -180,6 +180,11 @@ export function createConnectionManager(opts: ConnectionManagerOptions): Managed
           timer = setTimeout(resolve, graceMs);
         });
         if (timer) clearTimeout(timer);
+        // The last transfer just closed; the protocol layer still has to send its
+        // reply (SFTP CLOSE status, FTP 226, HTTP 201) in the continuation that
+        // awaited the close. Yield one macrotask so those replies reach the socket
+        // before the disconnect, or the client sees its finished upload as failed.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       for (const e of [...entries.values()]) disconnect(e, 'the server is shutting down');
       await Promise.all([...entries.keys()].map((id) => mgr.remove(id)));

@@ -168,8 +168,14 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
         return;
       }
       ch.on('close', () => unregister(ops.id));
+      // A session paused for backpressure never sees the channel's end if the client
+      // vanishes: the SSH connection closing ends it (and aborts open uploads).
+      const gone = new AbortController();
+      const onClientClose = (): void => gone.abort();
+      client.once('close', onClientClose);
       try {
         await serveSftp(ch, ops, {
+          signal: gone.signal,
           logger: ctx.logger,
           connectionId: ops.id,
           homeDirectory: user.filters?.start_directory || '/',
@@ -178,6 +184,7 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
       } catch (e) {
         log('warn', `SFTP session failed: ${msgOf(e)}`, ops.id);
       }
+      client.removeListener('close', onClientClose);
       unregister(ops.id);
     })();
   };
