@@ -14,6 +14,7 @@ import { appSchema } from './schema';
 import { defaultsOf } from './schema/helpers';
 import { mergeInto, validateTree, type Warn } from './normalize';
 import { applyEnvOverrides, readEnvDir } from './env';
+import { checkUnsupported } from './unsupported';
 
 export interface LoadConfigOptions {
   configDir: string;
@@ -38,7 +39,9 @@ export function loadConfig(opts: LoadConfigOptions): AppConfig {
   const env = { ...readEnvDir(configDir, warn), ...(opts.env ?? process.env) };
   applyEnvOverrides(raw, schema, env, warn);
   validateTree(raw, schema, '');
-  return finalCheck(raw, schema);
+  const config = finalCheck(raw, schema);
+  checkUnsupported(config);
+  return config;
 }
 
 /** convict's own validation of the complete tree: a second gate, and the typed result. */
