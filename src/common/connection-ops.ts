@@ -117,7 +117,10 @@ export async function doSetStat(c: Connection, vpath: string, attrs: SetStatAttr
   const mode = c.config.setstat_mode;
   if (mode === 1) return;
   const { fs, fsPath } = c.mounts.resolve(vpath);
-  const info = await fs.lstat(fsPath);
+  // a file this session is uploading: the attributes go to the upload (with
+  // atomic uploads the target does not exist until close, e.g. OpenSSH `put -p`)
+  const upload = c.activeUpload(vpath);
+  const info = upload ? await upload.stat() : await fs.lstat(fsPath);
   // SFTPGo getPathForSetStatPerms: a dir is checked on its parent, a file on its own path
   const permPath = info.isDirectory ? vdir(vpath) : vpath;
   const f = fs.features;
@@ -141,6 +144,8 @@ export async function doSetStat(c: Connection, vpath: string, attrs: SetStatAttr
     }
     await c.logged(s.sender, vpath, async () => {
       try {
+        // the upload settles the quota from the final size when it closes
+        if (upload) { await upload.setAttrs(s.attrs); return; }
         await fs.setStat(fsPath, s.attrs);
       } catch (e) {
         if (mode === 2 && e instanceof FsError && e.kind === 'Unsupported') return;

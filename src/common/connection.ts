@@ -18,7 +18,7 @@ import { canCreateDir, canCreateSymlink, canDeleteDir, canDeleteFile, canDownloa
 import { QuotaService, type QuotaProvider } from './quota';
 import { doRename, doSetStat } from './connection-ops';
 import { doCopy } from './copy';
-import type { ActiveTransfer } from './transfer';
+import { UploadTransfer, type ActiveTransfer } from './transfer';
 import type { ConnectionInfo, Download, FileOps, OpenWriteRequest, Protocol, Upload } from './types';
 import { cleanVirtualPath, vbase, vdir, vjoin } from './vpath';
 
@@ -95,6 +95,15 @@ export class Connection implements FileOps, OpenHost {
   touch(): void { this.lastActivity = Date.now(); }
   setCommand(cmd: string): void { this.command = cmd; this.touch(); }
   activeTransfers(): number { return this.transfers.size; }
+
+  /** The newest still-open upload of `vpath` in this session (setstat acts on it, see doSetStat). */
+  activeUpload(vpath: string): UploadTransfer | undefined {
+    let found: UploadTransfer | undefined;
+    for (const t of this.transfers.values()) {
+      if (t instanceof UploadTransfer && t.isOpen && t.virtualPath === vpath && (!found || t.id > found.id)) found = t;
+    }
+    return found;
+  }
 
   info(): ConnectionInfo {
     return {

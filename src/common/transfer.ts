@@ -7,7 +7,7 @@ import { Transform, Writable, type Readable } from 'node:stream';
 import type { User } from '../dataprovider/models';
 import type { AppLogger } from '../logger/types';
 import type { Metrics } from '../metrics/types';
-import type { FileInfo, Fs, ReadHandle, WriteHandle } from '../vfs/fs';
+import type { FileInfo, Fs, ReadHandle, SetStatAttrs, WriteHandle } from '../vfs/fs';
 import { FsError, fromNodeError } from './errors';
 import type { QuotaService } from './quota';
 import { Throttle } from './throttle';
@@ -55,6 +55,8 @@ abstract class BaseTransfer implements ActiveTransfer {
   protected abstract finish(error: Error | undefined): Promise<Error | undefined>;
 
   protected get closed(): boolean { return this.closing !== undefined; }
+  /** false once close() started: a closing transfer takes no more requests */
+  get isOpen(): boolean { return this.closing === undefined; }
 
   protected ensureOpen(): void {
     if (this.closing) throw new FsError('Aborted', 'the transfer is closed');
@@ -209,6 +211,8 @@ export interface UploadParams {
 export class UploadTransfer extends BaseTransfer implements Upload {
   private bytesReceived = 0;
   private readonly p: UploadParams;
+  /** times a client set while uploading (OpenSSH `put -p`): applied once the file is in place */
+  private pendingTimes: { atime?: Date; mtime?: Date } | undefined;
 
   constructor(p: UploadParams) {
     super(p.id, p.host, p.virtualPath, p.fs, p.fsPath, new Throttle(p.bandwidth));
@@ -293,6 +297,26 @@ export class UploadTransfer extends BaseTransfer implements Upload {
     await this.p.handle.sync();
   }
 
+  /**
+   * Attributes set on the file while it is being uploaded (SFTPGo applies them
+   * to the in-progress file): mode/uid/gid go to the file being written (the
+   * temp file for atomic uploads, since the target does not exist yet), size
+   * truncates it, and times are kept until close, because later writes and the
+   * commit rename would otherwise lose them. Permissions are the caller's job.
+   */
+  async setAttrs(attrs: SetStatAttrs): Promise<void> {
+    this.ensureOpen();
+    const { mode, uid, gid, atime, mtime, size } = attrs;
+    if (mode !== undefined || uid !== undefined || gid !== undefined) {
+      await this.p.fs.setStat(this.p.writePath, { mode, uid, gid });
+    }
+    if (size !== undefined) await this.truncate(size);
+    if (atime !== undefined || mtime !== undefined) {
+      this.pendingTimes = { atime: atime ?? this.pendingTimes?.atime, mtime: mtime ?? this.pendingTimes?.mtime };
+    }
+    this.host.touch();
+  }
+
   protected async finish(error: Error | undefined): Promise<Error | undefined> {
     const p = this.p;
     let err = error;
@@ -310,6 +334,12 @@ export class UploadTransfer extends BaseTransfer implements Upload {
           this.host.logger.warn('common', `unable to remove partial upload: ${e.message}`, { connection_id: this.host.id });
         });
       }
+    }
+    if (!err && this.pendingTimes) {
+      // a failed chtimes does not undo a complete upload: it is logged, as SFTPGo does
+      await p.fs.setStat(p.fsPath, this.pendingTimes).catch((e: Error) => {
+        this.host.logger.warn('common', `unable to set times on uploaded file: ${e.message}`, { connection_id: this.host.id });
+      });
     }
     // quota from what is really on disk now: covers truncation, resume, overwrite and aborts
     let existsAfter = false;
