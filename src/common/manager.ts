@@ -32,7 +32,7 @@ export interface ConnectionManagerOptions {
   makeFs?: (root: string, folder?: VirtualFolder) => Fs;
 }
 
-interface Entry { conn: Connection; session: SessionHandle; ip: string }
+interface Entry { conn: Connection; session: SessionHandle; ip: string; removing?: Promise<void> }
 
 export interface ManagedConnectionManager extends ConnectionManager {
   /** the Connection behind an id (adapters needing ensureRoots/info) */
@@ -136,13 +136,21 @@ export function createConnectionManager(opts: ConnectionManagerOptions): Managed
       return conn;
     },
 
-    async remove(connectionId: string): Promise<void> {
+    remove(connectionId: string): Promise<void> {
       const e = entries.get(connectionId);
-      if (!e) return;
-      entries.delete(connectionId);
-      metrics.activeConnections(-1);
-      stopIdleTimerIfUnused();
-      await e.conn.closeAll('connection closed');
+      if (!e) return Promise.resolve();
+      // The session stays listed until its transfers are closed (an aborted atomic
+      // upload has removed its temp file): whoever sees it gone sees a clean state.
+      e.removing ??= (async () => {
+        try {
+          await e.conn.closeAll('connection closed');
+        } finally {
+          entries.delete(connectionId);
+          metrics.activeConnections(-1);
+          stopIdleTimerIfUnused();
+        }
+      })();
+      return e.removing;
     },
 
     get(connectionId: string): Connection | undefined {
