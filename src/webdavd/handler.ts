@@ -120,6 +120,9 @@ async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, r
     authed = await deps.logins.authenticate(creds, ip);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
+    // SFTPGo counts WebDAV logins that reach the provider (cache hits are not new logins)
+    ctx.metrics.loginAttempt('password');
+    ctx.metrics.loginResult('password', false);
     ctx.logger.connectionFailed({ clientIp: ip, username: creds.username, loginType: 'password', protocol: 'DAV', error: msg });
     ctx.logger.warn(SENDER, `login failed for user "${creds.username}" from ${ip}: ${msg}`);
     return plain(res, 401, challenge);
@@ -147,6 +150,8 @@ async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, r
     return plain(res, isFsError(e) ? httpStatusOf(e) : 500);
   }
   if (!authed.cached) {
+    ctx.metrics.loginAttempt('password');
+    ctx.metrics.loginResult('password', true);
     ctx.logger.login({
       ip, username: authed.user.username, method: 'password', protocol: 'DAV', connectionId: ops.id,
       client: String(req.headers['user-agent'] ?? ''), encrypted: 'encrypted' in req.socket,
