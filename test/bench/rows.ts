@@ -1,0 +1,161 @@
+/**
+ * Bench rows. Each comparison runs both servers interleaved round by round
+ * (the machine is noisy; only side-by-side ratios mean anything) and keeps
+ * the median of each side.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'ssh2';
+import type { Endpoint } from './servers';
+import { MB, fmt, median, rssKiB, timed } from './util';
+
+export interface Row {
+  label: string;
+  ours: number;
+  ref: number;
+  refName: string;
+  /** ratio where > 1 means sftpgo-ts is better */
+  ratio: number;
+  /** the minimum ratio the issue asks for, or a text target */
+  target: string;
+  met: boolean | undefined;
+}
+
+/** A transfer tool: how to upload `src` and download into `dest` on one endpoint. */
+export interface Tool {
+  up(ep: Endpoint, src: string, name: string): Promise<number>;
+  down(ep: Endpoint, name: string, dest: string): Promise<number>;
+}
+
+export function ratioRow(label: string, ours: number, ref: number, refName: string, min: number, lowerIsBetter = false): Row {
+  const ratio = lowerIsBetter ? ref / ours : ours / ref;
+  return { label, ours, ref, refName, ratio, target: `≥ ${min.toFixed(1)}×`, met: ratio >= min };
+}
+
+/** Upload then download `sizeMiB` through both endpoints, `rounds` times interleaved. */
+export async function compareTransfers(opts: {
+  label: string; tool: Tool; ours: Endpoint; ref: Endpoint; src: string; sizeMiB: number; rounds: number;
+  dir: string; min: number;
+}): Promise<Row[]> {
+  const up = new Map<string, number[]>();
+  const down = new Map<string, number[]>();
+  for (let r = 0; r < opts.rounds; r++) {
+    for (const ep of [opts.ours, opts.ref]) {
+      const name = `${ep.prefix ?? ''}payload.bin`;
+      const dest = join(opts.dir, `down-${ep.name}.bin`);
+      const u = await opts.tool.up(ep, opts.src, name);
+      const d = await opts.tool.down(ep, name, dest);
+      rmSync(dest, { force: true });
+      rmSync(join(ep.home, 'payload.bin'), { force: true });
+      up.set(ep.name, [...(up.get(ep.name) ?? []), (opts.sizeMiB * MB) / (u / 1000)]);
+      down.set(ep.name, [...(down.get(ep.name) ?? []), (opts.sizeMiB * MB) / (d / 1000)]);
+    }
+  }
+  return (['upload', 'download'] as const).map((kind) => {
+    const m = kind === 'upload' ? up : down;
+    return ratioRow(`${opts.label} ${kind} MB/s`, median(m.get(opts.ours.name)!), median(m.get(opts.ref.name)!),
+      opts.ref.name, opts.min);
+  });
+}
+
+export function sshArgs(ep: Endpoint, key: string, extra: string[] = []): string[] {
+  return ['-q', '-P', String(ep.port), '-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no',
+    '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', ...extra];
+}
+
+export function sftpTool(key: string, cipher: string): Tool {
+  const run = (ep: Endpoint, batch: string): Promise<number> =>
+    timed('sftp', [...sshArgs(ep, key, ['-c', cipher]), '-b', '-', `${ep.user}@127.0.0.1`], { input: batch });
+  return {
+    up: (ep, src, name) => run(ep, `put ${src} ${name}\n`),
+    down: (ep, name, dest) => run(ep, `get ${name} ${dest}\n`),
+  };
+}
+
+export function lftpTool(tls: boolean): Tool {
+  const settings = [
+    'set net:max-retries 1', 'set net:timeout 60', 'set ftp:passive-mode yes', 'set xfer:clobber yes',
+    ...(tls
+      ? ['set ftp:ssl-force yes', 'set ftp:ssl-protect-data yes', 'set ssl:verify-certificate no']
+      : ['set ftp:ssl-allow no']),
+  ];
+  const run = (ep: Endpoint, cmd: string): Promise<number> =>
+    timed('lftp', ['-c', [...settings, `open -u ${ep.user},${ep.password} -p ${ep.port} 127.0.0.1`, cmd].join('; ')]);
+  return {
+    up: (ep, src, name) => run(ep, `put ${src} -o ${name}`),
+    down: (ep, name, dest) => run(ep, `get ${name} -o ${dest}`),
+  };
+}
+
+/** curl against WebDAV; `Expect:` off so neither side pays a 100-continue wait. */
+export function curlDavTool(): Tool {
+  const base = (ep: Endpoint, name: string): string[] =>
+    ['-sS', '-f', '-H', 'Expect:', '-u', `${ep.user}:${ep.password}`, `http://127.0.0.1:${ep.port}/${name}`];
+  return {
+    up: (ep, src, name) => timed('curl', ['-T', src, ...base(ep, name)]),
+    down: (ep, name, dest) => timed('curl', ['-o', dest, ...base(ep, name)]),
+  };
+}
+
+/** connect + auth + ls with the OpenSSH client, median of n, interleaved. */
+export async function loginRow(ours: Endpoint, ref: Endpoint, key: string, n: number): Promise<Row> {
+  const lat = new Map<string, number[]>();
+  for (let i = 0; i < n; i++) {
+    for (const ep of [ours, ref]) {
+      const ms = await timed('sftp', [...sshArgs(ep, key), '-b', '-', `${ep.user}@127.0.0.1`], { input: 'ls\n' });
+      lat.set(ep.name, [...(lat.get(ep.name) ?? []), ms]);
+    }
+  }
+  const a = median(lat.get(ours.name)!);
+  const b = median(lat.get(ref.name)!);
+  return { label: `SFTP login+ls median ms (${n}, lower is better)`, ours: a, ref: b, refName: ref.name,
+    ratio: b / a, target: '≤ 50 ms', met: a <= 50 };
+}
+
+/** 20 OpenSSH sftp clients downloading the same 16 MiB file at once. */
+export async function parallelRow(ours: Endpoint, ref: Endpoint, key: string, dir: string): Promise<Row> {
+  const rate = new Map<string, number>();
+  for (const ep of [ours, ref]) {
+    const start = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      timed('sftp', [...sshArgs(ep, key), '-b', '-', `${ep.user}@127.0.0.1`],
+        { input: `get small.bin ${join(dir, `par-${ep.name}-${i}.bin`)}\n` })));
+    rate.set(ep.name, (20 * 16 * MB) / (Number(process.hrtime.bigint() - start) / 1e9));
+    for (let i = 0; i < 20; i++) rmSync(join(dir, `par-${ep.name}-${i}.bin`), { force: true });
+  }
+  return ratioRow('SFTP 20 parallel x 16 MiB download, MB/s total', rate.get(ours.name)!, rate.get(ref.name)!, ref.name, 1.0);
+}
+
+/** Opens n authenticated SFTP sessions and returns the RSS growth per session in KiB. */
+export async function idleSessionsKiB(ep: Endpoint, key: Buffer, n: number): Promise<number> {
+  const open = async (): Promise<Client> => {
+    const c = new Client();
+    await new Promise<void>((resolve, reject) => {
+      c.once('ready', () => c.sftp((err) => (err ? reject(err) : resolve())));
+      c.once('error', reject);
+      c.connect({ host: '127.0.0.1', port: ep.port, username: ep.user, privateKey: key, readyTimeout: 20000 });
+    });
+    return c;
+  };
+  // one session first so lazily loaded code and pools are in the baseline
+  const warm = await open();
+  warm.end();
+  const before = rssKiB(ep.pids());
+  const clients: Client[] = [];
+  try {
+    for (let i = 0; i < n; i++) clients.push(await open());
+    return (rssKiB(ep.pids()) - before) / n;
+  } finally {
+    for (const c of clients) c.end();
+  }
+}
+
+export function idleRow(ours: number, ref: number, refName: string, n: number): Row {
+  return { label: `SFTP RSS per idle session KiB (${n} open, lower is better)`, ours, ref, refName,
+    ratio: ref / ours, target: '≤ 150 KiB', met: ours <= 150 };
+}
+
+export function rowCells(r: Row): string[] {
+  return [r.label, fmt(r.ours), fmt(r.ref), r.refName, r.ratio.toFixed(2), r.target,
+    r.met === undefined ? '' : r.met ? 'yes' : 'NO'];
+}

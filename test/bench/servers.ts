@@ -1,0 +1,163 @@
+/**
+ * The servers the bench compares: sftpgo-ts (SFTP, FTP/FTPS, WebDAV in one
+ * process), OpenSSH sshd with internal-sftp, vsftpd (anonymous upload into a
+ * temp dir, explicit TLS allowed) and `rclone serve webdav`. All listen on
+ * free loopback ports with temporary configs; every process is tracked so
+ * killAll() takes it down.
+ */
+import { chmodSync, chownSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, waitForPort } from '../support/net';
+import { childPids, freePortRange, sh, track } from './util';
+
+export const PASSWORD = 'bench-Pw-1';
+const root = join(__dirname, '..', '..', '..');
+
+/** One server as the clients see it. */
+export interface Endpoint {
+  name: string;
+  port: number;
+  user: string;
+  password: string;
+  /** where the server stores the user's files */
+  home: string;
+  /** server processes whose RSS counts */
+  pids: () => number[];
+  /** remote directory prefix for bench files ('' = the login directory) */
+  prefix?: string;
+}
+
+export interface Ours {
+  sftp: Endpoint;
+  ftp: Endpoint;
+  webdav: Endpoint;
+}
+
+/** A self-signed certificate for both FTPS servers. */
+export function makeCert(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  sh('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
+    '-keyout', key, '-out', cert]);
+  return { cert, key };
+}
+
+export async function startOpenSsh(dir: string, pubKey: string): Promise<Endpoint> {
+  const port = await freePort();
+  mkdirSync('/run/sshd', { recursive: true });
+  const hostKey = join(dir, 'ssh_host_ed25519_key');
+  sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+  const authKeys = join(dir, 'authorized_keys');
+  writeFileSync(authKeys, pubKey);
+  chmodSync(authKeys, 0o600);
+  const home = join(dir, 'openssh-home');
+  mkdirSync(home);
+  const cfg = join(dir, 'sshd_config');
+  writeFileSync(cfg, [
+    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `AuthorizedKeysFile ${authKeys}`,
+    'StrictModes no', 'UsePAM no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
+    'PermitRootLogin prohibit-password', `PidFile ${join(dir, 'sshd.pid')}`, 'MaxSessions 1000', 'MaxStartups 1000',
+    'UseDNS no', `Subsystem sftp internal-sftp -d ${home}`, 'LogLevel ERROR',
+  ].join('\n') + '\n');
+  // its log goes to a file: waitForPort's probe makes it print a harmless kex error
+  const log = openSync(join(dir, 'sshd.log'), 'a');
+  const proc = track('/usr/sbin/sshd', ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', log] });
+  await waitForPort(port);
+  const user = process.env.USER ?? 'root';
+  return { name: 'OpenSSH', port, user, password: '', home, pids: () => childPids(proc.pid ?? 0) };
+}
+
+export async function startOurs(dir: string, pubKey: string, tls: { cert: string; key: string }): Promise<Ours> {
+  const [sftpPort, httpPort, ftpPort, davPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const pasv = await freePortRange(20);
+  const configDir = join(dir, 'sftpgo');
+  mkdirSync(configDir);
+  const env = {
+    ...process.env,
+    SFTPGO_SFTPD__BINDINGS__0__PORT: String(sftpPort),
+    SFTPGO_SFTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
+    SFTPGO_HTTPD__BINDINGS__0__PORT: String(httpPort),
+    SFTPGO_HTTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
+    SFTPGO_FTPD__BINDINGS__0__PORT: String(ftpPort),
+    SFTPGO_FTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
+    SFTPGO_FTPD__BINDINGS__0__CERTIFICATE_FILE: tls.cert,
+    SFTPGO_FTPD__BINDINGS__0__CERTIFICATE_KEY_FILE: tls.key,
+    SFTPGO_FTPD__PASSIVE_PORT_RANGE__START: String(pasv),
+    SFTPGO_FTPD__PASSIVE_PORT_RANGE__END: String(pasv + 19),
+    SFTPGO_WEBDAVD__BINDINGS__0__PORT: String(davPort),
+    SFTPGO_WEBDAVD__BINDINGS__0__ADDRESS: '127.0.0.1',
+    SFTPGO_DATA_PROVIDER__CREATE_DEFAULT_ADMIN: 'true',
+    SFTPGO_DEFAULT_ADMIN_USERNAME: 'admin',
+    SFTPGO_DEFAULT_ADMIN_PASSWORD: 'bench-admin-pw',
+    SFTPGO_COMMON__MAX_PER_HOST_CONNECTIONS: '1000',
+    SFTPGO_LOG_LEVEL: 'info',
+  };
+  const proc = track(process.execPath, [join(root, 'dist/src/cmd/main.js'), 'serve', '--config-dir', configDir,
+    '--config-file', join(root, 'sftpgo.json'), '--log-file-path', join(dir, 'sftpgo.log')],
+  { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  for (const p of [sftpPort, httpPort, ftpPort, davPort]) await waitForPort(p);
+  const base = `http://127.0.0.1:${httpPort}/api/v2`;
+  const basic = Buffer.from('admin:bench-admin-pw').toString('base64');
+  const tok = await (await fetch(`${base}/token`, { headers: { authorization: `Basic ${basic}` } })).json() as { access_token: string };
+  const home = join(dir, 'sftpgo-home');
+  const res = await fetch(`${base}/users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      status: 1, username: 'bench', password: PASSWORD, home_dir: home, public_keys: [pubKey.trim()],
+      permissions: { '/': ['*'] },
+    }),
+  });
+  if (res.status !== 201) throw new Error(`cannot create the bench user: ${res.status} ${await res.text()}`);
+  mkdirSync(home, { recursive: true });
+  const ep = (name: string, port: number): Endpoint =>
+    ({ name, port, user: 'bench', password: PASSWORD, home, pids: () => [proc.pid ?? 0] });
+  return { sftp: ep('sftpgo-ts', sftpPort), ftp: ep('sftpgo-ts', ftpPort), webdav: ep('sftpgo-ts', davPort) };
+}
+
+/**
+ * vsftpd refuses root logins (/etc/ftpusers) and a writable chroot, so it
+ * serves anonymous users from a root-owned dir with a world-writable `up`
+ * subdir; the bench transfers into `up/`.
+ */
+export async function startVsftpd(dir: string, tls: { cert: string; key: string }): Promise<Endpoint> {
+  const port = await freePort();
+  const pasv = await freePortRange(20);
+  const anonRoot = join(dir, 'vsftpd-root');
+  const home = join(anonRoot, 'up');
+  mkdirSync(home, { recursive: true });
+  chmodSync(anonRoot, 0o755);
+  // owned by the ftp user so the anonymous session can write and read back
+  const ids = sh('id', ['ftp']);
+  const uid = Number(/uid=(\d+)/.exec(ids)?.[1]);
+  const gid = Number(/gid=(\d+)/.exec(ids)?.[1]);
+  chownSync(home, uid, gid);
+  mkdirSync('/var/run/vsftpd/empty', { recursive: true });
+  const cfg = join(dir, 'vsftpd.conf');
+  writeFileSync(cfg, [
+    'listen=YES', 'listen_ipv6=NO', 'listen_address=127.0.0.1', `listen_port=${port}`, 'background=NO',
+    'anonymous_enable=YES', 'local_enable=NO', 'write_enable=YES', `anon_root=${anonRoot}`,
+    'anon_upload_enable=YES', 'anon_mkdir_write_enable=YES', 'anon_other_write_enable=YES',
+    'anon_world_readable_only=NO', 'no_anon_password=YES', 'anon_umask=022',
+    'pasv_enable=YES', `pasv_min_port=${pasv}`, `pasv_max_port=${pasv + 19}`, 'pasv_address=127.0.0.1',
+    'seccomp_sandbox=NO', 'xferlog_enable=NO', 'max_clients=0', 'max_per_ip=0', 'use_localtime=NO',
+    'ssl_enable=YES', 'allow_anon_ssl=YES', 'force_anon_logins_ssl=NO', 'force_anon_data_ssl=NO',
+    'force_local_logins_ssl=NO', 'force_local_data_ssl=NO', 'require_ssl_reuse=NO', 'ssl_ciphers=HIGH',
+    `rsa_cert_file=${tls.cert}`, `rsa_private_key_file=${tls.key}`,
+    'secure_chroot_dir=/var/run/vsftpd/empty',
+  ].join('\n') + '\n');
+  const proc = track('/usr/sbin/vsftpd', [cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitForPort(port);
+  return { name: 'vsftpd', port, user: 'anonymous', password: 'bench@', home, prefix: 'up/',
+    pids: () => [proc.pid ?? 0, ...childPids(proc.pid ?? 0)] };
+}
+
+export async function startRclone(dir: string): Promise<Endpoint> {
+  const port = await freePort();
+  const home = join(dir, 'rclone-home');
+  mkdirSync(home);
+  const proc = track('/usr/bin/rclone', ['serve', 'webdav', home, '--addr', `127.0.0.1:${port}`,
+    '--user', 'bench', '--pass', PASSWORD, '--config', '/dev/null', '-q'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitForPort(port);
+  return { name: 'rclone', port, user: 'bench', password: PASSWORD, home, pids: () => [proc.pid ?? 0] };
+}
