@@ -41,7 +41,9 @@ export const DISABLED_ADMIN_API_KEY = 64;
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** The hook the web admin module (src/httpd/web/index.ts) exports. */
-export type WebAdminRegistrar = (app: FastifyInstance, ctx: ServerContext) => Promise<void> | void;
+export type WebAdminRegistrar = (
+  app: FastifyInstance, ctx: ServerContext, opts: { serviceStatus?: () => Record<string, unknown> },
+) => Promise<void> | void;
 
 export interface BuildAppOptions {
   binding: HttpdBinding;
@@ -123,7 +125,8 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   }
   if (binding.enable_web_admin !== false) {
     const web = loadWebAdmin();
-    if (web) await web(app, deps.ctx);
+    // the status page shows the live service state, as GET /api/v2/status does
+    if (web) await web(app, deps.ctx, { serviceStatus: deps.serviceStatus });
   }
   await app.ready();
   return { app, openapi, httpsServer };

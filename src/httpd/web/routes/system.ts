@@ -29,18 +29,20 @@ export function registerSystemPages(w: WebApp): void {
 
   w.get('/status', ['view_status'], async (r) => {
     const c = ctx.config;
-    // the live state when httpd passes it; otherwise the configured bindings (a service that fails to start stops the app)
-    const live = w.opts.serviceStatus?.() ?? {};
-    const state = (key: string, fallback: boolean): boolean => {
-      const v = live[key] as { is_active?: unknown } | undefined;
-      return typeof v?.is_active === 'boolean' ? v.is_active : fallback;
+    // the live state when httpd passes it (GET /api/v2/status's source); otherwise the configured bindings
+    const live = w.opts.serviceStatus?.();
+    const row = (name: string, key: string, configured: { port: number }[]): ServiceRow => {
+      const v = live?.[key] as { is_active?: unknown; bindings?: unknown } | undefined;
+      const active = live ? v?.is_active === true : configured.some((b) => b.port > 0);
+      return { name, active, detail: active ? bindingsText(v?.bindings ?? configured.filter((b) => b.port > 0)) : 'not running' };
     };
+    const defenderOn = live ? (live['defender'] as { is_active?: unknown } | undefined)?.is_active === true : c.common.defender.enabled;
     const services: ServiceRow[] = [
-      { name: 'SFTP / SCP', active: state('ssh', c.sftpd.bindings.some((b) => b.port > 0)), detail: bindingsText(c.sftpd.bindings.filter((b) => b.port > 0)) },
-      { name: 'FTP / FTPS', active: state('ftp', c.ftpd.bindings.some((b) => b.port > 0)), detail: bindingsText(c.ftpd.bindings.filter((b) => b.port > 0)) },
-      { name: 'WebDAV', active: state('webdav', c.webdavd.bindings.some((b) => b.port > 0)), detail: bindingsText(c.webdavd.bindings.filter((b) => b.port > 0)) },
+      row('SFTP / SCP', 'ssh', c.sftpd.bindings),
+      row('FTP / FTPS', 'ftp', c.ftpd.bindings),
+      row('WebDAV', 'webdav', c.webdavd.bindings),
       { name: 'HTTP (REST API, web admin)', active: true, detail: `serving this page at ${r.req.hostname}` },
-      { name: 'Defender', active: state('defender', c.common.defender.enabled), detail: c.common.defender.enabled ? 'enabled' : 'disabled' },
+      { name: 'Defender', active: defenderOn, detail: defenderOn ? 'enabled' : 'disabled' },
     ];
     let providerError = '';
     try {

@@ -82,6 +82,18 @@ export function registerUserPages(w: WebApp): void {
     }
   });
 
+  // one-click enable/disable from the list (SFTPGo has no dedicated endpoint either: it is a user update)
+  w.post<{ username: string }>('/user/:username/status', ['edit_users'], async (r, p, form) => {
+    const wanted = form.str('status');
+    if (wanted !== '0' && wanted !== '1') return w.done(r, '/users', 'Invalid status.', 'error');
+    const existing = await provider.getUser(p.username);
+    if (!existing) return w.done(r, '/users', `User "${p.username}" does not exist.`, 'error');
+    const updated = await provider.updateUser(existing.username, { ...editableCopy(existing), status: Number(wanted) }, r.executor);
+    const closed = updated.status !== 1 ? ctx.connections.closeUser(updated.username) : 0;
+    const what = updated.status === 1 ? 'enabled' : 'disabled';
+    return w.done(r, '/users', `User "${updated.username}" ${what}${closed > 0 ? ` and ${closed} session(s) closed` : ''}.`);
+  });
+
   w.post<{ username: string }>('/user/:username/delete', ['del_users'], async (r, p) => {
     try {
       await provider.deleteUser(p.username, r.executor);
