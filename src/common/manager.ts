@@ -47,6 +47,7 @@ export function createConnectionManager(opts: ConnectionManagerOptions): Managed
   let transfers = 0;
   let shuttingDown = false;
   let drainWaiters: (() => void)[] = [];
+  let emptyWaiters: (() => void)[] = [];
   let idleTimer: NodeJS.Timeout | undefined;
 
   const idleMs = opts.idleTimeoutMs ?? (config.idle_timeout > 0 ? config.idle_timeout * 60_000 : 0);
@@ -148,6 +149,11 @@ export function createConnectionManager(opts: ConnectionManagerOptions): Managed
           entries.delete(connectionId);
           metrics.activeConnections(-1);
           stopIdleTimerIfUnused();
+          if (entries.size === 0) {
+            const w = emptyWaiters;
+            emptyWaiters = [];
+            for (const fn of w) fn();
+          }
         }
       })();
       return e.removing;
@@ -181,18 +187,14 @@ export function createConnectionManager(opts: ConnectionManagerOptions): Managed
     async shutdown(graceMs: number): Promise<void> {
       shuttingDown = true;
       if (transfers > 0 && graceMs > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        await new Promise<void>((resolve) => {
-          drainWaiters.push(resolve);
-          // not unref'd: the caller awaits this wait, it must keep the process alive
-          timer = setTimeout(resolve, graceMs);
-        });
-        if (timer) clearTimeout(timer);
-        // The last transfer just closed; the protocol layer still has to send its
-        // reply (SFTP CLOSE status, FTP 226, HTTP 201) in the continuation that
-        // awaited the close. Yield one macrotask so those replies reach the socket
-        // before the disconnect, or the client sees its finished upload as failed.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        const deadline = Date.now() + graceMs;
+        await waitUntil((resolve) => drainWaiters.push(resolve), graceMs);
+        // The last transfers just closed. Their clients still have to read the reply
+        // (SFTP CLOSE status, FTP 226) and end their sessions: a disconnect right now
+        // would turn a finished upload into a failed one for them. Give the sessions a
+        // short, bounded moment (within the grace time) to end by themselves.
+        const linger = Math.min(SHUTDOWN_LINGER_MS, Math.max(deadline - Date.now(), 0));
+        if (entries.size > 0 && linger > 0) await waitUntil((resolve) => emptyWaiters.push(resolve), linger);
       }
       for (const e of [...entries.values()]) disconnect(e, 'the server is shutting down');
       await Promise.all([...entries.keys()].map((id) => mgr.remove(id)));
@@ -200,4 +202,16 @@ export function createConnectionManager(opts: ConnectionManagerOptions): Managed
     },
   };
   return mgr;
+}
+
+/** How long shutdown lets sessions end by themselves once their transfers are done. */
+const SHUTDOWN_LINGER_MS = 5000;
+
+/** Resolves when `register`'s callback fires or after `ms`, whichever comes first. */
+function waitUntil(register: (resolve: () => void) => void, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    // not unref'd: shutdown awaits this, it must keep the process alive
+    const timer = setTimeout(resolve, ms);
+    register(() => { clearTimeout(timer); resolve(); });
+  });
 }
