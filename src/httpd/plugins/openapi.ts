@@ -10,15 +10,19 @@ import { renderOpenApiPage } from '../openapi/page';
 
 export interface OpenApiCollector { routes: CollectedRoute[]; document(): Record<string, unknown> }
 
-/** The web UIs (HTML pages and their assets) are not part of the REST API document, as in SFTPGo. */
-export function isUndocumented(url: string): boolean {
-  return url === '/' || url === '/web' || url.startsWith('/web/') || url.startsWith('/static/') || url === '/static';
+/**
+ * What the document covers, as SFTPGo's openapi.yaml does: the REST API
+ * (/api/v2/...) and /healthz. The web UIs and their assets, /metrics and the
+ * documentation pages themselves are not API operations.
+ */
+export function isDocumented(url: string): boolean {
+  return url === '/healthz' || url.startsWith('/api/v2/');
 }
 
 export function installOpenApi(app: FastifyInstance, version: string): OpenApiCollector {
   const routes: CollectedRoute[] = [];
   app.addHook('onRoute', (opts) => {
-    if (isUndocumented(opts.url ?? opts.path)) return;
+    if (!isDocumented(opts.url ?? opts.path)) return;
     const methods = Array.isArray(opts.method) ? opts.method : [opts.method];
     for (const method of methods) {
       if (method === 'HEAD' || method === 'OPTIONS') continue;
