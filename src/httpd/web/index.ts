@@ -12,6 +12,7 @@ import type { ServerContext } from '../../common/context';
 import { classifyError } from '../errors';
 import { registerStatic, resolveAssetDir } from './assets';
 import { boundaryOf, MultipartError, parseMultipart } from './multipart';
+import { registerApiKeyPages } from './routes/apikeys';
 import { registerAuthPages } from './routes/auth';
 import { registerAdminPages } from './routes/admins';
 import { registerFolderPages } from './routes/folders';
@@ -98,6 +99,7 @@ export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext,
       registerUserPages(w);
       registerFolderPages(w);
       registerAdminPages(w);
+      registerApiKeyPages(w);
       registerSystemPages(w);
       registerProfilePages(w);
     }, { prefix: BASE });
