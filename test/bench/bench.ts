@@ -12,6 +12,7 @@
  * BENCH_SIZE_MB, BENCH_ROUNDS, BENCH_IDLE_SESSIONS shrink it for a quick look;
  * BENCH_BIG_GB sets the big transfer size (default 10).
  */
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,9 @@ const IDLE_SESSIONS = Number(process.env.BENCH_IDLE_SESSIONS ?? 200);
 const BIG = process.env.BENCH_BIG === '1';
 const BIG_GB = Number(process.env.BENCH_BIG_GB ?? 10);
 const CIPHERS = ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'];
+/** BENCH_ONLY=idle,login,sftp,parallel,ftp,webdav runs only those groups (all by default) */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'idle,login,sftp,parallel,ftp,webdav').split(','));
+const CIPHER_ONLY = process.env.BENCH_CIPHER;
 
 function machine(): string {
   const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
@@ -59,33 +63,47 @@ async function main(): Promise<void> {
   const step = (what: string): void => console.error(`[bench] ${what}`);
 
   // idle sessions first, while the heaps hold no garbage from the transfers
-  step('idle sessions');
-  const keyBuf = readFileSync(key);
-  const ia = await idleSessionsKiB(ours.sftp, keyBuf, IDLE_SESSIONS);
-  const ib = await idleSessionsKiB(ossh, keyBuf, IDLE_SESSIONS);
-  rows.push(idleRow(ia, ib, ossh.name, IDLE_SESSIONS));
-  step('login latency');
-  rows.push(await loginRow(ours.sftp, ossh, key, 20));
-  for (const cipher of CIPHERS) {
+  if (ONLY.has('idle')) {
+    step('idle sessions');
+    const keyBuf = readFileSync(key);
+    const ia = await idleSessionsKiB(ours.sftp, keyBuf, IDLE_SESSIONS);
+    const ib = await idleSessionsKiB(ossh, keyBuf, IDLE_SESSIONS);
+    rows.push(idleRow(ia, ib, ossh.name, IDLE_SESSIONS));
+  }
+  if (ONLY.has('login')) {
+    step('login latency');
+    rows.push(await loginRow(ours.sftp, ossh, key, 20));
+  }
+  for (const cipher of ONLY.has('sftp') ? CIPHERS.filter((c) => !CIPHER_ONLY || c.startsWith(CIPHER_ONLY)) : []) {
     step(`SFTP ${cipher}`);
     rows.push(...await compareTransfers({ label: `SFTP ${cipher}`, tool: sftpTool(key, cipher), ours: ours.sftp, ref: ossh,
       src, sizeMiB: SIZE_MB, rounds: ROUNDS, dir, min: 1.0 }));
   }
-  step('SFTP parallel');
-  rows.push(await parallelRow(ours.sftp, ossh, key, dir));
-  for (const ftps of [false, true]) {
+  if (ONLY.has('parallel')) {
+    step('SFTP parallel');
+    rows.push(await parallelRow(ours.sftp, ossh, key, dir));
+  }
+  for (const ftps of ONLY.has('ftp') ? [false, true] : []) {
     step(`FTP ${ftps ? 'TLS' : 'plain'}`);
     rows.push(...await compareTransfers({ label: `FTP passive ${ftps ? 'explicit TLS' : 'plain'} (lftp)`,
       tool: lftpTool(ftps), ours: ours.ftp, ref: vsftpd, src, sizeMiB: SIZE_MB, rounds: ROUNDS, dir, min: 0.8 }));
   }
-  step('WebDAV');
-  rows.push(...await compareTransfers({ label: 'WebDAV (curl)', tool: curlDavTool(), ours: ours.webdav, ref: rclone,
-    src, sizeMiB: SIZE_MB, rounds: ROUNDS, dir, min: 1.0 }));
+  if (ONLY.has('webdav')) {
+    step('WebDAV');
+    rows.push(...await compareTransfers({ label: 'WebDAV (curl)', tool: curlDavTool(), ours: ours.webdav, ref: rclone,
+      src, sizeMiB: SIZE_MB, rounds: ROUNDS, dir, min: 1.0 }));
+  }
   rmSync(src, { force: true });
   let big: string[][] = [];
   if (BIG) {
     step(`${BIG_GB} GiB transfers`);
     big = (await bigTransfers(ours.ftp, ours.webdav, BIG_GB)).map(bigCells);
+  }
+  if (process.env.BENCH_PROF) {
+    // a graceful exit, so node writes the CPU profile
+    const exited = once(ours.proc, 'exit');
+    ours.proc.kill('SIGTERM');
+    await exited;
   }
 
   console.log(`sftpgo-ts bench, started ${started}`);

@@ -5,6 +5,7 @@
  * free loopback ports with temporary configs; every process is tracked so
  * killAll() takes it down.
  */
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitForPort } from '../support/net';
@@ -28,6 +29,7 @@ export interface Endpoint {
 }
 
 export interface Ours {
+  proc: ChildProcess;
   sftp: Endpoint;
   ftp: Endpoint;
   webdav: Endpoint;
@@ -92,7 +94,9 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
     SFTPGO_COMMON__MAX_PER_HOST_CONNECTIONS: '1000',
     SFTPGO_LOG_LEVEL: 'info',
   };
-  const proc = track(process.execPath, [join(root, 'dist/src/cmd/main.js'), 'serve', '--config-dir', configDir,
+  // BENCH_PROF=dir: CPU profile of our server, written when it exits on SIGTERM
+  const prof = process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : [];
+  const proc = track(process.execPath, [...prof, join(root, 'dist/src/cmd/main.js'), 'serve', '--config-dir', configDir,
     '--config-file', join(root, 'sftpgo.json'), '--log-file-path', join(dir, 'sftpgo.log')],
   { env, stdio: ['ignore', 'ignore', 'inherit'] });
   for (const p of [sftpPort, httpPort, ftpPort, davPort]) await waitForPort(p);
@@ -112,7 +116,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   mkdirSync(home, { recursive: true });
   const ep = (name: string, port: number): Endpoint =>
     ({ name, port, user: 'bench', password: PASSWORD, home, pids: () => [proc.pid ?? 0] });
-  return { sftp: ep('sftpgo-ts', sftpPort), ftp: ep('sftpgo-ts', ftpPort), webdav: ep('sftpgo-ts', davPort) };
+  return { proc, sftp: ep('sftpgo-ts', sftpPort), ftp: ep('sftpgo-ts', ftpPort), webdav: ep('sftpgo-ts', davPort) };
 }
 
 /**

@@ -3,12 +3,12 @@
  * (permissions, quota, atomic uploads, logs and counters are common's); the
  * adapter only pipes it to the data socket with backpressure and replies.
  */
-import { pipeline } from 'node:stream/promises';
 import type { Download, Upload } from '../../common/types';
 import type { FtpSession } from '../session';
 import { errorReply } from '../replies';
 import { asAbort, failureReply, lingerClose, runTransfer } from './dataconn';
 import type { CommandTable } from './types';
+import { downloadPump, receiveUpload, uploadSink } from '../datapath';
 
 async function retr(s: FtpSession, arg: string): Promise<void> {
   const p = s.resolve(arg);
@@ -21,7 +21,8 @@ async function retr(s: FtpSession, arg: string): Promise<void> {
     return s.reply(r.code, r.message);
   }
   await runTransfer(s, `${p} (${dl.size} bytes)`, async (sock) => {
-    await pipeline(dl.createReadStream(offset), sock);
+    // recycled buffers with read-ahead (see datapath.ts for the measurement)
+    await downloadPump(dl, sock, offset);
     await lingerClose(sock);
   }, async (o) => {
     if (o.ok) {
@@ -49,7 +50,9 @@ async function store(s: FtpSession, arg: string, append: boolean): Promise<void>
     return s.reply(r.code, r.message);
   }
   await runTransfer(s, p, async (sock) => {
-    await pipeline(sock, ul.createWriteStream());
+    // STOR writes at the REST offset through the coalescing sink (see datapath.ts
+    // for the measurement); APPE keeps the generic stream, which knows the end of file
+    await receiveUpload(sock, append ? ul.createWriteStream() : uploadSink(ul, offset));
   }, async (o) => {
     if (o.ok) {
       try {
