@@ -127,6 +127,10 @@ async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, r
     ctx.logger.warn(SENDER, `login failed for user "${creds.username}" from ${ip}: ${msg}`);
     return plain(res, 401, challenge);
   }
+  if (!authed.cached) {
+    ctx.metrics.loginAttempt('password');
+    ctx.metrics.loginResult('password', true);
+  }
 
   let ops: FileOps;
   try {
@@ -150,8 +154,6 @@ async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, r
     return plain(res, isFsError(e) ? httpStatusOf(e) : 500);
   }
   if (!authed.cached) {
-    ctx.metrics.loginAttempt('password');
-    ctx.metrics.loginResult('password', true);
     ctx.logger.login({
       ip, username: authed.user.username, method: 'password', protocol: 'DAV', connectionId: ops.id,
       client: String(req.headers['user-agent'] ?? ''), encrypted: 'encrypted' in req.socket,

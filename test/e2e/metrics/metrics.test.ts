@@ -111,25 +111,38 @@ test('counters move by exactly what SFTP, SSH commands, FTP and WebDAV clients d
   });
   assert.equal(put.status, 201);
   await put.arrayBuffer();
+  // a second request within the login cache's lifetime is not a new login; a wrong password is a failed one
+  const again = await fetch(`http://127.0.0.1:${env.ports.dav}/dav2.bin`, {
+    method: 'PUT', body: randomBytes(D),
+    headers: { authorization: `Basic ${Buffer.from('metro:metro-pw').toString('base64')}` },
+  });
+  assert.equal(again.status, 201);
+  await again.arrayBuffer();
+  const denied = await fetch(`http://127.0.0.1:${env.ports.dav}/dav3.bin`, {
+    method: 'PUT', body: randomBytes(D),
+    headers: { authorization: `Basic ${Buffer.from('metro:not-it').toString('base64')}` },
+  });
+  assert.equal(denied.status, 401);
+  await denied.arrayBuffer();
 
-  let s1 = await settled('sftpgo_uploads_total', 3, s0);
+  let s1 = await settled('sftpgo_uploads_total', 4, s0);
   s1 = await settled('sftpgo_active_connections', 0, s0);
   const d = (name: string): number => delta(s0, s1, name);
-  assert.equal(d('sftpgo_uploads_total'), 3, 'SFTP + FTP + WebDAV uploads');
+  assert.equal(d('sftpgo_uploads_total'), 4, 'SFTP + FTP + 2 WebDAV uploads');
   assert.equal(d('sftpgo_upload_errors_total'), 1, 'the quota-refused upload');
-  assert.equal(d('sftpgo_upload_size'), N + F + D + 4000, 'partial uploads are included');
+  assert.equal(d('sftpgo_upload_size'), N + F + 2 * D + 4000, 'partial uploads are included');
   assert.equal(d('sftpgo_downloads_total'), 1);
   assert.equal(d('sftpgo_download_errors_total'), 0);
   assert.equal(d('sftpgo_download_size'), M);
   assert.equal(d('sftpgo_ssh_commands_total'), 1);
   assert.equal(d('sftpgo_ssh_command_errors_total'), 0);
-  // logins: SFTP metro, SFTP quser, FTP, WebDAV succeed; one SFTP password fails
-  assert.equal(d('sftpgo_login_attempts_total'), 5);
+  // logins: SFTP metro, SFTP quser, FTP, WebDAV succeed; one SFTP and one WebDAV password fail
+  assert.equal(d('sftpgo_login_attempts_total'), 6);
   assert.equal(d('sftpgo_login_ok_total'), 4);
-  assert.equal(d('sftpgo_login_ko_total'), 1);
-  assert.equal(d('sftpgo_password_login_attempts_total'), 5);
+  assert.equal(d('sftpgo_login_ko_total'), 2);
+  assert.equal(d('sftpgo_password_login_attempts_total'), 6);
   assert.equal(d('sftpgo_password_login_ok_total'), 4);
-  assert.equal(d('sftpgo_password_login_ko_total'), 1);
+  assert.equal(d('sftpgo_password_login_ko_total'), 2);
   assert.equal(d('sftpgo_public_key_login_attempts_total'), 0);
   assert.equal(d('sftpgo_active_connections'), 0);
   assert.equal(s1.get('sftpgo_dataprovider_availability'), 1);
