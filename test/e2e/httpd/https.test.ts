@@ -3,7 +3,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,16 +23,16 @@ function makeCert(dir: string, name: string): void {
 
 interface TlsResponse { status: number; body: string; fingerprint: string; cn: string }
 
-function get(port: number, path: string): Promise<TlsResponse> {
+function get(port: number, path: string, agent: Agent | false = false): Promise<TlsResponse & { socket: TLSSocket }> {
   return new Promise((resolve, reject) => {
     // a new connection each time (agent: false) so a reloaded certificate is seen
-    const req = request({ host: '127.0.0.1', port, path, agent: false, rejectUnauthorized: false }, (res) => {
-      const sock = res.socket as import('node:tls').TLSSocket;
+    const req = request({ host: '127.0.0.1', port, path, agent, rejectUnauthorized: false }, (res) => {
+      const sock = res.socket as TLSSocket;
       const cert = sock.getPeerCertificate();
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, fingerprint: cert.fingerprint256, cn: String(cert.subject?.CN ?? '') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, fingerprint: cert.fingerprint256, cn: String(cert.subject?.CN ?? ''), socket: sock }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -75,6 +76,11 @@ test('HTTPS serves the configured certificate and reload swaps it', async () => 
   const tok = await get(port, '/api/v2/version');
   assert.equal(tok.status, 401);
 
+  // a kept-alive connection opened before the reload
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+  const before = await get(port, '/healthz', agent);
+  assert.equal(before.cn, 'first');
+
   await rename(join(certDir, 'second.crt'), join(s.dir, 'tls', 'server.crt'));
   await rename(join(certDir, 'second.key'), join(s.dir, 'tls', 'server.key'));
   await s.svc.reload?.();
@@ -83,6 +89,12 @@ test('HTTPS serves the configured certificate and reload swaps it', async () => 
   assert.equal(second.cn, 'second');
   assert.notEqual(second.fingerprint, first.fingerprint);
   assert.equal(s.svc.addresses()[0].port, port, 'same listener');
+  // the connection opened before the reload keeps being served, on its original handshake
+  const kept = await get(port, '/healthz', agent);
+  assert.equal(kept.status, 200);
+  assert.equal(kept.socket, before.socket, 'same TLS connection');
+  assert.equal(kept.cn, 'first');
+  agent.destroy();
 
   // a broken certificate on reload keeps the previous one
   await writeFile(join(s.dir, 'tls', 'server.crt'), 'not a certificate');
