@@ -7,7 +7,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { Client as SshClient } from 'ssh2';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Client as FtpClient } from 'basic-ftp';
@@ -56,8 +59,24 @@ test('both listeners serve SFTPGo metric names plus process metrics', async () =
   }
 });
 
+async function keyPair(name: string): Promise<{ privateKey: string; publicKey: string }> {
+  const file = join(env.dir, name);
+  await promisify(execFile)('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', file]);
+  return { privateKey: await readFile(file, 'utf8'), publicKey: (await readFile(`${file}.pub`, 'utf8')).trim() };
+}
+
+function sshWithKey(username: string, privateKey: string): Promise<SshClient> {
+  const c = new SshClient();
+  return new Promise((resolve, reject) => {
+    c.once('error', reject);
+    c.once('ready', () => { c.on('error', () => undefined); resolve(c); });
+    c.connect({ host: '127.0.0.1', port: env.ports.sftp, username, privateKey, readyTimeout: 30000 });
+  });
+}
+
 test('counters move by exactly what SFTP, SSH commands, FTP and WebDAV clients did', async () => {
-  const home = await addUser('metro', 'metro-pw');
+  const key = await keyPair('metro_key');
+  const home = await addUser('metro', 'metro-pw', { public_keys: [key.publicKey] });
   const qhome = await addUser('quser', 'quser-pw', { quota_size: 6000 });
   await mkdir(home, { recursive: true });
   await mkdir(qhome, { recursive: true });
@@ -82,6 +101,9 @@ test('counters move by exactly what SFTP, SSH commands, FTP and WebDAV clients d
   await sshEnd(ssh);
   const closed = await settled('sftpgo_active_connections', 0, s0);
   assert.equal(delta(s0, closed, 'sftpgo_active_connections'), 0, 'sessions closed');
+
+  // a public key login
+  await sshEnd(await sshWithKey('metro', key.privateKey));
 
   // a failed password login
   await assert.rejects(sshConnect(env.ports.sftp, 'metro', 'wrong-password'), /authentication/i);
@@ -136,14 +158,17 @@ test('counters move by exactly what SFTP, SSH commands, FTP and WebDAV clients d
   assert.equal(d('sftpgo_download_size'), M);
   assert.equal(d('sftpgo_ssh_commands_total'), 1);
   assert.equal(d('sftpgo_ssh_command_errors_total'), 0);
-  // logins: SFTP metro, SFTP quser, FTP, WebDAV succeed; one SFTP and one WebDAV password fail
-  assert.equal(d('sftpgo_login_attempts_total'), 6);
-  assert.equal(d('sftpgo_login_ok_total'), 4);
+  // logins: SFTP metro (password and key), SFTP quser, FTP, WebDAV succeed; one SFTP and one WebDAV password fail
+  assert.equal(d('sftpgo_login_attempts_total'), 7);
+  assert.equal(d('sftpgo_login_ok_total'), 5);
   assert.equal(d('sftpgo_login_ko_total'), 2);
   assert.equal(d('sftpgo_password_login_attempts_total'), 6);
   assert.equal(d('sftpgo_password_login_ok_total'), 4);
   assert.equal(d('sftpgo_password_login_ko_total'), 2);
-  assert.equal(d('sftpgo_public_key_login_attempts_total'), 0);
+  assert.equal(d('sftpgo_public_key_login_attempts_total'), 1);
+  assert.equal(d('sftpgo_public_key_login_ok_total'), 1);
+  assert.equal(d('sftpgo_public_key_login_ko_total'), 0);
+  assert.equal(d('sftpgo_keyboard_interactive_login_attempts_total'), 0);
   assert.equal(d('sftpgo_active_connections'), 0);
   assert.equal(s1.get('sftpgo_dataprovider_availability'), 1);
 });
