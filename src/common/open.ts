@@ -104,7 +104,11 @@ export async function openUpload(h: OpenHost, vpath: string, req: OpenWriteReque
   const handle = await fs.openWrite(writePath, {
     create: true,
     truncate: !isResume,
-    append: req.append && isResume,
+    // never O_APPEND: every write is positioned (a resume starts at the old
+    // size), and with O_APPEND the kernel ignores the offset, so the pipelined
+    // SFTP writes OpenSSH's reput sends (APPEND flag) would land in completion
+    // order instead of at their offsets. SFTPGo ignores the flag for the same reason.
+    append: false,
     exclusive: atomicMode === 0 && req.exclusive,
     read: req.read,
     mode: req.mode,
