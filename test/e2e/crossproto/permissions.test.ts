@@ -1,0 +1,154 @@
+/**
+ * Per-directory permissions through FTP (basic-ftp) and WebDAV (curl) on one
+ * server: one table of cases, each run through both protocols on a freshly
+ * built home, checking the protocol's code (FTP 550, WebDAV 403) and the
+ * effect on disk both ways (done when allowed, nothing changed when denied).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { startCross, type CrossEnv } from './env';
+import { davDriver, ftpDriver, type Driver, type Result } from './drivers';
+
+const PERMS: Record<string, string[]> = {
+  '/': ['list', 'download'],
+  '/up': ['list', 'upload'],
+  '/ow': ['list', 'upload', 'overwrite'],
+  '/del': ['list', 'delete'],
+  '/delf': ['list', 'delete_files'],
+  '/mk': ['list', 'create_dirs'],
+  '/rn': ['list', 'rename'],
+  '/rnf': ['list', 'rename_files'],
+  '/nolist': ['download'],
+};
+
+const FILES: Record<string, string> = {
+  'file.txt': 'root file\n', 'up/existing.txt': 'up original\n', 'ow/existing.txt': 'ow original\n',
+  'del/f.txt': 'del f\n', 'delf/f.txt': 'delf f\n', 'rn/a.txt': 'rn a\n', 'rnf/a.txt': 'rnf a\n', 'nolist/f.txt': 'in nolist\n',
+};
+const DIRS = ['up', 'ow', 'del/sub', 'delf/sub', 'mk', 'rn/dir', 'rnf/dir', 'nolist'];
+const NEW_DATA = Buffer.from('new content from the client\n');
+
+/** allowed everywhere, denied everywhere, or per protocol where SFTPGo differs */
+type Allow = boolean | { FTP: boolean; DAV: boolean };
+type Case =
+  | { op: 'list'; path: string; allow: Allow; names: string[] }
+  | { op: 'download' | 'removeFile' | 'removeDir' | 'mkdir'; path: string; allow: Allow }
+  | { op: 'upload'; path: string; allow: Allow }
+  | { op: 'rename'; path: string; to: string; allow: Allow };
+
+const CASES: Case[] = [
+  { op: 'list', path: '/', allow: true, names: ['file.txt', 'up', 'nolist'] },
+  { op: 'list', path: '/up', allow: true, names: ['existing.txt'] },
+  { op: 'list', path: '/nolist', allow: false, names: ['f.txt'] },
+  { op: 'download', path: '/file.txt', allow: true },
+  { op: 'download', path: '/up/existing.txt', allow: false },
+  // WebDAV GET stats the file first, and a stat needs list on the parent (SFTPGo's webDavFile.Stat): FTP RETR does not
+  { op: 'download', path: '/nolist/f.txt', allow: { FTP: true, DAV: false } },
+  { op: 'upload', path: '/new.txt', allow: false },
+  { op: 'upload', path: '/up/new.txt', allow: true },
+  { op: 'upload', path: '/up/existing.txt', allow: false },
+  { op: 'upload', path: '/ow/existing.txt', allow: true },
+  { op: 'upload', path: '/ow/new.txt', allow: true },
+  { op: 'upload', path: '/mk/new.txt', allow: false },
+  { op: 'removeFile', path: '/del/f.txt', allow: true },
+  { op: 'removeFile', path: '/delf/f.txt', allow: true },
+  { op: 'removeFile', path: '/file.txt', allow: false },
+  { op: 'removeFile', path: '/up/existing.txt', allow: false },
+  { op: 'removeDir', path: '/del/sub', allow: true },
+  { op: 'removeDir', path: '/delf/sub', allow: false },
+  { op: 'removeDir', path: '/rn/dir', allow: false },
+  { op: 'mkdir', path: '/mk/d', allow: true },
+  { op: 'mkdir', path: '/d', allow: false },
+  { op: 'mkdir', path: '/up/d', allow: false },
+  { op: 'rename', path: '/rn/a.txt', to: '/rn/b.txt', allow: true },
+  { op: 'rename', path: '/rnf/a.txt', to: '/rnf/b.txt', allow: true },
+  { op: 'rename', path: '/file.txt', to: '/file2.txt', allow: false },
+  { op: 'rename', path: '/rn/a.txt', to: '/up/a.txt', allow: false },
+  { op: 'rename', path: '/up/existing.txt', to: '/rn/x.txt', allow: false },
+  { op: 'rename', path: '/rn/dir', to: '/rn/dir2', allow: true },
+  { op: 'rename', path: '/rnf/dir', to: '/rnf/dir2', allow: false },
+];
+
+const exists = (p: string): boolean => { try { fs.lstatSync(p); return true; } catch { return false; } };
+
+const allowed = (c: Case, proto: 'FTP' | 'DAV'): boolean => (typeof c.allow === 'boolean' ? c.allow : c.allow[proto]);
+
+function label(c: Case, proto: 'FTP' | 'DAV'): string {
+  return `${c.op} ${c.path}${c.op === 'rename' ? ` → ${c.to}` : ''}: ${allowed(c, proto) ? 'allowed' : 'denied'}`;
+}
+
+describe('FTP and WebDAV: per-directory permissions', () => {
+  let env: CrossEnv;
+  let home: string;
+  const h = (p: string): string => path.join(home, p);
+
+  function rebuildHome(): void {
+    fs.rmSync(home, { recursive: true, force: true });
+    for (const d of DIRS) fs.mkdirSync(h(d), { recursive: true });
+    for (const [f, c] of Object.entries(FILES)) fs.writeFileSync(h(f), c);
+  }
+
+  function run(d: Driver, c: Case): Promise<Result> {
+    switch (c.op) {
+      case 'list': return d.list(c.path);
+      case 'download': return d.download(c.path);
+      case 'upload': return d.upload(c.path, NEW_DATA);
+      case 'removeFile': return d.removeFile(c.path);
+      case 'removeDir': return d.removeDir(c.path);
+      case 'mkdir': return d.mkdir(c.path);
+      case 'rename': return d.rename(c.path, c.to);
+    }
+  }
+
+  /** What must be on disk after the operation, both when it was allowed and when it was denied. */
+  function checkDisk(c: Case, allow: boolean, r: Result): void {
+    const p = h(c.path);
+    const original = FILES[c.path.slice(1)];
+    switch (c.op) {
+      case 'list':
+        for (const n of c.names) assert.equal(r.body.includes(n), allow, `listing shows ${n}: ${r.body}`);
+        break;
+      case 'download':
+        assert.equal(r.body.includes(original!), allow, `content served: ${r.body}`);
+        break;
+      case 'upload':
+        if (allow) assert.equal(fs.readFileSync(p, 'utf8'), NEW_DATA.toString());
+        else if (original !== undefined) assert.equal(fs.readFileSync(p, 'utf8'), original);
+        else assert.equal(exists(p), false, `${c.path} was created`);
+        break;
+      case 'removeFile':
+      case 'removeDir':
+        assert.equal(exists(p), !allow);
+        break;
+      case 'mkdir':
+        assert.equal(exists(p) && fs.statSync(p).isDirectory(), allow);
+        break;
+      case 'rename':
+        assert.equal(exists(p), !allow, `source ${c.path}`);
+        assert.equal(exists(h(c.to)), allow, `target ${c.to}`);
+        break;
+    }
+  }
+
+  before(async () => {
+    env = await startCross();
+    home = await env.addUser({ username: 'perm', password: 'perm-pass', permissions: PERMS });
+  });
+  after(async () => { await env?.close(); });
+
+  for (const proto of ['FTP', 'DAV'] as const) {
+    for (const c of CASES) {
+      test(`${proto}: ${label(c, proto)}`, async () => {
+        rebuildHome();
+        const d = proto === 'FTP' ? ftpDriver(env, 'perm', 'perm-pass') : davDriver(env, 'perm', 'perm-pass');
+        const r = await run(d, c);
+        const allow = allowed(c, proto);
+        if (allow) assert.ok(r.ok, `expected success, got ${r.ok ? '' : r.code} ${r.body.slice(0, 300)}`);
+        else assert.deepEqual(r.ok ? 'success' : r.code, d.denied, r.body.slice(0, 300));
+        checkDisk(c, allow, r);
+      });
+    }
+  }
+});
