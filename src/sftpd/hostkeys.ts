@@ -11,6 +11,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { utils } from 'ssh2';
 import type { ParsedKey } from 'ssh2';
+import { generateSshKeyPair } from '../util/sshkeygen';
 
 interface KeyPairReturn { private: string; public: string }
 
@@ -32,13 +33,9 @@ export function sshFingerprint(publicBlob: Buffer): string {
 }
 
 function generate(name: string): Promise<KeyPairReturn> {
-  return new Promise((resolve, reject) => {
-    const cb = (err: Error | null, kp: KeyPairReturn): void => { if (err) reject(err); else resolve(kp); };
-    // async generation: a 4096-bit RSA key takes seconds and must not block the event loop
-    if (name === 'id_rsa') utils.generateKeyPair('rsa', { bits: 4096 }, cb);
-    else if (name === 'id_ecdsa') utils.generateKeyPair('ecdsa', { bits: 256 }, cb);
-    else utils.generateKeyPair('ed25519', cb);
-  });
+  if (name === 'id_rsa') return generateSshKeyPair('rsa', { bits: 4096 });
+  if (name === 'id_ecdsa') return generateSshKeyPair('ecdsa', { bits: 256 });
+  return generateSshKeyPair('ed25519');
 }
 
 async function writeNew(file: string, data: string): Promise<void> {

@@ -17,6 +17,7 @@ import { newSessionStats, serveSftp, type SftpSessionOptions, type SftpSessionSt
 import { createConnectionManager } from '../../../src/common/manager';
 import type { CommonConfig } from '../../../src/config/types';
 import { commonConfig, QuotaRecorder, RecordingMetrics } from '../../unit/common/support';
+import { generateSshKeyPairSync } from '../../../src/util/sshkeygen';
 
 export const TEST_USER = 'tester';
 export const TEST_PASSWORD = 'secret-pass';
@@ -67,7 +68,7 @@ export async function startHarness(hopts: HarnessOptions = {}): Promise<Harness>
   const parsed = utils.parseKey(fs.readFileSync(`${keyPath}.pub`));
   if (parsed instanceof Error) throw parsed;
   const userKey: ParsedKey = Array.isArray(parsed) ? parsed[0]! : parsed;
-  const hostKey = utils.generateKeyPairSync('ed25519');
+  const hostKey = generateSshKeyPairSync('ed25519');
 
   const logs: LogLine[] = [];
   const logger = captureLogger(logs);

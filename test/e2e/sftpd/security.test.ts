@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Client, utils } from 'ssh2';
 import type { AuthenticationType, ConnectConfig, ParsedKey } from 'ssh2';
 import { startSftpServer, type TestSftpServer } from '../../support/server';
+import { generateSshKeyPairSync } from '../../../src/util/sshkeygen';
 
 interface Outcome { ok: boolean; error?: string; client: Client }
 
@@ -29,10 +30,10 @@ function closeClient(c: Client): Promise<void> {
 
 describe('sftpd: authentication security', () => {
   let srv: TestSftpServer;
-  const userKey = utils.generateKeyPairSync('ed25519');
-  const rsaKey = utils.generateKeyPairSync('rsa', { bits: 2048 });
-  const ecKey = utils.generateKeyPairSync('ecdsa', { bits: 256 });
-  const attackerKey = utils.generateKeyPairSync('ed25519');
+  const userKey = generateSshKeyPairSync('ed25519');
+  const rsaKey = generateSshKeyPairSync('rsa', { bits: 2048 });
+  const ecKey = generateSshKeyPairSync('ecdsa', { bits: 256 });
+  const attackerKey = generateSshKeyPairSync('ed25519');
 
   before(async () => {
     srv = await startSftpServer({ configure: (c) => { c.sftpd.max_auth_tries = 3; } });

@@ -8,9 +8,10 @@ import { describe, test } from 'node:test';
 import { utils as sshUtils } from 'ssh2';
 import { isFsError } from '../../../src/common/errors';
 import { BACKENDS, tempDir, userInput } from './support';
+import { generateSshKeyPairSync } from '../../../src/util/sshkeygen';
 
-const keyA = sshUtils.generateKeyPairSync('ed25519', { comment: 'key-a' });
-const keyB = sshUtils.generateKeyPairSync('ed25519', { comment: 'key-b' });
+const keyA = generateSshKeyPairSync('ed25519', { comment: 'key-a' });
+const keyB = generateSshKeyPairSync('ed25519', { comment: 'key-b' });
 
 function blobOf(publicKey: string): Buffer {
   const parsed = sshUtils.parseKey(publicKey);

@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { utils as sshUtils } from 'ssh2';
 import { isValidationError } from '../../../src/dataprovider/validation';
 import { BACKENDS, tempDir, userInput } from './support';
+import { generateSshKeyPairSync } from '../../../src/util/sshkeygen';
 
-const goodKey = sshUtils.generateKeyPairSync('ed25519').public;
-const privateKey = sshUtils.generateKeyPairSync('ed25519').private;
+const goodKey = generateSshKeyPairSync('ed25519').public;
+const privateKey = generateSshKeyPairSync('ed25519').private;
 
 const BAD_USERS: [string, unknown, RegExp][] = [
   ['not an object', 'just a string', /must be a JSON object/],

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { utils } from 'ssh2';
 import { hostKeyAllowed, loadHostKeys } from '../../../src/sftpd/hostkeys';
 import { verifyPublicKeySignature } from '../../../src/sftpd/auth';
+import { generateSshKeyPairSync } from '../../../src/util/sshkeygen';
 
 test('host keys: generated once with 0600, reused afterwards, fingerprints match ssh-keygen style', async () => {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'sftpd-hk-'));
@@ -49,9 +50,9 @@ test('hostKeyAllowed maps RSA keys to rsa-sha2-*', () => {
 test('verifyPublicKeySignature accepts only a real signature by the offered key', () => {
   const data = Buffer.from('session id + userauth request');
   for (const type of ['ed25519', 'ecdsa', 'rsa'] as const) {
-    const kp = type === 'rsa' ? utils.generateKeyPairSync('rsa', { bits: 2048 })
-      : type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519');
-    const other = utils.generateKeyPairSync('ed25519');
+    const kp = type === 'rsa' ? generateSshKeyPairSync('rsa', { bits: 2048 })
+      : type === 'ecdsa' ? generateSshKeyPairSync('ecdsa', { bits: 256 }) : generateSshKeyPairSync('ed25519');
+    const other = generateSshKeyPairSync('ed25519');
     const priv = utils.parseKey(kp.private) as { sign(d: Buffer, algo?: string): Buffer; getPublicSSH(): Buffer };
     const otherPriv = utils.parseKey(other.private) as { sign(d: Buffer): Buffer };
     const blob = priv.getPublicSSH();
