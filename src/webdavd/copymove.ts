@@ -11,14 +11,33 @@ import { copyTree, lstatOrUndefined, removeTree, requireParentDir } from './tree
 
 const isWithin = (p: string, dir: string): boolean => dir === '/' || p.startsWith(`${dir}/`);
 
-/** The Destination header as a clean virtual path (502 when it is outside this server's prefix). */
-export function destinationOf(header: string | undefined, prefix: string, clean: (p: string) => string): string {
-  if (!header) throw new DavStatus(400);
-  let path: string;
+/** host[:port] as URL normalizes it (lower case, default port dropped); undefined when unparsable */
+function normalHost(host: string): string | undefined {
   try {
-    path = new URL(header, 'http://destination.invalid').pathname;
+    return new URL(`http://${host}`).host;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The Destination header as a clean virtual path. 502 when it names another
+ * server (RFC 4918 §9.9.4, as x/net/webdav: an absolute URI whose host is not
+ * the request's Host) or lies outside this server's prefix: only the path of
+ * the URI is used afterwards, so a foreign host must never be taken for ours.
+ */
+export function destinationOf(header: string | undefined, prefix: string, clean: (p: string) => string, requestHost?: string): string {
+  if (!header) throw new DavStatus(400);
+  let url: URL;
+  try {
+    url = new URL(header, 'http://destination.invalid');
   } catch {
     throw new DavStatus(400);
+  }
+  let path = url.pathname;
+  const absolute = /^[a-z][a-z0-9+.-]*:/i.test(header.trim());
+  if (requestHost !== undefined && absolute && url.host !== normalHost(requestHost)) {
+    throw new DavStatus(502);
   }
   if (prefix) {
     if (path !== prefix && !path.startsWith(`${prefix}/`)) throw new DavStatus(502);
@@ -40,7 +59,7 @@ export async function copyOrMove(call: MethodCall, move: boolean): Promise<void>
   const { ops, state } = user;
   call.input.resume();
   ops.setCommand(move ? 'MOVE' : 'COPY');
-  const dst = destinationOf(ctx.headers.find('Destination'), ctx.rootPath ?? '', (p) => ops.cleanPath(p));
+  const dst = destinationOf(ctx.headers.find('Destination'), ctx.rootPath ?? '', (p) => ops.cleanPath(p), ctx.headers.find('Host', ''));
   await preconditions(call, vpath);
   const src = await ops.stat(vpath);
   if (dst === vpath || isWithin(dst, vpath)) throw new DavStatus(403);

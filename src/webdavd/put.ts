@@ -4,7 +4,7 @@
  * backpressure; any failure closes the upload with the error so the atomic
  * upload mode leaves no partial file and the transfer is logged as failed.
  */
-import { pipeline } from 'node:stream/promises';
+import type { Readable, Writable } from 'node:stream';
 import { v2 } from 'webdav-server';
 import { FsError, isFsError } from '../common/errors';
 import { etagOf } from './davfs';
@@ -28,7 +28,7 @@ export async function put(call: MethodCall): Promise<void> {
   const mtime = parseOcMtime(ctx.headers.find('X-OC-Mtime'));
   const up = await ops.openWrite(vpath, { truncate: true, append: false, exclusive: false, read: false, offset: 0 });
   try {
-    await pipeline(input, up.createWriteStream());
+    await receiveBody(input, up.createWriteStream());
   } catch (e) {
     const err = e instanceof Error ? e : new FsError('Aborted', String(e));
     await up.close(err).catch(() => undefined);
@@ -40,6 +40,41 @@ export async function put(call: MethodCall): Promise<void> {
     ctx.response.setHeader('X-OC-Mtime', 'accepted');
   }
   ctx.setCode(existing ? v2.HTTPCodes.NoContent : v2.HTTPCodes.Created);
+}
+
+const DISCARD_MS = 2000;
+
+/**
+ * Pipes the request body into the upload. When the upload fails (quota,
+ * disk) the rest of the body is read and dropped until it ends, for at most
+ * DISCARD_MS, before the error is thrown: `pipeline` would destroy the
+ * request, and a socket closed with unread input sends a RST that can make
+ * the client lose our 507/403 reply (curl then reports only "100 Continue").
+ */
+function receiveBody(input: Readable, sink: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let failed = false;
+    const fail = (e: Error): void => {
+      if (failed) return;
+      failed = true;
+      input.unpipe(sink);
+      sink.destroy();
+      if (input.readableEnded || input.destroyed) { reject(e); return; }
+      const t = setTimeout(() => input.destroy(), DISCARD_MS);
+      const stop = (): void => { clearTimeout(t); reject(e); };
+      input.once('end', stop);
+      input.once('close', stop);
+      input.on('data', () => undefined);
+      input.resume();
+    };
+    sink.once('error', fail);
+    sink.once('finish', () => { if (!failed) resolve(); });
+    input.once('error', fail);
+    input.once('aborted', () => fail(new FsError('Aborted', 'client went away')));
+    // a close before 'end' is a broken upload, not a complete file
+    input.once('close', () => { if (!input.readableEnded) fail(new FsError('Aborted', 'client went away')); });
+    input.pipe(sink);
+  });
 }
 
 /**

@@ -108,6 +108,8 @@ export function curl(args: string[], input?: Buffer): Promise<CurlResult> {
         resolve({ status: Number(/^HTTP\/\S+ (\d+)/.exec(headers)?.[1] ?? 0), headers, body: Buffer.from(rest, 'latin1').toString('utf8') });
       });
     child.on('error', () => undefined);
+    // curl may stop reading stdin once the server has answered (507 mid-upload): EPIPE is expected
+    child.stdin?.on('error', () => undefined);
     if (input) child.stdin?.end(input); else child.stdin?.end();
   });
 }

@@ -1,0 +1,199 @@
+/**
+ * Jail escapes through FTP (basic-ftp) and WebDAV (curl --path-as-is) on one
+ * server, for a user with every permission (so only the jail stands in the
+ * way): `..` raw, percent-encoded and with mixed slashes, absolute paths,
+ * symlinks planted in the home (to /etc and to ../outside), rename/move
+ * targets outside (and to another host) and virtual folder escapes.
+ *
+ * After every case: the canaries outside the home keep their content and
+ * mtime, no new name appears outside the home, in the folder root or in /etc,
+ * and no response ever carried a canary's content.
+ */
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { startCross, type CrossEnv } from './env';
+import { davDriver, ftpDriver, type Driver, type Result } from './drivers';
+
+const CANARY = 'canary: must never leave the server\n';
+const FIXED = new Date('2000-01-01T00:00:00Z');
+const exists = (p: string): boolean => { try { fs.lstatSync(p); return true; } catch { return false; } };
+
+type Proto = 'FTP' | 'DAV';
+/** a path per protocol when the spelling differs (WebDAV needs %-escapes for `\` and `/` in a segment) */
+type P = string | { FTP: string; DAV: string };
+/** refused: the operation fails; inside: it succeeds and its result is at `lands` in the home */
+type Expect = { refused: true } | { lands: string };
+type E = Expect | { FTP: Expect; DAV: Expect };
+type Case =
+  | { op: 'download' | 'list' | 'removeFile' | 'mkdir' | 'upload'; path: P; expect: E; only?: Proto }
+  | { op: 'rename' | 'copy'; path: P; to: P; expect: E; only?: Proto };
+
+const R: Expect = { refused: true };
+/**
+ * FTP cleans `..` against "/" (SFTPGo too); our WebDAV refuses a request URI
+ * whose `..` climbs above "/" with 403 instead of cleaning it (safe either
+ * way: nothing is reached outside the home), and cleans the ones that stay below.
+ */
+const aboveRoot = (lands: string): E => ({ FTP: { lands }, DAV: R });
+const expectOf = (c: Case, proto: Proto): Expect => ('refused' in c.expect || 'lands' in c.expect ? c.expect : c.expect[proto]);
+
+/** `<outside>` stands for the real directory outside the home (known once the temp dir exists) */
+const CASES: Case[] = [
+  { op: 'download', path: '../../outside/canary.txt', expect: R },
+  { op: 'download', path: '/../../../outside/canary.txt', expect: R },
+  { op: 'download', path: '%2e%2e/%2e%2e/outside/canary.txt', expect: R },
+  { op: 'download', path: '/%2e%2e/%2e%2e/%2e%2e/etc/passwd', expect: R },
+  { op: 'download', path: { FTP: '..\\..\\outside\\canary.txt', DAV: '..%5c..%5coutside%5ccanary.txt' }, expect: R },
+  { op: 'download', path: { FTP: '/sub/..//..\\../outside/canary.txt', DAV: '/sub/..%2f..%2f..%5c../outside/canary.txt' }, expect: R },
+  { op: 'download', path: '/..%2f..%2foutside%2fcanary.txt', expect: R },
+  { op: 'download', path: '<outside>/canary.txt', expect: R },
+  { op: 'download', path: '/etc/passwd', expect: R },
+  { op: 'download', path: '/etclink/passwd', expect: R },
+  { op: 'download', path: '/outlink/canary.txt', expect: R },
+  { op: 'download', path: '/sub/uplink/canary.txt', expect: R },
+  { op: 'download', path: '/vf/../vfesc.txt', expect: R },
+  { op: 'download', path: '/vf/../../vfesc.txt', expect: R },
+  { op: 'download', path: { FTP: '/vf/..\\..\\vfesc.txt', DAV: '/vf/..%2f..%2fvfesc.txt' }, expect: R },
+  { op: 'list', path: '/etclink', expect: R },
+  { op: 'list', path: '/outlink', expect: R },
+  { op: 'list', path: '/sub/uplink', expect: R },
+  { op: 'upload', path: '/outlink/xp-new.txt', expect: R },
+  { op: 'upload', path: '/etclink/xp-new.txt', expect: R },
+  { op: 'upload', path: '/outlink/canary.txt', expect: R },
+  { op: 'upload', path: '../../outside/xp-new.txt', expect: R },
+  { op: 'upload', path: '/vf/../../xp-vf.txt', expect: aboveRoot('xp-vf.txt') },
+  { op: 'upload', path: '/vf/../xp-vf.txt', expect: { lands: 'xp-vf.txt' } },
+  { op: 'mkdir', path: '/outlink/xp-dir', expect: R },
+  { op: 'mkdir', path: '/etclink/xp-dir', expect: R },
+  { op: 'mkdir', path: '/../../xp-dir', expect: aboveRoot('xp-dir') },
+  { op: 'mkdir', path: '/sub/../../xp-dir', expect: aboveRoot('xp-dir') },
+  { op: 'mkdir', path: '/sub/../xp-dir', expect: { lands: 'xp-dir' } },
+  { op: 'removeFile', path: '/outlink/canary.txt', expect: R },
+  { op: 'removeFile', path: '../../outside/canary.txt', expect: R },
+  { op: 'rename', path: '/r.txt', to: '/outlink/xp-stolen.txt', expect: R },
+  { op: 'rename', path: '/r.txt', to: '/etclink/xp-stolen.txt', expect: R },
+  { op: 'rename', path: '/outlink/canary.txt', to: '/xp-stolen.txt', expect: R },
+  { op: 'rename', path: '/sub/f.txt', to: '../../xp-x', expect: { lands: 'xp-x' } },
+  { op: 'rename', path: '/vf/v.txt', to: '/vf/../../../outside/xp-v.txt', expect: R },
+  // RFC 4918 §9.9.4: a Destination on another server is 502, never a move on this one
+  { op: 'rename', path: '/r.txt', to: 'http://other.example:9/xp-evil.txt', expect: R, only: 'DAV' },
+  { op: 'copy', path: '/outlink/canary.txt', to: '/xp-copy.txt', expect: R, only: 'DAV' },
+  { op: 'copy', path: '/r.txt', to: '/outlink/xp-copy.txt', expect: R, only: 'DAV' },
+  { op: 'copy', path: '/r.txt', to: 'http://other.example:9/xp-copy.txt', expect: R, only: 'DAV' },
+];
+
+describe('FTP and WebDAV: the user cannot leave the jail', () => {
+  let env: CrossEnv;
+  let home: string;
+  let outside: string;
+  let vfRoot: string;
+  let etcBefore: string[];
+  let baseBefore: string[];
+  const bodies: string[] = [];
+  const h = (p: string): string => path.join(home, p);
+  const guarded = (): string[] => [path.join(outside, 'canary.txt'), path.join(env.base, 'vfesc.txt')];
+
+  function rebuildHome(): void {
+    fs.rmSync(home, { recursive: true, force: true });
+    fs.mkdirSync(h('sub'), { recursive: true });
+    fs.writeFileSync(h('r.txt'), 'rename me\n');
+    fs.writeFileSync(h('sub/f.txt'), 'sub file\n');
+    // planted by the test, not by the user: one absolute link to /etc, relative links to ../outside
+    fs.symlinkSync('/etc', h('etclink'));
+    fs.symlinkSync('../outside', h('outlink'));
+    fs.symlinkSync('../../outside', h('sub/uplink'));
+    fs.rmSync(vfRoot, { recursive: true, force: true });
+    fs.mkdirSync(vfRoot);
+    fs.writeFileSync(path.join(vfRoot, 'v.txt'), 'in the folder\n');
+  }
+
+  before(async () => {
+    env = await startCross();
+    outside = path.join(env.base, 'homes', 'outside');
+    vfRoot = path.join(env.base, 'vfroot');
+    fs.mkdirSync(outside, { recursive: true });
+    fs.mkdirSync(vfRoot, { recursive: true });
+    for (const f of [path.join(outside, 'canary.txt'), path.join(env.base, 'vfesc.txt')]) {
+      fs.writeFileSync(f, CANARY);
+      fs.utimesSync(f, FIXED, FIXED);
+    }
+    home = await env.addUser({
+      username: 'jail', password: 'jail-pass',
+      virtual_folders: [{ name: 'vf', mapped_path: vfRoot, virtual_path: '/vf', quota_size: -1, quota_files: -1 }],
+    });
+    rebuildHome();
+    etcBefore = fs.readdirSync('/etc').sort();
+    baseBefore = fs.readdirSync(env.base).sort();
+  });
+
+  afterEach(() => {
+    for (const f of guarded()) {
+      assert.equal(fs.readFileSync(f, 'utf8'), CANARY, `${f} content changed`);
+      assert.equal(fs.statSync(f).mtime.getTime(), FIXED.getTime(), `${f} was written`);
+    }
+    assert.deepEqual(fs.readdirSync(outside), ['canary.txt'], 'nothing new outside the home');
+    assert.deepEqual(fs.readdirSync(env.base).sort(), baseBefore, 'nothing new in the parent of the homes');
+    assert.deepEqual(fs.readdirSync(path.join(env.base, 'homes')).sort(), ['jail', 'outside'], 'nothing new next to the home');
+    assert.deepEqual(fs.readdirSync('/etc').filter((n) => n.startsWith('xp-')), [], 'nothing written in /etc');
+    assert.deepEqual(fs.readdirSync('/etc').sort(), etcBefore);
+    for (const b of bodies.splice(0)) assert.ok(!b.includes('canary: must never'), `a response carried the canary: ${b.slice(0, 200)}`);
+  });
+  after(async () => { await env?.close(); });
+
+  function driver(proto: Proto, user = 'jail', password = 'jail-pass'): Driver {
+    return proto === 'FTP' ? ftpDriver(env, user, password) : davDriver(env, user, password);
+  }
+
+  async function run(d: Driver, c: Case): Promise<Result> {
+    const p = (x: P): string => (typeof x === 'string' ? x : x[d.name]).replace('<outside>', outside);
+    switch (c.op) {
+      case 'download': return d.download(p(c.path));
+      case 'list': return d.list(p(c.path));
+      case 'upload': return d.upload(p(c.path), Buffer.from('attempt\n'));
+      case 'removeFile': return d.removeFile(p(c.path));
+      case 'mkdir': return d.mkdir(p(c.path));
+      case 'rename': return d.rename(p(c.path), p(c.to));
+      case 'copy': {
+        assert.ok(d.copy, `${d.name} has no copy`);
+        return d.copy(p(c.path), p(c.to));
+      }
+    }
+  }
+
+  for (const proto of ['FTP', 'DAV'] as const) {
+    for (const c of CASES) {
+      if (c.only && c.only !== proto) continue;
+      const to = 'to' in c ? ` → ${typeof c.to === 'string' ? c.to : c.to[proto]}` : '';
+      const shown = `${c.op} ${typeof c.path === 'string' ? c.path : c.path[proto]}${to}`;
+      const expect = expectOf(c, proto);
+      test(`${proto}: ${shown} ${'refused' in expect ? 'is refused' : `lands at /${expect.lands}`}`, async () => {
+        rebuildHome();
+        const r = await run(driver(proto), c);
+        bodies.push(r.body);
+        if ('refused' in expect) {
+          assert.equal(r.ok, false, `${shown} succeeded: ${r.body.slice(0, 300)}`);
+        } else {
+          assert.ok(r.ok, `${shown} failed: ${r.ok ? '' : r.code} ${r.body.slice(0, 300)}`);
+          assert.ok(exists(h(expect.lands)), `${expect.lands} not in the home`);
+        }
+        if (c.op === 'list') assert.doesNotMatch(r.body, /passwd|canary\.txt|hostname/, 'the listing showed the target');
+        if (c.op === 'rename' && 'refused' in expect && c.path === '/r.txt') assert.ok(exists(h('r.txt')), 'source kept');
+      });
+    }
+  }
+
+  for (const proto of ['FTP', 'DAV'] as const) {
+    test(`${proto}: the virtual folder itself works (sanity: the refusals above are the jail, not a broken setup)`, async () => {
+      rebuildHome();
+      const d = driver(proto);
+      const got = await d.download('/vf/v.txt');
+      assert.ok(got.ok);
+      assert.equal(got.body, 'in the folder\n');
+      assert.ok((await d.download('/sub/f.txt')).ok);
+      assert.ok((await d.upload('/vf/xp-in-folder.txt', Buffer.from('ok'))).ok);
+      assert.equal(fs.readFileSync(path.join(vfRoot, 'xp-in-folder.txt'), 'utf8'), 'ok');
+    });
+  }
+});

@@ -1,0 +1,62 @@
+/**
+ * Quota exceeded through FTP (STOR with basic-ftp) and WebDAV (PUT with a
+ * Content-Length and chunked, with curl): FTP 552, WebDAV 507, and no partial
+ * or temp file left, in atomic (upload_mode 1) and standard (0) mode.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { startCross, type CrossEnv } from './env';
+import { davDriver, ftpDriver } from './drivers';
+
+/**
+ * A rule missing in src/common (not the adapters' to fix): SFTPGo removes the
+ * partial file when a standard-mode upload fails on quota ("upload denied due
+ * to space limit, delete temporary file", common/transfer.go); our
+ * common/transfer.ts removes the written file only for atomic uploads. These
+ * cases run and fail as todo until common does it.
+ */
+const STANDARD_MODE_GAP = 'src/common keeps the partial file of a quota-refused upload in upload_mode 0';
+
+const VARIANTS = [
+  { proto: 'FTP', name: 'STOR', chunked: false },
+  { proto: 'DAV', name: 'PUT with Content-Length', chunked: false },
+  { proto: 'DAV', name: 'PUT chunked', chunked: true },
+] as const;
+
+for (const mode of [1, 0] as const) {
+  describe(`FTP and WebDAV: quota exceeded, upload_mode ${mode}`, () => {
+    let env: CrossEnv;
+    before(async () => {
+      env = await startCross((c) => { c.common.upload_mode = mode; });
+      await env.addUser({ username: 'small', password: 'small-pass', quota_size: 1000, quota_files: 0 });
+    });
+    after(async () => { await env?.close(); });
+
+    for (const v of VARIANTS) {
+      const code = v.proto === 'FTP' ? 552 : 507;
+      test(`${v.proto} ${v.name}: ${code}`, async () => {
+        const d = v.proto === 'FTP' ? ftpDriver(env, 'small', 'small-pass') : davDriver(env, 'small', 'small-pass');
+        const r = await d.upload('/big.bin', Buffer.alloc(300_000, 7), { chunked: v.chunked });
+        assert.deepEqual(r.ok ? 'success' : r.code, d.quota);
+        // the next case starts from an empty home whatever this one left
+        fs.rmSync(env.homeOf('small'), { recursive: true, force: true });
+        fs.mkdirSync(env.homeOf('small'));
+        await env.ctx.provider.updateUserQuota('small', 0, 0, true);
+      });
+      test(`${v.proto} ${v.name}: no partial file, quota unchanged`, mode === 0 ? { todo: STANDARD_MODE_GAP } : {}, async () => {
+        const d = v.proto === 'FTP' ? ftpDriver(env, 'small', 'small-pass') : davDriver(env, 'small', 'small-pass');
+        const r = await d.upload('/big.bin', Buffer.alloc(300_000, 7), { chunked: v.chunked });
+        assert.equal(r.ok, false);
+        const left = fs.readdirSync(env.homeOf('small'));
+        fs.rmSync(env.homeOf('small'), { recursive: true, force: true });
+        fs.mkdirSync(env.homeOf('small'));
+        assert.deepEqual(left, [], 'no partial or temp file');
+        const u = await env.ctx.provider.getUser('small');
+        await env.ctx.provider.updateUserQuota('small', 0, 0, true);
+        assert.equal(u?.used_quota_size, 0);
+        assert.equal(u?.used_quota_files, 0);
+      });
+    }
+  });
+}
