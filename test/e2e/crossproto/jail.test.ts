@@ -13,7 +13,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startCross, type CrossEnv } from './env';
+import { lftp, startCross, type CrossEnv } from './env';
 import { davDriver, ftpDriver, type Driver, type Result } from './drivers';
 
 const CANARY = 'canary: must never leave the server\n';
@@ -196,4 +196,34 @@ describe('FTP and WebDAV: the user cannot leave the jail', () => {
       assert.equal(fs.readFileSync(path.join(vfRoot, 'xp-in-folder.txt'), 'utf8'), 'ok');
     });
   }
+  test('lftp: cd, get, put, mv and mirror through the links and above the root stay in the jail', async () => {
+    rebuildHome();
+    const local = path.join(env.base, 'local');
+    fs.mkdirSync(local, { recursive: true });
+    fs.writeFileSync(path.join(local, 'xp-up.txt'), 'attempt\n');
+    try {
+      const up = await lftp(env.ftpPort, 'jail', 'jail-pass', ['cd ../../..', 'pwd', 'cd /vf', 'cd ../..', 'pwd', 'cls -1 /'], local);
+      assert.equal(up.code, 0, up.stderr);
+      assert.deepEqual(up.stdout.split('\n').filter((l) => l.startsWith('ftp://')).map((l) => new URL(l).pathname), ['/', '/']);
+      assert.doesNotMatch(up.stdout, /canary|homes|vfroot/, 'the listing is the home');
+      const refused: string[][] = [
+        ['cd /etclink'], ['cd /outlink'], ['cd sub/uplink'],
+        ['get ../../outside/canary.txt -o xp-got'], ['get /etclink/passwd -o xp-got'], ['get outlink/canary.txt -o xp-got'],
+        ['put xp-up.txt -o /outlink/xp-up.txt'], ['put xp-up.txt -o etclink/xp-up.txt'],
+        ['mv r.txt outlink/xp-stolen.txt'], ['mv outlink/canary.txt xp-stolen.txt'], ['rm outlink/canary.txt'],
+        ['mirror outlink xp-mirror'], ['mkdir etclink/xp-dir'],
+      ];
+      for (const script of refused) {
+        const r = await lftp(env.ftpPort, 'jail', 'jail-pass', script, local);
+        assert.notEqual(r.code, 0, `${script.join('; ')} succeeded: ${r.stdout}`);
+        bodies.push(r.stdout, r.stderr);
+      }
+      assert.equal(exists(path.join(local, 'xp-got')), false, 'nothing downloaded');
+      const mirrored = path.join(local, 'xp-mirror');
+      assert.deepEqual(exists(mirrored) ? fs.readdirSync(mirrored) : [], [], 'mirror brought nothing');
+      assert.equal(fs.readFileSync(h('r.txt'), 'utf8'), 'rename me\n');
+    } finally {
+      fs.rmSync(local, { recursive: true, force: true });
+    }
+  });
 });
