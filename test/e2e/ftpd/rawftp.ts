@@ -10,7 +10,7 @@ export class RawFtp {
   private waiters: (() => void)[] = [];
   private closed = false;
 
-  private constructor(public sock: net.Socket) {
+  private constructor(public sock: net.Socket, readonly host: string) {
     this.attach(sock);
   }
 
@@ -35,11 +35,12 @@ export class RawFtp {
     for (const f of w) f();
   }
 
-  static async connect(port: number, opts: { implicitTls?: boolean } = {}): Promise<RawFtp> {
+  static async connect(port: number, opts: { implicitTls?: boolean; host?: string } = {}): Promise<RawFtp> {
+    const host = opts.host ?? '127.0.0.1';
     const sock = opts.implicitTls
-      ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false })
-      : net.connect({ port, host: '127.0.0.1' });
-    const c = new RawFtp(sock);
+      ? tls.connect({ port, host, rejectUnauthorized: false })
+      : net.connect({ port, host });
+    const c = new RawFtp(sock, host);
     const greeting = await c.read();
     if (greeting.code !== 220) throw new Error(`unexpected greeting ${greeting.code} ${greeting.text}`);
     return c;
@@ -83,7 +84,7 @@ export class RawFtp {
     const r = await this.cmd('EPSV');
     const m = /\(\|\|\|(\d+)\|\)/.exec(r.text);
     if (r.code !== 229 || !m) throw new Error(`EPSV: ${r.text}`);
-    const s = net.connect({ port: Number(m[1]), host: '127.0.0.1', localAddress });
+    const s = net.connect({ port: Number(m[1]), host: this.host, localAddress });
     s.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => { s.once('connect', resolve); s.once('error', reject); });
     return s;
