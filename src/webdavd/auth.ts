@@ -30,13 +30,13 @@ interface CacheEntry { digest: Buffer; storedHash: string; expiresAt: number }
 
 export interface LoginCacheOptions {
   provider: DataProviderService;
-  /** minutes; 0 → default TTL */
+  /** `cache.users.expiration_time`, minutes; 0 → entries do not expire (as SFTPGo) */
   expirationMinutes: number;
+  /** `cache.users.max_size`; 0 → no limit (as SFTPGo: bounded by the number of users) */
   maxSize: number;
+  /** clock in ms (tests) */
   now?: () => number;
 }
-
-const DEFAULT_TTL_MS = 5 * 60_000;
 
 export class LoginCache {
   private readonly key = randomBytes(32);
@@ -46,8 +46,10 @@ export class LoginCache {
   private readonly now: () => number;
 
   constructor(private readonly opts: LoginCacheOptions) {
-    this.ttlMs = opts.expirationMinutes > 0 ? opts.expirationMinutes * 60_000 : DEFAULT_TTL_MS;
-    this.maxSize = Math.max(1, opts.maxSize || 50);
+    // an entry never outlives a password change, a disable or a delete: each hit
+    // reloads the user and compares the stored hash, so "no expiry" is safe
+    this.ttlMs = opts.expirationMinutes > 0 ? opts.expirationMinutes * 60_000 : Infinity;
+    this.maxSize = opts.maxSize > 0 ? opts.maxSize : Infinity;
     this.now = opts.now ?? Date.now;
   }
 

@@ -45,6 +45,8 @@ function tlsOptions(ctx: ServerContext, b: WebdavdBinding): https.ServerOptions 
 export interface WebdavServiceOptions {
   /** tests: treat port 0 as "any free port" instead of "disabled" */
   ephemeralPorts?: boolean;
+  /** tests: the login cache's clock in ms (to check cache.users.expiration_time without waiting) */
+  now?: () => number;
 }
 
 export function createWebdavService(ctx: ServerContext, opts: WebdavServiceOptions = {}): Service {
@@ -55,6 +57,7 @@ export function createWebdavService(ctx: ServerContext, opts: WebdavServiceOptio
     provider: ctx.provider,
     expirationMinutes: conf.cache.users.expiration_time,
     maxSize: conf.cache.users.max_size,
+    now: opts.now,
   });
   const { server: library } = createDavLibrary({
     lookup: (req) => users.get(req),

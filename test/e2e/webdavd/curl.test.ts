@@ -27,6 +27,8 @@ function curl(args: string[], input?: Buffer): Promise<CurlResult> {
       const status = Number(/^HTTP\/\S+ (\d+)/.exec(headers)?.[1] ?? 0);
       resolve({ status, headers, body: Buffer.from(rest, 'latin1') });
     });
+    // curl may stop reading once the server has answered early (507): EPIPE must not crash the run
+    child.stdin?.on('error', () => undefined);
     if (input) child.stdin?.end(input);
   });
 }

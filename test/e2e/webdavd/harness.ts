@@ -12,7 +12,7 @@ import type { AppConfig } from '../../../src/config/types';
 import { openDataProvider } from '../../../src/dataprovider/index';
 import { createLogger } from '../../../src/logger/logger';
 import { createMetrics } from '../../../src/metrics/metrics';
-import { createWebdavService } from '../../../src/webdavd/server';
+import { createWebdavService, type WebdavServiceOptions } from '../../../src/webdavd/server';
 
 export interface DavServer {
   url: string;
@@ -25,7 +25,7 @@ export interface DavServer {
   stop(): Promise<void>;
 }
 
-export async function startDav(configure?: (c: AppConfig) => void): Promise<DavServer> {
+export async function startDav(configure?: (c: AppConfig) => void, serviceOptions: WebdavServiceOptions = {}): Promise<DavServer> {
   const configDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'sftpgo-dav-'));
   const logFile = path.join(configDir, 'sftpgo.log');
   const config = loadConfig({ configDir, env: {} });
@@ -46,7 +46,7 @@ export async function startDav(configure?: (c: AppConfig) => void): Promise<DavS
     },
     version: { version: '0.0.0-test', commit_hash: '', build_date: '', features: [] },
   };
-  const service = createWebdavService(ctx, { ephemeralPorts: true });
+  const service = createWebdavService(ctx, { ...serviceOptions, ephemeralPorts: true });
   await service.start();
   const port = service.addresses()[0]!.port;
   const homeOf = (u: string): string => path.join(configDir, 'homes', u);
