@@ -44,6 +44,10 @@ export function createFtpService(ctx: ServerContext): Service {
     const implicit = b.tls_mode === 2;
     const server = net.createServer((raw) => {
       raw.on('error', (e) => ctx.logger.debug('ftpd', `client socket error: ${e.message}`));
+      // Replies are small writes: with Nagle the 226 after a 150 waited for the
+      // client's delayed ACK, 40 ms on every transfer (strace of lftp: data closed
+      // at +0 ms, 226 at +40 ms; a 1 MiB STOR session took 59 ms vs vsftpd's 17 ms).
+      raw.setNoDelay(true);
       let sock: net.Socket = raw;
       if (implicit) {
         const opts = material.controlSocketOptions();

@@ -74,7 +74,9 @@ export function sftpTool(key: string, cipher: string): Tool {
 
 export function lftpTool(tls: boolean): Tool {
   const settings = [
-    'set net:max-retries 1', 'set net:timeout 60', 'set ftp:passive-mode yes', 'set xfer:clobber yes',
+    // vsftpd with TLS once failed a 1 MiB upload's data connection; a retry keeps
+    // the run going and its cost counts against that side's time
+    'set net:max-retries 3', 'set net:reconnect-interval-base 1', 'set net:timeout 60', 'set ftp:passive-mode yes', 'set xfer:clobber yes',
     ...(tls
       ? ['set ftp:ssl-force yes', 'set ftp:ssl-protect-data yes', 'set ssl:verify-certificate no']
       : ['set ftp:ssl-allow no']),
