@@ -26,6 +26,8 @@ export interface CrossEnv {
   davUrl: string;
   homeOf(user: string): string;
   addUser(json: Record<string, unknown>): Promise<string>;
+  /** the JSON log lines written so far (flushed first) */
+  logLines(): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,10 @@ export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEn
       await provider.addUser({ status: 1, home_dir: home, permissions: { '/': ['*'] }, ...json });
       fs.mkdirSync(home, { recursive: true });
       return home;
+    },
+    async logLines() {
+      await logger.flush();
+      return fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
     },
     async close() {
       for (const s of services) await s.stop();
