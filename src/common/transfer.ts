@@ -321,7 +321,13 @@ export class UploadTransfer extends BaseTransfer implements Upload {
     const p = this.p;
     let err = error;
     try { await p.handle.close(); } catch (e) { err ??= e as Error; }
-    if (p.writePath !== p.fsPath) {
+    if (err instanceof FsError && err.kind === 'QuotaExceeded') {
+      // An upload denied for space removes what it wrote, in every upload mode (as
+      // SFTPGo): a partial file would keep using the space the quota just refused.
+      const removeErr = await p.fs.remove(p.writePath).then(() => undefined, (e: Error) => e);
+      this.host.logger.warn('common', 'upload denied due to space limit, partial file removed',
+        { connection_id: this.host.id, file_path: p.fs.fsPath(p.writePath), error: removeErr?.message ?? '' });
+    } else if (p.writePath !== p.fsPath) {
       if (!err || p.atomicMode === 2) {
         try {
           await p.fs.rename(p.writePath, p.fsPath);

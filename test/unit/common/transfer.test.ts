@@ -140,7 +140,7 @@ describe('upload rules', () => {
     await h.mgr.shutdown(0);
   });
 
-  test('quota exceeded mid-write (non atomic): the write is refused, close reports it, quota counts what landed', async () => {
+  test('quota exceeded mid-write (non atomic): the write is refused, close reports it, the partial file is removed', async () => {
     const home = freshHome();
     const user = makeUser(home, { quota_size: 10, quota_files: 5 });
     const h = await connect(user, { upload_mode: 0 });
@@ -149,11 +149,14 @@ describe('upload rules', () => {
     await rejectsKind(up.writeAt(Buffer.alloc(5, 1), 8), 'QuotaExceeded');
     await rejectsKind(up.writeAt(Buffer.alloc(1, 1), 8), 'QuotaExceeded');
     await rejectsKind(up.close(), 'QuotaExceeded');
-    assert.equal(readFileSync(path.join(home, 'f')).length, 8);
-    assert.equal(h.provider.users.get('u1')?.used_quota_size, 8);
-    // 8 of 10 used: a new upload may write 2 more bytes only
+    // SFTPGo: an upload denied for space removes what it wrote, in every upload mode
+    assert.equal(existsSync(path.join(home, 'f')), false);
+    assert.equal(h.provider.users.get('u1')?.used_quota_size ?? 0, 0);
+    assert.ok(h.logger.lines.some((l) => /upload denied due to space limit/.test(l.message)));
+    // nothing is used: a new upload gets the whole budget again, and no more
     const up2 = await h.conn.openWrite('/g', W);
-    await rejectsKind(up2.writeAt(Buffer.alloc(3), 0), 'QuotaExceeded');
+    await up2.writeAt(Buffer.alloc(10), 0);
+    await rejectsKind(up2.writeAt(Buffer.alloc(1), 10), 'QuotaExceeded');
     await up2.close(new Error('abort'));
     h.provider.users.set('u1', { ...user, used_quota_size: 10 });
     await rejectsKind(h.conn.openWrite('/h', W), 'QuotaExceeded');
