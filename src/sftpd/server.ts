@@ -81,6 +81,7 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
     localAddrs.set(key, hostPort(sock.localAddress, sock.localPort));
     sock.once('close', () => { localAddrs.delete(key); release(); });
     sock.setNoDelay(true);
+    corkPerTick(sock);
     ssh.injectSocket(sock);
   };
 
@@ -188,4 +189,25 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
         .map((a) => ({ address: a.address, port: a.port }));
     },
   };
+}
+
+/**
+ * ssh2 writes every SSH packet with its own socket.write: a 255 KiB SFTP DATA
+ * reply leaves as eight encrypted 32 KiB packets, eight syscalls. Corking the
+ * socket for the rest of the tick turns them into one writev. Measured with
+ * `BENCH_ONLY=sftp BENCH_CIPHER=aes BENCH_SIZE_MB=512 npm run bench`, two runs
+ * each: download ratio to OpenSSH 1.02/1.05 without, 1.25/1.19 with.
+ */
+function corkPerTick(sock: net.Socket): void {
+  const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
+  let corked = false;
+  const uncork = (): void => { corked = false; sock.uncork(); };
+  sock.write = ((...args: unknown[]): boolean => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      process.nextTick(uncork);
+    }
+    return write(...args);
+  }) as typeof sock.write;
 }
