@@ -2,7 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDav, type DavServer } from './harness';
 
@@ -124,9 +125,12 @@ test('litmus basic/copymove/props/locks pass counts', async (t) => {
   await curl([...U, '-X', 'MKCOL', `${srv.url}/litmus`]);
   // every test of the four suites must run and pass (a crashed litmus prints no summary)
   const expected: Record<string, number> = { basic: 16, copymove: 13, props: 30, locks: 41 };
+  // litmus writes debug.log and child.log into its working directory: keep them out of the checkout
+  const cwd = mkdtempSync(path.join(tmpdir(), 'sftpgo-litmus-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
   for (const [suite, total] of Object.entries(expected)) {
     const { out, code, signal } = await new Promise<{ out: string; code: number | null; signal: string | null }>((resolve) => {
-      const child = execFile('litmus', [`${srv.url}/litmus/`, 'alice', 'secret-pw'], { env: { ...process.env, TESTS: suite }, timeout: 120_000 },
+      const child = execFile('litmus', [`${srv.url}/litmus/`, 'alice', 'secret-pw'], { cwd, env: { ...process.env, TESTS: suite }, timeout: 120_000 },
         (_e, so) => resolve({ out: String(so), code: child.exitCode, signal: child.signalCode }));
     });
     const m = /of (\d+) tests run: (\d+) passed/.exec(out);
