@@ -3,9 +3,7 @@
  * Unix socket path as address), REST API v2, OpenAPI, /metrics, HTTPS with
  * certificate reload on SIGHUP.
  */
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { isAbsolute, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext, Service } from '../common/context';
 import type { HttpdBinding } from '../config/types';
@@ -15,6 +13,7 @@ import { QuotaScanner } from './quotascan';
 import { LoginLimiter, type LoginLimiterOptions } from './ratelimit';
 import { loadTls } from './tls';
 import { TokenManager } from './tokens';
+import { signingPassphrase } from './signing';
 
 export interface HttpServiceOptions {
   /** state of the other services for GET /api/v2/status (keys ssh, ftp, webdav, ...) */
@@ -30,14 +29,6 @@ export interface HttpService extends Service {
   readonly scans: QuotaScanner;
   /** the running Fastify instances, one per binding */
   apps(): BuiltApp[];
-}
-
-function signingPassphrase(ctx: ServerContext): string {
-  const h = ctx.config.httpd;
-  if (h.signing_passphrase) return h.signing_passphrase;
-  if (!h.signing_passphrase_file) return '';
-  const p = isAbsolute(h.signing_passphrase_file) ? h.signing_passphrase_file : resolve(ctx.runtime.configDir, h.signing_passphrase_file);
-  return readFileSync(p, 'utf8').trim();
 }
 
 function isUnixSocket(address: string): boolean {

@@ -4,8 +4,7 @@
  * tokens and strict security headers. Everything is registered inside its own
  * Fastify scope so the REST API keeps its JSON error handlers and hooks.
  */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerContext } from '../../common/context';
@@ -22,6 +21,7 @@ import { registerUserPages } from './routes/users';
 import { WebSessions } from './session';
 import { Views } from './view';
 import { BASE, FORM_LIMIT, WebApp, type WebAppOptions } from './webapp';
+import { signingPassphrase } from '../signing';
 
 export { BASE } from './webapp';
 export type { WebAppOptions } from './webapp';
@@ -31,14 +31,6 @@ const CSP = [
   "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
   "connect-src 'self'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'",
 ].join('; ');
-
-function signingPassphrase(ctx: ServerContext): string {
-  const h = ctx.config.httpd;
-  if (h.signing_passphrase) return h.signing_passphrase;
-  if (!h.signing_passphrase_file) return '';
-  const p = isAbsolute(h.signing_passphrase_file) ? h.signing_passphrase_file : resolve(ctx.runtime.configDir, h.signing_passphrase_file);
-  return readFileSync(p, 'utf8').trim();
-}
 
 function secureHeaders(reply: FastifyReply): void {
   void reply.header('content-security-policy', CSP);
