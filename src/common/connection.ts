@@ -17,7 +17,7 @@ import { deniedFileError, openDownload, openUpload, type OpenHost } from './open
 import { canCreateDir, canCreateSymlink, canDeleteDir, canDeleteFile, canDownload, hasPerm } from './permissions';
 import { QuotaService, type QuotaProvider } from './quota';
 import { doRename, doSetStat } from './connection-ops';
-import { doCopy } from './copy';
+import { doCopy, doRemoveAll } from './copy';
 import { UploadTransfer, type ActiveTransfer } from './transfer';
 import type { ConnectionInfo, Download, FileOps, OpenWriteRequest, Protocol, Upload } from './types';
 import { cleanVirtualPath, vbase, vdir, vjoin } from './vpath';
@@ -275,6 +275,7 @@ export class Connection implements FileOps, OpenHost {
 
   rename(from: string, to: string): Promise<void> { return doRename(this, from, to); }
   copy(from: string, to: string): Promise<void> { return doCopy(this, from, to); }
+  removeAll(vpath: string): Promise<void> { return doRemoveAll(this, vpath); }
   setStat(vpath: string, attrs: SetStatAttrs): Promise<void> { return doSetStat(this, vpath, attrs); }
 
   /** `target` may be relative to the link's directory. */

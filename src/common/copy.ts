@@ -70,3 +70,26 @@ async function copyItem(c: Connection, from: string, to: string, info: FileInfo,
   await c.quota.update(to, dstInfo ? 0 : 1, info.size - oldSize);
   c.touch();
 }
+
+/**
+ * Recursive removal (SFTPGo RemoveAll). Children are listed before anything is
+ * deleted, and every item goes through removeFile/removeDir so permissions,
+ * virtual-folder guards, quota and command logs apply to each one.
+ */
+export async function doRemoveAll(c: Connection, vpath: string): Promise<void> {
+  if (vpath === '/' || c.mounts.isMountPoint(vpath)) throw new FsError('PermissionDenied', 'cannot remove the root or a virtual folder');
+  await removeItem(c, vpath, { left: MAX_COPY_ENTRIES });
+}
+
+async function removeItem(c: Connection, vpath: string, budget: Budget): Promise<void> {
+  if (--budget.left < 0) throw new FsError('Unsupported', 'too many items to remove');
+  const info = await c.lstat(vpath);
+  if (!info.isDirectory) {
+    await c.removeFile(vpath);
+    return;
+  }
+  const children: string[] = [];
+  for await (const batch of c.readDir(vpath)) for (const fi of batch) children.push(fi.name);
+  for (const name of children) await removeItem(c, vjoin(vpath, name), budget);
+  await c.removeDir(vpath);
+}

@@ -87,6 +87,12 @@ export interface FileOps {
   mkdir(vpath: string): Promise<void>;
   removeFile(vpath: string): Promise<void>;
   removeDir(vpath: string): Promise<void>;
+  /**
+   * Removes a file, or a directory and everything below it (SFTPGo RemoveAll:
+   * sftpgo-remove, WebDAV DELETE). Each item is checked and logged like a single
+   * removeFile/removeDir; symlinks are removed, never followed; bounded in items.
+   */
+  removeAll(vpath: string): Promise<void>;
   /** Overwrites an existing file when allowed (SFTPGo semantics). */
   rename(from: string, to: string): Promise<void>;
   symlink(target: string, link: string): Promise<void>;
@@ -95,6 +101,10 @@ export interface FileOps {
   link(existing: string, newPath: string): Promise<void>;
   setStat(vpath: string, attrs: SetStatAttrs): Promise<void>;
   statvfs(vpath: string): Promise<StatVFS>;
+  /**
+   * Server-side copy of a file or a whole directory (recursively, bounded; symlinks
+   * skipped). Copying onto an existing directory copies inside it, as `cp -r`.
+   */
   copy(from: string, to: string): Promise<void>;
   openRead(vpath: string, offset?: number): Promise<Download>;
   openWrite(vpath: string, req: OpenWriteRequest): Promise<Upload>;

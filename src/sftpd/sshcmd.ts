@@ -1,10 +1,9 @@
 /**
  * Built-in SSH commands (`sftpd.enabled_ssh_commands`): checksums, cd, pwd,
- * sftpgo-copy and sftpgo-remove. Everything goes through FileOps, so the
+ * sftpgo-copy and sftpgo-remove (FileOps.copy / removeAll). Everything goes through FileOps, so the
  * user's permissions and virtual folders apply; nothing runs a process.
  */
 import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
 import type { ServerChannel } from 'ssh2';
 import type { FileOps } from '../common/types';
 import type { ServerContext } from '../common/context';
@@ -50,68 +49,6 @@ function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
   });
 }
 
-/** Depth-first removal; directory entries are listed before anything is deleted. */
-async function removeTree(ops: FileOps, vpath: string, depth: number): Promise<void> {
-  if (depth > 512) throw new Error('directory tree too deep');
-  const info = await ops.lstat(vpath);
-  if (!info.isDirectory) {
-    await ops.removeFile(vpath);
-    return;
-  }
-  const children: { name: string; dir: boolean }[] = [];
-  for await (const batch of ops.readDir(vpath)) {
-    for (const fi of batch) {
-      if (fi.name === '.' || fi.name === '..') continue;
-      children.push({ name: fi.name, dir: fi.isDirectory && !fi.isSymlink });
-    }
-  }
-  for (const c of children) {
-    const child = vpath === '/' ? `/${c.name}` : `${vpath}/${c.name}`;
-    if (c.dir) await removeTree(ops, child, depth + 1); else await ops.removeFile(child);
-  }
-  await ops.removeDir(vpath);
-}
-
-/**
- * sftpgo-copy: FileOps.copy copies one file (with every check); directories
- * are walked here, each file copied through it. As `cp -r`, a source copied
- * onto an existing directory lands inside it.
- */
-async function copyTree(ops: FileOps, from: string, to: string): Promise<void> {
-  const src = await ops.stat(from);
-  let dst = to;
-  try {
-    if ((await ops.stat(to)).isDirectory) dst = posix.join(to, posix.basename(from));
-  } catch (e) {
-    if (!isFsError(e, 'NotFound')) throw e;
-  }
-  if (dst === from) throw new Error('the copy source and target cannot be the same');
-  if (src.isDirectory && dst.startsWith(`${from === '/' ? '' : from}/`)) throw new Error('cannot copy a directory inside itself');
-  await copyEntry(ops, from, dst, src.isDirectory, 0);
-}
-
-async function copyEntry(ops: FileOps, from: string, to: string, isDir: boolean, depth: number): Promise<void> {
-  if (depth > 512) throw new Error('directory tree too deep');
-  if (!isDir) {
-    await ops.copy(from, to);
-    return;
-  }
-  try {
-    await ops.mkdir(to);
-  } catch (e) {
-    if (!isFsError(e, 'AlreadyExists')) throw e;
-  }
-  const children: { name: string; dir: boolean }[] = [];
-  for await (const batch of ops.readDir(from)) {
-    for (const fi of batch) {
-      if (fi.name === '.' || fi.name === '..' || fi.isSymlink) continue;
-      children.push({ name: fi.name, dir: fi.isDirectory });
-    }
-    ops.touch();
-  }
-  for (const c of children) await copyEntry(ops, posix.join(from, c.name), posix.join(to, c.name), c.dir, depth + 1);
-}
-
 async function execute(run: SshCommandRun): Promise<{ out: string; path: string }> {
   const { ops, name, args } = run;
   const algo = HASHES[name];
@@ -129,14 +66,14 @@ async function execute(run: SshCommandRun): Promise<{ out: string; path: string 
       if (args.length !== 2) throw new Error('usage: sftpgo-copy <source> <destination>');
       const from = ops.cleanPath(args[0]!);
       const to = ops.cleanPath(args[1]!);
-      await copyTree(ops, from, to);
+      // recursive, `cp -r` semantics and every per-item check live in common
+      await ops.copy(from, to);
       return { out: 'OK\n', path: from };
     }
     case 'sftpgo-remove': {
       if (args.length !== 1) throw new Error('usage: sftpgo-remove <path>');
       const vpath = ops.cleanPath(args[0]!);
-      if (vpath === '/') throw new Error('removing the root directory is not allowed');
-      await removeTree(ops, vpath, 0);
+      await ops.removeAll(vpath);
       return { out: 'OK\n', path: vpath };
     }
     default: throw new Error(`command "${name}" is not supported`);

@@ -7,7 +7,7 @@
 import { FsError } from '../common/errors';
 import { ifHolds, mayModify } from './ifheader';
 import { DavStatus, type MethodCall } from './request';
-import { copyTree, lstatOrUndefined, removeTree, requireParentDir } from './tree';
+import { lstatOrUndefined, requireParentDir } from './tree';
 
 const isWithin = (p: string, dir: string): boolean => dir === '/' || p.startsWith(`${dir}/`);
 
@@ -70,13 +70,15 @@ export async function copyOrMove(call: MethodCall, move: boolean): Promise<void>
   await requireParentDir(ops, dst);
   const existing = await lstatOrUndefined(ops, dst);
   if (existing && !overwrite) throw new DavStatus(412);
-  if (existing) await removeTree(ops, dst);
+  if (existing) await ops.removeAll(dst);
   if (move) {
     await ops.rename(vpath, dst);
     state.transferProps(vpath, dst, false);
     state.forget(vpath);
   } else {
-    if (src.isDirectory) await copyTree(ops, vpath, dst, depthHeader === '0' ? 0 : 'infinity');
+    // Depth 0 copies the collection alone (RFC 4918 §9.8.3); otherwise common copies the
+    // whole tree (the destination no longer exists here, so it is the exact target)
+    if (src.isDirectory && depthHeader === '0') await ops.mkdir(dst);
     else await ops.copy(vpath, dst);
     state.transferProps(vpath, dst, true);
   }
@@ -91,7 +93,7 @@ export async function del(call: MethodCall): Promise<void> {
   if (vpath === '/') throw new FsError('PermissionDenied', 'cannot delete the root');
   await user.ops.lstat(vpath);
   if (!mayModify(ctx, vpath, true)) throw new DavStatus(423);
-  await removeTree(user.ops, vpath);
+  await user.ops.removeAll(vpath);
   user.state.forget(vpath);
   ctx.setCode(204);
 }

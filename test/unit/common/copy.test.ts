@@ -57,3 +57,42 @@ describe('server-side copy', () => {
     await rejectsKind(h.conn.copy('/', '/x'), 'Unsupported');
   });
 });
+
+describe('recursive removal (removeAll)', () => {
+  const t = tempDir();
+  const home = path.join(t.dir, 'home');
+  const folder = path.join(t.dir, 'folder');
+  let h: Harness;
+
+  before(async () => {
+    h = await connect(makeUser(home, {
+      quota_files: 100,
+      permissions: { '/': ['*'], '/keep': ['list', 'download', 'upload', 'create_dirs'] },
+      virtual_folders: [{ name: 'vf', mapped_path: folder, virtual_path: '/vf', quota_size: 0, quota_files: 0 }],
+    }));
+    mkdirSync(path.join(home, 'tree', 'sub'), { recursive: true });
+    writeFileSync(path.join(home, 'tree', 'a.txt'), 'aaa');
+    writeFileSync(path.join(home, 'tree', 'sub', 'b.txt'), 'bb');
+    symlinkSync(t.dir, path.join(home, 'tree', 'link-out'));
+    mkdirSync(path.join(home, 'keep', 'inner'), { recursive: true });
+    writeFileSync(path.join(folder, 'f.txt'), 'f');
+  });
+  after(async () => { await h.mgr.shutdown(0); t.cleanup(); });
+
+  test('removes a tree item by item (quota and logs per file); a symlink is removed, not followed', async () => {
+    h.provider.calls = [];
+    await h.conn.removeAll('/tree');
+    assert.equal(existsSync(path.join(home, 'tree')), false);
+    assert.equal(existsSync(path.join(folder, 'f.txt')), true, 'the link target is untouched');
+    const removed = h.logger.commands.filter((c) => c.sender === 'Remove' || c.sender === 'Rmdir').map((c) => c.virtualPath).sort();
+    assert.deepEqual(removed, ['/tree', '/tree/a.txt', '/tree/link-out', '/tree/sub', '/tree/sub/b.txt']);
+    assert.deepEqual(h.provider.calls.map((c) => c.size).sort((a, b) => a - b), [-3, -2]);
+  });
+
+  test('the root and virtual folders are refused; per-item permissions apply', async () => {
+    await rejectsKind(h.conn.removeAll('/'), 'PermissionDenied');
+    await rejectsKind(h.conn.removeAll('/vf'), 'PermissionDenied');
+    await rejectsKind(h.conn.removeAll('/keep'), 'PermissionDenied');
+    assert.equal(existsSync(path.join(home, 'keep', 'inner')), true);
+  });
+});
