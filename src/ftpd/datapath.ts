@@ -6,19 +6,15 @@
  *   at 127 MB/s vs vsftpd 337 MB/s (0.38x). uploadSink() coalesces the
  *   chunks that pile up during one write into a single write of up to ~1 MiB
  *   copied into a reused buffer: 220 MB/s on the same run conditions.
- * - RETR: the generic stream allocates a fresh 256 KiB buffer per read and
- *   passes it through a Transform; GC was 12% of the profile. downloadPump()
- *   reads into three recycled buffers, issuing the next read while the
- *   socket sends the previous chunk.
- * Memory stays bounded: the sink pauses the socket past its highWaterMark,
- * the pump waits for 'drain' and owns at most three buffers.
+ * - RETR: downloadPump() in src/common/pump.ts (shared with WebDAV GET)
+ *   reads into recycled buffers with one read ahead.
+ * Memory stays bounded: the sink pauses the socket past its highWaterMark.
  */
 import type * as net from 'node:net';
 import { Writable } from 'node:stream';
-import type { Download, Upload } from '../common/types';
+import type { Upload } from '../common/types';
 
 const SINK_HIGH_WATER_MARK = 1024 * 1024;
-const READ_CHUNK = 256 * 1024;
 
 /** Sequential writer from `start`; the caller commits or aborts with ul.close(). */
 export function uploadSink(ul: Upload, start: number): Writable {
@@ -46,48 +42,6 @@ export function uploadSink(ul: Upload, start: number): Writable {
 
 function closedError(): Error {
   return Object.assign(new Error('data connection closed'), { code: 'ECONNRESET' });
-}
-
-/** Resolves on 'drain', rejects if the socket closes or fails first. */
-function drained(sock: net.Socket): Promise<void> {
-  if (sock.destroyed) return Promise.reject(closedError());
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error): void => {
-      sock.off('drain', onDrain);
-      sock.off('close', onClose);
-      sock.off('error', done);
-      if (err) reject(err); else resolve();
-    };
-    const onDrain = (): void => done();
-    const onClose = (): void => done(closedError());
-    sock.on('drain', onDrain);
-    sock.once('close', onClose);
-    sock.once('error', done);
-  });
-}
-
-/** Sends the file from `start` to the socket; the caller ends/lingers the socket. */
-export async function downloadPump(dl: Download, sock: net.Socket, start: number): Promise<void> {
-  const pool: Buffer[] = [];
-  const take = (): Buffer => pool.pop() ?? Buffer.allocUnsafe(READ_CHUNK);
-  let pos = start;
-  let buf = take();
-  let next = dl.readAt(buf, 0, READ_CHUNK, pos);
-  // bounded by the file size: every iteration sends at least one byte or stops
-  for (;;) {
-    const n = await next;
-    if (n <= 0) break;
-    if (sock.destroyed) throw closedError();
-    pos += n;
-    const cur = buf;
-    buf = take();
-    // the next read overlaps with sending this chunk
-    next = dl.readAt(buf, 0, READ_CHUNK, pos);
-    // a rejected read is awaited at the top of the loop; keep it from being reported unhandled meanwhile
-    next.catch(() => undefined);
-    const more = sock.write(n === READ_CHUNK ? cur : cur.subarray(0, n), () => pool.push(cur));
-    if (!more) await drained(sock);
-  }
 }
 
 const DISCARD_MS = 2000;

@@ -8,7 +8,8 @@ import type { FtpSession } from '../session';
 import { errorReply } from '../replies';
 import { asAbort, failureReply, lingerClose, runTransfer } from './dataconn';
 import type { CommandTable } from './types';
-import { downloadPump, receiveUpload, uploadSink } from '../datapath';
+import { downloadPump } from '../../common/pump';
+import { receiveUpload, uploadSink } from '../datapath';
 
 async function retr(s: FtpSession, arg: string): Promise<void> {
   const p = s.resolve(arg);
@@ -21,7 +22,7 @@ async function retr(s: FtpSession, arg: string): Promise<void> {
     return s.reply(r.code, r.message);
   }
   await runTransfer(s, `${p} (${dl.size} bytes)`, async (sock) => {
-    // recycled buffers with read-ahead (see datapath.ts for the measurement)
+    // recycled buffers with read-ahead (see common/pump.ts)
     await downloadPump(dl, sock, offset);
     await lingerClose(sock);
   }, async (o) => {
