@@ -1,13 +1,47 @@
 /**
- * The download pump FTP RETR and WebDAV GET share (measured with `npm run
- * bench`): the generic Download.createReadStream() allocates a fresh buffer
- * per read and passes it through a Transform, and GC was 12% of an FTP
- * download profile. downloadPump() reads into three recycled buffers and
- * issues the next read while the destination sends the previous chunk.
- * Memory stays bounded: it waits for 'drain' and owns at most three buffers.
+ * The transfer data paths FTP (RETR/STOR) and WebDAV (GET/PUT) share, tuned
+ * with `npm run bench` (512 MiB, loopback, --cpu-prof of the server):
+ * - download: the generic Download.createReadStream() allocates a fresh
+ *   buffer per read and passes it through a Transform, and GC was 12% of an
+ *   FTP download profile. downloadPump() reads into three recycled buffers
+ *   and issues the next read while the destination sends the previous chunk.
+ * - upload: the generic Upload.createWriteStream() issues one positional
+ *   write per 64 KiB socket read, one thread-pool round trip at a time (FTP
+ *   upload 0.38x vsftpd). uploadSink() coalesces the chunks that pile up
+ *   during one write into a single write of up to ~1 MiB copied into a
+ *   reused buffer (0.56x on the same run conditions).
+ * Memory stays bounded: the pump waits for 'drain' and owns at most three
+ * buffers; the sink makes its source pause past its highWaterMark.
  */
-import type { Writable } from 'node:stream';
-import type { Download } from './types';
+import { Writable } from 'node:stream';
+import type { Download, Upload } from './types';
+
+const SINK_HIGH_WATER_MARK = 1024 * 1024;
+
+/** Sequential writer from `start`; the caller commits or aborts with ul.close(). */
+export function uploadSink(ul: Upload, start: number): Writable {
+  let pos = start;
+  // reused: writeAt has finished with it before the next writev runs
+  let scratch: Buffer | undefined;
+  return new Writable({
+    highWaterMark: SINK_HIGH_WATER_MARK,
+    writev(chunks, cb) {
+      let buf: Buffer;
+      if (chunks.length === 1) {
+        buf = chunks[0]!.chunk as Buffer;
+      } else {
+        let total = 0;
+        for (const c of chunks) total += (c.chunk as Buffer).length;
+        if (!scratch || scratch.length < total) scratch = Buffer.allocUnsafe(Math.max(total, SINK_HIGH_WATER_MARK + 64 * 1024));
+        let off = 0;
+        for (const c of chunks) off += (c.chunk as Buffer).copy(scratch, off);
+        buf = scratch.subarray(0, total);
+      }
+      ul.writeAt(buf, pos).then(() => { pos += buf.length; cb(); }, (e: Error) => cb(e));
+    },
+  });
+}
+
 
 const READ_CHUNK = 256 * 1024;
 

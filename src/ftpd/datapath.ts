@@ -1,44 +1,10 @@
 /**
- * The RETR/STOR data paths, tuned with `npm run bench` (lftp against vsftpd,
- * 512 MiB, loopback, --cpu-prof of the server):
- * - STOR: the generic Upload.createWriteStream() issues one positional write
- *   per 64 KiB socket read, one thread-pool round trip at a time; upload ran
- *   at 127 MB/s vs vsftpd 337 MB/s (0.38x). uploadSink() coalesces the
- *   chunks that pile up during one write into a single write of up to ~1 MiB
- *   copied into a reused buffer: 220 MB/s on the same run conditions.
- * - RETR: downloadPump() in src/common/pump.ts (shared with WebDAV GET)
- *   reads into recycled buffers with one read ahead.
- * Memory stays bounded: the sink pauses the socket past its highWaterMark.
+ * STOR and RETR use uploadSink() and downloadPump() from src/common/pump.ts
+ * (shared with WebDAV PUT and GET); this file only couples them to the data
+ * socket.
  */
 import type * as net from 'node:net';
-import { Writable } from 'node:stream';
-import type { Upload } from '../common/types';
-
-const SINK_HIGH_WATER_MARK = 1024 * 1024;
-
-/** Sequential writer from `start`; the caller commits or aborts with ul.close(). */
-export function uploadSink(ul: Upload, start: number): Writable {
-  let pos = start;
-  // reused: writeAt has finished with it before the next writev runs
-  let scratch: Buffer | undefined;
-  return new Writable({
-    highWaterMark: SINK_HIGH_WATER_MARK,
-    writev(chunks, cb) {
-      let buf: Buffer;
-      if (chunks.length === 1) {
-        buf = chunks[0]!.chunk as Buffer;
-      } else {
-        let total = 0;
-        for (const c of chunks) total += (c.chunk as Buffer).length;
-        if (!scratch || scratch.length < total) scratch = Buffer.allocUnsafe(Math.max(total, SINK_HIGH_WATER_MARK + 64 * 1024));
-        let off = 0;
-        for (const c of chunks) off += (c.chunk as Buffer).copy(scratch, off);
-        buf = scratch.subarray(0, total);
-      }
-      ul.writeAt(buf, pos).then(() => { pos += buf.length; cb(); }, (e: Error) => cb(e));
-    },
-  });
-}
+import type { Writable } from 'node:stream';
 
 function closedError(): Error {
   return Object.assign(new Error('data connection closed'), { code: 'ECONNRESET' });

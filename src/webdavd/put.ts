@@ -1,12 +1,13 @@
 /**
  * PUT, replacing the library's (which creates an empty file first, then opens
- * it for writing). The body streams into Upload.createWriteStream with
- * backpressure; any failure closes the upload with the error so the atomic
+ * it for writing). The body streams into the shared coalescing uploadSink
+ * with backpressure; any failure closes the upload with the error so the atomic
  * upload mode leaves no partial file and the transfer is logged as failed.
  */
 import type { Readable, Writable } from 'node:stream';
 import { v2 } from 'webdav-server';
 import { FsError, isFsError } from '../common/errors';
+import { uploadSink } from '../common/pump';
 import { etagOf } from './davfs';
 import { ifHolds, mayModify } from './ifheader';
 import { DavStatus, statOrUndefined, type MethodCall } from './request';
@@ -28,7 +29,8 @@ export async function put(call: MethodCall): Promise<void> {
   const mtime = parseOcMtime(ctx.headers.find('X-OC-Mtime'));
   const up = await ops.openWrite(vpath, { truncate: true, append: false, exclusive: false, read: false, offset: 0 });
   try {
-    await receiveBody(input, up.createWriteStream());
+    // the coalescing sink (common/pump.ts); the commit is the up.close() below
+    await receiveBody(input, uploadSink(up, 0));
   } catch (e) {
     const err = e instanceof Error ? e : new FsError('Aborted', String(e));
     await up.close(err).catch(() => undefined);

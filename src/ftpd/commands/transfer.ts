@@ -8,8 +8,8 @@ import type { FtpSession } from '../session';
 import { errorReply } from '../replies';
 import { asAbort, failureReply, lingerClose, runTransfer } from './dataconn';
 import type { CommandTable } from './types';
-import { downloadPump } from '../../common/pump';
-import { receiveUpload, uploadSink } from '../datapath';
+import { downloadPump, uploadSink } from '../../common/pump';
+import { receiveUpload } from '../datapath';
 
 async function retr(s: FtpSession, arg: string): Promise<void> {
   const p = s.resolve(arg);
