@@ -6,7 +6,6 @@
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../../../src/config';
@@ -18,6 +17,7 @@ import { createMetrics } from '../../../src/metrics/metrics';
 import { createFtpService } from '../../../src/ftpd/server';
 import { createWebdavService } from '../../../src/webdavd/server';
 import { openDataProvider } from '../../../src/dataprovider/index';
+import { freePort } from '../../support/net';
 
 export interface CrossEnv {
   base: string;
@@ -31,22 +31,11 @@ export interface CrossEnv {
   close(): Promise<void>;
 }
 
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEnv> {
   const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'crossproto-')));
   const config = loadConfig({ configDir: base, env: {} });
   // FTP port 0 means "disabled" (as in SFTPGo): take a free port; passive ports are ephemeral (range 0-0)
-  config.ftpd.bindings = [{ ...config.ftpd.bindings[0]!, address: '127.0.0.1', port: await freeTcpPort() }];
+  config.ftpd.bindings = [{ ...config.ftpd.bindings[0]!, address: '127.0.0.1', port: await freePort() }];
   config.ftpd.passive_port_range = { start: 0, end: 0 };
   config.webdavd.bindings = [{ ...config.webdavd.bindings[0]!, port: 0, address: '127.0.0.1' }];
   config.data_provider.driver = 'memory';

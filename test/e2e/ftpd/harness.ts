@@ -6,7 +6,6 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../../../src/config';
@@ -18,6 +17,7 @@ import { createLogger, type ClosableLogger } from '../../../src/logger/logger';
 import { createMetrics } from '../../../src/metrics/metrics';
 import { createFtpService } from '../../../src/ftpd/server';
 import { openDataProvider } from '../../../src/dataprovider/index';
+import { freePort, freePortRange } from '../../support/net';
 
 export interface FtpHarness {
   base: string;
@@ -34,26 +34,6 @@ export interface FtpHarness {
   /** The first log line matching `pred`, waiting for file changes (bounded: 10 s). */
   waitForLog(pred: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   close(): Promise<void>;
-}
-
-/** `count` consecutive ports on 127.0.0.1 that were free when probed (bounded tries). */
-async function freeRange(count: number): Promise<{ start: number; end: number }> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const start = 20000 + Math.floor(Math.random() * 40000);
-    const held: net.Server[] = [];
-    let ok = true;
-    for (let p = start; p < start + count && ok; p++) {
-      const srv = net.createServer();
-      ok = await new Promise<boolean>((resolve) => {
-        srv.once('error', () => resolve(false));
-        srv.listen(p, '127.0.0.1', () => resolve(true));
-      });
-      if (ok) held.push(srv);
-    }
-    await Promise.all(held.map((s) => new Promise<void>((r) => s.close(() => r()))));
-    if (ok) return { start, end: start + count - 1 };
-  }
-  throw new Error('no free passive port range found');
 }
 
 function makeCert(dir: string): void {
@@ -74,7 +54,7 @@ export async function startFtp(tune?: (c: AppConfig) => void): Promise<FtpHarnes
   const config = loadConfig({ configDir: base, env: {} });
   const tmpl: FtpdBinding = { ...config.ftpd.bindings[0]!, address: '127.0.0.1', port: 0 };
   // port 0 means "disabled" in SFTPGo: take real free ports for the three bindings
-  const ports = await Promise.all([0, 1, 2].map(() => freeTcpPort()));
+  const ports = await Promise.all([0, 1, 2].map(() => freePort()));
   config.ftpd.bindings = [
     { ...tmpl, port: ports[0]!, tls_mode: 0 },
     { ...tmpl, port: ports[1]!, tls_mode: 1 },
@@ -82,7 +62,7 @@ export async function startFtp(tune?: (c: AppConfig) => void): Promise<FtpHarnes
   ];
   config.ftpd.certificate_file = 'cert.pem';
   config.ftpd.certificate_key_file = 'key.pem';
-  config.ftpd.passive_port_range = await freeRange(40);
+  config.ftpd.passive_port_range = await freePortRange(40);
   config.common.upload_mode = 1; // atomic: an aborted upload leaves no partial file
   tune?.(config);
   const logFile = path.join(base, 'sftpgo.log');
@@ -135,17 +115,6 @@ export async function startFtp(tune?: (c: AppConfig) => void): Promise<FtpHarnes
       fs.rmSync(base, { recursive: true, force: true });
     },
   };
-}
-
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 export interface UserSpec { username: string; password: string; permissions?: Record<string, string[]>; filters?: Record<string, unknown>; quota_size?: number; quota_files?: number }

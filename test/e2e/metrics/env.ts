@@ -5,7 +5,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,37 +12,9 @@ import { Client, type SFTPWrapper } from 'ssh2';
 import { loadConfig } from '../../../src/config';
 import type { RuntimeOptions } from '../../../src/config/types';
 import { startApp, type App } from '../../../src/service/app';
+import { freePort, freePortRange } from '../../support/net';
 
 const run = promisify(execFile);
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** `count` consecutive ports that were free when probed (bounded tries). */
-async function freeRange(count: number): Promise<{ start: number; end: number }> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const start = 20000 + Math.floor(Math.random() * 40000);
-    let ok = true;
-    for (let p = start; p < start + count && ok; p++) {
-      const srv = createServer();
-      ok = await new Promise<boolean>((resolve) => {
-        srv.once('error', () => resolve(false));
-        srv.listen(p, '127.0.0.1', () => srv.close(() => resolve(true)));
-      });
-    }
-    if (ok) return { start, end: start + count - 1 };
-  }
-  throw new Error('no free passive port range found');
-}
 
 export interface FullEnv {
   app: App;
@@ -61,7 +32,7 @@ export async function startFullApp(): Promise<FullEnv> {
   config.sftpd.bindings = [{ ...config.sftpd.bindings[0], port: ports.sftp, address: '127.0.0.1' }];
   config.sftpd.host_keys = [join(dir, 'host_ed25519')];
   config.ftpd.bindings = [{ ...config.ftpd.bindings[0], port: ports.ftp, address: '127.0.0.1' }];
-  config.ftpd.passive_port_range = await freeRange(20);
+  config.ftpd.passive_port_range = await freePortRange(20);
   config.webdavd.bindings = [{ ...config.webdavd.bindings[0], port: ports.dav, address: '127.0.0.1' }];
   config.httpd.bindings = [{ ...config.httpd.bindings[0], port: ports.http, address: '127.0.0.1' }];
   config.telemetry.bind_port = ports.telemetry;

@@ -5,7 +5,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,23 +12,12 @@ import { chromium, type Browser } from 'playwright-core';
 import { loadConfig } from '../../../src/config';
 import type { RuntimeOptions } from '../../../src/config/types';
 import { startApp, type App } from '../../../src/service/app';
+import { freePort } from '../../support/net';
 
 const run = promisify(execFile);
 
 /** repo root/test/artifacts/webadmin (git-ignored) */
 export const ARTIFACTS = join(__dirname, '..', '..', '..', '..', 'test', 'artifacts', 'webadmin');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface WebAdminEnv {
   app: App;
