@@ -37,9 +37,67 @@ export function uploadSink(ul: Upload, start: number): Writable {
         for (const c of chunks) off += (c.chunk as Buffer).copy(scratch, off);
         buf = scratch.subarray(0, total);
       }
+      try {
+        if (ul.writeNow(buf, pos)) { pos += buf.length; cb(); return; }
+      } catch (e) { cb(e as Error); return; }
       ul.writeAt(buf, pos).then(() => { pos += buf.length; cb(); }, (e: Error) => cb(e));
     },
   });
+}
+
+/** Where a source that lends its chunks (see lentChunkUpload) puts them. */
+export interface LentChunkSink {
+  /**
+   * Takes a chunk that is valid only during this call. Returns false when
+   * the source must stop reading until `resume` (given to lentChunkUpload)
+   * is called, or for good after a failure.
+   */
+  write(chunk: Buffer): boolean;
+  /** Resolves once every accepted byte is written; rejects with the first failure. */
+  flush(): Promise<void>;
+}
+
+/**
+ * Sequential writer from `start` for a source that reads into one reused
+ * buffer (a socket with `onread`, see util/user-buffer-socket.ts): no buffer
+ * is allocated per chunk, and a chunk the upload can take at once (writeNow)
+ * is written straight from the lent buffer. Any other chunk is copied,
+ * written with writeAt while the source is paused, and `resume` called when
+ * it is done. `onError` hears the first failure (the source is already paused).
+ */
+export function lentChunkUpload(ul: Upload, start: number, resume: () => void, onError: (e: Error) => void): LentChunkSink {
+  let pos = start;
+  let pending: Promise<void> = Promise.resolve();
+  let inFlight = 0;
+  let failure: Error | undefined;
+  const fail = (e: unknown): void => {
+    if (failure) return;
+    failure = e instanceof Error ? e : new Error(String(e));
+    onError(failure);
+  };
+  return {
+    write(chunk) {
+      if (failure) return false;
+      if (inFlight === 0) {
+        try {
+          if (ul.writeNow(chunk, pos)) { pos += chunk.length; return true; }
+        } catch (e) { fail(e); return false; }
+      }
+      // the lent buffer is reused by the next read: keep a copy
+      const copy = Buffer.from(chunk);
+      const at = pos;
+      pos += copy.length;
+      inFlight++;
+      pending = pending.then(() => (failure ? undefined : ul.writeAt(copy, at))).then(
+        () => { inFlight--; if (inFlight === 0 && !failure) resume(); },
+        (e: unknown) => { inFlight--; fail(e); },
+      );
+      return false;
+    },
+    flush() {
+      return pending.then(() => { if (failure) throw failure; });
+    },
+  };
 }
 
 

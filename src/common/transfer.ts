@@ -239,6 +239,16 @@ export class UploadTransfer extends BaseTransfer implements Upload {
     }
   }
 
+  writeNow(buf: Buffer, position: number): boolean {
+    const write = this.p.handle.writeNow;
+    if (!write || this.throttle.limited) return false;
+    this.admit(buf.length, position);
+    if (!write.call(this.p.handle, buf, position)) return false;
+    this.bytesReceived += buf.length;
+    this.host.touch();
+    return true;
+  }
+
   async writeAt(buf: Buffer, position: number): Promise<void> {
     this.admit(buf.length, position);
     await this.throttle.consume(buf.length);
@@ -260,6 +270,9 @@ export class UploadTransfer extends BaseTransfer implements Upload {
     return new Writable({
       highWaterMark: 256 * 1024,
       write: (chunk: Buffer, _enc, cb) => {
+        try {
+          if (this.writeNow(chunk, pos)) { pos += chunk.length; cb(); return; }
+        } catch (e) { cb(e as Error); return; }
         this.writeAt(chunk, pos).then(() => { pos += chunk.length; cb(); }, (e: Error) => cb(e));
       },
       final: (cb) => {

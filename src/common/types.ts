@@ -43,6 +43,13 @@ export interface Upload {
   readonly id: number;
   readonly virtualPath: string;
   writeAt(buf: Buffer, position: number): Promise<void>;
+  /**
+   * writeAt's synchronous fast path: true when `buf` was written (and
+   * counted) before returning; false, with nothing written, when the caller
+   * must use writeAt (bandwidth limit, a backend without one, slow storage).
+   * Throws as writeAt rejects (quota, closed transfer, write error).
+   */
+  writeNow(buf: Buffer, position: number): boolean;
   /** A counted, throttled stream starting at the request's offset. */
   createWriteStream(): Writable;
   readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number>;

@@ -11,6 +11,7 @@ import * as tls from 'node:tls';
 import { fsErr } from '../common/errors';
 import { sameIp, type HostPort } from './addr';
 import type { PassivePorts } from './ports';
+import { adoptWithUserBuffer, type UserBufferSocket } from '../util/user-buffer-socket';
 
 const CONNECT_TIMEOUT_MS = 30_000;
 
@@ -110,10 +111,27 @@ export class DataChannel {
 
   private connectActive(t: HostPort): Promise<net.Socket> {
     const sock = net.connect({ host: t.host, port: t.port, localAddress: this.o.localAddress, localPort: this.o.activeLocalPort });
+    // paused like an accepted passive socket: nothing is read before the transfer
+    // chooses how (lendReads() needs a socket that has not started reading)
+    sock.pause();
     sock.on('error', (e) => this.o.onError('active data socket', e));
     sock.setTimeout(CONNECT_TIMEOUT_MS, () => sock.destroy(new Error('active connect timeout')));
     this.current = sock;
     return waitEvent(sock, 'connect').then(() => { sock.setTimeout(0); return sock; });
+  }
+
+  /**
+   * Moves the open plain data connection `sock` (from open()) onto one reused
+   * read buffer (see util/user-buffer-socket.ts); undefined when it cannot be
+   * (TLS, already reading), and `sock` stays usable.
+   */
+  lendReads(sock: net.Socket): UserBufferSocket | undefined {
+    if (sock !== this.current) return undefined;
+    const lent = adoptWithUserBuffer(sock);
+    if (!lent) return undefined;
+    lent.socket.on('error', (e) => this.o.onError('data socket', e));
+    this.current = lent.socket;
+    return lent;
   }
 
   /** Aborts whatever is running or pending (ABOR, new PASV/PORT, session end). */

@@ -5,6 +5,9 @@
  */
 import type * as net from 'node:net';
 import type { Writable } from 'node:stream';
+import { lentChunkUpload } from '../common/pump';
+import type { Upload } from '../common/types';
+import type { UserBufferSocket } from '../util/user-buffer-socket';
 
 function closedError(): Error {
   return Object.assign(new Error('data connection closed'), { code: 'ECONNRESET' });
@@ -26,13 +29,7 @@ export function receiveUpload(sock: net.Socket, sink: Writable): Promise<void> {
       failed = true;
       sock.unpipe(sink);
       sink.destroy();
-      if (sock.destroyed || sock.readableEnded) { reject(e); return; }
-      const t = setTimeout(() => sock.destroy(), DISCARD_MS);
-      const stop = (): void => { clearTimeout(t); reject(e); };
-      sock.once('end', stop);
-      sock.once('close', stop);
-      sock.on('data', () => undefined);
-      sock.resume();
+      discardThenReject(sock, e, reject);
     };
     sink.once('error', fail);
     sink.once('finish', () => { if (!failed) resolve(); });
@@ -40,5 +37,47 @@ export function receiveUpload(sock: net.Socket, sink: Writable): Promise<void> {
     // a close before 'end' is a broken transfer, not a complete file
     sock.once('close', () => { if (!sock.readableEnded) fail(closedError()); });
     sock.pipe(sink);
+  });
+}
+
+/** Reads and drops the rest of the client's data (at most DISCARD_MS), then rejects with `e`. */
+function discardThenReject(sock: net.Socket, e: Error, reject: (e: Error) => void, resumeLent?: () => void): void {
+  if (sock.destroyed || sock.readableEnded) { reject(e); return; }
+  const t = setTimeout(() => sock.destroy(), DISCARD_MS);
+  const stop = (): void => { clearTimeout(t); reject(e); };
+  sock.once('end', stop);
+  sock.once('close', stop);
+  if (resumeLent) resumeLent();
+  else {
+    sock.on('data', () => undefined);
+    sock.resume();
+  }
+}
+
+/**
+ * receiveUpload for a socket reading into one lent buffer (plain FTP STOR):
+ * chunks go straight to the upload (common/pump.ts lentChunkUpload), the
+ * same failure handling as receiveUpload.
+ */
+export function receiveLentUpload(lent: UserBufferSocket, ul: Upload, start: number): Promise<void> {
+  const sock = lent.socket;
+  return new Promise((resolve, reject) => {
+    let failed = false;
+    let discarding = false;
+    const fail = (e: Error): void => {
+      if (failed) return;
+      failed = true;
+      discardThenReject(sock, e, reject, () => { discarding = true; sock.resume(); });
+    };
+    const sink = lentChunkUpload(ul, start, () => sock.resume(), fail);
+    sock.once('error', fail);
+    // a close before 'end' is a broken transfer, not a complete file
+    sock.once('close', () => { if (!sock.readableEnded) fail(closedError()); });
+    sock.once('end', () => {
+      if (failed) return;
+      sink.flush().then(resolve, fail);
+    });
+    // a failure inside write() switches to discarding at once: keep reading then
+    lent.start((chunk) => discarding || sink.write(chunk) || discarding);
   });
 }

@@ -67,6 +67,12 @@ export interface ReadHandle {
 /** A file opened for writing. */
 export interface WriteHandle {
   writeAt(buf: Buffer, position: number): Promise<void>;
+  /**
+   * Writes `buf` at `position` before returning, when the backend can do so
+   * cheaply right now (local disk, see vfs/inline-writes.ts), and returns
+   * true; returns false without writing otherwise. Throws a write error.
+   */
+  writeNow?(buf: Buffer, position: number): boolean;
   /** A sequential stream that starts at `start` (FTP STOR/APPE, WebDAV PUT). */
   createWriteStream(start: number): Writable;
   truncate(size: number): Promise<void>;

@@ -3,11 +3,13 @@
  * one fs.promises FileHandle; the streams are thin wrappers that read/write
  * through that same handle and never close it (the owner closes the handle).
  */
+import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import * as path from 'node:path';
 import { fromNodeError } from '../common/errors';
 import type { FileInfo, ReadHandle, WriteHandle } from './fs';
+import { InlineWritePolicy, processInlineWriteBudget } from './inline-writes';
 import { statsToFileInfo } from './osfs-info';
 
 const STREAM_CHUNK = 256 * 1024;
@@ -56,12 +58,23 @@ async function writeFully(fh: FileHandle, buf: Buffer, position: number): Promis
   }
 }
 
-export function positionalWriteStream(fh: FileHandle, start: number): Writable {
+/** writeFully on the loop (see inline-writes.ts for when). */
+function writeFullyInline(fd: number, buf: Buffer, position: number): void {
+  let off = 0;
+  // bounded: each iteration writes at least one byte or throws
+  while (off < buf.length) {
+    const written = writeSync(fd, buf, off, buf.length - off, position + off);
+    if (written <= 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+    off += written;
+  }
+}
+
+export function positionalWriteStream(write: (buf: Buffer, position: number) => Promise<void>, start: number): Writable {
   let pos = start;
   return new Writable({
     highWaterMark: STREAM_CHUNK,
     write(chunk: Buffer, _enc, cb) {
-      writeFully(fh, chunk, pos).then(() => { pos += chunk.length; cb(); }, (err: Error) => cb(err));
+      write(chunk, pos).then(() => { pos += chunk.length; cb(); }, (err: Error) => cb(err));
     },
   });
 }
@@ -81,6 +94,7 @@ export class OsReadHandle implements ReadHandle {
 
 export class OsWriteHandle implements WriteHandle {
   readonly readAt?: (buf: Buffer, bufOffset: number, length: number, position: number) => Promise<number>;
+  private readonly inline = new InlineWritePolicy(processInlineWriteBudget);
 
   constructor(private readonly fh: FileHandle, private readonly realPath: string, readable: boolean) {
     if (readable) this.readAt = (buf, bufOffset, length, position) => readAt(this.fh, buf, bufOffset, length, position);
@@ -88,8 +102,15 @@ export class OsWriteHandle implements WriteHandle {
   writeAt(buf: Buffer, position: number): Promise<void> {
     return writeFully(this.fh, buf, position);
   }
+  writeNow(buf: Buffer, position: number): boolean {
+    try {
+      return this.inline.tryInline(buf.length, () => writeFullyInline(this.fh.fd, buf, position));
+    } catch (e) {
+      throw fromNodeError(e, 'write');
+    }
+  }
   createWriteStream(start: number): Writable {
-    return positionalWriteStream(this.fh, start);
+    return positionalWriteStream((buf, position) => (this.writeNow(buf, position) ? Promise.resolve() : this.writeAt(buf, position)), start);
   }
   async truncate(size: number): Promise<void> {
     try { await this.fh.truncate(size); } catch (e) { throw fromNodeError(e, 'truncate'); }

@@ -9,7 +9,7 @@ import { errorReply } from '../replies';
 import { asAbort, failureReply, lingerClose, runTransfer } from './dataconn';
 import type { CommandTable } from './types';
 import { downloadPump, uploadSink } from '../../common/pump';
-import { receiveUpload } from '../datapath';
+import { receiveLentUpload, receiveUpload } from '../datapath';
 
 async function retr(s: FtpSession, arg: string): Promise<void> {
   const p = s.resolve(arg);
@@ -51,9 +51,12 @@ async function store(s: FtpSession, arg: string, append: boolean): Promise<void>
     return s.reply(r.code, r.message);
   }
   await runTransfer(s, p, async (sock) => {
-    // STOR writes at the REST offset through the coalescing sink (see datapath.ts
-    // for the measurement); APPE keeps the generic stream, which knows the end of file
-    await receiveUpload(sock, append ? ul.createWriteStream() : uploadSink(ul, offset));
+    // STOR writes at the REST offset: on a plain connection straight from one
+    // reused read buffer (util/user-buffer-socket.ts has the measurement), else
+    // through the coalescing sink; APPE keeps the generic stream, which knows the end of file
+    const lent = append ? undefined : s.data.lendReads(sock);
+    if (lent) await receiveLentUpload(lent, ul, offset);
+    else await receiveUpload(sock, append ? ul.createWriteStream() : uploadSink(ul, offset));
   }, async (o) => {
     if (o.ok) {
       try {

@@ -117,14 +117,14 @@ export async function startFtp(tune?: (c: AppConfig) => void): Promise<FtpHarnes
   };
 }
 
-export interface UserSpec { username: string; password: string; permissions?: Record<string, string[]>; filters?: Record<string, unknown>; quota_size?: number; quota_files?: number }
+export interface UserSpec { username: string; password: string; permissions?: Record<string, string[]>; filters?: Record<string, unknown>; quota_size?: number; quota_files?: number; upload_bandwidth?: number }
 
 export async function addUser(h: FtpHarness, u: UserSpec): Promise<string> {
   const home = h.home(u.username);
   await h.ctx.provider.addUser({
     status: 1, username: u.username, password: u.password, home_dir: home,
     permissions: u.permissions ?? { '/': ['*'] }, filters: u.filters ?? {},
-    quota_size: u.quota_size ?? 0, quota_files: u.quota_files ?? 0,
+    quota_size: u.quota_size ?? 0, quota_files: u.quota_files ?? 0, upload_bandwidth: u.upload_bandwidth ?? 0,
   });
   fs.mkdirSync(home, { recursive: true });
   return home;

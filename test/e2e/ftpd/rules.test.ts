@@ -1,6 +1,7 @@
 /** Core rules through FTP: auth, TLS policy, no bounce, permissions, jail, quota, and robustness. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -44,6 +45,8 @@ describe('ftpd rules', () => {
     await addUser(h, { username: 'reader', password: 'reader-pass', permissions: { '/': ['list', 'download'] } });
     await addUser(h, { username: 'tlsonly', password: 'tls-pass', filters: { ftp_security: 1 } });
     await addUser(h, { username: 'small', password: 'small-pass', quota_size: 100_000, quota_files: 0 });
+    // limited but fast: STOR takes the copy-and-wait path of the lent read buffer without waiting long
+    await addUser(h, { username: 'limited', password: 'limited-pass', upload_bandwidth: 200_000 });
     fs.writeFileSync(path.join(home, 'hello.txt'), 'hello world');
     fs.writeFileSync(path.join(h.home('reader'), 'keep.txt'), 'keep');
     fs.writeFileSync(path.join(h.base, 'outside.txt'), 'secret outside');
@@ -129,6 +132,15 @@ describe('ftpd rules', () => {
     assert.equal(code, 552);
     assert.ok(!fs.existsSync(path.join(h.home('small'), 'big.bin')));
     assert.deepEqual(fs.readdirSync(h.home('small')), []);
+  });
+
+  test('STOR keeps every byte on the inline and on the bandwidth-limited path', async () => {
+    const data = crypto.randomBytes(4 * 1024 * 1024 + 4321);
+    for (const [user, pass] of [['bob', 'bob-pass'], ['limited', 'limited-pass']] as const) {
+      const c = await basic(user, pass);
+      await c.uploadFrom(Readable.from([data]), 'stored.bin');
+      assert.ok(fs.readFileSync(path.join(h.home(user), 'stored.bin')).equals(data), user);
+    }
   });
 
   test('MLSD, MLST, MFMT/MDTM, SIZE, HASH, SITE CHMOD, AVBL, FEAT', async () => {

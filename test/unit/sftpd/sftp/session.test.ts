@@ -74,6 +74,7 @@ class GateOps {
     return {
       id: 1, virtualPath: vpath,
       writeAt: () => { const d = deferred(); this.writes.push(d); return d.promise; },
+      writeNow: () => false,
       close: async (err?: Error) => {
         this.closedWith.push(err);
         if (this.closeError) throw this.closeError;
