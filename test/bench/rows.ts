@@ -49,6 +49,9 @@ export async function compareTransfers(opts: {
       rmSync(join(ep.home, 'payload.bin'), { force: true });
       up.set(ep.name, [...(up.get(ep.name) ?? []), (opts.sizeMiB * MB) / (u / 1000)]);
       down.set(ep.name, [...(down.get(ep.name) ?? []), (opts.sizeMiB * MB) / (d / 1000)]);
+      if (process.env.BENCH_VERBOSE) {
+        console.error(`  ${opts.label} round ${r + 1} ${ep.name}: up ${fmt(up.get(ep.name)!.at(-1)!)} down ${fmt(down.get(ep.name)!.at(-1)!)} MB/s`);
+      }
     }
   }
   return (['upload', 'download'] as const).map((kind) => {
