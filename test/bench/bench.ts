@@ -7,7 +7,10 @@
  * - WebDAV against `rclone serve webdav` with curl PUT/GET;
  * - BENCH_BIG=1: 10 GiB through FTP and WebDAV with the server's peak RSS.
  * Prints one table with the ratio to the reference for each row, because this
- * machine is noisy: only ratios measured side by side mean anything.
+ * machine is noisy: only ratios measured side by side mean anything. Rounds
+ * alternate which server goes first, and every timed transfer starts after a
+ * `sync` (so no side pays for the writeback of the other's files).
+ * BENCH_VERBOSE=1 prints every round.
  *
  * BENCH_SIZE_MB, BENCH_ROUNDS, BENCH_IDLE_SESSIONS shrink it for a quick look;
  * BENCH_BIG_GB sets the big transfer size (default 10).

@@ -3,7 +3,9 @@
  * (the machine is noisy; only side-by-side ratios mean anything) and keeps
  * the median of each side.
  */
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'ssh2';
 import type { Endpoint } from './servers';
@@ -32,6 +34,11 @@ export function ratioRow(label: string, ours: number, ref: number, refName: stri
   return { label, ours, ref, refName, ratio, target: `≥ ${min.toFixed(1)}×`, met: ratio >= min };
 }
 
+/** Flushes dirty pages to disk (not timed). */
+export function settleDisk(): void {
+  spawnSync('sync');
+}
+
 /** Upload then download `sizeMiB` through both endpoints, `rounds` times interleaved. */
 export async function compareTransfers(opts: {
   label: string; tool: Tool; ours: Endpoint; ref: Endpoint; src: string; sizeMiB: number; rounds: number;
@@ -39,11 +46,28 @@ export async function compareTransfers(opts: {
 }): Promise<Row[]> {
   const up = new Map<string, number[]>();
   const down = new Map<string, number[]>();
+  // one untimed small transfer each way first: cold code paths and the first login's
+  // password hash (login latency has its own row) are not what these rows measure
+  const warm = join(opts.dir, 'warm-up.bin');
+  writeFileSync(warm, randomBytes(1024 * 1024));
+  for (const ep of [opts.ours, opts.ref]) {
+    const name = `${ep.prefix ?? ''}warm-up.bin`;
+    await opts.tool.up(ep, warm, name);
+    await opts.tool.down(ep, name, join(opts.dir, `warm-down-${ep.name}.bin`));
+    rmSync(join(opts.dir, `warm-down-${ep.name}.bin`), { force: true });
+    rmSync(join(ep.home, 'warm-up.bin'), { force: true });
+  }
+  rmSync(warm, { force: true });
   for (let r = 0; r < opts.rounds; r++) {
-    for (const ep of [opts.ours, opts.ref]) {
+    // who goes first alternates, so that neither side always inherits the other's leftovers
+    for (const ep of r % 2 === 0 ? [opts.ours, opts.ref] : [opts.ref, opts.ours]) {
       const name = `${ep.prefix ?? ''}payload.bin`;
       const dest = join(opts.dir, `down-${ep.name}.bin`);
+      // every timed transfer starts with no dirty pages: the kernel's writeback of an
+      // earlier file would otherwise land on whichever transfer runs next
+      settleDisk();
       const u = await opts.tool.up(ep, opts.src, name);
+      settleDisk();
       const d = await opts.tool.down(ep, name, dest);
       rmSync(dest, { force: true });
       rmSync(join(ep.home, 'payload.bin'), { force: true });
