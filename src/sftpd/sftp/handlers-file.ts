@@ -139,7 +139,17 @@ const write: RequestHandler = async (s, id, r) => {
   const release = useEntry(e);
   const untrack = s.trackWrite(data.length);
   try {
-    await e.upload.writeAt(data, offset);
+    // Inline when cheap (Upload.writeNow, vfs/inline-writes.ts): OpenSSH's sftp keeps up
+    // to 64 WRITEs of 255 KiB in flight, and through the thread pool they contend for
+    // the file (A/B, 512 MiB aes128-gcm upload: 301 -> 528 MB/s, server CPU 1.99 -> 0.84 s).
+    // Not while a pooled write of this handle is pending, so that writes keep their order.
+    if (!e.pendingWrites && e.upload.writeNow(data, offset)) return ok(id);
+    e.pendingWrites = (e.pendingWrites ?? 0) + 1;
+    try {
+      await e.upload.writeAt(data, offset);
+    } finally {
+      e.pendingWrites--;
+    }
     return ok(id);
   } finally {
     untrack();

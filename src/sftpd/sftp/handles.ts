@@ -21,6 +21,8 @@ export interface FileEntry extends Tracked {
   upload?: Upload;
   /** READ allowed: a download, or an upload opened with READ|WRITE */
   readable: boolean;
+  /** WRITEs of this handle still in the thread pool (see the write handler) */
+  pendingWrites?: number;
 }
 
 export interface DirEntry extends Tracked {
