@@ -59,6 +59,9 @@ const fileInfo: FileInfo = {
 class GateOps {
   writes: Deferred[] = [];
   reads: Deferred[] = [];
+  /** offsets written inline by writeNow; `inline` says whether the next writeNow succeeds */
+  inlineWrites: number[] = [];
+  inline = false;
   stats = 0;
   closeError?: FsError;
   closedWith: Array<Error | undefined> = [];
@@ -74,7 +77,11 @@ class GateOps {
     return {
       id: 1, virtualPath: vpath,
       writeAt: () => { const d = deferred(); this.writes.push(d); return d.promise; },
-      writeNow: () => false,
+      writeNow: (_b: Buffer, offset: number) => {
+        if (!this.inline) return false;
+        this.inlineWrites.push(offset);
+        return true;
+      },
       close: async (err?: Error) => {
         this.closedWith.push(err);
         if (this.closeError) throw this.closeError;
@@ -131,6 +138,30 @@ test('pending WRITE bytes over the cap pause the channel until writes complete',
   }
   for (let i = 0; i < 10; i++) assert.equal(ch.statusOf(100 + i), SFTP_STATUS.OK);
   assert.equal(ch.isPaused(), false);
+  ch.push(null);
+  await done;
+});
+
+test('WRITEs go inline when the upload allows it, but never past a pooled write of the same handle', async () => {
+  const { ch, ops, done, handle } = await start();
+  const write = (id: number, offset: number): void => {
+    ch.push(req(PKT.WRITE, id, (w) => w.string(handle).u64(offset).string(Buffer.alloc(16))));
+  };
+  write(300, 0); // pooled: writeNow declines
+  await settle();
+  assert.equal(ops.writes.length, 1);
+  ops.inline = true;
+  write(301, 16); // would fit inline, but the pooled write is still pending: keep the order
+  await settle();
+  assert.deepEqual(ops.inlineWrites, []);
+  assert.equal(ops.writes.length, 2);
+  for (const d of ops.writes.splice(0)) d.resolve();
+  await settle();
+  write(302, 32); // nothing pending: inline
+  await settle();
+  assert.deepEqual(ops.inlineWrites, [32]);
+  assert.equal(ops.writes.length, 0);
+  for (const id of [300, 301, 302]) assert.equal(ch.statusOf(id), SFTP_STATUS.OK);
   ch.push(null);
   await done;
 });
