@@ -21,8 +21,8 @@ export interface FileEntry extends Tracked {
   upload?: Upload;
   /** READ allowed: a download, or an upload opened with READ|WRITE */
   readable: boolean;
-  /** WRITEs of this handle still in the thread pool (see the write handler) */
-  pendingWrites?: number;
+  /** settles when the last WRITE of this handle sent to the thread pool is done (see the write handler) */
+  pooledWrite?: Promise<void>;
 }
 
 export interface DirEntry extends Tracked {

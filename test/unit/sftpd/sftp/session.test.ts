@@ -128,8 +128,9 @@ test('pending WRITE bytes over the cap pause the channel until writes complete',
     ch.push(req(PKT.WRITE, 100 + i, (w) => w.string(handle).u64(i * 65536).string(Buffer.alloc(65536))));
   }
   await settle();
-  assert.equal(ops.writes.length, 2, 'only 128 KiB of writes are taken before pausing');
-  assert.equal(ch.isPaused(), true);
+  // the first write is in the pool, the second waits behind it (same handle): 128 KiB pending
+  assert.equal(ops.writes.length, 1);
+  assert.equal(ch.isPaused(), true, 'only 128 KiB of writes are taken before pausing');
   // bounded: each release lets at least one more write in
   for (let i = 0; i < 20 && ops.writes.some((d) => d); i++) {
     const pending = ops.writes.splice(0);
@@ -142,7 +143,7 @@ test('pending WRITE bytes over the cap pause the channel until writes complete',
   await done;
 });
 
-test('WRITEs go inline when the upload allows it, but never past a pooled write of the same handle', async () => {
+test('WRITEs go inline when the upload allows it, and wait behind a pooled write of the same handle', async () => {
   const { ch, ops, done, handle } = await start();
   const write = (id: number, offset: number): void => {
     ch.push(req(PKT.WRITE, id, (w) => w.string(handle).u64(offset).string(Buffer.alloc(16))));
@@ -151,17 +152,20 @@ test('WRITEs go inline when the upload allows it, but never past a pooled write 
   await settle();
   assert.equal(ops.writes.length, 1);
   ops.inline = true;
-  write(301, 16); // would fit inline, but the pooled write is still pending: keep the order
+  write(301, 16); // would fit inline, but the pooled write is still pending: it waits, keeping the order
+  write(302, 32);
   await settle();
   assert.deepEqual(ops.inlineWrites, []);
-  assert.equal(ops.writes.length, 2);
+  assert.equal(ch.statusOf(301), undefined);
   for (const d of ops.writes.splice(0)) d.resolve();
   await settle();
-  write(302, 32); // nothing pending: inline
+  // then both go inline, in order, and the handle stays on the inline path
+  assert.deepEqual(ops.inlineWrites, [16, 32]);
+  write(303, 48);
   await settle();
-  assert.deepEqual(ops.inlineWrites, [32]);
+  assert.deepEqual(ops.inlineWrites, [16, 32, 48]);
   assert.equal(ops.writes.length, 0);
-  for (const id of [300, 301, 302]) assert.equal(ch.statusOf(id), SFTP_STATUS.OK);
+  for (const id of [300, 301, 302, 303]) assert.equal(ch.statusOf(id), SFTP_STATUS.OK);
   ch.push(null);
   await done;
 });
