@@ -22,6 +22,14 @@ import type { Download, Upload } from './types';
 
 const SINK_HIGH_WATER_MARK = 1024 * 1024;
 
+/** Writes `buf` at `position` inline when the upload can (writeNow), else with writeAt; then calls `done`. */
+export function writeThen(ul: Upload, buf: Buffer, position: number, done: (err?: Error) => void): void {
+  try {
+    if (ul.writeNow(buf, position)) { done(); return; }
+  } catch (e) { done(e as Error); return; }
+  ul.writeAt(buf, position).then(() => done(), (e: Error) => done(e));
+}
+
 /** Sequential writer from `start`; the caller commits or aborts with ul.close(). */
 export function uploadSink(ul: Upload, start: number): Writable {
   let pos = start;
@@ -41,10 +49,10 @@ export function uploadSink(ul: Upload, start: number): Writable {
         for (const c of chunks) off += (c.chunk as Buffer).copy(scratch, off);
         buf = scratch.subarray(0, total);
       }
-      try {
-        if (ul.writeNow(buf, pos)) { pos += buf.length; cb(); return; }
-      } catch (e) { cb(e as Error); return; }
-      ul.writeAt(buf, pos).then(() => { pos += buf.length; cb(); }, (e: Error) => cb(e));
+      writeThen(ul, buf, pos, (err) => {
+        if (!err) pos += buf.length;
+        cb(err);
+      });
     },
   });
 }

@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics/types';
 import type { FileInfo, Fs, ReadHandle, SetStatAttrs, WriteHandle } from '../vfs/fs';
 import { FsError, fromNodeError } from './errors';
 import type { QuotaService } from './quota';
+import { writeThen } from './pump';
 import { Throttle } from './throttle';
 import type { ActiveTransferInfo, Download, Protocol, Upload } from './types';
 import { vbase } from './vpath';
@@ -270,10 +271,10 @@ export class UploadTransfer extends BaseTransfer implements Upload {
     return new Writable({
       highWaterMark: 256 * 1024,
       write: (chunk: Buffer, _enc, cb) => {
-        try {
-          if (this.writeNow(chunk, pos)) { pos += chunk.length; cb(); return; }
-        } catch (e) { cb(e as Error); return; }
-        this.writeAt(chunk, pos).then(() => { pos += chunk.length; cb(); }, (e: Error) => cb(e));
+        writeThen(this, chunk, pos, (err) => {
+          if (!err) pos += chunk.length;
+          cb(err);
+        });
       },
       final: (cb) => {
         ended = true;

@@ -5,7 +5,7 @@
  * operation ever reaches outside that root (symlinks included). Every error a
  * backend throws is an FsError with a kind (common/errors.ts).
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 export interface FileInfo {
   /** base name ("" never; "/" for the root) */
@@ -73,8 +73,6 @@ export interface WriteHandle {
    * true; returns false without writing otherwise. Throws a write error.
    */
   writeNow?(buf: Buffer, position: number): boolean;
-  /** A sequential stream that starts at `start` (FTP STOR/APPE, WebDAV PUT). */
-  createWriteStream(start: number): Writable;
   truncate(size: number): Promise<void>;
   /** Only for handles opened with read: true. */
   readAt?(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number>;

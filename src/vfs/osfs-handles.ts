@@ -1,11 +1,12 @@
 /**
  * Open-file handles of the local backend. Reads and writes are positional on
- * one fs.promises FileHandle; the streams are thin wrappers that read/write
- * through that same handle and never close it (the owner closes the handle).
+ * one fs.promises FileHandle (writes also inline on its fd, see
+ * inline-writes.ts); the read stream is a thin wrapper over that same handle
+ * and never closes it (the owner closes the handle).
  */
 import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import * as path from 'node:path';
 import { fromNodeError } from '../common/errors';
 import type { FileInfo, ReadHandle, WriteHandle } from './fs';
@@ -69,16 +70,6 @@ function writeFullyInline(fd: number, buf: Buffer, position: number): void {
   }
 }
 
-export function positionalWriteStream(write: (buf: Buffer, position: number) => Promise<void>, start: number): Writable {
-  let pos = start;
-  return new Writable({
-    highWaterMark: STREAM_CHUNK,
-    write(chunk: Buffer, _enc, cb) {
-      write(chunk, pos).then(() => { pos += chunk.length; cb(); }, (err: Error) => cb(err));
-    },
-  });
-}
-
 export class OsReadHandle implements ReadHandle {
   constructor(private readonly fh: FileHandle, readonly size: number) {}
   readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
@@ -108,9 +99,6 @@ export class OsWriteHandle implements WriteHandle {
     } catch (e) {
       throw fromNodeError(e, 'write');
     }
-  }
-  createWriteStream(start: number): Writable {
-    return positionalWriteStream((buf, position) => (this.writeNow(buf, position) ? Promise.resolve() : this.writeAt(buf, position)), start);
   }
   async truncate(size: number): Promise<void> {
     try { await this.fh.truncate(size); } catch (e) { throw fromNodeError(e, 'truncate'); }

@@ -3,26 +3,19 @@
  * quota-checked like writeAt) and lentChunkUpload (chunks lent from one reused
  * read buffer, copied only when they must wait).
  */
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FsError, isFsError } from '../../../src/common/errors';
 import { lentChunkUpload } from '../../../src/common/pump';
 import type { Upload } from '../../../src/common/types';
 import { connect } from './helpers';
-import { makeUser, tempDir } from './support';
+import { freshHomes, makeUser, PLAIN_UPLOAD } from './support';
 
-const W = { truncate: true, append: false, exclusive: false, read: false, offset: 0 };
-const t = tempDir();
-after(() => t.cleanup());
-let n = 0;
-function freshHome(): string {
-  const d = path.join(t.dir, `home${++n}`);
-  mkdirSync(d);
-  return d;
-}
+const W = PLAIN_UPLOAD;
+const freshHome = freshHomes();
 
 /** Feeds `data` through `sink` the way a user-buffer socket does: one buffer reused for every chunk. */
 async function feed(data: Buffer, chunk: number, sink: ReturnType<typeof lentChunkUpload>, resumed: () => Promise<void>): Promise<{ paused: number }> {

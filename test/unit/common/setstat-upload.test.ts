@@ -3,22 +3,15 @@
  * before CLOSE): with atomic uploads the target does not exist yet, so mode
  * goes to the temp file, size truncates it and times are applied after commit.
  */
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { tempDir, makeUser } from './support';
+import { freshHomes, makeUser, PLAIN_UPLOAD } from './support';
 import { connect, rejectsKind } from './helpers';
 
-const W = { truncate: true, append: false, exclusive: false, read: false, offset: 0 };
-const t = tempDir();
-after(() => t.cleanup());
-let n = 0;
-function freshHome(): string {
-  const d = path.join(t.dir, `home${++n}`);
-  mkdirSync(d);
-  return d;
-}
+const W = PLAIN_UPLOAD;
+const freshHome = freshHomes();
 
 describe('setstat on an open upload', () => {
   for (const mode of [0, 1, 2]) {

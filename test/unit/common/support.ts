@@ -2,7 +2,8 @@
  * Recording test doubles for the logging, metrics and quota seams, plus a
  * default CommonConfig. Tests assert on what was recorded.
  */
-import { mkdtempSync, rmSync, realpathSync } from 'node:fs';
+import { after } from 'node:test';
+import { mkdirSync, mkdtempSync, rmSync, realpathSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CommonConfig } from '../../../src/config/types';
@@ -100,6 +101,21 @@ export function commonConfig(over: Partial<CommonConfig> = {}): CommonConfig {
 export function tempDir(prefix = 'sftpgo-ts-'): { dir: string; cleanup: () => void } {
   const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), prefix)));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** openWrite's request for a plain upload (STOR, PUT): truncate, from offset 0. */
+export const PLAIN_UPLOAD = { truncate: true, append: false, exclusive: false, read: false, offset: 0 };
+
+/** For a test file: a temp dir removed after its tests, and a new empty home in it per call. */
+export function freshHomes(): () => string {
+  const t = tempDir();
+  after(() => t.cleanup());
+  let n = 0;
+  return () => {
+    const d = path.join(t.dir, `home${++n}`);
+    mkdirSync(d);
+    return d;
+  };
 }
 
 export function makeUser(home: string, over: Partial<User> = {}): User {

@@ -1,4 +1,4 @@
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -6,18 +6,11 @@ import { once } from 'node:events';
 import type { User } from '../../../src/dataprovider/models';
 import { FsError } from '../../../src/common/errors';
 import { bandwidthFor, ipFromAddr } from '../../../src/common/throttle';
-import { tempDir, makeUser, QuotaRecorder } from './support';
+import { freshHomes, makeUser, PLAIN_UPLOAD, QuotaRecorder } from './support';
 import { connect, rejectsKind, writeFile, readAll } from './helpers';
 
-const W = { truncate: true, append: false, exclusive: false, read: false, offset: 0 };
-const t = tempDir();
-after(() => t.cleanup());
-let n = 0;
-function freshHome(): string {
-  const d = path.join(t.dir, `home${++n}`);
-  mkdirSync(d);
-  return d;
-}
+const W = PLAIN_UPLOAD;
+const freshHome = freshHomes();
 
 describe('upload modes', () => {
   test('mode 0: an interrupted upload leaves the partial file, quota counts it', async () => {
@@ -176,7 +169,7 @@ describe('upload rules', () => {
 
   test('max_upload_file_size and the quota of a folder with its own limits', async () => {
     const home = freshHome();
-    const folder = path.join(t.dir, `folder${n}`);
+    const folder = `${freshHome()}-folder`;
     const user: User = makeUser(home, {
       filters: { max_upload_file_size: 5 },
       virtual_folders: [{ name: 'f1', mapped_path: folder, virtual_path: '/vf', quota_size: 100, quota_files: 0 }],
