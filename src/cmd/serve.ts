@@ -7,6 +7,7 @@ import type { AppConfig, RuntimeOptions } from '../config/types';
 import { ConfigError, loadConfig } from '../config';
 import { loggerFromRuntime, startApp, type App } from '../service/app';
 import type { ClosableLogger } from '../logger/logger';
+import { missingNodeFlags } from './node-flags';
 
 /** Logger and config for commands that need both; errors are returned as a one-line message. */
 export function prepare(rt: RuntimeOptions): { logger: ClosableLogger; config: AppConfig } {
@@ -71,6 +72,10 @@ export async function serve(rt: RuntimeOptions): Promise<number> {
   }
   for (const s of app.services) {
     for (const a of s.addresses()) logger.info('service', `${s.name} listening`, { address: a.address, port: a.port });
+  }
+  const missing = missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS);
+  if (missing.length > 0) {
+    logger.warn('service', `node started without ${missing.join(' ')}: large transfers can cost up to 3x the CPU in garbage collection (see src/cmd/node-flags.ts)`);
   }
   return new Promise<number>((resolve) => {
     const remove = installSignals(app, (code) => {

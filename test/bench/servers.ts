@@ -10,6 +10,7 @@ import { chmodSync, chownSync, mkdirSync, openSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { freePort, waitForPort } from '../support/net';
 import { childPids, freePortRange, sh, track } from './util';
+import { NODE_FLAGS } from '../../src/cmd/node-flags';
 
 export const PASSWORD = 'bench-Pw-1';
 const root = join(__dirname, '..', '..', '..');
@@ -96,7 +97,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   };
   // BENCH_PROF=dir: CPU profile of our server, written when it exits on SIGTERM
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : [];
-  const proc = track(process.execPath, [...prof, join(root, 'dist/src/cmd/main.js'), 'serve', '--config-dir', configDir,
+  const proc = track(process.execPath, [...NODE_FLAGS, ...prof, join(root, 'dist/src/cmd/main.js'), 'serve', '--config-dir', configDir,
     '--config-file', join(root, 'sftpgo.json'), '--log-file-path', join(dir, 'sftpgo.log')],
   { env, stdio: ['ignore', 'ignore', 'inherit'] });
   for (const p of [sftpPort, httpPort, ftpPort, davPort]) await waitForPort(p);

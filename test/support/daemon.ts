@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, waitForPort } from './net';
+import { NODE_FLAGS } from '../../src/cmd/node-flags';
 
 const MAIN = resolve(__dirname, '../../src/cmd/main.js');
 const REPO_CONFIG = resolve(__dirname, '../../../sftpgo.json');
@@ -53,7 +54,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     SFTPGO_LOG_LEVEL: 'debug',
     ...opts.env,
   };
-  const proc = spawn(process.execPath, [MAIN, 'serve', '--config-dir', configDir, '--config-file', REPO_CONFIG,
+  const proc = spawn(process.execPath, [...NODE_FLAGS, MAIN, 'serve', '--config-dir', configDir, '--config-file', REPO_CONFIG,
     '--log-file-path', logFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });

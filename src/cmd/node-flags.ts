@@ -1,0 +1,25 @@
+/**
+ * V8 flags the daemon is meant to run with. They must be on node's command
+ * line (V8 sizes its heap when the process starts), so they are repeated in
+ * main.ts's shebang, package.json's start script and docker/Dockerfile; the
+ * tests and the bench start the server with this list.
+ *
+ * --max-semi-space-size=4 (MiB, default 16): every transfer churns Buffers
+ * (socket reads, SSH packets, SFTP DATA replies). With the default young
+ * generation, once new space has grown to its maximum V8 starts a full
+ * mark-compact whenever the old generation's headroom is smaller than new
+ * space, which, with a ~20 MB heap, was almost always: a 512 MiB SFTP
+ * transfer then ran one mark-compact every ~100 ms and took 2-3x the CPU
+ * (`--trace-gc`: 58-69 mark-compacts over 8 transfers with the default,
+ * 16-22 with 4 MiB, 15 with 2 MiB, 140 with 1 MiB, where Buffers start to be
+ * promoted; total server user time 8.5 s -> 6.8-7.3 s). See README,
+ * "Benchmarks".
+ */
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+
+/** The NODE_FLAGS this process was not started with (from its argv or NODE_OPTIONS). */
+export function missingNodeFlags(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
+  const name = (f: string): string => f.split('=')[0]!.replace(/_/g, '-');
+  return NODE_FLAGS.filter((f) => !given.some((g) => name(g) === name(f)));
+}
