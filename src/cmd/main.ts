@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --no-memory-reducer
 /**
  * The `sftpgo` command line: serve, portable, initprovider, resetprovider,
  * ping, version. Errors are one line on stderr and a non-zero exit code.

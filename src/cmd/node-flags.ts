@@ -12,10 +12,16 @@
  * transfer then ran one mark-compact every ~100 ms and took 2-3x the CPU
  * (`--trace-gc`: 58-69 mark-compacts over 8 transfers with the default,
  * 16-22 with 4 MiB, 15 with 2 MiB, 140 with 1 MiB, where Buffers start to be
- * promoted; total server user time 8.5 s -> 6.8-7.3 s). See README,
- * "Benchmarks".
+ * promoted; total server user time 8.5 s -> 6.8-7.3 s).
+ *
+ * --no-memory-reducer: after ~10 s without traffic V8's memory reducer
+ * shrinks the heap limits, and the next large transfer started in that
+ * storm (transfers alternating with OpenSSH's, 4 rounds of 512 MiB up and
+ * down: 203-233 mark-compacts and 139-220 MB/s without it, 34-104 and
+ * 250-384 MB/s with it). The cost is that an idle daemon keeps its heap at
+ * the size its last burst left. See README, "Benchmarks".
  */
-export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--no-memory-reducer'];
 
 /** The NODE_FLAGS this process was not started with (from its argv or NODE_OPTIONS). */
 export function missingNodeFlags(execArgv: readonly string[], nodeOptions: string | undefined): string[] {

@@ -7,10 +7,12 @@ import { missingNodeFlags, NODE_FLAGS } from '../../../src/cmd/node-flags';
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
 test('missingNodeFlags: found in execArgv or NODE_OPTIONS, whatever the value or spelling', () => {
+  const semi = NODE_FLAGS.filter((f) => !f.startsWith('--max-semi-space-size'));
   assert.deepEqual(missingNodeFlags([], undefined), [...NODE_FLAGS]);
-  assert.deepEqual(missingNodeFlags(['--max-semi-space-size=4'], undefined), []);
-  assert.deepEqual(missingNodeFlags(['--max_semi_space_size=8'], ''), []);
-  assert.deepEqual(missingNodeFlags(['--inspect'], '--max-old-space-size=512 --max-semi-space-size=2'), []);
+  assert.deepEqual(missingNodeFlags([...NODE_FLAGS], undefined), []);
+  assert.deepEqual(missingNodeFlags(['--max-semi-space-size=4'], undefined), semi);
+  assert.deepEqual(missingNodeFlags(['--max_semi_space_size=8', '--no_memory_reducer'], ''), []);
+  assert.deepEqual(missingNodeFlags(['--inspect', '--no-memory-reducer'], '--max-old-space-size=512 --max-semi-space-size=2'), []);
   assert.deepEqual(missingNodeFlags(['--max-old-space-size=512'], '--trace-warnings'), [...NODE_FLAGS]);
 });
 
