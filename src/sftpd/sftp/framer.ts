@@ -11,11 +11,18 @@ export class FramingError extends Error {
   }
 }
 
+/** packets smaller than this are not worth recycling (uploads send 255 KiB WRITEs) */
+const RECYCLE_MIN_BYTES = 64 * 1024;
+
 export class PacketFramer {
   private chunks: Buffer[] = [];
   private total = 0;
   /** length of the packet being assembled, read as soon as 4 bytes are there */
   private pending = -1;
+  /** the packet next() last assembled by copying, the only one recycle() takes back */
+  private assembled: Buffer | null = null;
+  /** an assembled packet's memory, handed back by recycle() for the next assembly */
+  private spare: Buffer | null = null;
 
   constructor(private readonly maxPacketLength: number) {}
 
@@ -63,7 +70,7 @@ export class PacketFramer {
       this.chunks.shift();
       return first;
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = this.assemblyBuffer(n);
     let p = 0;
     while (p < n) {
       const c = this.chunks[0]!;
@@ -81,7 +88,43 @@ export class PacketFramer {
     return out;
   }
 
+  /**
+   * Takes back a packet next() returned once its caller is done with it, so
+   * that the next packet spanning chunks is assembled into the same memory
+   * instead of a fresh Buffer. An upload of 255 KiB WRITEs otherwise
+   * allocates one per request, and that churn is what drives V8 into full
+   * collections (src/cmd/node-flags.ts). Only the packet most recently
+   * assembled is taken (never a view into a chunk, whose memory others
+   * share), and only while more data is buffered: a session that goes quiet
+   * does not keep the memory.
+   */
+  recycle(pkt: Buffer): void {
+    const a = this.assembled;
+    this.assembled = null;
+    if (a === null || pkt !== a || this.total === 0) return;
+    // `a` lies at the start of an ArrayBuffer only this framer allocated (assemblyBuffer)
+    this.spare = Buffer.from(a.buffer, 0, a.buffer.byteLength);
+  }
+
+  private assemblyBuffer(n: number): Buffer {
+    const spare = this.spare;
+    this.spare = null;
+    if (spare && spare.length >= n) {
+      this.assembled = spare.subarray(0, n);
+      return this.assembled;
+    }
+    if (n < RECYCLE_MIN_BYTES) {
+      this.assembled = null;
+      return Buffer.allocUnsafe(n);
+    }
+    // allocUnsafeSlow: memory of its own, never a slice of Node's shared pool, so it can be reused
+    this.assembled = Buffer.allocUnsafeSlow(n);
+    return this.assembled;
+  }
+
   clear(): void {
+    this.assembled = null;
+    this.spare = null;
     this.chunks = [];
     this.total = 0;
     this.pending = -1;

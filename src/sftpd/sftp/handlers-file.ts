@@ -149,7 +149,11 @@ const write: RequestHandler = async (s, id, r) => {
     // a busy upload in the pool for good: 1 GiB at 299 MB/s with 4.3 s of CPU).
     // bounded: each wait is for a write that is already running
     while (e.pooledWrite) await e.pooledWrite;
-    if (e.upload.writeNow(data, offset)) return ok(id);
+    if (e.upload.writeNow(data, offset)) {
+      // written synchronously: when no await came before, the framer may reuse the packet
+      s.releasePacket();
+      return ok(id);
+    }
     const write = e.upload.writeAt(data, offset);
     const settled: Promise<void> = write.then(noop, noop).then(() => {
       if (e.pooledWrite === settled) e.pooledWrite = undefined;

@@ -97,6 +97,8 @@ export class SftpSession {
   private readonly maxInflightRead: number;
   private readonly maxPendingWrite: number;
   private initialized = false;
+  /** set by a handler, while dispatch() runs, when it no longer needs the packet's bytes */
+  private packetDone = false;
   private inflight = 0;
   private readBytes = 0;
   private writeBytes = 0;
@@ -177,6 +179,15 @@ export class SftpSession {
     };
   }
 
+  /**
+   * Called by a handler, before its first await, once nothing will read the
+   * request packet again (a WRITE whose data went inline to the file): the
+   * framer may then reuse that memory for the next packet.
+   */
+  releasePacket(): void {
+    this.packetDone = true;
+  }
+
   /** Accounts WRITE bytes not yet acknowledged. */
   trackWrite(n: number): () => void {
     this.writeBytes += n;
@@ -234,7 +245,9 @@ export class SftpSession {
           return;
         }
         if (!pkt) break;
+        this.packetDone = false;
         this.dispatch(pkt);
+        if (this.packetDone) this.framer.recycle(pkt);
       }
     } finally {
       this.pumping = false;
