@@ -148,12 +148,24 @@ export function curlDavTool(): Tool {
 }
 
 /** connect + auth + ls with the OpenSSH client, median of n, interleaved. */
+/**
+ * Waits (untimed, at most 2 s) until the server is back to `baseline`
+ * processes: sshd's per-connection processes tear down after the client has
+ * exited, and that work otherwise landed inside the next timed login, ours.
+ */
+async function quiesce(ep: Endpoint, baseline: number): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (ep.pids().length > baseline && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 export async function loginRow(ours: Endpoint, ref: Endpoint, key: string, n: number): Promise<Row> {
   const lat = new Map<string, number[]>();
+  const baseline = new Map([ours, ref].map((ep) => [ep.name, ep.pids().length]));
   for (let i = 0; i < n; i++) {
     for (const ep of [ours, ref]) {
       const ms = await timed('sftp', [...sshArgs(ep, key), '-b', '-', `${ep.user}@127.0.0.1`], { input: 'ls\n' });
       lat.set(ep.name, [...(lat.get(ep.name) ?? []), ms]);
+      await quiesce(ep, baseline.get(ep.name)!);
     }
   }
   const a = median(lat.get(ours.name)!);
