@@ -149,12 +149,12 @@ export function curlDavTool(): Tool {
 
 /** connect + auth + ls with the OpenSSH client, median of n, interleaved. */
 /**
- * Waits (untimed, at most 2 s) until the server is back to `baseline`
+ * Waits (untimed, at most `maxMs`) until the server is back to `baseline`
  * processes: sshd's per-connection processes tear down after the client has
  * exited, and that work otherwise landed inside the next timed login, ours.
  */
-async function quiesce(ep: Endpoint, baseline: number): Promise<void> {
-  const deadline = Date.now() + 2000;
+async function quiesce(ep: Endpoint, baseline: number, maxMs = 2000): Promise<void> {
+  const deadline = Date.now() + maxMs;
   while (ep.pids().length > baseline && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
@@ -199,6 +199,7 @@ export async function idleSessionsKiB(ep: Endpoint, key: Buffer, n: number): Pro
     });
     return c;
   };
+  const procs = ep.pids().length;
   // one session first so lazily loaded code and pools are in the baseline
   const warm = await open();
   warm.end();
@@ -208,7 +209,10 @@ export async function idleSessionsKiB(ep: Endpoint, key: Buffer, n: number): Pro
     for (let i = 0; i < n; i++) clients.push(await open());
     return (rssKiB(ep.pids()) - before) / n;
   } finally {
-    for (const c of clients) c.end();
+    // the next row times logins: 200 sshd sessions still tearing down would land in them
+    const closed = Promise.all(clients.map((c) => new Promise<void>((r) => { c.once('close', () => r()); c.end(); })));
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
+    await quiesce(ep, procs, 10_000);
   }
 }
 
