@@ -17,6 +17,7 @@ import { hostKeyAllowed, loadHostKeys } from './hostkeys';
 import { attachSessions } from './session';
 import type { ClientSessions } from './session';
 import { enabledSshCommands } from './sshcmd';
+import { adoptWithSlabReads } from '../util/user-buffer-socket';
 
 const SENDER = 'sftpd';
 /** Unauthenticated clients are dropped after this long (SFTPGo/OpenSSH LoginGraceTime is 2 minutes). */
@@ -65,7 +66,9 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
   let ssh: Server | undefined;
   let stopping = false;
 
-  const onSocket = (sock: net.Socket): void => {
+  const onSocket = (accepted: net.Socket): void => {
+    // reads into slabs instead of a fresh 64 KiB buffer V8 then copies (src/util/user-buffer-socket.ts)
+    const sock = adoptWithSlabReads(accepted) ?? accepted;
     sock.on('error', () => undefined); // ssh2 adds its own handler; this covers the time before injection
     if (stopping || !ssh) { sock.destroy(); return; }
     const ip = normalizeIp(sock.remoteAddress);

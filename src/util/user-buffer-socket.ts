@@ -84,3 +84,65 @@ export function adoptWithUserBuffer(sock: net.Socket, size = DEFAULT_USER_BUFFER
     },
   };
 }
+
+/** reads of a quiet connection go to a small fresh buffer each */
+const QUIET_READ_BYTES = 16 * 1024;
+/** a busy connection reads into the rest of a slab of this size... */
+const SLAB_BYTES = 256 * 1024;
+/** ...until less than this is left, then starts a new slab */
+const MIN_SLAB_READ_BYTES = 32 * 1024;
+
+/**
+ * A socket on the same connection as `sock` that emits ordinary 'data'
+ * events, for consumers that keep the chunks (ssh2 decrypts in place and
+ * hands out views into them), but without Node's per-read cost: by default
+ * each read gets a fresh 64 KiB buffer that V8 then reallocates to the bytes
+ * read (a copy of every byte received). Here a busy connection reads straight
+ * into the unused rest of a slab and each chunk is a view into it; memory is
+ * never reused, so a kept chunk stays valid (the GC frees a slab with its
+ * last view). A quiet connection (a read smaller than QUIET_READ_BYTES)
+ * reads into a small fresh buffer, so an idle session pins no slab.
+ * Undefined (and `sock` untouched) when adoption is not possible; the new
+ * socket starts paused and reads from its first resume() (ssh2 adds its
+ * 'data' listener, then resumes).
+ */
+export function adoptWithSlabReads(sock: net.Socket): net.Socket | undefined {
+  if (!canAdopt(sock)) return undefined;
+  const holder = sock as unknown as HandleHolder;
+  let slab: Buffer | null = null;
+  let used = 0;
+  let busy = false;
+  const nextBuffer = (): Buffer => {
+    if (!busy) {
+      slab = null;
+      return Buffer.allocUnsafeSlow(QUIET_READ_BYTES);
+    }
+    if (!slab || slab.length - used < MIN_SLAB_READ_BYTES) {
+      slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      used = 0;
+    }
+    return slab.subarray(used);
+  };
+  const socket: net.Socket = new net.Socket({
+    handle: holder._handle as unknown as undefined,
+    allowHalfOpen: sock.allowHalfOpen,
+    readable: true,
+    writable: true,
+    pauseOnCreate: true,
+    onread: {
+      buffer: nextBuffer,
+      callback: (n: number, buf: Uint8Array): boolean => {
+        // the next buffer is asked for after this returns: the slab offset must move first
+        if (busy) used += n;
+        busy = n >= QUIET_READ_BYTES;
+        socket.emit('data', (buf as Buffer).subarray(0, n));
+        return true;
+      },
+    },
+  } as net.SocketConstructorOpts & { handle: unknown; pauseOnCreate: boolean });
+  holder._handle = null;
+  sock.removeAllListeners();
+  sock.on('error', () => undefined);
+  sock.destroy();
+  return socket;
+}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { adoptWithUserBuffer, canAdopt } from '../../../src/util/user-buffer-socket';
+import { adoptWithSlabReads, adoptWithUserBuffer, canAdopt } from '../../../src/util/user-buffer-socket';
 
 /** A paused accepted socket and its client, on a free loopback port. */
 async function pair(): Promise<{ accepted: net.Socket; client: net.Socket; close(): void }> {
@@ -93,5 +93,47 @@ describe('user-buffer sockets', () => {
     closers.push(() => wrapped.destroy());
     wrapped.on('error', () => undefined);
     assert.equal(canAdopt(wrapped), false);
+  });
+
+  test('slab reads: kept chunks stay intact, nothing is read before a listener, quiet reads use small buffers', async () => {
+    const p = await pair();
+    closers.push(p.close);
+    const sock = adoptWithSlabReads(p.accepted);
+    assert.ok(sock, 'the accepted paused socket can be adopted on this Node');
+    closers.push(() => sock.destroy());
+    // the client speaks first; until resume() nothing may be read (and lost)
+    p.client.write('first');
+    await new Promise((r) => setTimeout(r, 20));
+    const kept: Buffer[] = [];
+    const ended = new Promise<void>((r) => sock.once('end', r));
+    const quiet = new Promise<Buffer>((r) => sock.once('data', r));
+    sock.on('data', (chunk: Buffer) => kept.push(chunk));
+    // as ssh2 does: listeners first, then resume()
+    sock.resume();
+    assert.equal((await quiet).toString(), 'first');
+    assert.equal(kept[0]!.buffer.byteLength, 16 * 1024, 'a quiet read lands in a small buffer of its own');
+    const echoed = new Promise<Buffer>((r) => p.client.once('data', r));
+    sock.write('hello');
+    assert.equal((await echoed).toString(), 'hello', 'the adopted socket writes on the same connection');
+    // a busy stream: chunks are views into shared slabs, and every kept one must still hold its bytes
+    const payload = crypto.randomBytes(4 * 1024 * 1024 + 5);
+    p.client.end(payload);
+    await ended;
+    const all = Buffer.concat(kept);
+    assert.equal(all.subarray(0, 5).toString(), 'first');
+    assert.ok(all.subarray(5).equals(payload), 'every byte, in order, after all reads are done');
+    const slabs = new Set(kept.map((c) => c.buffer));
+    assert.ok(slabs.size < kept.length, `busy reads share slabs (${kept.length} chunks, ${slabs.size} buffers)`);
+  });
+
+  test('slab reads are refused for TLS sockets and sockets that already read', async () => {
+    const p = await pair();
+    closers.push(p.close);
+    p.accepted.resume();
+    const got = new Promise((r) => p.accepted.once('data', r));
+    p.client.write('x');
+    await got;
+    assert.equal(adoptWithSlabReads(p.accepted), undefined);
+    assert.equal(adoptWithSlabReads(new tls.TLSSocket(new net.Socket())), undefined);
   });
 });
