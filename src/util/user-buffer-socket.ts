@@ -60,22 +60,12 @@ export function canAdopt(sock: net.Socket): boolean {
  */
 export function adoptWithUserBuffer(sock: net.Socket, size = DEFAULT_USER_BUFFER_SIZE): UserBufferSocket | undefined {
   if (!canAdopt(sock)) return undefined;
-  const holder = sock as unknown as HandleHolder;
   let handler: LentChunkHandler | undefined;
   const buffer = Buffer.allocUnsafe(size);
-  const socket = new net.Socket({
-    handle: holder._handle as unknown as undefined,
-    allowHalfOpen: sock.allowHalfOpen,
-    readable: true,
-    writable: true,
-    pauseOnCreate: true,
-    onread: { buffer, callback: (n: number, buf: Uint8Array) => (handler ? handler((buf as Buffer).subarray(0, n)) : false) },
-  } as net.SocketConstructorOpts & { handle: unknown; pauseOnCreate: boolean });
-  // the old wrapper no longer owns the connection: destroying it only emits its 'close'
-  holder._handle = null;
-  sock.removeAllListeners();
-  sock.on('error', () => undefined);
-  sock.destroy();
+  const socket = moveHandle(sock, {
+    buffer,
+    callback: (n: number, buf: Uint8Array) => (handler ? handler((buf as Buffer).subarray(0, n)) : false),
+  });
   return {
     socket,
     start(h) {
@@ -108,7 +98,6 @@ const MIN_SLAB_READ_BYTES = 32 * 1024;
  */
 export function adoptWithSlabReads(sock: net.Socket): net.Socket | undefined {
   if (!canAdopt(sock)) return undefined;
-  const holder = sock as unknown as HandleHolder;
   let slab: Buffer | null = null;
   let used = 0;
   let busy = false;
@@ -123,22 +112,33 @@ export function adoptWithSlabReads(sock: net.Socket): net.Socket | undefined {
     }
     return slab.subarray(used);
   };
-  const socket: net.Socket = new net.Socket({
+  const socket: net.Socket = moveHandle(sock, {
+    buffer: nextBuffer,
+    callback: (n: number, buf: Uint8Array): boolean => {
+      // the next buffer is asked for after this returns: the slab offset must move first
+      if (busy) used += n;
+      busy = n >= QUIET_READ_BYTES;
+      socket.emit('data', (buf as Buffer).subarray(0, n));
+      return true;
+    },
+  });
+  return socket;
+}
+
+/**
+ * Moves `sock`'s handle (canAdopt must hold) into a new paused net.Socket
+ * reading with `onread`; the old wrapper no longer owns the connection:
+ * destroying it only emits its 'close'.
+ */
+function moveHandle(sock: net.Socket, onread: net.OnReadOpts): net.Socket {
+  const holder = sock as unknown as HandleHolder;
+  const socket = new net.Socket({
     handle: holder._handle as unknown as undefined,
     allowHalfOpen: sock.allowHalfOpen,
     readable: true,
     writable: true,
     pauseOnCreate: true,
-    onread: {
-      buffer: nextBuffer,
-      callback: (n: number, buf: Uint8Array): boolean => {
-        // the next buffer is asked for after this returns: the slab offset must move first
-        if (busy) used += n;
-        busy = n >= QUIET_READ_BYTES;
-        socket.emit('data', (buf as Buffer).subarray(0, n));
-        return true;
-      },
-    },
+    onread,
   } as net.SocketConstructorOpts & { handle: unknown; pauseOnCreate: boolean });
   holder._handle = null;
   sock.removeAllListeners();

@@ -147,7 +147,6 @@ export function curlDavTool(): Tool {
   };
 }
 
-/** connect + auth + ls with the OpenSSH client, median of n, interleaved. */
 /**
  * Waits (untimed, at most `maxMs`) until the server is back to `baseline`
  * processes: sshd's per-connection processes tear down after the client has
@@ -158,6 +157,7 @@ async function quiesce(ep: Endpoint, baseline: number, maxMs = 2000): Promise<vo
   while (ep.pids().length > baseline && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
+/** connect + auth + ls with the OpenSSH client, median of n, interleaved. */
 export async function loginRow(ours: Endpoint, ref: Endpoint, key: string, n: number): Promise<Row> {
   const lat = new Map<string, number[]>();
   const baseline = new Map([ours, ref].map((ep) => [ep.name, ep.pids().length]));
