@@ -154,13 +154,30 @@ function parseBackupTime(s: string, utc: boolean): number | undefined {
   return utc ? Date.UTC(y, mo - 1, d, h, mi, se, ms) : new Date(y, mo - 1, d, h, mi, se, ms).getTime();
 }
 
+/**
+ * Resolves once the lines handed to `boom` so far are in the file. SonicBoom's
+ * own flush() answers at once when minLength is 0 (ours), even while an async
+ * write is in flight and more lines wait behind it: a reader then saw the
+ * file without its last lines. With minLength 0 every line starts a write at
+ * once, so "not writing" means "nothing buffered"; while writing, the 'drain'
+ * it emits when its buffer is empty is the moment everything is written.
+ */
 export function flushBoom(boom: Boom): Promise<void> {
   return new Promise((resolve) => {
-    try {
-      boom.flush(() => resolve());
-    } catch {
-      resolve(); // not writable any more: nothing left to flush
+    const state = boom as unknown as { destroyed?: boolean; _writing?: boolean };
+    if (state.destroyed || !state._writing) {
+      resolve();
+      return;
     }
+    const done = (): void => {
+      boom.off('drain', done);
+      boom.off('error', done);
+      boom.off('close', done);
+      resolve();
+    };
+    boom.on('drain', done);
+    boom.on('error', done); // the error listener set at open() reports it
+    boom.on('close', done);
   });
 }
 

@@ -71,6 +71,19 @@ test('writes SFTPGo JSON fields for app, transfer, command, login, connection_fa
   assert.equal(lines[6].level, 'error');
 });
 
+test('flush waits for lines queued behind a write in flight', async (t) => {
+  const file = path.join(tmpDir(t), 'sftpgo.log');
+  const log = createLogger(opts(file));
+  t.after(() => log.close());
+  // The first line starts an async write at once; the next ones queue behind it.
+  for (let i = 0; i < 50; i++) log.warn('sftpd', `line ${i}`);
+  await log.flush();
+  // read synchronously: nothing may still be on its way to the file
+  const lines = readLines(file);
+  assert.equal(lines.length, 50);
+  assert.equal(lines[49].message, 'line 49');
+});
+
 test('level filtering and invalid level', async (t) => {
   const file = path.join(tmpDir(t), 'x.log');
   const log = createLogger(opts(file, { level: 'warn' }));
