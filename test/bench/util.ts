@@ -130,3 +130,32 @@ export function printTable(rows: string[][]): void {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
 }
+
+/** What each bench group runs, as [path of the binary, Debian package]. */
+const BENCH_TOOLS: Record<string, [string, string][]> = {
+  sftp: [['/usr/sbin/sshd', 'openssh-server'], ['/usr/bin/sftp', 'openssh-client'], ['/usr/bin/ssh-keygen', 'openssh-client']],
+  ftp: [['/usr/sbin/vsftpd', 'vsftpd'], ['/usr/bin/lftp', 'lftp'], ['/usr/bin/openssl', 'openssl']],
+  webdav: [['/usr/bin/rclone', 'rclone'], ['/usr/bin/curl', 'curl']],
+};
+
+/**
+ * Installs the reference servers and clients the chosen groups need (as
+ * root, with apt-get), or stops with the list of packages to install: a bench
+ * half run against a missing reference measures nothing.
+ */
+export function ensureBenchTools(groups: Set<string>): void {
+  const needed = new Set<string>();
+  for (const [group, tools] of Object.entries(BENCH_TOOLS)) {
+    const wanted = group === 'sftp' ? ['idle', 'login', 'sftp', 'parallel'].some((g) => groups.has(g)) : groups.has(group);
+    if (!wanted) continue;
+    for (const [bin, pkg] of tools) if (spawnSync('test', ['-x', bin]).status !== 0) needed.add(pkg);
+  }
+  if (needed.size === 0) return;
+  const pkgs = [...needed];
+  if (process.getuid?.() !== 0) throw new Error(`the bench needs these Debian packages: ${pkgs.join(' ')} (apt-get install -y ${pkgs.join(' ')})`);
+  console.error(`[bench] installing ${pkgs.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'inherit', env });
+  if (r.status !== 0) throw new Error(`apt-get install ${pkgs.join(' ')} failed (${r.status})`);
+}
