@@ -1,8 +1,10 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --no-memory-reducer
+#!/usr/bin/env -S node --max-semi-space-size=4 --no-memory-reducer --initial-old-space-size=64
 /**
  * The `sftpgo` command line: serve, portable, initprovider, resetprovider,
  * ping, version. Errors are one line on stderr and a non-zero exit code.
  */
+// first: it must run before anything loads ssh2 (see the module)
+import '../sftpd/ssh2-padding';
 import { ConfigError, loadConfig, readEnvDir } from '../config';
 import { getVersionInfo, versionString } from '../service/version';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';

@@ -19,9 +19,22 @@
  * storm (transfers alternating with OpenSSH's, 4 rounds of 512 MiB up and
  * down: 203-233 mark-compacts and 139-220 MB/s without it, 34-104 and
  * 250-384 MB/s with it). The cost is that an idle daemon keeps its heap at
- * the size its last burst left. See README, "Benchmarks".
+ * the size its last burst left.
+ *
+ * --initial-old-space-size=64 (MiB): V8 counts the Buffers allocated since
+ * the last mark-compact against the old generation's limit, and a transfer
+ * allocates its whole payload as Buffers (socket reads, SSH packets) that
+ * only the next scavenge frees: ~20 MiB of them between two scavenges of an
+ * SFTP upload. With the limit V8 derives from a ~20 MB heap (28-32 MB), that
+ * started a full mark-compact every ~40 ms in about half of the uploads
+ * (`--trace-gc --trace-incremental-marking`: "Start (allocation limit)" with
+ * 9 MB of slack; 26-62 mark-compacts per transfer in those, 0 in the others;
+ * 1 GiB aes128-gcm uploads at 382-557 MB/s in the slow ones, 715-1211 in the
+ * fast). Starting with a 64 MiB limit: at most one mark-compact per transfer
+ * over 20 transfers, uploads 620-1085 MB/s. The heap may hold that much
+ * garbage before it is collected. See README, "Benchmarks".
  */
-export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--no-memory-reducer'];
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--no-memory-reducer', '--initial-old-space-size=64'];
 
 /** The NODE_FLAGS this process was not started with (from its argv or NODE_OPTIONS). */
 export function missingNodeFlags(execArgv: readonly string[], nodeOptions: string | undefined): string[] {

@@ -12,6 +12,7 @@ import { Server } from 'ssh2';
 import type { ClientInfo, Connection } from 'ssh2';
 import type { Service, ServerContext } from '../common/context';
 import { nativeCryptoAvailable, resolveAlgorithms } from './algorithms';
+import { paddingPoolState } from './ssh2-padding';
 import { attachAuthentication } from './auth';
 import { hostKeyAllowed, loadHostKeys } from './hostkeys';
 import { attachSessions } from './session';
@@ -153,6 +154,7 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
       const { enabled: sshCommands, unknown } = enabledSshCommands(cfg.enabled_ssh_commands ?? []);
       if (unknown.length > 0) ctx.logger.warn(SENDER, `unsupported SSH commands ignored: ${unknown.join(', ')}`);
       ctx.logger.info(SENDER, `ssh2 native crypto binding "${nativeCryptoAvailable ? 'available' : 'unavailable'}"`);
+      ctx.logger.info(SENDER, `ssh2 packet padding pool "${paddingPoolState}"`);
       const banner = await readBanner(ctx);
       const server = new Server({
         hostKeys: keys.map((k) => k.privateKey),

@@ -5,11 +5,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'ssh2';
 import type { Endpoint } from './servers';
-import { MB, fmt, median, rssKiB, timed } from './util';
+import { MB, counterDelta, fmt, median, procCounters, rssKiB, timed } from './util';
 
 export interface Row {
   label: string;
@@ -61,6 +61,18 @@ export function primePageCache(dir: string, sizeMiB: number): void {
   rmSync(f, { force: true });
 }
 
+function fmtCost(c: { cpuTicks: number; minorFaults: number }): string {
+  return `${c.cpuTicks}/${c.minorFaults}`;
+}
+
+/** With BENCH_SERVER_STDOUT and --trace-gc: how many full and young collections the trace holds so far. */
+function gcCounts(): { mc: number; sc: number } {
+  const f = process.env.BENCH_SERVER_STDOUT;
+  if (!f) return { mc: 0, sc: 0 };
+  const t = readFileSync(f, 'utf8');
+  return { mc: t.split('Mark-Compact').length - 1, sc: t.split('Scavenge').length - 1 };
+}
+
 /** Upload then download `sizeMiB` through both endpoints, `rounds` times interleaved. */
 export async function compareTransfers(opts: {
   label: string; tool: Tool; ours: Endpoint; ref: Endpoint; src: string; sizeMiB: number; rounds: number;
@@ -79,6 +91,7 @@ export async function compareTransfers(opts: {
     rmSync(join(ep.home, 'warm-up.bin'), { force: true });
   }
   rmSync(warm, { force: true });
+  const baseline = new Map([opts.ours, opts.ref].map((ep) => [ep.name, ep.pids().length]));
   for (let r = 0; r < opts.rounds; r++) {
     // who goes first alternates, so that neither side always inherits the other's leftovers
     for (const ep of r % 2 === 0 ? [opts.ours, opts.ref] : [opts.ref, opts.ours]) {
@@ -87,14 +100,27 @@ export async function compareTransfers(opts: {
       // earlier file would otherwise land on whichever transfer runs next
       settleDisk();
       primePageCache(opts.dir, opts.sizeMiB);
+      const g0 = gcCounts();
+      const c0 = procCounters([ep.rootPid()]);
       const u = await opts.tool.up(ep, opts.src, name);
+      // untimed: sshd's per-connection processes finish (and are reaped into its counters)
+      await quiesce(ep, baseline.get(ep.name)!);
+      const c1 = procCounters([ep.rootPid()]);
+      const g1 = gcCounts();
       settleDisk();
+      const c2 = procCounters([ep.rootPid()]);
       const d = await opts.tool.down(ep, name);
+      await quiesce(ep, baseline.get(ep.name)!);
+      const c3 = procCounters([ep.rootPid()]);
+      const g2 = gcCounts();
+      const gc = process.env.BENCH_SERVER_STDOUT && ep === opts.ours
+        ? `; gc mark-compact/scavenge up ${g1.mc - g0.mc}/${g1.sc - g0.sc} down ${g2.mc - g1.mc}/${g2.sc - g1.sc}` : '';
+      const cost = `server cpu ticks/minor faults up ${fmtCost(counterDelta(c0, c1))} down ${fmtCost(counterDelta(c2, c3))}`;
       rmSync(join(ep.home, 'payload.bin'), { force: true });
       up.set(ep.name, [...(up.get(ep.name) ?? []), (opts.sizeMiB * MB) / (u / 1000)]);
       down.set(ep.name, [...(down.get(ep.name) ?? []), (opts.sizeMiB * MB) / (d / 1000)]);
       if (process.env.BENCH_VERBOSE) {
-        console.error(`  ${opts.label} round ${r + 1} ${ep.name}: up ${fmt(up.get(ep.name)!.at(-1)!)} down ${fmt(down.get(ep.name)!.at(-1)!)} MB/s`);
+        console.error(`  ${opts.label} round ${r + 1} ${ep.name}: up ${fmt(up.get(ep.name)!.at(-1)!)} down ${fmt(down.get(ep.name)!.at(-1)!)} MB/s; ${cost}${gc}`);
       }
     }
   }

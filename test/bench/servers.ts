@@ -25,6 +25,8 @@ export interface Endpoint {
   home: string;
   /** server processes whose RSS counts */
   pids: () => number[];
+  /** the server's listening process: its CPU and page faults, with those of reaped children, are the server's cost */
+  rootPid: () => number;
   /** remote directory prefix for bench files ('' = the login directory) */
   prefix?: string;
 }
@@ -67,7 +69,7 @@ export async function startOpenSsh(dir: string, pubKey: string): Promise<Endpoin
   const proc = track('/usr/sbin/sshd', ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', log] });
   await waitForPort(port);
   const user = process.env.USER ?? 'root';
-  return { name: 'OpenSSH', port, user, password: '', home, pids: () => childPids(proc.pid ?? 0) };
+  return { name: 'OpenSSH', port, user, password: '', home, pids: () => childPids(proc.pid ?? 0), rootPid: () => proc.pid ?? 0 };
 }
 
 export async function startOurs(dir: string, pubKey: string, tls: { cert: string; key: string }): Promise<Ours> {
@@ -97,9 +99,12 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   };
   // BENCH_PROF=dir: CPU profile of our server, written when it exits on SIGTERM
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : [];
-  const proc = track(process.execPath, [...NODE_FLAGS, ...prof, join(root, 'dist/src/cmd/main.js'), 'serve', '--config-dir', configDir,
-    '--config-file', join(root, 'sftpgo.json'), '--log-file-path', join(dir, 'sftpgo.log')],
-  { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // BENCH_SERVER_FLAGS='--trace-gc' with BENCH_SERVER_STDOUT=file: what V8 does during the rows
+  const extra = (process.env.BENCH_SERVER_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
+  const stdout = process.env.BENCH_SERVER_STDOUT ? openSync(process.env.BENCH_SERVER_STDOUT, 'a') : 'ignore';
+  const proc = track(process.execPath, [...NODE_FLAGS, ...extra, ...prof, join(root, 'dist/src/cmd/main.js'), 'serve',
+    '--config-dir', configDir, '--config-file', join(root, 'sftpgo.json'), '--log-file-path', join(dir, 'sftpgo.log')],
+  { env, stdio: ['ignore', stdout, 'inherit'] });
   for (const p of [sftpPort, httpPort, ftpPort, davPort]) await waitForPort(p);
   const base = `http://127.0.0.1:${httpPort}/api/v2`;
   const basic = Buffer.from('admin:bench-admin-pw').toString('base64');
@@ -116,7 +121,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   if (res.status !== 201) throw new Error(`cannot create the bench user: ${res.status} ${await res.text()}`);
   mkdirSync(home, { recursive: true });
   const ep = (name: string, port: number): Endpoint =>
-    ({ name, port, user: 'bench', password: PASSWORD, home, pids: () => [proc.pid ?? 0] });
+    ({ name, port, user: 'bench', password: PASSWORD, home, pids: () => [proc.pid ?? 0], rootPid: () => proc.pid ?? 0 });
   return { proc, sftp: ep('sftpgo-ts', sftpPort), ftp: ep('sftpgo-ts', ftpPort), webdav: ep('sftpgo-ts', davPort) };
 }
 
@@ -154,7 +159,7 @@ export async function startVsftpd(dir: string, tls: { cert: string; key: string 
   const proc = track('/usr/sbin/vsftpd', [cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitForPort(port);
   return { name: 'vsftpd', port, user: 'anonymous', password: 'bench@', home, prefix: 'up/',
-    pids: () => [proc.pid ?? 0, ...childPids(proc.pid ?? 0)] };
+    pids: () => [proc.pid ?? 0, ...childPids(proc.pid ?? 0)], rootPid: () => proc.pid ?? 0 };
 }
 
 export async function startRclone(dir: string): Promise<Endpoint> {
@@ -164,5 +169,5 @@ export async function startRclone(dir: string): Promise<Endpoint> {
   const proc = track('/usr/bin/rclone', ['serve', 'webdav', home, '--addr', `127.0.0.1:${port}`,
     '--user', 'bench', '--pass', PASSWORD, '--config', '/dev/null', '-q'], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitForPort(port);
-  return { name: 'rclone', port, user: 'bench', password: PASSWORD, home, pids: () => [proc.pid ?? 0] };
+  return { name: 'rclone', port, user: 'bench', password: PASSWORD, home, pids: () => [proc.pid ?? 0], rootPid: () => proc.pid ?? 0 };
 }

@@ -159,3 +159,25 @@ export function ensureBenchTools(groups: Set<string>): void {
   const r = spawnSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'inherit', env });
   if (r.status !== 0) throw new Error(`apt-get install ${pkgs.join(' ')} failed (${r.status})`);
 }
+
+/** CPU ticks and minor page faults of a process, its reaped children included (/proc/PID/stat). */
+export interface ProcCounters { cpuTicks: number; minorFaults: number }
+
+export function procCounters(pids: number[]): ProcCounters {
+  const total: ProcCounters = { cpuTicks: 0, minorFaults: 0 };
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // fields after "(comm)": the command name may hold spaces or parentheses
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+      // f[0] is field 3 (state): minflt 10, cminflt 11, utime 14, stime 15, cutime 16, cstime 17
+      total.minorFaults += f[7]! + f[8]!;
+      total.cpuTicks += f[11]! + f[12]! + f[13]! + f[14]!;
+    } catch { /* process gone */ }
+  }
+  return total;
+}
+
+export function counterDelta(before: ProcCounters, after: ProcCounters): ProcCounters {
+  return { cpuTicks: after.cpuTicks - before.cpuTicks, minorFaults: after.minorFaults - before.minorFaults };
+}

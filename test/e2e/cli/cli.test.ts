@@ -167,7 +167,7 @@ test('serve starts sftpd and httpd, answers /healthz and ping, stops cleanly on 
   await srv.waitLine('stderr', /"message":"sftpd listening"/);
   await srv.waitLine('stderr', /"message":"httpd listening"/);
   // started as `node main.js serve`, without the V8 flags the bin's shebang passes
-  await srv.waitLine('stderr', /"level":"warn".*node started without --max-semi-space-size=4 --no-memory-reducer/);
+  await srv.waitLine('stderr', /"level":"warn".*node started without --max-semi-space-size=4 --no-memory-reducer --initial-old-space-size=64/);
   const h = await get(`http://127.0.0.1:${httpPort}/healthz`);
   assert.equal(h.status, 200);
   assert.equal(h.body.trim(), 'ok');

@@ -11,8 +11,8 @@ test('missingNodeFlags: found in execArgv or NODE_OPTIONS, whatever the value or
   assert.deepEqual(missingNodeFlags([], undefined), [...NODE_FLAGS]);
   assert.deepEqual(missingNodeFlags([...NODE_FLAGS], undefined), []);
   assert.deepEqual(missingNodeFlags(['--max-semi-space-size=4'], undefined), semi);
-  assert.deepEqual(missingNodeFlags(['--max_semi_space_size=8', '--no_memory_reducer'], ''), []);
-  assert.deepEqual(missingNodeFlags(['--inspect', '--no-memory-reducer'], '--max-old-space-size=512 --max-semi-space-size=2'), []);
+  assert.deepEqual(missingNodeFlags(['--max_semi_space_size=8', '--no_memory_reducer', '--initial_old_space_size=32'], ''), []);
+  assert.deepEqual(missingNodeFlags(['--inspect', '--no-memory-reducer'], '--max-old-space-size=512 --max-semi-space-size=2 --initial-old-space-size=128'), []);
   assert.deepEqual(missingNodeFlags(['--max-old-space-size=512'], '--trace-warnings'), [...NODE_FLAGS]);
 });
 
