@@ -27,5 +27,8 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=600000', ...files], { stdio: 'inherit' });
+// Every test process loads ssh2 the way the daemon does (with the padding pool,
+// src/sftpd/ssh2-padding.ts), whatever its own imports load first.
+const preload = ['--require', join(root, 'dist', 'src', 'sftpd', 'ssh2-padding.js')];
+const r = spawnSync(process.execPath, [...preload, '--test', '--test-concurrency=1', '--test-timeout=600000', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
