@@ -9,7 +9,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'ssh2';
 import type { Endpoint } from './servers';
-import { MB, counterDelta, fmt, median, procCounters, rssKiB, timed } from './util';
+import { MB, counterDelta, fmt, median, procCounters, rssKiB, timed, type ProcCounters } from './util';
 
 export interface Row {
   label: string;
@@ -61,7 +61,7 @@ export function primePageCache(dir: string, sizeMiB: number): void {
   rmSync(f, { force: true });
 }
 
-function fmtCost(c: { cpuTicks: number; minorFaults: number }): string {
+function fmtCost(c: ProcCounters): string {
   return `${c.cpuTicks}/${c.minorFaults}`;
 }
 
@@ -101,17 +101,17 @@ export async function compareTransfers(opts: {
       settleDisk();
       primePageCache(opts.dir, opts.sizeMiB);
       const g0 = gcCounts();
-      const c0 = procCounters([ep.rootPid()]);
+      const c0 = procCounters(ep.rootPid());
       const u = await opts.tool.up(ep, opts.src, name);
       // untimed: sshd's per-connection processes finish (and are reaped into its counters)
       await quiesce(ep, baseline.get(ep.name)!);
-      const c1 = procCounters([ep.rootPid()]);
+      const c1 = procCounters(ep.rootPid());
       const g1 = gcCounts();
       settleDisk();
-      const c2 = procCounters([ep.rootPid()]);
+      const c2 = procCounters(ep.rootPid());
       const d = await opts.tool.down(ep, name);
       await quiesce(ep, baseline.get(ep.name)!);
-      const c3 = procCounters([ep.rootPid()]);
+      const c3 = procCounters(ep.rootPid());
       const g2 = gcCounts();
       const gc = process.env.BENCH_SERVER_STDOUT && ep === opts.ours
         ? `; gc mark-compact/scavenge up ${g1.mc - g0.mc}/${g1.sc - g0.sc} down ${g2.mc - g1.mc}/${g2.sc - g1.sc}` : '';

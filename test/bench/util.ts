@@ -3,7 +3,7 @@
  * starts is killed on exit, error or SIGINT), /proc sampling, timing, table.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const children = new Set<ChildProcess>();
@@ -131,6 +131,15 @@ export function printTable(rows: string[][]): void {
   for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
 }
 
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** What each bench group runs, as [path of the binary, Debian package]. */
 const BENCH_TOOLS: Record<string, [string, string][]> = {
   sftp: [['/usr/sbin/sshd', 'openssh-server'], ['/usr/bin/sftp', 'openssh-client'], ['/usr/bin/ssh-keygen', 'openssh-client']],
@@ -148,7 +157,7 @@ export function ensureBenchTools(groups: Set<string>): void {
   for (const [group, tools] of Object.entries(BENCH_TOOLS)) {
     const wanted = group === 'sftp' ? ['idle', 'login', 'sftp', 'parallel'].some((g) => groups.has(g)) : groups.has(group);
     if (!wanted) continue;
-    for (const [bin, pkg] of tools) if (spawnSync('test', ['-x', bin]).status !== 0) needed.add(pkg);
+    for (const [bin, pkg] of tools) if (!isExecutable(bin)) needed.add(pkg);
   }
   if (needed.size === 0) return;
   const pkgs = [...needed];
@@ -163,19 +172,16 @@ export function ensureBenchTools(groups: Set<string>): void {
 /** CPU ticks and minor page faults of a process, its reaped children included (/proc/PID/stat). */
 export interface ProcCounters { cpuTicks: number; minorFaults: number }
 
-export function procCounters(pids: number[]): ProcCounters {
-  const total: ProcCounters = { cpuTicks: 0, minorFaults: 0 };
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // fields after "(comm)": the command name may hold spaces or parentheses
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-      // f[0] is field 3 (state): minflt 10, cminflt 11, utime 14, stime 15, cutime 16, cstime 17
-      total.minorFaults += f[7]! + f[8]!;
-      total.cpuTicks += f[11]! + f[12]! + f[13]! + f[14]!;
-    } catch { /* process gone */ }
+export function procCounters(pid: number): ProcCounters {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after "(comm)": the command name may hold spaces or parentheses
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    // f[0] is field 3 (state): minflt 10, cminflt 11, utime 14, stime 15, cutime 16, cstime 17
+    return { minorFaults: f[7]! + f[8]!, cpuTicks: f[11]! + f[12]! + f[13]! + f[14]! };
+  } catch {
+    return { cpuTicks: 0, minorFaults: 0 }; // process gone
   }
-  return total;
 }
 
 export function counterDelta(before: ProcCounters, after: ProcCounters): ProcCounters {
