@@ -8,6 +8,7 @@ import type { AppLogger } from '../logger/types';
 import type { Metrics } from '../metrics/types';
 import type { DataProviderService } from '../dataprovider/types';
 import type { User } from '../dataprovider/models';
+import type { SecretsKms } from '../kms/types';
 import type { ConnectionInfo, FileOps, Protocol, SessionHandle } from './types';
 
 export interface NewConnectionRequest {
@@ -55,6 +56,8 @@ export interface ServerContext {
   provider: DataProviderService;
   connections: ConnectionManager;
   version: VersionInfo;
+  /** stored secrets (kms.secrets) */
+  kms: SecretsKms;
 }
 
 export interface VersionInfo { version: string; commit_hash: string; build_date: string; features: string[] }

@@ -5,6 +5,7 @@
  * has a port, telemetry). A failure at any step undoes the steps already
  * done and rejects with one clear error. Signals are the CLI's business.
  */
+import { createKms } from '../kms';
 import { mkdirSync } from 'node:fs';
 import * as fs from 'node:fs';
 import type { AppConfig, RuntimeOptions } from '../config/types';
@@ -129,7 +130,8 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
       config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota,
     });
     undo.push(() => connections.shutdown(0));
-    const ctx: ServerContext = { config, runtime: rt, logger, metrics, provider, connections, version };
+    const ctx: ServerContext = {
+    kms: createKms(config.kms), config, runtime: rt, logger, metrics, provider, connections, version };
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];
     for (const s of services) {

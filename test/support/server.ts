@@ -4,6 +4,7 @@
  * listening on 127.0.0.1 with an ephemeral port and a temp config dir.
  * Reusable by any test that needs an SSH/SFTP endpoint.
  */
+import { createKms } from '../../src/kms';
 import { promises as fsp, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,6 +84,7 @@ export async function startSftpServer(opts: StartSftpOptions = {}): Promise<Test
   const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {} });
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
+    kms: createKms(config.kms),
     config, runtime, logger, metrics, provider, connections,
     version: { version: '0.0.0-test', commit_hash: '', build_date: '', features: [] },
   };

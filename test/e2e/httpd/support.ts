@@ -3,6 +3,7 @@
  * sqlite data provider in a temp dir, and offers a small fetch wrapper that
  * records every response body (so tests can assert no hash ever leaks).
  */
+import { createKms } from '../../../src/kms';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,7 +82,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     configDir: dir, configFile: '', logFilePath: '', logLevel: 'debug', logMaxSize: 10, logMaxBackups: 5, logMaxAge: 28,
     logCompress: false, logUTCTime: true, graceTime: 0, loadDataFrom: '', loadDataMode: 0, loadDataClean: false, loadDataQuotaScan: 0,
   };
-  const ctx: ServerContext = { config, runtime, logger, metrics, provider, connections, version: getVersionInfo({}) };
+  const ctx: ServerContext = {
+    kms: createKms(config.kms), config, runtime, logger, metrics, provider, connections, version: getVersionInfo({}) };
   if (!opts.noDefaultAdmin) await provider.addAdmin({ username: 'admin', password: 'password', status: 1, permissions: ['*'] });
   await opts.prepare?.(dir);
   const svc = createHttpService(ctx, { serviceStatus: () => ({ ssh: { is_active: false } }), ephemeralPorts: true, ...opts.service });

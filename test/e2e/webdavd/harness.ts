@@ -2,6 +2,7 @@
  * Starts the real WebDAV service (memory provider, real connection manager,
  * logger and metrics) on 127.0.0.1 with an ephemeral port and a temp dir.
  */
+import { createKms } from '../../../src/kms';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +40,7 @@ export async function startDav(configure?: (c: AppConfig) => void, serviceOption
   const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {} });
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
+    kms: createKms(config.kms),
     config, logger, metrics, provider, connections,
     runtime: {
       configDir, configFile: '', logFilePath: logFile, logLevel: 'debug', logMaxSize: 10, logMaxBackups: 0, logMaxAge: 0,
