@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics/types';
 import type { DataProviderService } from '../dataprovider/types';
 import type { User } from '../dataprovider/models';
 import type { SecretsKms } from '../kms/types';
+import type { Perimeter } from './perimeter';
 import type { ConnectionInfo, FileOps, Protocol, SessionHandle } from './types';
 
 export interface NewConnectionRequest {
@@ -58,6 +59,8 @@ export interface ServerContext {
   version: VersionInfo;
   /** stored secrets (kms.secrets) */
   kms: SecretsKms;
+  /** defender, rate limiters, IP lists */
+  perimeter: Perimeter;
 }
 
 export interface VersionInfo { version: string; commit_hash: string; build_date: string; features: string[] }

@@ -6,6 +6,7 @@
  * done and rejects with one clear error. Signals are the CLI's business.
  */
 import { createKms } from '../kms';
+import { openPerimeter } from '../common/perimeter';
 import { mkdirSync } from 'node:fs';
 import * as fs from 'node:fs';
 import type { AppConfig, RuntimeOptions } from '../config/types';
@@ -131,7 +132,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     });
     undo.push(() => connections.shutdown(0));
     const ctx: ServerContext = {
-    kms: createKms(config.kms), config, runtime: rt, logger, metrics, provider, connections, version };
+    kms: createKms(config.kms), perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version };
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];
     for (const s of services) {

@@ -3,6 +3,7 @@
  * logger and metrics) on 127.0.0.1 with an ephemeral port and a temp dir.
  */
 import { createKms } from '../../../src/kms';
+import { openPerimeter } from '../../../src/common/perimeter';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,7 +41,7 @@ export async function startDav(configure?: (c: AppConfig) => void, serviceOption
   const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {} });
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
-    kms: createKms(config.kms),
+    kms: createKms(config.kms), perimeter: openPerimeter(),
     config, logger, metrics, provider, connections,
     runtime: {
       configDir, configFile: '', logFilePath: logFile, logLevel: 'debug', logMaxSize: 10, logMaxBackups: 0, logMaxAge: 0,
