@@ -132,7 +132,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     });
     undo.push(() => connections.shutdown(0));
     const ctx: ServerContext = {
-    kms: createKms(config.kms), perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version };
+    kms: createKms(config.kms, rt.configDir || '.'), perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version };
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];
     for (const s of services) {
