@@ -14,6 +14,7 @@ import { ProviderService } from './service';
 import { openSqliteBackend } from './sqlite';
 import type { SqlBackend } from './sql/backend';
 import type { DataProviderService } from './types';
+import type { AccountSecrets } from './secrets';
 
 export { ProviderService } from './service';
 export { ValidationError, isValidationError } from './validation';
@@ -27,6 +28,8 @@ export interface OpenOptions {
   migrate: boolean;
   /** for SFTPGO_DEFAULT_ADMIN_*; defaults to process.env */
   env?: NodeJS.ProcessEnv;
+  /** kms + mfa.totp (service/app.ts); absent: no TOTP configuration, enabled ones are refused */
+  secrets?: AccountSecrets;
 }
 
 const SENDER = 'dataprovider';
@@ -107,6 +110,7 @@ export async function openDataProvider(opts: OpenOptions): Promise<DataProviderS
     backend,
     logger: opts.logger,
     env: opts.env,
+    secrets: opts.secrets,
     config: {
       naming_rules: cfg.naming_rules ?? 5,
       users_base_dir: cfg.users_base_dir ?? '',

@@ -29,6 +29,18 @@ export interface Secret {
   mode?: number;
 }
 
+/** filters.totp_config (SFTPGo UserTOTPConfig / AdminTOTPConfig; admins have no protocols). */
+export interface TotpConfig {
+  enabled?: boolean;
+  config_name?: string;
+  secret?: Secret;
+  /** users only: SSH, FTP, HTTP */
+  protocols?: string[];
+}
+
+/** filters.recovery_codes[]: single-use codes, stored encrypted. */
+export interface RecoveryCode { secret: Secret; used?: boolean }
+
 export interface FilePatternFilter {
   path: string;
   allowed_patterns?: string[];
@@ -73,6 +85,8 @@ export interface UserFilters {
   require_password_change?: boolean;
   tls_certs?: string[];
   additional_emails?: string[];
+  totp_config?: TotpConfig;
+  recovery_codes?: RecoveryCode[];
   [extra: string]: unknown;
 }
 
@@ -166,6 +180,8 @@ export interface AdminFilters {
   require_two_factor?: boolean;
   require_password_change?: boolean;
   preferences?: { hide_user_page_sections?: number; default_users_expiration?: number };
+  totp_config?: TotpConfig;
+  recovery_codes?: RecoveryCode[];
   [extra: string]: unknown;
 }
 
@@ -222,13 +238,31 @@ export interface DumpData {
 
 export const DUMP_VERSION = 17;
 
+/**
+ * Second-factor secrets leave the server as their status only: SFTPGo drops the key and
+ * additional data (Secret.Hide); we drop the encrypted payload too, so no API answer
+ * carries anything derived from a TOTP secret or a recovery code.
+ */
+function redactSecondFactor<F extends { totp_config?: TotpConfig; recovery_codes?: RecoveryCode[] }>(filters: F | undefined): F | undefined {
+  if (!filters || (!filters.totp_config && !filters.recovery_codes)) return filters;
+  const out: F = { ...filters };
+  if (filters.totp_config) {
+    const { secret, ...cfg } = filters.totp_config;
+    out.totp_config = secret ? { ...cfg, secret: { status: secret.status } } : cfg;
+  }
+  if (filters.recovery_codes) {
+    out.recovery_codes = filters.recovery_codes.map((c) => ({ secret: { status: c.secret.status }, used: c.used ?? false }));
+  }
+  return out;
+}
+
 /** Strips the hash and other secrets: the only shape that leaves the server. */
 export function toPublicUser(u: User): User {
   const { password, ...rest } = u;
-  return { ...rest, has_password: !!password };
+  return { ...rest, filters: redactSecondFactor(u.filters), has_password: !!password };
 }
 
 export function toPublicAdmin(a: Admin): Admin {
   const { password: _p, ...rest } = a;
-  return rest;
+  return { ...rest, filters: redactSecondFactor(a.filters) };
 }

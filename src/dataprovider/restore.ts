@@ -7,6 +7,7 @@
 import { FsError } from '../common/errors';
 import { type Admin, type ApiKey, DUMP_VERSION, type Folder, type User } from './models';
 import type { DataProviderBackend } from './provider';
+import { type AccountKind, type SecondFactor, withSecondFactor } from './secrets';
 import { asObj, type Obj, validateAdmin, validateApiKey, validateFolder, validateUser, ValidationError } from './validation';
 
 /** What restore needs from the service (kept narrow to avoid a dependency cycle). */
@@ -15,6 +16,17 @@ export interface RestoreHost {
   hash(password: string): Promise<string>;
   resolveFolders(folders: User['virtual_folders']): Promise<NonNullable<User['virtual_folders']>>;
   validationOptions(): { namingRules: number; usersBaseDir: string };
+  sealSecondFactor(sf: SecondFactor, username: string, kind: AccountKind): Promise<SecondFactor>;
+}
+
+/** TOTP secrets and recovery codes: Plain ones are encrypted, encrypted ones must open with this kms. */
+async function sealAt(host: RestoreHost, what: string, sf: SecondFactor, username: string, kind: AccountKind): Promise<SecondFactor> {
+  try {
+    return await host.sealSecondFactor(sf, username, kind);
+  } catch (e) {
+    if (e instanceof ValidationError) throw new ValidationError(`${what}: ${e.message}`);
+    throw e;
+  }
 }
 
 const USER_BOOKKEEPING = ['used_quota_size', 'used_quota_files', 'last_quota_update', 'used_upload_data_transfer',
@@ -68,12 +80,14 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
   const admins: Admin[] = [];
   for (const [i, raw] of section(dump, 'admins').entries()) {
     const a = at(`admin ${i + 1} (${String(raw.username)})`, () => copyCounters(validateAdmin(raw, opts.namingRules), raw, ADMIN_BOOKKEEPING));
+    a.filters = withSecondFactor(a.filters, await sealAt(host, `admin ${i + 1} (${a.username})`, a.filters ?? {}, a.username, 'admin'));
     a.password = await host.hash(a.password ?? '');
     admins.push(a);
   }
   const users: User[] = [];
   for (const [i, raw] of section(dump, 'users').entries()) {
     const u = at(`user ${i + 1} (${String(raw.username)})`, () => copyCounters(validateUser(raw, opts), raw, USER_BOOKKEEPING));
+    u.filters = withSecondFactor(u.filters, await sealAt(host, `user ${i + 1} (${u.username})`, u.filters ?? {}, u.username, 'user'));
     if (u.password) u.password = await host.hash(u.password);
     users.push(u);
   }

@@ -13,6 +13,7 @@ import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User, VirtualFolder
 import { DEFAULT_PASSWORD_HASHING, hashPassword, isHashedPassword, PasswordCache, type PasswordHashingConfig, verifyPassword } from './passwords';
 import type { DataProviderBackend, ListOptions } from './provider';
 import { restoreDump } from './restore';
+import { type AccountKind, AccountSecrets, defaultAccountSecrets, type SecondFactor, withSecondFactor } from './secrets';
 import type { DataProviderService, Executor, LoginContext, PublicKeyAuthResult } from './types';
 import { isObj, validateAdmin, validateFolder, validateUser, ValidationError } from './validation';
 
@@ -30,6 +31,8 @@ export interface ServiceOptions {
   config: ServiceConfig;
   logger: AppLogger;
   env?: NodeJS.ProcessEnv;
+  /** kms + mfa.totp: without it, no TOTP configuration exists and enabled ones are refused */
+  secrets?: AccountSecrets;
 }
 
 export class ProviderService implements DataProviderService {
@@ -40,12 +43,16 @@ export class ProviderService implements DataProviderService {
   private readonly userPwCache = new PasswordCache();
   private readonly adminPwCache = new PasswordCache();
   private readonly apiKeys: ApiKeyManager;
+  readonly secrets: AccountSecrets;
+  /** one recovery-code use at a time per account, so a code cannot be spent twice concurrently */
+  private readonly mfaQueue = new Map<string, Promise<unknown>>();
 
   constructor(opts: ServiceOptions) {
     this.backend = opts.backend;
     this.cfg = { ...opts.config, password_hashing: opts.config.password_hashing ?? DEFAULT_PASSWORD_HASHING };
     this.log = opts.logger;
     this.env = opts.env ?? process.env;
+    this.secrets = opts.secrets ?? defaultAccountSecrets();
     this.apiKeys = new ApiKeyManager(this.backend, (p) => this.hash(p), this.cfg.password_caching);
   }
 
@@ -75,6 +82,7 @@ export class ProviderService implements DataProviderService {
   // --- users ---
   async addUser(input: unknown, executor?: Executor): Promise<User> {
     const u = validateUser(input, this.userOpts);
+    u.filters = withSecondFactor(u.filters, await this.secrets.seal(u.filters ?? {}, u.username, 'user'));
     const now = Date.now();
     if (u.password) {
       u.password = await this.hash(u.password);
@@ -99,6 +107,8 @@ export class ProviderService implements DataProviderService {
     const u = validateUser(raw, { ...this.userOpts, namingRules: this.cfg.naming_rules & ~2 & ~4 | 1 });
     u.username = existing.username;
     u.last_password_change = existing.last_password_change;
+    // as SFTPGo's update: second factors change only through the 2FA endpoints (saveSecondFactor)
+    u.filters = withSecondFactor(u.filters, existing.filters ?? {});
     if (!keepPassword && u.password) {
       u.password = await this.hash(u.password);
       if (u.password !== existing.password) u.last_password_change = Date.now();
@@ -152,6 +162,7 @@ export class ProviderService implements DataProviderService {
   // --- admins ---
   async addAdmin(input: unknown, executor?: Executor): Promise<Admin> {
     const a = validateAdmin(input, this.cfg.naming_rules);
+    a.filters = withSecondFactor(a.filters, await this.secrets.seal(a.filters ?? {}, a.username, 'admin'));
     a.password = await this.hash(a.password ?? '');
     const stored = await this.backend.addAdmin(a);
     this.log.info(SENDER, `admin "${a.username}" added`, { executor: executor?.username });
@@ -167,6 +178,7 @@ export class ProviderService implements DataProviderService {
     if (keep) raw.password = existing.password ?? '';
     const a = validateAdmin(raw, this.cfg.naming_rules & ~2 & ~4 | 1);
     a.username = existing.username;
+    a.filters = withSecondFactor(a.filters, existing.filters ?? {});
     if (!keep) a.password = await this.hash(a.password ?? '');
     const stored = await this.backend.updateAdmin({ ...a, updated_at: Date.now() });
     this.adminPwCache.remove(username);
@@ -191,6 +203,47 @@ export class ProviderService implements DataProviderService {
     if (next === current) throw new ValidationError('the new password must be different from the current one');
     await this.backend.updateAdmin({ ...admin, password: await this.hash(next), updated_at: Date.now() });
     this.adminPwCache.remove(username);
+  }
+
+  // --- second factors ---
+  /** Seals (validates, encrypts) and stores an account's TOTP configuration and recovery codes. */
+  async saveSecondFactor(kind: AccountKind, username: string, sf: SecondFactor, executor?: Executor): Promise<void> {
+    const sealed = await this.secrets.seal(sf, username, kind);
+    await this.writeSecondFactor(kind, username, sealed);
+    this.log.info(SENDER, `${kind} "${username}": two-factor settings updated, totp ${sealed.totp_config?.enabled ? 'enabled' : 'disabled'}`,
+      { executor: executor?.username, ip: executor?.ip });
+  }
+
+  private async writeSecondFactor(kind: AccountKind, username: string, sf: SecondFactor): Promise<void> {
+    if (kind === 'user') {
+      const u = await this.mustGetUser(username);
+      await this.backend.updateUser({ ...u, filters: withSecondFactor(u.filters, sf), updated_at: Date.now() });
+    } else {
+      const a = await this.backend.getAdmin(username);
+      if (!a) throw new FsError('NotFound', `admin "${username}" does not exist`);
+      await this.backend.updateAdmin({ ...a, filters: withSecondFactor(a.filters, sf), updated_at: Date.now() });
+    }
+  }
+
+  /** Marks an unused recovery code as used; false when it does not match an unused code. Serialized per account. */
+  useRecoveryCode(kind: AccountKind, username: string, code: string): Promise<boolean> {
+    const key = `${kind}:${username}`;
+    const run = async (): Promise<boolean> => {
+      const account = kind === 'user' ? await this.backend.getUser(username) : await this.backend.getAdmin(username);
+      const f = account?.filters;
+      if (!f?.totp_config?.enabled) return false;
+      const idx = await this.secrets.findRecoveryCode(f.recovery_codes, code);
+      if (idx < 0 || !f.recovery_codes) return false;
+      const codes = f.recovery_codes.map((c, i) => (i === idx ? { ...c, used: true } : c));
+      await this.writeSecondFactor(kind, username, { totp_config: f.totp_config, recovery_codes: codes });
+      this.log.info(SENDER, `${kind} "${username}" used a recovery code`, { remaining: codes.filter((c) => !c.used).length });
+      return true;
+    };
+    const prev = this.mfaQueue.get(key) ?? Promise.resolve();
+    const next = prev.then(run, run);
+    this.mfaQueue.set(key, next);
+    void next.finally(() => { if (this.mfaQueue.get(key) === next) this.mfaQueue.delete(key); }).catch(() => undefined);
+    return next;
   }
 
   // --- api keys ---
@@ -300,6 +353,9 @@ export class ProviderService implements DataProviderService {
 
   /** Exposed for restore.ts (same validation options as the API). */
   validationOptions(): { namingRules: number; usersBaseDir: string } { return this.userOpts; }
+
+  /** Exposed for restore.ts: a dump's Plain secrets are encrypted, encrypted ones must open. */
+  sealSecondFactor(sf: SecondFactor, username: string, kind: AccountKind): Promise<SecondFactor> { return this.secrets.seal(sf, username, kind); }
 
   close(): Promise<void> { return this.backend.close(); }
 }

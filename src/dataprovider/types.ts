@@ -5,6 +5,7 @@
  */
 import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User } from './models';
 import type { DataProviderBackend, ListOptions } from './provider';
+import type { AccountKind, AccountSecrets, SecondFactor } from './secrets';
 
 /** Who changed what (for provider hooks and logs). */
 export interface Executor { username: string; ip: string; role?: string }
@@ -66,6 +67,13 @@ export interface DataProviderService {
   /** Re-checks status/expiration/IP/protocol/method without credentials (multi-step auth, reload). */
   checkLoginConditions(user: User, ctx: LoginContext & { method: string }): void;
   checkAdminAndPass(username: string, password: string, ip: string): Promise<Admin>;
+
+  /** kms + TOTP validator: passcode checks, recovery codes (dataprovider/secrets.ts). */
+  readonly secrets: AccountSecrets;
+  /** Validates, encrypts and stores an account's TOTP configuration and recovery codes (the 2FA endpoints). */
+  saveSecondFactor(kind: AccountKind, username: string, sf: SecondFactor, executor?: Executor): Promise<void>;
+  /** Spends one unused recovery code of an account with TOTP enabled; false when none matches. */
+  useRecoveryCode(kind: AccountKind, username: string, code: string): Promise<boolean>;
 
   updateLastLogin(user: User): Promise<void>;
   /** Adds (or with reset sets) used quota for a user. */

@@ -10,6 +10,7 @@ import {
   asObj, checkCidrs, cleanAbsPath, cleanFsPath, isObj, normalizeName, type Obj, optBool, optEmail, optInt, optObj,
   optString, optStringArray, pathContains, validateFilesystem, ValidationError,
 } from './validation-core';
+import { parseSecondFactor } from './secrets';
 
 export interface UserValidationOptions {
   namingRules: number;
@@ -145,9 +146,8 @@ function validateFilters(v: unknown): UserFilters {
       return { day_of_week: optInt(a, 'day_of_week', 0, 6, `filters.access_time[${i}].day_of_week`) ?? 0, from, to };
     });
   }
-  // kept opaque for the MFA layer (dump round trips must not lose them)
-  if (isObj(o.totp_config)) f.totp_config = structuredClone(o.totp_config);
-  if (Array.isArray(o.recovery_codes)) f.recovery_codes = structuredClone(o.recovery_codes);
+  // shape only here; the service encrypts/checks them (secrets.ts) before storing
+  Object.assign(f, parseSecondFactor(o, 'user'));
   return f;
 }
 

@@ -8,6 +8,7 @@ import {
   asObj, checkCidrs, cleanFsPath, normalizeName, type Obj, optBool, optEmail, optInt, optObj, optString,
   optStringArray, validateFilesystem, ValidationError,
 } from './validation-core';
+import { parseSecondFactor } from './secrets';
 
 export { ValidationError, isValidationError, isObj, asObj } from './validation-core';
 export type { Obj } from './validation-core';
@@ -60,9 +61,8 @@ export function validateAdmin(input: unknown, namingRules: number): Admin {
     if (exp) p.default_users_expiration = exp;
     if (Object.keys(p).length > 0) filters.preferences = p;
   }
-  // opaque for the MFA layer, kept so dumps round-trip
-  if (filtersIn.totp_config && typeof filtersIn.totp_config === 'object') filters.totp_config = structuredClone(filtersIn.totp_config);
-  if (Array.isArray(filtersIn.recovery_codes)) filters.recovery_codes = structuredClone(filtersIn.recovery_codes);
+  // shape only here; the service encrypts/checks them (secrets.ts) before storing
+  Object.assign(filters, parseSecondFactor(filtersIn, 'admin'));
   const groups = o.groups;
   if (Array.isArray(groups) && groups.length > 0) throw new ValidationError('groups are not supported yet');
   const role = optString(o, 'role');

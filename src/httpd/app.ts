@@ -26,16 +26,19 @@ import { registerApiKeyRoutes } from './routes/api/apikeys';
 import { registerConnectionRoutes } from './routes/api/connections';
 import { registerFolderRoutes } from './routes/api/folders';
 import { registerMaintenanceRoutes } from './routes/api/maintenance';
+import { registerMfaRoutes } from './routes/api/mfa';
 import { registerHealthRoute, registerMiscRoutes } from './routes/api/misc';
 import { registerProfileRoutes } from './routes/api/profile';
 import { registerQuotaRoutes } from './routes/api/quotas';
 import { registerTokenRoutes } from './routes/api/token';
 import { registerUserRoutes } from './routes/api/users';
+import { registerUserTokenRoutes } from './routes/api/usertoken';
 import './types';
 
 /** httpd.bindings[].disabled_login_methods bits (SFTPGo): admin token endpoint, admin API keys. */
 export const DISABLED_ADMIN_TOKEN = 16;
 export const DISABLED_ADMIN_API_KEY = 64;
+export const DISABLED_USER_TOKEN = 32;
 
 /** 1 MiB for every JSON body but loaddata (10 MiB, set on that route). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -122,6 +125,9 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     registerConnectionRoutes(app, deps);
     registerQuotaRoutes(app, deps);
     registerMaintenanceRoutes(app, deps);
+    registerMfaRoutes(app, deps);
+    // SFTPGo's disabled_login_methods bit 32 disables the user token endpoint
+    if ((binding.disabled_login_methods & DISABLED_USER_TOKEN) === 0) registerUserTokenRoutes(app, deps);
   }
   if (binding.enable_web_admin !== false) {
     const web = loadWebAdmin();

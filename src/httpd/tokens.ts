@@ -1,12 +1,17 @@
 /**
- * Admin API tokens: HS256 JWTs (jose) with audience "API" bound to the
- * client IP, and a revocation set kept until each token would expire anyway.
+ * API tokens: HS256 JWTs (jose) with audience "API" (admins) or "APIUser"
+ * (users, GET /api/v2/user/token) bound to the client IP, and a revocation set
+ * kept until each token would expire anyway. Claim names follow SFTPGo's
+ * (`2fa_required`, `2fa_protos`, `permissions`); the auth plugin still decides
+ * from the reloaded account, the claims are informative.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
-import type { Admin } from '../dataprovider/models';
+import type { Admin, User } from '../dataprovider/models';
 
 export const API_AUDIENCE = 'API';
+export const API_USER_AUDIENCE = 'APIUser';
+export type TokenAudience = typeof API_AUDIENCE | typeof API_USER_AUDIENCE;
 
 export interface TokenClaims {
   username: string;
@@ -45,13 +50,28 @@ export class TokenManager {
     this.now = opts.now ?? Date.now;
   }
 
-  async issue(admin: Admin, ip: string): Promise<{ access_token: string; expires_at: string }> {
+  issue(admin: Admin, ip: string): Promise<{ access_token: string; expires_at: string }> {
+    const claims: Record<string, unknown> = { username: admin.username, permissions: admin.permissions ?? [], upd: admin.updated_at ?? 0 };
+    if (adminMustSetSecondFactor(admin)) claims['2fa_required'] = true;
+    return this.sign(claims, admin.username, API_AUDIENCE, ip);
+  }
+
+  issueUser(user: User, ip: string): Promise<{ access_token: string; expires_at: string }> {
+    const claims: Record<string, unknown> = { username: user.username, permissions: user.filters?.web_client ?? [], upd: user.updated_at ?? 0 };
+    if (userMustSetSecondFactor(user)) {
+      claims['2fa_required'] = true;
+      claims['2fa_protos'] = user.filters?.two_factor_protocols ?? [];
+    }
+    return this.sign(claims, user.username, API_USER_AUDIENCE, ip);
+  }
+
+  private async sign(claims: Record<string, unknown>, subject: string, aud: TokenAudience, ip: string): Promise<{ access_token: string; expires_at: string }> {
     const nowSec = Math.floor(this.now() / 1000);
     const exp = nowSec + this.lifetimeSec;
-    const audience = this.skipIp ? [API_AUDIENCE] : [API_AUDIENCE, ip];
-    const token = await new SignJWT({ username: admin.username, permissions: admin.permissions ?? [], upd: admin.updated_at ?? 0 })
+    const audience = this.skipIp ? [aud] : [aud, ip];
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(admin.username)
+      .setSubject(subject)
       .setJti(randomUUID())
       .setIssuedAt(nowSec)
       .setNotBefore(nowSec - 30)
@@ -62,10 +82,10 @@ export class TokenManager {
   }
 
   /** Returns the claims or throws (bad signature, expired, wrong audience/IP, revoked). */
-  async verify(token: string, ip: string): Promise<TokenClaims> {
+  async verify(token: string, ip: string, audience: TokenAudience = API_AUDIENCE): Promise<TokenClaims> {
     const { payload } = await jwtVerify(token, this.key, {
       algorithms: ['HS256'],
-      audience: API_AUDIENCE,
+      audience,
       currentDate: new Date(this.now()),
     });
     const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
@@ -93,4 +113,18 @@ export class TokenManager {
     for (const [id, e] of this.revoked) if (e < nowSec) this.revoked.delete(id);
     this.revoked.set(jti, exp);
   }
+}
+
+/** SFTPGo: require_two_factor without an enabled TOTP configuration. */
+export function adminMustSetSecondFactor(admin: Admin): boolean {
+  return admin.filters?.require_two_factor === true && admin.filters.totp_config?.enabled !== true;
+}
+
+/** SFTPGo's User.MustSetSecondFactor: every protocol of two_factor_protocols must be covered by the TOTP config. */
+export function userMustSetSecondFactor(user: User): boolean {
+  const required = user.filters?.two_factor_protocols ?? [];
+  if (required.length === 0) return false;
+  const cfg = user.filters?.totp_config;
+  if (!cfg?.enabled) return true;
+  return required.some((p) => !(cfg.protocols ?? []).includes(p));
 }

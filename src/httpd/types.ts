@@ -2,11 +2,17 @@
  * Route-level settings read by the auth and OpenAPI plugins, and the request
  * fields the auth plugin fills in.
  */
-import type { Admin, AdminPermission } from '../dataprovider/models';
+import type { Admin, AdminPermission, User } from '../dataprovider/models';
 
 export interface HttpRouteConfig {
-  /** 'none' = public; 'admin' (default for /api/v2) = admin JWT or admin API key */
-  auth?: 'none' | 'admin';
+  /** 'none' = public; 'admin' (default for /api/v2) = admin JWT or admin API key; 'user' = user JWT (audience APIUser) */
+  auth?: 'none' | 'admin' | 'user';
+  /**
+   * Reachable by an account that must still set up its second factor (admin
+   * require_two_factor, user two_factor_protocols): SFTPGo's routes outside
+   * checkAuthRequirements (logout, profile read, password, TOTP and recovery codes).
+   */
+  allowPending2fa?: boolean;
   /** the admin needs at least one of these (or '*') */
   perms?: readonly AdminPermission[];
   /** JWT only: SFTPGo refuses API keys for logout, profile, changepwd and API key management */
@@ -23,6 +29,8 @@ declare module 'fastify' {
     clientIp: string;
     /** the authenticated admin, reloaded from the provider on every request */
     admin?: Admin;
+    /** the authenticated user (auth: 'user'), reloaded on every request */
+    user?: User;
     authMethod?: 'jwt' | 'apikey';
     /** JWT id and expiry (seconds), for logout */
     tokenId?: string;

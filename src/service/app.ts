@@ -6,6 +6,8 @@
  * done and rejects with one clear error. Signals are the CLI's business.
  */
 import { createKms } from '../kms';
+import { AccountSecrets } from '../dataprovider/secrets';
+import { checkTotpConfigs, TotpValidator } from '../mfa/totp';
 import { openPerimeter } from '../common/perimeter';
 import { mkdirSync } from 'node:fs';
 import * as fs from 'node:fs';
@@ -59,12 +61,15 @@ export function loggerFromRuntime(rt: RuntimeOptions): ClosableLogger {
 }
 
 /** Opens the configured provider and applies migrations per update_mode (0 = automatic). */
-export async function openProvider(config: AppConfig, rt: RuntimeOptions, logger: AppLogger, metrics: Metrics): Promise<DataProviderService> {
+export async function openProvider(
+  config: AppConfig, rt: RuntimeOptions, logger: AppLogger, metrics: Metrics, secrets?: AccountSecrets,
+): Promise<DataProviderService> {
   const provider = await openDataProvider({
     config: config.data_provider,
     configDir: rt.configDir || '.',
     logger,
     migrate: config.data_provider.update_mode === 0,
+    secrets,
   });
   try {
     if (config.data_provider.update_mode !== 0 && (await provider.backend.schemaVersion()) === 0) {
@@ -123,7 +128,10 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     // start (`npm start` uses ./data) instead of failing on a fresh checkout.
     mkdirSync(rt.configDir || '.', { recursive: true, mode: 0o700 });
     const metrics = opts.metrics ?? createMetrics();
-    const provider = await openProvider(config, rt, logger, metrics);
+    // a bad mfa.totp list or kms section stops start-up before anything is loaded
+    checkTotpConfigs(config.mfa.totp);
+    const kms = createKms(config.kms, rt.configDir || '.');
+    const provider = await openProvider(config, rt, logger, metrics, new AccountSecrets(kms, new TotpValidator(config.mfa.totp)));
     undo.push(() => provider.close());
     await loadInitialData(provider, rt, logger);
     await provider.ensureDefaultAdmin();
@@ -132,7 +140,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     });
     undo.push(() => connections.shutdown(0));
     const ctx: ServerContext = {
-    kms: createKms(config.kms, rt.configDir || '.'), perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version };
+    kms, perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version };
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];
     for (const s of services) {

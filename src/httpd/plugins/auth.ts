@@ -1,15 +1,22 @@
 /**
  * Authentication and authorization for /api/v2: admin JWT (Bearer) or admin
- * API key (X-SFTPGO-API-KEY), the admin's allow_list, then the route's
- * permissions. Runs in onRequest, before the body is read, so anonymous
- * clients cannot make the server parse large bodies.
+ * API key (X-SFTPGO-API-KEY), the admin's allow_list, the second-factor
+ * requirement (an admin with require_two_factor and no TOTP only reaches the
+ * routes marked allowPending2fa, as SFTPGo's checkAuthRequirements), then the
+ * route's permissions. `auth: 'user'` routes take a user JWT (audience
+ * APIUser). Runs in onRequest, before the body is read, so anonymous clients
+ * cannot make the server parse large bodies.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Admin } from '../../dataprovider/models';
+import { checkLoginConditions } from '../../dataprovider/auth';
+import type { Admin, User } from '../../dataprovider/models';
 import type { HttpDeps } from '../deps';
 import { errorBody } from '../errors';
 import { ipAllowed } from '../ipfilter';
+import { adminMustSetSecondFactor, API_USER_AUDIENCE, userMustSetSecondFactor } from '../tokens';
 import { hasPermission } from '../types';
+
+const ADMIN_2FA_REQUIRED = 'Two-factor authentication requirements not met, please configure two-factor authentication';
 
 export const API_KEY_HEADER = 'x-sftpgo-api-key';
 
@@ -38,11 +45,10 @@ async function authenticate(deps: HttpDeps, req: FastifyRequest, allowApiKeys: b
       return { status: 401, detail: 'invalid API key' };
     }
   }
-  const auth = req.headers.authorization;
-  const m = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
-  if (!m) return { status: 401, detail: 'no token found' };
+  const token = bearer(req);
+  if (!token) return { status: 401, detail: 'no token found' };
   try {
-    const claims = await deps.tokens.verify(m[1], req.clientIp);
+    const claims = await deps.tokens.verify(token, req.clientIp);
     const admin = await loadActiveAdmin(deps, claims.username);
     if (!admin) return { status: 401, detail: 'invalid token: unknown or disabled admin' };
     // token_validation bit 2: any change to the account invalidates its tokens
@@ -59,11 +65,55 @@ async function authenticate(deps: HttpDeps, req: FastifyRequest, allowApiKeys: b
   }
 }
 
+function bearer(req: FastifyRequest): string | undefined {
+  const auth = req.headers.authorization;
+  const m = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
+  return m?.[1];
+}
+
+/** User JWT: the user is reloaded and must still be allowed to log in over HTTP from this address. */
+async function authenticateUser(deps: HttpDeps, req: FastifyRequest): Promise<{ user?: User; status?: number; detail?: string }> {
+  if (typeof req.headers[API_KEY_HEADER] === 'string') return { status: 403, detail: 'API key authentication is not allowed for this endpoint' };
+  const token = bearer(req);
+  if (!token) return { status: 401, detail: 'no token found' };
+  try {
+    const claims = await deps.tokens.verify(token, req.clientIp, API_USER_AUDIENCE);
+    const user = await deps.ctx.provider.getUser(claims.username);
+    if (!user) return { status: 401, detail: 'invalid token: unknown user' };
+    checkLoginConditions(user, { ip: req.clientIp, protocol: 'HTTP', method: 'password' });
+    if ((deps.ctx.config.httpd.token_validation & 2) !== 0 && claims.updatedAt !== (user.updated_at ?? 0)) {
+      return { status: 401, detail: 'invalid token: the account was updated' };
+    }
+    req.tokenId = claims.jti;
+    req.tokenExp = claims.exp;
+    req.authMethod = 'jwt';
+    return { user };
+  } catch (e) {
+    const detail = e instanceof Error && /exp/i.test(e.message) ? 'token is expired' : 'invalid token';
+    return { status: 401, detail };
+  }
+}
+
+function requirementMessage(user: User): string {
+  const protocols = (user.filters?.two_factor_protocols ?? []).join(', ');
+  return `Two-factor authentication requirements not met, please configure two-factor authentication for the following protocols: ${protocols}`;
+}
+
 export function installAuth(app: FastifyInstance, deps: HttpDeps, opts: { apiKeys: boolean }): void {
   app.addHook('onRequest', async (req, reply) => {
     const cfg = req.routeOptions.config;
     const url = req.routeOptions.url;
     if (cfg.auth === 'none' || url === undefined) return;
+    if (cfg.auth === 'user') {
+      const res = await authenticateUser(deps, req);
+      if (!res.user) {
+        if (res.status === 401) reply.header('www-authenticate', 'Bearer');
+        return deny(reply, res.status ?? 401, res.detail ?? 'unauthorized');
+      }
+      if (!cfg.allowPending2fa && userMustSetSecondFactor(res.user)) return deny(reply, 403, requirementMessage(res.user));
+      req.user = res.user;
+      return;
+    }
     if (cfg.auth !== 'admin' && !url.startsWith('/api/v2/')) return;
     const res = await authenticate(deps, req, opts.apiKeys);
     if (!res.admin) {
@@ -72,6 +122,10 @@ export function installAuth(app: FastifyInstance, deps: HttpDeps, opts: { apiKey
     }
     if (!ipAllowed(req.clientIp, res.admin.filters?.allow_list)) {
       return deny(reply, 403, 'the source IP address is not allowed for this admin');
+    }
+    // SFTPGo gates JWT sessions only: an API key is a separate credential the admin opted into
+    if (req.authMethod === 'jwt' && !cfg.allowPending2fa && adminMustSetSecondFactor(res.admin)) {
+      return deny(reply, 403, ADMIN_2FA_REQUIRED);
     }
     if (cfg.perms && cfg.perms.length > 0 && !hasPermission(res.admin, cfg.perms)) {
       return deny(reply, 403, `permission denied: one of [${cfg.perms.join(', ')}] is required`);

@@ -67,8 +67,9 @@ test('document and registered routes match exactly', async () => {
     for (const [m, op] of Object.entries(ops)) {
       if (p.startsWith('/api/v2/')) assert.ok(Array.isArray(op.security), `${m} ${p} security`);
       assert.ok(Object.keys(op.responses).some((c) => c.startsWith('2')), `${m} ${p} success response`);
-      // every body-taking operation (all but quota scan starts) validates its body
-      if ((m === 'post' || m === 'put') && !p.endsWith('/scan')) assert.ok(op.requestBody, `${m} ${p} request body schema`);
+      // every body-taking operation (all but quota scan starts, recovery code regeneration and 2FA resets) validates its body
+      const bodiless = p.endsWith('/scan') || p.endsWith('/2fa/recoverycodes') || p.endsWith('/2fa/disable');
+      if ((m === 'post' || m === 'put') && !bodiless) assert.ok(op.requestBody, `${m} ${p} request body schema`);
     }
   }
 

@@ -21,7 +21,7 @@ export function toPublicApiKey(k: ApiKey): PublicApiKey {
 
 const params = paramsFor('id');
 const tags = ['API keys'];
-const cfg = { perms: ['manage_apikeys'], noApiKey: true, tags } as const;
+const cfg = { perms: ['manage_apikeys'], noApiKey: true, allowPending2fa: true, tags } as const;
 
 export function registerApiKeyRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const provider = deps.ctx.provider;

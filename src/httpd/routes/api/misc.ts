@@ -68,7 +68,7 @@ export function registerHealthRoute(app: FastifyInstance): void {
 
 export function registerMiscRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/api/v2/version', {
-    config: { summary: 'Version info', tags: ['maintenance'] },
+    config: { allowPending2fa: true, summary: 'Version info', tags: ['maintenance'] },
     schema: { response: { 200: versionSchema, ...errorResponses } },
   }, async () => deps.ctx.version);
 

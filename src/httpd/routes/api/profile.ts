@@ -14,7 +14,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: HttpDeps): voi
   const provider = deps.ctx.provider;
 
   app.put<{ Body: { current_password: string; new_password: string } }>('/api/v2/admin/changepwd', {
-    config: { noApiKey: true, summary: 'Change the password of the logged-in admin', tags },
+    config: { noApiKey: true, allowPending2fa: true, summary: 'Change the password of the logged-in admin', tags },
     schema: { body: changePasswordSchema, response: { 200: apiResponseSchema, ...errorResponses } },
   }, async (req) => {
     const admin = req.admin;
@@ -25,7 +25,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: HttpDeps): voi
   });
 
   app.get('/api/v2/admin/profile', {
-    config: { noApiKey: true, summary: 'Profile of the logged-in admin', tags },
+    config: { noApiKey: true, allowPending2fa: true, summary: 'Profile of the logged-in admin', tags },
     schema: { response: { 200: adminProfileSchema, ...errorResponses } },
   }, async (req): Promise<Profile> => {
     const admin = req.admin;

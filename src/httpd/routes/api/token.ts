@@ -1,4 +1,8 @@
-/** GET /api/v2/token (HTTP Basic, admin) and GET /api/v2/logout. */
+/**
+ * GET /api/v2/token (HTTP Basic, admin; X-SFTPGO-OTP when the admin has TOTP
+ * enabled, as SFTPGo: no recovery codes here, they are for the web login) and
+ * GET /api/v2/logout.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from '../../deps';
 import { message } from '../../deps';
@@ -11,7 +15,13 @@ const tokenSchema = {
   properties: { access_token: { type: 'string' }, expires_at: { type: 'string' } },
 } as const;
 
-function parseBasic(header: string | undefined): { username: string; password: string } | undefined {
+export const OTP_HEADER = 'x-sftpgo-otp';
+
+export function headerValue(v: string | string[] | undefined): string {
+  return typeof v === 'string' ? v : '';
+}
+
+export function parseBasic(header: string | undefined): { username: string; password: string } | undefined {
   const m = header ? /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header) : null;
   if (!m) return undefined;
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');
@@ -46,12 +56,29 @@ export function registerTokenRoutes(app: FastifyInstance, deps: HttpDeps): void 
       throw new ApiError(401, 'invalid credentials');
     }
     if (!ipAllowed(ip, admin.filters?.allow_list)) throw new ApiError(403, 'the source IP address is not allowed for this admin');
+    if (admin.filters?.totp_config?.enabled) {
+      const otp = headerValue(req.headers[OTP_HEADER]).trim();
+      let check: string;
+      try {
+        check = otp === '' ? 'missing' : await deps.ctx.provider.secrets.checkPasscode(admin.filters.totp_config, otp);
+      } catch (e) {
+        deps.ctx.logger.error('httpd', `admin "${admin.username}": unable to decrypt the TOTP secret: ${(e as Error).message}`);
+        throw new ApiError(500, 'unable to decrypt the TOTP secret');
+      }
+      if (check !== 'ok') {
+        deps.limiter.recordFailure(ip);
+        const why = check === 'missing' ? 'TOTP enabled and no passcode provided' : check === 'replayed' ? 'TOTP passcode already used' : 'invalid TOTP passcode';
+        deps.ctx.logger.connectionFailed({ clientIp: ip, username: creds.username, loginType: 'password', protocol: 'HTTP', error: why });
+        reply.header('www-authenticate', 'Basic realm="SFTPGo"');
+        throw new ApiError(401, 'invalid credentials');
+      }
+    }
     deps.limiter.recordSuccess(ip);
     return deps.tokens.issue(admin, ip);
   });
 
   app.get('/api/v2/logout', {
-    config: { noApiKey: true, summary: 'Invalidate the access token', tags: ['token'] },
+    config: { noApiKey: true, allowPending2fa: true, summary: 'Invalidate the access token', tags: ['token'] },
     schema: { response: { 200: apiResponseSchema, ...errorResponses } },
   }, async (req) => {
     if (!req.tokenId || req.tokenExp === undefined) throw new ApiError(400, 'no token to invalidate');

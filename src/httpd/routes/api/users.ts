@@ -9,6 +9,16 @@ import { userInputSchema, userSchema, userUpdateInputSchema } from '../../schema
 
 interface UserParams { username: string }
 
+/** SFTPGo's addUser starts every user without 2FA: the user enrols through /api/v2/user/totp. */
+function withoutSecondFactor(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const input = body as Record<string, unknown>;
+  const filters = input.filters;
+  if (typeof filters !== 'object' || filters === null || Array.isArray(filters)) return body;
+  const { totp_config: _t, recovery_codes: _r, ...rest } = filters as Record<string, unknown>;
+  return { ...input, filters: rest };
+}
+
 const params = paramsFor('username');
 const tags = ['users'];
 
@@ -24,7 +34,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: HttpDeps): void {
     config: { perms: ['add_users'], summary: 'Add a user', tags },
     schema: { body: userInputSchema, response: { 201: userSchema, 409: apiResponseSchema, ...errorResponses } },
   }, async (req, reply) => {
-    const user = await provider.addUser(req.body, executorOf(req));
+    const user = await provider.addUser(withoutSecondFactor(req.body), executorOf(req));
     reply.header('location', `/api/v2/users/${encodeURIComponent(user.username)}`);
     return reply.code(201).send(toPublicUser(user));
   });

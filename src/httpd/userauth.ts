@@ -1,0 +1,77 @@
+/**
+ * The one HTTP credential check for users (GET /api/v2/user/token; the web
+ * client will use it too): perimeter → password and login rules → TOTP when the
+ * user's configuration covers HTTP → outcome reported to the perimeter, the
+ * metrics and the log (connection_failed lines for fail2ban). Kept in one
+ * function with a plain input so the common login pipeline can replace its
+ * body without touching the route.
+ */
+import type { ServerContext } from '../common/context';
+import { FsError } from '../common/errors';
+import type { LoginFailureKind } from '../common/perimeter';
+import type { User } from '../dataprovider/models';
+
+export interface HttpUserCredentials {
+  username: string;
+  password: string;
+  /** X-SFTPGO-OTP, when sent */
+  otp?: string;
+  ip: string;
+}
+
+export type HttpUserAuth =
+  | { ok: true; user: User }
+  /** `reason` is for the log only; clients get a generic message */
+  | { ok: false; status: 401 | 403 | 500; reason: string };
+
+const PROTOCOL = 'HTTP';
+
+export function totpRequiredForHttp(user: User): boolean {
+  const cfg = user.filters?.totp_config;
+  return cfg?.enabled === true && (cfg.protocols ?? []).includes(PROTOCOL);
+}
+
+export async function authenticateHttpUser(ctx: ServerContext, c: HttpUserCredentials): Promise<HttpUserAuth> {
+  const refuse = (status: 401 | 403 | 500, reason: string, kind?: LoginFailureKind): HttpUserAuth => {
+    if (kind) ctx.perimeter.loginFailed(c.ip, PROTOCOL, kind);
+    ctx.metrics.loginResult('password', false);
+    ctx.logger.connectionFailed({ clientIp: c.ip, username: c.username, loginType: 'password', protocol: PROTOCOL, error: reason });
+    return { ok: false, status, reason };
+  };
+  try {
+    ctx.perimeter.checkLoginAttempt(c.ip, PROTOCOL);
+  } catch (e) {
+    return refuse(403, e instanceof Error ? e.message : 'login refused', 'limit_exceeded');
+  }
+  ctx.metrics.loginAttempt('password');
+  if (c.username === '' || c.password.trim() === '') return refuse(401, 'no credentials provided', 'no_auth');
+  let user: User;
+  try {
+    user = await ctx.provider.checkUserAndPass(c.username, c.password, { ip: c.ip, protocol: PROTOCOL });
+    ctx.provider.checkLoginConditions(user, { ip: c.ip, protocol: PROTOCOL, method: 'password' });
+  } catch (e) {
+    if (e instanceof FsError) return refuse(401, e.message, e.kind === 'NotFound' ? 'invalid_user' : 'valid_user');
+    throw e;
+  }
+  if (totpRequiredForHttp(user)) {
+    const otp = (c.otp ?? '').trim();
+    if (otp === '') return refuse(401, 'TOTP enabled and no passcode provided', 'valid_user');
+    let check;
+    try {
+      check = await ctx.provider.secrets.checkPasscode(user.filters?.totp_config, otp);
+    } catch (e) {
+      // the secret cannot be decrypted (kms changed): nobody gets in, the admin sees why
+      ctx.logger.error('httpd', `user "${user.username}": unable to decrypt the TOTP secret: ${(e as Error).message}`);
+      return refuse(500, 'unable to decrypt the TOTP secret');
+    }
+    if (check !== 'ok') return refuse(401, check === 'replayed' ? 'TOTP passcode already used' : 'invalid TOTP passcode', 'valid_user');
+  }
+  ctx.perimeter.loginSucceeded(c.ip, PROTOCOL);
+  ctx.metrics.loginResult('password', true);
+  try {
+    await ctx.provider.updateLastLogin(user);
+  } catch (e) {
+    ctx.logger.warn('httpd', `unable to update the last login of user "${user.username}": ${(e as Error).message}`);
+  }
+  return { ok: true, user };
+}
