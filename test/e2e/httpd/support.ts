@@ -13,6 +13,8 @@ import type { AppConfig, HttpdBinding, RuntimeOptions } from '../../../src/confi
 import type { ServerContext } from '../../../src/common/context';
 import { createConnectionManager } from '../../../src/common/manager';
 import { ProviderService } from '../../../src/dataprovider/service';
+import { AccountSecrets } from '../../../src/dataprovider/secrets';
+import { TotpValidator } from '../../../src/mfa/totp';
 import { openSqliteBackend } from '../../../src/dataprovider/sqlite';
 import type { AppLogger, LogFields } from '../../../src/logger/types';
 import { createMetrics } from '../../../src/metrics/metrics';
@@ -46,6 +48,8 @@ export interface StartOptions {
   noDefaultAdmin?: boolean;
   /** runs with the config dir before the service starts (certificates, files) */
   prepare?: (dir: string) => Promise<void>;
+  /** the TOTP validator's clock (tests step it 30 s at a time to get fresh codes) */
+  totpNow?: () => number;
 }
 
 export interface TestServer {
@@ -77,14 +81,16 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const metrics = createMetrics({ defaultMetrics: false });
   const backend = openSqliteBackend({ file: config.data_provider.name });
   await backend.migrate();
-  const provider = new ProviderService({ backend, config: config.data_provider, logger });
+  const kms = createKms(config.kms);
+  const secrets = new AccountSecrets(kms, new TotpValidator(config.mfa.totp, opts.totpNow));
+  const provider = new ProviderService({ backend, config: config.data_provider, logger, secrets });
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider });
   const runtime: RuntimeOptions = {
     configDir: dir, configFile: '', logFilePath: '', logLevel: 'debug', logMaxSize: 10, logMaxBackups: 5, logMaxAge: 28,
     logCompress: false, logUTCTime: true, graceTime: 0, loadDataFrom: '', loadDataMode: 0, loadDataClean: false, loadDataQuotaScan: 0,
   };
   const ctx: ServerContext = {
-    kms: createKms(config.kms), perimeter: openPerimeter(), config, runtime, logger, metrics, provider, connections, version: getVersionInfo({}) };
+    kms, perimeter: openPerimeter(), config, runtime, logger, metrics, provider, connections, version: getVersionInfo({}) };
   if (!opts.noDefaultAdmin) await provider.addAdmin({ username: 'admin', password: 'password', status: 1, permissions: ['*'] });
   await opts.prepare?.(dir);
   const svc = createHttpService(ctx, { serviceStatus: () => ({ ssh: { is_active: false } }), ephemeralPorts: true, ...opts.service });
