@@ -15,6 +15,8 @@ import { registerApiKeyPages } from './routes/apikeys';
 import { registerAuthPages } from './routes/auth';
 import { registerAdminPages } from './routes/admins';
 import { registerFolderPages } from './routes/folders';
+import { registerMfaPages } from './routes/mfa';
+import { registerTwoFactorPages } from './routes/twofactor';
 import { registerProfilePages } from './routes/profile';
 import { registerSystemPages } from './routes/system';
 import { registerUserPages } from './routes/users';
@@ -94,6 +96,8 @@ export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext,
       registerApiKeyPages(w);
       registerSystemPages(w);
       registerProfilePages(w);
+      registerTwoFactorPages(w);
+      registerMfaPages(w);
     }, { prefix: BASE });
   });
 }

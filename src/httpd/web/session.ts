@@ -10,6 +10,10 @@ import { SignJWT, jwtVerify } from 'jose';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const WEB_AUDIENCE = 'WebAdmin';
+/** SFTPGo's audience for a password-checked login still waiting for its second factor */
+export const WEB_PARTIAL_AUDIENCE = 'WebAdminPartial';
+/** the passcode page must be answered soon: a half login does not linger */
+const PARTIAL_LIFETIME_SEC = 5 * 60;
 export const SESSION_COOKIE = 'jwt';
 export const PRELOGIN_COOKIE = 'sftpgo_csrf';
 export const FLASH_COOKIE = 'sftpgo_flash';
@@ -71,26 +75,44 @@ export class WebSessions {
 
   /** Issues a new cookie; `sid` is kept when refreshing an existing session. */
   async start(reply: FastifyReply, req: FastifyRequest, username: string, sid: string = randomUUID()): Promise<void> {
+    await this.issue(reply, req, username, sid, WEB_AUDIENCE, this.lifetimeSec);
+  }
+
+  /** After the password, before the passcode: this cookie opens only the two-factor pages. */
+  async startPartial(reply: FastifyReply, req: FastifyRequest, username: string): Promise<void> {
+    await this.issue(reply, req, username, randomUUID(), WEB_PARTIAL_AUDIENCE, Math.min(PARTIAL_LIFETIME_SEC, this.lifetimeSec));
+  }
+
+  private async issue(reply: FastifyReply, req: FastifyRequest, username: string, sid: string, aud: string, lifetimeSec: number): Promise<void> {
     const now = Math.floor(Date.now() / 1000);
-    const audience = this.opts.skipIpBinding ? [WEB_AUDIENCE] : [WEB_AUDIENCE, req.ip];
+    const audience = this.opts.skipIpBinding ? [aud] : [aud, req.ip];
     const token = await new SignJWT({ username, sid })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(username)
       .setJti(randomUUID())
       .setIssuedAt(now)
       .setNotBefore(now - 30)
-      .setExpirationTime(now + this.lifetimeSec)
+      .setExpirationTime(now + lifetimeSec)
       .setAudience(audience)
       .sign(this.key);
-    this.cookie(reply, SESSION_COOKIE, token, this.lifetimeSec);
+    this.cookie(reply, SESSION_COOKIE, token, lifetimeSec);
   }
 
-  /** The valid session of this request, or undefined (missing, expired, other IP, logged out). */
-  async read(req: FastifyRequest): Promise<SessionClaims | undefined> {
+  /** The valid session of this request, or undefined (missing, expired, other IP, logged out, half login). */
+  read(req: FastifyRequest): Promise<SessionClaims | undefined> {
+    return this.verify(req, WEB_AUDIENCE);
+  }
+
+  /** The half login (password checked, passcode pending) of this request, or undefined. */
+  readPartial(req: FastifyRequest): Promise<SessionClaims | undefined> {
+    return this.verify(req, WEB_PARTIAL_AUDIENCE);
+  }
+
+  private async verify(req: FastifyRequest, audience: string): Promise<SessionClaims | undefined> {
     const token = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
     if (!token) return undefined;
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], audience: WEB_AUDIENCE });
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], audience });
       const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
       if (!this.opts.skipIpBinding && !aud.includes(req.ip)) return undefined;
       const { username, sid } = payload as { username?: unknown; sid?: unknown };
@@ -108,12 +130,15 @@ export class WebSessions {
   }
 
   end(reply: FastifyReply, s: SessionClaims | undefined): void {
-    if (s) {
-      const now = Math.floor(Date.now() / 1000);
-      for (const [id, exp] of this.revoked) if (exp < now) this.revoked.delete(id);
-      this.revoked.set(s.sid, s.exp);
-    }
+    if (s) this.revoke(s);
     this.cookie(reply, SESSION_COOKIE, '', 0);
+  }
+
+  /** The session (or half login) can no longer be used, whatever its cookie says. */
+  revoke(s: SessionClaims): void {
+    const now = Math.floor(Date.now() / 1000);
+    for (const [id, exp] of this.revoked) if (exp < now) this.revoked.delete(id);
+    this.revoked.set(s.sid, s.exp);
   }
 
   csrfFor(sid: string): string {

@@ -10,6 +10,7 @@ import type { Admin, AdminPermission } from '../../dataprovider/models';
 import type { Executor } from '../../dataprovider/types';
 import { LoginLimiter } from '../ratelimit';
 import { ipAllowed } from '../ipfilter';
+import { adminMustSetSecondFactor } from '../tokens';
 import { hasPermission } from '../types';
 import { Form } from './form';
 import { CSRF_FIELD, type SessionClaims, WebSessions } from './session';
@@ -20,6 +21,8 @@ export const BASE = '/web/admin';
 /** urlencoded forms; the restore upload sets its own limit */
 export const FORM_LIMIT = 1024 * 1024;
 export const UPLOAD_LIMIT = 10 * 1024 * 1024;
+/** What an admin with require_two_factor and no TOTP yet may open (SFTPGo: the MFA page, profile, password, logout). */
+const PENDING_2FA_PAGES = new Set(['/mfa', '/mfa/generate', '/mfa/save', '/profile', '/changepwd', '/logout']);
 
 export interface WebRequest {
   req: FastifyRequest;
@@ -71,6 +74,12 @@ export class WebApp {
     }
     const { admin, session } = auth;
     const csrf = this.sessions.csrfFor(session.sid);
+    const page = (req.routeOptions.url ?? '').slice(BASE.length);
+    if (adminMustSetSecondFactor(admin) && !PENDING_2FA_PAGES.has(page)) {
+      if (req.method === 'GET') void reply.redirect(`${BASE}/mfa`, 303);
+      else this.errorPage(reply, 403, 'Two-factor authentication required', 'Set up two-factor authentication before using the console.', admin, csrf);
+      return undefined;
+    }
     if (perms.length > 0 && !hasPermission(admin, perms)) {
       this.errorPage(reply, 403, 'Forbidden', `You do not have the permission to access this page (one of: ${perms.join(', ')}).`, admin, csrf);
       return undefined;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { loadConfig } from '../../../src/config';
-import type { RuntimeOptions } from '../../../src/config/types';
+import type { AppConfig, RuntimeOptions } from '../../../src/config/types';
 import { startApp, type App } from '../../../src/service/app';
 import { freePort } from '../../support/net';
 
@@ -31,7 +31,8 @@ export interface WebAdminEnv {
   stop(): Promise<void>;
 }
 
-export async function startWebAdminEnv(): Promise<WebAdminEnv> {
+/** `configure` adjusts the config before start (mfa.totp for the 2FA tests). */
+export async function startWebAdminEnv(configure?: (c: AppConfig) => void): Promise<WebAdminEnv> {
   const dir = await mkdtemp(join(tmpdir(), 'webadmin-e2e-'));
   await mkdir(ARTIFACTS, { recursive: true });
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'host', '-f', join(dir, 'host_ed25519')]);
@@ -49,6 +50,7 @@ export async function startWebAdminEnv(): Promise<WebAdminEnv> {
   config.data_provider.create_default_admin = false;
   config.data_provider.password_hashing.bcrypt_options.cost = 4;
   config.common.idle_timeout = 0;
+  configure?.(config);
   const logFile = join(dir, 'sftpgo.log');
   const runtime: RuntimeOptions = {
     configDir: dir, configFile: '', logFilePath: logFile, logLevel: 'debug', logMaxSize: 10, logMaxBackups: 0,

@@ -79,6 +79,11 @@ export function registerAuthPages(w: WebApp): void {
     }
     if (admin.status !== 1) return failed('admin is disabled');
     if (!ipAllowed(ip, admin.filters?.allow_list)) return failed('source IP not allowed');
+    if (admin.filters?.totp_config?.enabled) {
+      // SFTPGo: the password opens only the passcode page (routes/twofactor.ts)
+      await sessions.startPartial(reply, req, admin.username);
+      return reply.redirect(`${BASE}/twofactor`, 303);
+    }
     w.limiter.recordSuccess(ip);
     ctx.logger.info('httpd', 'web admin login', { username: admin.username, ip });
     await sessions.start(reply, req, admin.username);
