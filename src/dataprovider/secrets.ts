@@ -100,6 +100,12 @@ export function newRecoveryCode(): string {
   return `RC-${[...randomBytes(20)].map((b) => alphabet[b & 31]).join('')}`;
 }
 
+/** 12 new codes: the plain ones to show once, and the Plain secrets to seal and store. */
+export function generateRecoveryCodes(): { plain: string[]; stored: RecoveryCode[] } {
+  const plain = Array.from({ length: RECOVERY_CODES_COUNT }, newRecoveryCode);
+  return { plain, stored: plain.map((code) => ({ secret: { status: SECRET_STATUS.plain, payload: code } })) };
+}
+
 function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);

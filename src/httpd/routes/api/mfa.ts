@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import type { RecoveryCode, TotpConfig } from '../../../dataprovider/models';
-import { type AccountKind, newRecoveryCode, parseSecret, RECOVERY_CODES_COUNT, unusedRecoveryCodes } from '../../../dataprovider/secrets';
+import { type AccountKind, generateRecoveryCodes, parseSecret, unusedRecoveryCodes } from '../../../dataprovider/secrets';
 import { generateTotpSecret, otpauthUrl, validateTotpSecret } from '../../../mfa/totp';
 import type { HttpDeps } from '../../deps';
 import { executorOf, message } from '../../deps';
@@ -33,22 +33,25 @@ const saveBody = {
 const recoveryCodesResponse = { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, used: { type: 'boolean' } } } } as const;
 
 interface SaveBody { enabled?: boolean; config_name?: string; secret?: unknown; protocols?: string[] }
-interface Account { kind: AccountKind; username: string; totp?: TotpConfig; codes?: RecoveryCode[]; required2fa: string[] | boolean }
+interface Account {
+  kind: AccountKind;
+  username: string;
+  totp?: TotpConfig;
+  codes?: RecoveryCode[];
+  /** admins: filters.require_two_factor */
+  requireTwoFactor: boolean;
+  /** users: filters.two_factor_protocols */
+  requiredProtocols: string[];
+}
 
 const RECOVERY_FORBIDDEN = 'recovery codes are not available with two-factor authentication disabled';
-
-function twelveCodes(): { plain: string[]; stored: RecoveryCode[] } {
-  const plain = Array.from({ length: RECOVERY_CODES_COUNT }, newRecoveryCode);
-  return { plain, stored: plain.map((code) => ({ secret: { status: 'Plain', payload: code } })) };
-}
 
 /** SFTPGo's saveTOTPConfig rules; returns what to seal and store. */
 function nextSecondFactor(acc: Account, body: SaveBody): { totp_config?: TotpConfig; recovery_codes?: RecoveryCode[] } {
   const enabled = body.enabled === true;
-  if (acc.kind === 'admin') {
-    if (!enabled && acc.required2fa === true) throw new ApiError(400, 'two-factor authentication must be enabled');
-  } else {
-    const required = Array.isArray(acc.required2fa) ? acc.required2fa : [];
+  if (!enabled && acc.requireTwoFactor) throw new ApiError(400, 'two-factor authentication must be enabled');
+  if (acc.kind === 'user') {
+    const required = acc.requiredProtocols;
     if (!enabled && required.length > 0) throw new ApiError(400, 'two-factor authentication must be enabled');
     const protocols = body.protocols ?? [];
     if (enabled && required.some((p) => !protocols.includes(p))) {
@@ -70,7 +73,7 @@ function nextSecondFactor(acc: Account, body: SaveBody): { totp_config?: TotpCon
   if (secret) totp.secret = secret;
   if (acc.kind === 'user') totp.protocols = body.protocols ?? [];
   // SFTPGo regenerates the codes when fewer than 5 are left
-  const codes = unusedRecoveryCodes(acc.codes) < 5 ? twelveCodes().stored : acc.codes;
+  const codes = unusedRecoveryCodes(acc.codes) < 5 ? generateRecoveryCodes().stored : acc.codes;
   return { totp_config: totp, recovery_codes: codes };
 }
 
@@ -82,11 +85,11 @@ export function registerMfaRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (kind === 'admin') {
       const a = req.admin ? await provider.getAdmin(req.admin.username) : undefined;
       if (!a) throw new ApiError(401, 'authentication required');
-      return { kind, username: a.username, totp: a.filters?.totp_config, codes: a.filters?.recovery_codes, required2fa: a.filters?.require_two_factor === true };
+      return { kind, username: a.username, totp: a.filters?.totp_config, codes: a.filters?.recovery_codes, requireTwoFactor: a.filters?.require_two_factor === true, requiredProtocols: [] };
     }
     const u = req.user ? await provider.getUser(req.user.username) : undefined;
     if (!u) throw new ApiError(401, 'authentication required');
-    return { kind, username: u.username, totp: u.filters?.totp_config, codes: u.filters?.recovery_codes, required2fa: u.filters?.two_factor_protocols ?? [] };
+    return { kind, username: u.username, totp: u.filters?.totp_config, codes: u.filters?.recovery_codes, requireTwoFactor: false, requiredProtocols: u.filters?.two_factor_protocols ?? [] };
   }
 
   function webClientAllowsMfa(req: FastifyRequest): void {
@@ -157,14 +160,14 @@ export function registerMfaRoutes(app: FastifyInstance, deps: HttpDeps): void {
       check(req);
       const acc = await accountOf(kind, req);
       if (!acc.totp?.enabled) throw new ApiError(403, RECOVERY_FORBIDDEN);
-      const codes = twelveCodes();
+      const codes = generateRecoveryCodes();
       await provider.saveSecondFactor(kind, acc.username, { totp_config: acc.totp, recovery_codes: codes.stored }, { username: acc.username, ip: req.clientIp });
       return codes.plain;
     });
   }
 
   app.put<{ Params: { username: string } }>('/api/v2/admins/:username/2fa/disable', {
-    config: { perms: ['manage_admins'], noApiKey: false, summary: 'Disable the second factor of an admin', tags: ['admins'] },
+    config: { perms: ['manage_admins'], summary: 'Disable the second factor of an admin', tags: ['admins'] },
     schema: { params: paramsFor('username'), response: { 200: apiResponseSchema, ...errorResponses } },
   }, async (req) => {
     const target = await provider.getAdmin(req.params.username);

@@ -6,18 +6,12 @@
  * "disable 2FA" buttons of the user and admin edit pages.
  */
 import QRCode from 'qrcode';
-import type { RecoveryCode } from '../../../dataprovider/models';
-import { type AccountKind, newRecoveryCode, RECOVERY_CODES_COUNT } from '../../../dataprovider/secrets';
+import { type AccountKind, generateRecoveryCodes } from '../../../dataprovider/secrets';
 import { generateTotpSecret, otpauthUrl, validateTotpSecret } from '../../../mfa/totp';
 import { adminMustSetSecondFactor } from '../../tokens';
 import type { WebApp, WebRequest } from '../webapp';
 
 interface Enrolment { configName: string; issuer: string; secret: string; qr: string }
-
-function freshCodes(): { plain: string[]; stored: RecoveryCode[] } {
-  const plain = Array.from({ length: RECOVERY_CODES_COUNT }, newRecoveryCode);
-  return { plain, stored: plain.map((code) => ({ secret: { status: 'Plain', payload: code } })) };
-}
 
 export function registerMfaPages(w: WebApp): void {
   const { ctx, views } = w;
@@ -68,7 +62,7 @@ export function registerMfaPages(w: WebApp): void {
     if (secrets.totp.check(enrol.configName, form.str('passcode'), secret) !== 'ok') {
       return render(r, { enrol, error: 'The passcode does not match: check the time on your device and enter the current code.' }, 400);
     }
-    const codes = freshCodes();
+    const codes = generateRecoveryCodes();
     await provider.saveSecondFactor('admin', r.admin.username, {
       totp_config: { enabled: true, config_name: enrol.configName, secret: { status: 'Plain', payload: secret } }, recovery_codes: codes.stored,
     }, r.executor);
@@ -80,7 +74,7 @@ export function registerMfaPages(w: WebApp): void {
   w.post('/mfa/recoverycodes', [], async (r) => {
     const totp = r.admin.filters?.totp_config;
     if (!totp?.enabled) return render(r, { error: 'Recovery codes are not available with two-factor authentication disabled.' }, 400);
-    const codes = freshCodes();
+    const codes = generateRecoveryCodes();
     await provider.saveSecondFactor('admin', r.admin.username, { totp_config: totp, recovery_codes: codes.stored }, r.executor);
     return render(r, { codes: codes.plain.map((code) => ({ code, used: false })), newCodes: true });
   });
