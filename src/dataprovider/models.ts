@@ -243,14 +243,12 @@ export const DUMP_VERSION = 17;
  * additional data (Secret.Hide); we drop the encrypted payload too, so no API answer
  * carries anything derived from a TOTP secret or a recovery code.
  */
-function redactSecondFactor<F extends { totp_config?: TotpConfig; recovery_codes?: RecoveryCode[] }>(filters: F | undefined): F | undefined {
-  if (!filters || (!filters.totp_config && !filters.recovery_codes)) return filters;
-  const out: F = { ...filters };
-  if (filters.totp_config) {
-    const { secret, ...cfg } = filters.totp_config;
-    out.totp_config = secret ? { ...cfg, secret: { status: secret.status } } : cfg;
-  }
-  if (filters.recovery_codes) {
+function redactSecondFactor<F extends { totp_config?: TotpConfig; recovery_codes?: RecoveryCode[] }>(filters: F | undefined): F {
+  // SFTPGo always writes "totp_config" (an empty object when 2FA is off): clients may read it unguarded
+  const out = { ...(filters ?? {}) } as F;
+  const { secret, ...cfg } = filters?.totp_config ?? {};
+  out.totp_config = secret ? { ...cfg, secret: { status: secret.status } } : cfg;
+  if (filters?.recovery_codes) {
     out.recovery_codes = filters.recovery_codes.map((c) => ({ secret: { status: c.secret.status }, used: c.used ?? false }));
   }
   return out;
