@@ -9,7 +9,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { FsError } from '../../common/errors';
-import type { DumpData } from '../models';
+import type { DumpData, Folder, User } from '../models';
 import { DUMP_VERSION } from '../models';
 import type { DataProviderBackend, ProviderStores } from '../provider';
 import * as admins from './admins';
@@ -18,6 +18,7 @@ import type { Dialect, SqlDriver } from './dialect';
 import * as folders from './folders';
 import { ownSchemaVersion } from './foreign';
 import { latestVersion, loadMigrations, migrate, type Migration, revert } from './migrate';
+import { QuotaBatcher, type QuotaKind } from './quotabatch';
 import { SqlStores, TransactionStores } from './stores';
 import * as users from './users';
 
@@ -30,6 +31,8 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
   private closed = false;
   private available = true;
   private availabilityListener: AvailabilityListener | undefined;
+  private availabilityTimer: NodeJS.Timeout | undefined;
+  private delayedQuota: QuotaBatcher | undefined;
 
   constructor(
     readonly driver: string,
@@ -57,6 +60,73 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
 
   onAvailabilityChange(listener: AvailabilityListener): void {
     this.availabilityListener = listener;
+  }
+
+  /** Pings the database every `everyMs` so availability recovers (and is reported) without traffic. */
+  startAvailabilityChecks(everyMs: number): void {
+    this.availabilityTimer ??= setInterval(() => { this.checkAvailability().catch(() => undefined); }, everyMs);
+    this.availabilityTimer.unref();
+  }
+
+  /** data_provider.delayed_quota_update: quota deltas are batched and written every `everyMs`. */
+  enableDelayedQuota(everyMs: number, onError: (message: string) => void): void {
+    if (this.delayedQuota || everyMs <= 0) return;
+    this.delayedQuota = new QuotaBatcher((kind, name, d) => {
+      if (kind === 'user') return super.updateUserQuota(name, d.a, d.b, false);
+      if (kind === 'folder') return super.updateFolderQuota(name, d.a, d.b, false);
+      return super.updateUserTransferQuota(name, d.a, d.b, false);
+    }, onError);
+    this.delayedQuota.start(everyMs);
+  }
+
+  override updateUserQuota(username: string, size: number, files: number, reset: boolean): Promise<void> {
+    return this.quotaUpdate('user', username, size, files, reset, () => super.updateUserQuota(username, size, files, reset));
+  }
+
+  override updateFolderQuota(name: string, size: number, files: number, reset: boolean): Promise<void> {
+    return this.quotaUpdate('folder', name, size, files, reset, () => super.updateFolderQuota(name, size, files, reset));
+  }
+
+  override updateUserTransferQuota(username: string, up: number, down: number, reset: boolean): Promise<void> {
+    return this.quotaUpdate('transfer', username, up, down, reset, () => super.updateUserTransferQuota(username, up, down, reset));
+  }
+
+  /** Immediate increments unless delayed updates are on; a reset is always immediate and cancels what was pending. */
+  private quotaUpdate(kind: QuotaKind, name: string, a: number, b: number, reset: boolean, now: () => Promise<void>): Promise<void> {
+    const batch = this.delayedQuota;
+    if (!batch || this.inTransaction.getStore()) return now();
+    if (reset) {
+      batch.drop(kind, name);
+      return now();
+    }
+    batch.add(kind, name, a, b);
+    return Promise.resolve();
+  }
+
+  /** With delayed updates, what a quota check reads includes the deltas not written yet. */
+  override async getUser(username: string): Promise<User | undefined> {
+    const u = await super.getUser(username);
+    const batch = this.delayedQuota;
+    if (!u || !batch) return u;
+    const q = batch.pendingFor('user', u.username);
+    const t = batch.pendingFor('transfer', u.username);
+    return {
+      ...u,
+      used_quota_size: (u.used_quota_size ?? 0) + q.a, used_quota_files: (u.used_quota_files ?? 0) + q.b,
+      used_upload_data_transfer: (u.used_upload_data_transfer ?? 0) + t.a,
+      used_download_data_transfer: (u.used_download_data_transfer ?? 0) + t.b,
+      virtual_folders: u.virtual_folders?.map((vf) => {
+        const f = batch.pendingFor('folder', vf.name);
+        return { ...vf, used_quota_size: (vf.used_quota_size ?? 0) + f.a, used_quota_files: (vf.used_quota_files ?? 0) + f.b };
+      }),
+    };
+  }
+
+  override async getFolder(name: string): Promise<Folder | undefined> {
+    const f = await super.getFolder(name);
+    if (!f || !this.delayedQuota) return f;
+    const d = this.delayedQuota.pendingFor('folder', f.name);
+    return { ...f, used_quota_size: (f.used_quota_size ?? 0) + d.a, used_quota_files: (f.used_quota_files ?? 0) + d.b };
   }
 
   /**
@@ -148,6 +218,9 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.availabilityTimer) clearInterval(this.availabilityTimer);
+    // pending delayed quota reaches the database before the pool closes
+    await this.delayedQuota?.stop();
     this.closed = true;
     await this.db.close();
   }

@@ -86,6 +86,8 @@ async function recordVersion(tx: SqlContext, version: number): Promise<void> {
 /** Applies pending migrations; returns the versions applied. */
 export async function migrate(ctx: SqlContext, driver: SqlDriver, migrations: readonly Migration[]): Promise<number[]> {
   const applied: number[] = [];
+  // refuse a foreign schema before anything is written (re-checked under the lock below)
+  await ownSchemaVersion(ctx, latestVersion(migrations));
   for (const m of migrations) {
     try {
       await locked(ctx, driver, latestVersion(migrations), async (tx, current) => {
