@@ -1,0 +1,140 @@
+/**
+ * The daemon on PostgreSQL and on MariaDB, as users run it (`sftpgo serve`
+ * in its own process, update_mode 0 migrating a fresh database): a user made
+ * over REST logs in and transfers over SFTP (OpenSSH), FTP (basic-ftp) and
+ * WebDAV (HTTP client); quota is counted in the database; everything survives
+ * a restart; a dump loads into another database. Each engine gets its own
+ * database, dropped at the end whatever happens. No server: the test fails.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { Client as FtpClient } from 'basic-ftp';
+import { startDaemon, stopDaemon, removeDaemonDir, type Daemon } from '../../support/daemon';
+import { createDatabase, queryDatabase, type SqlEngine, type TestDatabase } from '../../support/databases';
+import { freePort, waitForPort } from '../../support/net';
+import { writeKeyPair } from '../../support/sshkeys';
+import { run, keyOpts } from '../sftpd/openssh';
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+interface Ports { ftp: number; dav: number }
+
+function providerEnv(db: TestDatabase, ports: Ports): Record<string, string> {
+  const c = db.config;
+  return {
+    SFTPGO_DATA_PROVIDER__DRIVER: String(c.driver), SFTPGO_DATA_PROVIDER__NAME: String(c.name),
+    SFTPGO_DATA_PROVIDER__HOST: String(c.host), SFTPGO_DATA_PROVIDER__PORT: String(c.port),
+    SFTPGO_DATA_PROVIDER__USERNAME: String(c.username), SFTPGO_DATA_PROVIDER__PASSWORD: '',
+    SFTPGO_FTPD__BINDINGS__0__PORT: String(ports.ftp), SFTPGO_FTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
+    SFTPGO_FTPD__PASSIVE_PORT_RANGE__START: '0', SFTPGO_FTPD__PASSIVE_PORT_RANGE__END: '0',
+    SFTPGO_WEBDAVD__BINDINGS__0__PORT: String(ports.dav), SFTPGO_WEBDAVD__BINDINGS__0__ADDRESS: '127.0.0.1',
+  };
+}
+
+async function start(db: TestDatabase, reuse?: Daemon & { ports: Ports }): Promise<Daemon & { ports: Ports }> {
+  const ports = reuse?.ports ?? { ftp: await freePort(), dav: await freePort() };
+  const d = await startDaemon({ env: providerEnv(db, ports), reuse: reuse && { dir: reuse.dir, sftpPort: reuse.sftpPort, httpPort: reuse.httpPort } });
+  await Promise.all([waitForPort(ports.ftp), waitForPort(ports.dav)]);
+  return Object.assign(d, { ports });
+}
+
+async function withFtp<T>(d: Daemon & { ports: Ports }, user: string, password: string, fn: (c: FtpClient) => Promise<T>): Promise<T> {
+  const c = new FtpClient(30_000);
+  try {
+    await c.access({ host: '127.0.0.1', port: d.ports.ftp, user, password });
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+async function ftpGet(c: FtpClient, file: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await c.downloadTo(new Writable({ write: (ch: Buffer, _e, cb) => { chunks.push(ch); cb(); } }), file);
+  return Buffer.concat(chunks);
+}
+
+function dav(d: Daemon & { ports: Ports }, user: string, password: string, method: string, file: string, body?: Buffer): Promise<Response> {
+  return fetch(`http://127.0.0.1:${d.ports.dav}/${file}`, {
+    method, body, headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+  });
+}
+
+for (const engine of ['postgresql', 'mysql'] as const satisfies readonly SqlEngine[]) {
+  describe(`daemon on ${engine}`, () => {
+    test('users, logins and transfers over SFTP/FTP/WebDAV, quota in the database, restart, dump and load', async (t) => {
+      const cleanups: (() => Promise<void> | void)[] = [];
+      t.after(async () => {
+        // daemons first (they hold connections), then the databases
+        for (const fn of cleanups.reverse()) await fn();
+      });
+      const db = await createDatabase(engine);
+      cleanups.push(() => db.drop());
+      const d1 = await start(db);
+      cleanups.push(() => { if (!process.env.KEEP_DAEMON_DIRS) removeDaemonDir(d1); });
+      const key = await writeKeyPair(d1.dir, 'k_ed25519', 'ed25519');
+      const home = join(d1.dir, 'homes', 'alice');
+      const password = 'alice-sql-pw';
+      const created = await d1.api('POST', '/users', {
+        status: 1, username: 'alice', password, home_dir: home, public_keys: [key.publicKey], permissions: { '/': ['*'] },
+        quota_size: 100 * 1024 * 1024,
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+
+      const a = randomBytes(1024 * 1024 + 3);
+      const b = randomBytes(200 * 1024 + 5);
+      const c = randomBytes(64 * 1024 + 7);
+      writeFileSync(join(d1.dir, 'a.bin'), a);
+      const sftpArgs = (d: Daemon): string[] => [...keyOpts(key.privateKeyPath), '-P', String(d.sftpPort), '-b', '-', 'alice@127.0.0.1'];
+      const put = await run('sftp', sftpArgs(d1), { input: `put ${join(d1.dir, 'a.bin')} a.bin\n` });
+      assert.equal(put.status, 0, put.stderr);
+      const viaFtp = await withFtp(d1, 'alice', password, async (ftp) => {
+        await ftp.uploadFrom(Readable.from([b]), 'b.bin');
+        return ftpGet(ftp, 'a.bin');
+      });
+      assert.equal(sha(viaFtp), sha(a), 'FTP reads what SFTP wrote');
+      assert.equal((await dav(d1, 'alice', password, 'PUT', 'c.bin', c)).status, 201);
+      const gotB = await dav(d1, 'alice', password, 'GET', 'b.bin');
+      assert.equal(gotB.status, 200);
+      assert.equal(sha(Buffer.from(await gotB.arrayBuffer())), sha(b), 'WebDAV reads what FTP wrote');
+      assert.equal((await dav(d1, 'alice', 'wrong-password', 'GET', 'b.bin')).status, 401);
+
+      const user = await d1.api<{ used_quota_files: number; used_quota_size: number }>('GET', '/users/alice');
+      assert.equal(user.json.used_quota_files, 3);
+      assert.equal(user.json.used_quota_size, a.length + b.length + c.length);
+      const rows = await queryDatabase(db, 'SELECT username, used_quota_files FROM users');
+      assert.deepEqual(rows.map((r) => [r.username, Number(r.used_quota_files)]), [['alice', 3]], 'the row is in the database');
+      const dump = await d1.api<{ users: { username: string }[] }>('GET', '/dumpdata?output-data=1');
+      assert.equal(dump.status, 200);
+      assert.equal(await stopDaemon(d1), 0, 'SIGTERM exits 0');
+
+      const d2 = await start(db, d1);
+      cleanups.push(() => { if (d2.proc.exitCode === null) d2.proc.kill('SIGKILL'); });
+      const back = join(d1.dir, 'c.back');
+      const get = await run('sftp', sftpArgs(d2), { input: `get c.bin ${back}\n` });
+      assert.equal(get.status, 0, get.stderr);
+      assert.equal(sha(readFileSync(back)), sha(c), 'SFTP after the restart reads what WebDAV wrote');
+      const afterRestart = await withFtp(d2, 'alice', password, (ftp) => ftpGet(ftp, 'b.bin'));
+      assert.equal(sha(afterRestart), sha(b), 'the password (stored hashed) still works after the restart');
+      assert.equal(await stopDaemon(d2), 0);
+
+      // the dump loads into another, empty database and the same user logs in there
+      const db2 = await createDatabase(engine);
+      cleanups.push(() => db2.drop());
+      const d3 = await start(db2);
+      cleanups.push(() => { if (!process.env.KEEP_DAEMON_DIRS) removeDaemonDir(d3); });
+      const loaded = await d3.api('POST', '/loaddata', dump.json);
+      assert.equal(loaded.status, 200, JSON.stringify(loaded.json));
+      const copy = await d3.api<{ used_quota_files: number; home_dir: string }>('GET', '/users/alice');
+      assert.equal(copy.json.home_dir, home);
+      assert.equal(copy.json.used_quota_files, 3);
+      const viaDav = await dav(d3, 'alice', password, 'GET', 'a.bin');
+      assert.equal(sha(Buffer.from(await viaDav.arrayBuffer())), sha(a));
+      assert.equal(await stopDaemon(d3), 0);
+    });
+  });
+}
