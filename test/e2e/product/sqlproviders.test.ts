@@ -13,11 +13,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { Client as FtpClient } from 'basic-ftp';
-import { startDaemon, stopDaemon, removeDaemonDir, type Daemon } from '../../support/daemon';
+import { startDaemon, stopDaemon, removeDaemonDir, until, type Daemon } from '../../support/daemon';
 import { createDatabase, queryDatabase, type SqlEngine, type TestDatabase } from '../../support/databases';
 import { freePort, waitForPort } from '../../support/net';
 import { writeKeyPair } from '../../support/sshkeys';
 import { run, keyOpts } from '../sftpd/openssh';
+import { Client as SshClient } from 'ssh2';
+import { TcpProxy } from '../../support/tcpproxy';
+import { serverOf } from '../../support/databases';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -35,9 +38,11 @@ function providerEnv(db: TestDatabase, ports: Ports): Record<string, string> {
   };
 }
 
-async function start(db: TestDatabase, reuse?: Daemon & { ports: Ports }): Promise<Daemon & { ports: Ports }> {
+async function start(db: TestDatabase, reuse?: Daemon & { ports: Ports }, dbPort?: number): Promise<Daemon & { ports: Ports }> {
   const ports = reuse?.ports ?? { ftp: await freePort(), dav: await freePort() };
-  const d = await startDaemon({ env: providerEnv(db, ports), reuse: reuse && { dir: reuse.dir, sftpPort: reuse.sftpPort, httpPort: reuse.httpPort } });
+  const env = providerEnv(db, ports);
+  if (dbPort !== undefined) env.SFTPGO_DATA_PROVIDER__PORT = String(dbPort);
+  const d = await startDaemon({ env, reuse: reuse && { dir: reuse.dir, sftpPort: reuse.sftpPort, httpPort: reuse.httpPort } });
   await Promise.all([waitForPort(ports.ftp), waitForPort(ports.dav)]);
   return Object.assign(d, { ports });
 }
@@ -62,6 +67,24 @@ function dav(d: Daemon & { ports: Ports }, user: string, password: string, metho
   return fetch(`http://127.0.0.1:${d.ports.dav}/${file}`, {
     method, body, headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
   });
+}
+
+/** An SFTP password login with ssh2's client: true when authenticated, false when refused. */
+function sshLogin(d: Daemon, user: string, password: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const c = new SshClient();
+    c.once('ready', () => { c.end(); resolve(true); });
+    c.once('error', (e: Error & { level?: string }) => {
+      if (e.level === 'client-authentication') resolve(false);
+      else reject(e);
+    });
+    c.connect({ host: '127.0.0.1', port: d.sftpPort, username: user, password, readyTimeout: 60_000 });
+  });
+}
+
+async function availabilityMetric(d: Daemon): Promise<string | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${d.httpPort}/metrics`)).text();
+  return /^sftpgo_dataprovider_availability (\S+)$/m.exec(text)?.[1];
 }
 
 for (const engine of ['postgresql', 'mysql'] as const satisfies readonly SqlEngine[]) {
@@ -135,6 +158,40 @@ for (const engine of ['postgresql', 'mysql'] as const satisfies readonly SqlEngi
       const viaDav = await dav(d3, 'alice', password, 'GET', 'a.bin');
       assert.equal(sha(Buffer.from(await viaDav.arrayBuffer())), sha(a));
       assert.equal(await stopDaemon(d3), 0);
+    });
+
+    test('the database goes away: logins fail cleanly with availability 0, then recover without a restart', async (t) => {
+      const db = await createDatabase(engine);
+      const target = serverOf(engine);
+      const proxy = new TcpProxy(target.host, target.port);
+      const port = await proxy.up();
+      let d: Daemon | undefined;
+      t.after(async () => {
+        if (d) removeDaemonDir(d);
+        await proxy.down();
+        await db.drop();
+      });
+      d = await start(db, undefined, port);
+      const created = await d.api('POST', '/users', {
+        status: 1, username: 'bob', password: 'bob-pw', home_dir: join(d.dir, 'homes', 'bob'), permissions: { '/': ['*'] },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+      assert.equal(await sshLogin(d, 'bob', 'bob-pw'), true);
+      assert.equal(await availabilityMetric(d), '1');
+
+      await proxy.down();
+      assert.equal(await sshLogin(d, 'bob', 'bob-pw'), false, 'no database: the login is refused, the server stays up');
+      assert.equal(await availabilityMetric(d), '0');
+      // the log file is written by the daemon's buffered logger: wait for the line to land
+      const daemon = d;
+      await until('the "data provider unavailable" log line', async () =>
+        daemon.logLines().some((l) => l.level === 'error' && /data provider unavailable/.test(String(l.message))));
+
+      await proxy.up();
+      assert.equal(await sshLogin(d, 'bob', 'bob-pw'), true, 'the same process logs in again once the database is back');
+      assert.equal(await availabilityMetric(d), '1');
+      assert.equal(d.proc.exitCode, null);
+      assert.equal(await stopDaemon(d), 0);
     });
   });
 }
