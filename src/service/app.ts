@@ -65,6 +65,7 @@ export async function openProvider(config: AppConfig, rt: RuntimeOptions, logger
     configDir: rt.configDir || '.',
     logger,
     migrate: config.data_provider.update_mode === 0,
+    onAvailability: (ok) => metrics.providerAvailability(ok),
   });
   try {
     if (config.data_provider.update_mode !== 0 && (await provider.backend.schemaVersion()) === 0) {

@@ -200,7 +200,16 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
 
   dump(): Promise<DumpData> {
     // one transaction so the dump is a consistent snapshot
-    return this.transactionContext(async (c) => ({
+    // the isolation level can only be set first in a transaction of our own, not inside a caller's
+    const nested = this.inTransaction.getStore() !== undefined;
+    return this.transactionContext(async (c) => {
+      if (this.dialect.snapshotSql && !nested) await c.run(this.dialect.snapshotSql);
+      return this.dumpFrom(c);
+    });
+  }
+
+  private async dumpFrom(c: SqlContext): Promise<DumpData> {
+    return {
       users: await users.listUsers(c),
       groups: [],
       folders: await folders.listFolders(c),
@@ -213,7 +222,7 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
       ip_lists: [],
       configs: {},
       version: DUMP_VERSION,
-    }));
+    };
   }
 
   async close(): Promise<void> {

@@ -52,6 +52,8 @@ export interface Dialect {
   readonly migrationLockSql: string;
   /** Releases what migrationLockSql took when the transaction end does not (empty otherwise). */
   readonly migrationUnlockSql: string;
+  /** First statement of a transaction that must read one consistent snapshot (a dump); empty when the engine's default does. */
+  readonly snapshotSql: string;
   /** True when the error means the server cannot be reached (refused, reset, timed out, shutting down). */
   isConnectionError(err: unknown): boolean;
 }
@@ -96,6 +98,8 @@ export const sqliteDialect: Dialect = {
   returningId: '',
   migrationLockSql: '',
   migrationUnlockSql: '',
+  // one connection, and the dump holds the write lock: nothing changes under it
+  snapshotSql: '',
   // an embedded file: only SQLITE_CANTOPEN/IOERR mean it is gone
   isConnectionError(err) {
     const code = (err as { code?: unknown } | null)?.code;

@@ -43,6 +43,8 @@ export const postgresDialect: Dialect = {
   returningId: ' RETURNING id',
   migrationLockSql: `SELECT pg_advisory_xact_lock(${PG_MIGRATION_LOCK_KEY})`,
   migrationUnlockSql: '',
+  // READ COMMITTED (the default) would let each SELECT of a dump see a different state
+  snapshotSql: 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY',
   isConnectionError: (err) => isNetworkError(err) || isPgUnavailable(err),
 };
 
@@ -74,6 +76,8 @@ export const mysqlDialect: Dialect = {
   // GET_LOCK is per session and survives COMMIT (DDL commits implicitly in MySQL): released explicitly
   migrationLockSql: `SELECT GET_LOCK('sftpgo_ts_migrations', 60) AS locked`,
   migrationUnlockSql: `SELECT RELEASE_LOCK('sftpgo_ts_migrations') AS released`,
+  // InnoDB's default REPEATABLE READ reads one snapshot from the first SELECT on
+  snapshotSql: '',
   isConnectionError: (err) => {
     const code = errorCode(err);
     return isNetworkError(err) || (typeof code === 'string' && MYSQL_UNAVAILABLE.has(code)) ||

@@ -110,7 +110,7 @@ export async function migrate(ctx: SqlContext, driver: SqlDriver, migrations: re
  */
 export async function revert(ctx: SqlContext, driver: SqlDriver, migrations: readonly Migration[], target: number): Promise<number> {
   let reached = await ownSchemaVersion(ctx, latestVersion(migrations));
-  if (target < 0 || target >= reached) {
+  if (target < 0 || target > reached) {
     throw new FsError('Generic', `cannot revert to version ${target}: the schema is at version ${reached}`);
   }
   while (reached > target) {

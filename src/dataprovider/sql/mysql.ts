@@ -11,7 +11,7 @@ import { SqlBackend } from './backend';
 import type { Row, SqlDriver, SqlExecutor, SqlParam } from './dialect';
 import { mysqlDialect } from './dialects';
 import { findMigrationsDir } from './migrate';
-import { mysqlPoolOptions } from './options';
+import { mysqlPoolOptions, QUERY_TIMEOUT_MS } from './options';
 
 type Queryable = Pick<mysql.Pool, 'query'> | Pick<mysql.PoolConnection, 'query'>;
 
@@ -27,15 +27,15 @@ function statements(script: string): string[] {
 function executor(q: Queryable): SqlExecutor {
   return {
     all: async (sql: string, params: readonly SqlParam[] = []): Promise<Row[]> => {
-      const [rows] = await q.query(sql, [...params]);
+      const [rows] = await q.query({ sql, values: [...params], timeout: QUERY_TIMEOUT_MS });
       return Array.isArray(rows) ? (rows as Row[]) : [];
     },
     run: async (sql: string, params: readonly SqlParam[] = []) => {
-      const [res] = await q.query(sql, [...params]);
+      const [res] = await q.query({ sql, values: [...params], timeout: QUERY_TIMEOUT_MS });
       return isHeader(res) ? { changes: res.affectedRows, lastInsertId: res.insertId } : { changes: 0, lastInsertId: 0 };
     },
     script: async (sql: string): Promise<void> => {
-      for (const st of statements(sql)) await q.query(st);
+      for (const st of statements(sql)) await q.query({ sql: st, timeout: QUERY_TIMEOUT_MS });
     },
   };
 }

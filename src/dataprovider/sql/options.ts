@@ -17,6 +17,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** SFTPGo's pool: connections live 240 s at most and are closed after 120 s idle. */
 const MAX_LIFETIME_S = 240;
 const IDLE_TIMEOUT_MS = 120_000;
+/** SFTPGo bounds long provider queries at 60 s: a database that stops answering mid-query fails the call instead of hanging it. */
+export const QUERY_TIMEOUT_MS = 60_000;
 /** pool_size 0 means "driver default" in SFTPGo (Go's unbounded pool); Node's pools need a bound. */
 const DEFAULT_POOL_SIZE = 10;
 
@@ -118,7 +120,7 @@ export function pgPoolConfig(cfg: DataProviderConfig): PoolConfig {
     host: s.host || 'localhost', port: s.port, database: s.database, user: s.user, password: s.password,
     ssl: pgTls(s, fromDsn ? hostKey : `${KEY}.sslmode`),
     max: poolSize(cfg), connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: IDLE_TIMEOUT_MS,
-    maxLifetimeSeconds: MAX_LIFETIME_S, application_name: 'sftpgo-ts',
+    maxLifetimeSeconds: MAX_LIFETIME_S, application_name: 'sftpgo-ts', query_timeout: QUERY_TIMEOUT_MS,
   };
 }
 

@@ -95,6 +95,32 @@ for (const engine of ['postgresql', 'mysql'] as const) {
       assert.equal(u?.used_download_data_transfer, 640);
     });
 
+    test('no process-wide queue: a running transaction holds up neither reads nor writes of other rows', async (t) => {
+      const db = await database(t, engine);
+      const dp = await open(t, { ...db.config, pool_size: 3 });
+      await dp.addUser(userInput('locked'));
+      await dp.addUser(userInput('free'));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => { release = r; });
+      let entered!: () => void;
+      const inside = new Promise<void>((r) => { entered = r; });
+      const tx = dp.backend.transaction(async (txs) => {
+        await txs.updateUserQuota('locked', 5, 1, false);
+        entered();
+        await gate;
+      });
+      await inside;
+      // SQLite would queue these behind the transaction (and this test would hang); a pool answers them now
+      await dp.updateUserQuota('free', 7, 1);
+      assert.equal((await dp.getUser('free'))?.used_quota_size, 7);
+      assert.equal((await dp.getUser('locked'))?.used_quota_size, 0, 'the uncommitted write is not visible outside');
+      release();
+      await tx;
+      assert.equal((await dp.getUser('locked'))?.used_quota_size, 5);
+      const snapshot = await dp.dump();
+      assert.deepEqual(snapshot.users?.map((u) => [u.username, u.used_quota_size]), [['free', 7], ['locked', 5]]);
+    });
+
     test('delayed_quota_update batches increments: reads include what is pending, closing writes it', async (t) => {
       const db = await database(t, engine);
       // an hour: the periodic flush cannot run during the test, only close() writes
