@@ -48,6 +48,13 @@ export const postgresDialect: Dialect = {
   isConnectionError: (err) => isNetworkError(err) || isPgUnavailable(err),
 };
 
+/**
+ * CockroachDB speaks PostgreSQL's protocol and this SQL, but has no advisory
+ * locks (SFTPGo takes none there either): its serializable transactions make
+ * a concurrent migration fail and be retried by the next start instead.
+ */
+export const cockroachDialect: Dialect = { ...postgresDialect, migrationLockSql: '' };
+
 /** MySQL wants a LIMIT whenever there is an OFFSET: its documented "all rows" value. */
 const MYSQL_NO_LIMIT = '18446744073709551615';
 /** Server errors meaning the connection is gone or the server is shutting down. */

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FsError } from '../../common/errors';
-import { SqlContext } from './context';
+import { num, SqlContext } from './context';
 import { ownSchemaVersion } from './foreign';
 import type { SqlDriver } from './dialect';
 
@@ -69,7 +69,11 @@ function expand(ctx: SqlContext, sql: string): string {
 async function locked(base: SqlContext, driver: SqlDriver, latest: number, step: (tx: SqlContext, current: number) => Promise<void>): Promise<void> {
   await driver.transaction(async (exec) => {
     const tx = new SqlContext(exec, base.dialect, base.prefix);
-    if (tx.dialect.migrationLockSql) await tx.all(tx.dialect.migrationLockSql);
+    if (tx.dialect.migrationLockSql) {
+      const got = await tx.get(tx.dialect.migrationLockSql);
+      // MySQL's GET_LOCK answers 0 on timeout and NULL on error instead of failing
+      if (got && 'locked' in got && num(got.locked) !== 1) throw new FsError('Generic', 'unable to get the migration lock');
+    }
     try {
       await step(tx, await ownSchemaVersion(tx, latest));
     } finally {

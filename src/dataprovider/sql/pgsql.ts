@@ -8,7 +8,7 @@ import pg from 'pg';
 import type { DataProviderConfig } from '../../config/types';
 import { SqlBackend } from './backend';
 import type { Row, SqlDriver, SqlExecutor, SqlParam } from './dialect';
-import { postgresDialect } from './dialects';
+import { cockroachDialect, postgresDialect } from './dialects';
 import { findMigrationsDir } from './migrate';
 import { pgPoolConfig } from './options';
 
@@ -76,6 +76,7 @@ export interface PgOpenOptions {
 
 export function openPgBackend(opts: PgOpenOptions): SqlBackend {
   const pool = new pg.Pool(pgPoolConfig(opts.config));
-  return new SqlBackend(opts.driverName, new PgDriver(pool, opts.onIdleError), postgresDialect,
+  const dialect = opts.driverName === 'cockroachdb' ? cockroachDialect : postgresDialect;
+  return new SqlBackend(opts.driverName, new PgDriver(pool, opts.onIdleError), dialect,
     opts.config.sql_tables_prefix, opts.migrationsDir ?? findMigrationsDir('postgresql'));
 }

@@ -59,6 +59,15 @@ for (const engine of ['postgresql', 'mysql'] as const) {
       assert.equal((await initProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, 1);
     });
 
+    test('three nodes starting at once on an empty database migrate it once', async (t) => {
+      const db = await database(t, engine);
+      const nodes = await Promise.all([1, 2, 3].map(() => open(t, db.config)));
+      assert.deepEqual(await Promise.all(nodes.map((n) => n.backend.schemaVersion())), [1, 1, 1]);
+      assert.deepEqual((await queryDatabase(db, `SELECT version FROM ${quote(engine, 'schema_version')}`)).map((r) => Number(r.version)), [1]);
+      await nodes[0]!.addUser(userInput('everywhere'));
+      assert.equal((await nodes[2]!.getUser('everywhere'))?.username, 'everywhere');
+    });
+
     test("a database holding SFTPGo's own schema, or a foreign users table, is refused untouched", async (t) => {
       const db = await database(t, engine);
       const q = (n: string): string => quote(engine, n);
