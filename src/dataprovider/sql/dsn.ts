@@ -15,7 +15,8 @@ function parseKeywordValue(dsn: string, name: string): Map<string, string> {
     skipSpaces();
     if (i >= n) break;
     const eq = dsn.indexOf('=', i);
-    if (eq < 0) throw new Error(`${name}: expected "key=value" at "${dsn.slice(i, i + 20)}"`);
+    // the position only: the text may hold a password
+    if (eq < 0) throw new Error(`${name}: expected "key=value" at character ${i + 1}`);
     const key = dsn.slice(i, eq).trim();
     i = eq + 1;
     skipSpaces();
