@@ -160,6 +160,40 @@ for (const engine of ['postgresql', 'mysql'] as const satisfies readonly SqlEngi
       assert.equal(await stopDaemon(d3), 0);
     });
 
+    test('two daemons on one database: a user made on one logs in on the other, concurrent uploads on both add up exactly', async (t) => {
+      const db = await createDatabase(engine);
+      const daemons: Daemon[] = [];
+      t.after(async () => {
+        for (const d of daemons) removeDaemonDir(d);
+        await db.drop();
+      });
+      const nodeA = await start(db);
+      daemons.push(nodeA);
+      const nodeB = await start(db);
+      daemons.push(nodeB);
+      const key = await writeKeyPair(nodeA.dir, 'n_ed25519', 'ed25519');
+      const created = await nodeA.api('POST', '/users', {
+        status: 1, username: 'carol', home_dir: join(nodeA.dir, 'homes', 'carol'), public_keys: [key.publicKey],
+        permissions: { '/': ['*'] }, quota_files: 1000,
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+      const sizes = [101, 2003, 30005, 400007, 5000009, 6000, 700, 80];
+      const files = sizes.map((n, i) => {
+        const f = join(nodeA.dir, `up${i}.bin`);
+        writeFileSync(f, randomBytes(n));
+        return f;
+      });
+      // every file goes up through both daemons at once, under different names
+      const uploads = files.flatMap((f, i) => [nodeA, nodeB].map((d, n) =>
+        run('sftp', [...keyOpts(key.privateKeyPath), '-P', String(d.sftpPort), '-b', '-', 'carol@127.0.0.1'],
+          { input: `put ${f} n${n}-f${i}.bin\n` })));
+      for (const r of await Promise.all(uploads)) assert.equal(r.status, 0, r.stderr);
+      const seen = await nodeB.api<{ used_quota_files: number; used_quota_size: number }>('GET', '/users/carol');
+      assert.equal(seen.json.used_quota_files, 2 * sizes.length);
+      assert.equal(seen.json.used_quota_size, 2 * sizes.reduce((a, b) => a + b, 0));
+      for (const d of daemons) assert.equal(await stopDaemon(d), 0);
+    });
+
     test('the database goes away: logins fail cleanly with availability 0, then recover without a restart', async (t) => {
       const db = await createDatabase(engine);
       const target = serverOf(engine);
