@@ -82,9 +82,9 @@ async function locked(base: SqlContext, driver: SqlDriver, latest: number, step:
   });
 }
 
+/** One row, id 1, holds the version (an upsert: the row exists from the second migration on). */
 async function recordVersion(tx: SqlContext, version: number): Promise<void> {
-  await tx.run(`DELETE FROM ${tx.t('schema_version')}`);
-  await tx.run(`INSERT INTO ${tx.t('schema_version')} (id, version) VALUES (?, ?)`, [1, version]);
+  await tx.run(tx.dialect.upsert(tx.t('schema_version'), ['id', 'version'], ['id'], ['version']), [1, version]);
 }
 
 /** Applies pending migrations; returns the versions applied. */
