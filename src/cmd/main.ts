@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=4 --no-memory-reducer --initial-old-space-size=64
 /**
  * The `sftpgo` command line: serve, portable, initprovider, resetprovider,
- * ping, version. Errors are one line on stderr and a non-zero exit code.
+ * revertprovider, ping, version. Errors are one line on stderr and a non-zero exit code.
  */
 // first: it must run before anything loads ssh2 (see the module)
 import '../sftpd/ssh2-padding';
@@ -10,7 +10,7 @@ import { getVersionInfo, versionString } from '../service/version';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { configFlags, logFlags, runtimeFrom, serveExtraFlags } from './runtime';
 import { serve } from './serve';
-import { initProvider, resetProvider } from './provider';
+import { initProvider, resetProvider, revertProvider } from './provider';
 import { portable } from './portable';
 import { healthzUrl, ping } from './ping';
 
@@ -32,12 +32,15 @@ const portableFlags: FlagSpec[] = [
 ];
 const pingFlags = [...configFlags];
 const resetFlags: FlagSpec[] = [...providerFlags, { name: 'force', type: 'bool', default: false, help: 'confirm that all data is deleted' }];
+const revertFlags: FlagSpec[] = [...providerFlags,
+  { name: 'to-version', type: 'int', default: -1, help: 'schema version to go back to; -1 = one version back' }];
 
 const COMMANDS: Record<string, { summary: string; flags: FlagSpec[] }> = {
   serve: { summary: 'Start the SFTPGo service', flags: serveFlags },
   portable: { summary: 'Serve a single directory/account', flags: portableFlags },
   initprovider: { summary: 'Initialize and/or update the configured data provider', flags: providerFlags },
   resetprovider: { summary: 'Reset the configured data provider, any data will be lost', flags: resetFlags },
+  revertprovider: { summary: 'Revert the configured data provider to a previous version', flags: revertFlags },
   ping: { summary: 'Check the health of the running service (GET /healthz)', flags: pingFlags },
   version: { summary: 'Print version information', flags: [] },
 };
@@ -86,6 +89,8 @@ async function run(argv: string[]): Promise<number> {
       return initProvider(runtimeFrom(f), out);
     case 'resetprovider':
       return resetProvider(runtimeFrom(f), f.force === true, out);
+    case 'revertprovider':
+      return revertProvider(runtimeFrom(f), Number(f['to-version']), out);
     case 'ping': {
       const rt = runtimeFrom(f);
       const url = healthzUrl(loadConfig({ configDir: rt.configDir, configFile: rt.configFile }));

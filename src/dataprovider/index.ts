@@ -1,7 +1,8 @@
 /**
- * Entry points: openDataProvider (serve, tests) and initProvider (the
- * `initprovider` command). Picks the backend from data_provider.driver; the
- * PostgreSQL/MySQL seam is here (a Dialect + SqlDriver in sql/) for later.
+ * Entry points: openDataProvider (serve, tests), initProvider and
+ * revertProvider (the CLI commands). Picks the backend from
+ * data_provider.driver: sqlite, postgresql/cockroachdb (pg), mysql (mysql2),
+ * memory; bolt is refused with the way to move its data.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,8 @@ import type { DataProviderBackend } from './provider';
 import { ProviderService } from './service';
 import { openSqliteBackend } from './sqlite';
 import type { SqlBackend } from './sql/backend';
+import { openMysqlBackend } from './sql/mysql';
+import { openPgBackend } from './sql/pgsql';
 import type { DataProviderService } from './types';
 import type { AccountSecrets } from './secrets';
 
@@ -30,7 +33,12 @@ export interface OpenOptions {
   env?: NodeJS.ProcessEnv;
   /** kms + mfa.totp (service/app.ts); absent: no TOTP configuration, enabled ones are refused */
   secrets?: AccountSecrets;
+  /** told when the database stops or starts answering (sftpgo_dataprovider_availability) */
+  onAvailability?: (available: boolean) => void;
 }
+
+/** SFTPGo checks the provider every 55 s (its scheduler); a lost database is also noticed by the first failing call. */
+const AVAILABILITY_CHECK_MS = 55_000;
 
 const SENDER = 'dataprovider';
 const PREFIX_RE = /^[a-z0-9_]*$/;
@@ -39,13 +47,37 @@ function resolveFile(configDir: string, name: string): string {
   return path.isAbsolute(name) ? name : path.join(configDir, name);
 }
 
-function openSqlite(opts: OpenOptions): SqlBackend {
-  const prefix = opts.config.sql_tables_prefix ?? '';
+function checkPrefix(config: DataProviderConfig): void {
+  const prefix = config.sql_tables_prefix ?? '';
   if (!PREFIX_RE.test(prefix)) {
     throw new Error(`invalid data_provider.sql_tables_prefix "${prefix}": only a-z, 0-9 and _ are allowed`);
   }
-  const file = resolveFile(opts.configDir, opts.config.name || 'sftpgo.db');
-  return openSqliteBackend({ file, tablesPrefix: prefix });
+}
+
+const BOLT_REFUSED = 'data_provider.driver "bolt" is not supported: export the data from SFTPGo (GET /api/v2/dumpdata or ' +
+  'the web admin\'s Maintenance page), choose sqlite, postgresql or mysql here, and load the file with ' +
+  '"sftpgo serve --loaddata-from <file>" or POST /api/v2/loaddata';
+
+function openSql(opts: OpenOptions): SqlBackend {
+  const cfg = opts.config;
+  checkPrefix(cfg);
+  const onIdleError = (err: Error): void => {
+    opts.logger.warn(SENDER, `idle database connection closed: ${err.message}`);
+  };
+  switch (cfg.driver) {
+    case 'sqlite':
+      return openSqliteBackend({ file: resolveFile(opts.configDir, cfg.name || 'sftpgo.db'), tablesPrefix: cfg.sql_tables_prefix });
+    case 'postgresql':
+    case 'cockroachdb':
+      return openPgBackend({ config: cfg, driverName: cfg.driver, onIdleError });
+    case 'mysql':
+      return openMysqlBackend({ config: cfg, onIdleError });
+    case 'bolt':
+      throw new Error(BOLT_REFUSED);
+    default:
+      throw new Error(`unknown data_provider.driver "${String(cfg.driver)}": valid values are sqlite, postgresql, ` +
+        'cockroachdb, mysql and memory');
+  }
 }
 
 async function checkSchema(backend: SqlBackend): Promise<void> {
@@ -57,36 +89,33 @@ async function checkSchema(backend: SqlBackend): Promise<void> {
   if (current < latest) {
     throw new Error(`the data provider schema is at version ${current}, version ${latest} is required: run "sftpgo initprovider"`);
   }
-  if (current > latest) {
-    throw new Error(`the data provider schema version ${current} is newer than this build supports (${latest})`);
-  }
+}
+
+/** Logs availability changes once each and forwards them (metrics); checks the database periodically. */
+function watchAvailability(backend: SqlBackend, opts: OpenOptions): void {
+  backend.onAvailabilityChange((available, reason) => {
+    if (available) opts.logger.info(SENDER, `data provider available again: ${reason}`);
+    else opts.logger.error(SENDER, `data provider unavailable: ${reason}`);
+    opts.onAvailability?.(available);
+  });
+  backend.startAvailabilityChecks(AVAILABILITY_CHECK_MS);
 }
 
 async function openBackend(opts: OpenOptions): Promise<DataProviderBackend> {
-  const driver = opts.config.driver;
-  switch (driver) {
-    case 'sqlite': {
-      const backend = openSqlite(opts);
-      try {
-        if (opts.migrate) await backend.migrate();
-        else await checkSchema(backend);
-      } catch (e) {
-        await backend.close();
-        throw e;
-      }
-      return backend;
-    }
-    case 'memory':
-      return new MemoryBackend();
-    case 'postgresql':
-    case 'mysql':
-    case 'cockroachdb':
-    case 'bolt':
-      throw new Error(`data_provider.driver "${driver}" is not supported yet: use "sqlite" or "memory"`);
-    default:
-      throw new Error(`unknown data_provider.driver "${String(driver)}": valid values are sqlite, memory ` +
-        '(postgresql, mysql, cockroachdb and bolt are not supported yet)');
+  if (opts.config.driver === 'memory') return new MemoryBackend();
+  const backend = openSql(opts);
+  try {
+    if (opts.migrate) await backend.migrate();
+    else await checkSchema(backend);
+  } catch (e) {
+    await backend.close();
+    throw e;
   }
+  watchAvailability(backend, opts);
+  if (opts.config.delayed_quota_update > 0) {
+    backend.enableDelayedQuota(opts.config.delayed_quota_update * 1000, (m) => opts.logger.warn(SENDER, m));
+  }
+  return backend;
 }
 
 /** Loads the memory driver's dump file (data_provider.name), as SFTPGo does. */
@@ -147,5 +176,21 @@ export async function initProvider(opts: Omit<OpenOptions, 'migrate'>): Promise<
     return { driver: service.backend.driver, schemaVersion: version };
   } finally {
     await service.close();
+  }
+}
+
+/**
+ * `sftpgo revertprovider`: steps the schema back to `toVersion` (default:
+ * one version back) with the shipped down scripts. Not for memory.
+ */
+export async function revertProvider(opts: Omit<OpenOptions, 'migrate'>, toVersion?: number): Promise<{ driver: string; schemaVersion: number }> {
+  if (opts.config.driver === 'memory') throw new Error('revertprovider is not supported for the memory data provider');
+  const backend = openSql({ ...opts, migrate: false });
+  try {
+    const version = await backend.revert(toVersion);
+    opts.logger.warn(SENDER, `data provider schema reverted to version ${version}`);
+    return { driver: backend.driver, schemaVersion: version };
+  } finally {
+    await backend.close();
   }
 }

@@ -9,7 +9,7 @@ import { canonicalAdmin, canonicalApiKey, canonicalFolder, canonicalUser } from 
 import { OperationQueue } from './lock';
 import type { Admin, ApiKey, DumpData, Folder, User, VirtualFolder } from './models';
 import { DUMP_VERSION } from './models';
-import type { DataProviderBackend, ListOptions } from './provider';
+import type { DataProviderBackend, ProviderStores, ListOptions } from './provider';
 
 interface Mapping { folder: string; virtual_path: string; quota_size: number; quota_files: number }
 
@@ -80,12 +80,12 @@ export class MemoryBackend implements DataProviderBackend {
     if (this.closed) throw new FsError('Generic', 'data provider is closed');
   }
 
-  transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.queue.inTransaction) return fn();
+  transaction<T>(fn: (tx: ProviderStores) => Promise<T>): Promise<T> {
+    if (this.queue.inTransaction) return fn(this);
     return this.queue.exclusive(async () => {
       const snapshot = structuredClone(this.state);
       try {
-        return await fn();
+        return await fn(this);
       } catch (e) {
         this.state = snapshot;
         throw e;

@@ -1,6 +1,6 @@
 /**
  * The data provider contract. One implementation per backend (sqlite.ts,
- * memory.ts; pgsql/mysql later) behind these per-resource stores. Validation
+ * memory.ts, sql/backend.ts for sqlite, postgresql and mysql) behind these per-resource stores. Validation
  * and password hashing live above the stores (dataprovider/service.ts), so a
  * backend only persists.
  */
@@ -57,6 +57,9 @@ export interface ApiKeyStore {
   updateApiKeyLastUse(keyId: string, when: number): Promise<void>;
 }
 
+/** Every per-resource store: what a transaction body receives, bound to the transaction. */
+export type ProviderStores = UserStore & FolderStore & AdminStore & ApiKeyStore;
+
 export interface DataProviderBackend extends UserStore, FolderStore, AdminStore, ApiKeyStore {
   readonly driver: string;
   /** Applies pending migrations (idempotent). */
@@ -64,8 +67,13 @@ export interface DataProviderBackend extends UserStore, FolderStore, AdminStore,
   /** Current schema version, 0 when not initialized. */
   schemaVersion(): Promise<number>;
   checkAvailability(): Promise<void>;
-  /** Runs fn atomically (a SQL transaction; the memory provider runs it under a lock). */
-  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs fn atomically: a SQL transaction on one connection (the memory
+   * provider: under its lock, rolled back from a snapshot). `tx` is bound to
+   * that transaction; calls made on the backend itself from inside fn's async
+   * context join it too, so nested helpers cannot deadlock a small pool.
+   */
+  transaction<T>(fn: (tx: ProviderStores) => Promise<T>): Promise<T>;
   /** Everything, secrets hashed as stored. */
   dump(): Promise<DumpData>;
   close(): Promise<void>;

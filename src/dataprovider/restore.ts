@@ -6,7 +6,7 @@
  */
 import { FsError } from '../common/errors';
 import { type Admin, type ApiKey, DUMP_VERSION, type Folder, type User } from './models';
-import type { DataProviderBackend } from './provider';
+import type { DataProviderBackend, FolderStore } from './provider';
 import { type AccountKind, type SecondFactor, withSecondFactor } from './secrets';
 import { asObj, type Obj, validateAdmin, validateApiKey, validateFolder, validateUser, ValidationError } from './validation';
 
@@ -14,7 +14,7 @@ import { asObj, type Obj, validateAdmin, validateApiKey, validateFolder, validat
 export interface RestoreHost {
   readonly backend: DataProviderBackend;
   hash(password: string): Promise<string>;
-  resolveFolders(folders: User['virtual_folders']): Promise<NonNullable<User['virtual_folders']>>;
+  resolveFolders(folders: User['virtual_folders'], tx: FolderStore): Promise<NonNullable<User['virtual_folders']>>;
   validationOptions(): { namingRules: number; usersBaseDir: string };
   sealSecondFactor(sf: SecondFactor, username: string, kind: AccountKind): Promise<SecondFactor>;
 }
@@ -98,9 +98,8 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
     return copyCounters({ ...validateApiKey(raw), key_id: keyId, key: hash }, raw, KEY_BOOKKEEPING);
   }));
 
-  const b = host.backend;
   const restoredUsers: string[] = [];
-  await b.transaction(async () => {
+  await host.backend.transaction(async (b) => {
     for (const f of folders) {
       if (await b.getFolder(f.name)) {
         if (mode !== 1) await b.updateFolder(f);
@@ -118,7 +117,7 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
     for (const u of users) {
       const existing = await b.getUser(u.username);
       if (existing && mode === 1) continue;
-      const virtual_folders = await host.resolveFolders(u.virtual_folders);
+      const virtual_folders = await host.resolveFolders(u.virtual_folders, b);
       if (existing) await b.updateUser({ ...u, virtual_folders });
       else await b.addUser({ ...u, virtual_folders });
       restoredUsers.push(u.username);

@@ -11,7 +11,7 @@ import { checkAdminConditions, checkLoginConditions, matchPublicKey } from './au
 import { ApiKeyManager } from './apikeys';
 import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User, VirtualFolder } from './models';
 import { DEFAULT_PASSWORD_HASHING, hashPassword, isHashedPassword, PasswordCache, type PasswordHashingConfig, verifyPassword } from './passwords';
-import type { DataProviderBackend, ListOptions } from './provider';
+import type { DataProviderBackend, FolderStore, ListOptions } from './provider';
 import { restoreDump } from './restore';
 import { type AccountKind, AccountSecrets, defaultAccountSecrets, type SecondFactor, withSecondFactor } from './secrets';
 import type { DataProviderService, Executor, LoginContext, PublicKeyAuthResult } from './types';
@@ -66,13 +66,13 @@ export class ProviderService implements DataProviderService {
   }
 
   /** Maps every virtual folder to an existing folder, creating missing ones from mapped_path. Call inside a transaction. */
-  async resolveFolders(folders: readonly VirtualFolder[] | undefined): Promise<VirtualFolder[]> {
+  async resolveFolders(folders: readonly VirtualFolder[] | undefined, tx: FolderStore = this.backend): Promise<VirtualFolder[]> {
     const out: VirtualFolder[] = [];
     for (const vf of folders ?? []) {
-      let folder = await this.backend.getFolder(vf.name);
+      let folder = await tx.getFolder(vf.name);
       if (!folder) {
         if (!vf.mapped_path) throw new ValidationError(`folder "${vf.name}" does not exist and no mapped_path was given to create it`);
-        folder = await this.backend.addFolder(validateFolder({ name: vf.name, mapped_path: vf.mapped_path, description: vf.description }, this.cfg.naming_rules));
+        folder = await tx.addFolder(validateFolder({ name: vf.name, mapped_path: vf.mapped_path, description: vf.description }, this.cfg.naming_rules));
       }
       out.push({ ...vf, mapped_path: folder.mapped_path });
     }
@@ -88,9 +88,9 @@ export class ProviderService implements DataProviderService {
       u.password = await this.hash(u.password);
       u.last_password_change = now;
     }
-    const stored = await this.backend.transaction(async () => {
-      const virtual_folders = await this.resolveFolders(u.virtual_folders);
-      return this.backend.addUser({ ...u, virtual_folders, created_at: now, updated_at: now });
+    const stored = await this.backend.transaction(async (tx) => {
+      const virtual_folders = await this.resolveFolders(u.virtual_folders, tx);
+      return tx.addUser({ ...u, virtual_folders, created_at: now, updated_at: now });
     });
     this.log.info(SENDER, `user "${stored.username}" added`, { executor: executor?.username, ip: executor?.ip });
     return stored;
@@ -113,9 +113,9 @@ export class ProviderService implements DataProviderService {
       u.password = await this.hash(u.password);
       if (u.password !== existing.password) u.last_password_change = Date.now();
     }
-    const stored = await this.backend.transaction(async () => {
-      const virtual_folders = await this.resolveFolders(u.virtual_folders);
-      return this.backend.updateUser({
+    const stored = await this.backend.transaction(async (tx) => {
+      const virtual_folders = await this.resolveFolders(u.virtual_folders, tx);
+      return tx.updateUser({
         ...u, virtual_folders, first_download: existing.first_download, first_upload: existing.first_upload,
         updated_at: Date.now(),
       });

@@ -1,12 +1,15 @@
 /**
  * SQLite backend: better-sqlite3 (synchronous) behind the async SqlDriver,
- * WAL journal, busy timeout. The queries live in sql/*.ts.
+ * WAL journal, busy timeout. The queries live in sql/*.ts. One connection,
+ * so one writer: a transaction holds the operation queue for its whole body
+ * and single statements queue behind it (pooled engines have no such queue).
  */
 import Database from 'better-sqlite3';
 import type { Row, SqlDriver, SqlExecutor, SqlParam } from './sql/dialect';
 import { sqliteDialect } from './sql/dialect';
 import { SqlBackend } from './sql/backend';
 import { findMigrationsDir } from './sql/migrate';
+import { OperationQueue } from './lock';
 
 export interface SqliteOptions {
   /** Absolute path of the database file (":memory:" for tests). */
@@ -26,6 +29,9 @@ const MAX_CACHED_STATEMENTS = 256;
 
 class SqliteDriver implements SqlDriver {
   readonly exec: SqlExecutor;
+  /** The transaction's view: the same connection, without the queue (the body already holds it). */
+  private readonly direct: SqlExecutor;
+  private readonly queue = new OperationQueue();
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Database.Database) {
@@ -41,7 +47,7 @@ class SqliteDriver implements SqlDriver {
       }
       return st;
     };
-    this.exec = {
+    this.direct = {
       all: async (sql: string, params: readonly SqlParam[] = []): Promise<Row[]> =>
         prepared(sql).all(...params) as Row[],
       run: async (sql: string, params: readonly SqlParam[] = []) => {
@@ -52,18 +58,35 @@ class SqliteDriver implements SqlDriver {
         db.exec(sql);
       },
     };
+    const direct = this.direct;
+    this.exec = {
+      all: (sql, params) => this.queue.run(() => direct.all(sql, params)),
+      run: (sql, params) => this.queue.run(() => direct.run(sql, params)),
+      script: (sql) => this.queue.run(() => direct.script(sql)),
+    };
   }
 
-  // IMMEDIATE takes the write lock up front, so two processes sharing the
-  // file cannot both read-then-write and deadlock on upgrade.
-  async begin(): Promise<void> { this.db.exec('BEGIN IMMEDIATE'); }
-  async commit(): Promise<void> { this.db.exec('COMMIT'); }
-  async rollback(): Promise<void> {
-    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.queue.exclusive(async () => {
+      // IMMEDIATE takes the write lock up front, so two processes sharing the
+      // file cannot both read-then-write and deadlock on upgrade.
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const r = await fn(this.direct);
+        this.db.exec('COMMIT');
+        return r;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw e;
+      }
+    });
   }
+
   async close(): Promise<void> {
-    this.statements.clear();
-    this.db.close();
+    await this.queue.run(async () => {
+      this.statements.clear();
+      this.db.close();
+    });
   }
 }
 

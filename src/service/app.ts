@@ -70,6 +70,7 @@ export async function openProvider(
     logger,
     migrate: config.data_provider.update_mode === 0,
     secrets,
+    onAvailability: (ok) => metrics.providerAvailability(ok),
   });
   try {
     if (config.data_provider.update_mode !== 0 && (await provider.backend.schemaVersion()) === 0) {

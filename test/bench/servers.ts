@@ -72,10 +72,14 @@ export async function startOpenSsh(dir: string, pubKey: string): Promise<Endpoin
   return { name: 'OpenSSH', port, user, password: '', home, pids: () => childPids(proc.pid ?? 0), rootPid: () => proc.pid ?? 0 };
 }
 
-export async function startOurs(dir: string, pubKey: string, tls: { cert: string; key: string }): Promise<Ours> {
+/** A second instance (another provider) takes its own name, config dir and extra env. */
+export interface OursOptions { name?: string; env?: Record<string, string> }
+
+export async function startOurs(dir: string, pubKey: string, tls: { cert: string; key: string }, opts: OursOptions = {}): Promise<Ours> {
+  const name = opts.name ?? 'sftpgo-ts';
   const [sftpPort, httpPort, ftpPort, davPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const pasv = await freePortRange(20);
-  const configDir = join(dir, 'sftpgo');
+  const configDir = join(dir, name === 'sftpgo-ts' ? 'sftpgo' : name);
   mkdirSync(configDir);
   const env = {
     ...process.env,
@@ -96,6 +100,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
     SFTPGO_DEFAULT_ADMIN_PASSWORD: 'bench-admin-pw',
     SFTPGO_COMMON__MAX_PER_HOST_CONNECTIONS: '1000',
     SFTPGO_LOG_LEVEL: 'info',
+    ...opts.env,
   };
   // BENCH_PROF=dir: CPU profile of our server, written when it exits on SIGTERM
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : [];
@@ -103,7 +108,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   const extra = (process.env.BENCH_SERVER_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
   const stdout = process.env.BENCH_SERVER_STDOUT ? openSync(process.env.BENCH_SERVER_STDOUT, 'a') : 'ignore';
   const proc = track(process.execPath, [...NODE_FLAGS, ...extra, ...prof, join(root, 'dist/src/cmd/main.js'), 'serve',
-    '--config-dir', configDir, '--config-file', join(root, 'sftpgo.json'), '--log-file-path', join(dir, 'sftpgo.log')],
+    '--config-dir', configDir, '--config-file', join(root, 'sftpgo.json'), '--log-file-path', join(dir, `${name}.log`)],
   { env, stdio: ['ignore', stdout, 'inherit'] });
   for (const p of [sftpPort, httpPort, ftpPort, davPort]) await waitForPort(p);
   const base = `http://127.0.0.1:${httpPort}/api/v2`;
@@ -122,7 +127,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   mkdirSync(home, { recursive: true });
   const ep = (name: string, port: number): Endpoint =>
     ({ name, port, user: 'bench', password: PASSWORD, home, pids: () => [proc.pid ?? 0], rootPid: () => proc.pid ?? 0 });
-  return { proc, sftp: ep('sftpgo-ts', sftpPort), ftp: ep('sftpgo-ts', ftpPort), webdav: ep('sftpgo-ts', davPort) };
+  return { proc, sftp: ep(name, sftpPort), ftp: ep(name, ftpPort), webdav: ep(name, davPort) };
 }
 
 /**

@@ -37,6 +37,18 @@ export class SqlContext {
     }
   }
 
+  /** Runs an INSERT (through `write`) and returns the new row's id, however the engine reports it. */
+  async insert(what: string, sql: string, params: readonly SqlParam[]): Promise<number> {
+    if (!this.dialect.returningId) return (await this.write(what, sql, params)).lastInsertId;
+    try {
+      const rows = await this.all(`${sql}${this.dialect.returningId}`, params);
+      return num(rows[0]?.id);
+    } catch (e) {
+      if (this.dialect.isUniqueViolation(e)) throw new FsError('AlreadyExists', `${what} already exists`, e);
+      throw e;
+    }
+  }
+
   order(opts: ListOptions | undefined, col: string): string {
     const dir = opts?.order === 'DESC' ? 'DESC' : 'ASC';
     return ` ORDER BY ${col} ${dir}${this.dialect.limitOffset(opts?.limit, opts?.offset)}`;

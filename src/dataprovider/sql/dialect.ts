@@ -1,7 +1,7 @@
 /**
  * What differs between SQL engines, kept in one small object so the queries in
- * sql/*.ts are written once (SQLite today; PostgreSQL/MySQL add a Dialect and
- * a driver, not new queries).
+ * sql/*.ts are written once: SQLite here, PostgreSQL and MySQL in dialects.ts.
+ * An engine adds a Dialect and a driver, not new queries.
  */
 
 export type Row = Record<string, unknown>;
@@ -15,12 +15,15 @@ export interface SqlExecutor {
   script(sql: string): Promise<void>;
 }
 
-/** Connection-level operations a SQL backend needs besides queries. */
+/**
+ * A database handle. `exec` runs single statements outside any transaction
+ * (a pooled driver takes any free connection, so callers never queue behind
+ * each other); `transaction` pins one connection for fn's whole body.
+ */
 export interface SqlDriver {
   readonly exec: SqlExecutor;
-  begin(): Promise<void>;
-  commit(): Promise<void>;
-  rollback(): Promise<void>;
+  /** BEGIN on one connection, fn, COMMIT; ROLLBACK (and rethrow) when fn throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -40,6 +43,30 @@ export interface Dialect {
   isUniqueViolation(err: unknown): boolean;
   /** Query returning a row when the table (one `?` parameter, full name) exists. */
   readonly tableExistsSql: string;
+  /** Appended to an INSERT so it yields the new row's id as column `id` (PostgreSQL); empty where the driver reports it. */
+  readonly returningId: string;
+  /**
+   * Statement run first in a migration transaction so two processes starting
+   * together migrate one after the other (empty: the engine's BEGIN already serializes).
+   */
+  readonly migrationLockSql: string;
+  /** Releases what migrationLockSql took when the transaction end does not (empty otherwise). */
+  readonly migrationUnlockSql: string;
+  /** First statement of a transaction that must read one consistent snapshot (a dump); empty when the engine's default does. */
+  readonly snapshotSql: string;
+  /** True when the error means the server cannot be reached (refused, reset, timed out, shutting down). */
+  isConnectionError(err: unknown): boolean;
+}
+
+/** Node socket error codes that mean the database went away. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST', 'EAI_AGAIN']);
+
+export function isNetworkError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+  const msg = typeof e?.message === 'string' ? e.message : '';
+  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Pool is closed/i.test(msg);
 }
 
 function positiveInt(v: number | undefined): number | undefined {
@@ -68,6 +95,16 @@ export const sqliteDialect: Dialect = {
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
   },
   tableExistsSql: `SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?`,
+  returningId: '',
+  migrationLockSql: '',
+  migrationUnlockSql: '',
+  // one connection, and the dump holds the write lock: nothing changes under it
+  snapshotSql: '',
+  // an embedded file: only SQLITE_CANTOPEN/IOERR mean it is gone
+  isConnectionError(err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && /^SQLITE_(CANTOPEN|IOERR)/.test(code);
+  },
 };
 
 /**

@@ -115,9 +115,9 @@ export async function addUser(ctx: SqlContext, u: User): Promise<User> {
   const values: SqlParam[] = [...userValues({ ...u, updated_at: u.updated_at || now }),
     u.used_quota_size ?? 0, u.used_quota_files ?? 0, u.last_quota_update ?? 0, u.used_upload_data_transfer ?? 0,
     u.used_download_data_transfer ?? 0, u.created_at || now, u.last_login ?? 0];
-  const res = await ctx.write(`user "${u.username}"`,
+  const id = await ctx.insert(`user "${u.username}"`,
     `INSERT INTO ${ctx.t('users')} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, values);
-  await writeMappings(ctx, res.lastInsertId, u.virtual_folders ?? []);
+  await writeMappings(ctx, id, u.virtual_folders ?? []);
   const stored = await getUser(ctx, u.username);
   if (!stored) throw new FsError('Generic', `user "${u.username}" vanished after insert`);
   return stored;

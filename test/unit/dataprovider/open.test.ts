@@ -45,10 +45,8 @@ test('sqlite: an uninitialized database asks for initprovider', async (t) => {
 test('drivers: unsupported and unknown values are clear errors', async (t) => {
   const dir = tempDir(t);
   const logger = new RecordingLogger();
-  await assert.rejects(openDataProvider({ config: providerConfig({ driver: 'postgresql' }), configDir: dir, logger, migrate: true }),
-    /"postgresql" is not supported yet/);
-  await assert.rejects(openDataProvider({ config: providerConfig({ driver: 'mysql' }), configDir: dir, logger, migrate: true }),
-    /not supported yet/);
+  await assert.rejects(openDataProvider({ config: providerConfig({ driver: 'bolt' }), configDir: dir, logger, migrate: true }),
+    /"bolt" is not supported: export the data from SFTPGo \(GET \/api\/v2\/dumpdata.*--loaddata-from/);
   await assert.rejects(openDataProvider({ config: providerConfig({ driver: 'oracle' }), configDir: dir, logger, migrate: true }),
     /unknown data_provider\.driver "oracle"/);
   await assert.rejects(openDataProvider({ config: providerConfig({ sql_tables_prefix: 'bad-prefix;' }), configDir: dir, logger, migrate: true }),

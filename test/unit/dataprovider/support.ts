@@ -10,6 +10,7 @@ import type { DataProviderConfig } from '../../../src/config/types';
 import type { AppLogger, LogFields } from '../../../src/logger/types';
 import { openDataProvider } from '../../../src/dataprovider/index';
 import type { DataProviderService } from '../../../src/dataprovider/types';
+import { createDatabase, type SqlEngine } from '../../support/databases';
 
 export interface LogLine { level: string; sender: string; message: string; fields?: LogFields }
 
@@ -72,7 +73,43 @@ export const BACKENDS: BackendCase[] = [
       logger: new RecordingLogger(), migrate: true, env: {},
     }),
   },
+  sqlServerCase('postgresql'),
+  sqlServerCase('mysql'),
 ];
+
+/**
+ * A backend on a database server: each open() gets a fresh database, dropped
+ * when the provider is closed (the suite closes every provider in t.after, so
+ * a failing test drops its database too).
+ */
+function sqlServerCase(engine: SqlEngine): BackendCase {
+  return {
+    name: engine,
+    async open(dir, overrides) {
+      const db = await createDatabase(engine);
+      let dp: DataProviderService;
+      try {
+        dp = await openDataProvider({
+          config: providerConfig({ ...db.config, ...overrides }), configDir: dir,
+          logger: new RecordingLogger(), migrate: true, env: {},
+        });
+      } catch (e) {
+        await db.drop();
+        throw e;
+      }
+      const close = dp.close.bind(dp);
+      return Object.assign(dp, {
+        close: async (): Promise<void> => {
+          try {
+            await close();
+          } finally {
+            await db.drop();
+          }
+        },
+      });
+    },
+  };
+}
 
 /** A valid minimal user input (SFTPGo's create example). */
 export function userInput(username: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
