@@ -91,7 +91,15 @@ export class FtpSession {
       return;
     }
     this.socket.setTimeout(LOGIN_TIMEOUT_MS, () => { if (!this.ops) this.close('login timeout'); });
-    void this.reply(220, this.deps.banner);
+    // SFTPGo runs the post-connect hook before the banner
+    if (!this.ctx.hooks?.hasPostConnect) {
+      void this.reply(220, this.deps.banner);
+      return;
+    }
+    void this.ctx.hooks.postConnect(this.remoteIp, 'FTP').then((ok) => {
+      if (ok) return this.reply(220, this.deps.banner);
+      return this.reply(421, 'Access denied').finally(() => this.close('refused by the post-connect hook'));
+    });
   }
 
   /** The session's FileOps; commands flagged as needing auth only run when it exists. */

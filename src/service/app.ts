@@ -21,6 +21,8 @@ import { getVersionInfo } from './version';
 import { buildServices, serviceStatus } from './services';
 import { openDataProvider } from '../dataprovider/index';
 import { createConnectionManager } from '../common/manager';
+import { Hooks } from '../hooks/index';
+import { withDisconnectHook } from '../hooks/connection-tracker';
 
 export interface StartAppOptions {
   runtime: RuntimeOptions;
@@ -127,12 +129,15 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     undo.push(() => provider.close());
     await loadInitialData(provider, rt, logger);
     await provider.ensureDefaultAdmin();
-    const connections: ConnectionManager = createConnectionManager({
+    // hooks are checked (programs exist, URLs parse, certificates load) before any listener starts
+    const hooks = new Hooks({ config, configDir: rt.configDir || '.', logger, provider });
+    undo.push(() => hooks.drain());
+    const connections: ConnectionManager = withDisconnectHook(createConnectionManager({
       config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota,
-    });
+    }), hooks);
     undo.push(() => connections.shutdown(0));
     const ctx: ServerContext = {
-    kms: createKms(config.kms, rt.configDir || '.'), perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version };
+    kms: createKms(config.kms, rt.configDir || '.'), perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version, hooks };
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];
     for (const s of services) {
@@ -145,6 +150,8 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
       undo.push(() => s.stop());
     }
     undo.length = 0;
+    // SFTPGo starts it in the background once the services are up; its outcome never stops the server
+    hooks.runStartup();
     return makeApp(ctx, started, ownedLogger);
   } catch (err) {
     const msg = (err as Error).message;
@@ -176,6 +183,8 @@ function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableL
     }
     await ctx.connections.shutdown(Math.max(0, ctx.runtime.graceTime) * 1000)
       .catch((e: Error) => logger.error('service', `connection shutdown: ${e.message}`));
+    // post-disconnect/post-login notifications still running finish (each bounded by its timeout)
+    await ctx.hooks?.drain();
     await ctx.provider.close().catch((e: Error) => logger.error('service', `closing data provider: ${e.message}`));
     logger.info('service', 'stopped');
     await logger.flush();

@@ -84,9 +84,18 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
     const key = `${sock.remoteAddress}|${sock.remotePort}`;
     localAddrs.set(key, hostPort(sock.localAddress, sock.localPort));
     sock.once('close', () => { localAddrs.delete(key); release(); });
-    sock.setNoDelay(true);
-    corkPerTick(sock);
-    ssh.injectSocket(sock);
+    const admit = (): void => {
+      if (stopping || !ssh || sock.destroyed) { sock.destroy(); return; }
+      sock.setNoDelay(true);
+      corkPerTick(sock);
+      ssh.injectSocket(sock);
+    };
+    // SFTPGo runs the post-connect hook before the SSH handshake; the socket stays paused meanwhile
+    if (ctx.hooks?.hasPostConnect) {
+      void ctx.hooks.postConnect(ip, 'SSH').then((ok) => (ok ? admit() : sock.destroy()));
+    } else {
+      admit();
+    }
   };
 
   const onClient = (client: Connection, info: ClientInfo, publicKeyAlgos: string[], sshCommands: Set<string>): void => {

@@ -94,6 +94,8 @@ async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, r
     return;
   }
   res.on('close', release);
+  // SFTPGo runs the post-connect hook for every WebDAV request, before authentication
+  if (ctx.hooks?.hasPostConnect && !(await ctx.hooks.postConnect(ip, 'DAV'))) return plain(res, 403);
 
   if (prefix) {
     const url = req.url ?? '/';
