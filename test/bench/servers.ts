@@ -72,7 +72,9 @@ export async function startOpenSsh(dir: string, pubKey: string): Promise<Endpoin
   return { name: 'OpenSSH', port, user, password: '', home, pids: () => childPids(proc.pid ?? 0), rootPid: () => proc.pid ?? 0 };
 }
 
-export async function startOurs(dir: string, pubKey: string, tls: { cert: string; key: string }): Promise<Ours> {
+/** `more.env` adds config overrides (hooks rows), `more.userFilters` goes into the bench user's filters. */
+export async function startOurs(dir: string, pubKey: string, tls: { cert: string; key: string },
+  more: { env?: Record<string, string>; userFilters?: Record<string, unknown> } = {}): Promise<Ours> {
   const [sftpPort, httpPort, ftpPort, davPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const pasv = await freePortRange(20);
   const configDir = join(dir, 'sftpgo');
@@ -96,6 +98,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
     SFTPGO_DEFAULT_ADMIN_PASSWORD: 'bench-admin-pw',
     SFTPGO_COMMON__MAX_PER_HOST_CONNECTIONS: '1000',
     SFTPGO_LOG_LEVEL: 'info',
+    ...more.env,
   };
   // BENCH_PROF=dir: CPU profile of our server, written when it exits on SIGTERM
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : [];
@@ -115,7 +118,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
     headers: { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' },
     body: JSON.stringify({
       status: 1, username: 'bench', password: PASSWORD, home_dir: home, public_keys: [pubKey.trim()],
-      permissions: { '/': ['*'] },
+      permissions: { '/': ['*'] }, ...(more.userFilters ? { filters: more.userFilters } : {}),
     }),
   });
   if (res.status !== 201) throw new Error(`cannot create the bench user: ${res.status} ${await res.text()}`);

@@ -20,6 +20,32 @@ import { keyOpts, run, type ProcResult } from '../sftpd/openssh';
 
 const exec = promisify(execFile);
 
+/**
+ * A keyboard-interactive client (Debian's python3-paramiko): answers each
+ * prompt from a JSON table, then lists the home over SFTP. Prints one JSON
+ * line: {ok, asked: [{instruction, prompts, echos}], names?, error?}.
+ */
+const PARAMIKO_CLIENT = `
+import json, sys, paramiko
+host, port, user, table = sys.argv[1], int(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
+asked = []
+def handler(title, instructions, prompts):
+    asked.append({'instruction': instructions, 'prompts': [p for p, _ in prompts], 'echos': [bool(e) for _, e in prompts]})
+    return [table.get(p, '') for p, _ in prompts]
+t = paramiko.Transport((host, port))
+try:
+    t.start_client(timeout=30)
+    t.auth_interactive(user, handler)
+    sftp = paramiko.SFTPClient.from_transport(t)
+    print(json.dumps({'ok': True, 'asked': asked, 'names': sorted(sftp.listdir('.'))}))
+except Exception as e:
+    print(json.dumps({'ok': False, 'asked': asked, 'error': type(e).__name__ + ': ' + str(e)}))
+finally:
+    t.close()
+`;
+
+export interface KiOutcome { ok: boolean; asked: { instruction: string; prompts: string[]; echos: boolean[] }[]; names?: string[]; error?: string }
+
 const SSH_COMMON = ['-F', '/dev/null', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
   '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=30'];
 
@@ -35,6 +61,8 @@ export interface HooksEnv {
   /** key first, then the password (publickey+password users) */
   sftpKeyAndPassword(user: string, password: string, ...cmds: string[]): Promise<ProcResult>;
   lftp(user: string, password: string, cmds: string): Promise<ProcResult>;
+  /** keyboard-interactive login with paramiko, answering from `answers` (prompt -> answer) */
+  paramikoKi(user: string, answers: Record<string, string>): Promise<KiOutcome>;
   /** curl against WebDAV; returns the HTTP status */
   dav(user: string, password: string, method: string, path: string): Promise<number>;
   logText(): Promise<string>;
@@ -85,6 +113,15 @@ export async function startHooksEnv(configure: (c: AppConfig, dir: string) => vo
         'set cmd:fail-exit yes', 'set net:max-retries 1', 'set net:timeout 20', 'set ftp:ssl-allow no',
         `open -u "${user}","${password}" -p ${ports.ftp} 127.0.0.1`, cmds,
       ].join('; ')]),
+      async paramikoKi(user, answers) {
+        const r = await run('/usr/bin/python3', ['-c', PARAMIKO_CLIENT, '127.0.0.1', String(ports.sftp), user, JSON.stringify(answers)]);
+        const line = r.stdout.trim().split('\n').pop() ?? '';
+        try {
+          return JSON.parse(line) as KiOutcome;
+        } catch {
+          throw new Error(`paramiko client failed (${r.status}): ${r.stderr}`);
+        }
+      },
       async dav(user, password, method, path) {
         const r = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', method, '-u', `${user}:${password}`,
           `http://127.0.0.1:${ports.dav}${path}`]);
