@@ -46,6 +46,8 @@ export class FtpSession {
   secure: boolean;
   /** PROT P: data channel protected */
   protP = false;
+  /** ftpserverlib: with implicit TLS the data connections are always TLS, whatever PROT says */
+  get dataProtected(): boolean { return this.protP || this.deps.implicit; }
   pendingUser: string | undefined;
   ops: FileOps | undefined;
   cwd = '/';
