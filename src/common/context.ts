@@ -11,6 +11,7 @@ import type { User } from '../dataprovider/models';
 import type { SecretsKms } from '../kms/types';
 import type { Perimeter } from './perimeter';
 import type { Hooks } from '../hooks/index';
+import type { LoginService } from './login';
 import type { ConnectionInfo, FileOps, Protocol, SessionHandle } from './types';
 
 export interface NewConnectionRequest {
@@ -64,6 +65,8 @@ export interface ServerContext {
   perimeter: Perimeter;
   /** SFTPGo's program/HTTP hooks (service/app.ts builds them; absent = none configured) */
   hooks?: Hooks;
+  /** the login sequence every protocol calls (common/login.ts `loginService(ctx)` builds it on first use) */
+  login?: LoginService;
 }
 
 export interface VersionInfo { version: string; commit_hash: string; build_date: string; features: string[] }
