@@ -22,7 +22,7 @@ function userOf(s: LoginState): User {
 }
 
 /** Verifies a TOTP code with the user's secret (decrypted through the kms), refusing replays. */
-async function verifyPasscode(s: LoginState, code: string): Promise<void> {
+export async function verifyPasscode(s: LoginState, code: string): Promise<void> {
   const user = userOf(s);
   const t = userTotp(user);
   if (!t) throw refuse('no TOTP configuration');
@@ -45,7 +45,7 @@ async function verifyPasscode(s: LoginState, code: string): Promise<void> {
 }
 
 /** SFTPGo's checkUserAndPass after the passcode: must-change, anonymous, empty, hooks, then the hash. */
-async function verifyPassword(s: LoginState, password: string): Promise<void> {
+export async function verifyPassword(s: LoginState, password: string): Promise<void> {
   const user = userOf(s);
   if (s.req.protocol !== 'HTTP' && mustChangePassword(user, Date.now())) {
     throw refuse('login not allowed, password change required');

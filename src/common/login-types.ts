@@ -9,8 +9,8 @@ import type { TotpValidator } from '../mfa/totp';
 export type LoginMethodName = LoginMethodMetric;
 
 export interface KeyboardQuestion { prompt: string; echo: boolean }
-/** One keyboard-interactive round: the client's answers, in order; rejects when the client gives up. */
-export type KeyboardChallenge = (questions: KeyboardQuestion[]) => Promise<string[]>;
+/** One keyboard-interactive round: the client's answers, in order; rejects when the client gives up. `instruction` is shown above the prompts. */
+export type KeyboardChallenge = (questions: KeyboardQuestion[], instruction?: string) => Promise<string[]>;
 
 export type Credentials =
   | { kind: 'password'; password: string }

@@ -37,6 +37,7 @@ function messageOf(e: unknown): string {
 export class LoginService {
   private readonly slots = new Map<LoginSlot, LoginCheck[]>();
   private readonly passwordChecks: PasswordCheck[] = [];
+  private readonly outcomeListeners: ((state: LoginState, result: LoginResult) => void)[] = [];
   /** one per process: replayed codes are refused across protocols */
   readonly totp: TotpValidator;
 
@@ -60,6 +61,15 @@ export class LoginService {
    */
   usePasswordCheck(check: PasswordCheck): void {
     this.passwordChecks.push(check);
+  }
+
+  /**
+   * Called with every final outcome (not SSH partial successes), after the
+   * login line and before the login delay: the post-login hook. A listener
+   * must not throw and must not wait (start its work in the background).
+   */
+  onOutcome(listener: (state: LoginState, result: LoginResult) => void): void {
+    this.outcomeListeners.push(listener);
   }
 
   /** The checks in order, for tests and logs. */
@@ -124,6 +134,13 @@ export class LoginService {
       ctx.logger.connectionFailed({ clientIp: state.ip, username: req.username, loginType: req.method, protocol: req.protocol, error: result.message });
       ctx.perimeter.loginFailed(state.ip, req.protocol, result.kind);
     }
+    for (const listener of this.outcomeListeners) {
+      try {
+        listener(state, result);
+      } catch (e) {
+        ctx.logger.error(SENDER, `login outcome listener failed: ${messageOf(e)}`);
+      }
+    }
     const delay = ctx.perimeter.loginDelayMs(result.ok);
     if (delay > 0) await new Promise<void>((resolve) => setTimeout(resolve, delay));
   }
@@ -143,6 +160,8 @@ export function reportNoAuth(ctx: ServerContext, protocol: ProtocolName, ip: str
   ctx.metrics.noAuthTried();
   ctx.logger.connectionFailed({ clientIp: ip, username: '', loginType: 'no_auth_tried', protocol, error });
   ctx.perimeter.loginFailed(ip, protocol, 'no_auth');
+  // SFTPGo notifies the post-login hook of these too, with an empty user
+  ctx.hooks?.postLogin({ username: '', method: 'no_auth_tried', ip, protocol, success: false });
 }
 
 /**

@@ -110,7 +110,8 @@ export class ProviderService implements DataProviderService {
         updated_at: Date.now(),
       });
     });
-    this.userPwCache.remove(username);
+    // entries are bound to the hash they matched: only a new hash makes them useless
+    if (stored.password !== existing.password) this.userPwCache.remove(username);
     this.log.info(SENDER, `user "${username}" updated`, { executor: executor?.username, ip: executor?.ip });
     return stored;
   }

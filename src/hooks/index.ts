@@ -166,6 +166,13 @@ export class Hooks {
 
   get hasPreLogin(): boolean { return this.cfg.data_provider.pre_login_hook !== ''; }
 
+  /**
+   * True when a hook, not the stored keys, decides whether a public key is
+   * accepted: the SSH "is this key acceptable?" query must then be answered
+   * yes, so the client signs and the login sequence (with the hook) decides.
+   */
+  get decidesPublicKeys(): boolean { return this.externalAuthApplies('publickey') || this.hasPreLogin; }
+
   /** Pre-login hook (also after FTP USER with method ''): returns the user to log in. */
   async preLogin(username: string, method: LoginMethod, ip: string, protocol: string): Promise<User> {
     const existing = await this.deps.provider.getUser(username);

@@ -13,7 +13,6 @@
 import { FsError } from '../common/errors';
 import type { User, UserFilters } from '../dataprovider/models';
 import type { DataProviderService } from '../dataprovider/types';
-import { verifyPassword } from '../dataprovider/passwords';
 import type { HookUser } from './auth-hooks';
 
 /** Keeps the server-owned second-factor data of the stored user. */
@@ -69,12 +68,16 @@ export async function applyExternalAuthAnswer(provider: DataProviderService, inp
   if (answer.kind === 'unchanged') {
     if (!inp.existing) throw new FsError('NotFound', `username "${inp.loginName}" does not exist`);
     if (inp.password === '') return inp.existing;
-    if (inp.existing.password && (await verifyPassword(inp.password, inp.existing.password))) return inp.existing;
+    if (await provider.verifyUserPassword(inp.existing, inp.password)) return inp.existing;
     await provider.updateUser(inp.existing.username, { ...inp.existing, password: inp.password }, { username: '__system__', ip: '' });
     return mustRead(provider, inp.existing.username);
   }
   const user: HookUser = { ...answer.user };
-  if (inp.password !== '') user.password = inp.password;
+  if (inp.password !== '') {
+    // the stored hash already matching (password cache first) is kept: no new hash, no password change date
+    const stored = answer.user.username === inp.loginName ? inp.existing : await provider.getUser(answer.user.username);
+    user.password = stored && (await provider.verifyUserPassword(stored, inp.password)) ? stored.password ?? inp.password : inp.password;
+  }
   if (inp.publicKeyLine !== '') {
     const keys = Array.isArray(user.public_keys) ? user.public_keys.filter((k): k is string => typeof k === 'string') : [];
     if (!keys.some((k) => k !== '' && inp.publicKeyLine.startsWith(k))) keys.push(inp.publicKeyLine.trimEnd());

@@ -23,6 +23,8 @@ import { openDataProvider } from '../dataprovider/index';
 import { createConnectionManager } from '../common/manager';
 import { Hooks } from '../hooks/index';
 import { withDisconnectHook } from '../hooks/connection-tracker';
+import { installHookChecks } from '../hooks/login-checks';
+import { loginService } from '../common/login';
 
 export interface StartAppOptions {
   runtime: RuntimeOptions;
@@ -138,6 +140,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     undo.push(() => connections.shutdown(0));
     const ctx: ServerContext = {
     kms: createKms(config.kms, rt.configDir || '.'), perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version, hooks };
+    installHookChecks(loginService(ctx), hooks);
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];
     for (const s of services) {

@@ -158,10 +158,10 @@ export function attachAuthentication(opts: AuthOptions): AuthState {
         ? 'keyboard-interactive is not the next step' : 'keyboard-interactive authentication is disabled');
       return;
     }
-    const challenge = (questions: KeyboardQuestion[]): Promise<string[]> => new Promise((resolve, reject) => {
+    const challenge = (questions: KeyboardQuestion[], instruction = ''): Promise<string[]> => new Promise((resolve, reject) => {
       if (closed) { reject(new Error('the client disconnected')); return; }
       pendingRounds.add(reject);
-      authCtx.prompt(questions, '', '', (answers: string[] | Error) => {
+      authCtx.prompt(questions, '', instruction, (answers: string[] | Error) => {
         pendingRounds.delete(reject);
         // an Error means the client aborted this attempt with a new request
         if (!Array.isArray(answers)) { reject(answers); return; }
@@ -186,6 +186,7 @@ export function attachAuthentication(opts: AuthOptions): AuthState {
     if (!signed) {
       // the "is this key acceptable" query (PK_OK): no login yet, nothing logged;
       // ssh2's accept() without a signature does not authenticate
+      if (ctx.hooks?.decidesPublicKeys) { authCtx.accept(); return; }
       const user = await ctx.provider.getUser(authCtx.username).catch(() => undefined);
       if (closed) return;
       if (!user) refuseLocally(authCtx, 'publickey', `user "${authCtx.username}" does not exist`);
