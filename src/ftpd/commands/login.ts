@@ -1,5 +1,6 @@
 /** Session-level commands: login, TLS negotiation, and the simple settings. */
 import { loginService } from '../../common/login';
+import { isFsError } from '../../common/errors';
 import type { FtpSession } from '../session';
 import { errorReply } from '../replies';
 import { MLST_FACTS } from '../format';
@@ -15,7 +16,21 @@ async function user(s: FtpSession, arg: string): Promise<void> {
   if (tlsRequired(s)) return s.reply(534, 'TLS is required: use AUTH TLS first');
   // as SFTPGo's PreAuthUser: a user with ftp_security 1 is told before sending a password in clear
   if (!s.secure) {
-    const u = await s.ctx.provider.getUser(name).catch(() => undefined);
+    const hooks = s.ctx.hooks;
+    let u;
+    if (hooks?.hasPreLogin && s.deps.binding.tls_mode === 0 && s.deps.tls.controlSocketOptions()) {
+      // SFTPGo's FTP USER case: the pre-login hook runs with an empty login method, and may create the user
+      try {
+        u = await hooks.preLogin(name, '', s.remoteIp, 'FTP');
+      } catch (e) {
+        if (!(isFsError(e) && e.kind === 'NotFound')) {
+          s.ctx.logger.warn('pre_login_hook', `unable to get user "${name}" on FTP USER: ${(e as Error).message}`, { ip: s.remoteIp });
+          return s.reply(530, 'internal error');
+        }
+      }
+    } else {
+      u = await s.ctx.provider.getUser(name).catch(() => undefined);
+    }
     if (u?.filters?.ftp_security === 1) {
       s.ctx.logger.connectionFailed({ clientIp: s.remoteIp, username: name, loginType: 'password', protocol: 'FTP', error: 'TLS is required' });
       return s.reply(534, 'TLS is required for this user: use AUTH TLS first');

@@ -107,7 +107,7 @@ export async function startHooksEnv(configure: (c: AppConfig, dir: string) => vo
       ], cmds.join('\n') + '\n'),
       sftpKeyAndPassword: (user, password, ...cmds) => sshpass(password, [
         '-P', String(ports.sftp), ...SSH_COMMON, '-o', 'IdentitiesOnly=yes', '-i', key.privateKeyPath,
-        '-o', 'PreferredAuthentications=publickey,password', '-o', 'NumberOfPasswordPrompts=1', '-b', '-', `${user}@127.0.0.1`,
+        '-o', 'PreferredAuthentications=publickey,password', '-o', 'NumberOfPasswordPrompts=1', '-o', 'BatchMode=no', '-b', '-', `${user}@127.0.0.1`,
       ], cmds.join('\n') + '\n'),
       lftp: (user, password, cmds) => run('lftp', ['-c', [
         'set cmd:fail-exit yes', 'set net:max-retries 1', 'set net:timeout 20', 'set ftp:ssl-allow no',

@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
@@ -163,4 +164,54 @@ test('post-login hook: every outcome with method, protocol and status; the user 
   assert.equal(body.username, 'pia');
   assert.equal(body.password, undefined);
   assert.ok(!readFileSync(join(env.dir, 'sftpgo.log'), 'utf8').includes('bad-password'));
+});
+
+test('FTP USER with TLS available: the pre-login hook runs with an empty method and its ftp_security is enforced before PASS', { timeout: 180_000 }, async (t) => {
+  let record = '';
+  const env = await startHooksEnv((c, dir) => {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', join(dir, 'ftp.key'), '-out', join(dir, 'ftp.crt'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore', timeout: 30_000 });
+    c.ftpd.bindings = [{ ...c.ftpd.bindings[0]!, tls_mode: 0, certificate_file: join(dir, 'ftp.crt'), certificate_key_file: join(dir, 'ftp.key') }];
+    record = join(dir, 'methods.txt');
+    c.data_provider.pre_login_hook = nodeScript(dir, 'pre.js', `
+      const fs = require('fs');
+      const u = JSON.parse(process.env.SFTPGO_LOGIND_USER);
+      fs.appendFileSync(${JSON.stringify(record)}, u.username + ':' + process.env.SFTPGO_LOGIND_METHOD + '\\n');
+      if (u.id !== 0) process.exit(0);
+      console.log(JSON.stringify({ status: 1, username: u.username, password: 'pw-' + u.username, home_dir: ${JSON.stringify(join(dir, 'homes'))} + '/' + u.username,
+        permissions: { '/': ['*'] }, filters: { ftp_security: u.username.startsWith('tls') ? 1 : 0 } }));`);
+  });
+  t.after(() => env.stop());
+  assert.equal((await env.lftp('plain', 'pw-plain', 'ls')).status, 0);
+  assert.notEqual((await env.lftp('tlsonly', 'pw-tlsonly', 'ls')).status, 0, 'ftp_security 1 over a clear connection');
+  const calls = readFileSync(record, 'utf8').trim().split('\n');
+  assert.deepEqual(calls.slice(0, 2), ['plain:', 'plain:password']);
+  assert.ok(calls.includes('tlsonly:'), calls.join(','));
+  assert.ok(!calls.includes('tlsonly:password'), 'refused at USER, before any password');
+  assert.equal((await env.app.ctx.provider.getUser('tlsonly'))?.filters?.ftp_security, 1);
+});
+
+test('key+password (OpenSSH, partial success): external auth runs for each step, post-login reports publickey+password', { timeout: 180_000 }, async (t) => {
+  let dir = '';
+  const srv = await hookServer(t, (req, res) => {
+    if (req.url.pathname === '/post') { json(res, 200, ''); return; }
+    const b = JSON.parse(req.body) as { username: string; password: string; public_key: string };
+    json(res, 200, user(dir, b.username, { filters: { denied_login_methods: ['publickey', 'password', 'keyboard-interactive'] } }));
+  });
+  const env = await startHooksEnv((c, d) => {
+    dir = d;
+    c.data_provider.external_auth_hook = `${srv.url}/auth`;
+    c.data_provider.post_login_hook = `${srv.url}/post`;
+    c.data_provider.post_login_scope = 2;
+  });
+  t.after(() => env.stop());
+  const r = await env.sftpKeyAndPassword('max', 'pw-max', 'mkdir two-steps');
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(existsSync(join(dir, 'homes', 'max', 'two-steps')));
+  const auth = srv.requests.filter((x) => x.url.pathname === '/auth').map((x) => JSON.parse(x.body) as { public_key: string; password: string });
+  assert.ok(auth.some((a) => a.public_key.startsWith('ecdsa-sha2-nistp256 ') && a.password === ''), 'the key step');
+  assert.ok(auth.some((a) => a.public_key === '' && a.password === 'pw-max'), 'the password step');
+  await env.app.ctx.hooks?.drain();
+  const posts = srv.requests.filter((x) => x.url.pathname === '/post');
+  assert.deepEqual(posts.map((p) => p.url.searchParams.get('login_method')), ['publickey+password']);
 });
