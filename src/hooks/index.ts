@@ -24,7 +24,7 @@ import { HookExecutor } from './executor';
 import { HookHttpClient, type HttpClientOptions } from './http-client';
 import { runKeyboardInteractiveHook, type KiContext } from './keyboard-interactive';
 import { HookError } from './types';
-import { applyExternalAuthAnswer, applyPreLoginAnswer } from './user-sync';
+import { applyExternalAuthAnswer, applyPreLoginAnswer, HookAnswerMemo } from './user-sync';
 
 export { HookError } from './types';
 export type { LoginMethod, CheckPasswordVerdict } from './auth-hooks';
@@ -94,6 +94,8 @@ export class Hooks {
   private readonly cfg: AppConfig;
   /** background notifications still running (stop() waits for them, tests too) */
   private readonly pending = new Set<Promise<void>>();
+  /** skips rewriting a user a hook answered the same way for (see user-sync.ts) */
+  private readonly answers = new HookAnswerMemo();
 
   constructor(private readonly deps: HooksDeps) {
     this.cfg = deps.config;
@@ -161,7 +163,7 @@ export class Hooks {
     });
     return applyExternalAuthAnswer(this.deps.provider, {
       loginName: a.username, existing, password: a.password ?? '', publicKeyLine: authorizedKeyLine(a.publicKey),
-    }, answer);
+    }, answer, this.answers);
   }
 
   get hasPreLogin(): boolean { return this.cfg.data_provider.pre_login_hook !== ''; }
@@ -181,7 +183,7 @@ export class Hooks {
       return existing;
     }
     const answer = await callPreLogin(this.executor, this.cfg.data_provider.pre_login_hook, { username, method, ip, protocol, existing });
-    return applyPreLoginAnswer(this.deps.provider, username, existing, answer);
+    return applyPreLoginAnswer(this.deps.provider, username, existing, answer, this.answers);
   }
 
   /** undefined = no check-password hook for this user/protocol: use the built-in check only. */

@@ -10,6 +10,7 @@
  * accepted replaces the stored hash. The provider validates every returned
  * user like API input, so a malformed one is refused, nothing half-written.
  */
+import { createHash } from 'node:crypto';
 import { FsError } from '../common/errors';
 import type { User, UserFilters } from '../dataprovider/models';
 import type { DataProviderService } from '../dataprovider/types';
@@ -32,25 +33,72 @@ async function mustRead(provider: DataProviderService, username: string): Promis
   return u;
 }
 
+/** Fields the server changes on its own (logins, transfers): not a change of the account. */
+const VOLATILE: readonly string[] = [
+  'last_login', 'used_quota_size', 'used_quota_files', 'last_quota_update', 'used_upload_data_transfer',
+  'used_download_data_transfer', 'first_download', 'first_upload',
+];
+
+function accountDigest(u: User): string {
+  const rest: Record<string, unknown> = { ...u };
+  for (const k of VOLATILE) delete rest[k];
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+}
+
+/**
+ * Remembers, per user, the last hook answer written and the account it
+ * produced. The same answer for an account nobody changed since would write
+ * the same record again: it is skipped, which keeps a hook login from paying
+ * a provider write every time. Any change to the account (API, another
+ * answer) changes its digest and so forces the write.
+ */
+export class HookAnswerMemo {
+  private readonly entries = new Map<string, { answer: string; account: string }>();
+
+  constructor(private readonly maxEntries = 10_000) {}
+
+  static digest(input: unknown): string {
+    return createHash('sha256').update(JSON.stringify(input)).digest('hex');
+  }
+
+  isCurrent(stored: User, answer: string): boolean {
+    const e = this.entries.get(stored.username);
+    return e !== undefined && e.answer === answer && e.account === accountDigest(stored);
+  }
+
+  remember(stored: User, answer: string): void {
+    if (this.entries.size >= this.maxEntries && !this.entries.has(stored.username)) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(stored.username, { answer, account: accountDigest(stored) });
+  }
+}
+
 /** Creates or updates `input` (keyed by its own username) and returns the stored user. */
-async function upsert(provider: DataProviderService, input: HookUser): Promise<User> {
+async function upsert(provider: DataProviderService, input: HookUser, memo?: HookAnswerMemo): Promise<User> {
   const stored = await provider.getUser(input.username);
   if (stored) {
-    await provider.updateUser(stored.username, withStoredSecondFactor(input, stored), { username: '__system__', ip: '' });
-  } else {
-    await provider.addUser(input, { username: '__system__', ip: '' });
+    const update = withStoredSecondFactor(input, stored);
+    const digest = HookAnswerMemo.digest(update);
+    if (memo?.isCurrent(stored, digest)) return stored;
+    await provider.updateUser(stored.username, update, { username: '__system__', ip: '' });
+    const after = await mustRead(provider, input.username);
+    memo?.remember(after, digest);
+    return after;
   }
+  await provider.addUser(input, { username: '__system__', ip: '' });
   return mustRead(provider, input.username);
 }
 
 /** Pre-login hook: an answer replaces the user; "unchanged" needs an existing user. */
 export async function applyPreLoginAnswer(provider: DataProviderService, loginName: string, existing: User | undefined,
-  answer: { kind: 'unchanged' } | { kind: 'user'; user: HookUser }): Promise<User> {
+  answer: { kind: 'unchanged' } | { kind: 'user'; user: HookUser }, memo?: HookAnswerMemo): Promise<User> {
   if (answer.kind === 'unchanged') {
     if (!existing) throw new FsError('NotFound', `username "${loginName}" does not exist`);
     return existing;
   }
-  return upsert(provider, answer.user);
+  return upsert(provider, answer.user, memo);
 }
 
 export interface ExternalAuthInput {
@@ -64,7 +112,7 @@ export interface ExternalAuthInput {
 
 /** External auth hook: SFTPGo updateUserFromExtAuthResponse + create/update + read back. */
 export async function applyExternalAuthAnswer(provider: DataProviderService, inp: ExternalAuthInput,
-  answer: { kind: 'unchanged' } | { kind: 'user'; user: HookUser }): Promise<User> {
+  answer: { kind: 'unchanged' } | { kind: 'user'; user: HookUser }, memo?: HookAnswerMemo): Promise<User> {
   if (answer.kind === 'unchanged') {
     if (!inp.existing) throw new FsError('NotFound', `username "${inp.loginName}" does not exist`);
     if (inp.password === '') return inp.existing;
@@ -83,5 +131,5 @@ export async function applyExternalAuthAnswer(provider: DataProviderService, inp
     if (!keys.some((k) => k !== '' && inp.publicKeyLine.startsWith(k))) keys.push(inp.publicKeyLine.trimEnd());
     user.public_keys = keys;
   }
-  return upsert(provider, user);
+  return upsert(provider, user, memo);
 }

@@ -179,3 +179,25 @@ test('a slow hook does not hold other logins', async (t) => {
   releaseSlow();
   assert.equal((await slow).username, 'slow');
 });
+
+test('the same answer for an unchanged user is not written again; a new answer or an admin edit is', async (t) => {
+  let description = 'v1';
+  const srv = await hookServer(t, (_req, res) => json(res, 200, userJson('memo', { description })));
+  const f = await makeHooks(t, (c) => { c.data_provider.external_auth_hook = srv.url; });
+  const login = () => f.hooks.externalAuth({ username: 'memo', method: 'password', ip: '1.1.1.1', protocol: 'SSH', password: 'pw-memo' });
+  await login(); // created
+  const first = await login(); // updated once (stored hash kept)
+  let writes = 0;
+  const update = f.provider.updateUser.bind(f.provider);
+  f.provider.updateUser = async (...args) => { writes++; return update(...args); };
+  const second = await login();
+  assert.equal(writes, 0, 'same answer, same stored user: no write');
+  assert.equal(second.updated_at, first.updated_at);
+  description = 'v2';
+  assert.equal((await login()).description, 'v2');
+  assert.equal(writes, 1);
+  await update('memo', { ...(await f.provider.getUser('memo')), description: 'edited by an admin' });
+  assert.equal((await login()).description, 'v2', 'the hook answer wins again after an admin edit');
+  assert.equal(writes, 2);
+  await f.provider.checkUserAndPass('memo', 'pw-memo', { ip: '1.1.1.1', protocol: 'SSH' });
+});
