@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { hookServer, json, nodeScript, shScript } from '../../unit/hooks/support';
+import { generateTotpSecret, totpCode } from '../../../src/mfa/totp';
 import { startHooksEnv } from './env';
 
 const PROGRAM = `
@@ -78,4 +79,42 @@ test('a program hook that never answers is killed at its deadline and the login 
   const r = await env.paramikoKi('sam', {});
   assert.equal(r.ok, false);
   assert.match(await env.logText(), /keyboard_interactive_auth_hook[^\n]*timeout/);
+});
+
+test('program hook with check_password 2: the server checks the TOTP code (replays refused); external_auth_disabled gets the built-in dialogue', { timeout: 120_000 }, async (t) => {
+  const env = await startHooksEnv((c, dir) => {
+    c.sftpd.keyboard_interactive_auth_hook = nodeScript(dir, 'ki-totp.js', `
+      const rl = require('readline').createInterface({ input: process.stdin });
+      const it = rl[Symbol.asyncIterator]();
+      const next = async () => (await it.next()).value;
+      (async () => {
+        console.log(JSON.stringify({ questions: ['Password: '], echos: [false], check_password: 1 }));
+        if (await next() !== 'OK') { console.log(JSON.stringify({ auth_result: -1 })); return; }
+        console.log(JSON.stringify({ questions: ['Code: '], echos: [false], check_password: 2 }));
+        console.log(JSON.stringify({ auth_result: (await next()) === 'OK' ? 1 : -1 }));
+        process.exit(0);
+      })();`);
+  });
+  t.after(() => env.stop());
+  const secret = generateTotpSecret();
+  await env.app.ctx.provider.addUser({
+    status: 1, username: 'tina', password: 'pw-tina', home_dir: join(env.dir, 'tina'), permissions: { '/': ['*'] },
+    filters: { totp_config: { enabled: true, config_name: 'Default', secret: { status: 'Plain', payload: secret }, protocols: ['SSH'] } },
+  });
+  const code = totpCode(secret, 'sha1', Date.now());
+  const ok = await env.paramikoKi('tina', { 'Password: ': 'pw-tina', 'Code: ': code });
+  assert.equal(ok.ok, true, ok.error);
+  assert.deepEqual(ok.asked.map((a) => a.prompts), [['Password: '], ['Code: ']]);
+  const replay = await env.paramikoKi('tina', { 'Password: ': 'pw-tina', 'Code: ': code });
+  assert.equal(replay.ok, false, 'a code is accepted once');
+  const wrong = await env.paramikoKi('tina', { 'Password: ': 'pw-tina', 'Code: ': code === '000000' ? '111111' : '000000' });
+  assert.equal(wrong.ok, false);
+
+  await env.app.ctx.provider.addUser({
+    status: 1, username: 'olga', password: 'pw-olga', home_dir: join(env.dir, 'olga'), permissions: { '/': ['*'] },
+    filters: { hooks: { external_auth_disabled: true } },
+  });
+  const builtin = await env.paramikoKi('olga', { 'Password: ': 'pw-olga' });
+  assert.equal(builtin.ok, true, builtin.error);
+  assert.equal(builtin.asked.length, 1, 'only the built-in password question');
 });
