@@ -109,9 +109,24 @@ export class Hooks {
     void p.finally(() => this.pending.delete(p));
   }
 
-  /** Waits for running notification hooks (bounded by their own timeouts). */
-  async drain(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  /**
+   * Waits for running notification hooks (each bounded by its own timeout and
+   * retries); with `maxMs`, gives up waiting after that long (a stopping server
+   * does not wait minutes for an unreachable endpoint). Resolves true when all ended.
+   */
+  async drain(maxMs?: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = maxMs === undefined ? undefined
+      : new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), maxMs); });
+    try {
+      while (this.pending.size > 0) {
+        const all = Promise.allSettled([...this.pending]);
+        if ((await (deadline ? Promise.race([all, deadline]) : all)) === 'timeout') return false;
+      }
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // --- connection ---

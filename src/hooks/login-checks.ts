@@ -64,6 +64,11 @@ function userSourceCheck(hooks: Hooks): LoginCheck {
           throw refusal(s, e, HOOK_SENDER.external_auth);
         }
       } else if (hooks.hasPreLogin) {
+        // SFTPGo does not run the pre-login hook again for a WebDAV user served from its login cache
+        if (s.req.knownGoodPassword) {
+          const cachedUser = await s.ctx.provider.getUser(s.req.username).catch(() => undefined);
+          if (cachedUser && s.req.knownGoodPassword(cachedUser)) return;
+        }
         try {
           s.user = await hooks.preLogin(s.req.username, method, s.ip, s.req.protocol);
         } catch (e) {
@@ -119,7 +124,8 @@ function keyboardInteractiveCheck(hooks: Hooks): LoginCheck {
 
 function checkPasswordHook(hooks: Hooks): PasswordCheck {
   return async (s, password) => {
-    if (!s.user) return 'continue';
+    // a WebDAV user served from the login cache: SFTPGo compares the cached password, no hook
+    if (!s.user || s.req.knownGoodPassword?.(s.user)) return 'continue';
     let verdict;
     try {
       verdict = await hooks.checkPassword(s.user, password, s.ip, s.req.protocol);

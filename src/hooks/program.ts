@@ -25,12 +25,14 @@ export interface ProgramRun {
   logger: AppLogger;
 }
 
+/** Kills the program's process group: also after the program itself exited, when a child it left holds the pipes. */
 function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, 'SIGKILL');
   } catch {
-    child.kill('SIGKILL');
+    // the group is gone (ESRCH): nothing left to kill
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 }
 

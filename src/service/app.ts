@@ -26,6 +26,9 @@ import { withDisconnectHook } from '../hooks/connection-tracker';
 import { installHookChecks } from '../hooks/login-checks';
 import { loginService } from '../common/login';
 
+/** How long a stop waits for background hook notifications (post-disconnect, post-login). */
+const HOOKS_DRAIN_MS = 10_000;
+
 export interface StartAppOptions {
   runtime: RuntimeOptions;
   /** used as is; otherwise loaded from runtime.configDir/configFile */
@@ -133,7 +136,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     await provider.ensureDefaultAdmin();
     // hooks are checked (programs exist, URLs parse, certificates load) before any listener starts
     const hooks = new Hooks({ config, configDir: rt.configDir || '.', logger, provider });
-    undo.push(() => hooks.drain());
+    undo.push(async () => { await hooks.drain(HOOKS_DRAIN_MS); });
     const connections: ConnectionManager = withDisconnectHook(createConnectionManager({
       config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota,
     }), hooks);
@@ -186,8 +189,8 @@ function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableL
     }
     await ctx.connections.shutdown(Math.max(0, ctx.runtime.graceTime) * 1000)
       .catch((e: Error) => logger.error('service', `connection shutdown: ${e.message}`));
-    // post-disconnect/post-login notifications still running finish (each bounded by its timeout)
-    await ctx.hooks?.drain();
+    // post-disconnect/post-login notifications still running get a few seconds to finish
+    if (ctx.hooks && !(await ctx.hooks.drain(HOOKS_DRAIN_MS))) logger.warn('service', 'stopping with hook notifications still running');
     await ctx.provider.close().catch((e: Error) => logger.error('service', `closing data provider: ${e.message}`));
     logger.info('service', 'stopped');
     await logger.flush();

@@ -215,3 +215,23 @@ test('key+password (OpenSSH, partial success): external auth runs for each step,
   const posts = srv.requests.filter((x) => x.url.pathname === '/post');
   assert.deepEqual(posts.map((p) => p.url.searchParams.get('login_method')), ['publickey+password']);
 });
+
+test('WebDAV: a request served from the login cache runs neither the pre-login nor the check-password hook again (as SFTPGo)', { timeout: 120_000 }, async (t) => {
+  let checks = 0;
+  const srv = await hookServer(t, (req, res) => {
+    if (req.url.pathname === '/check') { checks++; json(res, 200, { status: 2, to_verify: (JSON.parse(req.body) as { password: string }).password }); return; }
+    res.writeHead(204);
+    res.end();
+  });
+  const env = await startHooksEnv((c) => {
+    c.data_provider.pre_login_hook = `${srv.url}/pre`;
+    c.data_provider.check_password_hook = `${srv.url}/check`;
+  });
+  t.after(() => env.stop());
+  await env.app.ctx.provider.addUser(user(env.dir, 'dora', { password: 'pw-dora' }));
+  for (let i = 0; i < 3; i++) assert.equal(await env.dav('dora', 'pw-dora', 'PROPFIND', '/'), 207);
+  assert.equal(srv.requests.filter((r) => r.url.pathname === '/pre').length, 1);
+  assert.equal(checks, 1);
+  assert.equal(await env.dav('dora', 'wrong', 'PROPFIND', '/'), 401);
+  assert.equal(checks, 2, 'another password is checked again');
+});

@@ -86,3 +86,12 @@ test('start-up validation: relative or missing programs, bad scopes, bad command
     config: defaultConfig((c) => { c.http.timeout = 0; }), configDir: dir, logger: new RecordingLogger(), provider,
   }), /http.timeout/);
 });
+
+test('drain(maxMs) stops waiting for a notification that hangs; the request still ends at its timeout', async (t) => {
+  const srv = await hookServer(t, () => undefined); // never answers
+  const f = await makeHooks(t, (c) => { c.common.post_disconnect_hook = srv.url; c.http.timeout = 1; c.http.retry_max = 0; });
+  f.hooks.postDisconnect({ ip: '1.1.1.1', protocol: 'SSH', username: 'u', connectionId: 'c', durationMs: 1 });
+  assert.equal(await f.hooks.drain(50), false);
+  assert.equal(await f.hooks.drain(), true);
+  assert.ok(f.logger.lines.some((l) => l.sender === 'post_disconnect_hook' && /within 1 s/.test(l.message)));
+});

@@ -88,6 +88,21 @@ test('a hook that outlives its timeout is killed with its children and reported'
   assert.equal(isAlive(childPid), false, 'the grandchild was killed with the group');
 });
 
+test('a program that exits but leaves a child holding stdout times out, and the child is killed', async (t) => {
+  const dir = tempDir(t);
+  const pidFile = path.join(dir, 'left.pid');
+  const prog = shScript(dir, 'leaves.sh', `/bin/sleep 300 & echo $! > ${pidFile}; exit 0`);
+  const cfg = defaultConfig((c) => { c.command.timeout = 1; }).command;
+  const err = await runProgram({
+    hook: 'pre_login', program: prog, settings: programSettings(cfg, prog, 'pre_login'), vars: {}, logger: new RecordingLogger(),
+  }).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof HookError && err.failure === 'timeout', String(err));
+  const childPid = Number(readFileSync(pidFile, 'utf8').trim());
+  for (let i = 0; i < 200 && isAlive(childPid); i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 50 && isAlive(childPid); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(isAlive(childPid), false);
+});
+
 test('non-zero exit, missing program, non-executable file and oversized output are HookErrors', async (t) => {
   const dir = tempDir(t);
   const cfg = defaultConfig().command;
