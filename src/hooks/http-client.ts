@@ -163,6 +163,8 @@ export class HookHttpClient {
       // Go's http.Client.Timeout bounds the whole exchange, body included
       const timer = setTimeout(() => fail(new HookError(req.hook, 'timeout', `${sender}: no complete response within ${this.cfg.timeout} s`)), this.cfg.timeout * 1000);
       r.on('error', (e: NodeJS.ErrnoException) => fail(new HookError(req.hook, 'http-error', `${sender}: ${e.code ?? e.message}`)));
+      // a login waits on this exchange: no Nagle delay between the request's segments
+      r.setNoDelay(true);
       r.end(req.body);
     });
   }
