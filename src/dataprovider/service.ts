@@ -120,7 +120,8 @@ export class ProviderService implements DataProviderService {
         updated_at: Date.now(),
       });
     });
-    this.userPwCache.remove(username);
+    // entries are bound to the hash they matched: only a new hash makes them useless
+    if (stored.password !== existing.password) this.userPwCache.remove(username);
     this.log.info(SENDER, `user "${username}" updated`, { executor: executor?.username, ip: executor?.ip });
     return stored;
   }
@@ -300,6 +301,11 @@ export class ProviderService implements DataProviderService {
       await this.backend.updateAdminLastLogin(username, Date.now());
     }
     return admin;
+  }
+
+  async verifyUserPassword(user: User, password: string): Promise<boolean> {
+    if (!user.password) return false;
+    return this.passwordMatches(this.userPwCache, user.username, password, user.password);
   }
 
   private async passwordMatches(cache: PasswordCache, username: string, plain: string, hash: string): Promise<boolean> {

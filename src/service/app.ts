@@ -23,6 +23,13 @@ import { getVersionInfo } from './version';
 import { buildServices, serviceStatus } from './services';
 import { openDataProvider } from '../dataprovider/index';
 import { createConnectionManager } from '../common/manager';
+import { Hooks } from '../hooks/index';
+import { withDisconnectHook } from '../hooks/connection-tracker';
+import { installHookChecks } from '../hooks/login-checks';
+import { loginService } from '../common/login';
+
+/** How long a stop waits for background hook notifications (post-disconnect, post-login). */
+const HOOKS_DRAIN_MS = 10_000;
 
 export interface StartAppOptions {
   runtime: RuntimeOptions;
@@ -136,12 +143,16 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     undo.push(() => provider.close());
     await loadInitialData(provider, rt, logger);
     await provider.ensureDefaultAdmin();
-    const connections: ConnectionManager = createConnectionManager({
+    // hooks are checked (programs exist, URLs parse, certificates load) before any listener starts
+    const hooks = new Hooks({ config, configDir: rt.configDir || '.', logger, provider });
+    undo.push(async () => { await hooks.drain(HOOKS_DRAIN_MS); });
+    const connections: ConnectionManager = withDisconnectHook(createConnectionManager({
       config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota,
-    });
+    }), hooks);
     undo.push(() => connections.shutdown(0));
     const ctx: ServerContext = {
-    kms, perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version };
+    kms, perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version, hooks };
+    installHookChecks(loginService(ctx), hooks);
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];
     for (const s of services) {
@@ -154,6 +165,8 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
       undo.push(() => s.stop());
     }
     undo.length = 0;
+    // SFTPGo starts it in the background once the services are up; its outcome never stops the server
+    hooks.runStartup();
     return makeApp(ctx, started, ownedLogger);
   } catch (err) {
     const msg = (err as Error).message;
@@ -185,6 +198,8 @@ function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableL
     }
     await ctx.connections.shutdown(Math.max(0, ctx.runtime.graceTime) * 1000)
       .catch((e: Error) => logger.error('service', `connection shutdown: ${e.message}`));
+    // post-disconnect/post-login notifications still running get a few seconds to finish
+    if (ctx.hooks && !(await ctx.hooks.drain(HOOKS_DRAIN_MS))) logger.warn('service', 'stopping with hook notifications still running');
     await ctx.provider.close().catch((e: Error) => logger.error('service', `closing data provider: ${e.message}`));
     logger.info('service', 'stopped');
     await logger.flush();

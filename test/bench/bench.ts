@@ -4,6 +4,7 @@
  *   1 GiB upload/download with aes128-gcm and chacha20-poly1305, login
  *   latency (median of 20), 20 parallel sessions x 16 MiB, RSS per idle session;
  * - the same logins with the PostgreSQL provider beside SQLite (median, 20 at once);
+ * - SSH password login with an external auth hook (program, HTTP) beside the built-in check;
  * - FTP against vsftpd with lftp (passive, plain and explicit TLS);
  * - WebDAV against `rclone serve webdav` with curl PUT/GET;
  * - BENCH_BIG=1: 10 GiB through FTP and WebDAV with the server's peak RSS.
@@ -28,6 +29,7 @@ import {
 } from './rows';
 import { providerRows } from './provider';
 import { makeCert, startOpenSsh, startOurs, startRclone, startVsftpd } from './servers';
+import { hookLoginRows } from './hooks';
 import { ensureBenchTools, installSignalCleanup, killAll, onCleanup, printTable, sh } from './util';
 
 const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
@@ -36,8 +38,8 @@ const IDLE_SESSIONS = Number(process.env.BENCH_IDLE_SESSIONS ?? 200);
 const BIG = process.env.BENCH_BIG === '1';
 const BIG_GB = Number(process.env.BENCH_BIG_GB ?? 10);
 const CIPHERS = ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'];
-/** BENCH_ONLY=idle,login,provider,sftp,parallel,ftp,webdav runs only those groups (all by default) */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'idle,login,provider,sftp,parallel,ftp,webdav').split(','));
+/** BENCH_ONLY=idle,login,provider,hooks,sftp,parallel,ftp,webdav runs only those groups (all by default) */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'idle,login,provider,hooks,sftp,parallel,ftp,webdav').split(','));
 const CIPHER_ONLY = process.env.BENCH_CIPHER;
 
 function machine(): string {
@@ -84,6 +86,10 @@ async function main(): Promise<void> {
   if (ONLY.has('provider')) {
     step('logins on PostgreSQL beside SQLite');
     rows.push(...await providerRows(dir, pub, tls, key, ours.sftp, 20));
+  }
+  if (ONLY.has('hooks')) {
+    step('login with hooks');
+    rows.push(...await hookLoginRows(dir, pub, tls, 20));
   }
   for (const cipher of ONLY.has('sftp') ? CIPHERS.filter((c) => !CIPHER_ONLY || c.startsWith(CIPHER_ONLY)) : []) {
     step(`SFTP ${cipher}`);

@@ -73,7 +73,8 @@ export async function startOpenSsh(dir: string, pubKey: string): Promise<Endpoin
 }
 
 /** A second instance (another provider) takes its own name, config dir and extra env. */
-export interface OursOptions { name?: string; env?: Record<string, string> }
+/** `userFilters` goes into the bench user's filters (hooks rows). */
+export interface OursOptions { name?: string; env?: Record<string, string>; userFilters?: Record<string, unknown> }
 
 export async function startOurs(dir: string, pubKey: string, tls: { cert: string; key: string }, opts: OursOptions = {}): Promise<Ours> {
   const name = opts.name ?? 'sftpgo-ts';
@@ -120,7 +121,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
     headers: { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' },
     body: JSON.stringify({
       status: 1, username: 'bench', password: PASSWORD, home_dir: home, public_keys: [pubKey.trim()],
-      permissions: { '/': ['*'] },
+      permissions: { '/': ['*'] }, ...(opts.userFilters ? { filters: opts.userFilters } : {}),
     }),
   });
   if (res.status !== 201) throw new Error(`cannot create the bench user: ${res.status} ${await res.text()}`);
