@@ -52,7 +52,7 @@ test('pre-login: unknown user with no answer, broken JSON, non-zero exit, empty 
 test('pre-login HTTP: user JSON POSTed with login_method/ip/protocol; 204 keeps, 200 updates keeping quota and TOTP', async (t) => {
   const srv = await hookServer(t, (_req, res) => { res.writeHead(204); res.end(); });
   const f = await makeHooks(t, (c) => { c.data_provider.pre_login_hook = `${srv.url}/pre?token=abc`; });
-  await f.provider.addUser({ ...userJson('frank'), filters: { totp_config: { enabled: true, config_name: 'Default', secret: { status: 'Plain', payload: 'JBSWY3DPEHPK3PXP' } } } });
+  await f.provider.addUser({ ...userJson('frank'), filters: { totp_config: { enabled: true, config_name: 'Default', protocols: ['SSH'], secret: { status: 'Plain', payload: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' } } } });
   await f.provider.updateUserQuota('frank', 99, 1);
   const kept = await f.hooks.preLogin('frank', 'publickey', '198.51.100.7', 'SSH');
   assert.equal(kept.username, 'frank');

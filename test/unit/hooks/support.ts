@@ -15,6 +15,9 @@ import { defaultsOf } from '../../../src/config/schema/helpers';
 import { openDataProvider } from '../../../src/dataprovider/index';
 import type { DataProviderService } from '../../../src/dataprovider/types';
 import { Hooks } from '../../../src/hooks/index';
+import { AccountSecrets } from '../../../src/dataprovider/secrets';
+import { createKms } from '../../../src/kms';
+import { TotpValidator } from '../../../src/mfa/totp';
 import { providerConfig, RecordingLogger } from '../dataprovider/support';
 
 export { RecordingLogger } from '../dataprovider/support';
@@ -97,8 +100,10 @@ export interface HooksFixture { hooks: Hooks; logger: RecordingLogger; provider:
 export async function makeHooks(t: TestCtx, edit: (c: AppConfig, dir: string) => void): Promise<HooksFixture> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sftpgo-hooks-'));
   const logger = new RecordingLogger();
+  // TOTP users are stored the way the daemon stores them (config "Default", secrets sealed by the kms)
+  const secrets = new AccountSecrets(createKms({ secrets: { url: '', master_key: '', master_key_path: '' } }), new TotpValidator([{ name: 'Default', issuer: 'test', algo: 'sha1' }]));
   const provider = await openDataProvider({
-    config: providerConfig({ driver: 'memory', name: '' }), configDir: dir, logger: new RecordingLogger(), migrate: true, env: {},
+    config: providerConfig({ driver: 'memory', name: '' }), configDir: dir, logger: new RecordingLogger(), migrate: true, env: {}, secrets,
   });
   let hooks: Hooks | undefined;
   // one cleanup, in order: background hooks finish, provider closes, then the scripts go
