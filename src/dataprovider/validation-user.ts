@@ -112,11 +112,20 @@ function validateFilters(v: unknown): UserFilters {
     const s = optString(o, k, `filters.${k}`);
     if (s) f[k] = s;
   }
+  // TLS client certificates do not log anyone in yet (README "Not supported yet"): a
+  // user relying on them would be silently half-configured, so they are refused
+  if (f.tls_username !== undefined && f.tls_username !== 'None') {
+    throw new ValidationError(`filters.tls_username: "${f.tls_username}" is not supported yet (TLS certificate logins), use "None" or leave it empty`);
+  }
   const start = optString(o, 'start_directory', 'filters.start_directory');
   if (start && start !== '/') f.start_directory = cleanAbsPath(start, 'filters.start_directory');
   for (const k of ['web_client', 'two_factor_protocols', 'tls_certs', 'additional_emails'] as const) {
     const a = optStringArray(o, k, `filters.${k}`);
     if (a?.length) f[k] = a;
+  }
+  if (f.tls_certs?.length) throw new ValidationError('filters.tls_certs: TLS certificate logins are not supported yet');
+  for (const p of f.two_factor_protocols ?? []) {
+    if (p !== 'SSH' && p !== 'FTP' && p !== 'HTTP') throw new ValidationError(`filters.two_factor_protocols: invalid protocol "${p}"`);
   }
   const hooks = optObj(o, 'hooks', 'filters.hooks');
   if (hooks) {

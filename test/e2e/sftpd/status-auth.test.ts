@@ -34,9 +34,6 @@ for (const [label, password, kbd] of [['all methods', true, true], ['public key 
       assert.deepEqual([...ssh.authentications].sort(), await offeredMethods(srv.port));
       assert.ok(ssh.public_key_algorithms.length > 0);
       assert.equal(ssh.public_key_algorithms.some((a) => a.startsWith('sk-')), false, 'security-key algorithms cannot be verified');
-      const mfa = status.mfa as { is_active: boolean; totp_configs: unknown[] };
-      assert.equal(srv.ctx.config.mfa.totp.length > 0, true);
-      assert.equal(mfa.is_active, false, 'no protocol checks TOTP codes yet');
     } finally {
       await srv.stop();
     }
