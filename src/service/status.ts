@@ -37,10 +37,13 @@ function hostKeys(ctx: ServerContext): HostKeyStatus[] {
 function sshStatus(ctx: ServerContext, active: boolean): Record<string, unknown> {
   const cfg = ctx.config.sftpd;
   if (!active) return { is_active: false, bindings: null, host_keys: null, ssh_commands: [], authentications: [] };
-  // exactly the methods sftpd/auth.ts offers in its "none" reply
+  // the methods sftpd/auth.ts offers in its "none" reply, then the multi-step ones it
+  // continues after a key with partial success (SFTPGo's updateSupportedAuthentications)
   const auths = ['publickey'];
   if (cfg.password_authentication) auths.push('password');
   if (cfg.keyboard_interactive_authentication) auths.push('keyboard-interactive');
+  if (cfg.password_authentication) auths.push('publickey+password');
+  if (cfg.keyboard_interactive_authentication) auths.push('publickey+keyboard-interactive');
   let algos: ReturnType<typeof resolveAlgorithms> | undefined;
   try {
     algos = resolveAlgorithms(cfg);
