@@ -70,8 +70,8 @@ export class LoginService {
   async login(req: LoginRequest): Promise<LoginResult> {
     const { ctx } = this;
     const state: LoginState = {
-      ctx, req, totp: this.totp, passwordChecks: this.passwordChecks, ip: req.ip, authenticated: false, secondFactorDone: false, cached: false,
-      password: req.credentials.kind === 'password' ? req.credentials.password : undefined,
+      ctx, req, totp: this.totp, passwordChecks: this.passwordChecks, ip: req.ip, method: req.method, authenticated: false, secondFactorDone: false, cached: false,
+      password: req.credentials.kind === 'password' || req.credentials.kind === 'tls-certificate' ? req.credentials.password : undefined,
     };
     let result: LoginResult;
     try {
@@ -104,14 +104,14 @@ export class LoginService {
     const { req } = state;
     const quiet = result.ok && result.cached;
     if (!quiet) {
-      ctx.metrics.loginAttempt(req.method);
-      ctx.metrics.loginResult(req.method, result.ok);
+      ctx.metrics.loginAttempt(state.method);
+      ctx.metrics.loginResult(state.method, result.ok);
     }
     if (result.ok) {
       if (!quiet) {
         const info = [req.firstStepKey, result.info].filter((x): x is string => !!x).join(', ');
         ctx.logger.login({
-          ip: state.ip, username: result.user.username, method: req.method, protocol: req.protocol,
+          ip: state.ip, username: result.user.username, method: state.method, protocol: req.protocol,
           connectionId: result.ops?.id ?? req.connectionId, client: req.clientVersion, encrypted: req.encrypted,
           ...(info ? { info } : {}),
         });
@@ -121,7 +121,7 @@ export class LoginService {
       }
       ctx.perimeter.loginSucceeded(state.ip, req.protocol);
     } else if (result.kind !== 'partial') {
-      ctx.logger.connectionFailed({ clientIp: state.ip, username: req.username, loginType: req.method, protocol: req.protocol, error: result.message });
+      ctx.logger.connectionFailed({ clientIp: state.ip, username: req.username, loginType: state.method, protocol: req.protocol, error: result.message });
       ctx.perimeter.loginFailed(state.ip, req.protocol, result.kind);
     }
     const delay = ctx.perimeter.loginDelayMs(result.ok);

@@ -4,6 +4,7 @@
  * job. Virtual folders come back as references; the service resolves or
  * creates the folders.
  */
+import { parseCertificate } from './user-certs';
 import { utils as sshUtils } from 'ssh2';
 import { ALL_PERMISSIONS, type LoginMethod, type Permission, type ProtocolName, type User, type UserFilters, type VirtualFolder } from './models';
 import {
@@ -112,10 +113,8 @@ function validateFilters(v: unknown): UserFilters {
     const s = optString(o, k, `filters.${k}`);
     if (s) f[k] = s;
   }
-  // TLS client certificates do not log anyone in yet (README "Not supported yet"): a
-  // user relying on them would be silently half-configured, so they are refused
-  if (f.tls_username !== undefined && f.tls_username !== 'None') {
-    throw new ValidationError(`filters.tls_username: "${f.tls_username}" is not supported yet (TLS certificate logins), use "None" or leave it empty`);
+  if (f.tls_username !== undefined && f.tls_username !== 'None' && f.tls_username !== 'CommonName') {
+    throw new ValidationError(`filters.tls_username: invalid TLS username "${f.tls_username}"`);
   }
   const start = optString(o, 'start_directory', 'filters.start_directory');
   if (start && start !== '/') f.start_directory = cleanAbsPath(start, 'filters.start_directory');
@@ -123,7 +122,10 @@ function validateFilters(v: unknown): UserFilters {
     const a = optStringArray(o, k, `filters.${k}`);
     if (a?.length) f[k] = a;
   }
-  if (f.tls_certs?.length) throw new ValidationError('filters.tls_certs: TLS certificate logins are not supported yet');
+  for (const [i, pem] of (f.tls_certs ?? []).entries()) {
+    const bad = parseCertificate(pem);
+    if (bad !== undefined) throw new ValidationError(`filters.tls_certs[${i}]: invalid TLS certificate: ${bad}`);
+  }
   for (const p of f.two_factor_protocols ?? []) {
     if (p !== 'SSH' && p !== 'FTP' && p !== 'HTTP') throw new ValidationError(`filters.two_factor_protocols: invalid protocol "${p}"`);
   }

@@ -1,9 +1,9 @@
 /**
  * A security setting the server cannot enforce is refused with a 400 naming
  * the field, on save (POST /api/v2/users) and on load (POST /api/v2/loaddata),
- * never stored and silently ignored: TLS certificate logins (tls_username
- * CommonName, tls_certs) are not built yet; two_factor_protocols must name a
- * protocol that can check a second factor.
+ * never stored and silently ignored: an unknown tls_username mode, a
+ * tls_certs entry that is not a certificate, a two_factor_protocols entry
+ * that cannot check a second factor. The enforced values are accepted.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,8 +23,8 @@ const userBody = (username: string, filters: Record<string, unknown>) => ({
 });
 
 const CASES: [string, Record<string, unknown>, RegExp][] = [
-  ['cn', { tls_username: 'CommonName' }, /filters\.tls_username/],
-  ['certs', { tls_certs: ['-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'] }, /filters\.tls_certs/],
+  ['san', { tls_username: 'SubjectAltName' }, /filters\.tls_username/],
+  ['certs', { tls_certs: ['-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'] }, /filters\.tls_certs\[0\]/],
   ['dav2fa', { two_factor_protocols: ['DAV'] }, /filters\.two_factor_protocols/],
 ];
 
@@ -37,6 +37,8 @@ test('POST /api/v2/users refuses each one with a 400 naming the field, nothing s
   }
   const none = await s.call('POST', '/api/v2/users', { token, body: userBody('none', { tls_username: 'None' }) });
   assert.equal(none.status, 201, none.text);
+  const cn = await s.call('POST', '/api/v2/users', { token, body: userBody('cn', { tls_username: 'CommonName', two_factor_protocols: ['SSH', 'FTP', 'HTTP'] }) });
+  assert.equal(cn.status, 201, cn.text);
 });
 
 test('POST /api/v2/loaddata refuses a dump carrying them', async () => {
