@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { makePki, type TestPki } from '../../support/tlscerts';
 import { addUser, lftp, startFtp, type FtpHarness } from './harness';
+import { RawFtp } from './rawftp';
 
 describe('FTP client certificates (client_auth_type 1)', () => {
   let h: FtpHarness;
@@ -76,5 +77,61 @@ describe('FTP client certificates (client_auth_type 1)', () => {
       assert.notEqual((await lftp(url, 'alice', 'alice-pw', ['cls -1'], tls(cert))).code, 0);
     }
     assert.deepEqual(await loginMethods('alice'), ['TLSCertificate']);
+  });
+});
+
+describe('FTP client certificates (client_auth_type 2: verified if given)', () => {
+  let h: FtpHarness;
+  let pki: TestPki;
+  let pkiDir: string;
+  let url: string;
+  const FORCE = ['set ftp:ssl-force yes', 'set ftp:ssl-protect-data yes', 'set ftp:ssl-protect-list yes'];
+  const withCert = (c: { cert: string; key: string }) => [...FORCE, `set ssl:cert-file ${c.cert}`, `set ssl:key-file ${c.key}`];
+
+  before(async () => {
+    pkiDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'sftpgo-pki-'));
+    pki = await makePki(pkiDir, ['alice']);
+    h = await startFtp((c) => {
+      c.ftpd.bindings[1] = { ...c.ftpd.bindings[1]!, client_auth_type: 2 };
+      c.ftpd.certificate_file = pki.serverCert;
+      c.ftpd.certificate_key_file = pki.serverKey;
+      c.ftpd.ca_certificates = [pki.caCert];
+      c.ftpd.ca_revocation_lists = [pki.crl];
+    });
+    url = `ftp://127.0.0.1:${h.explicitPort}`;
+    await addUser(h, { username: 'alice', password: 'alice-pw', filters: { tls_username: 'CommonName' } });
+  });
+  after(async () => {
+    await h?.close();
+    await fsp.rm(pkiDir, { recursive: true, force: true });
+  });
+
+  test('no certificate: the password logs in', async () => {
+    const r = await lftp(url, 'alice', 'alice-pw', ['cls -1'], FORCE);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  test('a verified certificate logs in without the password', async () => {
+    assert.equal((await lftp(url, 'alice', 'wrong', ['cls -1'], withCert(pki.clients.alice!))).code, 0);
+  });
+
+  test('a revoked certificate closes the session, even with the right password', async () => {
+    assert.notEqual((await lftp(url, 'alice', 'alice-pw', ['cls -1'], withCert(pki.revoked))).code, 0);
+    const lines = await h.logLines();
+    assert.ok(lines.some((l) => l.sender === 'connection_failed' && l.login_type === 'TLSCertificate' && /invalid client certificate/.test(String(l.error))));
+  });
+
+  test('an untrusted certificate closes the session (raw client: GnuTLS would not offer it)', async () => {
+    const r = await RawFtp.connect(h.explicitPort);
+    try {
+      // the server closes once the handshake is done: during startTls or before USER is answered
+      const attempt = async (): Promise<void> => {
+        await r.startTls({ cert: await fsp.readFile(pki.stranger.cert), key: await fsp.readFile(pki.stranger.key) });
+        await r.cmd('USER alice');
+      };
+      await assert.rejects(attempt(), /closed/);
+    } finally {
+      r.close();
+    }
   });
 });
