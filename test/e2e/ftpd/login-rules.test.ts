@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateTotpSecret, totpCode } from '../../../src/mfa/totp';
 import { lftp, startFtp, type FtpHarness } from './harness';
+import { RawFtp } from './rawftp';
 
 const PLAIN = ['set ftp:ssl-allow no'];
 const DAY = 24 * 3600 * 1000;
@@ -95,6 +96,14 @@ describe('ftpd: stored login rules enforced', () => {
     assert.notEqual(r.code, 0, 'the upload must be refused');
     assert.equal(fs.readFileSync(path.join(local, 'pub-back.txt'), 'utf8'), 'public');
     assert.equal(fs.existsSync(path.join(h.home('anon'), 'up.txt')), false);
+  });
+
+  test('a client that leaves without sending a password is logged as no_auth_tried', async () => {
+    const r = await RawFtp.connect(h.plainPort);
+    assert.equal((await r.cmd('USER always')).code, 331);
+    r.close();
+    const line = await h.waitForLog((l) => l.sender === 'connection_failed' && l.login_type === 'no_auth_tried' && l.protocol === 'FTP');
+    assert.match(String(line.error), /no authentication tried/);
   });
 
   test('two_factor_protocols with FTP and no TOTP set up refuses the login', async () => {
