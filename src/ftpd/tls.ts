@@ -39,9 +39,10 @@ export async function loadTlsMaterial(cfg: FtpdConfig, b: FtpdBinding, configDir
   let control: TlsAcceptor | undefined;
   let data: TlsAcceptor | undefined;
   // one set of ticket keys for the control and data acceptors (and across reloads), so a
-  // data connection resumes the control connection's session: clients such as lftp
-  // (GnuTLS) expect it, and without it a full handshake on every transfer lost the tail
-  // of uploads (the client closed before reading the new session tickets)
+  // data connection resumes the control connection's session as clients such as lftp
+  // (GnuTLS) expect (vsftpd's require_ssl_reuse idea). Measured: with the control session
+  // on other keys than the data one, lftp `put` of 3 MiB over hand-built server TLSSockets
+  // stored a truncated file (lftp retried after a data error and still exited 0)
   const ticketKeys = randomBytes(48);
 
   const load = async (): Promise<void> => {
