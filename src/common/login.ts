@@ -16,7 +16,6 @@
  */
 import type { ServerContext } from './context';
 import { isFsError } from './errors';
-import type { LoginFailureKind } from './perimeter';
 import type { ProtocolName } from '../dataprovider/models';
 import { TotpValidator } from '../mfa/totp';
 import { builtinChecks } from './login-checks';
@@ -70,7 +69,8 @@ export class LoginService {
   async login(req: LoginRequest): Promise<LoginResult> {
     const { ctx } = this;
     const state: LoginState = {
-      ctx, req, totp: this.totp, passwordChecks: this.passwordChecks, ip: req.ip, method: req.method, authenticated: false, secondFactorDone: false, cached: false,
+      ctx, req, totp: this.totp, passwordChecks: this.passwordChecks, ip: req.ip, method: req.method,
+      authenticated: false, secondFactorDone: false, cached: false,
       password: req.credentials.kind === 'password' || req.credentials.kind === 'tls-certificate' ? req.credentials.password : undefined,
     };
     let result: LoginResult;

@@ -74,7 +74,7 @@ export class LoginCache {
   private readonly maxSize: number;
   private readonly now: () => number;
 
-  constructor(private readonly opts: LoginCacheOptions) {
+  constructor(opts: LoginCacheOptions) {
     // an entry never outlives a password change, a disable or a delete: each hit
     // reloads the user and compares the stored hash, so "no expiry" is safe
     this.ttlMs = opts.expirationMinutes > 0 ? opts.expirationMinutes * 60_000 : Infinity;
