@@ -112,3 +112,4 @@ export const LOGIN_SLOTS = [
 export type LoginSlot = typeof LOGIN_SLOTS[number];
 
 export type PasswordCheck = (state: LoginState, password: string) => Promise<'accept' | 'continue' | { verify: string }>;
+export type LoginObserver = (state: LoginState, result: LoginResult) => void | Promise<void>;

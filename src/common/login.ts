@@ -21,7 +21,7 @@ import { TotpValidator } from '../mfa/totp';
 import { builtinChecks } from './login-checks';
 import {
   LOGIN_SLOTS, LoginRefusal, PartialSuccess,
-  type LoginCheck, type LoginRequest, type LoginResult, type LoginSlot, type LoginState, type PasswordCheck,
+  type LoginCheck, type LoginObserver, type LoginRequest, type LoginResult, type LoginSlot, type LoginState, type PasswordCheck,
 } from './login-types';
 
 export * from './login-types';
@@ -36,6 +36,7 @@ function messageOf(e: unknown): string {
 export class LoginService {
   private readonly slots = new Map<LoginSlot, LoginCheck[]>();
   private readonly passwordChecks: PasswordCheck[] = [];
+  private readonly observers: LoginObserver[] = [];
   /** one per process: replayed codes are refused across protocols */
   readonly totp: TotpValidator;
 
@@ -59,6 +60,15 @@ export class LoginService {
    */
   usePasswordCheck(check: PasswordCheck): void {
     this.passwordChecks.push(check);
+  }
+
+  /**
+   * Told every final outcome (success or refusal, not an SSH partial success)
+   * after the logs and metrics: the post-login hook's seam. A failing observer
+   * is logged and never changes the outcome.
+   */
+  onOutcome(observer: LoginObserver): void {
+    this.observers.push(observer);
   }
 
   /** The checks in order, for tests and logs. */
@@ -123,6 +133,13 @@ export class LoginService {
     } else if (result.kind !== 'partial') {
       ctx.logger.connectionFailed({ clientIp: state.ip, username: req.username, loginType: state.method, protocol: req.protocol, error: result.message });
       ctx.perimeter.loginFailed(state.ip, req.protocol, result.kind);
+    }
+    for (const observe of this.observers) {
+      try {
+        await observe(state, result);
+      } catch (e) {
+        ctx.logger.warn(SENDER, `login outcome observer failed: ${messageOf(e)}`);
+      }
     }
     const delay = ctx.perimeter.loginDelayMs(result.ok);
     if (delay > 0) await new Promise<void>((resolve) => setTimeout(resolve, delay));
