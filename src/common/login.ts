@@ -112,23 +112,20 @@ export class LoginService {
   private async finish(state: LoginState, result: LoginResult): Promise<void> {
     const { ctx } = this;
     const { req } = state;
-    const quiet = result.ok && result.cached;
-    if (!quiet) {
-      ctx.metrics.loginAttempt(state.method);
-      ctx.metrics.loginResult(state.method, result.ok);
-    }
+    // a cached WebDAV login is not a new login: no log line, metrics, hook or delay (as SFTPGo)
+    if (result.ok && result.cached) return;
+    ctx.metrics.loginAttempt(state.method);
+    ctx.metrics.loginResult(state.method, result.ok);
     if (result.ok) {
-      if (!quiet) {
-        const info = [req.firstStepKey, result.info].filter((x): x is string => !!x).join(', ');
-        ctx.logger.login({
-          ip: state.ip, username: result.user.username, method: state.method, protocol: req.protocol,
-          connectionId: result.ops?.id ?? req.connectionId, client: req.clientVersion, encrypted: req.encrypted,
-          ...(info ? { info } : {}),
-        });
-        // one policy for every protocol: a failed update never fails the login, it is logged once as a warning
-        await ctx.provider.updateLastLogin(result.user).catch((e: unknown) =>
-          ctx.logger.warn(SENDER, `unable to update the last login of user "${result.user.username}": ${messageOf(e)}`));
-      }
+      const info = [req.firstStepKey, result.info].filter((x): x is string => !!x).join(', ');
+      ctx.logger.login({
+        ip: state.ip, username: result.user.username, method: state.method, protocol: req.protocol,
+        connectionId: result.ops?.id ?? req.connectionId, client: req.clientVersion, encrypted: req.encrypted,
+        ...(info ? { info } : {}),
+      });
+      // one policy for every protocol: a failed update never fails the login, it is logged once as a warning
+      await ctx.provider.updateLastLogin(result.user).catch((e: unknown) =>
+        ctx.logger.warn(SENDER, `unable to update the last login of user "${result.user.username}": ${messageOf(e)}`));
       ctx.perimeter.loginSucceeded(state.ip, req.protocol);
     } else if (result.kind !== 'partial') {
       ctx.logger.connectionFailed({ clientIp: state.ip, username: req.username, loginType: state.method, protocol: req.protocol, error: result.message });
