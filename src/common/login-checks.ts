@@ -11,6 +11,8 @@ import { isAbsolute } from 'node:path';
 import { checkAccessRules, checkAccountConditions, matchPublicKey, mustChangePassword, withAnonymousSettings } from '../dataprovider/auth';
 import type { User } from '../dataprovider/models';
 import { hasTotpFor, isPartialAuth, mustSetSecondFactor, nextAuthMethods, userTotp } from '../dataprovider/user-auth';
+import { certificateMatches, certificateMismatch, isTlsVerificationEnabled } from '../dataprovider/user-certs';
+import type { X509Certificate } from 'node:crypto';
 import { LoginRefusal, PartialSuccess, type LoginCheck, type LoginSlot, type LoginState } from './login-types';
 
 const refuse = (message: string, original?: unknown): LoginRefusal => new LoginRefusal('valid_user', message, original);
@@ -65,6 +67,25 @@ export async function verifyPassword(s: LoginState, password: string): Promise<v
   if (!(await s.ctx.provider.verifyUserPassword(user, password))) throw refuse('invalid credentials');
 }
 
+/**
+ * SFTPGo's certificate login: for a user with TLS verification (tls_certs or
+ * tls_username CommonName) the certificate must be one of tls_certs or carry the
+ * username as CommonName, then the password too for TLSCertificate+password. A
+ * user without TLS verification is checked on the password alone and the
+ * method becomes "password" (SFTPGo keeps this for 2.0.x compatibility).
+ */
+async function verifyCertificate(s: LoginState, cert: X509Certificate): Promise<void> {
+  const user = userOf(s);
+  if (!isTlsVerificationEnabled(user)) {
+    if (s.password === undefined) throw refuse('TLS certificate logins are not enabled for this user');
+    s.method = 'password';
+    await verifyPassword(s, s.password);
+    return;
+  }
+  if (!certificateMatches(user, cert)) throw refuse(certificateMismatch(user, cert));
+  if (s.password !== undefined) await verifyPassword(s, s.password);
+}
+
 const perimeter: LoginCheck = {
   name: 'login-rate',
   run(s) {
@@ -107,7 +128,8 @@ const passcode: LoginCheck = {
   name: 'totp-passcode',
   async run(s) {
     const user = userOf(s);
-    if (s.req.credentials.kind !== 'password' || !hasTotpFor(user, s.req.protocol)) return;
+    // only logins that carry a password (password, TLSCertificate+password)
+    if (s.password === undefined || !hasTotpFor(user, s.req.protocol)) return;
     if (s.req.protocol === 'FTP') {
       const pw = s.password ?? '';
       if (pw.length < 7) throw refuse('password too short, cannot contain the passcode');
@@ -135,6 +157,8 @@ const credentials: LoginCheck = {
         s.authenticated = true;
         throw new PartialSuccess(nextAuthMethods(user));
       }
+    } else if (c.kind === 'tls-certificate') {
+      await verifyCertificate(s, c.cert);
     } else {
       // after an accepted key, a user with an SSH second factor is only asked the code (as SFTPGo)
       const codeOnly = s.req.firstStepKey !== undefined && hasTotpFor(user, 'SSH');
@@ -175,7 +199,7 @@ const userRules: LoginCheck = {
   run(s) {
     const user = userOf(s);
     const { protocol } = s.req;
-    checkAccessRules(user, { ip: s.ip, protocol, method: s.req.method });
+    checkAccessRules(user, { ip: s.ip, protocol, method: s.method });
     if (protocol === 'FTP' && user.filters?.ftp_security === 1 && !s.req.encrypted) throw refuse('TLS is required');
     // HTTP lets such a user in to set 2FA up (the web client limits what it can do then)
     if (protocol !== 'HTTP' && mustSetSecondFactor(user, protocol)) {

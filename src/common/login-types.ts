@@ -5,6 +5,7 @@ import type { FileOps, Protocol, SessionHandle } from './types';
 import type { ProtocolName, User } from '../dataprovider/models';
 import type { LoginMethodMetric } from '../metrics/types';
 import type { TotpValidator } from '../mfa/totp';
+import type { X509Certificate } from 'node:crypto';
 
 export type LoginMethodName = LoginMethodMetric;
 
@@ -16,7 +17,9 @@ export type Credentials =
   | { kind: 'password'; password: string }
   /** the adapter has verified the signature; the pipeline matches the key with the user's */
   | { kind: 'publickey'; keyBlob: Buffer }
-  | { kind: 'keyboard-interactive'; challenge: KeyboardChallenge };
+  | { kind: 'keyboard-interactive'; challenge: KeyboardChallenge }
+  /** FTP/WebDAV: a client certificate the TLS layer has verified against the CAs (and CRLs); with a password for TLSCertificate+password */
+  | { kind: 'tls-certificate'; cert: X509Certificate; password?: string };
 
 export interface ConnectionRegistration {
   protocol: Protocol;
@@ -76,6 +79,11 @@ export interface LoginState {
   readonly passwordChecks: readonly PasswordCheck[];
   /** the client address checks use (a PROXY-protocol check may replace it) */
   ip: string;
+  /**
+   * the method for the rules, logs and metrics: the request's, except that a
+   * certificate login of a user without TLS verification becomes "password" (SFTPGo)
+   */
+  method: LoginMethodName;
   /** set by lookup (or a pre-login / external auth check) */
   user?: User;
   /** the password the built-in check compares (FTP: without the appended passcode; a check-password hook may change it) */
@@ -104,3 +112,4 @@ export const LOGIN_SLOTS = [
 export type LoginSlot = typeof LOGIN_SLOTS[number];
 
 export type PasswordCheck = (state: LoginState, password: string) => Promise<'accept' | 'continue' | { verify: string }>;
+export type LoginObserver = (state: LoginState, result: LoginResult) => void | Promise<void>;

@@ -16,13 +16,12 @@
  */
 import type { ServerContext } from './context';
 import { isFsError } from './errors';
-import type { LoginFailureKind } from './perimeter';
 import type { ProtocolName } from '../dataprovider/models';
 import { TotpValidator } from '../mfa/totp';
 import { builtinChecks } from './login-checks';
 import {
   LOGIN_SLOTS, LoginRefusal, PartialSuccess,
-  type LoginCheck, type LoginRequest, type LoginResult, type LoginSlot, type LoginState, type PasswordCheck,
+  type LoginCheck, type LoginObserver, type LoginRequest, type LoginResult, type LoginSlot, type LoginState, type PasswordCheck,
 } from './login-types';
 
 export * from './login-types';
@@ -37,12 +36,15 @@ function messageOf(e: unknown): string {
 export class LoginService {
   private readonly slots = new Map<LoginSlot, LoginCheck[]>();
   private readonly passwordChecks: PasswordCheck[] = [];
-  private readonly outcomeListeners: ((state: LoginState, result: LoginResult) => void)[] = [];
-  /** one per process: replayed codes are refused across protocols */
+  private readonly observers: LoginObserver[] = [];
+  /**
+   * One per process, shared with the HTTP 2FA endpoints (the provider's): a code used over
+   * SSH is refused over FTP or REST. Tests may inject a clock, which gives them their own.
+   */
   readonly totp: TotpValidator;
 
-  constructor(private readonly ctx: ServerContext, now: () => number = Date.now) {
-    this.totp = new TotpValidator(ctx.config.mfa.totp, now);
+  constructor(private readonly ctx: ServerContext, now?: () => number) {
+    this.totp = now ? new TotpValidator(ctx.config.mfa.totp, now) : ctx.provider.secrets.totp;
     for (const s of LOGIN_SLOTS) this.slots.set(s, []);
     for (const [slot, check] of builtinChecks()) this.use(slot, check);
   }
@@ -64,12 +66,12 @@ export class LoginService {
   }
 
   /**
-   * Called with every final outcome (not SSH partial successes), after the
-   * login line and before the login delay: the post-login hook. A listener
-   * must not throw and must not wait (start its work in the background).
+   * Told every final outcome (success or refusal, not an SSH partial success)
+   * after the logs and metrics: the post-login hook's seam. A failing observer
+   * is logged and never changes the outcome.
    */
-  onOutcome(listener: (state: LoginState, result: LoginResult) => void): void {
-    this.outcomeListeners.push(listener);
+  onOutcome(observer: LoginObserver): void {
+    this.observers.push(observer);
   }
 
   /** The checks in order, for tests and logs. */
@@ -80,8 +82,9 @@ export class LoginService {
   async login(req: LoginRequest): Promise<LoginResult> {
     const { ctx } = this;
     const state: LoginState = {
-      ctx, req, totp: this.totp, passwordChecks: this.passwordChecks, ip: req.ip, authenticated: false, secondFactorDone: false, cached: false,
-      password: req.credentials.kind === 'password' ? req.credentials.password : undefined,
+      ctx, req, totp: this.totp, passwordChecks: this.passwordChecks, ip: req.ip, method: req.method,
+      authenticated: false, secondFactorDone: false, cached: false,
+      password: req.credentials.kind === 'password' || req.credentials.kind === 'tls-certificate' ? req.credentials.password : undefined,
     };
     let result: LoginResult;
     try {
@@ -112,33 +115,30 @@ export class LoginService {
   private async finish(state: LoginState, result: LoginResult): Promise<void> {
     const { ctx } = this;
     const { req } = state;
-    const quiet = result.ok && result.cached;
-    if (!quiet) {
-      ctx.metrics.loginAttempt(req.method);
-      ctx.metrics.loginResult(req.method, result.ok);
-    }
+    // a cached WebDAV login is not a new login: no log line, metrics, hook or delay (as SFTPGo)
+    if (result.ok && result.cached) return;
+    ctx.metrics.loginAttempt(state.method);
+    ctx.metrics.loginResult(state.method, result.ok);
     if (result.ok) {
-      if (!quiet) {
-        const info = [req.firstStepKey, result.info].filter((x): x is string => !!x).join(', ');
-        ctx.logger.login({
-          ip: state.ip, username: result.user.username, method: req.method, protocol: req.protocol,
-          connectionId: result.ops?.id ?? req.connectionId, client: req.clientVersion, encrypted: req.encrypted,
-          ...(info ? { info } : {}),
-        });
-        // one policy for every protocol: a failed update never fails the login, it is logged once as a warning
-        await ctx.provider.updateLastLogin(result.user).catch((e: unknown) =>
-          ctx.logger.warn(SENDER, `unable to update the last login of user "${result.user.username}": ${messageOf(e)}`));
-      }
+      const info = [req.firstStepKey, result.info].filter((x): x is string => !!x).join(', ');
+      ctx.logger.login({
+        ip: state.ip, username: result.user.username, method: state.method, protocol: req.protocol,
+        connectionId: result.ops?.id ?? req.connectionId, client: req.clientVersion, encrypted: req.encrypted,
+        ...(info ? { info } : {}),
+      });
+      // one policy for every protocol: a failed update never fails the login, it is logged once as a warning
+      await ctx.provider.updateLastLogin(result.user).catch((e: unknown) =>
+        ctx.logger.warn(SENDER, `unable to update the last login of user "${result.user.username}": ${messageOf(e)}`));
       ctx.perimeter.loginSucceeded(state.ip, req.protocol);
     } else if (result.kind !== 'partial') {
-      ctx.logger.connectionFailed({ clientIp: state.ip, username: req.username, loginType: req.method, protocol: req.protocol, error: result.message });
+      ctx.logger.connectionFailed({ clientIp: state.ip, username: req.username, loginType: state.method, protocol: req.protocol, error: result.message });
       ctx.perimeter.loginFailed(state.ip, req.protocol, result.kind);
     }
-    for (const listener of this.outcomeListeners) {
+    for (const observe of this.observers) {
       try {
-        listener(state, result);
+        await observe(state, result);
       } catch (e) {
-        ctx.logger.error(SENDER, `login outcome listener failed: ${messageOf(e)}`);
+        ctx.logger.warn(SENDER, `login outcome observer failed: ${messageOf(e)}`);
       }
     }
     const delay = ctx.perimeter.loginDelayMs(result.ok);

@@ -56,10 +56,11 @@ export interface DataProviderService {
   checkApiKey(header: string): Promise<{ apiKey: ApiKey; admin?: Admin; user?: User }>;
 
   /**
-   * Login checks shared by every protocol, in SFTPGo's order: user exists,
-   * enabled, not expired, protocol and login method allowed, source IP
-   * allowed, credentials. Throws FsError('PermissionDenied'|'NotFound') with
-   * a message safe to log (never the password).
+   * Provider-level password check: user exists, enabled, not expired, inside
+   * access_time, protocol and login method allowed, source IP allowed, password.
+   * Throws FsError('PermissionDenied'|'NotFound') with a message safe to log.
+   * NOT a login: no TOTP, password expiry, anonymous or session rules. Protocol
+   * logins go through common/login.ts (`loginService(ctx).login`, `loginHttpUser`).
    */
   checkUserAndPass(username: string, password: string, ctx: LoginContext): Promise<User>;
   /** `keyBlob` is the SSH wire-format public key the client offered. Signature checking is the SSH layer's job. */

@@ -4,6 +4,7 @@
  * job. Virtual folders come back as references; the service resolves or
  * creates the folders.
  */
+import { parseCertificate } from './user-certs';
 import { utils as sshUtils } from 'ssh2';
 import { ALL_PERMISSIONS, type LoginMethod, type Permission, type ProtocolName, type User, type UserFilters, type VirtualFolder } from './models';
 import {
@@ -113,11 +114,21 @@ function validateFilters(v: unknown): UserFilters {
     const s = optString(o, k, `filters.${k}`);
     if (s) f[k] = s;
   }
+  if (f.tls_username !== undefined && f.tls_username !== 'None' && f.tls_username !== 'CommonName') {
+    throw new ValidationError(`filters.tls_username: invalid TLS username "${f.tls_username}"`);
+  }
   const start = optString(o, 'start_directory', 'filters.start_directory');
   if (start && start !== '/') f.start_directory = cleanAbsPath(start, 'filters.start_directory');
   for (const k of ['web_client', 'two_factor_protocols', 'tls_certs', 'additional_emails'] as const) {
     const a = optStringArray(o, k, `filters.${k}`);
     if (a?.length) f[k] = a;
+  }
+  for (const [i, pem] of (f.tls_certs ?? []).entries()) {
+    const bad = parseCertificate(pem);
+    if (bad !== undefined) throw new ValidationError(`filters.tls_certs[${i}]: invalid TLS certificate: ${bad}`);
+  }
+  for (const p of f.two_factor_protocols ?? []) {
+    if (p !== 'SSH' && p !== 'FTP' && p !== 'HTTP') throw new ValidationError(`filters.two_factor_protocols: invalid protocol "${p}"`);
   }
   const hooks = optObj(o, 'hooks', 'filters.hooks');
   if (hooks) {

@@ -78,9 +78,9 @@ export class DataChannel {
   /**
    * Waits for (passive) or makes (active) the TCP connection, then calls
    * `onConnected` (which sends the 150 reply: an FTPS client starts its TLS
-   * handshake only after it), then completes TLS when `tlsContext` is given.
+   * handshake only after it), then completes TLS when `tlsHandshake` is given.
    */
-  async open(tlsContext: tls.SecureContext | undefined, onConnected: () => Promise<void>): Promise<net.Socket> {
+  async open(tlsHandshake: ((raw: net.Socket) => Promise<tls.TLSSocket>) | undefined, onConnected: () => Promise<void>): Promise<net.Socket> {
     const mode = this.mode;
     if (!mode) throw fsErr('Generic', 'no data connection configured');
     this.mode = undefined;
@@ -93,11 +93,11 @@ export class DataChannel {
     }
     this.current = raw;
     await onConnected();
-    if (!tlsContext) return raw;
-    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: tlsContext });
+    if (!tlsHandshake) return raw;
+    const secure = await tlsHandshake(raw);
     secure.on('error', (e) => this.o.onError('data tls', e));
+    if (this.current !== raw) { secure.destroy(); throw fsErr('Aborted', 'data connection aborted'); }
     this.current = secure;
-    await waitEvent(secure, 'secure');
     return secure;
   }
 

@@ -48,18 +48,20 @@ export function createFtpService(ctx: ServerContext): Service {
       // client's delayed ACK, 40 ms on every transfer (strace of lftp: data closed
       // at +0 ms, 226 at +40 ms; a 1 MiB STOR session took 59 ms vs vsftpd's 17 ms).
       raw.setNoDelay(true);
-      let sock: net.Socket = raw;
-      if (implicit) {
-        const opts = material.controlSocketOptions();
-        if (!opts) { raw.destroy(); return; }
-        sock = new tls.TLSSocket(raw, opts);
-      }
-      const session = new FtpSession({
-        ctx, binding: b, tls: material, ports, banner, implicit,
-        onClosed: (s) => sessions.delete(s),
-      }, sock);
-      sessions.add(session);
-      session.start();
+      const open = (sock: net.Socket): void => {
+        const session = new FtpSession({
+          ctx, binding: b, tls: material, ports, banner, implicit,
+          onClosed: (s) => sessions.delete(s),
+        }, sock);
+        if (sock instanceof tls.TLSSocket && !session.acceptsPeer(sock)) { sock.destroy(); return; }
+        sessions.add(session);
+        session.start();
+      };
+      if (!implicit) { open(raw); return; }
+      // implicit TLS: the session starts once the handshake is done
+      material.handshake(raw).then(open, (e: unknown) => {
+        ctx.logger.debug('ftpd', `implicit TLS handshake failed: ${e instanceof Error ? e.message : String(e)}`);
+      });
     });
     server.on('error', (e) => ctx.logger.error('ftpd', `listener error: ${e.message}`));
     await new Promise<void>((resolve, reject) => {

@@ -8,6 +8,7 @@
 import { reportNoAuth } from '../common/login';
 import type * as net from 'node:net';
 import * as tls from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
 import type { FileOps } from '../common/types';
 import type { ServerContext } from '../common/context';
 import type { FtpdBinding } from '../config/types';
@@ -49,6 +50,8 @@ export class FtpSession {
   protP = false;
   /** a PASS was sent (a login attempt reached the login sequence) */
   loginTried = false;
+  /** USER accepted a client certificate that PASS must complete (TLSCertificate+password) */
+  pendingCert: X509Certificate | undefined;
   /** ftpserverlib: with implicit TLS the data connections are always TLS, whatever PROT says */
   get dataProtected(): boolean { return this.protP || this.deps.implicit; }
   pendingUser: string | undefined;
@@ -136,15 +139,45 @@ export class FtpSession {
     }
   }
 
-  /** AUTH TLS: after the 234 reply, the same TCP socket speaks TLS. */
+  /**
+   * The client certificate of the TLS control connection, only when the TLS
+   * layer verified it against the configured CAs (and CRLs).
+   */
+  clientCertificate(): X509Certificate | undefined {
+    const sock = this.socket;
+    if (!(sock instanceof tls.TLSSocket) || !sock.authorized) return undefined;
+    return sock.getPeerX509Certificate();
+  }
+
+  /**
+   * client_auth_type 2 ("verify if given"): the handshake lets an unverifiable
+   * certificate through (Node cannot express Go's VerifyClientCertIfGiven), so
+   * a session that presented one is refused here, as SFTPGo's handshake fails.
+   * Returns false (and logs) for such a socket.
+   */
+  acceptsPeer(sock: tls.TLSSocket): boolean {
+    if (sock.authorized || sock.getPeerX509Certificate() === undefined) return true;
+    this.ctx.logger.connectionFailed({ clientIp: this.remoteIp, username: '', loginType: 'TLSCertificate', protocol: 'FTP', error: `invalid client certificate: ${String(sock.authorizationError)}` });
+    return false;
+  }
+
+  /** AUTH TLS: after the 234 reply, the same TCP socket speaks TLS (the session closes if the handshake fails). */
   async upgradeTls(): Promise<void> {
-    const opts = this.deps.tls.controlSocketOptions();
-    if (!opts) throw fsErr('Unsupported', 'TLS not configured');
     const raw = this.socket;
     // the plain socket stops being ours: the TLS layer reads it from now on
     raw.removeAllListeners('data');
     raw.removeAllListeners('close');
-    const s = new tls.TLSSocket(raw, opts);
+    raw.once('close', () => this.close('client disconnected'));
+    let s: tls.TLSSocket;
+    try {
+      s = await this.deps.tls.handshake(raw);
+    } catch (e) {
+      this.debug(`TLS handshake failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.close('TLS handshake failed');
+      return;
+    }
+    if (this.closed) { s.destroy(); return; }
+    if (!this.acceptsPeer(s)) { s.destroy(); this.close('invalid client certificate'); return; }
     this.socket = s;
     this.secure = true;
     this.attach(s);

@@ -35,7 +35,9 @@ function refusal(s: LoginState, e: unknown, sender: string): LoginRefusal {
 
 /** SFTPGo gives hooks the credential of this step: a second step's password is "password". */
 function hookMethod(s: LoginState): LoginMethod {
-  return s.req.credentials.kind;
+  const c = s.req.credentials;
+  if (c.kind !== 'tls-certificate') return c.kind;
+  return c.password === undefined ? 'TLSCertificate' : 'TLSCertificate+password';
 }
 
 function postConnectCheck(hooks: Hooks): LoginCheck {

@@ -53,7 +53,7 @@ function blobKeyType(blob: Buffer): string | undefined {
 
 /**
  * Verifies a publickey request's signature with the key the client offered
- * (the provider has already confirmed this exact blob belongs to the user).
+ * (the login sequence then checks that it is one of the user's keys).
  * ssh2's verify() returns an Error object on failure: only `true` counts.
  */
 export function verifyPublicKeySignature(keyBlob: Buffer, signedData: Buffer, signature: Buffer, hashAlgo?: string): boolean {

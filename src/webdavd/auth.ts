@@ -10,6 +10,10 @@
  * password or an offline-crackable hash of it).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { TLSSocket } from 'node:tls';
+import type { Credentials, LoginMethodName } from '../common/login';
+import { commonName } from '../dataprovider/user-certs';
 import type { User } from '../dataprovider/models';
 
 export interface BasicCredentials { username: string; password: string }
@@ -23,6 +27,33 @@ export function parseBasicAuth(header: string | undefined): BasicCredentials | u
   const i = decoded.indexOf(':');
   if (i <= 0) return undefined;
   return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
+}
+
+export type DavCredentials =
+  | { username: string; method: LoginMethodName; credentials: Credentials; basic?: BasicCredentials }
+  | { refused: string; loginType: string };
+
+/**
+ * What a request logs in with (SFTPGo's getCredentialsAndLoginMethod): with
+ * client certificates enabled on the binding and a verified certificate,
+ * TLSCertificate (the username is the certificate's CommonName) or, with Basic
+ * credentials too, TLSCertificate+password; otherwise the Basic credentials.
+ * A certificate the TLS layer could not verify (client_auth_type 2) is refused.
+ */
+export function davCredentials(req: IncomingMessage, clientAuthType: number): DavCredentials {
+  const basic = parseBasicAuth(req.headers.authorization);
+  const sock = req.socket;
+  if ((clientAuthType === 1 || clientAuthType === 2) && sock instanceof TLSSocket) {
+    const cert = sock.getPeerX509Certificate();
+    if (cert && !sock.authorized) return { refused: `invalid client certificate: ${String(sock.authorizationError)}`, loginType: 'TLSCertificate' };
+    if (cert) {
+      return basic
+        ? { username: basic.username, method: 'TLSCertificate+password', credentials: { kind: 'tls-certificate', cert, password: basic.password }, basic }
+        : { username: commonName(cert), method: 'TLSCertificate', credentials: { kind: 'tls-certificate', cert } };
+    }
+  }
+  if (!basic) return { refused: 'no credentials provided', loginType: 'no_auth_tried' };
+  return { username: basic.username, method: 'password', credentials: { kind: 'password', password: basic.password }, basic };
 }
 
 interface CacheEntry { digest: Buffer; storedHash: string; expiresAt: number }
@@ -43,7 +74,7 @@ export class LoginCache {
   private readonly maxSize: number;
   private readonly now: () => number;
 
-  constructor(private readonly opts: LoginCacheOptions) {
+  constructor(opts: LoginCacheOptions) {
     // an entry never outlives a password change, a disable or a delete: each hit
     // reloads the user and compares the stored hash, so "no expiry" is safe
     this.ttlMs = opts.expirationMinutes > 0 ? opts.expirationMinutes * 60_000 : Infinity;

@@ -8,7 +8,8 @@ import type { v2 } from 'webdav-server';
 import type { ServerContext } from '../common/context';
 import type { WebdavdBinding, CorsConfig } from '../config/types';
 import { isFsError } from '../common/errors';
-import { parseBasicAuth, type LoginCache } from './auth';
+import { davCredentials, type LoginCache } from './auth';
+import type { User } from '../dataprovider/models';
 import { loginService } from '../common/login';
 import { DavUser } from './davfs';
 import { MAX_XML_BODY } from './request';
@@ -110,19 +111,19 @@ async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, r
     return plain(res, 413, { Connection: 'close' });
   }
 
-  const creds = parseBasicAuth(req.headers.authorization);
   const challenge: Record<string, string> = deps.binding.disable_www_auth_header
     ? {} : { 'WWW-Authenticate': 'Basic realm="SFTPGo WebDAV"' };
-  if (!creds) {
-    ctx.logger.connectionFailed({ clientIp: ip, username: '', loginType: 'no_auth_tried', protocol: 'DAV', error: 'no credentials provided' });
-    return plain(res, 401, challenge);
+  const creds = davCredentials(req, deps.binding.client_auth_type);
+  if ('refused' in creds) {
+    ctx.logger.connectionFailed({ clientIp: ip, username: '', loginType: creds.loginType, protocol: 'DAV', error: creds.refused });
+    return plain(res, creds.loginType === 'no_auth_tried' ? 401 : 403, creds.loginType === 'no_auth_tried' ? challenge : undefined);
   }
+  const basic = creds.basic;
   const userAgent = String(req.headers['user-agent'] ?? '');
   const result = await loginService(ctx).login({
-    protocol: 'DAV', method: 'password', ip, username: creds.username,
-    credentials: { kind: 'password', password: creds.password },
+    protocol: 'DAV', method: creds.method, ip, username: creds.username, credentials: creds.credentials,
     connectionId: '', clientVersion: userAgent, encrypted: 'encrypted' in req.socket,
-    knownGoodPassword: (user) => deps.logins.knownGood(creds, user),
+    ...(basic && creds.method === 'password' ? { knownGoodPassword: (user: User) => deps.logins.knownGood(basic, user) } : {}),
     register: {
       protocol: 'DAV', remoteAddr: `${ip}:${req.socket.remotePort ?? 0}`,
       localAddr: `${req.socket.localAddress ?? ''}:${req.socket.localPort ?? 0}`,
@@ -136,7 +137,7 @@ async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, r
   }
   const ops = result.ops;
   if (!ops) return plain(res, 500);
-  if (!result.cached) deps.logins.remember(creds, result.user);
+  if (!result.cached && basic && creds.method === 'password') deps.logins.remember(basic, result.user);
   res.on('close', () => { void ctx.connections.remove(ops.id).catch(() => undefined); });
   ops.setCommand(method);
   if (refusesInfiniteDepth(req)) {

@@ -17,6 +17,8 @@ import { createHandler } from './handler';
 import { createDavLibrary } from './library';
 import { DavStates } from './state';
 
+import { clientAuthOptions } from '../util/tls-client-auth';
+
 const SENDER = 'webdavd';
 
 function resolveFile(ctx: ServerContext, p: string): string {
@@ -33,11 +35,10 @@ function tlsOptions(ctx: ServerContext, b: WebdavdBinding): https.ServerOptions 
     key: readFileSync(resolveFile(ctx, keyFile)),
     minVersion: b.min_tls_version === 13 ? 'TLSv1.3' : 'TLSv1.2',
   };
-  // client_auth_type 1: a valid client certificate is required (in addition to Basic auth)
-  if (b.client_auth_type === 1) {
-    opts.requestCert = true;
-    opts.rejectUnauthorized = true;
-    opts.ca = conf.ca_certificates.map((f) => readFileSync(resolveFile(ctx, f)));
+  // client_auth_type 1 requires a verified client certificate, 2 verifies one if given;
+  // a verified certificate is a login credential (handler.ts)
+  if (b.client_auth_type === 1 || b.client_auth_type === 2) {
+    Object.assign(opts, clientAuthOptions(conf, b.client_auth_type, (f) => resolveFile(ctx, f)));
   }
   return opts;
 }

@@ -14,6 +14,8 @@ import { createConnectionManager } from '../../src/common/manager';
 import type { AppConfig, RuntimeOptions } from '../../src/config/types';
 import { loadConfig } from '../../src/config/load';
 import type { User } from '../../src/dataprovider/models';
+import { AccountSecrets } from '../../src/dataprovider/secrets';
+import { TotpValidator } from '../../src/mfa/totp';
 import { openDataProvider } from '../../src/dataprovider/index';
 import { createLogger } from '../../src/logger/logger';
 import { createMetrics } from '../../src/metrics/metrics';
@@ -82,7 +84,7 @@ export async function startSftpServer(opts: StartSftpOptions = {}): Promise<Test
   };
   const logger = createLogger({ filePath: logFile, level: 'debug', maxSizeMB: 10, maxBackups: 0, maxAgeDays: 0, compress: false, utc: false });
   const metrics = createMetrics({ defaultMetrics: false });
-  const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {} });
+  const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {}, secrets: new AccountSecrets(createKms(config.kms), new TotpValidator(config.mfa.totp)) });
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
     kms: createKms(config.kms), perimeter: openPerimeter(),

@@ -108,7 +108,7 @@ export async function runTransfer(
     let out: Outcome = { ok: true };
     let sock: net.Socket | undefined;
     try {
-      sock = await s.data.open(s.dataProtected ? s.deps.tls.context() : undefined, () => s.reply(150, `Opening data connection for ${what}`));
+      sock = await s.data.open(s.dataProtected ? (raw) => s.deps.tls.dataHandshake(raw) : undefined, () => s.reply(150, `Opening data connection for ${what}`));
     } catch (e) {
       out = { ok: false, stage: 'setup', error: e, aborted };
     }

@@ -1,5 +1,9 @@
 /** Session-level commands: login, TLS negotiation, and the simple settings. */
-import { loginService } from '../../common/login';
+import { loginService, type Credentials, type LoginMethodName, type LoginRequest } from '../../common/login';
+import type { FileOps } from '../../common/types';
+import { isLoginMethodAllowed } from '../../dataprovider/auth';
+import type { User } from '../../dataprovider/models';
+import { isTlsVerificationEnabled } from '../../dataprovider/user-certs';
 import { isFsError } from '../../common/errors';
 import type { FtpSession } from '../session';
 import { errorReply } from '../replies';
@@ -14,11 +18,12 @@ async function user(s: FtpSession, arg: string): Promise<void> {
   const name = arg.trim();
   if (name === '') return s.reply(501, 'Missing user name');
   if (tlsRequired(s)) return s.reply(534, 'TLS is required: use AUTH TLS first');
+  s.pendingCert = undefined;
   // as SFTPGo's PreAuthUser: a user with ftp_security 1 is told before sending a password in clear
   if (!s.secure) {
     const hooks = s.ctx.hooks;
     let u;
-    if (hooks?.hasPreLogin && s.deps.binding.tls_mode === 0 && s.deps.tls.controlSocketOptions()) {
+    if (hooks?.hasPreLogin && s.deps.binding.tls_mode === 0 && s.deps.tls.context()) {
       // SFTPGo's FTP USER case: the pre-login hook runs with an empty login method, and may create the user
       try {
         u = await hooks.preLogin(name, '', s.remoteIp, 'FTP');
@@ -36,8 +41,45 @@ async function user(s: FtpSession, arg: string): Promise<void> {
       return s.reply(534, 'TLS is required for this user: use AUTH TLS first');
     }
   }
+  // SFTPGo's VerifyConnection: a verified client certificate of a user with TLS
+  // verification logs in now (TLSCertificate), or is kept for PASS (TLSCertificate+password)
+  const cert = s.deps.binding.client_auth_type > 0 ? s.clientCertificate() : undefined;
+  if (cert) {
+    const u = await s.ctx.provider.getUser(name).catch(() => undefined);
+    if (u && isTlsVerificationEnabled(u)) {
+      if (isLoginMethodAllowed(u, 'TLSCertificate', 'FTP')) {
+        s.loginTried = true;
+        const result = await loginService(s.ctx).login(loginRequest(s, name, 'TLSCertificate', { kind: 'tls-certificate', cert }));
+        if (!result.ok) {
+          await s.reply(530, 'TLS verification failed');
+          return s.close('TLS certificate login refused');
+        }
+        return loggedIn(s, result.user, result.ops, 'TLS certificate ok, continue');
+      }
+      s.pendingCert = cert;
+    }
+  }
   s.pendingUser = name;
   return s.reply(331, `User ${name.slice(0, 64)} OK. Password required`);
+}
+
+function loginRequest(s: FtpSession, username: string, method: LoginMethodName, credentials: Credentials): LoginRequest {
+  return {
+    protocol: 'FTP', method, ip: s.remoteIp, username, credentials,
+    connectionId: '', clientVersion: s.clientVersion, encrypted: s.secure,
+    register: {
+      protocol: 'FTP', remoteAddr: hostPort(s.remoteIp, s.remotePort), localAddr: hostPort(s.localIp, s.localPort),
+      clientVersion: s.clientVersion, handle: { disconnect: (reason) => s.close(reason) },
+    },
+  };
+}
+
+function loggedIn(s: FtpSession, user: User, ops: FileOps | undefined, message: string): Promise<void> {
+  s.ops = ops;
+  s.socket.setTimeout(0);
+  const start = user.filters?.start_directory;
+  s.cwd = start && ops ? ops.cleanPath(start, '/') : '/';
+  return s.reply(230, message);
 }
 
 async function pass(s: FtpSession, arg: string): Promise<void> {
@@ -46,15 +88,11 @@ async function pass(s: FtpSession, arg: string): Promise<void> {
   if (username === undefined) return s.reply(503, 'Login with USER first');
   s.pendingUser = undefined;
   s.loginTried = true;
-  const result = await loginService(s.ctx).login({
-    protocol: 'FTP', method: 'password', ip: s.remoteIp, username,
-    credentials: { kind: 'password', password: arg },
-    connectionId: '', clientVersion: s.clientVersion, encrypted: s.secure,
-    register: {
-      protocol: 'FTP', remoteAddr: hostPort(s.remoteIp, s.remotePort), localAddr: hostPort(s.localIp, s.localPort),
-      clientVersion: s.clientVersion, handle: { disconnect: (reason) => s.close(reason) },
-    },
-  });
+  const cert = s.pendingCert;
+  s.pendingCert = undefined;
+  const result = await loginService(s.ctx).login(cert
+    ? loginRequest(s, username, 'TLSCertificate+password', { kind: 'tls-certificate', cert, password: arg })
+    : loginRequest(s, username, 'password', { kind: 'password', password: arg }));
   if (!result.ok) {
     if (result.kind === 'limit_exceeded') {
       await s.reply(421, errorReply(result.error).message);
@@ -62,11 +100,7 @@ async function pass(s: FtpSession, arg: string): Promise<void> {
     }
     return s.reply(530, 'Authentication failed');
   }
-  s.ops = result.ops;
-  s.socket.setTimeout(0);
-  const start = result.user.filters?.start_directory;
-  s.cwd = start && s.ops ? s.ops.cleanPath(start, '/') : '/';
-  return s.reply(230, 'Login successful');
+  return loggedIn(s, result.user, result.ops, 'Login successful');
 }
 
 const hostPort = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);

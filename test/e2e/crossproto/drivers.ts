@@ -1,18 +1,27 @@
 /**
- * The same file operations through FTP (basic-ftp, one login per operation)
- * and WebDAV (curl), each returning the protocol's own status so one table
- * of cases can state "allowed" / "denied" once and check both codes.
+ * The same file operations through FTP (basic-ftp), SFTP (ssh2, password
+ * login) and WebDAV (curl), one login per operation, each returning the
+ * protocol's own status so one table of cases can state "allowed" / "denied"
+ * once and check every protocol's code.
  */
 import { Readable, Writable } from 'node:stream';
 import { Client, FTPError } from 'basic-ftp';
+import { Client as SshClient, type SFTPWrapper } from 'ssh2';
 import { curl, type CrossEnv } from './env';
+
+export type Proto = 'FTP' | 'DAV' | 'SFTP';
+export const PROTOCOLS: readonly Proto[] = ['FTP', 'DAV', 'SFTP'];
 
 export type Result = { ok: true; body: string } | { ok: false; code: number; body: string };
 
 export interface Driver {
-  name: 'FTP' | 'DAV';
+  name: Proto;
   /** the code for "permission denied" */
   denied: number;
+  /** the code for a refused login (SFTP: -1, the client's authentication failure) */
+  authFailed: number;
+  /** only the login */
+  login(): Promise<Result>;
   /** the code for "quota exceeded" */
   quota: number;
   list(dir: string): Promise<Result>;
@@ -41,7 +50,8 @@ export function ftpDriver(env: CrossEnv, user: string, password: string): Driver
     }
   };
   return {
-    name: 'FTP', denied: 550, quota: 552,
+    name: 'FTP', denied: 550, quota: 552, authFailed: 530,
+    login: () => run(async () => undefined),
     list: (dir) => run(async (c) => (await c.list(dir)).map((f) => f.name).join('\n')),
     download: (file) => run(async (c) => {
       const chunks: Buffer[] = [];
@@ -64,7 +74,8 @@ export function davDriver(env: CrossEnv, user: string, password: string): Driver
     return r.status >= 200 && r.status < 300 ? { ok: true, body: r.body } : { ok: false, code: r.status, body: r.body };
   };
   return {
-    name: 'DAV', denied: 403, quota: 507,
+    name: 'DAV', denied: 403, quota: 507, authFailed: 401,
+    login: () => run(['-X', 'PROPFIND', '-H', 'Depth: 0', url('/')]),
     list: (dir) => run(['-X', 'PROPFIND', '-H', 'Depth: 1', url(dir)]),
     download: (file) => run([url(file)]),
     // -T - streams stdin chunked (size unknown); --data-binary sends a Content-Length
@@ -78,4 +89,73 @@ export function davDriver(env: CrossEnv, user: string, password: string): Driver
     rename: (from, to) => run(['-X', 'MOVE', '-H', `Destination: ${/^https?:/.test(to) ? to : url(to)}`, url(from)]),
     copy: (from, to) => run(['-X', 'COPY', '-H', `Destination: ${/^https?:/.test(to) ? to : url(to)}`, url(from)]),
   };
+}
+
+/** ssh2 reports an SFTP status as err.code (3 permission denied, 4 failure, 2 no such file) */
+function sftpCode(e: unknown): number {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'number' ? code : 4;
+}
+
+const sftpCall = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T | undefined> =>
+  new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
+
+export function sftpDriver(env: CrossEnv, user: string, password: string): Driver {
+  const run = (fn: (s: SFTPWrapper) => Promise<string | void>): Promise<Result> => new Promise((resolve, reject) => {
+    const c = new SshClient();
+    let done = false;
+    const finish = (r: Result | Error): void => {
+      if (done) return;
+      done = true;
+      c.end();
+      if (r instanceof Error) reject(r); else resolve(r);
+    };
+    c.on('error', (e: Error & { level?: string }) => {
+      finish(e.level === 'client-authentication' ? { ok: false, code: -1, body: e.message } : e);
+    });
+    c.on('ready', () => c.sftp((err, s) => {
+      if (err) { finish({ ok: false, code: 4, body: err.message }); return; }
+      fn(s).then((body) => finish({ ok: true, body: body ?? '' }), (e: unknown) => finish({ ok: false, code: sftpCode(e), body: String(e) }));
+    }));
+    c.connect({ host: '127.0.0.1', port: env.sftpPort, username: user, password, readyTimeout: 30_000, tryKeyboard: false });
+  });
+  return {
+    name: 'SFTP', denied: 3, quota: 4, authFailed: -1,
+    login: () => run(async () => undefined),
+    list: (dir) => run(async (s) => ((await sftpCall<{ filename: string }[]>((cb) => s.readdir(dir, cb))) ?? []).map((e) => e.filename).join('\n')),
+    // OPEN + READ until EOF (ssh2's readFile would FSTAT the handle too, and a stat needs list)
+    download: (file) => run(async (s) => {
+      const handle = await sftpCall<Buffer>((cb) => s.open(file, 'r', cb));
+      if (!handle) throw new Error('no handle');
+      const chunks: Buffer[] = [];
+      try {
+        for (let pos = 0, i = 0; i < 10_000; i++) {
+          const buf = Buffer.alloc(32768);
+          const n = await new Promise<number>((resolve, reject) => s.read(handle, buf, 0, buf.length, pos, (err, bytes) => {
+            // ssh2 reports end of file as an error with code 1 (SSH_FX_EOF)
+            if (err) { if ((err as { code?: unknown }).code === 1) resolve(0); else reject(err); return; }
+            resolve(bytes);
+          }));
+          if (n === 0) break;
+          chunks.push(buf.subarray(0, n));
+          pos += n;
+        }
+      } finally {
+        await sftpCall((cb) => s.close(handle, cb)).catch(() => undefined);
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    }),
+    upload: (file, data) => run(async (s) => { await sftpCall((cb) => s.writeFile(file, data, cb)); }),
+    removeFile: (file) => run(async (s) => { await sftpCall((cb) => s.unlink(file, cb)); }),
+    removeDir: (dir) => run(async (s) => { await sftpCall((cb) => s.rmdir(dir, cb)); }),
+    mkdir: (dir) => run(async (s) => { await sftpCall((cb) => s.mkdir(dir, cb)); }),
+    rename: (from, to) => run(async (s) => { await sftpCall((cb) => s.rename(from, to, cb)); }),
+  };
+}
+
+/** The driver of a protocol for one user. */
+export function driverFor(proto: Proto, env: CrossEnv, user: string, password: string): Driver {
+  if (proto === 'FTP') return ftpDriver(env, user, password);
+  if (proto === 'DAV') return davDriver(env, user, password);
+  return sftpDriver(env, user, password);
 }

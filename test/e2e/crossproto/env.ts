@@ -1,7 +1,7 @@
 /**
- * One in-process server with both FTP and WebDAV on the real core (one
+ * One in-process server with FTP, WebDAV and SFTP on the real core (one
  * provider, one connection manager, one logger), plus the clients the
- * cross-protocol tables use: basic-ftp and lftp for FTP, curl for WebDAV
+ * cross-protocol tables use: basic-ftp and lftp for FTP, ssh2 for SFTP, curl for WebDAV
  * (curl --path-as-is sends `..` and encoded paths exactly as written).
  */
 import { createKms } from '../../../src/kms';
@@ -18,6 +18,9 @@ import { createLogger } from '../../../src/logger/logger';
 import { createMetrics } from '../../../src/metrics/metrics';
 import { createFtpService } from '../../../src/ftpd/server';
 import { createWebdavService } from '../../../src/webdavd/server';
+import { createSftpService } from '../../../src/sftpd/server';
+import { AccountSecrets } from '../../../src/dataprovider/secrets';
+import { TotpValidator } from '../../../src/mfa/totp';
 import { openDataProvider } from '../../../src/dataprovider/index';
 import { freePort } from '../../support/net';
 
@@ -26,6 +29,7 @@ export interface CrossEnv {
   ctx: ServerContext;
   ftpPort: number;
   davUrl: string;
+  sftpPort: number;
   homeOf(user: string): string;
   addUser(json: Record<string, unknown>): Promise<string>;
   /** the JSON log lines written so far (flushed first) */
@@ -40,6 +44,9 @@ export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEn
   config.ftpd.bindings = [{ ...config.ftpd.bindings[0]!, address: '127.0.0.1', port: await freePort() }];
   config.ftpd.passive_port_range = { start: 0, end: 0 };
   config.webdavd.bindings = [{ ...config.webdavd.bindings[0]!, port: 0, address: '127.0.0.1' }];
+  // one ECDSA host key generated in the temp dir (RSA 4096 generation would be slow)
+  config.sftpd.bindings = [{ port: 0, address: '127.0.0.1', apply_proxy_config: false }];
+  config.sftpd.host_keys = ['id_ecdsa'];
   config.data_provider.driver = 'memory';
   config.data_provider.name = '';
   config.common.idle_timeout = 0;
@@ -47,7 +54,7 @@ export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEn
   const logFile = path.join(base, 'sftpgo.log');
   const logger = createLogger({ filePath: logFile, level: 'debug', maxSizeMB: 10, maxBackups: 0, maxAgeDays: 0, compress: false, utc: true });
   const metrics = createMetrics({ defaultMetrics: false });
-  const provider = await openDataProvider({ config: config.data_provider, configDir: base, logger, migrate: true, env: {} });
+  const provider = await openDataProvider({ config: config.data_provider, configDir: base, logger, migrate: true, env: {}, secrets: new AccountSecrets(createKms(config.kms), new TotpValidator(config.mfa.totp)) });
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
     kms: createKms(config.kms), perimeter: openPerimeter(),
@@ -58,13 +65,16 @@ export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEn
     },
     version: { version: '0.0.0-test', commit_hash: '', build_date: '', features: [] },
   };
-  const services: Service[] = [createFtpService(ctx), createWebdavService(ctx, { ephemeralPorts: true })];
+  const services: Service[] = [
+    createFtpService(ctx), createWebdavService(ctx, { ephemeralPorts: true }), createSftpService(ctx, { ephemeralPorts: true }),
+  ];
   for (const s of services) await s.start();
   const homeOf = (u: string): string => path.join(base, 'homes', u);
   return {
     base, ctx,
     ftpPort: config.ftpd.bindings[0]!.port,
     davUrl: `http://127.0.0.1:${services[1]!.addresses()[0]!.port}`,
+    sftpPort: services[2]!.addresses()[0]!.port,
     homeOf,
     async addUser(json) {
       const home = homeOf(String(json.username));

@@ -1,6 +1,6 @@
 /**
- * Jail escapes through FTP (basic-ftp) and WebDAV (curl --path-as-is) on one
- * server, for a user with every permission (so only the jail stands in the
+ * Jail escapes through FTP (basic-ftp), SFTP (ssh2) and WebDAV (curl
+ * --path-as-is) on one server, for a user with every permission (so only the jail stands in the
  * way): `..` raw, percent-encoded and with mixed slashes, absolute paths,
  * symlinks planted in the home (to /etc and to ../outside), rename/move
  * targets outside (and to another host) and virtual folder escapes.
@@ -14,14 +14,16 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lftp, startCross, type CrossEnv } from './env';
-import { davDriver, ftpDriver, type Driver, type Result } from './drivers';
+import { driverFor, PROTOCOLS, type Driver, type Proto, type Result } from './drivers';
 
 const CANARY = 'canary: must never leave the server\n';
 const FIXED = new Date('2000-01-01T00:00:00Z');
 const exists = (p: string): boolean => { try { fs.lstatSync(p); return true; } catch { return false; } };
 
-type Proto = 'FTP' | 'DAV';
-/** a path per protocol when the spelling differs (WebDAV needs %-escapes for `\` and `/` in a segment) */
+/**
+ * a path per protocol when the spelling differs (WebDAV needs %-escapes for `\` and `/` in a segment);
+ * SFTP, like FTP, takes the raw path, so it uses the FTP spelling
+ */
 type P = string | { FTP: string; DAV: string };
 /** refused: the operation fails; inside: it succeeds and its result is at `lands` in the home */
 type Expect = { refused: true } | { lands: string };
@@ -29,6 +31,7 @@ type E = Expect | { FTP: Expect; DAV: Expect };
 type Case =
   | { op: 'download' | 'list' | 'removeFile' | 'mkdir' | 'upload'; path: P; expect: E; only?: Proto }
   | { op: 'rename' | 'copy'; path: P; to: P; expect: E; only?: Proto };
+const spelled = (x: P, proto: Proto): string => (typeof x === 'string' ? x : x[asRawPath(proto)]);
 
 const R: Expect = { refused: true };
 /**
@@ -37,7 +40,9 @@ const R: Expect = { refused: true };
  * way: nothing is reached outside the home), and cleans the ones that stay below.
  */
 const aboveRoot = (lands: string): E => ({ FTP: { lands }, DAV: R });
-const expectOf = (c: Case, proto: Proto): Expect => ('refused' in c.expect || 'lands' in c.expect ? c.expect : c.expect[proto]);
+/** SFTP cleans `..` against the working directory as FTP does: it answers like FTP */
+const asRawPath = (proto: Proto): 'FTP' | 'DAV' => (proto === 'DAV' ? 'DAV' : 'FTP');
+const expectOf = (c: Case, proto: Proto): Expect => ('refused' in c.expect || 'lands' in c.expect ? c.expect : c.expect[asRawPath(proto)]);
 
 /** `<outside>` stands for the real directory outside the home (known once the temp dir exists) */
 const CASES: Case[] = [
@@ -84,7 +89,7 @@ const CASES: Case[] = [
   { op: 'copy', path: '/r.txt', to: 'http://other.example:9/xp-copy.txt', expect: R, only: 'DAV' },
 ];
 
-describe('FTP and WebDAV: the user cannot leave the jail', () => {
+describe('FTP, SFTP and WebDAV: the user cannot leave the jail', () => {
   let env: CrossEnv;
   let home: string;
   let outside: string;
@@ -140,11 +145,11 @@ describe('FTP and WebDAV: the user cannot leave the jail', () => {
   after(async () => { await env?.close(); });
 
   function driver(proto: Proto, user = 'jail', password = 'jail-pass'): Driver {
-    return proto === 'FTP' ? ftpDriver(env, user, password) : davDriver(env, user, password);
+    return driverFor(proto, env, user, password);
   }
 
   async function run(d: Driver, c: Case): Promise<Result> {
-    const p = (x: P): string => (typeof x === 'string' ? x : x[d.name]).replace('<outside>', outside);
+    const p = (x: P): string => spelled(x, d.name).replace('<outside>', outside);
     switch (c.op) {
       case 'download': return d.download(p(c.path));
       case 'list': return d.list(p(c.path));
@@ -159,11 +164,11 @@ describe('FTP and WebDAV: the user cannot leave the jail', () => {
     }
   }
 
-  for (const proto of ['FTP', 'DAV'] as const) {
+  for (const proto of PROTOCOLS) {
     for (const c of CASES) {
       if (c.only && c.only !== proto) continue;
-      const to = 'to' in c ? ` → ${typeof c.to === 'string' ? c.to : c.to[proto]}` : '';
-      const shown = `${c.op} ${typeof c.path === 'string' ? c.path : c.path[proto]}${to}`;
+      const to = 'to' in c ? ` → ${spelled(c.to, proto)}` : '';
+      const shown = `${c.op} ${spelled(c.path, proto)}${to}`;
       const expect = expectOf(c, proto);
       test(`${proto}: ${shown} ${'refused' in expect ? 'is refused' : `lands at /${expect.lands}`}`, async () => {
         rebuildHome();
@@ -181,7 +186,7 @@ describe('FTP and WebDAV: the user cannot leave the jail', () => {
     }
   }
 
-  for (const proto of ['FTP', 'DAV'] as const) {
+  for (const proto of PROTOCOLS) {
     test(`${proto}: the virtual folder itself works (sanity: the refusals above are the jail, not a broken setup)`, async () => {
       rebuildHome();
       const d = driver(proto);

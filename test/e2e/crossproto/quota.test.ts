@@ -1,27 +1,29 @@
 /**
- * Quota exceeded through FTP (STOR with basic-ftp) and WebDAV (PUT with a
- * Content-Length and chunked, with curl): FTP 552, WebDAV 507, and no partial
- * or temp file left, in atomic (upload_mode 1) and standard (0) mode.
+ * Quota exceeded through FTP (STOR with basic-ftp), SFTP (WRITE with ssh2) and
+ * WebDAV (PUT with a Content-Length and chunked, with curl): FTP 552, SFTP
+ * failure, WebDAV 507, and no partial or temp file left, in atomic
+ * (upload_mode 1) and standard (0) mode.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { startCross, type CrossEnv } from './env';
-import { davDriver, ftpDriver } from './drivers';
+import { driverFor } from './drivers';
 
 /**
  * SFTPGo removes what an upload wrote when it fails on quota, in every upload
  * mode ("upload denied due to space limit"): the rule lives in
- * common/transfer.ts, checked here through FTP and WebDAV in modes 1 and 0.
+ * common/transfer.ts, checked here through FTP, SFTP and WebDAV in modes 1 and 0.
  */
 const VARIANTS = [
   { proto: 'FTP', name: 'STOR', chunked: false },
   { proto: 'DAV', name: 'PUT with Content-Length', chunked: false },
   { proto: 'DAV', name: 'PUT chunked', chunked: true },
+  { proto: 'SFTP', name: 'WRITE', chunked: false },
 ] as const;
 
 for (const mode of [1, 0] as const) {
-  describe(`FTP and WebDAV: quota exceeded, upload_mode ${mode}`, () => {
+  describe(`FTP, SFTP and WebDAV: quota exceeded, upload_mode ${mode}`, () => {
     let env: CrossEnv;
     before(async () => {
       env = await startCross((c) => { c.common.upload_mode = mode; });
@@ -30,9 +32,9 @@ for (const mode of [1, 0] as const) {
     after(async () => { await env?.close(); });
 
     for (const v of VARIANTS) {
-      const code = v.proto === 'FTP' ? 552 : 507;
+      const code = { FTP: 552, DAV: 507, SFTP: 4 }[v.proto];
       test(`${v.proto} ${v.name}: ${code}`, async () => {
-        const d = v.proto === 'FTP' ? ftpDriver(env, 'small', 'small-pass') : davDriver(env, 'small', 'small-pass');
+        const d = driverFor(v.proto, env, 'small', 'small-pass');
         const r = await d.upload('/big.bin', Buffer.alloc(300_000, 7), { chunked: v.chunked });
         assert.deepEqual(r.ok ? 'success' : r.code, d.quota);
         // the next case starts from an empty home whatever this one left
@@ -41,7 +43,7 @@ for (const mode of [1, 0] as const) {
         await env.ctx.provider.updateUserQuota('small', 0, 0, true);
       });
       test(`${v.proto} ${v.name}: no partial file, quota unchanged`, async () => {
-        const d = v.proto === 'FTP' ? ftpDriver(env, 'small', 'small-pass') : davDriver(env, 'small', 'small-pass');
+        const d = driverFor(v.proto, env, 'small', 'small-pass');
         const r = await d.upload('/big.bin', Buffer.alloc(300_000, 7), { chunked: v.chunked });
         assert.equal(r.ok, false);
         const left = fs.readdirSync(env.homeOf('small'));

@@ -18,6 +18,8 @@ import { createConnectionManager } from '../../../src/common/manager';
 import { createLogger, type ClosableLogger } from '../../../src/logger/logger';
 import { createMetrics } from '../../../src/metrics/metrics';
 import { createFtpService } from '../../../src/ftpd/server';
+import { AccountSecrets } from '../../../src/dataprovider/secrets';
+import { TotpValidator } from '../../../src/mfa/totp';
 import { openDataProvider } from '../../../src/dataprovider/index';
 import { freePort, freePortRange } from '../../support/net';
 
@@ -47,7 +49,7 @@ function makeCert(dir: string): void {
 async function openProvider(config: AppConfig, configDir: string, logger: ClosableLogger): Promise<DataProviderService> {
   config.data_provider.driver = 'memory';
   config.data_provider.name = '';
-  return openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {} });
+  return openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {}, secrets: new AccountSecrets(createKms(config.kms), new TotpValidator(config.mfa.totp)) });
 }
 
 export async function startFtp(tune?: (c: AppConfig) => void): Promise<FtpHarness> {

@@ -7,7 +7,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as tls from 'node:tls';
 import * as path from 'node:path';
 import { addUser, lftp, startFtp, type FtpHarness } from './harness';
 import { RawFtp, drain } from './rawftp';
@@ -72,6 +74,31 @@ describe('ftpd: PROT P required with TLS', () => {
       assert.equal((await r.cmd('NOOP')).code, 200);
     });
   }
+
+  test('a protected upload whose data connection does not resume the control session keeps every byte', async () => {
+    // a fresh TLS session on the data connection (full handshake, no resumption): clients
+    // that do not resume the control session must get every byte stored too
+    const r = await RawFtp.connect(h.explicitPort);
+    raws.push(r);
+    await r.startTls();
+    await r.login('alice', 'alice-pass');
+    assert.equal((await r.cmd('PBSZ 0')).code, 200);
+    assert.equal((await r.cmd('PROT P')).code, 200);
+    const big = crypto.randomBytes(3 * 1024 * 1024 + 321);
+    const plain = await r.epsv();
+    r.send('STOR fresh-session.bin');
+    const data = tls.connect({ socket: plain, rejectUnauthorized: false });
+    data.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => { data.once('secureConnect', resolve); data.once('error', reject); });
+    assert.equal(data.isSessionReused(), false);
+    const closed = new Promise<void>((resolve) => data.once('close', () => resolve()));
+    data.end(big);
+    await closed;
+    assert.equal((await r.read()).code, 150);
+    const done = await r.read();
+    assert.equal(done.code, 226, done.text);
+    assert.ok(fs.readFileSync(path.join(h.home('alice'), 'fresh-session.bin')).equals(big));
+  });
 
   test('control: without a TLS requirement, clear data still works on the plain binding', async () => {
     const r = await RawFtp.connect(h.plainPort);

@@ -80,14 +80,18 @@ export class RawFtp {
   }
 
   /** AUTH TLS, then the control connection continues over TLS (test certificates are not verified). */
-  async startTls(): Promise<void> {
+  async startTls(clientCert?: { cert: Buffer; key: Buffer }): Promise<void> {
     const r = await this.cmd('AUTH TLS');
     if (r.code !== 234) throw new Error(`AUTH TLS: ${r.text}`);
     const plain = this.sock;
     plain.removeAllListeners('data');
     plain.removeAllListeners('close');
-    const secure = tls.connect({ socket: plain, rejectUnauthorized: false });
-    await new Promise<void>((resolve, reject) => { secure.once('secureConnect', resolve); secure.once('error', reject); });
+    const secure = tls.connect({ socket: plain, rejectUnauthorized: false, ...(clientCert ?? {}) });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', resolve);
+      secure.once('error', reject);
+      secure.once('close', () => reject(new Error('control connection closed during the TLS handshake')));
+    });
     this.sock = secure;
     this.attach(secure);
   }

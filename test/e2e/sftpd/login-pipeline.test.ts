@@ -130,10 +130,15 @@ describe('login sequence through SSH', () => {
     assert.equal(warns.length, 1);
   });
 
-  test('a check added to a slot runs in the sequence (the seam hooks use)', async () => {
+  test('a check added to a slot runs in the sequence, observers see the outcome (the seams hooks use)', async () => {
     const seen: string[] = [];
-    loginService(srv.ctx).use('pre-login', { name: 'test-hook', run: (s) => { seen.push(`${s.req.protocol}:${s.req.username}`); } });
+    const outcomes: string[] = [];
+    const service = loginService(srv.ctx);
+    service.use('pre-login', { name: 'test-hook', run: (s) => { seen.push(`${s.req.protocol}:${s.req.username}`); } });
+    service.onOutcome((s, r) => { outcomes.push(`${s.method}:${r.ok ? 'ok' : r.kind}`); });
+    service.onOutcome(() => { throw new Error('observer bug'); });
     assert.equal((await sshLogin('alice')).status, 0);
     assert.deepEqual(seen, ['SSH:alice']);
+    assert.deepEqual(outcomes, ['publickey:ok']);
   });
 });
