@@ -17,6 +17,7 @@ import { resetAdminPassword } from './resetpwd';
 import { secretReader } from './prompt';
 import { smtpTest } from './smtptest';
 import { runGen } from './gen';
+import { importUsers, importUsersFlags } from './importusers';
 
 const out = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -46,6 +47,7 @@ const COMMANDS: CommandTable = {
   resetprovider: { summary: 'Reset the configured data provider, any data will be lost', flags: resetFlags },
   resetpwd: { summary: 'Reset the password for the specified administrator', flags: resetPwdFlags },
   smtptest: { summary: 'Test the SMTP configuration', flags: smtpTestFlags },
+  importusers: { summary: 'Import Linux users (/etc/passwd and /etc/shadow) through the REST API', flags: importUsersFlags },
   ping: { summary: 'Check the health of the running service (GET /healthz)', flags: pingFlags },
   version: { summary: 'Print version information', flags: [] },
 };
@@ -88,7 +90,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const f = parseFlags(rest, spec.flags, process.env);
-  if (cmd !== 'portable') applyEnvDir(String(f['config-dir'] ?? '.'));
+  if (cmd !== 'portable' && f['config-dir'] !== undefined) applyEnvDir(String(f['config-dir'] ?? '.'));
   switch (cmd) {
     case 'serve':
       return serve(runtimeFrom(f));
@@ -100,6 +102,8 @@ async function run(argv: string[]): Promise<number> {
       return resetAdminPassword(runtimeFrom({ ...f, 'log-file-path': '', 'log-level': 'info' }), String(f.admin), secretReader(), out);
     case 'smtptest':
       return smtpTest(runtimeFrom(f), String(f.recipient), out, (s) => process.stderr.write(`${s}\n`));
+    case 'importusers':
+      return importUsers(f, secretReader(process.stdin, process.stderr), out);
     case 'ping': {
       const rt = runtimeFrom(f);
       const url = healthzUrl(loadConfig({ configDir: rt.configDir, configFile: rt.configFile }));
