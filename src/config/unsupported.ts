@@ -33,6 +33,10 @@ const CHECKS: Check[] = [
   { key: 'data_provider.check_password_hook', active: (c) => nonEmpty(c.data_provider.check_password_hook), what: 'the check-password hook' },
   { key: 'data_provider.actions', active: (c) => c.data_provider.actions.execute_on.length > 0 || nonEmpty(c.data_provider.actions.hook), what: 'data provider action hooks' },
   { key: 'data_provider.password_validation', active: (c) => c.data_provider.password_validation.admins.min_entropy > 0 || c.data_provider.password_validation.users.min_entropy > 0, what: 'password strength validation' },
+  { key: 'ftpd.ca_revocation_lists', active: (c) => c.ftpd.ca_revocation_lists.length > 0, what: 'certificate revocation lists' },
+  { key: 'webdavd.ca_revocation_lists', active: (c) => c.webdavd.ca_revocation_lists.length > 0, what: 'certificate revocation lists' },
+  { key: 'httpd.ca_revocation_lists', active: (c) => c.httpd.ca_revocation_lists.length > 0, what: 'certificate revocation lists' },
+  { key: 'httpd.web_root', active: (c) => nonEmpty(c.httpd.web_root), what: 'serving the web UI and REST API under a web_root prefix' },
   { key: 'data_provider.is_shared', active: (c) => c.data_provider.is_shared !== 0, what: 'shared (multi-node) data providers' },
 ];
 

@@ -238,6 +238,8 @@ test('sections this server does not implement stop start-up naming the key', (t)
   refusedWith(t, 'sftpgo.json', JSON.stringify({ httpd: { bindings: [{ port: 8080, security: { enabled: true } }] } }), /^httpd\.bindings\[0\]\.security\.enabled: /);
   refusedWith(t, 'sftpgo.json', JSON.stringify({ httpd: { bindings: [{ port: 8080, branding: { web_client: { name: 'ACME files' } } }] } }), /^httpd\.bindings\[0\]\.branding\.web_client\.name: branding is not supported yet/);
   refusedWith(t, 'sftpgo.json', JSON.stringify({ smtp: { host: 'mail', auth_type: 3 } }), /^smtp\.auth_type: OAuth2 SMTP authentication \(3\) is not supported yet/);
+  refusedWith(t, 'sftpgo.json', JSON.stringify({ webdavd: { ca_revocation_lists: ['crl.pem'] } }), /^webdavd\.ca_revocation_lists: certificate revocation lists are not supported yet/);
+  refusedWith(t, 'sftpgo.yaml', 'httpd:\n  web_root: /sftpgo\n', /^httpd\.web_root: serving the web UI and REST API under a web_root prefix is not supported yet/);
   const dir = tmpDir(t);
   assert.throws(() => loadConfig({ configDir: dir, env: { SFTPGO_PLUGINS__0__TYPE: 'auth', SFTPGO_PLUGINS__0__CMD: '/bin/true' } }), /^ConfigError: plugins\[0\] \(type "auth"\)/);
   // SFTPGo's own default blocks (empty) load fine
