@@ -106,10 +106,10 @@ test('YAML and TOML files, partial bindings get defaults, env still wins', (t) =
 test('env.d files are read; the process env wins over them', (t) => {
   const dir = tmpDir(t);
   fs.mkdirSync(path.join(dir, 'env.d'));
-  fs.writeFileSync(path.join(dir, 'env.d', 'a.env'), '# comment\nSFTPGO_COMMON__IDLE_TIMEOUT=11\nexport SFTPGO_HTTPD__WEB_ROOT="/web"\n');
-  const c = loadConfig({ configDir: dir, env: { SFTPGO_HTTPD__WEB_ROOT: '/other' } });
+  fs.writeFileSync(path.join(dir, 'env.d', 'a.env'), '# comment\nSFTPGO_COMMON__IDLE_TIMEOUT=11\nexport SFTPGO_SFTPD__LOGIN_BANNER_FILE="/web"\n');
+  const c = loadConfig({ configDir: dir, env: { SFTPGO_SFTPD__LOGIN_BANNER_FILE: '/other' } });
   assert.equal(c.common.idle_timeout, 11);
-  assert.equal(c.httpd.web_root, '/other');
+  assert.equal(c.sftpd.login_banner_file, '/other');
   assert.deepEqual(parseEnvFile("A=1\nB='x y'\nC=v # note\n"), { A: '1', B: 'x y', C: 'v' });
 });
 
