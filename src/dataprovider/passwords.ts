@@ -7,7 +7,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from
 import bcrypt from 'bcryptjs';
 import * as argon2 from 'argon2';
 import { verifyUnixCrypt } from './unixcrypt';
-import { verifyYescrypt } from './yescrypt-worker';
+import { verifyYescrypt, type WorkerSlots } from './yescrypt-worker';
 
 export interface PasswordHashingConfig {
   algo: string;
@@ -83,8 +83,11 @@ function verifyDigest(plain: string, hash: string): boolean {
   return false;
 }
 
-/** Verifies a plain password against a stored hash of any supported format. Never throws. */
-export async function verifyPassword(plain: string, hash: string): Promise<boolean> {
+/**
+ * Verifies a plain password against a stored hash of any supported format.
+ * Never throws. `slots` bounds the concurrent yescrypt workers.
+ */
+export async function verifyPassword(plain: string, hash: string, slots?: WorkerSlots): Promise<boolean> {
   try {
     if (BCRYPT_PREFIXES.some((p) => hash.startsWith(p))) {
       // bcryptjs knows $2a$/$2b$/$2y$; $2x$/$2$ use the same core for ASCII.
@@ -94,7 +97,7 @@ export async function verifyPassword(plain: string, hash: string): Promise<boole
     if (hash.startsWith(ARGON2ID_PREFIX)) return await argon2.verify(hash, plain);
     if (PBKDF2_PREFIXES.some((p) => hash.startsWith(p))) return verifyPbkdf2(plain, hash);
     if (UNIX_PREFIXES.some((p) => hash.startsWith(p))) return verifyUnixCrypt(plain, hash);
-    if (hash.startsWith(YESCRYPT_PREFIX)) return await verifyYescrypt(plain, hash);
+    if (hash.startsWith(YESCRYPT_PREFIX)) return await verifyYescrypt(plain, hash, slots);
     if (DIGEST_PREFIXES.some((p) => hash.startsWith(p))) return verifyDigest(plain, hash);
   } catch {
     // malformed stored hash: treat as a non-match, the caller logs the failure

@@ -2,26 +2,33 @@
  * yescrypt off the event loop: a default-cost hash takes a few hundred
  * milliseconds of CPU in JavaScript, which must not stall every transfer
  * while one imported user logs in. Each verification runs in a worker thread;
- * at most MAX_PARALLEL run at once (each needs 128 * r * N bytes, 16 MiB by
- * default) and the others wait their turn, so a burst of logins cannot
- * exhaust memory.
+ * with WorkerSlots at most a few run at once (each needs 128 * r * N bytes,
+ * 16 MiB by default) and the others wait their turn, so a burst of logins
+ * cannot exhaust memory.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { timingSafeEqual } from 'node:crypto';
 import { yescryptCrypt } from './yescrypt';
 
-const MAX_PARALLEL = 2;
-let running = 0;
-const queue: (() => void)[] = [];
+/**
+ * Bounds how many hash workers run at once; the data provider service owns
+ * one (no module-level state), callers without one run unbounded.
+ */
+export class WorkerSlots {
+  private running = 0;
+  private readonly queue: (() => void)[] = [];
 
-async function withSlot<T>(fn: () => Promise<T>): Promise<T> {
-  if (running >= MAX_PARALLEL) await new Promise<void>((resolve) => queue.push(resolve));
-  running++;
-  try {
-    return await fn();
-  } finally {
-    running--;
-    queue.shift()?.();
+  constructor(private readonly max = 2) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.max) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.running++;
+    try {
+      return await fn();
+    } finally {
+      this.running--;
+      this.queue.shift()?.();
+    }
   }
 }
 
@@ -44,8 +51,8 @@ function computeInWorker(password: string, setting: string): Promise<string | un
 }
 
 /** True when `plain` matches the `$y$` hash; false for a mismatch or a malformed/unsupported hash. */
-export async function verifyYescrypt(plain: string, hash: string): Promise<boolean> {
-  const computed = await withSlot(() => computeInWorker(plain, hash));
+export async function verifyYescrypt(plain: string, hash: string, slots?: WorkerSlots): Promise<boolean> {
+  const computed = await (slots ? slots.run(() => computeInWorker(plain, hash)) : computeInWorker(plain, hash));
   if (computed === undefined) return false;
   const a = Buffer.from(computed, 'utf8');
   const b = Buffer.from(hash, 'utf8');

@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import { scryptSync } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { isHashedPassword, verifyPassword } from '../../../src/dataprovider/passwords';
+import { WorkerSlots } from '../../../src/dataprovider/yescrypt-worker';
 import { decode64, encode64, parseYescryptSetting, yescryptCrypt, yescryptKdf } from '../../../src/dataprovider/yescrypt';
 
 test('flavor 0 is classic scrypt: RFC 7914 vectors and node:crypto agree', () => {
@@ -59,12 +60,24 @@ test('hashes from Debian\'s mkpasswd -m yescrypt at several costs verify (timing
   }
 });
 
-test('concurrent verifications run off the event loop and all answer', async () => {
+test('concurrent verifications run off the event loop, at most `max` at once, and all answer', async () => {
   const hash = '$y$j9T$FlWFFjPPx4yJOSHj2Llgp0$XQC9NXTGRS3IMwYZ.Yv7LdwsiMd6bmgWeER5U1OKYv.';
   let ticks = 0;
   const timer = setInterval(() => ticks++, 1);
-  const results = await Promise.all([1, 2, 3, 4].map((i) => verifyPassword(i % 2 ? 'correct horse battery staple' : 'nope', hash)));
+  const slots = new WorkerSlots(2);
+  let active = 0;
+  let peak = 0;
+  const counted = new WorkerSlots(2);
+  const results = await Promise.all([1, 2, 3, 4].map((i) => verifyPassword(i % 2 ? 'correct horse battery staple' : 'nope', hash, slots)));
+  // the same bound observed from the inside
+  await Promise.all([1, 2, 3, 4, 5].map(() => counted.run(async () => {
+    active++;
+    peak = Math.max(peak, active);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    active--;
+  })));
   clearInterval(timer);
   assert.deepEqual(results, [true, false, true, false]);
+  assert.equal(peak, 2);
   assert.ok(ticks > 0, 'the event loop kept running while hashing');
 });
