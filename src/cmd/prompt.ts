@@ -13,33 +13,51 @@ export interface SecretReader {
 const MAX_SECRET = 4096;
 
 function ttyReader(input: NodeJS.ReadStream, output: NodeJS.WritableStream): SecretReader {
+  // characters typed ahead of a prompt (both passwords at once) wait here for the next read
+  let pending = '';
   return {
     read(prompt: string): Promise<string> {
-      output.write(prompt);
       return new Promise((resolve, reject) => {
         let value = '';
+        let done = false;
         const finish = (err?: Error): void => {
+          done = true;
           input.off('data', onData);
-          input.setRawMode(false);
+          // raw mode stays on until close(): a second prompt must not open an echo window
           input.pause();
           output.write('\n');
           if (err) reject(err);
           else resolve(value);
         };
-        const onData = (chunk: Buffer): void => {
-          for (const ch of chunk.toString('utf8')) {
-            if (ch === '\r' || ch === '\n') return finish();
+        const consume = (text: string): void => {
+          const chars = [...text];
+          for (let i = 0; i < chars.length; i++) {
+            const ch = chars[i];
+            if (ch === '\r' || ch === '\n') {
+              // a CRLF pair is one Enter
+              const next = ch === '\r' && chars[i + 1] === '\n' ? i + 2 : i + 1;
+              pending = chars.slice(next).join('');
+              return finish();
+            }
             if (ch === '\u0003' || ch === '\u0004') return finish(new Error('aborted'));
             if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
             else if (value.length < MAX_SECRET) value += ch;
           }
         };
+        const onData = (chunk: Buffer): void => consume(chunk.toString('utf8'));
+        // no echo before the prompt shows: whatever is typed after it stays invisible
         input.setRawMode(true);
+        output.write(prompt);
+        const early = pending;
+        pending = '';
+        consume(early);
+        if (done) return;
         input.resume();
         input.on('data', onData);
       });
     },
     close(): void {
+      if (input.isRaw) input.setRawMode(false);
       input.pause();
     },
   };

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from '../../support/net';
-import { request, run, startChild, tmpDir } from './child';
+import { CLEAN_ENV, request, run, startChild, tmpDir } from './child';
 
 function shell(cmd: string, args: string[], cwd: string): string {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 60_000 });
@@ -80,6 +80,39 @@ test('gen man writes one page per command that groff renders without warnings', 
   assert.match(bad.stderr, /unsupported shell "tcsh"/);
 });
 
+/** Drives a command in a real pseudo-terminal (python3's pty): answers the two password prompts after they show. */
+const PTY_DRIVER = `import os, pty, sys, select, time
+argv = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+buf = b''
+def read_until(pat, limit=60.0):
+    global buf
+    end = time.time() + limit
+    while pat not in buf:
+        left = end - time.time()
+        if left <= 0:
+            raise SystemExit('timeout waiting for %r: %r' % (pat, buf))
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                chunk = b''
+            if not chunk:
+                raise SystemExit('eof waiting for %r: %r' % (pat, buf))
+            buf += chunk
+read_until(b'Enter Password: ')
+os.write(fd, b'Tty-Passw0rd\\r')
+read_until(b'Confirm Password: ')
+os.write(fd, b'Tty-Passw0rd\\r')
+read_until(b'Password updated')
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(buf.decode('utf8', 'replace'))
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+
 function writeTree(root: string, files: Record<string, string>): void {
   for (const [rel, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
@@ -129,6 +162,13 @@ test('serve --loaddata-scan recomputes quota of restored users and folders; rese
   assert.deepEqual([shared.used_quota_files, shared.used_quota_size], [3, 6]);
   assert.equal(await first.srv.stop(), 0);
 
+  // on a terminal: prompts, no echo of what is typed
+  fs.writeFileSync(path.join(dir, 'drive_tty.py'), PTY_DRIVER);
+  const tty = spawnSync('python3', [path.join(dir, 'drive_tty.py'), process.execPath, path.resolve(__dirname, '../../../src/cmd/main.js'), 'resetpwd', '-c', dir, '--admin', 'boss'], { cwd: dir, env: CLEAN_ENV, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(tty.status, 0, tty.stdout + tty.stderr);
+  assert.match(tty.stdout, /Enter Password: [\s\S]*Confirm Password: [\s\S]*Password updated for admin "boss"/);
+  assert.ok(!tty.stdout.includes('Tty-Passw0rd'), `typed password echoed: ${tty.stdout}`);
+  // from a pipe: two lines
   const ok = await run(['resetpwd', '-c', dir, '--admin', 'boss'], { cwd: dir, stdin: 'New-Passw0rd\nNew-Passw0rd\n' });
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /Enter Password: \nConfirm Password: \nPassword updated for admin "boss"/);
