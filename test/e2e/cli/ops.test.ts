@@ -273,3 +273,19 @@ test('smtptest sends SFTPGo\'s test email with each auth type, over STARTTLS too
   const noRecipient = await run(['smtptest', '-c', dir], { cwd: dir, env: base });
   assert.match(noRecipient.stderr, /required flag "recipient" not set/);
 });
+
+test('serve finds a lone sftpgo.hcl in the config dir; a malformed one is one stderr line with its position', async (t) => {
+  const dir = tmpDir(t);
+  fs.writeFileSync(path.join(dir, 'sftpgo.hcl'), 'httpd {\n  bindings = [\n    { port = 8080 address = }\n  ]\n}\n');
+  const bad = await run(['serve', '-c', dir, '-l', ''], { cwd: dir });
+  assert.equal(bad.code, 1);
+  assert.deepEqual(bad.stderr.trim().split('\n'), [`sftpgo: configuration error: config file ${path.join(dir, 'sftpgo.hcl')}: invalid HCL at line 3, column 29: expected a value, found "}"`]);
+  const port = await freePort();
+  fs.writeFileSync(path.join(dir, 'sftpgo.hcl'), `sftpd {\n  bindings = [{ port = 0 }]\n}\nhttpd {\n  bindings {\n    port    = ${port}\n    address = "127.0.0.1"\n  }\n}\ndata_provider {\n  driver = "memory"\n  name   = ""\n}\n`);
+  const srv = startChild(t, ['serve', '-c', dir, '-l', '', '-L', 'info'], { cwd: dir });
+  const line = await srv.waitLine(/"message":"httpd listening"/);
+  assert.match(line, new RegExp(`"port":${port}`));
+  assert.ok(!srv.seen.some((l) => l.includes('no configuration file found')), 'the HCL file was loaded');
+  assert.equal((await request(`http://127.0.0.1:${port}/healthz`)).status, 200);
+  assert.equal(await srv.stop(), 0);
+});
