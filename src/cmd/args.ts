@@ -16,6 +16,9 @@ export interface FlagSpec {
 
 export type FlagValues = Record<string, string | number | boolean | string[]>;
 
+/** The commands of the CLI (name → summary and flags): parsing, help, completion and man pages all read it. */
+export type CommandTable = Record<string, { summary: string; flags: FlagSpec[] }>;
+
 export class UsageError extends Error {}
 
 const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);

@@ -1,18 +1,23 @@
 #!/usr/bin/env -S node --max-semi-space-size=4 --no-memory-reducer --initial-old-space-size=64
 /**
  * The `sftpgo` command line: serve, portable, initprovider, resetprovider,
- * revertprovider, ping, version. Errors are one line on stderr and a non-zero exit code.
+ * revertprovider, resetpwd, smtptest, importusers, ping, gen (completion, man), version. Errors are one line on stderr and a non-zero exit code.
  */
 // first: it must run before anything loads ssh2 (see the module)
 import '../sftpd/ssh2-padding';
 import { ConfigError, loadConfig, readEnvDir } from '../config';
 import { getVersionInfo, versionString } from '../service/version';
-import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { parseFlags, usage, UsageError, type CommandTable, type FlagSpec } from './args';
 import { configFlags, logFlags, runtimeFrom, serveExtraFlags } from './runtime';
 import { serve } from './serve';
 import { initProvider, resetProvider, revertProvider } from './provider';
 import { portable } from './portable';
 import { healthzUrl, ping } from './ping';
+import { resetAdminPassword } from './resetpwd';
+import { secretReader } from './prompt';
+import { smtpTest } from './smtptest';
+import { runGen } from './gen';
+import { importUsers, importUsersFlags } from './importusers';
 
 const out = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -34,13 +39,18 @@ const pingFlags = [...configFlags];
 const resetFlags: FlagSpec[] = [...providerFlags, { name: 'force', type: 'bool', default: false, help: 'confirm that all data is deleted' }];
 const revertFlags: FlagSpec[] = [...providerFlags,
   { name: 'to-version', type: 'int', default: -1, help: 'schema version to go back to; -1 = one version back' }];
+const resetPwdFlags: FlagSpec[] = [...configFlags, { name: 'admin', type: 'string', default: '', help: 'administrator username whose password to reset (required)' }];
+const smtpTestFlags: FlagSpec[] = [...configFlags, { name: 'recipient', type: 'string', default: '', help: 'email address to send the test e-mail to (required)' }];
 
-const COMMANDS: Record<string, { summary: string; flags: FlagSpec[] }> = {
+const COMMANDS: CommandTable = {
   serve: { summary: 'Start the SFTPGo service', flags: serveFlags },
   portable: { summary: 'Serve a single directory/account', flags: portableFlags },
   initprovider: { summary: 'Initialize and/or update the configured data provider', flags: providerFlags },
   resetprovider: { summary: 'Reset the configured data provider, any data will be lost', flags: resetFlags },
   revertprovider: { summary: 'Revert the configured data provider to a previous version', flags: revertFlags },
+  resetpwd: { summary: 'Reset the password for the specified administrator', flags: resetPwdFlags },
+  smtptest: { summary: 'Test the SMTP configuration', flags: smtpTestFlags },
+  importusers: { summary: 'Import Linux users (/etc/passwd and /etc/shadow) through the REST API', flags: importUsersFlags },
   ping: { summary: 'Check the health of the running service (GET /healthz)', flags: pingFlags },
   version: { summary: 'Print version information', flags: [] },
 };
@@ -48,6 +58,7 @@ const COMMANDS: Record<string, { summary: string; flags: FlagSpec[] }> = {
 function topUsage(): string {
   const lines = ['Usage:\n  sftpgo [command]', '', 'Available Commands:'];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(14)} ${c.summary}`);
+  lines.push(`  ${'gen'.padEnd(14)} Generate shell completion scripts (gen completion bash|zsh|fish) and man pages (gen man)`);
   lines.push('', 'Flags:\n  -h, --help      help for sftpgo\n  -v, --version   version for sftpgo');
   return lines.join('\n');
 }
@@ -74,6 +85,7 @@ async function run(argv: string[]): Promise<number> {
     out(`SFTPGo-ts ${versionString(v)}`);
     return 0;
   }
+  if (cmd === 'gen') return runGen(rest, COMMANDS, out);
   const spec = COMMANDS[cmd];
   if (!spec) throw new UsageError(`unknown command "${cmd}" for "sftpgo"`);
   if (rest.includes('-h') || rest.includes('--help')) {
@@ -81,7 +93,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const f = parseFlags(rest, spec.flags, process.env);
-  if (cmd !== 'portable') applyEnvDir(String(f['config-dir'] ?? '.'));
+  if (cmd !== 'portable' && f['config-dir'] !== undefined) applyEnvDir(String(f['config-dir'] ?? '.'));
   switch (cmd) {
     case 'serve':
       return serve(runtimeFrom(f));
@@ -91,6 +103,12 @@ async function run(argv: string[]): Promise<number> {
       return resetProvider(runtimeFrom(f), f.force === true, out);
     case 'revertprovider':
       return revertProvider(runtimeFrom(f), Number(f['to-version']), out);
+    case 'resetpwd':
+      return resetAdminPassword(runtimeFrom({ ...f, 'log-file-path': '', 'log-level': 'info' }), String(f.admin), secretReader(), out);
+    case 'smtptest':
+      return smtpTest(runtimeFrom(f), String(f.recipient), out, (s) => process.stderr.write(`${s}\n`));
+    case 'importusers':
+      return importUsers(f, secretReader(process.stdin, process.stderr), out);
     case 'ping': {
       const rt = runtimeFrom(f);
       const url = healthzUrl(loadConfig({ configDir: rt.configDir, configFile: rt.configFile }));

@@ -4,7 +4,7 @@ import type { FlagSpec, FlagValues } from './args';
 
 export const configFlags: FlagSpec[] = [
   { name: 'config-dir', short: 'c', type: 'string', env: 'SFTPGO_CONFIG_DIR', default: '.', help: 'location of the config dir; relative paths in the config are resolved against it' },
-  { name: 'config-file', type: 'string', env: 'SFTPGO_CONFIG_FILE', default: '', help: 'config file (json, yaml, yml, toml), absolute or relative to the config dir' },
+  { name: 'config-file', type: 'string', env: 'SFTPGO_CONFIG_FILE', default: '', help: 'config file (json, toml, yaml, yml, properties, hcl, env...), absolute or relative to the config dir' },
 ];
 
 export function logFlags(defaultPath: string): FlagSpec[] {

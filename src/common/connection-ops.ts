@@ -5,6 +5,7 @@
 import type { FileInfo, Fs, SetStatAttrs } from '../vfs/fs';
 import type { Connection } from './connection';
 import { FsError } from './errors';
+import { giveToUser } from './ownership';
 import { isFileAllowed } from './filters';
 import { canOverwrite, hasPerm, hasPermissionsInside, hasRenamePerms } from './permissions';
 import { isSameOrInside, vdir, vjoin } from './vpath';
@@ -77,6 +78,8 @@ export async function doRename(c: Connection, from: string, to: string): Promise
       await copyAcross(src.fs, src.fsPath, dst.fs, dst.fsPath);
       await src.fs.remove(src.fsPath);
     }
+    // setstat follows links: a moved symlink keeps its owner, its target is not touched
+    if (!srcInfo.isSymlink) await giveToUser(dst.fs, dst.fsPath, c.user, c.logger, c.id);
     // the replaced target is gone; the moved item leaves its old quota owner for the new one
     if (dstInfo && !dstInfo.isSymlink) await c.quota.update(to, -1, -dstInfo.size);
     if (!srcInfo.isDirectory && !srcInfo.isSymlink && c.quota.ownerFolder(from)?.name !== c.quota.ownerFolder(to)?.name) {

@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics/types';
 import type { FileInfo, SetStatAttrs, StatVFS } from '../vfs/fs';
 import { S_IFDIR } from '../vfs/fs';
 import { FsError } from './errors';
+import { ensureRootOwned, giveToUser } from './ownership';
 import { getPatternsFilterForPath, isFileAllowed, isHiddenInListing } from './filters';
 import { MountTable, type MountTableOptions, type Resolved } from './mounts';
 import { deniedFileError, openDownload, openUpload, type OpenHost } from './open';
@@ -123,7 +124,7 @@ export class Connection implements FileOps, OpenHost {
   /** Creates the home and folder roots (SFTPGo CheckFsRoot); adapters call it after login. */
   async ensureRoots(): Promise<void> {
     if (this.user.filters?.disable_fs_checks) return;
-    for (const m of this.mounts.all()) await m.fs.ensureRoot();
+    for (const m of this.mounts.all()) await ensureRootOwned(m.fs, this.user, this.logger, this.id);
   }
 
   cleanPath(p: string, cwd = '/'): string { return cleanVirtualPath(p, cwd); }
@@ -245,7 +246,10 @@ export class Connection implements FileOps, OpenHost {
     if (!canCreateDir(this.user, vpath)) throw new FsError('PermissionDenied');
     if (!isFileAllowed(this.user, vpath).allowed) throw new FsError('PermissionDenied');
     if (vpath === '/' || this.mounts.isMountPoint(vpath)) throw new FsError('PermissionDenied', 'cannot create a virtual folder');
-    await this.logged('Mkdir', vpath, ({ fs, fsPath }) => fs.mkdir(fsPath));
+    await this.logged('Mkdir', vpath, async ({ fs, fsPath }) => {
+      await fs.mkdir(fsPath);
+      await giveToUser(fs, fsPath, this.user, this.logger, this.id);
+    });
   }
 
   async removeFile(vpath: string): Promise<void> {

@@ -9,6 +9,7 @@ import type { FileInfo } from '../vfs/fs';
 import type { Connection } from './connection';
 import { copyAcross, lstatOrUndefined } from './connection-ops';
 import { FsError } from './errors';
+import { giveToUser } from './ownership';
 import { isFileAllowed } from './filters';
 import { canCopy, canCreateDir, canDownload, canOverwrite, canUpload } from './permissions';
 import { isSameOrInside, vbase, vjoin } from './vpath';
@@ -49,6 +50,7 @@ async function copyItem(c: Connection, from: string, to: string, info: FileInfo,
     if (!dstInfo) {
       if (!canCreateDir(c.user, to)) throw new FsError('PermissionDenied');
       await dst.fs.mkdir(dst.fsPath);
+      await giveToUser(dst.fs, dst.fsPath, c.user, c.logger, c.id);
     }
     for await (const batch of src.fs.readDir(src.fsPath)) {
       for (const fi of batch) {
@@ -67,6 +69,7 @@ async function copyItem(c: Connection, from: string, to: string, info: FileInfo,
   if (!q.hasSpace || (q.remainingSize > 0 && info.size - oldSize > q.remainingSize)) throw new FsError('QuotaExceeded');
   if (src.fs === dst.fs && src.fs.copy) await src.fs.copy(src.fsPath, dst.fsPath);
   else await copyAcross(src.fs, src.fsPath, dst.fs, dst.fsPath);
+  await giveToUser(dst.fs, dst.fsPath, c.user, c.logger, c.id);
   await c.quota.update(to, dstInfo ? 0 : 1, info.size - oldSize);
   c.touch();
 }

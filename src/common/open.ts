@@ -6,6 +6,7 @@
 import type { CommonConfig } from '../config/types';
 import type { FileInfo } from '../vfs/fs';
 import { FsError } from './errors';
+import { giveToUser } from './ownership';
 import { isFileAllowed, maxUploadFileSize, DENY_POLICY_HIDE } from './filters';
 import type { MountTable } from './mounts';
 import { canDownload, canOverwrite, canUpload } from './permissions';
@@ -125,6 +126,8 @@ export async function openUpload(h: OpenHost, vpath: string, req: OpenWriteReque
     if (atomicMode !== 0 && isResume) await fs.rename(writePath, fsPath).catch(() => undefined);
     throw e;
   });
+  // the temporary file of an atomic upload keeps its owner when renamed into place
+  await giveToUser(fs, writePath, h.user, h.logger, h.id);
   let start = 0;
   if (isResume) {
     start = req.offset > 0 ? req.offset : oldSize;

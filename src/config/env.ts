@@ -19,17 +19,37 @@ export function applyEnvOverrides(raw: Obj, tree: SchemaTree, env: Record<string
     .filter((k) => k.startsWith('SFTPGO_') && k.includes('__') && env[k] !== undefined)
     // numeric-aware order so BINDINGS__1 is appended before BINDINGS__2
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  const origLen = new Map<string, number>();
-  const appended = new Map<string, number>();
-  for (const envKey of keys) {
-    const segs = envKey.slice('SFTPGO_'.length).toLowerCase().split('__');
-    applyOne(raw, tree, segs, env[envKey] as string, envKey, { origLen, appended }, warn);
-  }
+  applyFlatSettings(raw, tree, keys.map((envKey) => ({
+    segs: envKey.slice('SFTPGO_'.length).toLowerCase().split('__'),
+    value: env[envKey] as string,
+    label: envKey,
+    unknown: `environment variable ${envKey} does not match a configuration key, ignored`,
+  })), warn);
+}
+
+/** One string setting addressed by key segments (an env var, a properties or dotenv line). */
+export interface FlatSetting {
+  segs: string[];
+  value: string;
+  /** prefix of error messages: the env var name, or file and line */
+  label: string;
+  /** warning when the key matches nothing */
+  unknown: string;
+}
+
+/**
+ * Applies string settings onto the tree, converting each value by its leaf's
+ * kind; a list index past the end appends an entry with defaults.
+ */
+export function applyFlatSettings(raw: Obj, tree: SchemaTree, settings: FlatSetting[], warn: Warn): void {
+  const st: ListState = { origLen: new Map(), appended: new Map() };
+  for (const s of settings) applyOne(raw, tree, s, st, warn);
 }
 
 interface ListState { origLen: Map<string, number>; appended: Map<string, number> }
 
-function applyOne(raw: Obj, tree: SchemaTree, segs: string[], value: string, envKey: string, st: ListState, warn: Warn): void {
+function applyOne(raw: Obj, tree: SchemaTree, setting: FlatSetting, st: ListState, warn: Warn): void {
+  const { segs, value, label: envKey } = setting;
   let node: SchemaTree = tree;
   let obj: Obj = raw;
   let p = '';
@@ -37,7 +57,7 @@ function applyOne(raw: Obj, tree: SchemaTree, segs: string[], value: string, env
     const seg = segs[i];
     const child = node[seg];
     if (child === undefined) {
-      warn(`environment variable ${envKey} does not match a configuration key, ignored`);
+      warn(setting.unknown);
       return;
     }
     p = joinPath(p, seg);
@@ -62,7 +82,7 @@ function applyOne(raw: Obj, tree: SchemaTree, segs: string[], value: string, env
       continue;
     }
     if (!last) {
-      warn(`environment variable ${envKey} does not match a configuration key, ignored`);
+      warn(setting.unknown);
       return;
     }
     obj[seg] = parseEnvValue(child, value, envKey, p);
@@ -97,6 +117,11 @@ function parseEnvValue(leaf: LeafSchema, v: string, envKey: string, p: string): 
     }
     case 'strList':
       return splitList(v);
+    case 'intList': {
+      const items = splitList(v);
+      if (items.some((i) => !/^-?\d+$/.test(i))) throw new ConfigError(`${envKey} (${p}): must be a comma-separated list of integers${shown}`);
+      return items.map(Number);
+    }
     default:
       return v;
   }

@@ -1,4 +1,5 @@
-export { loadConfig, resolveConfigPath, findConfigFile, parseConfigFile, type LoadConfigOptions } from './load';
+export { loadConfig, resolveConfigPath, type LoadConfigOptions } from './load';
+export { findConfigFile, parseConfigFile, CONFIG_EXTENSIONS } from './formats';
 export { ConfigError } from './errors';
 export { PROVIDER_DRIVERS } from './schema/provider';
 export { parseEnvFile, readEnvDir } from './env';

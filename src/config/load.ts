@@ -1,24 +1,23 @@
 /**
- * loadConfig: defaults ← config file (JSON, YAML or TOML) ← env.d files ←
+ * loadConfig: defaults ← config file (JSON, TOML, YAML, properties, HCL or
+ * dotenv, see formats/) ← env.d files ←
  * process env, then validation. Any problem is one ConfigError naming the
  * key (or file) and the value, so nothing starts half-configured.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import convict from 'convict';
-import { load as loadYaml } from 'js-yaml';
-import { parse as parseToml } from 'smol-toml';
 import type { AppConfig } from './types';
 import { ConfigError } from './errors';
 import { appSchema } from './schema';
 import { defaultsOf } from './schema/helpers';
 import { mergeInto, validateTree, type Warn } from './normalize';
-import { applyEnvOverrides, readEnvDir } from './env';
+import { applyEnvOverrides, applyFlatSettings, readEnvDir } from './env';
+import { findConfigFile, parseConfigFile } from './formats';
 import { checkUnsupported } from './unsupported';
 
 export interface LoadConfigOptions {
   configDir: string;
-  /** absolute, or relative to configDir; empty = search `sftpgo.{json,yaml,yml,toml}` in configDir */
+  /** absolute, or relative to configDir; empty = search `sftpgo.<ext>` in configDir (formats/CONFIG_EXTENSIONS) */
   configFile?: string;
   /** defaults to process.env */
   env?: Record<string, string | undefined>;
@@ -26,16 +25,21 @@ export interface LoadConfigOptions {
   onWarning?: Warn;
 }
 
-const EXTENSIONS = ['.json', '.yaml', '.yml', '.toml'];
-
 export function loadConfig(opts: LoadConfigOptions): AppConfig {
   const warn: Warn = opts.onWarning ?? (() => undefined);
   const configDir = opts.configDir || '.';
   const schema = appSchema();
   const raw = defaultsOf(schema);
-  const file = findConfigFile(configDir, opts.configFile ?? '');
-  if (file) mergeInto(raw, parseConfigFile(file), schema, '', warn);
-  else warn(`no configuration file found in ${path.resolve(configDir)}, using defaults`);
+  const ignored: string[] = [];
+  const file = findConfigFile(configDir, opts.configFile ?? '', (other) => ignored.push(other));
+  for (const other of ignored) warn(`config file ${other} ignored: ${file ?? 'another file'} comes first in the lookup order`);
+  if (file) {
+    const parsed = parseConfigFile(file, schema);
+    if (parsed.kind === 'tree') mergeInto(raw, parsed.value, schema, '', warn);
+    else applyFlatSettings(raw, schema, parsed.settings, warn);
+  } else {
+    warn(`no configuration file found in ${path.resolve(configDir)}, using defaults`);
+  }
   const env = { ...readEnvDir(configDir, warn), ...(opts.env ?? process.env) };
   applyEnvOverrides(raw, schema, env, warn);
   validateTree(raw, schema, '');
@@ -54,40 +58,6 @@ function finalCheck(raw: Record<string, unknown>, schema: ReturnType<typeof appS
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError((err as Error).message.split('\n')[0]);
-  }
-}
-
-export function findConfigFile(configDir: string, configFile: string): string | undefined {
-  if (configFile !== '') {
-    const p = resolveConfigPath(configDir, configFile);
-    if (!EXTENSIONS.includes(path.extname(p).toLowerCase())) {
-      throw new ConfigError(`config file ${p}: unsupported extension, use one of ${EXTENSIONS.join(', ')}`);
-    }
-    return p;
-  }
-  for (const ext of EXTENSIONS) {
-    const p = path.join(configDir, `sftpgo${ext}`);
-    if (fs.existsSync(p)) return p;
-  }
-  return undefined;
-}
-
-export function parseConfigFile(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`config file ${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  const ext = path.extname(file).toLowerCase();
-  try {
-    if (ext === '.json') return JSON.parse(text) as unknown;
-    if (ext === '.toml') return parseToml(text);
-    return loadYaml(text) ?? {};
-  } catch (err) {
-    const kind = ext === '.json' ? 'JSON' : ext === '.toml' ? 'TOML' : 'YAML';
-    const msg = (err as Error).message.split('\n')[0];
-    throw new ConfigError(`config file ${file}: invalid ${kind}: ${msg}`);
   }
 }
 

@@ -3,6 +3,9 @@
  * (convict) produces exactly this; each layer reads only its own section.
  */
 
+import type { AcmeConfig, HttpdBindingExtras, PluginConfig, SmtpConfig } from './types-ops';
+export type * from './types-ops';
+
 export interface ActionsConfig { execute_on: string[]; execute_sync: string[]; hook: string }
 
 export interface DefenderConfig {
@@ -204,7 +207,7 @@ export interface DataProviderConfig {
   backups_path: string;
 }
 
-export interface HttpdBinding {
+export interface HttpdBinding extends HttpdBindingExtras {
   port: number;
   address: string;
   enable_web_admin: boolean;
@@ -292,6 +295,9 @@ export interface AppConfig {
   command: CommandConfig;
   kms: { secrets: { url: string; master_key: string; master_key_path: string } };
   mfa: { totp: { name: string; issuer: string; algo: string }[] };
+  smtp: SmtpConfig;
+  acme: AcmeConfig;
+  plugins: PluginConfig[];
 }
 
 /** Process-level settings from CLI flags / SFTPGO_* env (not in the config file, as SFTPGo). */

@@ -25,8 +25,38 @@ const CHECKS: Check[] = [
   { key: 'ftpd.combine_support', active: (c) => c.ftpd.combine_support !== 0, what: 'the FTP COMB command' },
   { key: 'data_provider.actions', active: (c) => c.data_provider.actions.execute_on.length > 0 || nonEmpty(c.data_provider.actions.hook), what: 'data provider action hooks' },
   { key: 'data_provider.password_validation', active: (c) => c.data_provider.password_validation.admins.min_entropy > 0 || c.data_provider.password_validation.users.min_entropy > 0, what: 'password strength validation' },
+  { key: 'httpd.ca_revocation_lists', active: (c) => c.httpd.ca_revocation_lists.length > 0, what: 'certificate revocation lists' },
+  { key: 'httpd.web_root', active: (c) => nonEmpty(c.httpd.web_root), what: 'serving the web UI and REST API under a web_root prefix' },
   { key: 'data_provider.is_shared', active: (c) => c.data_provider.is_shared !== 0, what: 'shared (multi-node) data providers' },
 ];
+
+/**
+ * Per-binding and whole-section checks that need the key path of what is set
+ * (`httpd.bindings[1].oidc.client_id`), so the refusal names it exactly.
+ */
+function firstActiveSection(c: AppConfig): string | undefined {
+  if (c.acme.domains.length > 0 || nonEmpty(c.acme.email)) {
+    const key = c.acme.domains.length > 0 ? 'acme.domains' : 'acme.email';
+    return `${key}: ACME certificates are not supported by this server; get them with certbot (or any ACME client), point certificate_file/certificate_key_file at them and send SIGHUP after each renewal (see README, "TLS certificates from certbot")`;
+  }
+  if (c.plugins.length > 0) {
+    return `plugins[0] (type "${c.plugins[0].type}"): plugins are not supported yet by this server; remove the "plugins" entries (see README, "Not supported yet")`;
+  }
+  if (c.smtp.auth_type === 3) return 'smtp.auth_type: OAuth2 SMTP authentication (3) is not supported yet by this server; use 0 (plain), 1 (login) or 2 (CRAM-MD5)';
+  for (const [i, b] of c.httpd.bindings.entries()) {
+    const at = `httpd.bindings[${i}]`;
+    if (b.oidc && (nonEmpty(b.oidc.client_id) || nonEmpty(b.oidc.config_url))) {
+      return `${at}.oidc.${nonEmpty(b.oidc.client_id) ? 'client_id' : 'config_url'}: OpenID Connect is not supported yet by this server; leave it empty (see README, "Not supported yet")`;
+    }
+    if (b.security?.enabled) return `${at}.security.enabled: the HTTP security headers middleware is not supported yet by this server; set it to false`;
+    for (const part of ['web_admin', 'web_client'] as const) {
+      const brand = b.branding?.[part];
+      const set = brand ? Object.entries(brand).find(([, v]) => (Array.isArray(v) ? v.length > 0 : nonEmpty(v))) : undefined;
+      if (set) return `${at}.branding.${part}.${set[0]}: branding is not supported yet by this server; leave it empty`;
+    }
+  }
+  return undefined;
+}
 
 /** Throws a ConfigError naming the first setting that asks for an unimplemented feature. */
 export function checkUnsupported(c: AppConfig): void {
@@ -35,4 +65,6 @@ export function checkUnsupported(c: AppConfig): void {
       throw new ConfigError(`${chk.key}: ${chk.what} ${chk.what.endsWith('s') && !chk.what.startsWith('the') ? 'are' : 'is'} not supported yet by this server; leave it at its default (see README, "Not supported yet")`);
     }
   }
+  const section = firstActiveSection(c);
+  if (section !== undefined) throw new ConfigError(section);
 }

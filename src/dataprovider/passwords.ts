@@ -7,6 +7,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from
 import bcrypt from 'bcryptjs';
 import * as argon2 from 'argon2';
 import { verifyUnixCrypt } from './unixcrypt';
+import { verifyYescrypt, type WorkerSlots } from './yescrypt-worker';
 
 export interface PasswordHashingConfig {
   algo: string;
@@ -25,8 +26,10 @@ const PBKDF2_PREFIXES = ['$pbkdf2-sha1$', '$pbkdf2-sha256$', '$pbkdf2-sha512$', 
 const UNIX_PREFIXES = ['$1$', '$apr1$', '$5$', '$6$'];
 const DIGEST_PREFIXES = ['{MD5}', '{SHA256}', '{SHA512}'];
 const ARGON2ID_PREFIX = '$argon2id$';
+/** yescrypt, /etc/shadow's default on current Debian/Ubuntu/Fedora (not in SFTPGo: accounts imported from Linux) */
+const YESCRYPT_PREFIX = '$y$';
 
-const HASH_PREFIXES = [ARGON2ID_PREFIX, ...BCRYPT_PREFIXES, ...PBKDF2_PREFIXES, ...UNIX_PREFIXES, ...DIGEST_PREFIXES];
+const HASH_PREFIXES = [ARGON2ID_PREFIX, ...BCRYPT_PREFIXES, ...PBKDF2_PREFIXES, ...UNIX_PREFIXES, YESCRYPT_PREFIX, ...DIGEST_PREFIXES];
 
 /** True when the value is already a hash in a format we can verify (then stored as is). */
 export function isHashedPassword(value: string): boolean {
@@ -80,8 +83,11 @@ function verifyDigest(plain: string, hash: string): boolean {
   return false;
 }
 
-/** Verifies a plain password against a stored hash of any supported format. Never throws. */
-export async function verifyPassword(plain: string, hash: string): Promise<boolean> {
+/**
+ * Verifies a plain password against a stored hash of any supported format.
+ * Never throws. `slots` bounds the concurrent yescrypt workers.
+ */
+export async function verifyPassword(plain: string, hash: string, slots?: WorkerSlots): Promise<boolean> {
   try {
     if (BCRYPT_PREFIXES.some((p) => hash.startsWith(p))) {
       // bcryptjs knows $2a$/$2b$/$2y$; $2x$/$2$ use the same core for ASCII.
@@ -91,6 +97,7 @@ export async function verifyPassword(plain: string, hash: string): Promise<boole
     if (hash.startsWith(ARGON2ID_PREFIX)) return await argon2.verify(hash, plain);
     if (PBKDF2_PREFIXES.some((p) => hash.startsWith(p))) return verifyPbkdf2(plain, hash);
     if (UNIX_PREFIXES.some((p) => hash.startsWith(p))) return verifyUnixCrypt(plain, hash);
+    if (hash.startsWith(YESCRYPT_PREFIX)) return await verifyYescrypt(plain, hash, slots);
     if (DIGEST_PREFIXES.some((p) => hash.startsWith(p))) return verifyDigest(plain, hash);
   } catch {
     // malformed stored hash: treat as a non-match, the caller logs the failure

@@ -11,6 +11,7 @@ import { checkAdminConditions, checkLoginConditions, matchPublicKey } from './au
 import { ApiKeyManager } from './apikeys';
 import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User, VirtualFolder } from './models';
 import { DEFAULT_PASSWORD_HASHING, hashPassword, isHashedPassword, PasswordCache, type PasswordHashingConfig, verifyPassword } from './passwords';
+import { WorkerSlots } from './yescrypt-worker';
 import type { DataProviderBackend, FolderStore, ListOptions } from './provider';
 import { restoreDump } from './restore';
 import { type AccountKind, AccountSecrets, defaultAccountSecrets, type SecondFactor, withSecondFactor } from './secrets';
@@ -42,6 +43,8 @@ export class ProviderService implements DataProviderService {
   private readonly env: NodeJS.ProcessEnv;
   private readonly userPwCache = new PasswordCache();
   private readonly adminPwCache = new PasswordCache();
+  /** at most two yescrypt verifications (16 MiB each by default) at a time */
+  private readonly hashSlots = new WorkerSlots(2);
   private readonly apiKeys: ApiKeyManager;
   readonly secrets: AccountSecrets;
   /** one recovery-code use at a time per account, so a code cannot be spent twice concurrently */
@@ -310,7 +313,7 @@ export class ProviderService implements DataProviderService {
 
   private async passwordMatches(cache: PasswordCache, username: string, plain: string, hash: string): Promise<boolean> {
     if (this.cfg.password_caching && cache.check(username, plain, hash).found) return true;
-    const ok = await verifyPassword(plain, hash);
+    const ok = await verifyPassword(plain, hash, this.hashSlots);
     if (ok && this.cfg.password_caching) cache.add(username, plain, hash);
     return ok;
   }

@@ -12,11 +12,14 @@ import {
   optString, optStringArray, pathContains, validateFilesystem, ValidationError,
 } from './validation-core';
 import { parseSecondFactor } from './secrets';
+import { checkOwnershipFields, processIdentity, type RunningAs } from './ownership';
 
 export interface UserValidationOptions {
   namingRules: number;
   /** data_provider.users_base_dir: default home is `<base>/<username>` */
   usersBaseDir: string;
+  /** identity uid/gid are checked against (tests inject it); default: this process */
+  runningAs?: RunningAs;
 }
 
 export const LOGIN_METHODS: readonly LoginMethod[] = [
@@ -219,14 +222,17 @@ export function validateUser(input: unknown, opts: UserValidationOptions): User 
   const role = optString(o, 'role');
   if (role) throw new ValidationError(`role "${role}" does not exist (roles are not supported yet)`);
 
+  const uid = optInt(o, 'uid', 0, MAX_INT32) ?? 0;
+  const gid = optInt(o, 'gid', 0, MAX_INT32) ?? 0;
+  checkOwnershipFields(uid, gid, opts.runningAs ?? processIdentity());
   const u: User = {
     status: optInt(o, 'status', 0, 1) ?? 0,
     username,
     home_dir: homeDir,
     permissions: validatePermissions(o.permissions),
     expiration_date: optInt(o, 'expiration_date', 0) ?? 0,
-    uid: optInt(o, 'uid', 0, MAX_INT32) ?? 0,
-    gid: optInt(o, 'gid', 0, MAX_INT32) ?? 0,
+    uid,
+    gid,
     max_sessions: optInt(o, 'max_sessions', 0, MAX_INT32) ?? 0,
     quota_size: optInt(o, 'quota_size', 0) ?? 0,
     quota_files: optInt(o, 'quota_files', 0) ?? 0,

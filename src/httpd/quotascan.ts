@@ -13,7 +13,7 @@ import type { FilesystemConfig, Folder, User } from '../dataprovider/models';
 export interface ActiveScan { name: string; start_time: number }
 
 /** Local (0) and encrypted local (4) storage can be walked on disk. */
-function isLocal(fs: FilesystemConfig | undefined): boolean {
+export function isLocal(fs: FilesystemConfig | undefined): boolean {
   return fs === undefined || fs.provider === 0 || fs.provider === 4;
 }
 
@@ -55,6 +55,24 @@ export async function dirUsage(root: string, exclude: readonly string[] = [], sh
     }
   }
   return { size, files };
+}
+
+/**
+ * What a user's quota counts on disk: the home without the folders mounted
+ * inside it, plus the local folders included in the user's quota
+ * (quota_size -1). Shared by API scans and `serve --loaddata-scan`.
+ */
+export async function measureUserUsage(user: User, shouldStop: () => boolean = () => false): Promise<{ size: number; files: number }> {
+  const home = resolve(user.home_dir);
+  const included = (user.virtual_folders ?? []).filter((f) => f.quota_size === -1 && isLocal(f.filesystem));
+  const nested = (user.virtual_folders ?? []).map((f) => resolve(f.mapped_path)).filter((p) => p !== home && within(p, home));
+  const total = await dirUsage(home, nested, shouldStop);
+  for (const f of included) {
+    const u = await dirUsage(f.mapped_path, [], shouldStop);
+    total.size += u.size;
+    total.files += u.files;
+  }
+  return total;
 }
 
 export class QuotaScanner {
@@ -113,17 +131,7 @@ export class QuotaScanner {
   }
 
   private async scanUser(user: User): Promise<void> {
-    const home = resolve(user.home_dir);
-    const included = (user.virtual_folders ?? []).filter((f) => f.quota_size === -1 && isLocal(f.filesystem));
-    // every folder mounted inside the home is excluded from the home walk; the
-    // ones counted in the user's quota are then walked on their own
-    const nested = (user.virtual_folders ?? []).map((f) => resolve(f.mapped_path)).filter((p) => p !== home && within(p, home));
-    const total = await dirUsage(home, nested, this.stopped);
-    for (const f of included) {
-      const u = await dirUsage(f.mapped_path, [], this.stopped);
-      total.size += u.size;
-      total.files += u.files;
-    }
+    const total = await measureUserUsage(user, this.stopped);
     await this.ctx.provider.updateUserQuota(user.username, total.size, total.files, true);
     this.ctx.logger.info('httpd', `quota scan for user ${user.username} done: ${total.files} files, ${total.size} bytes`);
   }

@@ -30,6 +30,7 @@ import { loginService } from '../common/login';
 
 /** How long a stop waits for background hook notifications (post-disconnect, post-login). */
 const HOOKS_DRAIN_MS = 10_000;
+import { loadInitialData } from './loaddata';
 
 export interface StartAppOptions {
   runtime: RuntimeOptions;
@@ -90,28 +91,6 @@ export async function openProvider(
     throw err;
   }
   return provider;
-}
-
-async function loadInitialData(provider: DataProviderService, rt: RuntimeOptions, logger: AppLogger): Promise<void> {
-  if (rt.loadDataFrom === '') return;
-  let dump: unknown;
-  try {
-    dump = JSON.parse(fs.readFileSync(rt.loadDataFrom, 'utf8'));
-  } catch (err) {
-    throw new Error(`cannot load data from ${rt.loadDataFrom}: ${(err as Error).message}`);
-  }
-  const res = await provider.restore(dump, rt.loadDataMode);
-  logger.info('service', `data loaded from ${rt.loadDataFrom}`, { mode: rt.loadDataMode, users: res.users.length });
-  if (rt.loadDataQuotaScan !== 0) {
-    logger.warn('service', 'loaddata quota scan is not supported at startup, use the quota scan API');
-  }
-  if (rt.loadDataClean) {
-    try {
-      fs.unlinkSync(rt.loadDataFrom);
-    } catch (err) {
-      logger.warn('service', `cannot remove ${rt.loadDataFrom}: ${(err as Error).message}`);
-    }
-  }
 }
 
 export async function startApp(opts: StartAppOptions): Promise<App> {

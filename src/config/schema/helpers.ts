@@ -5,7 +5,7 @@
  */
 import type convict from 'convict';
 
-export type Kind = 'str' | 'int' | 'bool' | 'strList' | 'structList';
+export type Kind = 'str' | 'int' | 'bool' | 'strList' | 'intList' | 'structList';
 
 export interface LeafSchema extends convict.SchemaObj {
   kind: Kind;
@@ -87,6 +87,16 @@ export function strList(d: string[] = []): LeafSchema {
     default: d,
     format: (x: unknown) => {
       if (!Array.isArray(x) || x.some((v) => typeof v !== 'string')) fail('must be a list of strings', x);
+    },
+  };
+}
+
+export function intList(d: number[] = []): LeafSchema {
+  return {
+    kind: 'intList',
+    default: d,
+    format: (x: unknown) => {
+      if (!Array.isArray(x) || x.some((v) => typeof v !== 'number' || !Number.isInteger(v))) fail('must be a list of integers', x);
     },
   };
 }

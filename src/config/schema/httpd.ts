@@ -1,4 +1,5 @@
 /** `httpd` and `telemetry` sections (SFTPGo defaults). */
+import { httpdBindingExtras } from './ops';
 import { bool, int, nat, port, str, strList, structList, type SchemaTree } from './helpers';
 
 export function corsSchema(): SchemaTree {
@@ -39,6 +40,7 @@ const httpdBinding: SchemaTree = {
   render_openapi: bool(true),
   base_url: str(),
   languages: strList(['en']),
+  ...httpdBindingExtras(),
 };
 
 export function httpdSchema(): SchemaTree {

@@ -3,6 +3,7 @@ import { commonSchema } from './common';
 import { dataProviderSchema } from './provider';
 import { httpdSchema, telemetrySchema } from './httpd';
 import { commandSchema, httpClientSchema, kmsSchema, mfaSchema } from './misc';
+import { acmeSchema, pluginsSchema, smtpSchema } from './ops';
 import { ftpdSchema, sftpdSchema, webdavdSchema } from './protocols';
 import type { SchemaTree } from './helpers';
 
@@ -19,6 +20,9 @@ export function appSchema(): SchemaTree {
     command: commandSchema(),
     kms: kmsSchema(),
     mfa: mfaSchema(),
+    smtp: smtpSchema(),
+    acme: acmeSchema(),
+    ...pluginsSchema(),
   };
 }
 

@@ -83,7 +83,7 @@ test('env overrides: nested keys, list index, append, comma lists, booleans', (t
 
 test('YAML and TOML files, partial bindings get defaults, env still wins', (t) => {
   const dir = tmpDir(t);
-  fs.writeFileSync(path.join(dir, 'sftpgo.yaml'), 'sftpd:\n  bindings:\n    - port: 3022\n    - port: 3023\n      address: "127.0.0.1"\ncommon:\n  idle_timeout: 9\nacme:\n  domains: []\n');
+  fs.writeFileSync(path.join(dir, 'sftpgo.yaml'), 'sftpd:\n  bindings:\n    - port: 3022\n    - port: 3023\n      address: "127.0.0.1"\ncommon:\n  idle_timeout: 9\nfoo:\n  domains: []\n');
   const warnings: string[] = [];
   const y = loadConfig({ configDir: dir, env: { SFTPGO_COMMON__IDLE_TIMEOUT: '3' }, onWarning: (w) => warnings.push(w) });
   assert.deepEqual(y.sftpd.bindings, [
@@ -91,7 +91,7 @@ test('YAML and TOML files, partial bindings get defaults, env still wins', (t) =
     { port: 3023, address: '127.0.0.1', apply_proxy_config: true },
   ]);
   assert.equal(y.common.idle_timeout, 3);
-  assert.ok(warnings.some((w) => w.includes('"acme"')), warnings.join('|'));
+  assert.ok(warnings.some((w) => w.includes('"foo"')), warnings.join('|'));
 
   const tomlFile = path.join(dir, 'custom.toml');
   fs.writeFileSync(tomlFile, '[data_provider]\ndriver = "memory"\nname = ""\n\n[[httpd.bindings]]\nport = 9090\n');
@@ -106,10 +106,10 @@ test('YAML and TOML files, partial bindings get defaults, env still wins', (t) =
 test('env.d files are read; the process env wins over them', (t) => {
   const dir = tmpDir(t);
   fs.mkdirSync(path.join(dir, 'env.d'));
-  fs.writeFileSync(path.join(dir, 'env.d', 'a.env'), '# comment\nSFTPGO_COMMON__IDLE_TIMEOUT=11\nexport SFTPGO_HTTPD__WEB_ROOT="/web"\n');
-  const c = loadConfig({ configDir: dir, env: { SFTPGO_HTTPD__WEB_ROOT: '/other' } });
+  fs.writeFileSync(path.join(dir, 'env.d', 'a.env'), '# comment\nSFTPGO_COMMON__IDLE_TIMEOUT=11\nexport SFTPGO_SFTPD__LOGIN_BANNER_FILE="/web"\n');
+  const c = loadConfig({ configDir: dir, env: { SFTPGO_SFTPD__LOGIN_BANNER_FILE: '/other' } });
   assert.equal(c.common.idle_timeout, 11);
-  assert.equal(c.httpd.web_root, '/other');
+  assert.equal(c.sftpd.login_banner_file, '/other');
   assert.deepEqual(parseEnvFile("A=1\nB='x y'\nC=v # note\n"), { A: '1', B: 'x y', C: 'v' });
 });
 
