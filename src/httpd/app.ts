@@ -33,6 +33,7 @@ import { registerQuotaRoutes } from './routes/api/quotas';
 import { registerTokenRoutes } from './routes/api/token';
 import { registerUserRoutes } from './routes/api/users';
 import { registerUserTokenRoutes } from './routes/api/usertoken';
+import { registerUserApi } from './routes/user';
 import './types';
 
 /** httpd.bindings[].disabled_login_methods bits (SFTPGo): admin token endpoint, admin API keys. */
@@ -128,6 +129,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     registerMfaRoutes(app, deps);
     // SFTPGo's disabled_login_methods bit 32 disables the user token endpoint
     if ((binding.disabled_login_methods & DISABLED_USER_TOKEN) === 0) registerUserTokenRoutes(app, deps);
+    registerUserApi(app, deps);
   }
   if (binding.enable_web_admin !== false) {
     const web = loadWebAdmin();
