@@ -1,6 +1,6 @@
 /**
  * The same file operations through FTP (basic-ftp, one login per operation)
- * and WebDAV (curl), each returning the protocol's own status so one table
+ * WebDAV (curl) and the REST user API (fetch with a user token), each returning the protocol's own status so one table
  * of cases can state "allowed" / "denied" once and check both codes.
  */
 import { Readable, Writable } from 'node:stream';
@@ -10,7 +10,7 @@ import { curl, type CrossEnv } from './env';
 export type Result = { ok: true; body: string } | { ok: false; code: number; body: string };
 
 export interface Driver {
-  name: 'FTP' | 'DAV';
+  name: 'FTP' | 'DAV' | 'HTTP';
   /** the code for "permission denied" */
   denied: number;
   /** the code for "quota exceeded" */
@@ -77,5 +77,35 @@ export function davDriver(env: CrossEnv, user: string, password: string): Driver
     // a Destination that starts with a scheme is sent as is (another host), else it is made absolute on this server
     rename: (from, to) => run(['-X', 'MOVE', '-H', `Destination: ${/^https?:/.test(to) ? to : url(to)}`, url(from)]),
     copy: (from, to) => run(['-X', 'COPY', '-H', `Destination: ${/^https?:/.test(to) ? to : url(to)}`, url(from)]),
+  };
+}
+
+export function httpUserDriver(env: CrossEnv, user: string, password: string): Driver {
+  let token: string | undefined;
+  const auth = async (): Promise<string> => {
+    if (token) return token;
+    const r = await fetch(`${env.httpUrl}/api/v2/user/token`, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
+    if (r.status !== 200) throw new Error(`user token refused: ${r.status} ${await r.text()}`);
+    token = ((await r.json()) as { access_token: string }).access_token;
+    return token;
+  };
+  const run = async (method: string, route: string, query: Record<string, string>, body?: Buffer): Promise<Result> => {
+    const qs = new URLSearchParams(query).toString();
+    const headers: Record<string, string> = { authorization: `Bearer ${await auth()}` };
+    if (body) headers['content-type'] = 'application/octet-stream';
+    const r = await fetch(`${env.httpUrl}/api/v2/user/${route}?${qs}`, { method, headers, body });
+    const text = await r.text();
+    return r.status >= 200 && r.status < 300 ? { ok: true, body: text } : { ok: false, code: r.status, body: text };
+  };
+  return {
+    name: 'HTTP', denied: 403, quota: 413,
+    list: (dir) => run('GET', 'dirs', { path: dir }),
+    download: (file) => run('GET', 'files', { path: file }),
+    upload: (file, data) => run('POST', 'files/upload', { path: file }, data),
+    removeFile: (file) => run('DELETE', 'files', { path: file }),
+    removeDir: (dir) => run('DELETE', 'dirs', { path: dir }),
+    mkdir: (dir) => run('POST', 'dirs', { path: dir }),
+    rename: (from, to) => run('POST', 'file-actions/move', { path: from, target: to }),
+    copy: (from, to) => run('POST', 'file-actions/copy', { path: from, target: to }),
   };
 }

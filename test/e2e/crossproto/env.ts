@@ -18,6 +18,7 @@ import { createLogger } from '../../../src/logger/logger';
 import { createMetrics } from '../../../src/metrics/metrics';
 import { createFtpService } from '../../../src/ftpd/server';
 import { createWebdavService } from '../../../src/webdavd/server';
+import { createHttpService } from '../../../src/httpd/server';
 import { openDataProvider } from '../../../src/dataprovider/index';
 import { freePort } from '../../support/net';
 
@@ -26,6 +27,8 @@ export interface CrossEnv {
   ctx: ServerContext;
   ftpPort: number;
   davUrl: string;
+  /** the REST API (user API driver) */
+  httpUrl: string;
   homeOf(user: string): string;
   addUser(json: Record<string, unknown>): Promise<string>;
   /** the JSON log lines written so far (flushed first) */
@@ -40,6 +43,7 @@ export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEn
   config.ftpd.bindings = [{ ...config.ftpd.bindings[0]!, address: '127.0.0.1', port: await freePort() }];
   config.ftpd.passive_port_range = { start: 0, end: 0 };
   config.webdavd.bindings = [{ ...config.webdavd.bindings[0]!, port: 0, address: '127.0.0.1' }];
+  config.httpd.bindings = [{ ...config.httpd.bindings[0]!, port: 0, address: '127.0.0.1', enable_web_admin: false, enable_web_client: false }];
   config.data_provider.driver = 'memory';
   config.data_provider.name = '';
   config.common.idle_timeout = 0;
@@ -58,13 +62,15 @@ export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEn
     },
     version: { version: '0.0.0-test', commit_hash: '', build_date: '', features: [] },
   };
-  const services: Service[] = [createFtpService(ctx), createWebdavService(ctx, { ephemeralPorts: true })];
+  const services: Service[] = [createFtpService(ctx), createWebdavService(ctx, { ephemeralPorts: true }),
+    createHttpService(ctx, { serviceStatus: () => ({}), ephemeralPorts: true })];
   for (const s of services) await s.start();
   const homeOf = (u: string): string => path.join(base, 'homes', u);
   return {
     base, ctx,
     ftpPort: config.ftpd.bindings[0]!.port,
     davUrl: `http://127.0.0.1:${services[1]!.addresses()[0]!.port}`,
+    httpUrl: `http://127.0.0.1:${services[2]!.addresses()[0]!.port}`,
     homeOf,
     async addUser(json) {
       const home = homeOf(String(json.username));

@@ -144,7 +144,7 @@ describe('FTP and WebDAV: the user cannot leave the jail', () => {
   }
 
   async function run(d: Driver, c: Case): Promise<Result> {
-    const p = (x: P): string => (typeof x === 'string' ? x : x[d.name]).replace('<outside>', outside);
+    const p = (x: P): string => (typeof x === 'string' ? x : x[d.name as Proto]).replace('<outside>', outside);
     switch (c.op) {
       case 'download': return d.download(p(c.path));
       case 'list': return d.list(p(c.path));

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startCross, type CrossEnv } from './env';
-import { davDriver, ftpDriver, type Driver, type Result } from './drivers';
+import { davDriver, ftpDriver, httpUserDriver, type Driver, type Result } from './drivers';
 
 const PERMS: Record<string, string[]> = {
   '/': ['list', 'download'],
@@ -31,7 +31,8 @@ const DIRS = ['up', 'ow', 'del/sub', 'delf/sub', 'mk', 'rn/dir', 'rnf/dir', 'nol
 const NEW_DATA = Buffer.from('new content from the client\n');
 
 /** allowed everywhere, denied everywhere, or per protocol where SFTPGo differs */
-type Allow = boolean | { FTP: boolean; DAV: boolean };
+type Proto = 'FTP' | 'DAV' | 'HTTP';
+type Allow = boolean | Record<Proto, boolean>;
 type Case =
   | { op: 'list'; path: string; allow: Allow; names: string[] }
   | { op: 'download' | 'removeFile' | 'removeDir' | 'mkdir'; path: string; allow: Allow }
@@ -44,8 +45,9 @@ const CASES: Case[] = [
   { op: 'list', path: '/nolist', allow: false, names: ['f.txt'] },
   { op: 'download', path: '/file.txt', allow: true },
   { op: 'download', path: '/up/existing.txt', allow: false },
-  // WebDAV GET stats the file first, and a stat needs list on the parent (SFTPGo's webDavFile.Stat): FTP RETR does not
-  { op: 'download', path: '/nolist/f.txt', allow: { FTP: true, DAV: false } },
+  // WebDAV GET and the user API's GET /user/files stat the file first, and a stat needs list on the parent
+  // (SFTPGo's webDavFile.Stat, getUserFile): FTP RETR does not
+  { op: 'download', path: '/nolist/f.txt', allow: { FTP: true, DAV: false, HTTP: false } },
   { op: 'upload', path: '/new.txt', allow: false },
   { op: 'upload', path: '/up/new.txt', allow: true },
   { op: 'upload', path: '/up/existing.txt', allow: false },
@@ -73,13 +75,13 @@ const CASES: Case[] = [
 
 const exists = (p: string): boolean => { try { fs.lstatSync(p); return true; } catch { return false; } };
 
-const allowed = (c: Case, proto: 'FTP' | 'DAV'): boolean => (typeof c.allow === 'boolean' ? c.allow : c.allow[proto]);
+const allowed = (c: Case, proto: Proto): boolean => (typeof c.allow === 'boolean' ? c.allow : c.allow[proto]);
 
-function label(c: Case, proto: 'FTP' | 'DAV'): string {
+function label(c: Case, proto: Proto): string {
   return `${c.op} ${c.path}${c.op === 'rename' ? ` → ${c.to}` : ''}: ${allowed(c, proto) ? 'allowed' : 'denied'}`;
 }
 
-describe('FTP and WebDAV: per-directory permissions', () => {
+describe('FTP, WebDAV and the user REST API: per-directory permissions', () => {
   let env: CrossEnv;
   let home: string;
   const h = (p: string): string => path.join(home, p);
@@ -138,11 +140,13 @@ describe('FTP and WebDAV: per-directory permissions', () => {
   });
   after(async () => { await env?.close(); });
 
-  for (const proto of ['FTP', 'DAV'] as const) {
+  const driverFor = (proto: Proto): Driver => (proto === 'FTP' ? ftpDriver(env, 'perm', 'perm-pass')
+    : proto === 'DAV' ? davDriver(env, 'perm', 'perm-pass') : httpUserDriver(env, 'perm', 'perm-pass'));
+  for (const proto of ['FTP', 'DAV', 'HTTP'] as const) {
     for (const c of CASES) {
       test(`${proto}: ${label(c, proto)}`, async () => {
         rebuildHome();
-        const d = proto === 'FTP' ? ftpDriver(env, 'perm', 'perm-pass') : davDriver(env, 'perm', 'perm-pass');
+        const d = driverFor(proto);
         const r = await run(d, c);
         const allow = allowed(c, proto);
         if (allow) assert.ok(r.ok, `expected success, got ${r.ok ? '' : r.code} ${r.body.slice(0, 300)}`);
