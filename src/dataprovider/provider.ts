@@ -5,6 +5,7 @@
  * backend only persists.
  */
 import type { Admin, ApiKey, DumpData, Folder, User } from './models';
+import type { ShareStore } from './shares';
 
 export interface ListOptions {
   limit?: number;
@@ -57,7 +58,7 @@ export interface ApiKeyStore {
   updateApiKeyLastUse(keyId: string, when: number): Promise<void>;
 }
 
-export interface DataProviderBackend extends UserStore, FolderStore, AdminStore, ApiKeyStore {
+export interface DataProviderBackend extends UserStore, FolderStore, AdminStore, ApiKeyStore, ShareStore {
   readonly driver: string;
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;

@@ -13,6 +13,7 @@ import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User, VirtualFolder
 import { DEFAULT_PASSWORD_HASHING, hashPassword, isHashedPassword, PasswordCache, type PasswordHashingConfig, verifyPassword } from './passwords';
 import type { DataProviderBackend, ListOptions } from './provider';
 import { restoreDump } from './restore';
+import { ShareManager } from './shares';
 import { type AccountKind, AccountSecrets, defaultAccountSecrets, type SecondFactor, withSecondFactor } from './secrets';
 import type { DataProviderService, Executor, LoginContext, PublicKeyAuthResult } from './types';
 import { isObj, validateAdmin, validateFolder, validateUser, ValidationError } from './validation';
@@ -43,6 +44,7 @@ export class ProviderService implements DataProviderService {
   private readonly userPwCache = new PasswordCache();
   private readonly adminPwCache = new PasswordCache();
   private readonly apiKeys: ApiKeyManager;
+  readonly shares: ShareManager;
   readonly secrets: AccountSecrets;
   /** one recovery-code use at a time per account, so a code cannot be spent twice concurrently */
   private readonly mfaQueue = new Map<string, Promise<unknown>>();
@@ -54,6 +56,7 @@ export class ProviderService implements DataProviderService {
     this.env = opts.env ?? process.env;
     this.secrets = opts.secrets ?? defaultAccountSecrets();
     this.apiKeys = new ApiKeyManager(this.backend, (p) => this.hash(p), this.cfg.password_caching);
+    this.shares = new ShareManager(this.backend, (p) => this.hash(p));
   }
 
   private get userOpts(): { namingRules: number; usersBaseDir: string } {

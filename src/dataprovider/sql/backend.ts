@@ -13,6 +13,8 @@ import * as admins from './admins';
 import * as folders from './folders';
 import { currentVersion, latestVersion, loadMigrations, migrate, type Migration } from './migrate';
 import * as users from './users';
+import * as shares from './shares';
+import type { Share } from '../shares';
 
 export class SqlBackend implements DataProviderBackend {
   private readonly queue = new OperationQueue();
@@ -78,7 +80,7 @@ export class SqlBackend implements DataProviderBackend {
       folders: await folders.listFolders(this.ctx),
       admins: await admins.listAdmins(this.ctx),
       api_keys: await admins.listApiKeys(this.ctx),
-      shares: [],
+      shares: await shares.listShares(this.ctx, undefined),
       event_actions: [],
       event_rules: [],
       roles: [],
@@ -148,5 +150,15 @@ export class SqlBackend implements DataProviderBackend {
   /** Multi-statement writes (row + mappings) run in their own transaction. */
   private atomic<T>(fn: (ctx: SqlContext) => Promise<T>): Promise<T> {
     return this.transaction(() => fn(this.ctx));
+  }
+
+  // shares (shares.ts)
+  getShare(shareId: string): Promise<Share | undefined> { return this.op((c) => shares.getShare(c, shareId)); }
+  listShares(username: string | undefined, opts?: ListOptions): Promise<Share[]> { return this.op((c) => shares.listShares(c, username, opts)); }
+  addShare(share: Share): Promise<Share> { return this.op((c) => shares.addShare(c, share)); }
+  updateShare(share: Share): Promise<Share> { return this.op((c) => shares.updateShare(c, share)); }
+  deleteShare(shareId: string): Promise<void> { return this.op((c) => shares.deleteShare(c, shareId)); }
+  useShareTokens(shareId: string, n: number, when: number): Promise<boolean> {
+    return this.op((c) => shares.useShareTokens(c, shareId, n, when));
   }
 }
