@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from '../../deps';
 import { registerUserFileRoutes } from './files';
 import { registerUserProfileRoutes } from './profile';
+import { registerUserShareRoutes } from './shares';
+import { registerPublicShareRoutes } from '../shares/public';
 import { checkRestriction } from './session';
 import { registerUserUploadRoutes } from './upload';
 
@@ -16,5 +18,7 @@ export function registerUserApi(app: FastifyInstance, deps: HttpDeps): void {
     registerUserProfileRoutes(scope, deps);
     registerUserFileRoutes(scope, deps);
     registerUserUploadRoutes(scope, deps);
+    registerUserShareRoutes(scope, deps);
+    registerPublicShareRoutes(scope, deps);
   });
 }

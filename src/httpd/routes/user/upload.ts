@@ -21,7 +21,7 @@ const MAX_FILES = 1000;
 const MTIME_HEADER = 'x-sftpgo-mtime';
 
 /** Body size cap from httpd.max_upload_file_size (0 = none), checked as data arrives. */
-function limited(src: AsyncIterable<Buffer>, max: number): AsyncIterable<Buffer> {
+export function limited(src: AsyncIterable<Buffer>, max: number): AsyncIterable<Buffer> {
   if (max <= 0) return src;
   return (async function* cap() {
     let seen = 0;
@@ -72,12 +72,15 @@ export function partFileName(raw: string): string {
   return name;
 }
 
+/** Called around each file of a multipart body (shares spend a token per file). */
+export interface FileHooks { before?: () => Promise<void>; stored?: () => void }
+
 /**
  * Reads a multipart body, storing every `filenames` part below `dir`.
  * Returns the number of files stored.
  */
 export async function receiveMultipart(ops: FileOps, req: FastifyRequest, dir: string, maxSize: number,
-  target: (name: string) => string = (name) => vjoin(dir, name)): Promise<number> {
+  target: (name: string) => string = (name) => vjoin(dir, name), hooks: FileHooks = {}): Promise<number> {
   let boundary: string;
   try {
     boundary = boundaryOf(req.headers['content-type']);
@@ -93,7 +96,10 @@ export async function receiveMultipart(ops: FileOps, req: FastifyRequest, dir: s
       if (!part) break;
       if (part.name !== 'filenames' || part.filename === undefined) continue;
       if (stored >= MAX_FILES) throw new ApiError(400, `too many files, at most ${MAX_FILES} per request`);
-      await receiveFile(ops, target(partFileName(part.filename)), reader.partData());
+      const vpath = target(partFileName(part.filename));
+      await hooks.before?.();
+      await receiveFile(ops, vpath, reader.partData());
+      hooks.stored?.();
       stored++;
     }
   } catch (e) {
