@@ -34,6 +34,7 @@ import { registerTokenRoutes } from './routes/api/token';
 import { registerUserRoutes } from './routes/api/users';
 import { registerUserTokenRoutes } from './routes/api/usertoken';
 import { registerUserApi } from './routes/user';
+import { registerWebClient } from './web/client';
 import './types';
 
 /** httpd.bindings[].disabled_login_methods bits (SFTPGo): admin token endpoint, admin API keys. */
@@ -130,6 +131,13 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     // SFTPGo's disabled_login_methods bit 32 disables the user token endpoint
     if ((binding.disabled_login_methods & DISABLED_USER_TOKEN) === 0) registerUserTokenRoutes(app, deps);
     registerUserApi(app, deps);
+  }
+  if (binding.enable_web_client !== false) {
+    await registerWebClient(app, deps, binding);
+    // with the console on, "/" goes there (web/index.ts); without it, to the client
+    if (binding.enable_web_admin === false) {
+      for (const p of ['/', '/web', '/web/']) app.get(p, { config: { auth: 'none' } }, async (_req, reply) => reply.redirect('/web/client/login', 302));
+    }
   }
   if (binding.enable_web_admin !== false) {
     const web = loadWebAdmin();

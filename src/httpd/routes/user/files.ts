@@ -46,8 +46,13 @@ export function attachment(name: string, disposition: 'attachment' | 'inline' = 
   return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-/** Streams a file with Range support (SFTPGo downloadFile); `inline` only for types safe to render. */
-export async function sendFile(ops: FileOps, req: FastifyRequest, reply: FastifyReply, vpath: string, inline = false): Promise<void> {
+/**
+ * Streams a file with Range support (SFTPGo downloadFile). `inlineType` shows
+ * it in the browser with that forced content type (the caller picks only
+ * types safe to render), sandboxed by CSP; otherwise it is an attachment.
+ */
+export async function sendFile(ops: FileOps, req: FastifyRequest, reply: FastifyReply, vpath: string, inlineType?: string): Promise<void> {
+  const inline = inlineType !== undefined;
   if (vpath === '/') throw new ApiError(400, 'Please set the path to a valid file');
   const fi = await ops.stat(vpath);
   if (fi.isDirectory) throw new ApiError(400, `Please set the path to a valid file, "${vpath}" is a directory`);
@@ -64,7 +69,7 @@ export async function sendFile(ops: FileOps, req: FastifyRequest, reply: Fastify
   const end = range?.end ?? fi.size - 1;
   const dl = await ops.openRead(vpath, start);
   const res = reply.raw;
-  const type = mimeTypeOf(fi.name);
+  const type = inlineType ?? mimeTypeOf(fi.name);
   res.statusCode = range ? 206 : 200;
   res.setHeader('Last-Modified', fi.mtime.toUTCString());
   res.setHeader('Content-Type', type);

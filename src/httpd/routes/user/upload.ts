@@ -34,7 +34,7 @@ export function limited(src: AsyncIterable<Buffer>, max: number): AsyncIterable<
 }
 
 /** Writes `data` into a new upload of `vpath`; any failure aborts it (nothing half-written is committed). */
-export async function receiveFile(ops: FileOps, vpath: string, data: AsyncIterable<Buffer>): Promise<void> {
+export async function receiveFile(ops: FileOps, vpath: string, data: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
   const up: Upload = await ops.openWrite(vpath, { truncate: true, append: false, exclusive: false, read: false, offset: 0 });
   let pos = 0;
   try {
