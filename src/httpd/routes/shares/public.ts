@@ -95,7 +95,7 @@ export function registerPublicShareRoutes(app: FastifyInstance, deps: HttpDeps):
     scope.addContentTypeParser('*', (_req, _payload, done) => { done(null, undefined); });
 
     scope.post<{ Params: IdParams }>('/api/v2/shares/:id', {
-      config: { ...cfg, summary: 'Upload files to a write share (multipart, field "filenames")' },
+      config: { ...cfg, body: 'multipart', summary: 'Upload files to a write share (multipart, field "filenames")' },
     }, async (req, reply) => drainingOnError(req, async () => {
       const share = await authorizedShare(deps, req, reply, WRITE_SCOPES);
       const ops = await openShareSession(ctx, req, reply, share);
@@ -114,7 +114,7 @@ export function registerPublicShareRoutes(app: FastifyInstance, deps: HttpDeps):
     }));
 
     scope.post<{ Params: IdParams & { name: string } }>('/api/v2/shares/:id/:name', {
-      config: { ...cfg, summary: 'Upload one file to a write share, the body is its content' },
+      config: { ...cfg, body: 'binary', summary: 'Upload one file to a write share, the body is its content' },
     }, async (req, reply) => drainingOnError(req, async () => {
       const share = await authorizedShare(deps, req, reply, WRITE_SCOPES);
       const file = uploadTarget(share, req.params.name);

@@ -94,7 +94,7 @@ export async function sendFile(ops: FileOps, req: FastifyRequest, reply: Fastify
 
 export function registerUserFileRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { ctx } = deps;
-  const user = { auth: 'user' as const, tags };
+  const user = { auth: 'user' as const, noApiKey: true, tags };
   const write = { ...user, webClientDeny: 'write-disabled' as const };
   const session = (req: FastifyRequest, reply: FastifyReply, ensureRoots = false): Promise<FileOps> =>
     openUserSession(ctx, req, reply, requestUser(req), { ensureRoots });
@@ -107,7 +107,7 @@ export function registerUserFileRoutes(app: FastifyInstance, deps: HttpDeps): vo
     return out;
   });
 
-  app.post<{ Querystring: PathQuery }>('/api/v2/user/dirs', { config: { ...write, summary: 'Create a directory' } }, async (req, reply) => {
+  app.post<{ Querystring: PathQuery }>('/api/v2/user/dirs', { config: { ...write, body: 'none', summary: 'Create a directory' } }, async (req, reply) => {
     const ops = await session(req, reply, true);
     const dir = userPath(ops, req.query.path);
     if (boolQuery(req.query.mkdir_parents)) await mkdirParents(ops, dir.slice(0, dir.lastIndexOf('/')) || '/');
@@ -135,9 +135,9 @@ export function registerUserFileRoutes(app: FastifyInstance, deps: HttpDeps): vo
   for (const url of ['/api/v2/user/dirs', '/api/v2/user/files']) {
     app.patch<{ Querystring: PathQuery }>(url, { config: { ...write, summary: 'Rename (deprecated, use file-actions/move)' } }, rename);
   }
-  app.post<{ Querystring: PathQuery }>('/api/v2/user/file-actions/move', { config: { ...write, summary: 'Move (rename) a file or a directory' } }, rename);
+  app.post<{ Querystring: PathQuery }>('/api/v2/user/file-actions/move', { config: { ...write, body: 'none', summary: 'Move (rename) a file or a directory' } }, rename);
 
-  app.post<{ Querystring: PathQuery }>('/api/v2/user/file-actions/copy', { config: { ...write, summary: 'Copy a file or a directory' } }, async (req, reply) => {
+  app.post<{ Querystring: PathQuery }>('/api/v2/user/file-actions/copy', { config: { ...write, body: 'none', summary: 'Copy a file or a directory' } }, async (req, reply) => {
     const ops = await session(req, reply, true);
     if (typeof req.query.path !== 'string' || typeof req.query.target !== 'string') throw new ApiError(400, 'please set a path and a target');
     const from = userPath(ops, req.query.path);

@@ -157,12 +157,12 @@ export function registerUserUploadRoutes(app: FastifyInstance, deps: HttpDeps): 
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, _payload, done) => { done(null, undefined); });
-    const write = { auth: 'user' as const, tags, webClientDeny: 'write-disabled' as const };
+    const write = { auth: 'user' as const, noApiKey: true, tags, webClientDeny: 'write-disabled' as const };
     const session = (req: FastifyRequest, reply: FastifyReply): Promise<FileOps> =>
       openUserSession(deps.ctx, req, reply, requestUser(req), { ensureRoots: true });
 
     scope.post<{ Querystring: { path?: string; mkdir_parents?: string } }>('/api/v2/user/files', {
-      config: { ...write, summary: 'Upload one or more files (multipart/form-data, field "filenames")' },
+      config: { ...write, body: 'multipart', summary: 'Upload one or more files (multipart/form-data, field "filenames")' },
     }, async (req, reply) => drainingOnError(req, async () => {
       const ops = await session(req, reply);
       const dir = userPath(ops, req.query.path);
@@ -173,7 +173,7 @@ export function registerUserUploadRoutes(app: FastifyInstance, deps: HttpDeps): 
     }));
 
     scope.post<{ Querystring: { path?: string; mkdir_parents?: string } }>('/api/v2/user/files/upload', {
-      config: { ...write, summary: 'Upload a single file, the request body is its content' },
+      config: { ...write, body: 'binary', summary: 'Upload a single file, the request body is its content' },
     }, async (req, reply) => drainingOnError(req, async () => {
       if (typeof req.query.path !== 'string') throw new ApiError(400, 'please set a file path');
       const ops = await session(req, reply);
