@@ -35,6 +35,10 @@
   var list = document.getElementById('upload-list');
   if (!zone || !input || !list) return;
   var url = zone.getAttribute('data-upload-url');
+  var tusUrl = zone.getAttribute('data-tus-url');
+  var tusDir = zone.getAttribute('data-dir') || '/';
+  var CHUNK = 16 * 1024 * 1024;
+  var MAX_RETRIES = 8;
 
   function row(file) {
     var li = document.createElement('li');
@@ -91,13 +95,85 @@
     });
   }
 
+  function b64(s) { return window.btoa(unescape(encodeURIComponent(s))); }
+
+  /* one tus request; resolves with the XHR (status 0 when the connection failed) */
+  function tusRequest(method, target, headers, body, onProgress) {
+    return new Promise(function (resolve) {
+      var xhr = new XMLHttpRequest();
+      xhr.open(method, target);
+      xhr.setRequestHeader('Tus-Resumable', '1.0.0');
+      xhr.setRequestHeader('X-CSRF-Token', csrf);
+      Object.keys(headers).forEach(function (k) { xhr.setRequestHeader(k, headers[k]); });
+      if (onProgress) xhr.upload.addEventListener('progress', function (e) { onProgress(e.loaded); });
+      xhr.addEventListener('load', function () { resolve(xhr); });
+      xhr.addEventListener('error', function () { resolve(xhr); });
+      xhr.addEventListener('abort', function () { resolve(xhr); });
+      xhr.send(body);
+    });
+  }
+
+  /* Resumable upload: create, then PATCH chunks; after a failure ask the server where it stopped and go on from there. */
+  function sendResumable(file, ui) {
+    var size = file.size;
+    var show = function (done) {
+      var pct = size === 0 ? 100 : Math.min(100, Math.round((done / size) * 100));
+      ui.bar.value = pct;
+      ui.status.textContent = pct + '%';
+      ui.li.setAttribute('data-progress', String(pct));
+    };
+    var fail = function (msg) {
+      ui.status.textContent = 'error: ' + msg;
+      ui.li.setAttribute('data-state', 'error');
+      return false;
+    };
+    ui.li.setAttribute('data-state', 'uploading');
+    return tusRequest('POST', tusUrl, { 'Upload-Length': String(size), 'Upload-Metadata': 'filename ' + b64(file.name) + ',path ' + b64(tusDir) }, null)
+      .then(function (created) {
+        if (created.status !== 201) return fail(created.status === 0 ? 'connection lost' : 'refused (' + created.status + ')');
+        var target = created.getResponseHeader('Location');
+        var offset = 0;
+        var retries = 0;
+        function step() {
+          if (offset >= size) {
+            ui.bar.value = 100;
+            ui.status.textContent = 'done';
+            ui.li.setAttribute('data-state', 'done');
+            return true;
+          }
+          var end = Math.min(size, offset + CHUNK);
+          return tusRequest('PATCH', target, { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset) }, file.slice(offset, end),
+            function (loaded) { show(offset + loaded); })
+            .then(function (xhr) {
+              if (xhr.status === 204) {
+                offset = Number(xhr.getResponseHeader('Upload-Offset'));
+                retries = 0;
+                return step();
+              }
+              if (xhr.status !== 0 && xhr.status !== 409 && xhr.status < 500) return fail('refused (' + xhr.status + ')');
+              if (++retries > MAX_RETRIES) return fail('connection lost');
+              ui.status.textContent = 'reconnecting';
+              ui.li.setAttribute('data-retries', String(retries));
+              return new Promise(function (r) { setTimeout(r, Math.min(8000, 500 * retries)); })
+                .then(function () { return tusRequest('HEAD', target, {}, null); })
+                .then(function (head) {
+                  if (head.status === 200) offset = Number(head.getResponseHeader('Upload-Offset'));
+                  else if (head.status !== 0) return fail('the upload was lost (' + head.status + ')');
+                  return step();
+                });
+            });
+        }
+        return step();
+      });
+  }
+
   function uploadAll(files) {
     var items = [];
     for (var i = 0; i < files.length; i++) items.push({ file: files[i], ui: row(files[i]) });
     var ok = 0;
     var chain = Promise.resolve();
     items.forEach(function (it) {
-      chain = chain.then(function () { return send(it.file, it.ui); }).then(function (good) { if (good) ok++; });
+      chain = chain.then(function () { return tusUrl ? sendResumable(it.file, it.ui) : send(it.file, it.ui); }).then(function (good) { if (good) ok++; });
     });
     chain.then(function () {
       var done = document.createElement('li');

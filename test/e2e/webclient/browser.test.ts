@@ -249,3 +249,36 @@ describe('web client TOTP', () => {
     }
   });
 });
+
+describe('web client resumable upload', () => {
+  test('a PATCH lost on the way is retried from the server\'s offset and the file arrives whole', async () => {
+    const home = join(env.dir, 'homes', 'wc-tus');
+    await env.app.ctx.provider.addUser({ username: 'wc-tus', password: 'Tus-pw-1', status: 1, home_dir: home, permissions: { '/': ['*'] } });
+    const ctx = await env.browser.newContext({ viewport: { width: 1366, height: 800 } });
+    try {
+      const page = await ctx.newPage();
+      let dropped = 0;
+      await page.route('**/web/client/tus/*', async (route) => {
+        if (route.request().method() === 'PATCH' && dropped === 0) {
+          dropped++;
+          await route.abort('connectionreset');
+          return;
+        }
+        await route.continue();
+      });
+      await login(page, 'wc-tus', 'Tus-pw-1');
+      await page.waitForURL('**/web/client/files');
+      const data = Buffer.alloc(5 << 20);
+      for (let i = 0; i < data.length; i += 4096) data[i] = i & 0xff;
+      await page.setInputFiles('#upload-input', [{ name: 'resumed.bin', mimeType: 'application/octet-stream', buffer: data }]);
+      await page.waitForSelector('#upload-summary', { timeout: 60_000 });
+      assert.equal(await page.getAttribute('li.upload', 'data-state'), 'done');
+      assert.equal(await page.getAttribute('li.upload', 'data-retries'), '1', 'one retry after the dropped request');
+      assert.equal(dropped, 1);
+      assert.ok(readFileSync(join(home, 'resumed.bin')).equals(data));
+      await shot(page, 'resumable-upload');
+    } finally {
+      await ctx.close();
+    }
+  });
+});

@@ -22,6 +22,7 @@ import { registerClientProfile } from './profile';
 import { registerPublicSharePages } from './pubshares';
 import { CLIENT_BASE, ClientSessions } from './session';
 import { registerClientShares } from './shares';
+import { registerTus, TusUploads } from './tus';
 
 const CSP = [
   "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "media-src 'self'", "font-src 'self'",
@@ -74,6 +75,9 @@ export async function registerWebClient(app: FastifyInstance, deps: HttpDeps, bi
         raw.addContentTypeParser('*', (_req, _payload, done) => { done(null, undefined); });
         registerClientUploads(c, raw);
         registerPublicSharePages(c, raw);
+        const uploads = new TusUploads(ctx);
+        raw.addHook('onClose', async () => { await uploads.close(); });
+        registerTus(c, raw, uploads);
       });
     }, { prefix: CLIENT_BASE });
   });
