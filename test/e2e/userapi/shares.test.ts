@@ -126,6 +126,19 @@ test('write share: multipart and raw uploads land in /in only; reading it is ref
   assert.equal(fs.readdirSync(home).includes('escape1.txt'), false);
 });
 
+test('admins list a user\'s shares (redacted) and revoke one', async () => {
+  const id = await addShare({ name: 'leaked', scope: 1, paths: ['/a'], password: 'pw' });
+  let r = await s.call('GET', '/api/v2/users/sharer/shares', { token: admin });
+  assert.equal(r.status, 200, r.text);
+  const mine = (r.json as { id: string; password: string }[]).find((x) => x.id === id);
+  assert.equal(mine?.password, '[**redacted**]');
+  assert.equal((await s.call('GET', '/api/v2/users/sharer/shares', { token })).status, 401, 'a user token is not an admin token');
+  r = await s.call('DELETE', `/api/v2/users/sharer/shares/${id}`, { token: admin });
+  assert.equal(r.status, 200, r.text);
+  assert.equal((await s.call('GET', `/api/v2/shares/${id}/dirs`, { headers: basic('pw') })).status, 404);
+  assert.equal((await s.call('GET', '/api/v2/users/ghost/shares', { token: admin })).status, 404);
+});
+
 test('shares-disabled users cannot manage shares and their shares stop working', async () => {
   const id = await addShare({ name: 'soon-off', scope: 1, paths: ['/a'] });
   const u = await s.call('GET', '/api/v2/users/sharer', { token: admin });

@@ -8,6 +8,7 @@ import type { HttpDeps } from '../../deps';
 import { registerUserFileRoutes } from './files';
 import { registerUserProfileRoutes } from './profile';
 import { registerUserShareRoutes } from './shares';
+import { registerAdminShareRoutes } from './adminshares';
 import { registerPublicShareRoutes } from '../shares/public';
 import { checkRestriction } from './session';
 import { registerUserUploadRoutes } from './upload';
@@ -20,5 +21,6 @@ export function registerUserApi(app: FastifyInstance, deps: HttpDeps): void {
     registerUserUploadRoutes(scope, deps);
     registerUserShareRoutes(scope, deps);
     registerPublicShareRoutes(scope, deps);
+    registerAdminShareRoutes(scope, deps);
   });
 }

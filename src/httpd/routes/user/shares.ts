@@ -16,7 +16,7 @@ import { requestUser, userRestricted } from './session';
 const tags = ['user APIs'];
 const DAY_MS = 24 * 3600 * 1000;
 
-const shareSchema = {
+export const shareSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, scope: { type: 'integer' },
