@@ -1,5 +1,5 @@
 /**
- * Jail escapes through FTP (basic-ftp) and WebDAV (curl --path-as-is) on one
+ * Jail escapes through FTP (basic-ftp), WebDAV (curl --path-as-is) and the REST user API (fetch) on one
  * server, for a user with every permission (so only the jail stands in the
  * way): `..` raw, percent-encoded and with mixed slashes, absolute paths,
  * symlinks planted in the home (to /etc and to ../outside), rename/move
@@ -14,18 +14,22 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lftp, startCross, type CrossEnv } from './env';
-import { davDriver, ftpDriver, type Driver, type Result } from './drivers';
+import { davDriver, ftpDriver, httpUserDriver, type Driver, type Result } from './drivers';
 
 const CANARY = 'canary: must never leave the server\n';
 const FIXED = new Date('2000-01-01T00:00:00Z');
 const exists = (p: string): boolean => { try { fs.lstatSync(p); return true; } catch { return false; } };
 
-type Proto = 'FTP' | 'DAV';
-/** a path per protocol when the spelling differs (WebDAV needs %-escapes for `\` and `/` in a segment) */
-type P = string | { FTP: string; DAV: string };
+type Proto = 'FTP' | 'DAV' | 'HTTP';
+/**
+ * a path per protocol when the spelling differs (WebDAV needs %-escapes for `\` and `/` in a segment);
+ * the REST user API takes paths as query values, spelled as FTP's unless given
+ */
+type P = string | { FTP: string; DAV: string; HTTP?: string };
 /** refused: the operation fails; inside: it succeeds and its result is at `lands` in the home */
 type Expect = { refused: true } | { lands: string };
-type E = Expect | { FTP: Expect; DAV: Expect };
+/** the REST user API cleans `..` against "/" as FTP does: its expectation is FTP's unless given */
+type E = Expect | { FTP: Expect; DAV: Expect; HTTP?: Expect };
 type Case =
   | { op: 'download' | 'list' | 'removeFile' | 'mkdir' | 'upload'; path: P; expect: E; only?: Proto }
   | { op: 'rename' | 'copy'; path: P; to: P; expect: E; only?: Proto };
@@ -37,7 +41,8 @@ const R: Expect = { refused: true };
  * way: nothing is reached outside the home), and cleans the ones that stay below.
  */
 const aboveRoot = (lands: string): E => ({ FTP: { lands }, DAV: R });
-const expectOf = (c: Case, proto: Proto): Expect => ('refused' in c.expect || 'lands' in c.expect ? c.expect : c.expect[proto]);
+const expectOf = (c: Case, proto: Proto): Expect => ('refused' in c.expect || 'lands' in c.expect ? c.expect : c.expect[proto] ?? c.expect.FTP);
+const spelled = (x: P, proto: Proto): string => (typeof x === 'string' ? x : x[proto] ?? x.FTP);
 
 /** `<outside>` stands for the real directory outside the home (known once the temp dir exists) */
 const CASES: Case[] = [
@@ -84,7 +89,7 @@ const CASES: Case[] = [
   { op: 'copy', path: '/r.txt', to: 'http://other.example:9/xp-copy.txt', expect: R, only: 'DAV' },
 ];
 
-describe('FTP and WebDAV: the user cannot leave the jail', () => {
+describe('FTP, WebDAV and the REST user API: the user cannot leave the jail', () => {
   let env: CrossEnv;
   let home: string;
   let outside: string;
@@ -140,11 +145,12 @@ describe('FTP and WebDAV: the user cannot leave the jail', () => {
   after(async () => { await env?.close(); });
 
   function driver(proto: Proto, user = 'jail', password = 'jail-pass'): Driver {
+    if (proto === 'HTTP') return httpUserDriver(env, user, password);
     return proto === 'FTP' ? ftpDriver(env, user, password) : davDriver(env, user, password);
   }
 
   async function run(d: Driver, c: Case): Promise<Result> {
-    const p = (x: P): string => (typeof x === 'string' ? x : x[d.name as Proto]).replace('<outside>', outside);
+    const p = (x: P): string => spelled(x, d.name).replace('<outside>', outside);
     switch (c.op) {
       case 'download': return d.download(p(c.path));
       case 'list': return d.list(p(c.path));
@@ -159,11 +165,11 @@ describe('FTP and WebDAV: the user cannot leave the jail', () => {
     }
   }
 
-  for (const proto of ['FTP', 'DAV'] as const) {
+  for (const proto of ['FTP', 'DAV', 'HTTP'] as const) {
     for (const c of CASES) {
       if (c.only && c.only !== proto) continue;
-      const to = 'to' in c ? ` → ${typeof c.to === 'string' ? c.to : c.to[proto]}` : '';
-      const shown = `${c.op} ${typeof c.path === 'string' ? c.path : c.path[proto]}${to}`;
+      const to = 'to' in c ? ` → ${spelled(c.to, proto)}` : '';
+      const shown = `${c.op} ${spelled(c.path, proto)}${to}`;
       const expect = expectOf(c, proto);
       test(`${proto}: ${shown} ${'refused' in expect ? 'is refused' : `lands at /${expect.lands}`}`, async () => {
         rebuildHome();
@@ -181,7 +187,7 @@ describe('FTP and WebDAV: the user cannot leave the jail', () => {
     }
   }
 
-  for (const proto of ['FTP', 'DAV'] as const) {
+  for (const proto of ['FTP', 'DAV', 'HTTP'] as const) {
     test(`${proto}: the virtual folder itself works (sanity: the refusals above are the jail, not a broken setup)`, async () => {
       rebuildHome();
       const d = driver(proto);
