@@ -41,6 +41,7 @@ import './types';
 export const DISABLED_ADMIN_TOKEN = 16;
 export const DISABLED_ADMIN_API_KEY = 64;
 export const DISABLED_USER_TOKEN = 32;
+export const DISABLED_USER_API_KEY = 128;
 
 /** 1 MiB for every JSON body but loaddata (10 MiB, set on that route). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -114,7 +115,10 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   installErrorHandlers(app, deps.ctx.logger);
   installAccessLog(app, deps.ctx.logger, tls ? 'https' : 'http');
   installMetrics(app, deps.ctx.metrics);
-  installAuth(app, deps, { apiKeys: (binding.disabled_login_methods & DISABLED_ADMIN_API_KEY) === 0 });
+  installAuth(app, deps, {
+    apiKeys: (binding.disabled_login_methods & DISABLED_ADMIN_API_KEY) === 0,
+    userApiKeys: (binding.disabled_login_methods & DISABLED_USER_API_KEY) === 0,
+  });
   registerHealthRoute(app);
   if (binding.enable_rest_api !== false) {
     registerMiscRoutes(app, deps);

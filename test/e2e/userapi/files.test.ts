@@ -177,6 +177,28 @@ test('rules from common: permissions, quota, write-disabled, 2FA requirement, se
   await res.arrayBuffer().catch(() => undefined);
 });
 
+test('user-scope API keys: accepted on file routes when the user allows them, never on profile routes', async () => {
+  await addUser('kate', { filters: { allow_api_key_auth: true } });
+  await addUser('liam');
+  const mk = async (user: string): Promise<string> => {
+    const r = await s.call('POST', '/api/v2/apikeys', { token: admin, body: { name: `k-${user}`, scope: 2, user } });
+    assert.equal(r.status, 201, r.text);
+    return (r.json as { key: string }).key;
+  };
+  const kate = await mk('kate');
+  assert.equal((await s.call('POST', `/api/v2/user/dirs?path=${q('/viakey')}`, { apiKey: kate })).status, 201);
+  assert.equal((await s.call('GET', '/api/v2/user/dirs', { apiKey: kate })).status, 200);
+  assert.equal((await s.call('GET', '/api/v2/user/profile', { apiKey: kate })).status, 403, 'profile is JWT only, as SFTPGo');
+  assert.equal((await s.call('GET', '/api/v2/user/dirs', { apiKey: `${kate}x` })).status, 401);
+  assert.equal((await s.call('GET', '/api/v2/user/dirs', { apiKey: await mk('liam') })).status, 401, 'the user did not allow API keys');
+  const closed = await startServer({ binding: { disabled_login_methods: 128 } });
+  try {
+    assert.equal((await closed.call('GET', '/api/v2/user/dirs', { apiKey: kate })).status, 403, 'bit 128 disables user API keys');
+  } finally {
+    await closed.close();
+  }
+});
+
 test('profile and password change', async () => {
   await addUser('gina', { filters: { web_client: ['publickey-change-disabled'] } });
   const token = await userToken('gina');

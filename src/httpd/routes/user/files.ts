@@ -94,7 +94,7 @@ export async function sendFile(ops: FileOps, req: FastifyRequest, reply: Fastify
 
 export function registerUserFileRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { ctx } = deps;
-  const user = { auth: 'user' as const, noApiKey: true, tags };
+  const user = { auth: 'user' as const, tags };
   const write = { ...user, webClientDeny: 'write-disabled' as const };
   const session = (req: FastifyRequest, reply: FastifyReply, ensureRoots = false): Promise<FileOps> =>
     openUserSession(ctx, req, reply, requestUser(req), { ensureRoots });

@@ -55,7 +55,7 @@ export async function createShare(deps: HttpDeps, user: User, body: Record<strin
 
 export function registerUserShareRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const shares = deps.ctx.provider.shares;
-  const cfg = { auth: 'user' as const, noApiKey: true, tags, webClientDeny: 'shares-disabled' as const };
+  const cfg = { auth: 'user' as const, tags, webClientDeny: 'shares-disabled' as const };
   const bodyOf = (req: FastifyRequest): Record<string, unknown> => req.body as Record<string, unknown>;
 
   app.get<{ Querystring: ListQuery }>('/api/v2/user/shares', {

@@ -157,7 +157,7 @@ export function registerUserUploadRoutes(app: FastifyInstance, deps: HttpDeps): 
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, _payload, done) => { done(null, undefined); });
-    const write = { auth: 'user' as const, noApiKey: true, tags, webClientDeny: 'write-disabled' as const };
+    const write = { auth: 'user' as const, tags, webClientDeny: 'write-disabled' as const };
     const session = (req: FastifyRequest, reply: FastifyReply): Promise<FileOps> =>
       openUserSession(deps.ctx, req, reply, requestUser(req), { ensureRoots: true });
 
