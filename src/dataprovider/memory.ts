@@ -10,6 +10,10 @@ import { OperationQueue } from './lock';
 import type { Admin, ApiKey, DumpData, Folder, User, VirtualFolder } from './models';
 import { DUMP_VERSION } from './models';
 import type { DataProviderBackend, ProviderStores, ListOptions } from './provider';
+import type { Share } from './shares';
+import {
+  addMemoryShare, deleteMemoryShare, deleteMemorySharesOf, listMemoryShares, updateMemoryShare, useMemoryShareTokens,
+} from './memory-shares';
 
 interface Mapping { folder: string; virtual_path: string; quota_size: number; quota_files: number }
 
@@ -18,6 +22,7 @@ interface State {
   folders: Map<string, Folder>;
   admins: Map<string, Admin>;
   apiKeys: Map<string, ApiKey>;
+  shares: Map<string, Share>;
   ids: { user: number; folder: number; admin: number; apiKey: number };
 }
 
@@ -36,7 +41,7 @@ export class MemoryBackend implements DataProviderBackend {
   readonly driver = 'memory';
   private readonly queue = new OperationQueue();
   private state: State = {
-    users: new Map(), folders: new Map(), admins: new Map(), apiKeys: new Map(),
+    users: new Map(), folders: new Map(), admins: new Map(), apiKeys: new Map(), shares: new Map(),
     ids: { user: 0, folder: 0, admin: 0, apiKey: 0 },
   };
   private closed = false;
@@ -100,7 +105,8 @@ export class MemoryBackend implements DataProviderBackend {
       folders: page([...s.folders.values()], (f) => f.name).map((f) => this.folderOut(s, f)),
       admins: page([...s.admins.values()], (a) => a.username).map(canonicalAdmin),
       api_keys: page([...s.apiKeys.values()], (k) => k.key_id).map((k) => this.keyOut(s, k)),
-      shares: [], event_actions: [], event_rules: [], roles: [], ip_lists: [], configs: {},
+      shares: listMemoryShares(s.shares, undefined),
+      event_actions: [], event_rules: [], roles: [], ip_lists: [], configs: {},
       version: DUMP_VERSION,
     }));
   }
@@ -153,6 +159,7 @@ export class MemoryBackend implements DataProviderBackend {
     return this.op((s) => {
       if (!s.users.delete(username)) throw this.notFound(`user "${username}"`);
       for (const [id, k] of s.apiKeys) if (k.user === username) s.apiKeys.delete(id);
+      deleteMemorySharesOf(s.shares, username);
     });
   }
   private withUser(username: string, fn: (u: User) => void): Promise<void> {
@@ -317,5 +324,17 @@ export class MemoryBackend implements DataProviderBackend {
       if (!k) throw this.notFound(`API key "${keyId}"`);
       k.last_use_at = when;
     });
+  }
+
+  // --- shares (memory-shares.ts) ---
+  getShare(shareId: string): Promise<Share | undefined> {
+    return this.op((s) => { const sh = s.shares.get(shareId); return sh ? structuredClone(sh) : undefined; });
+  }
+  listShares(username: string | undefined, opts?: ListOptions): Promise<Share[]> { return this.op((s) => listMemoryShares(s.shares, username, opts)); }
+  addShare(share: Share): Promise<Share> { return this.op((s) => addMemoryShare(s.shares, s.users.has(share.username), share)); }
+  updateShare(share: Share): Promise<Share> { return this.op((s) => updateMemoryShare(s.shares, share)); }
+  deleteShare(shareId: string): Promise<void> { return this.op((s) => deleteMemoryShare(s.shares, shareId)); }
+  useShareTokens(shareId: string, n: number, when: number): Promise<boolean> {
+    return this.op((s) => useMemoryShareTokens(s.shares, shareId, n, when));
   }
 }

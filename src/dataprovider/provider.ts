@@ -5,6 +5,7 @@
  * backend only persists.
  */
 import type { Admin, ApiKey, DumpData, Folder, User } from './models';
+import type { ShareStore } from './shares';
 
 export interface ListOptions {
   limit?: number;
@@ -58,9 +59,9 @@ export interface ApiKeyStore {
 }
 
 /** Every per-resource store: what a transaction body receives, bound to the transaction. */
-export type ProviderStores = UserStore & FolderStore & AdminStore & ApiKeyStore;
+export type ProviderStores = UserStore & FolderStore & AdminStore & ApiKeyStore & ShareStore;
 
-export interface DataProviderBackend extends UserStore, FolderStore, AdminStore, ApiKeyStore {
+export interface DataProviderBackend extends UserStore, FolderStore, AdminStore, ApiKeyStore, ShareStore {
   readonly driver: string;
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;

@@ -7,6 +7,7 @@
 import { FsError } from '../common/errors';
 import { type Admin, type ApiKey, DUMP_VERSION, type Folder, type User } from './models';
 import type { DataProviderBackend, FolderStore } from './provider';
+import { type Share, shareFromDump } from './shares';
 import { type AccountKind, type SecondFactor, withSecondFactor } from './secrets';
 import { asObj, type Obj, validateAdmin, validateApiKey, validateFolder, validateUser, ValidationError } from './validation';
 
@@ -53,6 +54,15 @@ function section(dump: Obj, key: string): Obj[] {
 }
 
 /** Prefixes validation errors with the object they come from. */
+async function atAsync<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ValidationError) throw new ValidationError(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
 function at<T>(what: string, fn: () => T): T {
   try {
     return fn();
@@ -72,7 +82,7 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
     throw new ValidationError(`unsupported dump version ${String(version)}, the maximum supported is ${DUMP_VERSION}`);
   }
   const opts = host.validationOptions();
-  const skipped = ['groups', 'shares', 'event_actions', 'event_rules', 'roles', 'ip_lists']
+  const skipped = ['groups', 'event_actions', 'event_rules', 'roles', 'ip_lists']
     .filter((k) => Array.isArray(dump[k]) && (dump[k] as unknown[]).length > 0);
 
   const folders: Folder[] = section(dump, 'folders').map((raw, i) =>
@@ -97,6 +107,10 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
     if (!keyId || !hash) throw new ValidationError('key_id and key (the stored hash) are mandatory');
     return copyCounters({ ...validateApiKey(raw), key_id: keyId, key: hash }, raw, KEY_BOOKKEEPING);
   }));
+  const shares: Share[] = [];
+  for (const [i, raw] of section(dump, 'shares').entries()) {
+    shares.push(await atAsync(`share ${i + 1} (${String(raw.id)})`, () => shareFromDump(raw, (p) => host.hash(p))));
+  }
 
   const restoredUsers: string[] = [];
   await host.backend.transaction(async (b) => {
@@ -131,6 +145,18 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
         }
       } catch (e) {
         if (e instanceof FsError && e.kind === 'NotFound') throw new ValidationError(`API key "${k.key_id}": ${e.message}`);
+        throw e;
+      }
+    }
+    for (const sh of shares) {
+      try {
+        if (await b.getShare(sh.id)) {
+          if (mode !== 1) await b.updateShare(sh);
+        } else {
+          await b.addShare(sh);
+        }
+      } catch (e) {
+        if (e instanceof FsError && e.kind === 'NotFound') throw new ValidationError(`share "${sh.id}": ${e.message}`);
         throw e;
       }
     }

@@ -14,6 +14,7 @@ import { DEFAULT_PASSWORD_HASHING, hashPassword, isHashedPassword, PasswordCache
 import { WorkerSlots } from './yescrypt-worker';
 import type { DataProviderBackend, FolderStore, ListOptions } from './provider';
 import { restoreDump } from './restore';
+import { ShareManager } from './shares';
 import { type AccountKind, AccountSecrets, defaultAccountSecrets, type SecondFactor, withSecondFactor } from './secrets';
 import type { DataProviderService, Executor, LoginContext, PublicKeyAuthResult } from './types';
 import { isObj, validateAdmin, validateFolder, validateUser, ValidationError } from './validation';
@@ -46,6 +47,7 @@ export class ProviderService implements DataProviderService {
   /** at most two yescrypt verifications (16 MiB each by default) at a time */
   private readonly hashSlots = new WorkerSlots(2);
   private readonly apiKeys: ApiKeyManager;
+  readonly shares: ShareManager;
   readonly secrets: AccountSecrets;
   /** one recovery-code use at a time per account, so a code cannot be spent twice concurrently */
   private readonly mfaQueue = new Map<string, Promise<unknown>>();
@@ -57,6 +59,7 @@ export class ProviderService implements DataProviderService {
     this.env = opts.env ?? process.env;
     this.secrets = opts.secrets ?? defaultAccountSecrets();
     this.apiKeys = new ApiKeyManager(this.backend, (p) => this.hash(p), this.cfg.password_caching);
+    this.shares = new ShareManager(this.backend, (p) => this.hash(p));
   }
 
   private get userOpts(): { namingRules: number; usersBaseDir: string } {

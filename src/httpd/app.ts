@@ -33,12 +33,15 @@ import { registerQuotaRoutes } from './routes/api/quotas';
 import { registerTokenRoutes } from './routes/api/token';
 import { registerUserRoutes } from './routes/api/users';
 import { registerUserTokenRoutes } from './routes/api/usertoken';
+import { registerUserApi } from './routes/user';
+import { registerWebClient } from './web/client';
 import './types';
 
 /** httpd.bindings[].disabled_login_methods bits (SFTPGo): admin token endpoint, admin API keys. */
 export const DISABLED_ADMIN_TOKEN = 16;
 export const DISABLED_ADMIN_API_KEY = 64;
 export const DISABLED_USER_TOKEN = 32;
+export const DISABLED_USER_API_KEY = 128;
 
 /** 1 MiB for every JSON body but loaddata (10 MiB, set on that route). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -112,7 +115,10 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   installErrorHandlers(app, deps.ctx.logger);
   installAccessLog(app, deps.ctx.logger, tls ? 'https' : 'http');
   installMetrics(app, deps.ctx.metrics);
-  installAuth(app, deps, { apiKeys: (binding.disabled_login_methods & DISABLED_ADMIN_API_KEY) === 0 });
+  installAuth(app, deps, {
+    apiKeys: (binding.disabled_login_methods & DISABLED_ADMIN_API_KEY) === 0,
+    userApiKeys: (binding.disabled_login_methods & DISABLED_USER_API_KEY) === 0,
+  });
   registerHealthRoute(app);
   if (binding.enable_rest_api !== false) {
     registerMiscRoutes(app, deps);
@@ -128,6 +134,14 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     registerMfaRoutes(app, deps);
     // SFTPGo's disabled_login_methods bit 32 disables the user token endpoint
     if ((binding.disabled_login_methods & DISABLED_USER_TOKEN) === 0) registerUserTokenRoutes(app, deps);
+    registerUserApi(app, deps);
+  }
+  if (binding.enable_web_client !== false) {
+    await registerWebClient(app, deps, binding);
+    // with the console on, "/" goes there (web/index.ts); without it, to the client
+    if (binding.enable_web_admin === false) {
+      for (const p of ['/', '/web', '/web/']) app.get(p, { config: { auth: 'none' } }, async (_req, reply) => reply.redirect('/web/client/login', 302));
+    }
   }
   if (binding.enable_web_admin !== false) {
     const web = loadWebAdmin();

@@ -19,6 +19,11 @@ export interface HttpRouteConfig {
   noApiKey?: boolean;
   /** one-line description for the OpenAPI document */
   summary?: string;
+  /**
+   * A body that is not JSON (read as a stream by the handler: uploads), or
+   * none at all (POSTs driven by the query string): how the document shows it.
+   */
+  body?: 'none' | 'multipart' | 'binary';
   tags?: readonly string[];
 }
 

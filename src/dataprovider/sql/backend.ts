@@ -21,6 +21,7 @@ import { latestVersion, loadMigrations, migrate, type Migration, revert } from '
 import { QuotaBatcher, type QuotaKind } from './quotabatch';
 import { SqlStores, TransactionStores } from './stores';
 import * as users from './users';
+import * as shares from './shares';
 
 /** Told when the database stops or starts answering (the availability metric, a log line). */
 export type AvailabilityListener = (available: boolean, reason: string) => void;
@@ -215,7 +216,7 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
       folders: await folders.listFolders(c),
       admins: await admins.listAdmins(c),
       api_keys: await admins.listApiKeys(c),
-      shares: [],
+      shares: await shares.listShares(c, undefined),
       event_actions: [],
       event_rules: [],
       roles: [],
@@ -233,4 +234,5 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
     this.closed = true;
     await this.db.close();
   }
+
 }

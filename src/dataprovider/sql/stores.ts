@@ -9,6 +9,8 @@ import type { SqlContext } from './context';
 import * as admins from './admins';
 import * as folders from './folders';
 import * as users from './users';
+import * as shares from './shares';
+import type { Share } from '../shares';
 
 export abstract class SqlStores implements ProviderStores {
   /** Single-statement work (reads, one-row writes). */
@@ -66,7 +68,18 @@ export abstract class SqlStores implements ProviderStores {
   updateApiKeyLastUse(keyId: string, when: number): Promise<void> {
     return this.op((c) => admins.updateApiKeyLastUse(c, keyId, when));
   }
+
+  // shares
+  getShare(shareId: string): Promise<Share | undefined> { return this.op((c) => shares.getShare(c, shareId)); }
+  listShares(username: string | undefined, opts?: ListOptions): Promise<Share[]> { return this.op((c) => shares.listShares(c, username, opts)); }
+  addShare(share: Share): Promise<Share> { return this.op((c) => shares.addShare(c, share)); }
+  updateShare(share: Share): Promise<Share> { return this.op((c) => shares.updateShare(c, share)); }
+  deleteShare(shareId: string): Promise<void> { return this.op((c) => shares.deleteShare(c, shareId)); }
+  useShareTokens(shareId: string, n: number, when: number): Promise<boolean> {
+    return this.op((c) => shares.useShareTokens(c, shareId, n, when));
+  }
 }
+
 
 /** The stores handed to a transaction body: every statement on the transaction's connection. */
 export class TransactionStores extends SqlStores {
@@ -76,4 +89,5 @@ export class TransactionStores extends SqlStores {
 
   protected op<T>(fn: (ctx: SqlContext) => Promise<T>): Promise<T> { return fn(this.ctx); }
   protected atomic<T>(fn: (ctx: SqlContext) => Promise<T>): Promise<T> { return fn(this.ctx); }
+
 }

@@ -72,6 +72,15 @@ export function buildOpenApiDocument(routes: readonly CollectedRoute[], version:
     };
     if (r.schema?.body !== undefined) {
       op['requestBody'] = { required: true, content: { 'application/json': { schema: r.schema.body } } };
+    } else if (r.config.body === 'multipart') {
+      op['requestBody'] = { required: true, content: { 'multipart/form-data': { schema: {
+        type: 'object', properties: { filenames: { type: 'array', items: { type: 'string', format: 'binary' } } },
+      } } } };
+    } else if (r.config.body === 'binary') {
+      op['requestBody'] = { required: true, content: { '*/*': { schema: { type: 'string', format: 'binary' } } } };
+    } else if (r.config.body === 'none') {
+      // an explicit "takes no body" for readers (and the test that every other POST/PUT documents one)
+      op['x-bodiless'] = true;
     }
     const sec = security(r);
     if (sec !== undefined) op['security'] = sec;

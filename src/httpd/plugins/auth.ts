@@ -71,9 +71,30 @@ function bearer(req: FastifyRequest): string | undefined {
   return m?.[1];
 }
 
+/**
+ * A user-scope API key (X-SFTPGO-API-KEY): refused on the routes SFTPGo keeps
+ * JWT-only and when the binding disables it (disabled_login_methods bit 128);
+ * the user must allow API key auth (checked by the provider) and may log in
+ * over HTTP from this address.
+ */
+async function authenticateUserApiKey(deps: HttpDeps, req: FastifyRequest, key: string, allowed: boolean): Promise<{ user?: User; status?: number; detail?: string }> {
+  if (req.routeOptions.config.noApiKey) return { status: 403, detail: 'API key authentication is not allowed for this endpoint' };
+  if (!allowed) return { status: 403, detail: 'API key authentication is disabled for this binding' };
+  try {
+    const res = await deps.ctx.provider.checkApiKey(key);
+    if (!res.user) return { status: 401, detail: 'invalid API key' };
+    checkLoginConditions(res.user, { ip: req.clientIp, protocol: 'HTTP', method: 'password' });
+    req.authMethod = 'apikey';
+    return { user: res.user };
+  } catch {
+    return { status: 401, detail: 'invalid API key' };
+  }
+}
+
 /** User JWT: the user is reloaded and must still be allowed to log in over HTTP from this address. */
-async function authenticateUser(deps: HttpDeps, req: FastifyRequest): Promise<{ user?: User; status?: number; detail?: string }> {
-  if (typeof req.headers[API_KEY_HEADER] === 'string') return { status: 403, detail: 'API key authentication is not allowed for this endpoint' };
+async function authenticateUser(deps: HttpDeps, req: FastifyRequest, userApiKeys: boolean): Promise<{ user?: User; status?: number; detail?: string }> {
+  const key = req.headers[API_KEY_HEADER];
+  if (typeof key === 'string' && key !== '') return authenticateUserApiKey(deps, req, key, userApiKeys);
   const token = bearer(req);
   if (!token) return { status: 401, detail: 'no token found' };
   try {
@@ -99,13 +120,13 @@ function requirementMessage(user: User): string {
   return `Two-factor authentication requirements not met, please configure two-factor authentication for the following protocols: ${protocols}`;
 }
 
-export function installAuth(app: FastifyInstance, deps: HttpDeps, opts: { apiKeys: boolean }): void {
+export function installAuth(app: FastifyInstance, deps: HttpDeps, opts: { apiKeys: boolean; userApiKeys?: boolean }): void {
   app.addHook('onRequest', async (req, reply) => {
     const cfg = req.routeOptions.config;
     const url = req.routeOptions.url;
     if (cfg.auth === 'none' || url === undefined) return;
     if (cfg.auth === 'user') {
-      const res = await authenticateUser(deps, req);
+      const res = await authenticateUser(deps, req, opts.userApiKeys !== false);
       if (!res.user) {
         if (res.status === 401) reply.header('www-authenticate', 'Bearer');
         return deny(reply, res.status ?? 401, res.detail ?? 'unauthorized');

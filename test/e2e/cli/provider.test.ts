@@ -4,6 +4,7 @@
  * --to-version), resetprovider --force, and the refusals users meet first
  * (bolt, a database holding SFTPGo's own schema), each as one stderr line.
  */
+import { latestSchemaVersion } from '../../support/schema';
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -11,6 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createDatabase, queryDatabase, type TestDatabase } from '../../support/databases';
+
+const LATEST = latestSchemaVersion('postgresql');
 
 const MAIN = path.resolve(__dirname, '../../../src/cmd/main.js');
 const CLEAN_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SFTPGO_')));
@@ -57,13 +60,15 @@ for (const engine of ['postgresql', 'mysql'] as const) {
     const env = envFor(db);
     const init = await sftpgo(['initprovider', '-c', dir], env, dir);
     assert.equal(init.code, 0, init.stderr);
-    assert.match(init.stdout, new RegExp(`driver ${engine}, schema version 1`));
+    assert.match(init.stdout, new RegExp(`driver ${engine}, schema version ${LATEST}`));
     assert.equal((await sftpgo(['initprovider', '-c', dir], env, dir)).code, 0);
-    assert.deepEqual(await versions(db), [1]);
+    assert.deepEqual(await versions(db), [LATEST]);
 
-    const revert = await sftpgo(['revertprovider', '-c', dir], env, dir);
-    assert.equal(revert.code, 0, revert.stderr);
-    assert.match(revert.stdout, /successfully reverted .*schema version 0/);
+    for (let v = LATEST - 1; v >= 0; v--) {
+      const revert = await sftpgo(['revertprovider', '-c', dir], env, dir);
+      assert.equal(revert.code, 0, revert.stderr);
+      assert.match(revert.stdout, new RegExp(`successfully reverted .*schema version ${v}`));
+    }
     const below = await sftpgo(['revertprovider', '-c', dir, '--to-version', '3'], env, dir);
     assert.equal(below.code, 1);
     assert.match(below.stderr, /cannot revert to version 3: the schema is at version 0/);

@@ -5,6 +5,7 @@
  * (two nodes), delayed quota batching, and availability when the database
  * goes away and comes back (through a TCP relay the test controls).
  */
+import { latestSchemaVersion } from '../../support/schema';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isFsError } from '../../../src/common/errors';
@@ -14,6 +15,9 @@ import type { DataProviderConfig } from '../../../src/config/types';
 import { createDatabase, queryDatabase, serverOf, type SqlEngine, type TestDatabase } from '../../support/databases';
 import { TcpProxy } from '../../support/tcpproxy';
 import { providerConfig, RecordingLogger, tempDir, userInput } from './support';
+
+/** the newest schema version shipped in sql/<engine>/ (every engine has the same versions) */
+const LATEST = latestSchemaVersion('postgresql');
 
 type TestContext = { after(fn: () => Promise<void> | void): void };
 
@@ -38,10 +42,10 @@ for (const engine of ['postgresql', 'mysql'] as const) {
       const db = await database(t, engine);
       const config = providerConfig({ ...db.config, sql_tables_prefix: 'pfx_' });
       const logger = new RecordingLogger();
-      assert.equal((await initProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, 1);
-      assert.equal((await initProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, 1);
+      assert.equal((await initProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, LATEST);
+      assert.equal((await initProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, LATEST);
       assert.deepEqual((await queryDatabase(db, `SELECT id, version FROM ${quote(engine, 'pfx_schema_version')}`))
-        .map((r) => [Number(r.id), Number(r.version)]), [[1, 1]]);
+        .map((r) => [Number(r.id), Number(r.version)]), [[1, LATEST]]);
       const dp = await openDataProvider({ config, configDir: tempDir(t), logger, migrate: false, env: {} });
       await dp.addUser(userInput('Persisted'));
       await dp.addUser(userInput('persisted'));
@@ -50,20 +54,20 @@ for (const engine of ['postgresql', 'mysql'] as const) {
       assert.deepEqual((await again.listUsers()).map((u) => u.username), ['Persisted', 'persisted'], 'case-sensitive names, byte order');
       await again.close();
 
-      assert.equal((await revertProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, 0);
+      for (let v = LATEST - 1; v >= 0; v--) assert.equal((await revertProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, v);
       assert.equal((await queryDatabase(db, engine === 'postgresql'
         ? `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'pfx_%'`
         : `SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'pfx_%'`)).length, 0);
       await assert.rejects(openDataProvider({ config, configDir: tempDir(t), logger, migrate: false, env: {} }), /sftpgo initprovider/);
       await assert.rejects(revertProvider({ config, configDir: tempDir(t), logger, env: {} }), /cannot revert to version -1/);
-      assert.equal((await initProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, 1);
+      assert.equal((await initProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, LATEST);
     });
 
     test('three nodes starting at once on an empty database migrate it once', async (t) => {
       const db = await database(t, engine);
       const nodes = await Promise.all([1, 2, 3].map(() => open(t, db.config)));
-      assert.deepEqual(await Promise.all(nodes.map((n) => n.backend.schemaVersion())), [1, 1, 1]);
-      assert.deepEqual((await queryDatabase(db, `SELECT version FROM ${quote(engine, 'schema_version')}`)).map((r) => Number(r.version)), [1]);
+      assert.deepEqual(await Promise.all(nodes.map((n) => n.backend.schemaVersion())), [LATEST, LATEST, LATEST]);
+      assert.deepEqual((await queryDatabase(db, `SELECT version FROM ${quote(engine, 'schema_version')}`)).map((r) => Number(r.version)), [LATEST]);
       await nodes[0]!.addUser(userInput('everywhere'));
       assert.equal((await nodes[2]!.getUser('everywhere'))?.username, 'everywhere');
     });
@@ -185,7 +189,7 @@ for (const engine of ['postgresql', 'mysql'] as const) {
         : [`root:@tcp(${s.host}:${s.port})/${db.name}?collation=utf8mb4_unicode_ci&interpolateParams=true&timeout=10s&parseTime=true&clientFoundRows=true&tls=false`];
       for (const connection_string of strings) {
         const dp = await open(t, { driver: engine, connection_string });
-        assert.equal(await dp.backend.schemaVersion(), 1);
+        assert.equal(await dp.backend.schemaVersion(), LATEST);
       }
     });
   });
