@@ -4,6 +4,7 @@ import { dataProviderSchema } from './provider';
 import { httpdSchema, telemetrySchema } from './httpd';
 import { commandSchema, httpClientSchema, kmsSchema, mfaSchema } from './misc';
 import { ftpdSchema, sftpdSchema, webdavdSchema } from './protocols';
+import { ldapSchema } from './ldap';
 import type { SchemaTree } from './helpers';
 
 export function appSchema(): SchemaTree {
@@ -19,6 +20,7 @@ export function appSchema(): SchemaTree {
     command: commandSchema(),
     kms: kmsSchema(),
     mfa: mfaSchema(),
+    ldap: ldapSchema(),
   };
 }
 
