@@ -155,7 +155,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     const ctx: ServerContext = {
     kms, perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version, hooks };
     installHookChecks(loginService(ctx), hooks);
-    installLdap(loginService(ctx), { config, configDir: rt.configDir || '.', logger, provider });
+    installLdap(loginService(ctx), { config, configDir: rt.configDir || '.', logger, provider, hooks });
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];
     for (const s of services) {

@@ -9,6 +9,7 @@ import { ConfigError } from '../../config/errors';
 import type { AppConfig } from '../../config/types';
 import type { DataProviderService } from '../../dataprovider/types';
 import type { AppLogger } from '../../logger/types';
+import type { Hooks } from '../../hooks/index';
 import { checkLdapConfig, ldapEnabled } from './config';
 import { LdapDirectory } from './directory';
 import { installLdapChecks } from './login-checks';
@@ -46,10 +47,12 @@ export function createLdapSource(d: LdapDeps): LdapSource | undefined {
 }
 
 /** Adds the LDAP checks to the login sequence when the section is enabled. */
-export function installLdap(login: LoginService, d: LdapDeps): void {
+export function installLdap(login: LoginService, d: LdapDeps & { hooks?: Hooks }): void {
   const source = createLdapSource(d);
   if (!source) return;
   installLdapChecks(login, source);
+  // the SSH "is this key acceptable?" query answers from stored keys unless told a source brings them at login
+  if (d.config.ldap.public_keys_attribute !== '' && source.applies('publickey')) d.hooks?.keysComeFromLoginSource();
   const c = d.config.ldap;
   d.logger.info(LDAP_SENDER, 'LDAP auth source enabled', { urls: c.urls.join(','), base_dn: c.base_dn, scope: c.scope, cache_time: c.cache_time });
 }
