@@ -39,6 +39,9 @@ export interface TestUser { uid: string; password: string; groups?: string[]; ss
 export interface Slapd {
   url: string;
   port: number;
+  /** with `tls`: ldaps:// on its own port, the CA that signed the server certificate (StartTLS works on `url`) */
+  ldapsUrl?: string;
+  caFile?: string;
   /** LDIF through ldapadd / ldapmodify as the root DN */
   add(ldif: string): Promise<void>;
   modify(ldif: string): Promise<void>;
@@ -63,10 +66,31 @@ function ldapTool(tool: string, url: string, ldif: string): Promise<void> {
   });
 }
 
-export async function startSlapd(): Promise<Slapd> {
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: 60_000 }, (err, _out, stderr) => (err ? reject(new Error(`${cmd} failed: ${stderr || err.message}`)) : resolve()));
+  });
+}
+
+/** A test CA and a server certificate for 127.0.0.1 signed by it (openssl). */
+async function makeCertificates(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const f = (n: string): string => join(dir, n);
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=sftpgo-ts test CA',
+    '-keyout', f('ca.key'), '-out', f('ca.pem')]);
+  await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr')]);
+  await writeFile(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  await run('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
+    '-days', '2', '-extfile', f('ext.cnf'), '-out', f('server.pem')]);
+  return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
+}
+
+export async function startSlapd(opts: { tls?: boolean } = {}): Promise<Slapd> {
   const dir = await mkdtemp(join(tmpdir(), 'slapd-test-'));
   const port = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
+  const tlsPort = opts.tls ? await freePort() : 0;
+  const ldapsUrl = opts.tls ? `ldaps://127.0.0.1:${tlsPort}` : undefined;
+  const certs = opts.tls ? await makeCertificates(dir) : undefined;
   await mkdir(join(dir, 'db'));
   await writeFile(join(dir, 'openssh-lpk.schema'), OPENSSH_LPK);
   await writeFile(join(dir, 'slapd.conf'), [
@@ -74,6 +98,7 @@ export async function startSlapd(): Promise<Slapd> {
     `include ${join(dir, 'openssh-lpk.schema')}`,
     'modulepath /usr/lib/ldap', 'moduleload back_mdb', 'moduleload memberof',
     `pidfile ${join(dir, 'slapd.pid')}`,
+    ...(certs ? [`TLSCACertificateFile ${certs.ca}`, `TLSCertificateFile ${certs.cert}`, `TLSCertificateKeyFile ${certs.key}`] : []),
     'database mdb', 'maxsize 10485760', `suffix "${BASE_DN}"`, `rootdn "${ROOT_DN}"`, `rootpw ${ROOT_PW}`,
     `directory ${join(dir, 'db')}`, 'overlay memberof',
     'access to attrs=userPassword by self read by anonymous auth by * none',
@@ -83,12 +108,14 @@ export async function startSlapd(): Promise<Slapd> {
   let proc: ChildProcess | undefined;
   let stderr = '';
   const start = async (): Promise<void> => {
-    const child = spawn(SLAPD, ['-d', '0', '-h', `${url}/`, '-f', join(dir, 'slapd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const listeners = [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(' ');
+    const child = spawn(SLAPD, ['-d', '0', '-h', listeners, '-f', join(dir, 'slapd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
     proc = child;
     child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
     const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`slapd exited (${code}): ${stderr}`))));
     exited.catch(() => undefined);
     await Promise.race([waitForPort(port), exited]);
+    if (tlsPort) await Promise.race([waitForPort(tlsPort), exited]);
   };
   const halt = async (): Promise<void> => {
     const child = proc;
@@ -116,7 +143,7 @@ export async function startSlapd(): Promise<Slapd> {
   const add = (ldif: string): Promise<void> => ldapTool('ldapadd', url, ldif);
   const modify = (ldif: string): Promise<void> => ldapTool('ldapmodify', url, ldif);
   return {
-    url, port, add, modify, halt, start,
+    url, port, add, modify, halt, start, ...(ldapsUrl && certs ? { ldapsUrl, caFile: certs.ca } : {}),
     async addUser(u) {
       await add([
         `dn: ${userDn(u.uid)}`, 'objectClass: inetOrgPerson', 'objectClass: ldapPublicKey',

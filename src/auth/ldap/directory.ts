@@ -7,6 +7,7 @@
  * after `timeout` seconds, never a hang. Passwords never reach an error text.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, type Entry } from 'ldapts';
 import type { LdapConfig } from '../../config/types';
@@ -54,7 +55,13 @@ export class LdapDirectory {
   /** ldapts speaks TLS from the first byte whenever tlsOptions is given: only for ldaps:// (StartTLS passes them later). */
   private client(url: string): Client {
     const base = { url, timeout: this.timeoutMs, connectTimeout: this.timeoutMs };
-    return new Client(url.toLowerCase().startsWith('ldaps:') ? { ...base, tlsOptions: this.tls } : base);
+    return new Client(url.toLowerCase().startsWith('ldaps:') ? { ...base, tlsOptions: this.tlsFor(url) } : base);
+  }
+
+  /** The certificate is checked against the URL's host (StartTLS would otherwise check "localhost"); SNI only for names. */
+  private tlsFor(url: string): ConnectionOptions {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return { ...this.tls, host, ...(isIP(host) === 0 ? { servername: host } : {}) };
   }
 
   /** Runs `work` on a connected client, bound as the search user; the client is always closed. */
@@ -64,7 +71,7 @@ export class LdapDirectory {
       const client = this.client(url);
       let connected = false;
       try {
-        if (this.cfg.start_tls) await this.deadline(client.startTLS(this.tls), 'StartTLS');
+        if (this.cfg.start_tls) await this.deadline(client.startTLS(this.tlsFor(url)), 'StartTLS');
         if (this.cfg.bind_dn !== '') await this.deadline(client.bind(this.cfg.bind_dn, this.cfg.bind_password), 'search user bind');
         connected = true;
         return await work(client);
@@ -123,7 +130,7 @@ export class LdapDirectory {
     for (const url of this.cfg.urls) {
       const client = this.client(url);
       try {
-        if (this.cfg.start_tls) await this.deadline(client.startTLS(this.tls), 'StartTLS');
+        if (this.cfg.start_tls) await this.deadline(client.startTLS(this.tlsFor(url)), 'StartTLS');
         await this.deadline(client.bind(dn, password), 'user bind');
         return;
       } catch (e) {

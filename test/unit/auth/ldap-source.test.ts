@@ -18,6 +18,7 @@ import { openDataProvider } from '../../../src/dataprovider/index';
 import type { DataProviderService } from '../../../src/dataprovider/types';
 import { defaultConfig, RecordingLogger, allLogText } from '../hooks/support';
 import { providerConfig } from '../dataprovider/support';
+import { loadConfig } from '../../../src/config';
 import { BASE_DN, groupDn, SEARCH_DN, SEARCH_PW, slapdAvailable, startSlapd, type Slapd } from '../../support/slapd';
 
 let slapd: Slapd;
@@ -167,4 +168,44 @@ test('start-up checks: a section that cannot work names its key', () => {
   ];
   for (const [key, edit] of bad) assert.throws(() => checkLdap(ldapConfig(edit), dir), (e: unknown) => e instanceof Error && e.message.includes(key), key);
   assert.doesNotThrow(() => checkLdap(defaultConfig(), dir), 'off by default');
+});
+
+test('SFTPGO_LDAP__* environment overrides work like every other section (lists, nested keys, list of structs)', () => {
+  const c = loadConfig({ configDir: dir, env: {
+    SFTPGO_LDAP__URLS: 'ldap://dc1.example.org,ldap://dc2.example.org',
+    SFTPGO_LDAP__BIND_PASSWORD: 'from-env',
+    SFTPGO_LDAP__START_TLS: 'true',
+    SFTPGO_LDAP__CACHE_TIME: '90',
+    SFTPGO_LDAP__USER_TEMPLATE__QUOTA_SIZE: '1048576',
+    SFTPGO_LDAP__USER_TEMPLATE__PERMISSIONS: 'list,download',
+    SFTPGO_LDAP__GROUP_PERMISSIONS__0__GROUP: 'cn=writers,ou=groups,dc=example,dc=org',
+    SFTPGO_LDAP__GROUP_PERMISSIONS__0__PERMISSIONS: '*',
+  } });
+  assert.deepEqual(c.ldap.urls, ['ldap://dc1.example.org', 'ldap://dc2.example.org']);
+  assert.equal(c.ldap.bind_password, 'from-env');
+  assert.equal(c.ldap.start_tls, true);
+  assert.equal(c.ldap.cache_time, 90);
+  assert.equal(c.ldap.user_template.quota_size, 1048576);
+  assert.deepEqual(c.ldap.user_template.permissions, ['list', 'download']);
+  assert.deepEqual(c.ldap.group_permissions, [{ group: 'cn=writers,ou=groups,dc=example,dc=org', path: '/', permissions: ['*'] }]);
+  assert.deepEqual(loadConfig({ configDir: dir, env: {} }).ldap.urls, [], 'off by default');
+});
+
+test('TLS: ldaps:// and StartTLS verify the server with ca_certificates; an unknown CA is refused unless skip_tls_verify', { timeout: 120_000 }, async (t) => {
+  const tls = await startSlapd({ tls: true });
+  t.after(() => tls.stop());
+  await tls.addUser({ uid: 'tina', password: 'tina-pw-1' });
+  assert.ok(tls.ldapsUrl && tls.caFile);
+  const ldaps = { urls: [tls.ldapsUrl], ca_certificates: [tls.caFile] };
+  const { source } = await fixture(t, (c) => Object.assign(c.ldap, ldaps));
+  const r = await source.resolve('tina');
+  assert.equal(await source.checkPassword('tina', r, 'tina-pw-1'), 'bound');
+  const { source: startTls } = await fixture(t, (c) => Object.assign(c.ldap, { urls: [tls.url], start_tls: true, ca_certificates: [tls.caFile] }));
+  assert.equal(await startTls.checkPassword('tina', await startTls.resolve('tina'), 'tina-pw-1'), 'bound');
+  const { source: untrusted } = await fixture(t, (c) => Object.assign(c.ldap, { urls: [tls.ldapsUrl] }));
+  await assert.rejects(untrusted.resolve('tina'), (e: unknown) => e instanceof DirectoryError && e.reason === 'unavailable');
+  const { source: untrustedStartTls } = await fixture(t, (c) => Object.assign(c.ldap, { urls: [tls.url], start_tls: true }));
+  await assert.rejects(untrustedStartTls.resolve('tina'), (e: unknown) => e instanceof DirectoryError && e.reason === 'unavailable');
+  const { source: skip } = await fixture(t, (c) => Object.assign(c.ldap, { urls: [tls.ldapsUrl], skip_tls_verify: true }));
+  assert.equal((await skip.resolve('tina')).dn, `uid=tina,ou=people,${BASE_DN}`);
 });
