@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHooksEnv, type HooksEnv } from '../hooks/env';
+import { generateTotpSecret, totpCode } from '../../../src/mfa/totp';
 import { BASE_DN, groupDn, SEARCH_DN, SEARCH_PW, slapdAvailable, startSlapd, type Slapd } from '../../support/slapd';
 
 let slapd: Slapd;
@@ -108,6 +109,25 @@ test('a password changed in the directory takes effect at once with cache_time 0
   assert.notEqual((await env.sftpPassword('paul', 'paul-old-pw', ['pwd'])).status, 0);
   assert.equal((await env.sftpPassword('paul', 'paul-new-pw', ['pwd'])).status, 0);
   assert.equal(await env.dav('paul', 'paul-old-pw', 'PROPFIND', '/'), 401);
+});
+
+test('the rest of the pipeline applies unchanged: TOTP for FTP on a directory user, kept when the directory changes the account', { timeout: 120_000 }, async () => {
+  const secret = generateTotpSecret();
+  // as the 2FA endpoints do (second factors are not part of a user update)
+  await env.app.ctx.provider.saveSecondFactor('user', 'alice', {
+    totp_config: { enabled: true, config_name: 'Default', secret: { status: 'Plain', payload: secret }, protocols: ['FTP'] },
+  });
+  assert.notEqual((await env.lftp('alice', 'alice-pw-1', 'ls')).status, 0, 'the directory password alone is not enough');
+  const withCode = await env.lftp('alice', `alice-pw-1${totpCode(secret, 'sha1', Date.now())}`, 'mkdir with-totp');
+  assert.equal(withCode.status, 0, withCode.stderr);
+  assert.ok(existsSync(join(home('alice'), 'with-totp')));
+  // leaving the group changes the permissions: the account is rewritten, the second factor stays
+  await slapd.modify([`dn: ${groupDn('writers')}`, 'changetype: modify', 'delete: member', `member: uid=alice,ou=people,${BASE_DN}`, ''].join('\n'));
+  assert.equal(await env.dav('alice', 'alice-pw-1', 'MKCOL', '/no-longer'), 403);
+  const after = await env.app.ctx.provider.getUser('alice');
+  assert.deepEqual(after?.permissions, { '/': ['download', 'list'] });
+  assert.equal(after?.filters?.totp_config?.enabled, true);
+  assert.notEqual((await env.lftp('alice', 'alice-pw-1', 'ls')).status, 0);
 });
 
 test('the directory stopped: a clean refusal with a log line; back again: logins work', { timeout: 120_000 }, async () => {
