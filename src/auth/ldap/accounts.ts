@@ -89,14 +89,24 @@ export async function syncAccount(provider: DataProviderService, cfg: LdapConfig
     }, SYSTEM);
     return mustRead(provider, existing.username);
   }
+  try {
+    return await addFromTemplate(provider, cfg, username, permissions, ownsKeys ? entry.publicKeys : []);
+  } catch (e) {
+    // two first logins at once: the other one created it, update that one instead
+    const raced = await provider.getUser(username);
+    if (!raced) throw e;
+    return syncAccount(provider, cfg, username, entry, raced);
+  }
+}
+
+async function addFromTemplate(provider: DataProviderService, cfg: LdapConfig, username: string, permissions: Record<string, Permission[]>, keys: string[]): Promise<User> {
   const t = cfg.user_template;
-  await provider.addUser({
+  return provider.addUser({
     status: 1, username, home_dir: join(cfg.users_base_dir, username), permissions,
     password: randomBytes(32).toString('base64url'),
-    ...(ownsKeys && entry.publicKeys.length > 0 ? { public_keys: entry.publicKeys } : {}),
+    ...(keys.length > 0 ? { public_keys: keys } : {}),
     quota_size: t.quota_size, quota_files: t.quota_files, max_sessions: t.max_sessions,
     upload_bandwidth: t.upload_bandwidth, download_bandwidth: t.download_bandwidth,
     description: 'created on first login from the LDAP directory',
   }, SYSTEM);
-  return mustRead(provider, username);
 }

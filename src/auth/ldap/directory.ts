@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, InvalidCredentialsError, type Entry } from 'ldapts';
+import { Client, InvalidCredentialsError, SizeLimitExceededError, type Entry } from 'ldapts';
 import type { LdapConfig } from '../../config/types';
 import { userFilter } from './filter';
 
@@ -90,6 +90,8 @@ export class LdapDirectory {
   private classify(e: unknown): DirectoryError {
     if (e instanceof DirectoryError) return e;
     if (e instanceof InvalidCredentialsError) return new DirectoryError('refused', 'invalid credentials');
+    // sizeLimit 2: a query that selects more than one entry is never a login
+    if (e instanceof SizeLimitExceededError) return new DirectoryError('ambiguous', 'more than one directory entry matches the login name');
     return new DirectoryError('unavailable', messageOf(e));
   }
 

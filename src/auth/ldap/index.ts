@@ -43,7 +43,8 @@ export function createLdapSource(d: LdapDeps): LdapSource | undefined {
   } catch (e) {
     throw new ConfigError(`ldap.ca_certificates: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return new LdapSource({ cfg: d.config.ldap, directory, provider: d.provider, logger: d.logger, ...(d.now ? { now: d.now } : {}) });
+  return new LdapSource({
+    cfg: d.config.ldap, directory, provider: d.provider, logger: d.logger, namingRules: d.config.data_provider.naming_rules, ...(d.now ? { now: d.now } : {}) });
 }
 
 /** Adds the LDAP checks to the login sequence when the section is enabled. */

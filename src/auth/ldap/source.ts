@@ -43,6 +43,8 @@ export interface LdapSourceDeps {
   directory: LdapDirectory;
   provider: DataProviderService;
   logger: AppLogger;
+  /** data_provider.naming_rules: the local name is stored as the provider will store it */
+  namingRules: number;
   now?: () => number;
 }
 
@@ -94,7 +96,7 @@ export class LdapSource {
       if (user) return { user, dn: known.dn };
     }
     const entry = await this.deps.directory.find(loginName);
-    const username = cfg.username_attribute !== '' ? entry.username : loginName;
+    const username = this.localName(cfg.username_attribute !== '' ? entry.username : loginName);
     if (username === undefined || username === '') throw new DirectoryError('not-found', `the entry has no "${cfg.username_attribute}" attribute`);
     if (cfg.require_groups && mappedGroups(cfg, entry).length === 0) throw new DirectoryError('refused', 'the entry is in none of the mapped groups');
     const existing = await provider.getUser(username);
@@ -109,6 +111,15 @@ export class LdapSource {
     // (no password yet: only a bind puts one in the memory, and never extends an older one's life)
     this.remember(loginName, { dn: entry.dn, username: user.username });
     return { user, dn: entry.dn };
+  }
+
+  /** SFTPGo's naming_rules: 2 lower case, 4 trimmed (as the provider stores new accounts). */
+  private localName(name: string | undefined): string | undefined {
+    if (name === undefined) return undefined;
+    let out = name;
+    if (this.deps.namingRules & 4) out = out.trim();
+    if (this.deps.namingRules & 2) out = out.toLowerCase();
+    return out;
   }
 
   /** Accepts the password when the directory does (bind as `dn`), or when it is the one accepted within cache_time. */

@@ -98,6 +98,16 @@ test('LDAP injection: wildcards and filter fragments in the login name find noth
   assert.deepEqual(await provider.listUsers(), []);
 });
 
+test('two first logins at once make one account; a query selecting several entries is refused, never a login', async (t) => {
+  await slapd.addUser({ uid: 'frank', password: 'frank-pw-1' });
+  const { source, provider } = await fixture(t);
+  const [a, b] = await Promise.all([source.resolve('frank'), source.resolve('frank')]);
+  assert.equal(a.user.id, b.user.id);
+  assert.equal((await provider.listUsers()).filter((u) => u.username === 'frank').length, 1);
+  const { source: loose } = await fixture(t, (c) => { c.ldap.search_query = '(|(uid=%username%)(objectClass=inetOrgPerson))'; });
+  await assert.rejects(loose.resolve('frank'), (e: unknown) => e instanceof DirectoryError && e.reason === 'ambiguous');
+});
+
 test('group changes in the directory update the permissions; require_groups refuses entries in no mapped group', async (t) => {
   const { source } = await fixture(t, (c) => { c.ldap.require_groups = true; });
   await assert.rejects(source.resolve('bob'), (e: unknown) => e instanceof DirectoryError && e.reason === 'refused');
