@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, InvalidCredentialsError, SizeLimitExceededError, type Entry } from 'ldapts';
+import { Client, InvalidCredentialsError, ResultCodeError, SizeLimitExceededError, type Entry } from 'ldapts';
 import type { LdapConfig } from '../../config/types';
 import { userFilter } from './filter';
 
@@ -69,16 +69,19 @@ export class LdapDirectory {
     let lastError: unknown;
     for (const url of this.cfg.urls) {
       const client = this.client(url);
-      let connected = false;
+      let searchUserBound = false;
       try {
         if (this.cfg.start_tls) await this.deadline(client.startTLS(this.tlsFor(url)), 'StartTLS');
         if (this.cfg.bind_dn !== '') await this.deadline(client.bind(this.cfg.bind_dn, this.cfg.bind_password), 'search user bind');
-        connected = true;
+        searchUserBound = true;
         return await work(client);
       } catch (e) {
-        if (connected || e instanceof DirectoryError) throw this.classify(e);
-        if (e instanceof InvalidCredentialsError) throw new DirectoryError('unavailable', 'the search user bind was refused: check ldap.bind_dn/bind_password');
-        lastError = e; // a connection problem: try the next URL
+        if (e instanceof InvalidCredentialsError && !searchUserBound) {
+          throw new DirectoryError('unavailable', 'the search user bind was refused: check ldap.bind_dn/bind_password');
+        }
+        // the server answered: its answer stands; otherwise (socket, TLS, no answer in time) try the next URL
+        if (e instanceof ResultCodeError) throw this.classify(e);
+        lastError = e;
       } finally {
         // unbind closes the socket; it must not hold the login when the server is stuck
         void client.unbind().catch(() => undefined);
@@ -92,7 +95,8 @@ export class LdapDirectory {
     if (e instanceof InvalidCredentialsError) return new DirectoryError('refused', 'invalid credentials');
     // sizeLimit 2: a query that selects more than one entry is never a login
     if (e instanceof SizeLimitExceededError) return new DirectoryError('ambiguous', 'more than one directory entry matches the login name');
-    return new DirectoryError('unavailable', messageOf(e));
+    // another answer of the server (busy, unwilling to perform...): no login, and said so
+    return new DirectoryError(e instanceof ResultCodeError ? 'refused' : 'unavailable', messageOf(e));
   }
 
   /** ldapts has per-operation timeouts, but a stuck TLS handshake or socket must not outlive ours either. */
@@ -136,9 +140,8 @@ export class LdapDirectory {
         await this.deadline(client.bind(dn, password), 'user bind');
         return;
       } catch (e) {
-        const err = this.classify(e);
-        if (err.reason === 'refused') throw err;
-        lastError = err;
+        if (e instanceof ResultCodeError) throw this.classify(e);
+        lastError = e;
       } finally {
         void client.unbind().catch(() => undefined);
       }
