@@ -30,7 +30,7 @@ before(async () => {
     c.ldap.search_query = '(&(objectClass=inetOrgPerson)(uid=%username%))';
     c.ldap.public_keys_attribute = 'sshPublicKey';
     c.ldap.users_base_dir = join(dir, 'homes');
-    c.ldap.timeout = 5;
+    c.ldap.timeout = 15;
     c.ldap.user_template.permissions = ['list', 'download'];
     c.ldap.group_permissions = [{ group: groupDn('writers'), path: '/', permissions: ['*'] }];
   });
@@ -128,6 +128,16 @@ test('the rest of the pipeline applies unchanged: TOTP for FTP on a directory us
   assert.deepEqual(after?.permissions, { '/': ['download', 'list'] });
   assert.equal(after?.filters?.totp_config?.enabled, true);
   assert.notEqual((await env.lftp('alice', 'alice-pw-1', 'ls')).status, 0);
+});
+
+test('local-only accounts (external_auth_disabled) keep the built-in check; other accounts the directory does not know are refused', { timeout: 120_000 }, async () => {
+  const base = { status: 1, password: 'local-pw-1', permissions: { '/': ['*'] } };
+  await env.app.ctx.provider.addUser({ ...base, username: 'svc', home_dir: home('svc'), filters: { hooks: { external_auth_disabled: true } } });
+  await env.app.ctx.provider.addUser({ ...base, username: 'stray', home_dir: home('stray') });
+  const svc = await env.sftpPassword('svc', 'local-pw-1', ['mkdir local-login']);
+  assert.equal(svc.status, 0, svc.stderr);
+  assert.notEqual((await env.sftpPassword('stray', 'local-pw-1', ['pwd'])).status, 0);
+  assert.match(await env.logText(), /"sender":"ldap".*directory lookup for user \\"stray\\" failed: no directory entry matches/);
 });
 
 test('the directory stopped: a clean refusal with a log line; back again: logins work', { timeout: 120_000 }, async () => {

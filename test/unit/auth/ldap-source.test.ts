@@ -44,7 +44,7 @@ function ldapConfig(edit?: (c: AppConfig) => void): AppConfig {
     c.ldap.bind_password = SEARCH_PW;
     c.ldap.search_query = '(&(objectClass=inetOrgPerson)(uid=%username%))';
     c.ldap.users_base_dir = path.join(dir, 'homes');
-    c.ldap.timeout = 2;
+    c.ldap.timeout = 10; // generous: a loaded machine must not turn a slow answer into a refusal
     c.ldap.user_template.permissions = ['list', 'download'];
     c.ldap.group_permissions = [
       { group: groupDn('writers'), path: '/', permissions: ['*'] },
