@@ -298,6 +298,33 @@ export interface AppConfig {
   smtp: SmtpConfig;
   acme: AcmeConfig;
   plugins: PluginConfig[];
+  ldap: LdapConfig;
+}
+
+/** The built-in LDAP auth source (README, "LDAP / Active Directory"); empty `urls` = off. */
+export interface LdapConfig {
+  urls: string[];
+  start_tls: boolean;
+  ca_certificates: string[];
+  skip_tls_verify: boolean;
+  timeout: number;
+  bind_dn: string;
+  bind_password: string;
+  base_dn: string;
+  /** `%username%` is replaced by the login name, RFC 4515-escaped */
+  search_query: string;
+  username_attribute: string;
+  public_keys_attribute: string;
+  group_attributes: string[];
+  require_groups: boolean;
+  scope: number;
+  cache_time: number;
+  users_base_dir: string;
+  user_template: {
+    permissions: string[]; quota_size: number; quota_files: number; max_sessions: number;
+    upload_bandwidth: number; download_bandwidth: number;
+  };
+  group_permissions: { group: string; path: string; permissions: string[] }[];
 }
 
 /** Process-level settings from CLI flags / SFTPGO_* env (not in the config file, as SFTPGo). */

@@ -188,7 +188,17 @@ export class Hooks {
    * accepted: the SSH "is this key acceptable?" query must then be answered
    * yes, so the client signs and the login sequence (with the hook) decides.
    */
-  get decidesPublicKeys(): boolean { return this.externalAuthApplies('publickey') || this.hasPreLogin; }
+  get decidesPublicKeys(): boolean { return this.externalAuthApplies('publickey') || this.hasPreLogin || this.publicKeysFromSource; }
+
+  private publicKeysFromSource = false;
+
+  /**
+   * A login source outside the hooks (the LDAP source, src/auth/ldap) brings
+   * the user's keys at login time: the key query must then be answered yes
+   * too, or a directory user's first key login would be refused before the
+   * source runs.
+   */
+  keysComeFromLoginSource(): void { this.publicKeysFromSource = true; }
 
   /** Pre-login hook (also after FTP USER with method ''): returns the user to log in. */
   async preLogin(username: string, method: LoginMethod, ip: string, protocol: string): Promise<User> {

@@ -27,6 +27,7 @@ import { Hooks } from '../hooks/index';
 import { withDisconnectHook } from '../hooks/connection-tracker';
 import { installHookChecks } from '../hooks/login-checks';
 import { loginService } from '../common/login';
+import { checkLdap, installLdap } from '../auth/ldap';
 
 /** How long a stop waits for background hook notifications (post-disconnect, post-login). */
 const HOOKS_DRAIN_MS = 10_000;
@@ -117,6 +118,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     const metrics = opts.metrics ?? createMetrics();
     // a bad mfa.totp list or kms section stops start-up before anything is loaded
     checkTotpConfigs(config.mfa.totp);
+    checkLdap(config, rt.configDir || '.');
     const kms = createKms(config.kms, rt.configDir || '.');
     const provider = await openProvider(config, rt, logger, metrics, new AccountSecrets(kms, new TotpValidator(config.mfa.totp)));
     undo.push(() => provider.close());
@@ -132,6 +134,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     const ctx: ServerContext = {
     kms, perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version, hooks };
     installHookChecks(loginService(ctx), hooks);
+    installLdap(loginService(ctx), { config, configDir: rt.configDir || '.', logger, provider, hooks });
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];
     for (const s of services) {

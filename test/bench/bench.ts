@@ -30,6 +30,7 @@ import {
 import { providerRows } from './provider';
 import { makeCert, startOpenSsh, startOurs, startRclone, startVsftpd } from './servers';
 import { hookLoginRows } from './hooks';
+import { ldapLoginRows } from './ldap';
 import { ensureBenchTools, installSignalCleanup, killAll, onCleanup, printTable, sh } from './util';
 
 const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
@@ -90,6 +91,8 @@ async function main(): Promise<void> {
   if (ONLY.has('hooks')) {
     step('login with hooks');
     rows.push(...await hookLoginRows(dir, pub, tls, 20));
+    step('login with LDAP');
+    rows.push(...await ldapLoginRows(dir, pub, tls, 20));
   }
   for (const cipher of ONLY.has('sftp') ? CIPHERS.filter((c) => !CIPHER_ONLY || c.startsWith(CIPHER_ONLY)) : []) {
     step(`SFTP ${cipher}`);

@@ -34,7 +34,7 @@ function passwordLoginMs(port: number, username: string): Promise<number> {
   });
 }
 
-async function compare(ours: Ours, label: string, n: number): Promise<Row> {
+export async function compare(ours: Ours, label: string, n: number): Promise<Row> {
   const builtin: number[] = [];
   const hooked: number[] = [];
   // untimed warm-up: first hash verification, first spawn, the hooked user's creation

@@ -5,6 +5,7 @@ import { httpdSchema, telemetrySchema } from './httpd';
 import { commandSchema, httpClientSchema, kmsSchema, mfaSchema } from './misc';
 import { acmeSchema, pluginsSchema, smtpSchema } from './ops';
 import { ftpdSchema, sftpdSchema, webdavdSchema } from './protocols';
+import { ldapSchema } from './ldap';
 import type { SchemaTree } from './helpers';
 
 export function appSchema(): SchemaTree {
@@ -23,6 +24,7 @@ export function appSchema(): SchemaTree {
     smtp: smtpSchema(),
     acme: acmeSchema(),
     ...pluginsSchema(),
+    ldap: ldapSchema(),
   };
 }
 
