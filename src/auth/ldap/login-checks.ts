@@ -30,7 +30,8 @@ export function installLdapChecks(login: LoginService, source: LdapSource): void
   const directoryUser: LoginCheck = {
     name: 'ldap-directory',
     async run(s) {
-      if (!source.applies(s.req.credentials.kind)) return;
+      // TLS certificate logins never ask the directory (it has no certificate to check)
+      if (s.req.credentials.kind === 'tls-certificate' || !source.applies(s.req.credentials.kind)) return;
       // an account an admin marked local-only (SFTPGo's per-user "external auth disabled") keeps the built-in check
       const local = s.user ?? await s.ctx.provider.getUser(s.req.username).catch(() => undefined);
       if (local?.filters?.hooks?.external_auth_disabled) return;
