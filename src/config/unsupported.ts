@@ -17,7 +17,6 @@ const CHECKS: Check[] = [
   { key: 'common.startup_hook', active: (c) => nonEmpty(c.common.startup_hook), what: 'the startup hook' },
   { key: 'common.post_connect_hook', active: (c) => nonEmpty(c.common.post_connect_hook), what: 'the post-connect hook' },
   { key: 'common.post_disconnect_hook', active: (c) => nonEmpty(c.common.post_disconnect_hook), what: 'the post-disconnect hook' },
-  { key: 'common.proxy_protocol', active: (c) => c.common.proxy_protocol !== 0, what: 'the PROXY protocol' },
   { key: 'common.defender.enabled', active: (c) => c.common.defender.enabled, what: 'the defender' },
   { key: 'common.rate_limiters', active: (c) => c.common.rate_limiters.some((r) => r.average > 0), what: 'rate limiters' },
   { key: 'common.allowlist_status', active: (c) => c.common.allowlist_status !== 0, what: 'the global IP allow list' },

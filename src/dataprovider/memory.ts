@@ -10,6 +10,8 @@ import { OperationQueue } from './lock';
 import type { Admin, ApiKey, DumpData, Folder, User, VirtualFolder } from './models';
 import { DUMP_VERSION } from './models';
 import type { DataProviderBackend, ListOptions } from './provider';
+import { MemoryPerimeterStore } from './perimeter-memory';
+import { dumpIpLists } from './iplist';
 
 interface Mapping { folder: string; virtual_path: string; quota_size: number; quota_files: number }
 
@@ -34,6 +36,7 @@ function page<T>(items: T[], key: (t: T) => string, opts?: ListOptions): T[] {
 
 export class MemoryBackend implements DataProviderBackend {
   readonly driver = 'memory';
+  readonly perimeter = new MemoryPerimeterStore();
   private readonly queue = new OperationQueue();
   private state: State = {
     users: new Map(), folders: new Map(), admins: new Map(), apiKeys: new Map(),
@@ -93,14 +96,15 @@ export class MemoryBackend implements DataProviderBackend {
     });
   }
 
-  dump(): Promise<DumpData> {
+  async dump(): Promise<DumpData> {
+    const ipLists = await dumpIpLists(this.perimeter);
     return this.op((s) => ({
       users: page([...s.users.values()], (e) => e.user.username).map((e) => this.materialize(s, e.user, e.mappings)),
       groups: [],
       folders: page([...s.folders.values()], (f) => f.name).map((f) => this.folderOut(s, f)),
       admins: page([...s.admins.values()], (a) => a.username).map(canonicalAdmin),
       api_keys: page([...s.apiKeys.values()], (k) => k.key_id).map((k) => this.keyOut(s, k)),
-      shares: [], event_actions: [], event_rules: [], roles: [], ip_lists: [], configs: {},
+      shares: [], event_actions: [], event_rules: [], roles: [], ip_lists: ipLists, configs: {},
       version: DUMP_VERSION,
     }));
   }

@@ -5,6 +5,7 @@
  * backend only persists.
  */
 import type { Admin, ApiKey, DumpData, Folder, User } from './models';
+import type { PerimeterStore } from './iplist';
 
 export interface ListOptions {
   limit?: number;
@@ -59,6 +60,8 @@ export interface ApiKeyStore {
 
 export interface DataProviderBackend extends UserStore, FolderStore, AdminStore, ApiKeyStore {
   readonly driver: string;
+  /** IP lists and the defender's provider driver records (dataprovider/iplist.ts) */
+  readonly perimeter: PerimeterStore;
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;
   /** Current schema version, 0 when not initialized. */

@@ -8,6 +8,7 @@ import { FsError } from '../common/errors';
 import { type Admin, type ApiKey, DUMP_VERSION, type Folder, type User } from './models';
 import type { DataProviderBackend } from './provider';
 import { asObj, type Obj, validateAdmin, validateApiKey, validateFolder, validateUser, ValidationError } from './validation';
+import { validateIpListEntry, type IpListEntry } from './iplist';
 
 /** What restore needs from the service (kept narrow to avoid a dependency cycle). */
 export interface RestoreHost {
@@ -50,7 +51,8 @@ function at<T>(what: string, fn: () => T): T {
   }
 }
 
-export interface RestoreResult { users: string[]; skipped: string[] }
+/** ipLists: the restored IP lists' types, so the running perimeter reloads them */
+export interface RestoreResult { users: string[]; skipped: string[]; ipLists: number[] }
 
 export async function restoreDump(host: RestoreHost, input: unknown, mode: number): Promise<RestoreResult> {
   if (![0, 1, 2].includes(mode)) throw new ValidationError(`invalid restore mode ${mode}: use 0, 1 or 2`);
@@ -60,7 +62,7 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
     throw new ValidationError(`unsupported dump version ${String(version)}, the maximum supported is ${DUMP_VERSION}`);
   }
   const opts = host.validationOptions();
-  const skipped = ['groups', 'shares', 'event_actions', 'event_rules', 'roles', 'ip_lists']
+  const skipped = ['groups', 'shares', 'event_actions', 'event_rules', 'roles']
     .filter((k) => Array.isArray(dump[k]) && (dump[k] as unknown[]).length > 0);
 
   const folders: Folder[] = section(dump, 'folders').map((raw, i) =>
@@ -82,6 +84,15 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
     const hash = typeof raw.key === 'string' ? raw.key : '';
     if (!keyId || !hash) throw new ValidationError('key_id and key (the stored hash) are mandatory');
     return copyCounters({ ...validateApiKey(raw), key_id: keyId, key: hash }, raw, KEY_BOOKKEEPING);
+  }));
+
+  const now = Date.now();
+  const ipLists: IpListEntry[] = section(dump, 'ip_lists').map((raw, i) => at(`IP list entry ${i + 1} (${String(raw.ipornet)})`, () => {
+    const e = validateIpListEntry(raw, now);
+    // the dump's own timestamps are kept, as for the other objects' bookkeeping
+    if (typeof raw.created_at === 'number' && Number.isSafeInteger(raw.created_at)) e.created_at = raw.created_at;
+    if (typeof raw.updated_at === 'number' && Number.isSafeInteger(raw.updated_at)) e.updated_at = raw.updated_at;
+    return e;
   }));
 
   const b = host.backend;
@@ -121,6 +132,13 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
         throw e;
       }
     }
+    for (const e of ipLists) {
+      if (await b.perimeter.getIpListEntry(e.type, e.ipornet)) {
+        if (mode !== 1) await b.perimeter.updateIpListEntry(e);
+      } else {
+        await b.perimeter.addIpListEntry(e);
+      }
+    }
   });
-  return { users: restoredUsers, skipped };
+  return { users: restoredUsers, skipped, ipLists: [...new Set(ipLists.map((e) => e.type))] };
 }

@@ -15,7 +15,8 @@ import type { HttpDeps } from './deps';
 import type { TlsMaterial } from './tls';
 import { errorBody } from './errors';
 import { installAuth } from './plugins/auth';
-import { installClientIp } from './plugins/clientip';
+import { httpClientIpResolver, installClientIp } from './plugins/clientip';
+import type { ClientIpResolver } from '../perimeter/http-client';
 import { installCors } from './plugins/cors';
 import { installErrorHandlers } from './plugins/errors';
 import { installAccessLog } from './plugins/logging';
@@ -26,6 +27,7 @@ import { registerApiKeyRoutes } from './routes/api/apikeys';
 import { registerConnectionRoutes } from './routes/api/connections';
 import { registerFolderRoutes } from './routes/api/folders';
 import { registerMaintenanceRoutes } from './routes/api/maintenance';
+import { registerPerimeterRoutes } from './routes/api/perimeter';
 import { registerHealthRoute, registerMiscRoutes } from './routes/api/misc';
 import { registerProfileRoutes } from './routes/api/profile';
 import { registerQuotaRoutes } from './routes/api/quotas';
@@ -57,6 +59,8 @@ export interface BuiltApp {
   openapi?: OpenApiCollector;
   /** the HTTPS server, for setSecureContext on reload */
   httpsServer?: HttpsServer;
+  /** the binding's client address rule; proxy_mode 1 listeners register PROXY peers in it */
+  clientIp: ClientIpResolver;
 }
 
 function loadWebAdmin(): WebAdminRegistrar | undefined {
@@ -104,7 +108,8 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   const binding = opts.binding;
   opts.beforeRoutes?.(app);
   const openapi = binding.render_openapi === false ? undefined : installOpenApi(app, deps.ctx.version.version);
-  installClientIp(app, binding);
+  const clientIp = httpClientIpResolver(binding);
+  installClientIp(app, clientIp, deps.ctx.perimeter);
   installCors(app, deps.ctx.config.httpd.cors);
   installErrorHandlers(app, deps.ctx.logger);
   installAccessLog(app, deps.ctx.logger, tls ? 'https' : 'http');
@@ -122,6 +127,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     registerConnectionRoutes(app, deps);
     registerQuotaRoutes(app, deps);
     registerMaintenanceRoutes(app, deps);
+    registerPerimeterRoutes(app, deps);
   }
   if (binding.enable_web_admin !== false) {
     const web = loadWebAdmin();
@@ -129,5 +135,5 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     if (web) await web(app, deps.ctx, { serviceStatus: deps.serviceStatus });
   }
   await app.ready();
-  return { app, openapi, httpsServer };
+  return { app, openapi, httpsServer, clientIp };
 }

@@ -13,11 +13,14 @@ import * as admins from './admins';
 import * as folders from './folders';
 import { currentVersion, latestVersion, loadMigrations, migrate, type Migration } from './migrate';
 import * as users from './users';
+import { sqlPerimeterStore } from './perimeter';
+import { dumpIpLists, type PerimeterStore } from '../iplist';
 
 export class SqlBackend implements DataProviderBackend {
   private readonly queue = new OperationQueue();
   private readonly ctx: SqlContext;
   private closed = false;
+  readonly perimeter: PerimeterStore = sqlPerimeterStore((fn) => this.op(fn));
 
   constructor(
     readonly driver: string,
@@ -82,7 +85,7 @@ export class SqlBackend implements DataProviderBackend {
       event_actions: [],
       event_rules: [],
       roles: [],
-      ip_lists: [],
+      ip_lists: await dumpIpLists(this.perimeter),
       configs: {},
       version: DUMP_VERSION,
     }));
