@@ -138,6 +138,10 @@ export async function doSetStat(c: Connection, vpath: string, attrs: SetStatAttr
   if (attrs.size !== undefined) steps.push({ sender: 'Truncate', perm: 'overwrite', supported: f.truncate, attrs: { size: attrs.size }, extra: { size: attrs.size } });
   for (const s of steps) {
     if (!hasPerm(c.user, s.perm, permPath)) throw new FsError('PermissionDenied');
+    // truncating would change the content every other hard link shares (open.ts has the same rule)
+    if (s.attrs.size !== undefined && !upload && (info.nlink ?? 1) > 1) {
+      throw new FsError('PermissionDenied', 'cannot truncate a file with more than one hard link');
+    }
     if (!s.supported) {
       if (mode === 2) continue;
       throw new FsError('Unsupported');

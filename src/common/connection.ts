@@ -14,7 +14,7 @@ import { FsError } from './errors';
 import { getPatternsFilterForPath, isFileAllowed, isHiddenInListing } from './filters';
 import { MountTable, type MountTableOptions, type Resolved } from './mounts';
 import { deniedFileError, openDownload, openUpload, type OpenHost } from './open';
-import { canCreateDir, canCreateSymlink, canDeleteDir, canDeleteFile, canDownload, hasPerm } from './permissions';
+import { canCreateDir, canCreateSymlink, canDeleteDir, canDeleteFile, canDownload, hasPerm, hasPerms } from './permissions';
 import { QuotaService, type QuotaProvider } from './quota';
 import { doRename, doSetStat } from './connection-ops';
 import { doCopy, doRemoveAll } from './copy';
@@ -297,18 +297,22 @@ export class Connection implements FileOps, OpenHost {
   }
 
   /**
-   * hardlink@openssh.com. A hard link is a new name for existing content, so it is
-   * treated like a server-side copy of a file: `download` on the source, `upload` on
-   * the new name's directory, both names allowed by the file filters, one backend
-   * (no crossing virtual folders), and it is counted in the quota as a new file of
-   * the source's size (removing either name gives that back, as for any file).
+   * hardlink@openssh.com. A hard link shares the source's content, so whoever can
+   * write through the new name could change the source: besides `download` on the
+   * source and `upload` where the link goes, the source's directory must grant
+   * `upload` and `overwrite` (writes through a multi-linked file are refused or
+   * replace the entry anyway, see open.ts, but a link must never be a way to make
+   * a read-only file reachable from a writable place). Both names must pass the
+   * file filters, one backend (no crossing virtual folders), and the link is
+   * counted in the quota as a new file of the source's size.
    */
   async link(existing: string, newPath: string): Promise<void> {
     const src = this.mounts.resolve(existing);
     const dst = this.mounts.resolve(newPath);
     if (!src.fs.features.hardlinks) throw new FsError('Unsupported', 'hard links are not supported by this storage');
     if (src.mount !== dst.mount) throw new FsError('Unsupported', 'hard links cannot cross virtual folders');
-    if (!canDownload(this.user, existing) || !hasPerm(this.user, 'upload', vdir(newPath))) throw new FsError('PermissionDenied');
+    if (!canDownload(this.user, existing) || !hasPerms(this.user, ['upload', 'overwrite'], vdir(existing)) ||
+      !hasPerm(this.user, 'upload', vdir(newPath))) throw new FsError('PermissionDenied');
     this.checkVisible(existing);
     if (!isFileAllowed(this.user, existing).allowed || !isFileAllowed(this.user, newPath).allowed) throw new FsError('PermissionDenied');
     if (newPath === '/' || this.mounts.isMountPoint(newPath)) throw new FsError('PermissionDenied');

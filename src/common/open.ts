@@ -73,6 +73,11 @@ export async function openUpload(h: OpenHost, vpath: string, req: OpenWriteReque
   const exists = st !== undefined && !st.isSymlink;
   if (st?.isDirectory) throw new FsError('Unsupported', 'a directory with the same name exists');
   const isResume = exists && !req.truncate;
+  // A file with other names (hard links) is never written through: its other
+  // names may sit where this user has no write rights. An overwrite replaces
+  // this directory entry (below), a resume or append would modify shared bytes.
+  const sharedContent = exists && st !== undefined && (st.nlink ?? 1) > 1;
+  if (sharedContent && isResume) throw new FsError('PermissionDenied', 'cannot resume or append to a file with more than one hard link');
   if (!exists) {
     if (!canUpload(h.user, vpath)) throw new FsError('PermissionDenied');
   } else {
@@ -96,6 +101,9 @@ export async function openUpload(h: OpenHost, vpath: string, req: OpenWriteReque
   const mode = h.config.upload_mode & 3;
   const atomicMode: 0 | 1 | 2 = fs.features.atomicRename ? ((mode & 2) !== 0 ? 2 : (mode & 1) !== 0 ? 1 : 0) : 0;
   let writePath = fsPath;
+  // non-atomic overwrite of a multi-linked file: unlink this name first so the
+  // new content gets its own inode (atomic modes rename a new file over it anyway)
+  if (sharedContent && atomicMode === 0) await fs.remove(fsPath);
   if (atomicMode !== 0) {
     writePath = fs.tempUploadPath(fsPath);
     // resuming atomically continues from the existing bytes: move them aside first

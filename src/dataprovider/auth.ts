@@ -16,29 +16,102 @@ export interface LoginConditionContext {
   method: string;
   /** defaults to Date.now() (tests pass a fixed clock) */
   now?: number;
+  /** common.tz: "local" checks access_time in the server's time zone, anything else in UTC */
+  tz?: string;
 }
 
 const denied = (msg: string): FsError => new FsError('PermissionDenied', msg);
 
-/** Throws unless the user may log in from ctx.ip over ctx.protocol with ctx.method. */
-export function checkLoginConditions(user: User, ctx: LoginConditionContext): void {
-  const now = ctx.now ?? Date.now();
+/**
+ * SFTPGo's User.CheckLoginConditions: enabled, not expired, inside an
+ * access_time window. Checked before the credentials.
+ */
+export function checkAccountConditions(user: User, now: number, tz = ''): void {
   if (user.status !== 1) throw denied(`user "${user.username}" is disabled`);
   if (user.expiration_date && user.expiration_date > 0 && user.expiration_date < now) {
     throw denied(`user "${user.username}" is expired, expiration timestamp: ${user.expiration_date}`);
   }
+  if (!isAccessTimeAllowed(user, now, tz)) throw denied('access is not allowed at this time');
+}
+
+/**
+ * filters.access_time: empty means always; otherwise the weekday (0 Sunday) and
+ * "HH:MM" now must fall in one window, bounds included, compared as strings
+ * exactly as SFTPGo does (so "from" later than "to" never matches).
+ */
+export function isAccessTimeAllowed(user: User, now: number, tz = ''): boolean {
+  const windows = user.filters?.access_time ?? [];
+  if (windows.length === 0) return true;
+  const d = new Date(now);
+  const local = tz === 'local';
+  const day = local ? d.getDay() : d.getUTCDay();
+  const hh = local ? d.getHours() : d.getUTCHours();
+  const mm = local ? d.getMinutes() : d.getUTCMinutes();
+  const hhmm = `${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}`;
+  return windows.some((w) => w.day_of_week === day && hhmm >= w.from && hhmm <= w.to);
+}
+
+/** Denied protocol, denied login method (password-over-SSH included), source address. */
+export function checkAccessRules(user: User, ctx: LoginConditionContext): void {
   const f = user.filters ?? {};
   if (f.denied_protocols?.includes(ctx.protocol)) {
     throw denied(`protocol ${ctx.protocol} is not allowed for user "${user.username}"`);
   }
-  const methods = f.denied_login_methods ?? [];
-  const deniedMethod = methods.includes(ctx.method as never) ||
-    // password auth over SSH is also denied by its SSH-specific name
-    (ctx.protocol === 'SSH' && ctx.method === 'password' && methods.includes('password-over-SSH'));
-  if (deniedMethod) throw denied(`login method ${ctx.method} is not allowed for user "${user.username}"`);
+  if (!isLoginMethodAllowed(user, ctx.method, ctx.protocol)) {
+    throw denied(`login method ${ctx.method} is not allowed for user "${user.username}"`);
+  }
   if (!isIpAllowed(ctx.ip, f.allowed_ip, f.denied_ip)) {
     throw denied(`login for user "${user.username}" is not allowed from this address: ${ctx.ip}`);
   }
+}
+
+/** SFTPGo's IsLoginMethodAllowed: password over SSH is also denied by its SSH-specific name. */
+export function isLoginMethodAllowed(user: User, method: string, protocol: ProtocolName): boolean {
+  const methods: readonly string[] = user.filters?.denied_login_methods ?? [];
+  if (methods.includes(method)) return false;
+  return !(protocol === 'SSH' && method === 'password' && methods.includes('password-over-SSH'));
+}
+
+/** Throws unless the user may log in from ctx.ip over ctx.protocol with ctx.method. */
+export function checkLoginConditions(user: User, ctx: LoginConditionContext): void {
+  checkAccountConditions(user, ctx.now ?? Date.now(), ctx.tz);
+  checkAccessRules(user, ctx);
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * SFTPGo's MustChangePassword: require_password_change, or password_expiration
+ * days elapsed since last_password_change. Password logins are then refused on
+ * every protocol but HTTP (where the user can change it); key logins still work.
+ */
+export function mustChangePassword(user: User, now: number): boolean {
+  const f = user.filters ?? {};
+  if (f.require_password_change) return true;
+  const days = f.password_expiration ?? 0;
+  if (days <= 0) return false;
+  return (user.last_password_change ?? 0) + days * DAY_MS < now;
+}
+
+const ALL_LOGIN_METHODS = [
+  'publickey', 'password', 'password-over-SSH', 'keyboard-interactive', 'publickey+password',
+  'publickey+keyboard-interactive', 'TLSCertificate', 'TLSCertificate+password',
+] as const;
+
+/**
+ * SFTPGo's setAnonymousSettings for filters.is_anonymous: list+download only,
+ * SSH and HTTP denied, password the only login method. Returns a copy.
+ */
+export function withAnonymousSettings(user: User): User {
+  const u = structuredClone(user);
+  const perms: Record<string, User['permissions'][string]> = {};
+  for (const k of Object.keys(u.permissions ?? {})) perms[k] = ['list', 'download'];
+  u.permissions = perms;
+  const f = u.filters ?? {};
+  f.denied_protocols = [...new Set([...(f.denied_protocols ?? []), 'SSH' as const, 'HTTP' as const])];
+  f.denied_login_methods = [...new Set([...(f.denied_login_methods ?? []), ...ALL_LOGIN_METHODS.filter((m) => m !== 'password')])];
+  u.filters = f;
+  return u;
 }
 
 /** denied_ip is checked first; a non-empty allowed_ip then acts as an allow list. */

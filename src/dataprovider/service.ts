@@ -249,6 +249,11 @@ export class ProviderService implements DataProviderService {
     return admin;
   }
 
+  async verifyUserPassword(user: User, password: string): Promise<boolean> {
+    if (!user.password) return false;
+    return this.passwordMatches(this.userPwCache, user.username, password, user.password);
+  }
+
   private async passwordMatches(cache: PasswordCache, username: string, plain: string, hash: string): Promise<boolean> {
     if (this.cfg.password_caching && cache.check(username, plain, hash).found) return true;
     const ok = await verifyPassword(plain, hash);

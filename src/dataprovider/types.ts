@@ -66,6 +66,8 @@ export interface DataProviderService {
   /** Re-checks status/expiration/IP/protocol/method without credentials (multi-step auth, reload). */
   checkLoginConditions(user: User, ctx: LoginContext & { method: string }): void;
   checkAdminAndPass(username: string, password: string, ip: string): Promise<Admin>;
+  /** Compares a password with the user's stored hash (password_caching honoured); false when the user has none. */
+  verifyUserPassword(user: User, password: string): Promise<boolean>;
 
   updateLastLogin(user: User): Promise<void>;
   /** Adds (or with reset sets) used quota for a user. */

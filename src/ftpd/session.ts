@@ -5,6 +5,7 @@
  * band so they work during a transfer (ftp-srv pauses the control socket
  * while transferring, so ABOR cannot work there).
  */
+import { reportNoAuth } from '../common/login';
 import type * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { FileOps } from '../common/types';
@@ -48,6 +49,10 @@ export class FtpSession {
   secure: boolean;
   /** PROT P: data channel protected */
   protP = false;
+  /** a PASS was sent (a login attempt reached the login sequence) */
+  loginTried = false;
+  /** ftpserverlib: with implicit TLS the data connections are always TLS, whatever PROT says */
+  get dataProtected(): boolean { return this.protP || this.deps.implicit; }
   pendingUser: string | undefined;
   ops: FileOps | undefined;
   cwd = '/';
@@ -150,6 +155,9 @@ export class FtpSession {
     const ops = this.ops;
     if (ops) {
       this.ctx.connections.remove(ops.id).catch((e: unknown) => this.debug(`remove connection: ${String(e)}`));
+    } else if (!this.loginTried && this.release) {
+      // admitted, then gone without sending a password: the defender's no_auth event
+      reportNoAuth(this.ctx, 'FTP', this.remoteIp, `no authentication tried: ${reason}`);
     }
     this.release?.();
     this.release = undefined;

@@ -37,12 +37,10 @@ function hostKeys(ctx: ServerContext): HostKeyStatus[] {
 function sshStatus(ctx: ServerContext, active: boolean): Record<string, unknown> {
   const cfg = ctx.config.sftpd;
   if (!active) return { is_active: false, bindings: null, host_keys: null, ssh_commands: [], authentications: [] };
+  // exactly the methods sftpd/auth.ts offers in its "none" reply
   const auths = ['publickey'];
   if (cfg.password_authentication) auths.push('password');
   if (cfg.keyboard_interactive_authentication) auths.push('keyboard-interactive');
-  // multi-step: a public key followed by one of the others
-  if (cfg.password_authentication) auths.push('publickey+password');
-  if (cfg.keyboard_interactive_authentication) auths.push('publickey+keyboard-interactive');
   let algos: ReturnType<typeof resolveAlgorithms> | undefined;
   try {
     algos = resolveAlgorithms(cfg);
@@ -77,7 +75,8 @@ export function buildServicesStatus(ctx: ServerContext, services: readonly Servi
       ? { is_active: true, bindings: c.webdavd.bindings.filter((b) => b.port > 0) }
       : { is_active: false, bindings: null },
     defender: { is_active: c.common.defender.enabled },
-    mfa: { is_active: c.mfa.totp.length > 0, totp_configs: c.mfa.totp.map((t) => ({ name: t.name, issuer: t.issuer, algo: t.algo })) },
+    // no login path checks TOTP codes yet: reporting MFA as active would be a lie
+    mfa: { is_active: false, totp_configs: c.mfa.totp.map((t) => ({ name: t.name, issuer: t.issuer, algo: t.algo })) },
     allow_list: { is_active: c.common.allowlist_status === 1 },
     rate_limiters: {
       is_active: limiters.length > 0,

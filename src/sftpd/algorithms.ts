@@ -38,14 +38,18 @@ export const SFTPGO_DEFAULT_HOST_KEY_ALGOS = [
   'rsa-sha2-256', 'rsa-sha2-512', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384',
   'ecdsa-sha2-nistp521', 'ssh-ed25519',
 ];
-/** Client public key signature algorithms accepted by default (no SHA-1 `ssh-rsa`). */
-export const SFTPGO_DEFAULT_PUBKEY_ALGOS = [
-  ...SFTPGO_DEFAULT_HOST_KEY_ALGOS, 'sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com',
-];
+/**
+ * Client public key signature algorithms accepted by default (no SHA-1 `ssh-rsa`).
+ * SFTPGo also accepts the FIDO security-key types (sk-ssh-ed25519@openssh.com,
+ * sk-ecdsa-sha2-nistp256@openssh.com); ssh2 cannot parse or verify them, so they
+ * are neither offered nor advertised, and naming them in public_key_algorithms
+ * stops start-up (README "Not supported yet").
+ */
+export const SFTPGO_DEFAULT_PUBKEY_ALGOS = [...SFTPGO_DEFAULT_HOST_KEY_ALGOS];
 /** Signature algorithms ssh2 can verify for client public key auth. */
 const SUPPORTED_PUBKEY_ALGOS = [
   'ssh-rsa', 'rsa-sha2-256', 'rsa-sha2-512', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521', 'ssh-ed25519', 'sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com',
+  'ecdsa-sha2-nistp521', 'ssh-ed25519',
 ];
 
 export interface ResolvedAlgorithms {

@@ -1,36 +1,37 @@
 /**
- * SSH user authentication for one client connection: password, publickey and
- * keyboard-interactive (a single "Password: " prompt, SFTPGo's default flow
- * without a hook). The data provider decides who may log in; this layer owns
- * the SSH-specific part: public key signature verification, max_auth_tries,
- * connection_failed logs and login metrics.
+ * SSH user authentication for one client connection: password, publickey,
+ * keyboard-interactive, and SFTPGo's multi-step publickey+password /
+ * publickey+keyboard-interactive (partial success after the key). Who gets in
+ * is decided by the login sequence (common/login.ts); this layer owns the SSH
+ * part: the method list, public key signature verification, max_auth_tries,
+ * keyboard-interactive rounds, and the "no method tried" report.
  */
 import type { AuthContext, Connection, KeyboardAuthContext, PasswordAuthContext, PublicKeyAuthContext } from 'ssh2';
 import { utils } from 'ssh2';
 import type { ServerContext } from '../common/context';
-import { isFsError } from '../common/errors';
+import { loginService, type Credentials, type KeyboardQuestion, type LoginMethodName } from '../common/login';
+import { matchPublicKey } from '../dataprovider/auth';
 import type { User } from '../dataprovider/models';
-import type { LoginMethodMetric } from '../metrics/types';
 import { publicKeyAlgoName } from './algorithms';
 
 type SshMethod = 'password' | 'publickey' | 'keyboard-interactive';
 
 export interface AuthSuccess {
   user: User;
-  method: SshMethod;
-  /** the matched key's comment/fingerprint (publickey only) */
-  keyInfo?: string;
+  method: LoginMethodName;
 }
 
 export interface AuthOptions {
   ctx: ServerContext;
   client: Connection;
   ip: string;
+  /** the SSH connection id for the login log (`SSH_<id>`) */
+  connectionId: string;
+  clientVersion: string;
   /** allowed client public key signature algorithms */
   publicKeyAlgos: string[];
   onSuccess(result: AuthSuccess): void;
 }
-
 export interface AuthState {
   /** true once the client tried any method other than "none" */
   readonly tried: boolean;
@@ -69,31 +70,33 @@ export function verifyPublicKeySignature(keyBlob: Buffer, signedData: Buffer, si
   }
 }
 
-function errorMessage(e: unknown): string {
-  if (isFsError(e)) return e.message;
-  return e instanceof Error ? `unexpected error: ${e.message}` : 'unexpected error';
-}
-
 export function attachAuthentication(opts: AuthOptions): AuthState {
   const { ctx, client, ip } = opts;
   const cfg = ctx.config.sftpd;
   const maxTries = effectiveMaxAuthTries(cfg.max_auth_tries);
-  const methods: ('publickey' | 'password' | 'keyboard-interactive')[] = ['publickey'];
+  const methods: SshMethod[] = ['publickey'];
   if (cfg.password_authentication) methods.push('password');
   if (cfg.keyboard_interactive_authentication) methods.push('keyboard-interactive');
-  const loginCtx = { ip, protocol: 'SSH' as const };
+  const login = loginService(ctx);
 
   let failures = 0;
   let tried = false;
   let authenticated = false;
   let closed = false;
-  client.once('close', () => { closed = true; });
+  /** after a key accepted with partial success: the second methods offered, and the key's log info */
+  let partial: { username: string; methods: SshMethod[]; keyInfo: string } | undefined;
+  /** keyboard-interactive rounds waiting for answers: a closed client must not leave them pending */
+  const pendingRounds = new Set<(e: Error) => void>();
+  client.once('close', () => {
+    closed = true;
+    for (const abort of pendingRounds) abort(new Error('the client disconnected'));
+    pendingRounds.clear();
+  });
 
-  const fail = (authCtx: AuthContext, method: SshMethod, username: string, error: string, metric = true): void => {
+  const offered = (): SshMethod[] => partial?.methods ?? methods;
+
+  const countFailure = (): void => {
     failures++;
-    if (metric) ctx.metrics.loginResult(method as LoginMethodMetric, false);
-    ctx.logger.connectionFailed({ clientIp: ip, username, loginType: method, protocol: 'SSH', error });
-    authCtx.reject(methods);
     if (failures >= maxTries && !closed) {
       ctx.logger.warn('sftpd', `too many authentication failures (${failures}) from ${ip}, disconnecting`);
       // requests already in flight are ignored from now on
@@ -102,80 +105,101 @@ export function attachAuthentication(opts: AuthOptions): AuthState {
     }
   };
 
-  const succeed = (authCtx: AuthContext, result: AuthSuccess): void => {
-    if (closed) return;
-    try {
-      ctx.provider.checkLoginConditions(result.user, { ...loginCtx, method: result.method });
-    } catch (e) {
-      fail(authCtx, result.method, result.user.username, errorMessage(e));
-      return;
-    }
-    authenticated = true;
-    ctx.metrics.loginResult(result.method as LoginMethodMetric, true);
-    opts.onSuccess(result);
-    authCtx.accept();
+  /** A refusal decided here, before the login sequence (method disabled, bad signature...). */
+  const refuseLocally = (authCtx: AuthContext, method: string, error: string): void => {
+    ctx.logger.connectionFailed({ clientIp: ip, username: authCtx.username, loginType: method, protocol: 'SSH', error });
+    authCtx.reject(offered());
+    countFailure();
   };
 
-  const checkPassword = async (authCtx: AuthContext, method: SshMethod, password: string): Promise<void> => {
-    ctx.metrics.loginAttempt(method as LoginMethodMetric);
-    try {
-      const user = await ctx.provider.checkUserAndPass(authCtx.username, password, loginCtx);
-      succeed(authCtx, { user, method });
-    } catch (e) {
-      fail(authCtx, method, authCtx.username, errorMessage(e));
+  /** The method name for logs and denied_login_methods: the second step of a multi-step login is e.g. publickey+password. */
+  const methodName = (authCtx: AuthContext, method: 'password' | 'keyboard-interactive'): LoginMethodName | undefined => {
+    if (!partial) return method;
+    if (partial.username !== authCtx.username || !partial.methods.includes(method)) return undefined;
+    return method === 'password' ? 'publickey+password' : 'publickey+keyboard-interactive';
+  };
+
+  const run = async (authCtx: AuthContext, method: LoginMethodName, credentials: Credentials): Promise<void> => {
+    const result = await login.login({
+      protocol: 'SSH', method, ip, username: authCtx.username, credentials,
+      connectionId: `SSH_${opts.connectionId}`, clientVersion: opts.clientVersion, encrypted: true,
+      ...(partial && method.startsWith('publickey+') ? { firstStepKey: partial.keyInfo } : {}),
+    });
+    if (closed) return;
+    if (result.ok) {
+      authenticated = true;
+      opts.onSuccess({ user: result.user, method });
+      authCtx.accept();
+      return;
     }
+    if (result.kind === 'partial') {
+      const next = result.nextMethods.filter((m) => methods.includes(m));
+      partial = { username: authCtx.username, methods: next, keyInfo: result.info };
+      authCtx.reject(next, true);
+      return;
+    }
+    authCtx.reject(offered());
+    countFailure();
   };
 
   const onPassword = (authCtx: PasswordAuthContext): void => {
-    if (!cfg.password_authentication) {
-      fail(authCtx, 'password', authCtx.username, 'password authentication is disabled', false);
+    const method = methodName(authCtx, 'password');
+    if (!cfg.password_authentication || !method) {
+      refuseLocally(authCtx, 'password', cfg.password_authentication ? 'password is not the next step' : 'password authentication is disabled');
       return;
     }
-    void checkPassword(authCtx, 'password', authCtx.password);
+    void run(authCtx, method, { kind: 'password', password: authCtx.password });
   };
 
   const onKeyboard = (authCtx: KeyboardAuthContext): void => {
-    if (!cfg.keyboard_interactive_authentication) {
-      fail(authCtx, 'keyboard-interactive', authCtx.username, 'keyboard-interactive authentication is disabled', false);
+    const method = methodName(authCtx, 'keyboard-interactive');
+    if (!cfg.keyboard_interactive_authentication || !method) {
+      refuseLocally(authCtx, 'keyboard-interactive', cfg.keyboard_interactive_authentication
+        ? 'keyboard-interactive is not the next step' : 'keyboard-interactive authentication is disabled');
       return;
     }
-    authCtx.prompt([{ prompt: 'Password: ', echo: false }], '', '', (answers: string[] | Error) => {
-      // an Error means the client aborted this attempt with a new request: nothing to answer
-      if (!Array.isArray(answers)) return;
-      if (answers.length !== 1 || typeof answers[0] !== 'string') {
-        fail(authCtx, 'keyboard-interactive', authCtx.username, 'unexpected number of keyboard-interactive answers');
-        return;
-      }
-      void checkPassword(authCtx, 'keyboard-interactive', answers[0]);
+    const challenge = (questions: KeyboardQuestion[]): Promise<string[]> => new Promise((resolve, reject) => {
+      if (closed) { reject(new Error('the client disconnected')); return; }
+      pendingRounds.add(reject);
+      authCtx.prompt(questions, '', '', (answers: string[] | Error) => {
+        pendingRounds.delete(reject);
+        // an Error means the client aborted this attempt with a new request
+        if (!Array.isArray(answers)) { reject(answers); return; }
+        resolve(answers.map((a) => (typeof a === 'string' ? a : '')));
+      });
     });
+    void run(authCtx, method, { kind: 'keyboard-interactive', challenge });
   };
 
   const onPublicKey = async (authCtx: PublicKeyAuthContext): Promise<void> => {
     const algo = publicKeyAlgoName(authCtx.key.algo, authCtx.hashAlgo);
     const signed = authCtx.signature !== undefined && authCtx.blob !== undefined;
-    if (signed) ctx.metrics.loginAttempt('publickey');
-    if (!opts.publicKeyAlgos.includes(algo)) {
-      fail(authCtx, 'publickey', authCtx.username, `public key algorithm "${algo}" is not allowed`, signed);
+    if (partial) {
+      refuseLocally(authCtx, 'publickey', 'a public key was already accepted');
       return;
     }
-    let result;
-    try {
-      result = await ctx.provider.checkUserAndPubKey(authCtx.username, authCtx.key.data, loginCtx);
-    } catch (e) {
-      fail(authCtx, 'publickey', authCtx.username, errorMessage(e), signed);
+    if (!opts.publicKeyAlgos.includes(algo)) {
+      if (signed) { ctx.metrics.loginAttempt('publickey'); ctx.metrics.loginResult('publickey', false); }
+      refuseLocally(authCtx, 'publickey', `public key algorithm "${algo}" is not allowed`);
       return;
     }
     if (!signed) {
-      // Only the "key acceptable" (PK_OK) reply: ssh2's accept() without a
-      // signature does not authenticate, the client must now prove possession.
-      if (!closed) authCtx.accept();
+      // the "is this key acceptable" query (PK_OK): no login yet, nothing logged;
+      // ssh2's accept() without a signature does not authenticate
+      const user = await ctx.provider.getUser(authCtx.username).catch(() => undefined);
+      if (closed) return;
+      if (!user) refuseLocally(authCtx, 'publickey', `user "${authCtx.username}" does not exist`);
+      else if (matchPublicKey(user.public_keys ?? [], authCtx.key.data) === undefined) refuseLocally(authCtx, 'publickey', 'invalid credentials');
+      else authCtx.accept();
       return;
     }
     if (!verifyPublicKeySignature(authCtx.key.data, authCtx.blob!, authCtx.signature!, authCtx.hashAlgo)) {
-      fail(authCtx, 'publickey', authCtx.username, 'invalid public key signature');
+      ctx.metrics.loginAttempt('publickey');
+      ctx.metrics.loginResult('publickey', false);
+      refuseLocally(authCtx, 'publickey', 'invalid public key signature');
       return;
     }
-    succeed(authCtx, { user: result.user, method: 'publickey', keyInfo: result.keyInfo });
+    await run(authCtx, 'publickey', { kind: 'publickey', keyBlob: authCtx.key.data });
   };
 
   client.on('authentication', (authCtx: AuthContext) => {
@@ -183,7 +207,7 @@ export function attachAuthentication(opts: AuthOptions): AuthState {
     switch (authCtx.method) {
       case 'none':
         // the method list query every client starts with: not a failure
-        authCtx.reject(methods);
+        authCtx.reject(offered());
         return;
       case 'password': tried = true; onPassword(authCtx); return;
       case 'keyboard-interactive': tried = true; onKeyboard(authCtx); return;
@@ -191,7 +215,7 @@ export function attachAuthentication(opts: AuthOptions): AuthState {
       default:
         tried = true;
         ctx.logger.connectionFailed({ clientIp: ip, username: authCtx.username, loginType: authCtx.method, protocol: 'SSH', error: 'unsupported method' });
-        authCtx.reject(methods);
+        authCtx.reject(offered());
     }
   });
 

@@ -14,6 +14,7 @@ import type { Service, ServerContext } from '../common/context';
 import { nativeCryptoAvailable, resolveAlgorithms } from './algorithms';
 import { paddingPoolState } from './ssh2-padding';
 import { attachAuthentication } from './auth';
+import { reportNoAuth } from '../common/login';
 import { hostKeyAllowed, loadHostKeys } from './hostkeys';
 import { attachSessions } from './session';
 import type { ClientSessions } from './session';
@@ -125,26 +126,17 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
       client.end();
     }, LOGIN_GRACE_MS);
     const auth = attachAuthentication({
-      ctx, client, ip, publicKeyAlgos,
-      onSuccess: ({ user, method, keyInfo }) => {
+      ctx, client, ip, publicKeyAlgos, connectionId, clientVersion,
+      // the login sequence has logged the login and updated last_login
+      onSuccess: ({ user }) => {
         clearTimeout(grace);
-        ctx.logger.login({
-          ip, username: user.username, method, protocol: 'SSH', connectionId: `SSH_${connectionId}`,
-          client: clientVersion, encrypted: true, info: keyInfo,
-        });
-        ctx.provider.updateLastLogin(user).catch((e: unknown) =>
-          ctx.logger.warn(SENDER, `unable to update last login for ${user.username}: ${(e as Error).message}`));
         entry.sessions = attachSessions({ ctx, client, user, connectionId, remoteAddr, localAddr, clientVersion, sshCommands });
       },
     });
     client.once('close', () => {
       clearTimeout(grace);
       clients.delete(client);
-      if (!auth.tried && !auth.authenticated) {
-        ctx.perimeter.loginFailed(ip, 'SSH', 'no_auth');
-        ctx.metrics.noAuthTried();
-        ctx.logger.connectionFailed({ clientIp: ip, username: '', loginType: 'no_auth_tried', protocol: 'SSH', error: 'no authentication method tried' });
-      }
+      if (!auth.tried && !auth.authenticated) reportNoAuth(ctx, 'SSH', ip, 'no authentication method tried');
     });
   };
 

@@ -3,14 +3,13 @@
  * logins, so each request of a session does not pay a full bcrypt/argon2
  * verification (SFTPGo keeps a similar user cache, `webdavd.cache.users`).
  *
- * A cache hit still reloads the user (cheap) and re-checks the login
- * conditions (enabled, expiration, IP, protocol); it is valid only while the
+ * A cache hit still goes through the whole login sequence (user reloaded,
+ * every rule checked); it only replaces the hash comparison, and only while the
  * stored password hash is unchanged and the offered password has the same
  * keyed digest (HMAC with a per-process random key: the cache never holds the
  * password or an offline-crackable hash of it).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { DataProviderService } from '../dataprovider/types';
 import type { User } from '../dataprovider/models';
 
 export interface BasicCredentials { username: string; password: string }
@@ -29,7 +28,6 @@ export function parseBasicAuth(header: string | undefined): BasicCredentials | u
 interface CacheEntry { digest: Buffer; storedHash: string; expiresAt: number }
 
 export interface LoginCacheOptions {
-  provider: DataProviderService;
   /** `cache.users.expiration_time`, minutes; 0 → entries do not expire (as SFTPGo) */
   expirationMinutes: number;
   /** `cache.users.max_size`; 0 → no limit (as SFTPGo: bounded by the number of users) */
@@ -58,30 +56,26 @@ export class LoginCache {
   }
 
   /**
-   * Returns the user and whether it came from the cache (a fresh login is
-   * logged by the caller). Throws the provider's FsError on failure.
+   * True when this password was verified for this user before and the stored
+   * hash is unchanged (the login sequence then skips the hash comparison;
+   * every other rule is still checked on each request).
    */
-  async authenticate(creds: BasicCredentials, ip: string): Promise<{ user: User; cached: boolean }> {
-    const { provider } = this.opts;
+  knownGood(creds: BasicCredentials, user: User): boolean {
     const entry = this.entries.get(creds.username);
-    if (entry && entry.expiresAt > this.now()) {
-      const d = this.digest(creds.username, creds.password);
-      if (timingSafeEqual(d, entry.digest)) {
-        const user = await provider.getUser(creds.username);
-        if (user && user.password === entry.storedHash) {
-          provider.checkLoginConditions(user, { ip, protocol: 'DAV', method: 'password' });
-          return { user, cached: true };
-        }
-      }
-      this.entries.delete(creds.username);
-    }
-    const user = await provider.checkUserAndPass(creds.username, creds.password, { ip, protocol: 'DAV' });
-    // users without a local password (external auth) are never cached
-    if (user.password) this.remember(creds, user.password);
-    return { user, cached: false };
+    if (!entry) return false;
+    const valid = entry.expiresAt > this.now() && user.password === entry.storedHash &&
+      timingSafeEqual(this.digest(creds.username, creds.password), entry.digest);
+    if (!valid) this.entries.delete(creds.username);
+    return valid;
   }
 
-  private remember(creds: BasicCredentials, storedHash: string): void {
+  /** After a fresh successful login; users without a local password (external auth) are never cached. */
+  remember(creds: BasicCredentials, user: User): void {
+    if (!user.password) return;
+    this.store(creds, user.password);
+  }
+
+  private store(creds: BasicCredentials, storedHash: string): void {
     this.entries.delete(creds.username);
     while (this.entries.size >= this.maxSize) {
       const oldest = this.entries.keys().next().value;

@@ -7,9 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { v2 } from 'webdav-server';
 import type { ServerContext } from '../common/context';
 import type { WebdavdBinding, CorsConfig } from '../config/types';
-import type { FileOps } from '../common/types';
 import { isFsError } from '../common/errors';
 import { parseBasicAuth, type LoginCache } from './auth';
+import { loginService } from '../common/login';
 import { DavUser } from './davfs';
 import { MAX_XML_BODY } from './request';
 import type { DavStates } from './state';
@@ -119,51 +119,27 @@ async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, r
     ctx.logger.connectionFailed({ clientIp: ip, username: '', loginType: 'no_auth_tried', protocol: 'DAV', error: 'no credentials provided' });
     return plain(res, 401, challenge);
   }
-  let authed: Awaited<ReturnType<LoginCache['authenticate']>>;
-  try {
-    authed = await deps.logins.authenticate(creds, ip);
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    // SFTPGo counts WebDAV logins that reach the provider (cache hits are not new logins)
-    ctx.metrics.loginAttempt('password');
-    ctx.metrics.loginResult('password', false);
-    ctx.logger.connectionFailed({ clientIp: ip, username: creds.username, loginType: 'password', protocol: 'DAV', error: msg });
-    ctx.logger.warn(SENDER, `login failed for user "${creds.username}" from ${ip}: ${msg}`);
+  const userAgent = String(req.headers['user-agent'] ?? '');
+  const result = await loginService(ctx).login({
+    protocol: 'DAV', method: 'password', ip, username: creds.username,
+    credentials: { kind: 'password', password: creds.password },
+    connectionId: '', clientVersion: userAgent, encrypted: 'encrypted' in req.socket,
+    knownGoodPassword: (user) => deps.logins.knownGood(creds, user),
+    register: {
+      protocol: 'DAV', remoteAddr: `${ip}:${req.socket.remotePort ?? 0}`,
+      localAddr: `${req.socket.localAddress ?? ''}:${req.socket.localPort ?? 0}`,
+      clientVersion: userAgent, handle: { disconnect: () => { res.destroy(); } },
+    },
+  });
+  if (!result.ok) {
+    if (result.kind === 'limit_exceeded') return plain(res, isFsError(result.error) ? httpStatusOf(result.error) : 503);
+    ctx.logger.warn(SENDER, `login failed for user "${creds.username}" from ${ip}: ${result.message}`);
     return plain(res, 401, challenge);
   }
-  if (!authed.cached) {
-    ctx.metrics.loginAttempt('password');
-    ctx.metrics.loginResult('password', true);
-  }
-
-  let ops: FileOps;
-  try {
-    ops = ctx.connections.add({
-      protocol: 'DAV',
-      user: authed.user,
-      remoteAddr: `${ip}:${req.socket.remotePort ?? 0}`,
-      localAddr: `${req.socket.localAddress ?? ''}:${req.socket.localPort ?? 0}`,
-      clientVersion: String(req.headers['user-agent'] ?? ''),
-      session: { disconnect: () => { res.destroy(); } },
-    });
-  } catch (e) {
-    ctx.logger.warn(SENDER, `connection refused for user "${authed.user.username}": ${e instanceof Error ? e.message : String(e)}`);
-    return plain(res, isFsError(e) ? httpStatusOf(e) : 503);
-  }
+  const ops = result.ops;
+  if (!ops) return plain(res, 500);
+  if (!result.cached) deps.logins.remember(creds, result.user);
   res.on('close', () => { void ctx.connections.remove(ops.id).catch(() => undefined); });
-  try {
-    await ensureRoots(ops);
-  } catch (e) {
-    ctx.logger.warn(SENDER, `cannot prepare the home of user "${authed.user.username}": ${e instanceof Error ? e.message : String(e)}`);
-    return plain(res, isFsError(e) ? httpStatusOf(e) : 500);
-  }
-  if (!authed.cached) {
-    ctx.logger.login({
-      ip, username: authed.user.username, method: 'password', protocol: 'DAV', connectionId: ops.id,
-      client: String(req.headers['user-agent'] ?? ''), encrypted: 'encrypted' in req.socket,
-    });
-    void ctx.provider.updateLastLogin(authed.user).catch(() => undefined);
-  }
   ops.setCommand(method);
   if (refusesInfiniteDepth(req)) {
     res.writeHead(403, { 'Content-Type': 'application/xml; charset=utf-8' });
@@ -175,14 +151,9 @@ async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, r
     return plain(res, 415, { Connection: 'close' });
   }
   normalizeHeaders(req, method);
-  deps.users.set(req, new DavUser(ops, deps.states.forUser(authed.user.username)));
+  deps.users.set(req, new DavUser(ops, deps.states.forUser(result.user.username)));
   // the library's dispatch runs our methods (request.ts wraps them); a synchronous throw is caught by createHandler
   deps.library.executeRequest(req, res, prefix || undefined);
-}
-
-/** Creates the home and virtual folder roots when missing, as SFTPGo does at login. */
-async function ensureRoots(ops: FileOps): Promise<void> {
-  await ops.ensureRoots?.();
 }
 
 /**

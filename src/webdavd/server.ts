@@ -58,7 +58,6 @@ export function createWebdavService(ctx: ServerContext, opts: WebdavServiceOptio
   const users = new WeakMap<IncomingMessage, DavUser>();
   const states = new DavStates();
   const logins = new LoginCache({
-    provider: ctx.provider,
     expirationMinutes: conf.cache.users.expiration_time,
     maxSize: conf.cache.users.max_size,
     now: opts.now,

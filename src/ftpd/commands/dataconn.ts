@@ -66,6 +66,22 @@ async function active(s: FtpSession, target: HostPort | undefined): Promise<void
   return s.reply(200, 'Active mode command successful');
 }
 
+/**
+ * With tls_mode 1 on the binding, or ftp_security 1 on the user, data must be
+ * protected (PROT P) as well as the control connection. ftpserverlib (SFTPGo)
+ * answers 421 "TLS is required" when such a transfer would open in clear; here
+ * the check runs before the file is opened, so a refused STOR truncates nothing.
+ * Returns true when the command was refused (the reply is sent).
+ */
+export async function refuseClearData(s: FtpSession): Promise<boolean> {
+  const required = s.deps.binding.tls_mode === 1 || s.ops?.user.filters?.ftp_security === 1;
+  if (!required || s.dataProtected) return false;
+  s.data.reset();
+  s.debug('data connection refused: TLS is required (PROT P)');
+  await s.reply(421, 'TLS is required');
+  return true;
+}
+
 export type Outcome =
   | { ok: true }
   | { ok: false; stage: 'setup' | 'transfer'; error: unknown; aborted: boolean };
@@ -92,7 +108,7 @@ export async function runTransfer(
     let out: Outcome = { ok: true };
     let sock: net.Socket | undefined;
     try {
-      sock = await s.data.open(s.protP ? s.deps.tls.context() : undefined, () => s.reply(150, `Opening data connection for ${what}`));
+      sock = await s.data.open(s.dataProtected ? s.deps.tls.context() : undefined, () => s.reply(150, `Opening data connection for ${what}`));
     } catch (e) {
       out = { ok: false, stage: 'setup', error: e, aborted };
     }

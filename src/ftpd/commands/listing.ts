@@ -12,7 +12,7 @@ import { fsErr } from '../../common/errors';
 import type { FtpSession } from '../session';
 import { errorReply } from '../replies';
 import { lsLine, mlsxLine } from '../format';
-import { asAbort, failureReply, lingerClose, runTransfer } from './dataconn';
+import { asAbort, failureReply, lingerClose, refuseClearData, runTransfer } from './dataconn';
 import type { CommandTable } from './types';
 
 type Style = 'list' | 'nlst' | 'mlsd';
@@ -47,6 +47,7 @@ async function writeAll(sock: net.Socket, text: string): Promise<void> {
 
 async function list(s: FtpSession, arg: string, style: Style): Promise<void> {
   const p = s.resolve(listTarget(arg));
+  if (await refuseClearData(s)) return;
   let src: Source;
   try {
     src = await openSource(s, p, style);

@@ -1,5 +1,5 @@
 /** Session-level commands: login, TLS negotiation, and the simple settings. */
-import { fsErr } from '../../common/errors';
+import { loginService } from '../../common/login';
 import type { FtpSession } from '../session';
 import { errorReply } from '../replies';
 import { MLST_FACTS } from '../format';
@@ -30,48 +30,27 @@ async function pass(s: FtpSession, arg: string): Promise<void> {
   const username = s.pendingUser;
   if (username === undefined) return s.reply(503, 'Login with USER first');
   s.pendingUser = undefined;
-  const { ctx } = s;
-  ctx.metrics.loginAttempt('password');
-  let user;
-  try {
-    user = await ctx.provider.checkUserAndPass(username, arg, { ip: s.remoteIp, protocol: 'FTP' });
-    if (user.filters?.ftp_security === 1 && !s.secure) throw fsErr('PermissionDenied', 'TLS is required');
-  } catch (e) {
-    ctx.metrics.loginResult('password', false);
-    ctx.logger.connectionFailed({ clientIp: s.remoteIp, username, loginType: 'password', protocol: 'FTP', error: String((e as Error).message) });
+  s.loginTried = true;
+  const result = await loginService(s.ctx).login({
+    protocol: 'FTP', method: 'password', ip: s.remoteIp, username,
+    credentials: { kind: 'password', password: arg },
+    connectionId: '', clientVersion: s.clientVersion, encrypted: s.secure,
+    register: {
+      protocol: 'FTP', remoteAddr: hostPort(s.remoteIp, s.remotePort), localAddr: hostPort(s.localIp, s.localPort),
+      clientVersion: s.clientVersion, handle: { disconnect: (reason) => s.close(reason) },
+    },
+  });
+  if (!result.ok) {
+    if (result.kind === 'limit_exceeded') {
+      await s.reply(421, errorReply(result.error).message);
+      return s.close('login refused');
+    }
     return s.reply(530, 'Authentication failed');
   }
-  try {
-    s.ops = ctx.connections.add({
-      protocol: 'FTP', user,
-      remoteAddr: hostPort(s.remoteIp, s.remotePort),
-      localAddr: hostPort(s.localIp, s.localPort),
-      clientVersion: s.clientVersion,
-      session: { disconnect: (reason) => s.close(reason) },
-    });
-  } catch (e) {
-    ctx.metrics.loginResult('password', false);
-    ctx.logger.connectionFailed({ clientIp: s.remoteIp, username, loginType: 'password', protocol: 'FTP', error: String((e as Error).message) });
-    await s.reply(421, errorReply(e).message);
-    return s.close('login refused');
-  }
-  try {
-    await s.ops.ensureRoots?.();
-  } catch (e) {
-    ctx.logger.warn('ftpd', `unable to create the root dirs for user ${user.username}: ${String((e as Error).message)}`, { connection_id: s.ops.id });
-    ctx.metrics.loginResult('password', false);
-    await s.reply(530, 'Unable to access the home directory');
-    return s.close('home directory not available');
-  }
-  ctx.metrics.loginResult('password', true);
+  s.ops = result.ops;
   s.socket.setTimeout(0);
-  const start = user.filters?.start_directory;
-  s.cwd = start ? s.ops.cleanPath(start, '/') : '/';
-  ctx.logger.login({
-    ip: s.remoteIp, username: user.username, method: 'password', protocol: 'FTP',
-    connectionId: s.ops.id, client: s.clientVersion, encrypted: s.secure,
-  });
-  ctx.provider.updateLastLogin(user).catch((e: unknown) => s.debug(`update last login: ${String(e)}`));
+  const start = result.user.filters?.start_directory;
+  s.cwd = start && s.ops ? s.ops.cleanPath(start, '/') : '/';
   return s.reply(230, 'Login successful');
 }
 

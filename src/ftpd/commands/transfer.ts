@@ -6,7 +6,7 @@
 import type { Download, Upload } from '../../common/types';
 import type { FtpSession } from '../session';
 import { errorReply } from '../replies';
-import { asAbort, failureReply, lingerClose, runTransfer } from './dataconn';
+import { asAbort, failureReply, lingerClose, refuseClearData, runTransfer } from './dataconn';
 import type { CommandTable } from './types';
 import { downloadPump, uploadSink } from '../../common/pump';
 import { receiveLentUpload, receiveUpload } from '../datapath';
@@ -14,6 +14,7 @@ import { receiveLentUpload, receiveUpload } from '../datapath';
 async function retr(s: FtpSession, arg: string): Promise<void> {
   const p = s.resolve(arg);
   const offset = s.restOffset;
+  if (await refuseClearData(s)) return;
   let dl: Download;
   try {
     dl = await s.fs().openRead(p, offset);
@@ -43,6 +44,7 @@ async function retr(s: FtpSession, arg: string): Promise<void> {
 async function store(s: FtpSession, arg: string, append: boolean): Promise<void> {
   const p = s.resolve(arg);
   const offset = append ? 0 : s.restOffset;
+  if (await refuseClearData(s)) return;
   let ul: Upload;
   try {
     ul = await s.fs().openWrite(p, { truncate: !append && offset === 0, append, exclusive: false, read: false, offset });

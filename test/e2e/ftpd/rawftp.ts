@@ -79,6 +79,19 @@ export class RawFtp {
     if (p.code !== 230) throw new Error(`PASS: ${p.text}`);
   }
 
+  /** AUTH TLS, then the control connection continues over TLS (test certificates are not verified). */
+  async startTls(): Promise<void> {
+    const r = await this.cmd('AUTH TLS');
+    if (r.code !== 234) throw new Error(`AUTH TLS: ${r.text}`);
+    const plain = this.sock;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    const secure = tls.connect({ socket: plain, rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => { secure.once('secureConnect', resolve); secure.once('error', reject); });
+    this.sock = secure;
+    this.attach(secure);
+  }
+
   /** EPSV, then a data connection to the announced port (optionally from another local address). */
   async epsv(localAddress?: string): Promise<net.Socket> {
     const r = await this.cmd('EPSV');

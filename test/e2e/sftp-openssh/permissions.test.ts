@@ -145,9 +145,11 @@ describe('OpenSSH sftp: per-directory permissions', () => {
     assert.equal(await exists(h('sym/l2')), false);
   });
 
-  test('ln (hard link): download on the source, upload where the link goes', async () => {
-    assertOk(await sftp('ln /file.txt /ow/hl.txt'), 'hard link into /ow');
-    assert.equal((await fsp.stat(h('ow/hl.txt'))).ino, (await fsp.stat(h('file.txt'))).ino);
+  test('ln (hard link): download on the source, upload+overwrite on its dir, upload where the link goes', async () => {
+    // the allowed case (all three rights present) is in hardlinks.test.ts
+    assertDenied(await sftp('ln /file.txt /ow/hl.txt'), 'hard link of a file in a dir without upload+overwrite');
+    assertDenied(await sftp('ln /ow/existing.txt /ow/hl.txt'), 'hard link of a file without download');
+    assert.equal(await exists(h('ow/hl.txt')), false);
     assertDenied(await sftp('ln /up/existing.txt /up/hl.txt'), 'hard link of a file without download');
     assertDenied(await sftp('ln /file.txt /del/hl.txt'), 'hard link into a dir without upload');
     assert.equal(await exists(h('up/hl.txt')), false);

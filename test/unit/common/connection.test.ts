@@ -187,17 +187,21 @@ describe('Connection: permissions and SFTPGo rename rules', () => {
     await rejectsKind(h.conn.symlink('/a.txt', '/l'), 'PermissionDenied');
   });
 
-  test('hard links: upload on the new name\'s dir, download on the source, counted in the quota', async () => {
+  test('hard links: upload on the new name\'s dir, download+upload+overwrite on the source\'s, counted in the quota', async () => {
+    // "/" grants upload but not overwrite: its files cannot get a second name
+    await rejectsKind(h.conn.link('/a.txt', '/ow/hl'), 'PermissionDenied');
+    await writeFile(h.conn, '/ow/a.txt', 'a');
     h.provider.calls = [];
-    await h.conn.link('/a.txt', '/hl');
-    assert.equal(statSync(path.join(home, 'hl')).ino, statSync(path.join(home, 'a.txt')).ino);
+    await h.conn.link('/ow/a.txt', '/hl');
+    assert.equal(statSync(path.join(home, 'hl')).ino, statSync(path.join(home, 'ow/a.txt')).ino);
     assert.deepEqual(h.provider.calls, [{ fn: 'user', name: 'u1', size: 1, files: 1 }]);
     assert.equal(h.logger.commands.at(-1)?.sender, 'Link');
     // /ro has no upload: no new name there; a directory cannot be linked; the target must not exist
-    await rejectsKind(h.conn.link('/a.txt', '/ro/hl'), 'PermissionDenied');
-    await rejectsKind(h.conn.link('/x', '/xl'), 'PermissionDenied');
-    await rejectsKind(h.conn.link('/a.txt', '/hl'), 'AlreadyExists');
-    await rejectsKind(h.conn.link('/missing', '/hl2'), 'NotFound');
+    await rejectsKind(h.conn.link('/ow/a.txt', '/ro/hl'), 'PermissionDenied');
+    mkdirSync(path.join(home, 'ow', 'dir'));
+    await rejectsKind(h.conn.link('/ow/dir', '/xl'), 'PermissionDenied');
+    await rejectsKind(h.conn.link('/ow/a.txt', '/hl'), 'AlreadyExists');
+    await rejectsKind(h.conn.link('/ow/missing', '/hl2'), 'NotFound');
   });
 });
 

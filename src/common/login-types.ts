@@ -1,0 +1,106 @@
+/** The types of the login sequence (login.ts); split out so the checks can import them without a cycle. */
+import type { LoginFailureKind } from './perimeter';
+import type { ServerContext } from './context';
+import type { FileOps, Protocol, SessionHandle } from './types';
+import type { ProtocolName, User } from '../dataprovider/models';
+import type { LoginMethodMetric } from '../metrics/types';
+import type { TotpValidator } from '../mfa/totp';
+
+export type LoginMethodName = LoginMethodMetric;
+
+export interface KeyboardQuestion { prompt: string; echo: boolean }
+/** One keyboard-interactive round: the client's answers, in order; rejects when the client gives up. */
+export type KeyboardChallenge = (questions: KeyboardQuestion[]) => Promise<string[]>;
+
+export type Credentials =
+  | { kind: 'password'; password: string }
+  /** the adapter has verified the signature; the pipeline matches the key with the user's */
+  | { kind: 'publickey'; keyBlob: Buffer }
+  | { kind: 'keyboard-interactive'; challenge: KeyboardChallenge };
+
+export interface ConnectionRegistration {
+  protocol: Protocol;
+  remoteAddr: string;
+  localAddr: string;
+  clientVersion: string;
+  handle: SessionHandle;
+  id?: string;
+}
+
+export interface LoginRequest {
+  protocol: ProtocolName;
+  method: LoginMethodName;
+  ip: string;
+  username: string;
+  credentials: Credentials;
+  /** for the login log line */
+  connectionId: string;
+  clientVersion: string;
+  /** the control connection is encrypted (TLS, SSH) */
+  encrypted: boolean;
+  /** register a connection (FTP, WebDAV); SSH registers one per channel later, after this login */
+  register?: ConnectionRegistration;
+  /** HTTP: the one-time code sent beside the password (X-SFTPGO-OTP) */
+  passcode?: string;
+  /** SSH second step: the public key already accepted in the first step (its log info) */
+  firstStepKey?: string;
+  /** a cached verification of this password for this user's stored hash (WebDAV login cache) */
+  knownGoodPassword?: (user: User) => boolean;
+}
+
+export type LoginResult =
+  | { ok: true; user: User; ops?: FileOps; info?: string; cached: boolean }
+  | { ok: false; kind: LoginFailureKind; message: string; error: unknown }
+  /** SSH: the public key is right but the user's login methods need a second step */
+  | { ok: false; kind: 'partial'; message: string; user: User; info: string; nextMethods: ('password' | 'keyboard-interactive')[] };
+
+/** Thrown by a check: the login is refused with this kind (SFTPGo's defender event). */
+export class LoginRefusal extends Error {
+  constructor(readonly kind: LoginFailureKind, message: string, readonly original?: unknown) {
+    super(message);
+  }
+}
+
+/** Thrown by the credentials check for an SSH public key that needs a second step. */
+export class PartialSuccess extends Error {
+  constructor(readonly nextMethods: ('password' | 'keyboard-interactive')[]) {
+    super('partial success');
+  }
+}
+
+/** What a check reads and may change. */
+export interface LoginState {
+  readonly ctx: ServerContext;
+  readonly req: LoginRequest;
+  readonly totp: TotpValidator;
+  readonly passwordChecks: readonly PasswordCheck[];
+  /** the client address checks use (a PROXY-protocol check may replace it) */
+  ip: string;
+  /** set by lookup (or a pre-login / external auth check) */
+  user?: User;
+  /** the password the built-in check compares (FTP: without the appended passcode; a check-password hook may change it) */
+  password?: string;
+  /** a check verified the credentials (external auth, check-password hook): the built-in one is skipped */
+  authenticated: boolean;
+  /** the TOTP code was verified */
+  secondFactorDone: boolean;
+  /** the password matched through knownGoodPassword: no new login to log */
+  cached: boolean;
+  /** public key fingerprint and comment, for the login log */
+  info?: string;
+  ops?: FileOps;
+}
+
+export interface LoginCheck {
+  readonly name: string;
+  run(state: LoginState): Promise<void> | void;
+}
+
+/** A pre-login or external auth check goes in 'pre-login' and may set the user (lookup then keeps it). */
+export const LOGIN_SLOTS = [
+  'perimeter', 'pre-login', 'lookup', 'conditions', 'passcode', 'credentials', 'second-factor',
+  'user-rules', 'session-limits', 'register',
+] as const;
+export type LoginSlot = typeof LOGIN_SLOTS[number];
+
+export type PasswordCheck = (state: LoginState, password: string) => Promise<'accept' | 'continue' | { verify: string }>;
