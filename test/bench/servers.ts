@@ -33,6 +33,7 @@ export interface Endpoint {
 
 export interface Ours {
   proc: ChildProcess;
+  httpPort: number;
   sftp: Endpoint;
   ftp: Endpoint;
   webdav: Endpoint;
@@ -72,7 +73,8 @@ export async function startOpenSsh(dir: string, pubKey: string): Promise<Endpoin
   return { name: 'OpenSSH', port, user, password: '', home, pids: () => childPids(proc.pid ?? 0), rootPid: () => proc.pid ?? 0 };
 }
 
-export async function startOurs(dir: string, pubKey: string, tls: { cert: string; key: string }): Promise<Ours> {
+/** `extraEnv`: SFTPGO_ overrides on top of the bench's (the perimeter rows turn the defender on). */
+export async function startOurs(dir: string, pubKey: string, tls: { cert: string; key: string }, extraEnv: Record<string, string> = {}): Promise<Ours> {
   const [sftpPort, httpPort, ftpPort, davPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const pasv = await freePortRange(20);
   const configDir = join(dir, 'sftpgo');
@@ -96,6 +98,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
     SFTPGO_DEFAULT_ADMIN_PASSWORD: 'bench-admin-pw',
     SFTPGO_COMMON__MAX_PER_HOST_CONNECTIONS: '1000',
     SFTPGO_LOG_LEVEL: 'info',
+    ...extraEnv,
   };
   // BENCH_PROF=dir: CPU profile of our server, written when it exits on SIGTERM
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : [];
@@ -122,7 +125,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   mkdirSync(home, { recursive: true });
   const ep = (name: string, port: number): Endpoint =>
     ({ name, port, user: 'bench', password: PASSWORD, home, pids: () => [proc.pid ?? 0], rootPid: () => proc.pid ?? 0 });
-  return { proc, sftp: ep('sftpgo-ts', sftpPort), ftp: ep('sftpgo-ts', ftpPort), webdav: ep('sftpgo-ts', davPort) };
+  return { proc, httpPort, sftp: ep('sftpgo-ts', sftpPort), ftp: ep('sftpgo-ts', ftpPort), webdav: ep('sftpgo-ts', davPort) };
 }
 
 /**

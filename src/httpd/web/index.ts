@@ -16,6 +16,7 @@ import { registerAuthPages } from './routes/auth';
 import { registerAdminPages } from './routes/admins';
 import { registerFolderPages } from './routes/folders';
 import { registerProfilePages } from './routes/profile';
+import { registerPerimeterPages } from './routes/perimeter';
 import { registerSystemPages } from './routes/system';
 import { registerUserPages } from './routes/users';
 import { WebSessions } from './session';
@@ -94,6 +95,7 @@ export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext,
       registerApiKeyPages(w);
       registerSystemPages(w);
       registerProfilePages(w);
+      registerPerimeterPages(w);
     }, { prefix: BASE });
   });
 }
