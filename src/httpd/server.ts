@@ -112,7 +112,12 @@ export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions):
     async stop(): Promise<void> {
       const apps = running;
       running = [];
-      for (const r of apps) r.front?.close();
+      for (const r of apps) {
+        if (!r.front) continue;
+        r.front.close();
+        // the HTTP server never listened itself: Fastify's close leaves its idle keep-alive sockets open
+        r.built.app.server.closeIdleConnections();
+      }
       await Promise.allSettled(apps.map((r) => r.built.app.close()));
       // the provider is closed after the services stop: no scan may outlive us
       await scans.abortAll();
