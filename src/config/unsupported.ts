@@ -14,10 +14,6 @@ const nonEmpty = (s: string): boolean => s.trim() !== '';
 
 const CHECKS: Check[] = [
   { key: 'common.actions', active: (c) => c.common.actions.execute_on.length > 0 || nonEmpty(c.common.actions.hook), what: 'filesystem action hooks' },
-  { key: 'common.proxy_protocol', active: (c) => c.common.proxy_protocol !== 0, what: 'the PROXY protocol' },
-  { key: 'common.defender.enabled', active: (c) => c.common.defender.enabled, what: 'the defender' },
-  { key: 'common.rate_limiters', active: (c) => c.common.rate_limiters.some((r) => r.average > 0), what: 'rate limiters' },
-  { key: 'common.allowlist_status', active: (c) => c.common.allowlist_status !== 0, what: 'the global IP allow list' },
   { key: 'sftpd.host_certificates', active: (c) => c.sftpd.host_certificates.length > 0, what: 'SSH host certificates' },
   { key: 'sftpd.trusted_user_ca_keys', active: (c) => c.sftpd.trusted_user_ca_keys.length > 0, what: 'SSH user certificates' },
   { key: 'sftpd.revoked_user_certs_file', active: (c) => nonEmpty(c.sftpd.revoked_user_certs_file), what: 'SSH user certificates' },

@@ -14,6 +14,8 @@ import type { Share } from './shares';
 import {
   addMemoryShare, deleteMemoryShare, deleteMemorySharesOf, listMemoryShares, updateMemoryShare, useMemoryShareTokens,
 } from './memory-shares';
+import { MemoryPerimeterStore } from './perimeter-memory';
+import { dumpIpLists } from './iplist';
 
 interface Mapping { folder: string; virtual_path: string; quota_size: number; quota_files: number }
 
@@ -39,6 +41,7 @@ function page<T>(items: T[], key: (t: T) => string, opts?: ListOptions): T[] {
 
 export class MemoryBackend implements DataProviderBackend {
   readonly driver = 'memory';
+  readonly perimeter = new MemoryPerimeterStore();
   private readonly queue = new OperationQueue();
   private state: State = {
     users: new Map(), folders: new Map(), admins: new Map(), apiKeys: new Map(), shares: new Map(),
@@ -98,7 +101,8 @@ export class MemoryBackend implements DataProviderBackend {
     });
   }
 
-  dump(): Promise<DumpData> {
+  async dump(): Promise<DumpData> {
+    const ipLists = await dumpIpLists(this.perimeter);
     return this.op((s) => ({
       users: page([...s.users.values()], (e) => e.user.username).map((e) => this.materialize(s, e.user, e.mappings)),
       groups: [],
@@ -106,7 +110,7 @@ export class MemoryBackend implements DataProviderBackend {
       admins: page([...s.admins.values()], (a) => a.username).map(canonicalAdmin),
       api_keys: page([...s.apiKeys.values()], (k) => k.key_id).map((k) => this.keyOut(s, k)),
       shares: listMemoryShares(s.shares, undefined),
-      event_actions: [], event_rules: [], roles: [], ip_lists: [], configs: {},
+      event_actions: [], event_rules: [], roles: [], ip_lists: ipLists, configs: {},
       version: DUMP_VERSION,
     }));
   }

@@ -6,6 +6,10 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import * as argon2 from 'argon2';
+import { BcryptPool } from './bcrypt-pool';
+
+/** comparisons off the event loop (bcrypt-pool.ts); stateless for callers, started on first use */
+const bcryptPool = new BcryptPool();
 import { verifyUnixCrypt } from './unixcrypt';
 import { verifyYescrypt, type WorkerSlots } from './yescrypt-worker';
 
@@ -92,7 +96,7 @@ export async function verifyPassword(plain: string, hash: string, slots?: Worker
     if (BCRYPT_PREFIXES.some((p) => hash.startsWith(p))) {
       // bcryptjs knows $2a$/$2b$/$2y$; $2x$/$2$ use the same core for ASCII.
       const normalized = hash.startsWith('$2x$') ? `$2a$${hash.slice(4)}` : hash.startsWith('$2$') ? `$2a$${hash.slice(3)}` : hash;
-      return await bcrypt.compare(plain, normalized);
+      return await bcryptPool.compare(plain, normalized);
     }
     if (hash.startsWith(ARGON2ID_PREFIX)) return await argon2.verify(hash, plain);
     if (PBKDF2_PREFIXES.some((p) => hash.startsWith(p))) return verifyPbkdf2(plain, hash);

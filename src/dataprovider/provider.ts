@@ -6,6 +6,7 @@
  */
 import type { Admin, ApiKey, DumpData, Folder, User } from './models';
 import type { ShareStore } from './shares';
+import type { PerimeterStore } from './iplist';
 
 export interface ListOptions {
   limit?: number;
@@ -63,6 +64,8 @@ export type ProviderStores = UserStore & FolderStore & AdminStore & ApiKeyStore 
 
 export interface DataProviderBackend extends UserStore, FolderStore, AdminStore, ApiKeyStore, ShareStore {
   readonly driver: string;
+  /** IP lists and the defender's provider driver records (dataprovider/iplist.ts) */
+  readonly perimeter: PerimeterStore;
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;
   /** Current schema version, 0 when not initialized. */

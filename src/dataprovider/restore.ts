@@ -10,6 +10,7 @@ import type { DataProviderBackend, FolderStore } from './provider';
 import { type Share, shareFromDump } from './shares';
 import { type AccountKind, type SecondFactor, withSecondFactor } from './secrets';
 import { asObj, type Obj, validateAdmin, validateApiKey, validateFolder, validateUser, ValidationError } from './validation';
+import { validateIpListEntry, type IpListEntry } from './iplist';
 
 /** What restore needs from the service (kept narrow to avoid a dependency cycle). */
 export interface RestoreHost {
@@ -72,7 +73,8 @@ function at<T>(what: string, fn: () => T): T {
   }
 }
 
-export interface RestoreResult { users: string[]; skipped: string[] }
+/** ipLists: the restored IP lists' types, so the running perimeter reloads them */
+export interface RestoreResult { users: string[]; skipped: string[]; ipLists: number[] }
 
 export async function restoreDump(host: RestoreHost, input: unknown, mode: number): Promise<RestoreResult> {
   if (![0, 1, 2].includes(mode)) throw new ValidationError(`invalid restore mode ${mode}: use 0, 1 or 2`);
@@ -82,7 +84,7 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
     throw new ValidationError(`unsupported dump version ${String(version)}, the maximum supported is ${DUMP_VERSION}`);
   }
   const opts = host.validationOptions();
-  const skipped = ['groups', 'event_actions', 'event_rules', 'roles', 'ip_lists']
+  const skipped = ['groups', 'event_actions', 'event_rules', 'roles']
     .filter((k) => Array.isArray(dump[k]) && (dump[k] as unknown[]).length > 0);
 
   const folders: Folder[] = section(dump, 'folders').map((raw, i) =>
@@ -112,6 +114,14 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
     shares.push(await atAsync(`share ${i + 1} (${String(raw.id)})`, () => shareFromDump(raw, (p) => host.hash(p))));
   }
 
+  const now = Date.now();
+  const ipLists: IpListEntry[] = section(dump, 'ip_lists').map((raw, i) => at(`IP list entry ${i + 1} (${String(raw.ipornet)})`, () => {
+    const e = validateIpListEntry(raw, now);
+    // the dump's own timestamps are kept, as for the other objects' bookkeeping
+    if (typeof raw.created_at === 'number' && Number.isSafeInteger(raw.created_at)) e.created_at = raw.created_at;
+    if (typeof raw.updated_at === 'number' && Number.isSafeInteger(raw.updated_at)) e.updated_at = raw.updated_at;
+    return e;
+  }));
   const restoredUsers: string[] = [];
   await host.backend.transaction(async (b) => {
     for (const f of folders) {
@@ -160,6 +170,14 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
         throw e;
       }
     }
+    // IP lists live in the backend's perimeter store; its statements join this transaction (SQL) too
+    for (const e of ipLists) {
+      if (await host.backend.perimeter.getIpListEntry(e.type, e.ipornet)) {
+        if (mode !== 1) await host.backend.perimeter.updateIpListEntry(e);
+      } else {
+        await host.backend.perimeter.addIpListEntry(e);
+      }
+    }
   });
-  return { users: restoredUsers, skipped };
+  return { users: restoredUsers, skipped, ipLists: [...new Set(ipLists.map((e) => e.type))] };
 }

@@ -24,6 +24,11 @@ export interface DataChannelOptions {
   checkPassiveSource: boolean;
   /** local port for active connections (undefined = ephemeral) */
   activeLocalPort?: number;
+  /**
+   * Runs first on every passive connection (PROXY protocol: the header is read
+   * and its address presented); false means the socket was refused and closed.
+   */
+  admitPassive?: (sock: net.Socket) => Promise<boolean>;
   onError(where: string, e: Error): void;
 }
 
@@ -51,14 +56,12 @@ export class DataChannel {
     p.server.on('error', (e) => this.o.onError('passive listener', e));
     p.server.on('connection', (sock) => {
       sock.on('error', (e) => this.o.onError('data socket', e));
-      if (p.socket || (this.o.checkPassiveSource && !sameIp(sock.remoteAddress, this.o.remoteAddress))) {
-        // a second connection, or a stranger racing the client to the port
+      const admit = this.o.admitPassive;
+      if (!admit) { this.takePassive(p, sock); return; }
+      admit(sock).then((ok) => { if (ok) this.takePassive(p, sock); }, (e: Error) => {
+        this.o.onError('data socket admission', e);
         sock.destroy();
-        return;
-      }
-      p.socket = sock;
-      p.server.close();
-      p.waiter?.(sock);
+      });
     });
     this.mode = p;
     try {
@@ -68,6 +71,17 @@ export class DataChannel {
       this.reset();
       throw e;
     }
+  }
+
+  private takePassive(p: Passive, sock: net.Socket): void {
+    if (p.socket || (this.o.checkPassiveSource && !sameIp(sock.remoteAddress, this.o.remoteAddress))) {
+      // a second connection, or a stranger racing the client to the port
+      sock.destroy();
+      return;
+    }
+    p.socket = sock;
+    p.server.close();
+    p.waiter?.(sock);
   }
 
   setActive(target: HostPort): void {

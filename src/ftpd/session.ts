@@ -34,6 +34,8 @@ export interface SessionDeps {
   banner: string;
   /** set when the listener is implicit TLS */
   implicit: boolean;
+  /** PROXY protocol admission of passive data connections (binding with apply_proxy_config) */
+  admitPassive?: (sock: net.Socket) => Promise<boolean>;
   onClosed(s: FtpSession): void;
 }
 
@@ -82,6 +84,7 @@ export class FtpSession {
       ports: deps.ports,
       checkPassiveSource: deps.binding.passive_connections_security === 0,
       activeLocalPort: deps.ctx.config.ftpd.active_transfers_port_non_20 ? undefined : Math.max(1, this.localPort - 1),
+      admitPassive: deps.admitPassive,
       onError: (where, e) => this.debug(`${where} error: ${e.message}`),
     });
     this.attach(socket);

@@ -15,7 +15,8 @@ import type { HttpDeps } from './deps';
 import type { TlsMaterial } from './tls';
 import { errorBody } from './errors';
 import { installAuth } from './plugins/auth';
-import { installClientIp } from './plugins/clientip';
+import { httpClientIpResolver, installClientIp } from './plugins/clientip';
+import type { ClientIpResolver } from '../perimeter/http-client';
 import { installCors } from './plugins/cors';
 import { installErrorHandlers } from './plugins/errors';
 import { installAccessLog } from './plugins/logging';
@@ -27,6 +28,7 @@ import { registerConnectionRoutes } from './routes/api/connections';
 import { registerFolderRoutes } from './routes/api/folders';
 import { registerMaintenanceRoutes } from './routes/api/maintenance';
 import { registerMfaRoutes } from './routes/api/mfa';
+import { registerPerimeterRoutes } from './routes/api/perimeter';
 import { registerHealthRoute, registerMiscRoutes } from './routes/api/misc';
 import { registerProfileRoutes } from './routes/api/profile';
 import { registerQuotaRoutes } from './routes/api/quotas';
@@ -63,6 +65,8 @@ export interface BuiltApp {
   openapi?: OpenApiCollector;
   /** the HTTPS server, for setSecureContext on reload */
   httpsServer?: HttpsServer;
+  /** the binding's client address rule; proxy_mode 1 listeners register PROXY peers in it */
+  clientIp: ClientIpResolver;
 }
 
 function loadWebAdmin(): WebAdminRegistrar | undefined {
@@ -110,7 +114,8 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   const binding = opts.binding;
   opts.beforeRoutes?.(app);
   const openapi = binding.render_openapi === false ? undefined : installOpenApi(app, deps.ctx.version.version);
-  installClientIp(app, binding);
+  const clientIp = httpClientIpResolver(binding);
+  installClientIp(app, clientIp, deps.ctx.perimeter);
   installCors(app, deps.ctx.config.httpd.cors);
   installErrorHandlers(app, deps.ctx.logger);
   installAccessLog(app, deps.ctx.logger, tls ? 'https' : 'http');
@@ -132,6 +137,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     registerQuotaRoutes(app, deps);
     registerMaintenanceRoutes(app, deps);
     registerMfaRoutes(app, deps);
+    registerPerimeterRoutes(app, deps);
     // SFTPGo's disabled_login_methods bit 32 disables the user token endpoint
     if ((binding.disabled_login_methods & DISABLED_USER_TOKEN) === 0) registerUserTokenRoutes(app, deps);
     registerUserApi(app, deps);
@@ -149,5 +155,5 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     if (web) await web(app, deps.ctx, { serviceStatus: deps.serviceStatus });
   }
   await app.ready();
-  return { app, openapi, httpsServer };
+  return { app, openapi, httpsServer, clientIp };
 }

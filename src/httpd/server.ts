@@ -3,7 +3,7 @@
  * Unix socket path as address), REST API v2, OpenAPI, /metrics, HTTPS with
  * certificate reload on SIGHUP.
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext, Service } from '../common/context';
 import type { HttpdBinding } from '../config/types';
@@ -14,6 +14,9 @@ import { LoginLimiter, type LoginLimiterOptions } from './ratelimit';
 import { loadTls } from './tls';
 import { TokenManager } from './tokens';
 import { signingPassphrase } from './signing';
+import { listenProxied } from '../perimeter/http-client';
+import { httpProxySettings } from '../perimeter/proxy-accept';
+
 
 export interface HttpServiceOptions {
   /** state of the other services for GET /api/v2/status (keys ssh, ftp, webdav, ...) */
@@ -58,7 +61,8 @@ export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions):
   const httpd = ctx.config.httpd;
   const bindings = httpd.bindings.filter((b) => b.port > 0 || isUnixSocket(b.address) || (opts.ephemeralPorts === true && b.port === 0));
   const scans = new QuotaScanner(ctx);
-  let running: { binding: HttpdBinding; built: BuiltApp }[] = [];
+  /** front: the TCP listener reading PROXY headers for a proxy_mode 1 binding */
+  let running: { binding: HttpdBinding; built: BuiltApp; front?: Server }[] = [];
 
   const makeDeps = (): HttpDeps => ({
     ctx,
@@ -84,13 +88,21 @@ export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions):
         for (const binding of bindings) {
           const tls = binding.enable_https ? await loadTls(httpd, binding, ctx.runtime.configDir) : undefined;
           const built = await buildApp(deps, { binding, tls });
-          running.push({ binding, built });
-          await listen(built.app, binding);
-          const a = built.app.server.address();
+          const entry: { binding: HttpdBinding; built: BuiltApp; front?: Server } = { binding, built };
+          running.push(entry);
+          if (binding.proxy_mode === 1) {
+            entry.front = await listenProxied(built.app.server, binding.port, binding.address || undefined,
+              httpProxySettings(ctx.config.common, `httpd binding ${binding.address}:${binding.port}`), built.clientIp.peers,
+              (m) => ctx.logger.debug('httpd', m));
+          } else {
+            await listen(built.app, binding);
+          }
+          const a = (entry.front ?? built.app.server).address();
           const where = typeof a === 'string' ? a : `${a?.address ?? ''}:${a?.port ?? 0}`;
           ctx.logger.info('httpd', `HTTP${tls ? 'S' : ''} server listening on ${where}`);
         }
       } catch (e) {
+        for (const r of running) r.front?.close();
         await Promise.allSettled(running.map((r) => r.built.app.close()));
         running = [];
         throw e;
@@ -100,6 +112,12 @@ export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions):
     async stop(): Promise<void> {
       const apps = running;
       running = [];
+      for (const r of apps) {
+        if (!r.front) continue;
+        r.front.close();
+        // the HTTP server never listened itself: Fastify's close leaves its idle keep-alive sockets open
+        r.built.app.server.closeIdleConnections();
+      }
       await Promise.allSettled(apps.map((r) => r.built.app.close()));
       // the provider is closed after the services stop: no scan may outlive us
       await scans.abortAll();
@@ -120,8 +138,8 @@ export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions):
     },
 
     addresses(): { address: string; port: number }[] {
-      return running.map(({ built }) => {
-        const a = built.app.server.address();
+      return running.map(({ built, front }) => {
+        const a = (front ?? built.app.server).address();
         if (typeof a === 'string') return { address: a, port: 0 };
         const info = a as AddressInfo | null;
         return { address: info?.address ?? '', port: info?.port ?? 0 };

@@ -8,7 +8,7 @@
 import { createKms } from '../kms';
 import { AccountSecrets } from '../dataprovider/secrets';
 import { checkTotpConfigs, TotpValidator } from '../mfa/totp';
-import { openPerimeter } from '../common/perimeter';
+import { createPerimeter, type PerimeterOptions } from './perimeter';
 import { mkdirSync } from 'node:fs';
 import * as fs from 'node:fs';
 import type { AppConfig, RuntimeOptions } from '../config/types';
@@ -41,6 +41,8 @@ export interface StartAppOptions {
   overrides?: (c: AppConfig) => void;
   logger?: AppLogger;
   metrics?: Metrics;
+  /** the perimeter's clock and waits (tests) */
+  perimeter?: PerimeterOptions;
 }
 
 export interface App {
@@ -131,8 +133,9 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
       config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota,
     }), hooks);
     undo.push(() => connections.shutdown(0));
+    const perimeter = await createPerimeter(config.common, provider.backend.perimeter, logger, opts.perimeter);
     const ctx: ServerContext = {
-    kms, perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version, hooks };
+    kms, perimeter, config, runtime: rt, logger, metrics, provider, connections, version, hooks };
     installHookChecks(loginService(ctx), hooks);
     installLdap(loginService(ctx), { config, configDir: rt.configDir || '.', logger, provider, hooks });
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
@@ -194,6 +197,7 @@ function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableL
     async reload() {
       logger.info('service', 'reloading');
       await reloadMemoryDump(ctx).catch((e: Error) => logger.error('service', `reloading the memory provider dump: ${e.message}`));
+      await ctx.perimeter.reloadIpLists().catch((e: Error) => logger.error('service', `reloading the IP lists: ${e.message}`));
       for (const s of services) {
         if (!s.reload) continue;
         await s.reload().catch((e: Error) => logger.error('service', `reloading ${s.name}: ${e.message}`));

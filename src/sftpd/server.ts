@@ -20,6 +20,7 @@ import { attachSessions } from './session';
 import type { ClientSessions } from './session';
 import { enabledSshCommands } from './sshcmd';
 import { adoptWithSlabReads } from '../util/user-buffer-socket';
+import { acceptProxied, compileProxySettings, type ProxyProtocolSettings } from '../perimeter/proxy-accept';
 
 const SENDER = 'sftpd';
 /** Unauthenticated clients are dropped after this long (SFTPGo/OpenSSH LoginGraceTime is 2 minutes). */
@@ -31,6 +32,8 @@ export interface SftpServiceOptions {
    * binding with port 0 is disabled, as in SFTPGo.
    */
   ephemeralPorts?: boolean;
+  /** how long a PROXY protocol header may take (tests); SFTPGo's 10 s by default */
+  proxyHeaderTimeoutMs?: number;
 }
 
 /** "::ffff:127.0.0.1" → "127.0.0.1": IPv4 clients on a dual-stack socket are logged and limited as IPv4. */
@@ -67,13 +70,32 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
   const localAddrs = new Map<string, string>();
   let ssh: Server | undefined;
   let stopping = false;
+  let proxy: ProxyProtocolSettings | undefined;
 
-  const onSocket = (accepted: net.Socket): void => {
-    // reads into slabs instead of a fresh 64 KiB buffer V8 then copies (src/util/user-buffer-socket.ts)
-    const sock = adoptWithSlabReads(accepted) ?? accepted;
-    sock.on('error', () => undefined); // ssh2 adds its own handler; this covers the time before injection
-    if (stopping || !ssh) { sock.destroy(); return; }
+  const onSocket = (accepted: net.Socket, viaProxy: boolean): void => {
+    accepted.on('error', () => undefined); // ssh2 adds its own handler; this covers the time before injection
+    // reads into slabs instead of a fresh 64 KiB buffer V8 then copies (src/util/user-buffer-socket.ts);
+    // a socket that may carry a PROXY header is read before ssh2 gets it, so it keeps the stream path
+    const sock = viaProxy ? accepted : adoptWithSlabReads(accepted) ?? accepted;
+    sock.on('error', () => undefined);
+    void admit(sock, viaProxy).catch((e: unknown) => {
+      ctx.logger.error(SENDER, `accepting a connection: ${(e as Error).message}`);
+      sock.destroy();
+    });
+  };
+
+  const admit = async (sock: net.Socket, viaProxy: boolean): Promise<void> => {
+    if (viaProxy && proxy && !(await acceptProxied(sock, proxy, (m) => ctx.logger.debug(SENDER, m)))) return;
     const ip = normalizeIp(sock.remoteAddress);
+    try {
+      // banned, not in the allow list, or rate limited: refused before the SSH handshake
+      await ctx.perimeter.checkConnection(ip, 'SSH');
+    } catch (e) {
+      ctx.logger.debug(SENDER, `connection from ${ip} refused: ${(e as Error).message}`);
+      sock.destroy();
+      return;
+    }
+    if (stopping || !ssh || sock.destroyed) { sock.destroy(); return; }
     let release: () => void;
     try {
       release = ctx.connections.acceptClient(ip);
@@ -142,6 +164,8 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
     name: 'sftpd',
     async start(): Promise<void> {
       const cfg = ctx.config.sftpd;
+      const common = ctx.config.common;
+      proxy = common.proxy_protocol > 0 ? compileProxySettings(common, options.proxyHeaderTimeoutMs) : undefined;
       const algos = resolveAlgorithms(cfg);
       const keys = (await loadHostKeys(ctx.runtime.configDir, cfg.host_keys ?? []))
         .filter((k) => {
@@ -171,7 +195,8 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
       try {
         for (const b of cfg.bindings) {
           if (b.port === 0 && !options.ephemeralPorts) continue;
-          const srv = net.createServer({ noDelay: true }, onSocket);
+          const viaProxy = proxy !== undefined && b.apply_proxy_config;
+          const srv = net.createServer({ noDelay: true }, (sock) => onSocket(sock, viaProxy));
           await listen(srv, b.port, b.address);
           listeners.push(srv);
           const a = srv.address() as net.AddressInfo;

@@ -26,6 +26,8 @@ export interface HandlerDeps {
   users: WeakMap<IncomingMessage, DavUser>;
   states: DavStates;
   logins: LoginCache;
+  /** the client address after the binding's proxy settings (perimeter/http-client.ts) */
+  clientIp: (req: IncomingMessage) => string;
 }
 
 function normalizePrefix(p: string): string {
@@ -86,9 +88,11 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
 
 async function handle(deps: HandlerDeps, prefix: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { ctx } = deps;
-  const ip = req.socket.remoteAddress ?? '';
+  const ip = deps.clientIp(req);
   let release: () => void;
   try {
+    // banned, not in the allow list, or rate limited: refused before any work
+    await ctx.perimeter.checkConnection(ip, 'DAV');
     release = ctx.connections.acceptClient(ip);
   } catch (e) {
     plain(res, isFsError(e) ? httpStatusOf(e) : 503);

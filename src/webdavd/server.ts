@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import type * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { ServerContext, Service } from '../common/context';
@@ -16,6 +17,8 @@ import type { DavUser } from './davfs';
 import { createHandler } from './handler';
 import { createDavLibrary } from './library';
 import { DavStates } from './state';
+import { clientIpResolver, listenProxied } from '../perimeter/http-client';
+import { httpProxySettings } from '../perimeter/proxy-accept';
 
 import { clientAuthOptions } from '../util/tls-client-auth';
 
@@ -43,6 +46,7 @@ function tlsOptions(ctx: ServerContext, b: WebdavdBinding): https.ServerOptions 
   return opts;
 }
 
+
 export interface WebdavServiceOptions {
   /** tests: treat port 0 as "any free port" instead of "disabled" */
   ephemeralPorts?: boolean;
@@ -66,41 +70,60 @@ export function createWebdavService(ctx: ServerContext, opts: WebdavServiceOptio
     report: (where, e) => ctx.logger.error(SENDER, `unexpected error in ${where}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
   });
   const servers: http.Server[] = [];
+  /** proxy_mode 1 bindings: the TCP listener that reads the PROXY header in front of the server */
+  const proxyListeners = new Map<http.Server, net.Server>();
 
   return {
     name: 'webdavd',
     async start() {
       for (const binding of conf.bindings) {
         if (binding.port < 0 || (binding.port === 0 && !opts.ephemeralPorts)) continue;
-        const handler = createHandler({ ctx, binding, cors: conf.cors, library, users, states, logins });
+        const where = `webdavd binding ${binding.address}:${binding.port}`;
+        const resolver = clientIpResolver(binding, where);
+        const proxy = binding.proxy_mode === 1 ? httpProxySettings(ctx.config.common, where) : undefined;
+        const clientIp = (req: IncomingMessage): string => resolver(req.socket, req.headers);
+        const handler = createHandler({ ctx, binding, cors: conf.cors, library, users, states, logins, clientIp });
         const srv = binding.enable_https ? https.createServer(tlsOptions(ctx, binding), handler) : http.createServer(handler);
         // large uploads can be slow: no overall request timeout, but bound header time
         srv.requestTimeout = 0;
         srv.headersTimeout = 60_000;
         srv.on('clientError', (_err, socket) => { socket.destroy(); });
-        await new Promise<void>((resolve, reject) => {
-          srv.once('error', reject);
-          srv.listen(binding.port, binding.address || undefined, () => {
-            srv.off('error', reject);
-            resolve();
+        if (proxy) {
+          proxyListeners.set(srv, await listenProxied(srv, binding.port, binding.address || undefined, proxy, resolver.peers,
+            (m) => ctx.logger.debug(SENDER, m)));
+        } else {
+          await new Promise<void>((resolve, reject) => {
+            srv.once('error', reject);
+            srv.listen(binding.port, binding.address || undefined, () => {
+              srv.off('error', reject);
+              resolve();
+            });
           });
-        });
+        }
         srv.on('error', (e) => ctx.logger.error(SENDER, `listener error: ${e.message}`));
         servers.push(srv);
-        const a = srv.address() as AddressInfo;
+        const a = (proxyListeners.get(srv) ?? srv).address() as AddressInfo;
         ctx.logger.info(SENDER, `WebDAV server listening on ${a.address}:${a.port} (https: ${binding.enable_https})`);
       }
     },
     async stop() {
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
+        const front = proxyListeners.get(s);
+        if (front) {
+          front.close();
+          s.closeIdleConnections();
+          resolve();
+          return;
+        }
         s.close(() => resolve());
         s.closeIdleConnections();
       })));
       servers.length = 0;
+      proxyListeners.clear();
     },
     addresses() {
       return servers.map((s) => {
-        const a = s.address() as AddressInfo;
+        const a = (proxyListeners.get(s) ?? s).address() as AddressInfo;
         return { address: a.address, port: a.port };
       });
     },

@@ -31,6 +31,7 @@ import { providerRows } from './provider';
 import { makeCert, startOpenSsh, startOurs, startRclone, startVsftpd } from './servers';
 import { hookLoginRows } from './hooks';
 import { ldapLoginRows } from './ldap';
+import { perimeterRows } from './perimeter';
 import { ensureBenchTools, installSignalCleanup, killAll, onCleanup, printTable, sh } from './util';
 
 const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
@@ -39,8 +40,8 @@ const IDLE_SESSIONS = Number(process.env.BENCH_IDLE_SESSIONS ?? 200);
 const BIG = process.env.BENCH_BIG === '1';
 const BIG_GB = Number(process.env.BENCH_BIG_GB ?? 10);
 const CIPHERS = ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'];
-/** BENCH_ONLY=idle,login,provider,hooks,sftp,parallel,ftp,webdav runs only those groups (all by default) */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'idle,login,provider,hooks,sftp,parallel,ftp,webdav').split(','));
+/** BENCH_ONLY=idle,login,provider,hooks,sftp,parallel,ftp,webdav,perimeter runs only those groups (all by default) */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'idle,login,provider,hooks,sftp,parallel,ftp,webdav,perimeter').split(','));
 const CIPHER_ONLY = process.env.BENCH_CIPHER;
 
 function machine(): string {
@@ -115,6 +116,13 @@ async function main(): Promise<void> {
     rows.push(...await compareTransfers({ label: 'WebDAV (curl)', tool: curlDavTool(), ours: ours.webdav, ref: rclone,
       src, sizeMiB: SIZE_MB, rounds: ROUNDS, dir, min: 1.0 }));
   }
+  let notes: string[] = [];
+  if (ONLY.has('perimeter')) {
+    step('perimeter: login during a flood, 10,000 bans');
+    const p = await perimeterRows(dir, pub, tls, key);
+    rows.push(...p.rows);
+    notes = p.notes;
+  }
   rmSync(src, { force: true });
   let big: string[][] = [];
   if (BIG) {
@@ -133,6 +141,7 @@ async function main(): Promise<void> {
   console.log(`ssh2 native crypto binding: ${nativeCryptoAvailable ? 'loaded' : 'NOT loaded (pure JS fallback)'}`);
   console.log(`payload ${SIZE_MB} MiB, ${ROUNDS} round(s) interleaved, medians; ratio > 1 means sftpgo-ts is better\n`);
   printTable([['row', 'sftpgo-ts', 'reference', 'ref', 'ratio', 'target', 'met'], ...rows.map(rowCells)]);
+  for (const n of notes) console.log(n);
   if (big.length > 0) {
     console.log(`\nflat memory check (sftpgo-ts only, RSS sampled every 100 ms from /proc)`);
     printTable([['transfer', 'MB/s', 'RSS before MiB', 'peak RSS MiB', 'growth MiB'], ...big]);

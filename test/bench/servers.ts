@@ -33,6 +33,7 @@ export interface Endpoint {
 
 export interface Ours {
   proc: ChildProcess;
+  httpPort: number;
   sftp: Endpoint;
   ftp: Endpoint;
   webdav: Endpoint;
@@ -128,7 +129,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   mkdirSync(home, { recursive: true });
   const ep = (name: string, port: number): Endpoint =>
     ({ name, port, user: 'bench', password: PASSWORD, home, pids: () => [proc.pid ?? 0], rootPid: () => proc.pid ?? 0 });
-  return { proc, sftp: ep(name, sftpPort), ftp: ep(name, ftpPort), webdav: ep(name, davPort) };
+  return { proc, httpPort, sftp: ep(name, sftpPort), ftp: ep(name, ftpPort), webdav: ep(name, davPort) };
 }
 
 /**

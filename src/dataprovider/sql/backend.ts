@@ -22,6 +22,8 @@ import { QuotaBatcher, type QuotaKind } from './quotabatch';
 import { SqlStores, TransactionStores } from './stores';
 import * as users from './users';
 import * as shares from './shares';
+import { sqlPerimeterStore } from './perimeter';
+import { dumpIpLists, type PerimeterStore } from '../iplist';
 
 /** Told when the database stops or starts answering (the availability metric, a log line). */
 export type AvailabilityListener = (available: boolean, reason: string) => void;
@@ -34,6 +36,7 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
   private availabilityListener: AvailabilityListener | undefined;
   private availabilityTimer: NodeJS.Timeout | undefined;
   private delayedQuota: QuotaBatcher | undefined;
+  readonly perimeter: PerimeterStore = sqlPerimeterStore((fn) => this.op(fn));
 
   constructor(
     readonly driver: string,
@@ -220,7 +223,7 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
       event_actions: [],
       event_rules: [],
       roles: [],
-      ip_lists: [],
+      ip_lists: await dumpIpLists(this.perimeter),
       configs: {},
       version: DUMP_VERSION,
     };

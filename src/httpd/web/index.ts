@@ -18,6 +18,7 @@ import { registerFolderPages } from './routes/folders';
 import { registerMfaPages } from './routes/mfa';
 import { registerTwoFactorPages } from './routes/twofactor';
 import { registerProfilePages } from './routes/profile';
+import { registerPerimeterPages } from './routes/perimeter';
 import { registerSystemPages } from './routes/system';
 import { registerUserPages } from './routes/users';
 import { WebSessions } from './session';
@@ -98,6 +99,7 @@ export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext,
       registerProfilePages(w);
       registerTwoFactorPages(w);
       registerMfaPages(w);
+      registerPerimeterPages(w);
     }, { prefix: BASE });
   });
 }

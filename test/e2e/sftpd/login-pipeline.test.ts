@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { Client } from 'ssh2';
 import { FsError } from '../../../src/common/errors';
 import { loginService } from '../../../src/common/login';
-import type { LoginFailureKind, Perimeter } from '../../../src/common/perimeter';
+import { openPerimeter, type LoginFailureKind, type Perimeter } from '../../../src/common/perimeter';
 import { startSftpServer, type TestSftpServer } from '../../support/server';
 import { writeKeyPair, type TestKeyPair } from '../../support/sshkeys';
 import { keyOpts, passwordAuth, run } from './openssh';
@@ -19,7 +19,7 @@ interface Recorded { failed: LoginFailureKind[]; succeeded: number; attempts: nu
 
 function recordingPerimeter(rec: Recorded, refuse: () => boolean): Perimeter {
   return {
-    checkConnection: () => undefined,
+    ...openPerimeter(),
     checkLoginAttempt: () => {
       rec.attempts++;
       if (refuse()) throw new FsError('PermissionDenied', 'login rate exceeded');

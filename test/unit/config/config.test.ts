@@ -172,9 +172,6 @@ test('resolveConfigPath', () => {
 });
 
 test('settings for features not implemented yet stop start-up with a clear message', (t) => {
-  refused(t, () => ({ env: { SFTPGO_COMMON__DEFENDER__ENABLED: 'true' } }), /^common\.defender\.enabled: the defender is not supported yet/);
-  refused(t, () => ({ env: { SFTPGO_DATA_PROVIDER__ACTIONS__HOOK: '/usr/local/bin/hook' } }), /^data_provider\.actions: data provider action hooks are not supported yet/);
-  refused(t, () => ({ env: { SFTPGO_COMMON__ACTIONS__EXECUTE_ON: 'upload', SFTPGO_COMMON__ACTIONS__HOOK: 'http://127.0.0.1:1/h' } }), /^common\.actions: filesystem action hooks are not supported yet/);
-  refused(t, () => ({ env: { SFTPGO_COMMON__PROXY_PROTOCOL: '1' } }), /^common\.proxy_protocol: the PROXY protocol is not supported yet/);
-  refused(t, () => ({ env: { SFTPGO_COMMON__RATE_LIMITERS__0__AVERAGE: '100' } }), /^common\.rate_limiters: rate limiters are not supported yet/);
+  refused(t, () => ({ env: { SFTPGO_SFTPD__HOST_CERTIFICATES: 'id_ecdsa-cert.pub' } }), /^sftpd\.host_certificates: SSH host certificates are not supported yet/);
+  refused(t, () => ({ env: { SFTPGO_SFTPD__TRUSTED_USER_CA_KEYS: 'ca.pub' } }), /^sftpd\.trusted_user_ca_keys: SSH user certificates are not supported yet/);
 });

@@ -76,6 +76,8 @@ export function registerMaintenanceRoutes(app: FastifyInstance, deps: HttpDeps):
   const restore = async (body: unknown, q: LoadQuery): Promise<{ message: string }> => {
     const mode = Number(q.mode ?? '0');
     const { users } = await provider.restore(body, mode);
+    // the dump may carry IP lists: the running perimeter reads them again
+    await deps.ctx.perimeter.reloadIpLists();
     if (mode === 2) for (const u of users) connections.closeUser(u);
     const scanMode = q['scan-quota'] ?? '0';
     if (scanMode !== '0') {

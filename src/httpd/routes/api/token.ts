@@ -47,6 +47,9 @@ export function registerTokenRoutes(app: FastifyInstance, deps: HttpDeps): void 
       admin = await deps.ctx.provider.checkAdminAndPass(creds.username, creds.password, ip);
     } catch {
       deps.limiter.recordFailure(ip);
+      // the defender scores an unknown admin (score_invalid) higher than a wrong password (score_valid)
+      const known = await deps.ctx.provider.getAdmin(creds.username).catch(() => undefined);
+      deps.ctx.perimeter.loginFailed(ip, 'HTTP', known ? 'valid_user' : 'invalid_user');
       deps.ctx.logger.connectionFailed({ clientIp: ip, username: creds.username, loginType: 'password', protocol: 'HTTP', error: 'invalid credentials' });
       reply.header('www-authenticate', 'Basic realm="SFTPGo"');
       throw new ApiError(401, 'invalid credentials');
