@@ -101,9 +101,12 @@ export async function copyAcross(sfs: Fs, sp: string, dfs: Fs, dp: string): Prom
         await w.writeAt(n === buf.length ? buf : buf.subarray(0, n), pos);
         pos += n;
       }
-    } finally {
-      await w.close();
+    } catch (e) {
+      // a half copy is never committed (object stores drop it)
+      await w.abort(e as Error).catch(() => undefined);
+      throw e;
     }
+    await w.close();
   } finally {
     await r.close().catch(() => undefined);
   }

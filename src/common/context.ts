@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics/types';
 import type { DataProviderService } from '../dataprovider/types';
 import type { User } from '../dataprovider/models';
 import type { SecretsKms } from '../kms/types';
+import type { FsFactory } from '../vfs/factory';
 import type { Perimeter } from './perimeter';
 import type { ConnectionInfo, FileOps, Protocol, SessionHandle } from './types';
 
@@ -61,6 +62,8 @@ export interface ServerContext {
   kms: SecretsKms;
   /** defender, rate limiters, IP lists */
   perimeter: Perimeter;
+  /** builds storage backends from a user's or folder's filesystem config (service/filesystems.ts) */
+  filesystems: FsFactory;
 }
 
 export interface VersionInfo { version: string; commit_hash: string; build_date: string; features: string[] }

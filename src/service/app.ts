@@ -6,6 +6,7 @@
  * done and rejects with one clear error. Signals are the CLI's business.
  */
 import { createKms } from '../kms';
+import { createFilesystems } from './filesystems';
 import { openPerimeter } from '../common/perimeter';
 import { mkdirSync } from 'node:fs';
 import * as fs from 'node:fs';
@@ -127,12 +128,14 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     undo.push(() => provider.close());
     await loadInitialData(provider, rt, logger);
     await provider.ensureDefaultAdmin();
+    const kms = createKms(config.kms, rt.configDir || '.');
+    const filesystems = createFilesystems({ common: config.common, kms, logger, metrics });
     const connections: ConnectionManager = createConnectionManager({
-      config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota,
+      config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota, filesystems,
     });
     undo.push(() => connections.shutdown(0));
     const ctx: ServerContext = {
-    kms: createKms(config.kms, rt.configDir || '.'), perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version };
+      kms, filesystems, perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version };
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];
     for (const s of services) {

@@ -19,6 +19,7 @@ import { createLogger } from '../../src/logger/logger';
 import { createMetrics } from '../../src/metrics/metrics';
 import { createSftpService } from '../../src/sftpd/server';
 import { DEFAULT_HOST_KEY_NAMES, loadHostKeys } from '../../src/sftpd/hostkeys';
+import { testFilesystems } from './filesystems';
 
 export interface StartSftpOptions {
   /** edit the defaults (sftpd, common, data_provider ...) before anything starts */
@@ -83,9 +84,11 @@ export async function startSftpServer(opts: StartSftpOptions = {}): Promise<Test
   const logger = createLogger({ filePath: logFile, level: 'debug', maxSizeMB: 10, maxBackups: 0, maxAgeDays: 0, compress: false, utc: false });
   const metrics = createMetrics({ defaultMetrics: false });
   const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {} });
-  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
+  const kms = createKms(config.kms);
+  const filesystems = testFilesystems(config.common, logger, metrics, kms);
+  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
-    kms: createKms(config.kms), perimeter: openPerimeter(),
+    kms, filesystems, perimeter: openPerimeter(),
     config, runtime, logger, metrics, provider, connections,
     version: { version: '0.0.0-test', commit_hash: '', build_date: '', features: [] },
   };

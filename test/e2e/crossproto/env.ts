@@ -20,6 +20,7 @@ import { createFtpService } from '../../../src/ftpd/server';
 import { createWebdavService } from '../../../src/webdavd/server';
 import { openDataProvider } from '../../../src/dataprovider/index';
 import { freePort } from '../../support/net';
+import { testFilesystems } from '../../support/filesystems';
 
 export interface CrossEnv {
   base: string;
@@ -48,9 +49,11 @@ export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEn
   const logger = createLogger({ filePath: logFile, level: 'debug', maxSizeMB: 10, maxBackups: 0, maxAgeDays: 0, compress: false, utc: true });
   const metrics = createMetrics({ defaultMetrics: false });
   const provider = await openDataProvider({ config: config.data_provider, configDir: base, logger, migrate: true, env: {} });
-  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
+  const kms = createKms(config.kms);
+  const filesystems = testFilesystems(config.common, logger, metrics, kms);
+  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
-    kms: createKms(config.kms), perimeter: openPerimeter(),
+    kms, filesystems, perimeter: openPerimeter(),
     config, logger, metrics, provider, connections,
     runtime: {
       configDir: base, configFile: '', logFilePath: logFile, logLevel: 'debug', logMaxSize: 10, logMaxBackups: 0, logMaxAge: 0,

@@ -1,0 +1,50 @@
+/**
+ * The filesystem factory registry: one builder per SFTPGo filesystem.provider.
+ * This is the only place that constructs concrete backends; common gets the
+ * resulting FsFactory and never names one. A provider without a builder is
+ * refused with a clear error (validation refuses it on save as well).
+ */
+import * as path from 'node:path';
+import type { CommonConfig } from '../config/types';
+import { parseUmask } from '../common/connection';
+import { FsError } from '../common/errors';
+import type { SecretsKms } from '../kms/types';
+import type { AppLogger } from '../logger/types';
+import type { Metrics } from '../metrics/types';
+import type { FsFactory, FsTarget } from '../vfs/factory';
+import type { Fs } from '../vfs/fs';
+import { OsFs } from '../vfs/osfs';
+import { PROVIDER_NAMES } from '../vfs/providers';
+
+export interface FilesystemDeps {
+  common: Pick<CommonConfig, 'umask'>;
+  kms: SecretsKms;
+  logger: AppLogger;
+  metrics: Metrics;
+}
+
+type Builder = (target: FsTarget) => Fs;
+
+/** A local root: home_dir/mapped_path (absolute) plus the folder's subpath. */
+export function localRootOf(t: FsTarget): string {
+  if (!t.localRoot || !path.isAbsolute(t.localRoot)) {
+    throw new FsError('InvalidPath', `${t.owner}: the local path must be an absolute path`);
+  }
+  return t.subpath ? path.join(t.localRoot, t.subpath) : t.localRoot;
+}
+
+export function createFilesystems(deps: FilesystemDeps): FsFactory {
+  const umask = parseUmask(deps.common.umask);
+  const builders = new Map<number, Builder>([
+    [0, (t) => new OsFs({ root: localRootOf(t), umask })],
+  ]);
+  return (target: FsTarget): Fs => {
+    const provider = target.filesystem.provider;
+    const build = builders.get(provider);
+    if (!build) {
+      const name = PROVIDER_NAMES[provider] ?? `provider ${provider}`;
+      throw new FsError('Unsupported', `${target.owner}: the ${name} storage backend is not supported`);
+    }
+    return build(target);
+  };
+}
