@@ -38,6 +38,8 @@ export interface FsFeatures {
   randomWrite: boolean;
   /** an existing file can be opened without truncation and appended to (upload resume) */
   resume: boolean;
+  /** written data becomes the file only at close(); abort() leaves the old content (object stores) */
+  commitOnClose: boolean;
   /** open for read and write at once */
   readWrite: boolean;
   symlinks: boolean;
