@@ -14,10 +14,13 @@ import type { Metrics } from '../metrics/types';
 import type { FsFactory, FsTarget } from '../vfs/factory';
 import type { Fs } from '../vfs/fs';
 import { OsFs } from '../vfs/osfs';
+import { s3Options } from '../vfs/s3/config';
+import { S3Fs } from '../vfs/s3/s3fs';
+import { NO_STORAGE_METRICS } from '../metrics/storage';
 import { PROVIDER_NAMES } from '../vfs/providers';
 
 export interface FilesystemDeps {
-  common: Pick<CommonConfig, 'umask'>;
+  common: Pick<CommonConfig, 'umask' | 'rename_mode'>;
   kms: SecretsKms;
   logger: AppLogger;
   metrics: Metrics;
@@ -37,6 +40,12 @@ export function createFilesystems(deps: FilesystemDeps): FsFactory {
   const umask = parseUmask(deps.common.umask);
   const builders = new Map<number, Builder>([
     [0, (t) => new OsFs({ root: localRootOf(t), umask })],
+    [1, (t) => new S3Fs(s3Options(t.filesystem.s3config ?? {}, t.subpath), {
+      decrypt: (s) => deps.kms.decrypt(s),
+      metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
+      renameMode: deps.common.rename_mode,
+      warn: (msg) => deps.logger.warn('s3fs', `${t.owner}: ${msg}`),
+    })],
   ]);
   return (target: FsTarget): Fs => {
     const provider = target.filesystem.provider;

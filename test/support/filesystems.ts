@@ -11,6 +11,6 @@ export function testKms(): SecretsKms {
   return createKms({ secrets: { url: '', master_key: '', master_key_path: '' } });
 }
 
-export function testFilesystems(common: Pick<CommonConfig, 'umask'>, logger: AppLogger, metrics: Metrics, kms: SecretsKms = testKms()): FsFactory {
+export function testFilesystems(common: Pick<CommonConfig, 'umask' | 'rename_mode'>, logger: AppLogger, metrics: Metrics, kms: SecretsKms = testKms()): FsFactory {
   return createFilesystems({ common, kms, logger, metrics });
 }
