@@ -1,9 +1,12 @@
 /**
  * Puts writes in order for backends that only append (features.randomWrite
  * false: object stores, encrypted files). SFTP clients pipeline writes and
- * may complete them out of order; a write that lands past the next expected
- * offset waits here, copied (the caller's buffer may be reused), until the
- * gap is filled, bounded in bytes. A write behind what was already written,
+ * may send them out of order; a write that lands past the next expected
+ * offset is held here, copied (the caller's buffer may be reused), and
+ * acknowledged at once: the SFTP session handles one write of a handle at a
+ * time, so waiting for the gap would wait forever. Held bytes are bounded; a
+ * backend error met while draining them fails the next write and the close,
+ * so the upload is reported failed and aborted. A write behind what was already written,
  * or one that would need more than the bound, is refused as Unsupported:
  * the backend cannot honour it (SFTP answers SSH_FX_OP_UNSUPPORTED).
  */
@@ -12,6 +15,8 @@ import { FsError } from './errors';
 
 /** Out-of-order bytes held at most (per upload): a few SFTP windows of 32 KiB writes. */
 export const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+
+const noop = (): void => undefined;
 
 interface Pending {
   buf: Buffer;
@@ -40,10 +45,13 @@ export class OrderedWriteHandle implements WriteHandle {
     if (position > this.next && this.pendingBytes + buf.length > this.maxPending) {
       return Promise.reject(new FsError('Unsupported', `write at offset ${position} is too far ahead of offset ${this.next} for this storage`));
     }
+    if (position !== this.next) {
+      this.pending.set(position, { buf: Buffer.from(buf), held: true, resolve: noop, reject: noop });
+      this.pendingBytes += buf.length;
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve, reject) => {
-      const held = position !== this.next;
-      this.pending.set(position, { buf: held ? Buffer.from(buf) : buf, held, resolve, reject });
-      if (held) this.pendingBytes += buf.length;
+      this.pending.set(position, { buf, held: false, resolve, reject });
       this.draining = this.draining.then(() => this.drain());
     });
   }

@@ -14,6 +14,7 @@ import { ProviderService } from './service';
 import { openSqliteBackend } from './sqlite';
 import type { SqlBackend } from './sql/backend';
 import type { DataProviderService } from './types';
+import type { SecretsKms } from '../kms/types';
 
 export { ProviderService } from './service';
 export { ValidationError, isValidationError } from './validation';
@@ -27,6 +28,8 @@ export interface OpenOptions {
   migrate: boolean;
   /** for SFTPGO_DEFAULT_ADMIN_*; defaults to process.env */
   env?: NodeJS.ProcessEnv;
+  /** seals storage secrets (S3 keys, crypt passphrases) on save */
+  kms?: SecretsKms;
 }
 
 const SENDER = 'dataprovider';
@@ -107,6 +110,7 @@ export async function openDataProvider(opts: OpenOptions): Promise<DataProviderS
     backend,
     logger: opts.logger,
     env: opts.env,
+    kms: opts.kms,
     config: {
       naming_rules: cfg.naming_rules ?? 5,
       users_base_dir: cfg.users_base_dir ?? '',

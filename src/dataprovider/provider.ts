@@ -59,6 +59,8 @@ export interface ApiKeyStore {
 
 export interface DataProviderBackend extends UserStore, FolderStore, AdminStore, ApiKeyStore {
   readonly driver: string;
+  /** keeps virtual_folders[].subpath; a backend without it gets users with a subpath refused (400) */
+  readonly storesFolderSubpath?: boolean;
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;
   /** Current schema version, 0 when not initialized. */

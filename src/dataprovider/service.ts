@@ -11,6 +11,8 @@ import { checkAdminConditions, checkLoginConditions, matchPublicKey } from './au
 import { ApiKeyManager } from './apikeys';
 import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User, VirtualFolder } from './models';
 import { DEFAULT_PASSWORD_HASHING, hashPassword, isHashedPassword, PasswordCache, type PasswordHashingConfig, verifyPassword } from './passwords';
+import type { SecretsKms } from '../kms/types';
+import { sealFilesystemSecrets } from './fs-secrets';
 import type { DataProviderBackend, ListOptions } from './provider';
 import { restoreDump } from './restore';
 import type { DataProviderService, Executor, LoginContext, PublicKeyAuthResult } from './types';
@@ -30,6 +32,8 @@ export interface ServiceOptions {
   config: ServiceConfig;
   logger: AppLogger;
   env?: NodeJS.ProcessEnv;
+  /** seals storage secrets on save; without it a plain storage secret is refused */
+  kms?: SecretsKms;
 }
 
 export class ProviderService implements DataProviderService {
@@ -40,8 +44,10 @@ export class ProviderService implements DataProviderService {
   private readonly userPwCache = new PasswordCache();
   private readonly adminPwCache = new PasswordCache();
   private readonly apiKeys: ApiKeyManager;
+  private readonly kms: SecretsKms | undefined;
 
   constructor(opts: ServiceOptions) {
+    this.kms = opts.kms;
     this.backend = opts.backend;
     this.cfg = { ...opts.config, password_hashing: opts.config.password_hashing ?? DEFAULT_PASSWORD_HASHING };
     this.log = opts.logger;
@@ -64,8 +70,10 @@ export class ProviderService implements DataProviderService {
     for (const vf of folders ?? []) {
       let folder = await this.backend.getFolder(vf.name);
       if (!folder) {
-        if (!vf.mapped_path) throw new ValidationError(`folder "${vf.name}" does not exist and no mapped_path was given to create it`);
-        folder = await this.backend.addFolder(validateFolder({ name: vf.name, mapped_path: vf.mapped_path, description: vf.description }, this.cfg.naming_rules));
+        if (!vf.mapped_path && !vf.filesystem) throw new ValidationError(`folder "${vf.name}" does not exist and no mapped_path was given to create it`);
+        const f = validateFolder({ name: vf.name, mapped_path: vf.mapped_path, description: vf.description, filesystem: vf.filesystem }, this.cfg.naming_rules);
+        f.filesystem = await sealFilesystemSecrets(f.filesystem ?? { provider: 0 }, undefined, this.kms, `folder_${f.name}`, `folder "${f.name}" filesystem`);
+        folder = await this.backend.addFolder(f);
       }
       out.push({ ...vf, mapped_path: folder.mapped_path });
     }
@@ -73,8 +81,18 @@ export class ProviderService implements DataProviderService {
   }
 
   // --- users ---
+  /** Storage rules needing the backend or the kms: subpath support, sealed secrets. */
+  private async prepareUserStorage(u: User, existing: User | undefined): Promise<void> {
+    if (!this.backend.storesFolderSubpath && (u.virtual_folders ?? []).some((vf) => vf.subpath)) {
+      throw new ValidationError(`virtual_folders[].subpath is not supported by the ${this.backend.driver} data provider yet`);
+    }
+    u.filesystem = await sealFilesystemSecrets(u.filesystem ?? { provider: 0 }, existing ? existing.filesystem ?? { provider: 0 } : undefined,
+      this.kms, u.username, 'filesystem');
+  }
+
   async addUser(input: unknown, executor?: Executor): Promise<User> {
     const u = validateUser(input, this.userOpts);
+    await this.prepareUserStorage(u, undefined);
     const now = Date.now();
     if (u.password) {
       u.password = await this.hash(u.password);
@@ -99,6 +117,7 @@ export class ProviderService implements DataProviderService {
     const u = validateUser(raw, { ...this.userOpts, namingRules: this.cfg.naming_rules & ~2 & ~4 | 1 });
     u.username = existing.username;
     u.last_password_change = existing.last_password_change;
+    await this.prepareUserStorage(u, existing);
     if (!keepPassword && u.password) {
       u.password = await this.hash(u.password);
       if (u.password !== existing.password) u.last_password_change = Date.now();
@@ -127,6 +146,7 @@ export class ProviderService implements DataProviderService {
   // --- folders ---
   async addFolder(input: unknown, executor?: Executor): Promise<Folder> {
     const f = validateFolder(input, this.cfg.naming_rules);
+    f.filesystem = await sealFilesystemSecrets(f.filesystem ?? { provider: 0 }, undefined, this.kms, `folder_${f.name}`, 'filesystem');
     const stored = await this.backend.addFolder(f);
     this.log.info(SENDER, `folder "${f.name}" added`, { executor: executor?.username });
     return stored;
@@ -136,6 +156,8 @@ export class ProviderService implements DataProviderService {
     if (!isObj(input)) throw new ValidationError('folder must be a JSON object');
     const f = validateFolder({ ...input, name }, this.cfg.naming_rules);
     f.name = name;
+    const old = await this.backend.getFolder(name);
+    f.filesystem = await sealFilesystemSecrets(f.filesystem ?? { provider: 0 }, old?.filesystem ?? { provider: 0 }, this.kms, `folder_${name}`, 'filesystem');
     const stored = await this.backend.updateFolder(f);
     this.log.info(SENDER, `folder "${name}" updated`, { executor: executor?.username });
     return stored;

@@ -6,6 +6,7 @@
  * done and rejects with one clear error. Signals are the CLI's business.
  */
 import { createKms } from '../kms';
+import type { SecretsKms } from '../kms/types';
 import { createFilesystems } from './filesystems';
 import { openPerimeter } from '../common/perimeter';
 import { mkdirSync } from 'node:fs';
@@ -60,11 +61,12 @@ export function loggerFromRuntime(rt: RuntimeOptions): ClosableLogger {
 }
 
 /** Opens the configured provider and applies migrations per update_mode (0 = automatic). */
-export async function openProvider(config: AppConfig, rt: RuntimeOptions, logger: AppLogger, metrics: Metrics): Promise<DataProviderService> {
+export async function openProvider(config: AppConfig, rt: RuntimeOptions, logger: AppLogger, metrics: Metrics, kms?: SecretsKms): Promise<DataProviderService> {
   const provider = await openDataProvider({
     config: config.data_provider,
     configDir: rt.configDir || '.',
     logger,
+    kms,
     migrate: config.data_provider.update_mode === 0,
   });
   try {
@@ -124,11 +126,11 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     // start (`npm start` uses ./data) instead of failing on a fresh checkout.
     mkdirSync(rt.configDir || '.', { recursive: true, mode: 0o700 });
     const metrics = opts.metrics ?? createMetrics();
-    const provider = await openProvider(config, rt, logger, metrics);
+    const kms = createKms(config.kms, rt.configDir || '.');
+    const provider = await openProvider(config, rt, logger, metrics, kms);
     undo.push(() => provider.close());
     await loadInitialData(provider, rt, logger);
     await provider.ensureDefaultAdmin();
-    const kms = createKms(config.kms, rt.configDir || '.');
     const filesystems = createFilesystems({ common: config.common, kms, logger, metrics });
     const connections: ConnectionManager = createConnectionManager({
       config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota, filesystems,

@@ -83,8 +83,8 @@ export async function startSftpServer(opts: StartSftpOptions = {}): Promise<Test
   };
   const logger = createLogger({ filePath: logFile, level: 'debug', maxSizeMB: 10, maxBackups: 0, maxAgeDays: 0, compress: false, utc: false });
   const metrics = createMetrics({ defaultMetrics: false });
-  const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {} });
   const kms = createKms(config.kms);
+  const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {}, kms });
   const filesystems = testFilesystems(config.common, logger, metrics, kms);
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {

@@ -100,6 +100,8 @@ export class S3Fs implements Fs {
     } catch (e) {
       const err = fromS3Error(e, op);
       if (request) this.deps.metrics.requestCompleted('s3', request, err.kind !== 'NotFound');
+      // the client sees a plain failure; the log says what the backend answered
+      if (err.kind !== 'NotFound') this.deps.warn(err.message);
       throw err;
     }
   }
