@@ -102,8 +102,9 @@ export class S3WriteHandle implements WriteHandle {
   }
 
   private async createMultipart(): Promise<string> {
+    // not cancelled by abort(): once asked for, the upload id must come back so abort() can delete it
     const out = await this.p.client.send(new CreateMultipartUploadCommand({ ...this.common(), ...this.objectAttrs() }),
-      { abortSignal: signalFor(this.stop.signal, S3_CALL_TIMEOUT_MS) });
+      { abortSignal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS) });
     if (!out.UploadId) throw new FsError('Generic', 's3: the server returned no upload id');
     return out.UploadId;
   }
