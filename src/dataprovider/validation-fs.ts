@@ -9,8 +9,8 @@ import type { FilesystemConfig, Secret } from './models';
 import { asObj, optBool, optInt, optObj, optString, ValidationError, type Obj } from './validation-core';
 
 /** provider numbers with a backend here (service/filesystems.ts builds them) */
-const SUPPORTED = new Set([0, 1]);
-const NAMES: Record<number, string> = { 2: 'Google Cloud Storage (2)', 3: 'Azure Blob (3)', 4: 'encrypted local (4)', 5: 'SFTP (5)', 6: 'HTTP (6)' };
+const SUPPORTED = new Set([0, 1, 4]);
+const NAMES: Record<number, string> = { 2: 'Google Cloud Storage (2)', 3: 'Azure Blob (3)', 5: 'SFTP (5)', 6: 'HTTP (6)' };
 
 const SECRET_STATUSES = new Set(['Plain', 'Secretbox', 'AES-256-GCM', 'Redacted']);
 
@@ -122,6 +122,17 @@ export function validateFilesystem(v: unknown, field: string): FilesystemConfig 
     const s3 = optObj(o, 's3config', `${field}.s3config`);
     if (!s3) throw new ValidationError(`${field}.s3config is mandatory for the S3 provider`);
     return { provider, s3config: validateS3(s3, `${field}.s3config`) };
+  }
+  if (provider === 4) {
+    const c = optObj(o, 'cryptconfig', `${field}.cryptconfig`) ?? {};
+    const passphrase = optSecret(c, 'passphrase', `${field}.cryptconfig.passphrase`);
+    if (!passphrase) throw new ValidationError(`${field}.cryptconfig: invalid passphrase`);
+    const cryptconfig: Record<string, unknown> = { passphrase };
+    for (const k of ['read_buffer_size', 'write_buffer_size'] as const) {
+      const v = optInt(c, k, 0, 10, `${field}.cryptconfig.${k}`);
+      if (v) cryptconfig[k] = v;
+    }
+    return { provider, cryptconfig };
   }
   return validateOs(optObj(o, 'osconfig', `${field}.osconfig`), field);
 }

@@ -8,13 +8,15 @@ import * as path from 'node:path';
 import type { CommonConfig } from '../config/types';
 import { parseUmask } from '../common/connection';
 import { FsError } from '../common/errors';
+import type { Secret } from '../dataprovider/models';
 import type { SecretsKms } from '../kms/types';
 import type { AppLogger } from '../logger/types';
 import type { Metrics } from '../metrics/types';
 import type { FsFactory, FsTarget } from '../vfs/factory';
 import type { Fs } from '../vfs/fs';
 import { OsFs } from '../vfs/osfs';
-import { s3Options } from '../vfs/s3/config';
+import { CryptFs } from '../vfs/crypt/cryptfs';
+import { isSecret, s3Options } from '../vfs/s3/config';
 import { S3Fs } from '../vfs/s3/s3fs';
 import { NO_STORAGE_METRICS } from '../metrics/storage';
 import { PROVIDER_NAMES } from '../vfs/providers';
@@ -27,6 +29,8 @@ export interface FilesystemDeps {
 }
 
 type Builder = (target: FsTarget) => Fs;
+
+const secretOf = (v: unknown): Secret | undefined => (isSecret(v) ? v : undefined);
 
 /** A local root: home_dir/mapped_path (absolute) plus the folder's subpath. */
 export function localRootOf(t: FsTarget): string {
@@ -46,6 +50,7 @@ export function createFilesystems(deps: FilesystemDeps): FsFactory {
       renameMode: deps.common.rename_mode,
       warn: (msg) => deps.logger.warn('s3fs', `${t.owner}: ${msg}`),
     })],
+    [4, (t) => new CryptFs(new OsFs({ root: localRootOf(t), umask }), secretOf(t.filesystem.cryptconfig?.passphrase), (s) => deps.kms.decrypt(s))],
   ]);
   return (target: FsTarget): Fs => {
     const provider = target.filesystem.provider;

@@ -43,6 +43,8 @@ export class S3WriteHandle implements WriteHandle {
   private written = 0;
   private part: Buffer | undefined;
   private partFill = 0;
+  /** part buffers whose upload finished, reused: no 5 MiB allocation per part for the GC to chase */
+  private readonly spare: Buffer[] = [];
   private uploadId: Promise<string> | undefined;
   private partNumber = 0;
   private readonly parts: CompletedPart[] = [];
@@ -75,7 +77,7 @@ export class S3WriteHandle implements WriteHandle {
     let off = 0;
     // bounded: each round copies at least one byte (the part has room) or sends a full part
     while (off < buf.length) {
-      this.part ??= Buffer.allocUnsafe(this.p.partSize);
+      this.part ??= this.spare.pop() ?? Buffer.allocUnsafe(this.p.partSize);
       const n = buf.copy(this.part, this.partFill, off);
       this.partFill += n;
       off += n;
@@ -86,12 +88,13 @@ export class S3WriteHandle implements WriteHandle {
 
   /** Detaches the filled part, sends it, and waits until fewer than `concurrency` parts are in flight. */
   private async sendPart(): Promise<void> {
-    const body = (this.part as Buffer).subarray(0, this.partFill);
+    const full = this.part as Buffer;
+    const body = full.subarray(0, this.partFill);
     this.part = undefined;
     this.partFill = 0;
     const partNumber = ++this.partNumber;
     this.uploadId ??= this.createMultipart();
-    const sent = this.uploadPart(partNumber, body).catch((e: unknown) => {
+    const sent = this.uploadPart(partNumber, body).then(() => { this.spare.push(full); }, (e: unknown) => {
       this.failure ??= fromS3Error(e, `upload part ${partNumber} of ${this.p.key}`);
     });
     const tracked = sent.finally(() => this.inFlight.delete(tracked));
@@ -165,6 +168,7 @@ export class S3WriteHandle implements WriteHandle {
     this.ended = true;
     this.failure ??= reason instanceof FsError ? reason : new FsError('Aborted', reason.message);
     this.part = undefined;
+    this.spare.length = 0;
     this.stop.abort();
     await Promise.allSettled([...this.inFlight]);
     this.p.metrics.transferCompleted('s3', 'upload', this.written, true);
