@@ -76,6 +76,8 @@ export async function doRename(c: Connection, from: string, to: string): Promise
       if (!q.hasSpace || (q.remainingSize > 0 && srcInfo.size - (dstInfo?.size ?? 0) > q.remainingSize)) throw new FsError('QuotaExceeded');
       await copyAcross(src.fs, src.fsPath, dst.fs, dst.fsPath);
       await src.fs.remove(src.fsPath);
+      c.logger.info('common', 'rename across mounts done as copy + delete: not atomic',
+        { connection_id: c.id, source: from, target: to, source_storage: src.fs.name, target_storage: dst.fs.name });
     }
     // the replaced target is gone; the moved item leaves its old quota owner for the new one
     if (dstInfo && !dstInfo.isSymlink) await c.quota.update(to, -1, -dstInfo.size);

@@ -17,6 +17,9 @@ const CHECKS: Check[] = [
   { key: 'common.startup_hook', active: (c) => nonEmpty(c.common.startup_hook), what: 'the startup hook' },
   { key: 'common.post_connect_hook', active: (c) => nonEmpty(c.common.post_connect_hook), what: 'the post-connect hook' },
   { key: 'common.post_disconnect_hook', active: (c) => nonEmpty(c.common.post_disconnect_hook), what: 'the post-disconnect hook' },
+  // bits 4/8/16 keep partial uploads on S3/GCS/Azure: this server always aborts a failed cloud upload
+  { key: 'common.upload_mode', active: (c) => (c.common.upload_mode & ~3) !== 0, what: 'keeping partial uploads on object storage (upload_mode 4, 8, 16)' },
+  { key: 'common.resume_max_size', active: (c) => c.common.resume_max_size > 0, what: 'resuming uploads on object storage by rewriting them' },
   { key: 'common.proxy_protocol', active: (c) => c.common.proxy_protocol !== 0, what: 'the PROXY protocol' },
   { key: 'common.defender.enabled', active: (c) => c.common.defender.enabled, what: 'the defender' },
   { key: 'common.rate_limiters', active: (c) => c.common.rate_limiters.some((r) => r.average > 0), what: 'rate limiters' },

@@ -133,6 +133,17 @@ describe('S3 storage over SFTP', () => {
       await direct.close();
     }
     assert.equal(await fsp.readFile(path.join(srv.homeOf('mixed'), 'home.txt'), 'utf8'), 'in the team subpath\n');
+    // a rename from the local home into the S3 folder: copy + delete, logged as not atomic
+    const mv = await sftpBatch('mixed', 'rename /home.txt /cloud/moved.txt');
+    assert.equal(mv.status, 0, mv.stderr);
+    await assert.rejects(fsp.stat(path.join(srv.homeOf('mixed'), 'home.txt')));
+    const moved = bucketFs(s3, 'shared/team/');
+    try {
+      assert.equal((await readBackend(moved, '/moved.txt')).toString(), 'in the team subpath\n');
+    } finally {
+      await moved.close();
+    }
+    assert.ok((await srv.readLog()).some((l) => l.message === 'rename across mounts done as copy + delete: not atomic' && l.target_storage === 's3fs'));
   });
 
   test('a backend that is down: the client gets a failure, the log names the backend error', async () => {
