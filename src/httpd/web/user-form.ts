@@ -1,12 +1,13 @@
 /**
  * Maps the user form to the REST JSON shape the provider validates (the
  * provider owns every rule; this only reads fields), and keeps what the form
- * does not show (filesystem, uid/gid, other filters, folder subpaths) from the stored user.
+ * does not show (uid/gid, other filters, folder subpaths, stored secrets) from the stored user.
  */
 import type { FilePatternFilter, Permission, User, UserFilters, VirtualFolder } from '../../dataprovider/models';
 import { ALL_PERMISSIONS } from '../../dataprovider/models';
 import { LOGIN_METHODS, PROTOCOLS } from '../../dataprovider/validation';
 import type { Form } from './form';
+import { filesystemFromForm } from './storage-form';
 
 /** Stored-only fields the form never sends back (the provider keeps them). */
 const READ_ONLY: readonly (keyof User)[] = [
@@ -102,6 +103,7 @@ export function userFromForm(form: Form, base: UserInput): UserInput {
     email: form.str('email'),
     additional_info: form.str('additional_info'),
     filters,
+    filesystem: filesystemFromForm(form, base.filesystem),
     virtual_folders: foldersFrom(form, base.virtual_folders ?? []),
   };
   const password = form.str('password', false);

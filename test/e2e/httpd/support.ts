@@ -78,8 +78,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const metrics = createMetrics({ defaultMetrics: false });
   const backend = openSqliteBackend({ file: config.data_provider.name });
   await backend.migrate();
-  const provider = new ProviderService({ backend, config: config.data_provider, logger });
   const kms = createKms(config.kms);
+  const provider = new ProviderService({ backend, config: config.data_provider, logger, kms });
   const filesystems = testFilesystems(config.common, logger, metrics, kms);
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems });
   const runtime: RuntimeOptions = {
