@@ -4,6 +4,8 @@
  * S3 (s3rver in its own process), with OpenSSH's sftp; the daemon's RSS is
  * sampled from /proc during each transfer. Prints one JSON line per transfer.
  *   node dist/test/bench/storage-s3.js
+ * S3_BENCH_BACKEND=local runs the same transfers to a local home (the baseline
+ * the S3 figures compare with).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
@@ -14,6 +16,7 @@ import { writeKeyPair } from '../support/sshkeys';
 import { keyOpts, run } from '../e2e/sftpd/openssh';
 
 const MB = 1024 * 1024;
+const LOCAL = process.env.S3_BENCH_BACKEND === 'local';
 
 async function rssKiB(pid: number): Promise<number> {
   const status = await fsp.readFile(`/proc/${pid}/status`, 'utf8');
@@ -50,7 +53,7 @@ async function main(): Promise<void> {
     const key = await writeKeyPair(d.dir, 'bench', 'ed25519');
     const created = await d.api('POST', '/users', {
       username: 'bench', status: 1, home_dir: join(d.dir, 'home'), permissions: { '/': ['*'] }, public_keys: [key.publicKey],
-      filesystem: { provider: 1, s3config: s3config(s3, { key_prefix: 'bench/' }) },
+      filesystem: LOCAL ? { provider: 0 } : { provider: 1, s3config: s3config(s3, { key_prefix: 'bench/' }) },
     });
     if (created.status !== 201) throw new Error(`user not created: ${created.status} ${JSON.stringify(created.json)}`);
     const src = join(d.dir, 'src.bin');
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
     const same = (await sha256(src)) === (await sha256(back));
     for (const [dir, m] of [['upload', up], ['download', down]] as const) {
       console.log(JSON.stringify({
-        transfer: `SFTP ${dir} to S3 (s3rver)`, size_mib: sizeMB, seconds: Number(m.seconds.toFixed(2)),
+        transfer: `SFTP ${dir}, ${LOCAL ? 'local disk' : 'S3 (s3rver)'}`, size_mib: sizeMB, seconds: Number(m.seconds.toFixed(2)),
         mib_per_s: Number((sizeMB / m.seconds).toFixed(1)), server_rss_base_mib: Number(m.baseMiB.toFixed(1)),
         server_rss_peak_mib: Number(m.peakMiB.toFixed(1)), server_rss_growth_mib: Number((m.peakMiB - m.baseMiB).toFixed(1)),
         ...(dir === 'download' ? { content_matches: same } : {}),
