@@ -8,7 +8,7 @@ import type { CommonConfig } from '../config/types';
 import type { User } from '../dataprovider/models';
 import type { AppLogger, CommandLogEntry } from '../logger/types';
 import type { Metrics } from '../metrics/types';
-import type { FsFactory } from '../vfs/factory';
+import type { FsFactory } from './fs-factory';
 import type { FileInfo, SetStatAttrs, StatVFS } from '../vfs/fs';
 import { S_IFDIR } from '../vfs/fs';
 import { FsError } from './errors';

@@ -9,7 +9,7 @@ import type { Metrics } from '../metrics/types';
 import type { DataProviderService } from '../dataprovider/types';
 import type { User } from '../dataprovider/models';
 import type { SecretsKms } from '../kms/types';
-import type { FsFactory } from '../vfs/factory';
+import type { FsFactory } from './fs-factory';
 import type { Perimeter } from './perimeter';
 import type { ConnectionInfo, FileOps, Protocol, SessionHandle } from './types';
 

@@ -8,7 +8,7 @@ import type { CommonConfig } from '../config/types';
 import type { DataProviderService } from '../dataprovider/types';
 import type { AppLogger } from '../logger/types';
 import type { Metrics } from '../metrics/types';
-import type { FsFactory } from '../vfs/factory';
+import type { FsFactory } from './fs-factory';
 import { Connection } from './connection';
 import type { ConnectionManager, NewConnectionRequest } from './context';
 import { FsError } from './errors';

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import type { User, VirtualFolder } from '../dataprovider/models';
-import type { FsFactory } from '../vfs/factory';
+import type { FsFactory } from './fs-factory';
 import type { Fs } from '../vfs/fs';
 import { FsError } from './errors';
 import { cleanVirtualPath, dirsForVirtualPath, isSameOrInside, vdir } from './vpath';

@@ -12,7 +12,7 @@ import type { Secret } from '../dataprovider/models';
 import type { SecretsKms } from '../kms/types';
 import type { AppLogger } from '../logger/types';
 import type { Metrics } from '../metrics/types';
-import type { FsFactory, FsTarget } from '../vfs/factory';
+import type { FsFactory, FsTarget } from '../common/fs-factory';
 import type { Fs } from '../vfs/fs';
 import { OsFs } from '../vfs/osfs';
 import { CryptFs } from '../vfs/crypt/cryptfs';

@@ -165,3 +165,15 @@ export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 export const S_IFLNK = 0o120000;
+
+/**
+ * A stored secret as the backends receive it (SFTPGo's secret JSON); the kms
+ * decrypts it. Declared here so vfs needs nothing from the data provider.
+ */
+export interface StoredSecret {
+  status: string;
+  payload?: string;
+  key?: string;
+  additional_data?: string;
+  mode?: number;
+}

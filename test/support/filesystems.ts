@@ -5,7 +5,7 @@ import type { SecretsKms } from '../../src/kms/types';
 import type { AppLogger } from '../../src/logger/types';
 import type { Metrics } from '../../src/metrics/types';
 import { createFilesystems } from '../../src/service/filesystems';
-import type { FsFactory } from '../../src/vfs/factory';
+import type { FsFactory } from '../../src/common/fs-factory';
 
 export function testKms(): SecretsKms {
   return createKms({ secrets: { url: '', master_key: '', master_key_path: '' } });

@@ -6,7 +6,7 @@
  * no read+write opens (declared, so common refuses them up front).
  */
 import { FsError } from '../../common/errors';
-import type { Secret } from '../../dataprovider/models';
+import type { StoredSecret as Secret } from '../fs';
 import type { FileInfo, Fs, FsFeatures, OpenWriteOptions, ReadHandle, SetStatAttrs, StatVFS, WriteHandle } from '../fs';
 import type { OsFs } from '../osfs';
 import { FILE_HEADER_SIZE, deriveFileKey, newFileHeader, parseFileHeader, plainSize } from './dare';

@@ -11,7 +11,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { FsError } from '../../common/errors';
-import type { Secret } from '../../dataprovider/models';
+import type { StoredSecret as Secret } from '../fs';
 import { hasSecretValue, type S3Options } from './config';
 
 export type SecretDecrypter = (s: Secret) => Promise<string>;

@@ -3,7 +3,7 @@
  * S3FsConfig): sizes in bytes, defaults applied, secrets left as stored
  * (decrypted lazily through the kms when the first request needs them).
  */
-import type { Secret } from '../../dataprovider/models';
+import type { StoredSecret as Secret } from '../fs';
 
 export interface S3Options {
   bucket: string;

@@ -4,7 +4,7 @@
  * asks it for the home and each virtual folder and never names a backend.
  */
 import type { FilesystemConfig } from '../dataprovider/models';
-import type { Fs } from './fs';
+import type { Fs } from '../vfs/fs';
 
 export interface FsTarget {
   /** for logs and errors: "user alice", "folder shared" */
