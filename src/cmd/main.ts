@@ -18,6 +18,7 @@ import { secretReader } from './prompt';
 import { smtpTest } from './smtptest';
 import { runGen } from './gen';
 import { importUsers, importUsersFlags } from './importusers';
+import { PORTABLE_FS_FLAGS, portableFilesystem } from './portable-fs';
 
 const out = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -34,6 +35,7 @@ const portableFlags: FlagSpec[] = [
   { name: 'sftpd-port', short: 's', type: 'int', default: 0, help: 'SFTP port; 0 = a random free port' },
   { name: 'log-file-path', short: 'l', type: 'string', default: '', help: 'log file; empty = stderr' },
   { name: 'log-level', short: 'L', type: 'string', default: 'debug', help: 'debug, info, warn or error' },
+  ...PORTABLE_FS_FLAGS,
 ];
 const pingFlags = [...configFlags];
 const resetFlags: FlagSpec[] = [...providerFlags, { name: 'force', type: 'bool', default: false, help: 'confirm that all data is deleted' }];
@@ -124,6 +126,7 @@ async function run(argv: string[]): Promise<number> {
         publicKeys: f['public-key'] as string[],
         permissions: String(f.permissions).split(',').map((s) => s.trim()).filter((s) => s !== ''),
         sftpdPort: Number(f['sftpd-port']),
+        filesystem: portableFilesystem(f),
         runtime: runtimeFrom({ ...f, 'config-dir': '.', 'log-max-size': 10, 'log-max-backups': 5, 'log-max-age': 28 }),
       }, out);
     default:

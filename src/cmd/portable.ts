@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { RuntimeOptions } from '../config/types';
+import type { FilesystemConfig } from '../dataprovider/models';
 import { loadConfig } from '../config';
 import { loggerFromRuntime, startApp } from '../service/app';
 import { installSignals } from './serve';
@@ -19,6 +20,8 @@ export interface PortableOptions {
   publicKeys: string[];
   permissions: string[];
   sftpdPort: number;
+  /** the account's storage (portable-fs.ts); local by default */
+  filesystem?: FilesystemConfig;
   runtime: RuntimeOptions;
 }
 
@@ -68,6 +71,7 @@ export async function portable(o: PortableOptions, out: (s: string) => void): Pr
       public_keys: o.publicKeys,
       home_dir: dir,
       permissions: { '/': permissions },
+      filesystem: o.filesystem ?? { provider: 0 },
     }, { username: '__system__', ip: '127.0.0.1' });
   } catch (err) {
     await app.stop();
@@ -80,7 +84,7 @@ export async function portable(o: PortableOptions, out: (s: string) => void): Pr
   out(`Username: ${username}`);
   if (password) out(`Password: ${password}`);
   if (o.publicKeys.length > 0) out(`Public keys: ${o.publicKeys.length}`);
-  out(`Directory: ${dir}`);
+  out(o.filesystem?.provider === 1 ? `Storage: S3 bucket ${String(o.filesystem.s3config?.bucket ?? '')}` : `Directory: ${dir}`);
   out(`Permissions: ${permissions.join(',')}`);
   return new Promise<number>((resolve) => {
     const remove = installSignals(app, (code) => {

@@ -77,6 +77,8 @@ export async function doRename(c: Connection, from: string, to: string): Promise
       if (!q.hasSpace || (q.remainingSize > 0 && srcInfo.size - (dstInfo?.size ?? 0) > q.remainingSize)) throw new FsError('QuotaExceeded');
       await copyAcross(src.fs, src.fsPath, dst.fs, dst.fsPath);
       await src.fs.remove(src.fsPath);
+      c.logger.info('common', 'rename across mounts done as copy + delete: not atomic',
+        { connection_id: c.id, source: from, target: to, source_storage: src.fs.name, target_storage: dst.fs.name });
     }
     // setstat follows links: a moved symlink keeps its owner, its target is not touched
     if (!srcInfo.isSymlink) await giveToUser(dst.fs, dst.fsPath, c.user, c.logger, c.id);
@@ -104,9 +106,12 @@ export async function copyAcross(sfs: Fs, sp: string, dfs: Fs, dp: string): Prom
         await w.writeAt(n === buf.length ? buf : buf.subarray(0, n), pos);
         pos += n;
       }
-    } finally {
-      await w.close();
+    } catch (e) {
+      // a half copy is never committed (object stores drop it)
+      await w.abort(e as Error).catch(() => undefined);
+      throw e;
     }
+    await w.close();
   } finally {
     await r.close().catch(() => undefined);
   }

@@ -8,12 +8,13 @@ import type { CommonConfig } from '../config/types';
 import type { User } from '../dataprovider/models';
 import type { AppLogger, CommandLogEntry } from '../logger/types';
 import type { Metrics } from '../metrics/types';
+import type { FsFactory } from './fs-factory';
 import type { FileInfo, SetStatAttrs, StatVFS } from '../vfs/fs';
 import { S_IFDIR } from '../vfs/fs';
 import { FsError } from './errors';
 import { ensureRootOwned, giveToUser } from './ownership';
 import { getPatternsFilterForPath, isFileAllowed, isHiddenInListing } from './filters';
-import { MountTable, type MountTableOptions, type Resolved } from './mounts';
+import { MountTable, type Resolved } from './mounts';
 import { deniedFileError, openDownload, openUpload, type OpenHost } from './open';
 import { canCreateDir, canCreateSymlink, canDeleteDir, canDeleteFile, canDownload, hasPerm, hasPerms } from './permissions';
 import { QuotaService, type QuotaProvider } from './quota';
@@ -39,8 +40,8 @@ export interface ConnectionOptions {
   isShuttingDown: () => boolean;
   /** told when the number of open transfers of this session changes */
   onTransfersChanged?: (delta: number) => void;
-  /** backend factory for the home and folders (default OsFs) */
-  makeFs?: MountTableOptions['makeFs'];
+  /** builds the backends of the home and the virtual folders (service/filesystems.ts) */
+  filesystems: FsFactory;
 }
 
 export type ChecksumAlgo = 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
@@ -81,7 +82,7 @@ export class Connection implements FileOps, OpenHost {
     this.config = opts.config;
     this.logger = opts.logger;
     this.metrics = opts.metrics;
-    this.mounts = new MountTable(opts.user, { umask: parseUmask(opts.config.umask), makeFs: opts.makeFs });
+    this.mounts = new MountTable(opts.user, opts.filesystems);
     this.quota = new QuotaService(opts.provider, opts.user, this.mounts, opts.trackQuota ?? 2, opts.logger, opts.id);
   }
 

@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics/types';
 import type { DataProviderService } from '../dataprovider/types';
 import type { User } from '../dataprovider/models';
 import type { SecretsKms } from '../kms/types';
+import type { FsFactory } from './fs-factory';
 import type { Perimeter } from './perimeter';
 import type { Hooks } from '../hooks/index';
 import type { LoginService } from './login';
@@ -67,6 +68,8 @@ export interface ServerContext {
   hooks?: Hooks;
   /** the login sequence every protocol calls (common/login.ts `loginService(ctx)` builds it on first use) */
   login?: LoginService;
+  /** builds storage backends from a user's or folder's filesystem config (service/filesystems.ts) */
+  filesystems: FsFactory;
 }
 
 export interface VersionInfo { version: string; commit_hash: string; build_date: string; features: string[] }

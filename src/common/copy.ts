@@ -67,7 +67,7 @@ async function copyItem(c: Connection, from: string, to: string, info: FileInfo,
   const oldSize = dstInfo?.isFile ? dstInfo.size : 0;
   const q = await c.quota.check(to, !dstInfo);
   if (!q.hasSpace || (q.remainingSize > 0 && info.size - oldSize > q.remainingSize)) throw new FsError('QuotaExceeded');
-  if (src.fs === dst.fs && src.fs.copy) await src.fs.copy(src.fsPath, dst.fsPath);
+  if (src.fs === dst.fs && src.fs.features.serverSideCopy) await src.fs.copy(src.fsPath, dst.fsPath);
   else await copyAcross(src.fs, src.fsPath, dst.fs, dst.fsPath);
   await giveToUser(dst.fs, dst.fsPath, c.user, c.logger, c.id);
   await c.quota.update(to, dstInfo ? 0 : 1, info.size - oldSize);

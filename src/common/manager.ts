@@ -8,8 +8,7 @@ import type { CommonConfig } from '../config/types';
 import type { DataProviderService } from '../dataprovider/types';
 import type { AppLogger } from '../logger/types';
 import type { Metrics } from '../metrics/types';
-import type { Fs } from '../vfs/fs';
-import type { VirtualFolder } from '../dataprovider/models';
+import type { FsFactory } from './fs-factory';
 import { Connection } from './connection';
 import type { ConnectionManager, NewConnectionRequest } from './context';
 import { FsError } from './errors';
@@ -29,7 +28,8 @@ export interface ConnectionManagerOptions {
   idleCheckIntervalMs?: number;
   /** idle timeout override in ms (tests); default common.idle_timeout minutes */
   idleTimeoutMs?: number;
-  makeFs?: (root: string, folder?: VirtualFolder) => Fs;
+  /** builds the backends of each session's home and virtual folders (service/filesystems.ts) */
+  filesystems: FsFactory;
 }
 
 interface Entry { conn: Connection; session: SessionHandle; ip: string; removing?: Promise<void> }
@@ -129,7 +129,7 @@ export function createConnectionManager(opts: ConnectionManagerOptions): Managed
       const conn = new Connection({
         id, protocol: req.protocol, user: req.user, remoteAddr: req.remoteAddr, localAddr: req.localAddr,
         clientVersion: req.clientVersion, config, logger, metrics, provider: opts.provider,
-        trackQuota: opts.trackQuota, isShuttingDown: () => shuttingDown, onTransfersChanged, makeFs: opts.makeFs,
+        trackQuota: opts.trackQuota, isShuttingDown: () => shuttingDown, onTransfersChanged, filesystems: opts.filesystems,
       });
       entries.set(id, { conn, session: req.session, ip: ipFromAddr(req.remoteAddr) });
       metrics.activeConnections(1);

@@ -1,13 +1,13 @@
 /**
  * The per-session mount table: the user's home plus each virtual folder,
- * each an Fs rooted at its local directory. resolve() maps a virtual path to
- * (fs, backend path) by longest-prefix match, like SFTPGo's
- * GetFilesystemForPath (a folder may even be mounted on "/").
+ * each an Fs built by the filesystem factory from its filesystem config.
+ * resolve() maps a virtual path to (fs, backend path) by longest-prefix
+ * match, like SFTPGo's GetFilesystemForPath (a folder may even be mounted on "/").
  */
 import * as path from 'node:path';
 import type { User, VirtualFolder } from '../dataprovider/models';
+import type { FsFactory } from './fs-factory';
 import type { Fs } from '../vfs/fs';
-import { OsFs } from '../vfs/osfs';
 import { FsError } from './errors';
 import { cleanVirtualPath, dirsForVirtualPath, isSameOrInside, vdir } from './vpath';
 
@@ -21,11 +21,6 @@ export interface Mount {
 
 export interface Resolved { fs: Fs; fsPath: string; mount: Mount }
 
-export interface MountTableOptions {
-  umask?: number;
-  /** builds the Fs for a root; defaults to OsFs (tests and later S3/GCS plug in here) */
-  makeFs?: (root: string, folder?: VirtualFolder) => Fs;
-}
 
 /** folder.quota_size/quota_files both -1: counted in the user's quota (SFTPGo IsIncludedInUserQuota). */
 export function isIncludedInUserQuota(f: VirtualFolder): boolean {
@@ -36,16 +31,16 @@ export class MountTable {
   private readonly mounts: Mount[];
   private readonly home: Mount;
 
-  constructor(user: User, opts: MountTableOptions = {}) {
-    const make = opts.makeFs ?? ((root: string) => new OsFs({ root, umask: opts.umask }));
-    if (!user.home_dir || !path.isAbsolute(user.home_dir)) {
-      throw new FsError('InvalidPath', `user ${user.username}: home_dir must be an absolute path`);
-    }
-    this.home = { vpath: '/', fs: make(user.home_dir) };
+  constructor(user: User, filesystems: FsFactory) {
+    const fs = user.filesystem ?? { provider: 0 };
+    this.home = { vpath: '/', fs: filesystems({ owner: `user ${user.username}`, localRoot: user.home_dir, filesystem: fs }) };
     const folders: Mount[] = [];
     for (const f of user.virtual_folders ?? []) {
       const vp = cleanVirtualPath(f.virtual_path);
-      folders.push({ vpath: vp, fs: make(folderRoot(f), f), folder: f });
+      const made = filesystems({
+        owner: `folder ${f.name}`, localRoot: f.mapped_path ?? '', filesystem: f.filesystem ?? { provider: 0 }, subpath: folderSubpath(f),
+      });
+      folders.push({ vpath: vp, fs: made, folder: f });
     }
     // longest first: the first prefix match is the most specific mount
     folders.sort((a, b) => b.vpath.length - a.vpath.length);
@@ -102,12 +97,10 @@ export class MountTable {
   }
 }
 
-function folderRoot(f: VirtualFolder): string {
-  if (!f.mapped_path || !path.isAbsolute(f.mapped_path)) {
-    throw new FsError('InvalidPath', `folder ${f.name}: mapped_path must be an absolute path`);
-  }
-  if (!f.subpath) return f.mapped_path;
-  // subpath is relative to the mapped path and may never climb out of it
-  const sub = cleanVirtualPath(f.subpath);
-  return path.join(f.mapped_path, sub);
+/** The folder's subpath, canonical; one that could climb out of the folder is refused. */
+function folderSubpath(f: VirtualFolder): string | undefined {
+  if (!f.subpath || f.subpath === '/') return undefined;
+  const clean = cleanVirtualPath(f.subpath);
+  if (clean !== f.subpath) throw new FsError('InvalidPath', `folder ${f.name}: subpath ${JSON.stringify(f.subpath)} is not canonical`);
+  return clean;
 }

@@ -11,6 +11,7 @@ import { isFileAllowed, maxUploadFileSize, DENY_POLICY_HIDE } from './filters';
 import type { MountTable } from './mounts';
 import { canDownload, canOverwrite, canUpload } from './permissions';
 import { bandwidthFor } from './throttle';
+import { OrderedWriteHandle } from './ordered-writes';
 import { DownloadTransfer, UploadTransfer, type TransferHost } from './transfer';
 import type { OpenWriteRequest } from './types';
 
@@ -92,6 +93,8 @@ export async function openUpload(h: OpenHost, vpath: string, req: OpenWriteReque
     throw new FsError('Generic', `invalid resume offset ${req.offset}, file size ${oldSize}`);
   }
   if (req.offset > 0 && !isResume) throw new FsError('Generic', 'a resume offset needs an existing file opened without truncate');
+  // SFTPGo GetMaxWriteSize: a resume the storage cannot do is an unsupported operation
+  if (isResume && !fs.features.resume) throw new FsError('Unsupported', 'resuming uploads is not supported by this storage');
 
   const quota = await h.quota.check(vpath, !exists);
   if (!quota.hasSpace) throw new FsError('QuotaExceeded');
@@ -110,7 +113,7 @@ export async function openUpload(h: OpenHost, vpath: string, req: OpenWriteReque
     // resuming atomically continues from the existing bytes: move them aside first
     if (isResume) await fs.rename(fsPath, writePath);
   }
-  const handle = await fs.openWrite(writePath, {
+  const opened = await fs.openWrite(writePath, {
     create: true,
     truncate: !isResume,
     // never O_APPEND: every write is positioned (a resume starts at the old
@@ -133,9 +136,11 @@ export async function openUpload(h: OpenHost, vpath: string, req: OpenWriteReque
     start = req.offset > 0 ? req.offset : oldSize;
     if (req.offset > 0 && req.offset < oldSize) {
       // REST n + STOR: the file becomes the first n bytes plus what follows
-      await handle.truncate(req.offset).catch(async (e: unknown) => { await handle.close().catch(() => undefined); throw e; });
+      await opened.truncate(req.offset).catch(async (e: unknown) => { await opened.abort(e as Error).catch(() => undefined); throw e; });
     }
   }
+  // append-only storage: common puts pipelined writes in order (see ordered-writes.ts)
+  const handle = fs.features.randomWrite ? opened : new OrderedWriteHandle(opened, start);
   return new UploadTransfer({
     id: h.nextTransferId(), host: h, virtualPath: vpath, fs, fsPath, writePath, handle, atomicMode,
     existedBefore: exists, sizeBefore: oldSize, startOffset: start, minWriteOffset: isResume ? start : 0,

@@ -334,11 +334,14 @@ export class UploadTransfer extends BaseTransfer implements Upload {
   protected async finish(error: Error | undefined): Promise<Error | undefined> {
     const p = this.p;
     let err = error;
-    try { await p.handle.close(); } catch (e) { err ??= e as Error; }
+    // a failed upload is aborted, never committed: object stores drop what was sent
+    try { await (err ? p.handle.abort(err) : p.handle.close()); } catch (e) { err ??= e as Error; }
     if (err instanceof FsError && err.kind === 'QuotaExceeded') {
       // An upload denied for space removes what it wrote, in every upload mode (as
       // SFTPGo): a partial file would keep using the space the quota just refused.
-      const removeErr = await p.fs.remove(p.writePath).then(() => undefined, (e: Error) => e);
+      // (Nothing to remove when the backend's abort already discarded it.)
+      const removeErr = await p.fs.remove(p.writePath).then(() => undefined,
+        (e: Error) => (e instanceof FsError && e.kind === 'NotFound' ? undefined : e));
       this.host.logger.warn('common', 'upload denied due to space limit, partial file removed',
         { connection_id: this.host.id, file_path: p.fs.fsPath(p.writePath), error: removeErr?.message ?? '' });
     } else if (p.writePath !== p.fsPath) {

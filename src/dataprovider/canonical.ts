@@ -45,6 +45,7 @@ export function canonicalVirtualFolder(vf: VirtualFolder): VirtualFolder {
     virtual_path: vf.virtual_path,
     quota_size: typeof vf.quota_size === 'number' ? vf.quota_size : 0,
     quota_files: typeof vf.quota_files === 'number' ? vf.quota_files : 0,
+    subpath: optStr(vf.subpath),
   });
 }
 

@@ -18,6 +18,7 @@ import { openMysqlBackend } from './sql/mysql';
 import { openPgBackend } from './sql/pgsql';
 import type { DataProviderService } from './types';
 import type { AccountSecrets } from './secrets';
+import type { SecretsKms } from '../kms/types';
 
 export { ProviderService } from './service';
 export { ValidationError, isValidationError } from './validation';
@@ -35,6 +36,8 @@ export interface OpenOptions {
   secrets?: AccountSecrets;
   /** told when the database stops or starts answering (sftpgo_dataprovider_availability) */
   onAvailability?: (available: boolean) => void;
+  /** seals storage secrets (S3 keys, crypt passphrases) on save */
+  kms?: SecretsKms;
 }
 
 /** SFTPGo checks the provider every 55 s (its scheduler); a lost database is also noticed by the first failing call. */
@@ -140,6 +143,7 @@ export async function openDataProvider(opts: OpenOptions): Promise<DataProviderS
     logger: opts.logger,
     env: opts.env,
     secrets: opts.secrets,
+    kms: opts.kms,
     config: {
       naming_rules: cfg.naming_rules ?? 5,
       users_base_dir: cfg.users_base_dir ?? '',

@@ -17,7 +17,7 @@ import {
 import { MemoryPerimeterStore } from './perimeter-memory';
 import { dumpIpLists } from './iplist';
 
-interface Mapping { folder: string; virtual_path: string; quota_size: number; quota_files: number }
+interface Mapping { folder: string; virtual_path: string; quota_size: number; quota_files: number; subpath?: string }
 
 interface State {
   users: Map<string, { user: User; mappings: Mapping[] }>;
@@ -42,6 +42,7 @@ function page<T>(items: T[], key: (t: T) => string, opts?: ListOptions): T[] {
 export class MemoryBackend implements DataProviderBackend {
   readonly driver = 'memory';
   readonly perimeter = new MemoryPerimeterStore();
+  readonly storesFolderSubpath = true;
   private readonly queue = new OperationQueue();
   private state: State = {
     users: new Map(), folders: new Map(), admins: new Map(), apiKeys: new Map(), shares: new Map(),
@@ -64,7 +65,9 @@ export class MemoryBackend implements DataProviderBackend {
     const virtual_folders: VirtualFolder[] = mappings.map((m) => {
       const f = s.folders.get(m.folder);
       if (!f) throw new FsError('Generic', `folder "${m.folder}" missing`);
-      return { ...f, virtual_path: m.virtual_path, quota_size: m.quota_size, quota_files: m.quota_files };
+      const vf: VirtualFolder = { ...f, virtual_path: m.virtual_path, quota_size: m.quota_size, quota_files: m.quota_files };
+      if (m.subpath) vf.subpath = m.subpath;
+      return vf;
     });
     return canonicalUser({ ...user, virtual_folders });
   }
@@ -78,7 +81,7 @@ export class MemoryBackend implements DataProviderBackend {
   private mappingsOf(s: State, u: User): Mapping[] {
     return (u.virtual_folders ?? []).map((vf) => {
       if (!s.folders.has(vf.name)) throw this.notFound(`folder "${vf.name}"`);
-      return { folder: vf.name, virtual_path: vf.virtual_path, quota_size: vf.quota_size ?? 0, quota_files: vf.quota_files ?? 0 };
+      return { folder: vf.name, virtual_path: vf.virtual_path, quota_size: vf.quota_size ?? 0, quota_files: vf.quota_files ?? 0, subpath: vf.subpath };
     });
   }
 

@@ -3,6 +3,7 @@
  * format). Fields a later issue acts on are stored and returned already.
  * All timestamps are Unix milliseconds.
  */
+import { hideFilesystemSecrets } from './fs-secrets';
 
 export type Permission =
   | '*' | 'list' | 'download' | 'upload' | 'overwrite' | 'delete' | 'delete_files' | 'delete_dirs'
@@ -257,7 +258,16 @@ function redactSecondFactor<F extends { totp_config?: TotpConfig; recovery_codes
 /** Strips the hash and other secrets: the only shape that leaves the server. */
 export function toPublicUser(u: User): User {
   const { password, ...rest } = u;
-  return { ...rest, filters: redactSecondFactor(u.filters), has_password: !!password };
+  const out: User = { ...rest, filters: redactSecondFactor(u.filters), has_password: !!password };
+  // storage secrets leave hidden (SFTPGo HideConfidentialData)
+  if (u.filesystem) out.filesystem = hideFilesystemSecrets(u.filesystem);
+  if (u.virtual_folders) out.virtual_folders = u.virtual_folders.map(toPublicFolder);
+  return out;
+}
+
+/** A folder (or a user's virtual folder) with its storage secrets hidden. */
+export function toPublicFolder<F extends Folder>(f: F): F {
+  return f.filesystem ? { ...f, filesystem: hideFilesystemSecrets(f.filesystem) } : f;
 }
 
 export function toPublicAdmin(a: Admin): Admin {

@@ -66,6 +66,8 @@ export interface DataProviderBackend extends UserStore, FolderStore, AdminStore,
   readonly driver: string;
   /** IP lists and the defender's provider driver records (dataprovider/iplist.ts) */
   readonly perimeter: PerimeterStore;
+  /** keeps virtual_folders[].subpath; a backend without it gets users with a subpath refused (400) */
+  readonly storesFolderSubpath?: boolean;
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;
   /** Current schema version, 0 when not initialized. */

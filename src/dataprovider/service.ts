@@ -12,6 +12,8 @@ import { ApiKeyManager } from './apikeys';
 import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User, VirtualFolder } from './models';
 import { DEFAULT_PASSWORD_HASHING, hashPassword, isHashedPassword, PasswordCache, type PasswordHashingConfig, verifyPassword } from './passwords';
 import { WorkerSlots } from './yescrypt-worker';
+import type { SecretsKms } from '../kms/types';
+import { sealFilesystemSecrets } from './fs-secrets';
 import type { DataProviderBackend, FolderStore, ListOptions } from './provider';
 import { restoreDump } from './restore';
 import { ShareManager } from './shares';
@@ -35,6 +37,8 @@ export interface ServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** kms + mfa.totp: without it, no TOTP configuration exists and enabled ones are refused */
   secrets?: AccountSecrets;
+  /** seals storage secrets on save; without it a plain storage secret is refused */
+  kms?: SecretsKms;
 }
 
 export class ProviderService implements DataProviderService {
@@ -51,8 +55,10 @@ export class ProviderService implements DataProviderService {
   readonly secrets: AccountSecrets;
   /** one recovery-code use at a time per account, so a code cannot be spent twice concurrently */
   private readonly mfaQueue = new Map<string, Promise<unknown>>();
+  private readonly kms: SecretsKms | undefined;
 
   constructor(opts: ServiceOptions) {
+    this.kms = opts.kms;
     this.backend = opts.backend;
     this.cfg = { ...opts.config, password_hashing: opts.config.password_hashing ?? DEFAULT_PASSWORD_HASHING };
     this.log = opts.logger;
@@ -77,8 +83,10 @@ export class ProviderService implements DataProviderService {
     for (const vf of folders ?? []) {
       let folder = await tx.getFolder(vf.name);
       if (!folder) {
-        if (!vf.mapped_path) throw new ValidationError(`folder "${vf.name}" does not exist and no mapped_path was given to create it`);
-        folder = await tx.addFolder(validateFolder({ name: vf.name, mapped_path: vf.mapped_path, description: vf.description }, this.cfg.naming_rules));
+        if (!vf.mapped_path && !vf.filesystem) throw new ValidationError(`folder "${vf.name}" does not exist and no mapped_path was given to create it`);
+        const f = validateFolder({ name: vf.name, mapped_path: vf.mapped_path, description: vf.description, filesystem: vf.filesystem }, this.cfg.naming_rules);
+        f.filesystem = await sealFilesystemSecrets(f.filesystem ?? { provider: 0 }, undefined, this.kms, `folder_${f.name}`, `folder "${f.name}" filesystem`);
+        folder = await tx.addFolder(f);
       }
       out.push({ ...vf, mapped_path: folder.mapped_path });
     }
@@ -86,8 +94,18 @@ export class ProviderService implements DataProviderService {
   }
 
   // --- users ---
+  /** Storage rules needing the backend or the kms: subpath support, sealed secrets. */
+  private async prepareUserStorage(u: User, existing: User | undefined): Promise<void> {
+    if (!this.backend.storesFolderSubpath && (u.virtual_folders ?? []).some((vf) => vf.subpath)) {
+      throw new ValidationError(`virtual_folders[].subpath is not supported by the ${this.backend.driver} data provider yet`);
+    }
+    u.filesystem = await sealFilesystemSecrets(u.filesystem ?? { provider: 0 }, existing ? existing.filesystem ?? { provider: 0 } : undefined,
+      this.kms, u.username, 'filesystem');
+  }
+
   async addUser(input: unknown, executor?: Executor): Promise<User> {
     const u = validateUser(input, this.userOpts);
+    await this.prepareUserStorage(u, undefined);
     u.filters = withSecondFactor(u.filters, await this.secrets.seal(u.filters ?? {}, u.username, 'user'));
     const now = Date.now();
     if (u.password) {
@@ -113,6 +131,7 @@ export class ProviderService implements DataProviderService {
     const u = validateUser(raw, { ...this.userOpts, namingRules: this.cfg.naming_rules & ~2 & ~4 | 1 });
     u.username = existing.username;
     u.last_password_change = existing.last_password_change;
+    await this.prepareUserStorage(u, existing);
     // as SFTPGo's update: second factors change only through the 2FA endpoints (saveSecondFactor)
     u.filters = withSecondFactor(u.filters, existing.filters ?? {});
     if (!keepPassword && u.password) {
@@ -144,6 +163,7 @@ export class ProviderService implements DataProviderService {
   // --- folders ---
   async addFolder(input: unknown, executor?: Executor): Promise<Folder> {
     const f = validateFolder(input, this.cfg.naming_rules);
+    f.filesystem = await sealFilesystemSecrets(f.filesystem ?? { provider: 0 }, undefined, this.kms, `folder_${f.name}`, 'filesystem');
     const stored = await this.backend.addFolder(f);
     this.log.info(SENDER, `folder "${f.name}" added`, { executor: executor?.username });
     return stored;
@@ -153,6 +173,8 @@ export class ProviderService implements DataProviderService {
     if (!isObj(input)) throw new ValidationError('folder must be a JSON object');
     const f = validateFolder({ ...input, name }, this.cfg.naming_rules);
     f.name = name;
+    const old = await this.backend.getFolder(name);
+    f.filesystem = await sealFilesystemSecrets(f.filesystem ?? { provider: 0 }, old?.filesystem ?? { provider: 0 }, this.kms, `folder_${name}`, 'filesystem');
     const stored = await this.backend.updateFolder(f);
     this.log.info(SENDER, `folder "${name}" updated`, { executor: executor?.username });
     return stored;

@@ -129,21 +129,3 @@ export function optEmail(o: Obj, key: string): string | undefined {
   if (!EMAIL_RE.test(v) || v.length > 255) throw new ValidationError(`${key} "${v}" is not a valid email address`);
   return v;
 }
-
-/** Only provider 0 (local disk) exists so far; others get a clear 'unsupported' error. */
-export function validateFilesystem(v: unknown, field: string): { provider: number; osconfig?: { read_buffer_size?: number; write_buffer_size?: number } } {
-  if (v === undefined || v === null) return { provider: 0 };
-  const o = asObj(v, field);
-  const provider = optInt(o, 'provider', 0, 6, `${field}.provider`) ?? 0;
-  if (provider !== 0) {
-    throw new ValidationError(`${field}.provider ${provider} is not supported yet: only the local filesystem (0) is available`);
-  }
-  const os = optObj(o, 'osconfig', `${field}.osconfig`);
-  if (!os) return { provider: 0 };
-  const read = optInt(os, 'read_buffer_size', 0, 10, `${field}.osconfig.read_buffer_size`);
-  const write = optInt(os, 'write_buffer_size', 0, 10, `${field}.osconfig.write_buffer_size`);
-  const osconfig: { read_buffer_size?: number; write_buffer_size?: number } = {};
-  if (read) osconfig.read_buffer_size = read;
-  if (write) osconfig.write_buffer_size = write;
-  return Object.keys(osconfig).length > 0 ? { provider: 0, osconfig } : { provider: 0 };
-}

@@ -9,10 +9,11 @@ import { utils as sshUtils } from 'ssh2';
 import { ALL_PERMISSIONS, type LoginMethod, type Permission, type ProtocolName, type User, type UserFilters, type VirtualFolder } from './models';
 import {
   asObj, checkCidrs, cleanAbsPath, cleanFsPath, isObj, normalizeName, type Obj, optBool, optEmail, optInt, optObj,
-  optString, optStringArray, pathContains, validateFilesystem, ValidationError,
+  optString, optStringArray, pathContains, ValidationError,
 } from './validation-core';
 import { parseSecondFactor } from './secrets';
 import { checkOwnershipFields, processIdentity, type RunningAs } from './ownership';
+import { validateFilesystem, validateSubpath } from './validation-fs';
 
 export interface UserValidationOptions {
   namingRules: number;
@@ -195,6 +196,8 @@ function validateVirtualFolders(v: unknown, homeDir: string): VirtualFolder[] {
     const description = optString(o, 'description');
     if (description) vf.description = description;
     if (o.filesystem !== undefined) vf.filesystem = validateFilesystem(o.filesystem, `virtual_folders[${i}].filesystem`);
+    const subpath = validateSubpath(optString(o, 'subpath', `virtual_folders[${i}].subpath`), `virtual_folders[${i}].subpath`);
+    if (subpath) vf.subpath = subpath;
     out.push(vf);
   });
   return out;

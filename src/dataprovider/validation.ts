@@ -6,9 +6,10 @@
 import type { Admin, AdminFilters, AdminPermission, ApiKey, Folder } from './models';
 import {
   asObj, checkCidrs, cleanFsPath, normalizeName, type Obj, optBool, optEmail, optInt, optObj, optString,
-  optStringArray, validateFilesystem, ValidationError,
+  optStringArray, ValidationError,
 } from './validation-core';
 import { parseSecondFactor } from './secrets';
+import { isLocalProvider, validateFilesystem } from './validation-fs';
 
 export { ValidationError, isValidationError, isObj, asObj } from './validation-core';
 export type { Obj } from './validation-core';
@@ -27,8 +28,9 @@ export function validateFolder(input: unknown, namingRules: number): Folder {
   const name = normalizeName(o.name, namingRules | 1, 'folder name');
   const filesystem = validateFilesystem(o.filesystem, 'filesystem');
   const mapped = optString(o, 'mapped_path') ?? '';
-  if (mapped === '') throw new ValidationError(`folder "${name}": mapped_path is mandatory for the local filesystem`);
-  const f: Folder = { name, mapped_path: cleanFsPath(mapped, 'mapped_path'), filesystem };
+  // SFTPGo: mandatory for local storage; object stores may leave it empty
+  if (mapped === '' && isLocalProvider(filesystem)) throw new ValidationError(`folder "${name}": mapped_path is mandatory for the local filesystem`);
+  const f: Folder = { name, mapped_path: mapped === '' ? '' : cleanFsPath(mapped, 'mapped_path'), filesystem };
   const description = optString(o, 'description');
   if (description) f.description = description;
   return f;

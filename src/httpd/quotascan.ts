@@ -1,78 +1,57 @@
 /**
- * Quota scans started through the API: walk the local directory of a user's
- * home (plus folders counted in the user's quota) or of a folder, then store
+ * Quota scans started through the API: walk a user's home (plus folders
+ * counted in the user's quota) or a folder through its storage backend, then store
  * the totals with reset semantics. One scan per user/folder at a time; the
  * API answers 202 and the scan runs in the background.
  */
-import { lstat, opendir } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import type { ServerContext } from '../common/context';
 import { FsError } from '../common/errors';
-import type { FilesystemConfig, Folder, User } from '../dataprovider/models';
+import type { FilesystemConfig, Folder, User, VirtualFolder } from '../dataprovider/models';
+import type { Fs } from '../vfs/fs';
 
 export interface ActiveScan { name: string; start_time: number }
 
-/** Local (0) and encrypted local (4) storage can be walked on disk. */
-export function isLocal(fs: FilesystemConfig | undefined): boolean {
+/** Local (0) and encrypted local (4) storage live under a local path (nested folders are on the same disk). */
+function isOnDisk(fs: FilesystemConfig | undefined): boolean {
   return fs === undefined || fs.provider === 0 || fs.provider === 4;
 }
 
 const within = (child: string, parent: string): boolean => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 
 /**
- * Size and file count under `root`, not following symlinks and skipping the
- * `exclude` trees (virtual folders mounted inside a home are counted apart).
- * A missing root counts as empty.
+ * Size and file count of a backend, walked through the VFS from its root, not
+ * following symlinks and skipping the `exclude` trees (backend paths: virtual
+ * folders whose storage lies inside the home are counted apart). A missing
+ * root counts as empty.
  */
-export async function dirUsage(root: string, exclude: readonly string[] = [], shouldStop: () => boolean = () => false): Promise<{ size: number; files: number }> {
+export async function fsUsage(fs: Fs, exclude: readonly string[] = [], shouldStop: () => boolean = () => false): Promise<{ size: number; files: number }> {
   let size = 0;
   let files = 0;
-  const stack: string[] = [resolve(root)];
-  const skip = exclude.map((e) => resolve(e));
+  const stack: string[] = ['/'];
+  const skip = new Set(exclude);
   while (stack.length > 0) {
     if (shouldStop()) throw new FsError('Aborted', 'quota scan aborted: the service is stopping');
     const dir = stack.pop() as string;
-    let handle;
     try {
-      handle = await opendir(dir);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      throw e;
-    }
-    for await (const ent of handle) {
-      const full = join(dir, ent.name);
-      if (ent.isDirectory()) {
-        if (!skip.some((s) => s === full)) stack.push(full);
-      } else if (ent.isFile()) {
-        try {
-          size += (await lstat(full)).size;
-          files++;
-        } catch {
-          // removed while scanning: not counted
+      for await (const batch of fs.readDir(dir)) {
+        for (const fi of batch) {
+          const full = dir === '/' ? `/${fi.name}` : `${dir}/${fi.name}`;
+          if (fi.isDirectory) {
+            if (!skip.has(full)) stack.push(full);
+          } else if (fi.isFile) {
+            size += fi.size;
+            files++;
+          }
         }
       }
+    } catch (e) {
+      // removed while scanning, or a root never created: nothing to count
+      if (e instanceof FsError && (e.kind === 'NotFound' || e.kind === 'NotDirectory')) continue;
+      throw e;
     }
   }
   return { size, files };
-}
-
-/**
- * What a user's quota counts on disk: the home without the folders mounted
- * inside it, plus the local folders included in the user's quota
- * (quota_size -1). Shared by API scans and `serve --loaddata-scan`.
- */
-export async function measureUserUsage(user: User, shouldStop: () => boolean = () => false): Promise<{ size: number; files: number }> {
-  const home = resolve(user.home_dir);
-  const included = (user.virtual_folders ?? []).filter((f) => f.quota_size === -1 && isLocal(f.filesystem));
-  const nested = (user.virtual_folders ?? []).map((f) => resolve(f.mapped_path)).filter((p) => p !== home && within(p, home));
-  const total = await dirUsage(home, nested, shouldStop);
-  for (const f of included) {
-    const u = await dirUsage(f.mapped_path, [], shouldStop);
-    total.size += u.size;
-    total.files += u.files;
-  }
-  return total;
 }
 
 export class QuotaScanner {
@@ -89,10 +68,9 @@ export class QuotaScanner {
   isScanningUser(username: string): boolean { return this.users.has(username); }
   isScanningFolder(name: string): boolean { return this.folders.has(name); }
 
-  /** Throws AlreadyExists when a scan for the user is running, Unsupported for non local storage. */
+  /** Throws AlreadyExists when a scan for the user is running. */
   startUserScan(user: User): void {
     if (this.stopping) throw new FsError('ShuttingDown');
-    if (!isLocal(user.filesystem)) throw new FsError('Unsupported', 'quota scan is only supported for local storage');
     if (this.users.has(user.username)) throw new FsError('AlreadyExists', `a quota scan is already in progress for user ${user.username}`);
     this.users.set(user.username, { name: user.username, start_time: Date.now() });
     this.track(this.scanUser(user).finally(() => this.users.delete(user.username)), `user ${user.username}`);
@@ -100,7 +78,6 @@ export class QuotaScanner {
 
   startFolderScan(folder: Folder): void {
     if (this.stopping) throw new FsError('ShuttingDown');
-    if (!isLocal(folder.filesystem)) throw new FsError('Unsupported', 'quota scan is only supported for local storage');
     if (this.folders.has(folder.name)) throw new FsError('AlreadyExists', `a quota scan is already in progress for folder ${folder.name}`);
     this.folders.set(folder.name, { name: folder.name, start_time: Date.now() });
     this.track(this.scanFolder(folder).finally(() => this.folders.delete(folder.name)), `folder ${folder.name}`);
@@ -131,13 +108,41 @@ export class QuotaScanner {
   }
 
   private async scanUser(user: User): Promise<void> {
-    const total = await measureUserUsage(user, this.stopped);
+    const home = this.ctx.filesystems({ owner: `user ${user.username}`, localRoot: user.home_dir, filesystem: user.filesystem ?? { provider: 0 } });
+    const folders = user.virtual_folders ?? [];
+    const total = { size: 0, files: 0 };
+    try {
+      // folders stored inside a local home are left out of its walk; the ones
+      // counted in the user's quota are then walked on their own
+      const nested = isOnDisk(user.filesystem) ? folders.filter((f) => isOnDisk(f.filesystem))
+        .map((f) => resolve(f.mapped_path ?? '')).filter((p) => p !== resolve(user.home_dir) && within(p, resolve(user.home_dir)))
+        .map((p) => '/' + relative(resolve(user.home_dir), p).split(sep).join('/')) : [];
+      const u = await fsUsage(home, nested, this.stopped);
+      total.size += u.size; total.files += u.files;
+    } finally {
+      await home.close().catch(() => undefined);
+    }
+    for (const f of folders.filter((v) => v.quota_size === -1)) {
+      const u = await this.folderUsage(f);
+      total.size += u.size;
+      total.files += u.files;
+    }
     await this.ctx.provider.updateUserQuota(user.username, total.size, total.files, true);
     this.ctx.logger.info('httpd', `quota scan for user ${user.username} done: ${total.files} files, ${total.size} bytes`);
   }
 
+  private async folderUsage(folder: Folder | VirtualFolder): Promise<{ size: number; files: number }> {
+    const subpath = 'subpath' in folder && folder.subpath ? folder.subpath : undefined;
+    const fs = this.ctx.filesystems({ owner: `folder ${folder.name}`, localRoot: folder.mapped_path ?? '', filesystem: folder.filesystem ?? { provider: 0 }, subpath });
+    try {
+      return await fsUsage(fs, [], this.stopped);
+    } finally {
+      await fs.close().catch(() => undefined);
+    }
+  }
+
   private async scanFolder(folder: Folder): Promise<void> {
-    const u = await dirUsage(folder.mapped_path, [], this.stopped);
+    const u = await this.folderUsage(folder);
     await this.ctx.provider.updateFolderQuota(folder.name, u.size, u.files, true);
     this.ctx.logger.info('httpd', `quota scan for folder ${folder.name} done: ${u.files} files, ${u.size} bytes`);
   }

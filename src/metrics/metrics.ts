@@ -4,6 +4,7 @@
  * default metrics (process_*, nodejs_*) are registered on it too.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createStorageMetrics } from './storage';
 import type { LoginMethodMetric, Metrics } from './types';
 
 /** SFTPGo's metric name stem for each login method. */
@@ -62,6 +63,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics & { readonly r
 
   return {
     registry,
+    storage: createStorageMetrics(registry),
     contentType: registry.contentType,
     transferCompleted(kind, bytes, failed) {
       const n = Number.isFinite(bytes) && bytes > 0 ? bytes : 0;

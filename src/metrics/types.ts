@@ -1,3 +1,5 @@
+import type { StorageMetrics } from './storage';
+
 /** The metrics seam (metrics/metrics.ts implements it with prom-client, SFTPGo's names). */
 export type LoginMethodMetric =
   | 'password' | 'publickey' | 'keyboard-interactive' | 'publickey+password'
@@ -12,6 +14,8 @@ export interface Metrics {
   activeConnections(delta: number): void;
   providerAvailability(ok: boolean): void;
   httpRequest(status: number): void;
+  /** sftpgo_s3_* and friends; absent in test doubles (backends then count nothing) */
+  readonly storage?: StorageMetrics;
   /** Prometheus text exposition of every metric. */
   render(): Promise<string>;
   readonly contentType: string;

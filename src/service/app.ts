@@ -9,6 +9,8 @@ import { createKms } from '../kms';
 import { AccountSecrets } from '../dataprovider/secrets';
 import { checkTotpConfigs, TotpValidator } from '../mfa/totp';
 import { createPerimeter, type PerimeterOptions } from './perimeter';
+import type { SecretsKms } from '../kms/types';
+import { createFilesystems } from './filesystems';
 import { mkdirSync } from 'node:fs';
 import * as fs from 'node:fs';
 import type { AppConfig, RuntimeOptions } from '../config/types';
@@ -73,12 +75,13 @@ export function loggerFromRuntime(rt: RuntimeOptions): ClosableLogger {
 
 /** Opens the configured provider and applies migrations per update_mode (0 = automatic). */
 export async function openProvider(
-  config: AppConfig, rt: RuntimeOptions, logger: AppLogger, metrics: Metrics, secrets?: AccountSecrets,
+  config: AppConfig, rt: RuntimeOptions, logger: AppLogger, metrics: Metrics, secrets?: AccountSecrets, kms?: SecretsKms,
 ): Promise<DataProviderService> {
   const provider = await openDataProvider({
     config: config.data_provider,
     configDir: rt.configDir || '.',
     logger,
+    kms,
     migrate: config.data_provider.update_mode === 0,
     secrets,
     onAvailability: (ok) => metrics.providerAvailability(ok),
@@ -122,20 +125,21 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     checkTotpConfigs(config.mfa.totp);
     checkLdap(config, rt.configDir || '.');
     const kms = createKms(config.kms, rt.configDir || '.');
-    const provider = await openProvider(config, rt, logger, metrics, new AccountSecrets(kms, new TotpValidator(config.mfa.totp)));
+    const provider = await openProvider(config, rt, logger, metrics, new AccountSecrets(kms, new TotpValidator(config.mfa.totp)), kms);
     undo.push(() => provider.close());
     await loadInitialData(provider, rt, logger);
     await provider.ensureDefaultAdmin();
+    const filesystems = createFilesystems({ common: config.common, kms, logger, metrics });
     // hooks are checked (programs exist, URLs parse, certificates load) before any listener starts
     const hooks = new Hooks({ config, configDir: rt.configDir || '.', logger, provider });
     undo.push(async () => { await hooks.drain(HOOKS_DRAIN_MS); });
     const connections: ConnectionManager = withDisconnectHook(createConnectionManager({
-      config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota,
+      config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota, filesystems,
     }), hooks);
     undo.push(() => connections.shutdown(0));
     const perimeter = await createPerimeter(config.common, provider.backend.perimeter, logger, opts.perimeter);
     const ctx: ServerContext = {
-    kms, perimeter, config, runtime: rt, logger, metrics, provider, connections, version, hooks };
+    kms, filesystems, perimeter, config, runtime: rt, logger, metrics, provider, connections, version, hooks };
     installHookChecks(loginService(ctx), hooks);
     installLdap(loginService(ctx), { config, configDir: rt.configDir || '.', logger, provider, hooks });
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));

@@ -23,11 +23,23 @@ export interface FileInfo {
   nlink?: number;
 }
 
+/**
+ * What a backend can do, declared once; `common` decides from these flags
+ * alone (no backend-name checks, no probing for optional methods). A method
+ * whose feature is false throws FsError('Unsupported').
+ */
 export interface FsFeatures {
   /** rename is atomic and can be used for atomic uploads */
   atomicRename: boolean;
-  /** writes at arbitrary offsets (SFTP random access) */
+  /**
+   * writes at arbitrary offsets (SFTP random access); when false a write
+   * handle only accepts the next byte in sequence and common orders writes
+   */
   randomWrite: boolean;
+  /** an existing file can be opened without truncation and appended to (upload resume) */
+  resume: boolean;
+  /** written data becomes the file only at close(); abort() leaves the old content (object stores) */
+  commitOnClose: boolean;
   /** open for read and write at once */
   readWrite: boolean;
   symlinks: boolean;
@@ -78,7 +90,16 @@ export interface WriteHandle {
   readAt?(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number>;
   stat(): Promise<FileInfo>;
   sync(): Promise<void>;
+  /** Ends the upload and makes what was written the file's content (object stores commit here). */
   close(): Promise<void>;
+  /**
+   * Ends a failed, cancelled or refused upload instead of close(): a backend
+   * that commits whole objects discards everything written (S3 aborts the
+   * multipart upload), so a partial object never replaces the old one. A
+   * local file keeps the bytes already written; whether they stay is the
+   * upload mode's decision, taken by common.
+   */
+  abort(reason: Error): Promise<void>;
 }
 
 export interface OpenWriteOptions {
@@ -104,12 +125,12 @@ export interface SetStatAttrs {
 }
 
 export interface Fs {
-  /** "osfs", "s3fs", "gcsfs" */
+  /** "osfs", "s3fs", "cryptfs" */
   readonly name: string;
   readonly features: FsFeatures;
   /** a description of the root for logs (a local path, "s3://bucket/prefix") */
   readonly root: string;
-  /** SFTPGo's filesystem.provider number (0 local, 1 s3, 2 gcs) */
+  /** SFTPGo's filesystem.provider number (0 local, 1 s3, 2 gcs, 3 azblob, 4 crypt, 5 sftp, 6 http) */
   readonly provider: number;
 
   /** The real path as the backend sees it (for logs and hooks: SFTPGO_ACTION_PATH). */
@@ -133,7 +154,8 @@ export interface Fs {
   link(existing: string, newPath: string): Promise<void>;
   setStat(p: string, attrs: SetStatAttrs): Promise<void>;
   statvfs(p: string): Promise<StatVFS>;
-  copy?(from: string, to: string): Promise<void>;
+  /** Server-side copy of a file (features.serverSideCopy). */
+  copy(from: string, to: string): Promise<void>;
   /** Unique sibling name for atomic uploads: `.sftpgo-upload.<id>.<name>` in the same dir. */
   tempUploadPath(p: string): string;
   close(): Promise<void>;
@@ -143,3 +165,15 @@ export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 export const S_IFLNK = 0o120000;
+
+/**
+ * A stored secret as the backends receive it (SFTPGo's secret JSON); the kms
+ * decrypts it. Declared here so vfs needs nothing from the data provider.
+ */
+export interface StoredSecret {
+  status: string;
+  payload?: string;
+  key?: string;
+  additional_data?: string;
+  mode?: number;
+}

@@ -112,4 +112,8 @@ export class OsWriteHandle implements WriteHandle {
   async close(): Promise<void> {
     try { await this.fh.close(); } catch (e) { throw fromNodeError(e, 'close'); }
   }
+  /** The bytes are already in the file: closing is all a local disk can do (common applies the upload mode). */
+  abort(_reason: Error): Promise<void> {
+    return this.close();
+  }
 }

@@ -23,7 +23,7 @@ export interface OsFsOptions {
 }
 
 const FEATURES: FsFeatures = {
-  atomicRename: true, randomWrite: true, readWrite: true, symlinks: true, hardlinks: true,
+  atomicRename: true, randomWrite: true, resume: true, commitOnClose: false, readWrite: true, symlinks: true, hardlinks: true,
   chmod: true, chown: true, chtimes: true, truncate: true, statvfs: true, serverSideCopy: true,
 };
 

@@ -21,6 +21,7 @@ import { createLogger } from '../../src/logger/logger';
 import { createMetrics } from '../../src/metrics/metrics';
 import { createSftpService } from '../../src/sftpd/server';
 import { DEFAULT_HOST_KEY_NAMES, loadHostKeys } from '../../src/sftpd/hostkeys';
+import { testFilesystems } from './filesystems';
 
 export interface StartSftpOptions {
   /** edit the defaults (sftpd, common, data_provider ...) before anything starts */
@@ -84,10 +85,12 @@ export async function startSftpServer(opts: StartSftpOptions = {}): Promise<Test
   };
   const logger = createLogger({ filePath: logFile, level: 'debug', maxSizeMB: 10, maxBackups: 0, maxAgeDays: 0, compress: false, utc: false });
   const metrics = createMetrics({ defaultMetrics: false });
-  const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {}, secrets: new AccountSecrets(createKms(config.kms), new TotpValidator(config.mfa.totp)) });
-  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
+  const kms = createKms(config.kms);
+  const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {}, kms, secrets: new AccountSecrets(kms, new TotpValidator(config.mfa.totp)) });
+  const filesystems = testFilesystems(config.common, logger, metrics, kms);
+  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
-    kms: createKms(config.kms), perimeter: openPerimeter(),
+    kms, filesystems, perimeter: openPerimeter(),
     config, runtime, logger, metrics, provider, connections,
     version: { version: '0.0.0-test', commit_hash: '', build_date: '', features: [] },
   };

@@ -1,12 +1,13 @@
 /**
  * Maps the user form to the REST JSON shape the provider validates (the
  * provider owns every rule; this only reads fields), and keeps what the form
- * does not show (filesystem, uid/gid, other filters) from the stored user.
+ * does not show (uid/gid, other filters, folder subpaths, stored secrets) from the stored user.
  */
 import type { FilePatternFilter, Permission, User, UserFilters, VirtualFolder } from '../../dataprovider/models';
 import { ALL_PERMISSIONS } from '../../dataprovider/models';
 import { LOGIN_METHODS, PROTOCOLS } from '../../dataprovider/validation';
 import type { Form } from './form';
+import { filesystemFromForm } from './storage-form';
 
 /** Stored-only fields the form never sends back (the provider keeps them). */
 const READ_ONLY: readonly (keyof User)[] = [
@@ -50,17 +51,21 @@ function patternsFrom(form: Form): FilePatternFilter[] {
   return out;
 }
 
-function foldersFrom(form: Form): VirtualFolder[] {
+function foldersFrom(form: Form, stored: readonly VirtualFolder[]): VirtualFolder[] {
   const out: VirtualFolder[] = [];
   for (const i of form.rows('vf', 'name')) {
     const name = form.str(`vf_${i}_name`);
     const vpath = form.str(`vf_${i}_path`);
     if (name === '' && vpath === '') continue;
-    out.push({
+    const vf: VirtualFolder = {
       name, mapped_path: '', virtual_path: vpath,
       quota_size: form.size(`vf_${i}_quota_size`, `virtual folder "${vpath}" quota size`, -1),
       quota_files: form.int(`vf_${i}_quota_files`, `virtual folder "${vpath}" quota files`, -1),
-    });
+    };
+    // the form has no subpath field: an unchanged mapping keeps the stored one instead of dropping it
+    const subpath = stored.find((s) => s.name === name && s.virtual_path === vpath)?.subpath;
+    if (subpath) vf.subpath = subpath;
+    out.push(vf);
   }
   return out;
 }
@@ -98,7 +103,8 @@ export function userFromForm(form: Form, base: UserInput): UserInput {
     email: form.str('email'),
     additional_info: form.str('additional_info'),
     filters,
-    virtual_folders: foldersFrom(form),
+    filesystem: filesystemFromForm(form, base.filesystem),
+    virtual_folders: foldersFrom(form, base.virtual_folders ?? []),
   };
   const password = form.str('password', false);
   if (password !== '') u.password = password;

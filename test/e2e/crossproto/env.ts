@@ -23,6 +23,7 @@ import { AccountSecrets } from '../../../src/dataprovider/secrets';
 import { TotpValidator } from '../../../src/mfa/totp';
 import { openDataProvider } from '../../../src/dataprovider/index';
 import { freePort } from '../../support/net';
+import { testFilesystems } from '../../support/filesystems';
 
 export interface CrossEnv {
   base: string;
@@ -54,10 +55,12 @@ export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEn
   const logFile = path.join(base, 'sftpgo.log');
   const logger = createLogger({ filePath: logFile, level: 'debug', maxSizeMB: 10, maxBackups: 0, maxAgeDays: 0, compress: false, utc: true });
   const metrics = createMetrics({ defaultMetrics: false });
-  const provider = await openDataProvider({ config: config.data_provider, configDir: base, logger, migrate: true, env: {}, secrets: new AccountSecrets(createKms(config.kms), new TotpValidator(config.mfa.totp)) });
-  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
+  const kms = createKms(config.kms);
+  const provider = await openDataProvider({ config: config.data_provider, configDir: base, logger, migrate: true, env: {}, kms, secrets: new AccountSecrets(kms, new TotpValidator(config.mfa.totp)) });
+  const filesystems = testFilesystems(config.common, logger, metrics, kms);
+  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
-    kms: createKms(config.kms), perimeter: openPerimeter(),
+    kms, filesystems, perimeter: openPerimeter(),
     config, logger, metrics, provider, connections,
     runtime: {
       configDir: base, configFile: '', logFilePath: logFile, logLevel: 'debug', logMaxSize: 10, logMaxBackups: 0, logMaxAge: 0,

@@ -22,6 +22,7 @@ import { AccountSecrets } from '../../../src/dataprovider/secrets';
 import { TotpValidator } from '../../../src/mfa/totp';
 import { openDataProvider } from '../../../src/dataprovider/index';
 import { freePort, freePortRange } from '../../support/net';
+import { testFilesystems } from '../../support/filesystems';
 
 export interface FtpHarness {
   base: string;
@@ -73,9 +74,11 @@ export async function startFtp(tune?: (c: AppConfig) => void): Promise<FtpHarnes
   const logger = createLogger({ filePath: logFile, level: 'debug', maxSizeMB: 10, maxBackups: 1, maxAgeDays: 1, compress: false, utc: true });
   const metrics = createMetrics();
   const provider = await openProvider(config, base, logger);
-  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: 2 });
+  const kms = createKms(config.kms);
+  const filesystems = testFilesystems(config.common, logger, metrics, kms);
+  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems, trackQuota: 2 });
   const ctx: ServerContext = {
-    kms: createKms(config.kms), perimeter: openPerimeter(),
+    kms, filesystems, perimeter: openPerimeter(),
     config, logger, metrics, provider, connections,
     runtime: { configDir: base, configFile: '', logFilePath: logFile, logLevel: 'debug', logMaxSize: 10, logMaxBackups: 1, logMaxAge: 1, logCompress: false, logUTCTime: true, graceTime: 0, loadDataFrom: '', loadDataMode: 0, loadDataClean: false, loadDataQuotaScan: 0 },
     version: { version: '0.0.0-test', commit_hash: '', build_date: '', features: [] },

@@ -20,6 +20,7 @@ import type { AppLogger, LogFields } from '../../../src/logger/types';
 import { createMetrics } from '../../../src/metrics/metrics';
 import { createHttpService, type HttpService, type HttpServiceOptions } from '../../../src/httpd/server';
 import { getVersionInfo } from '../../../src/service/version';
+import { testFilesystems } from '../../support/filesystems';
 
 export interface LogRecord { level: string; sender: string; message: string; fields?: LogFields }
 
@@ -83,14 +84,15 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   await backend.migrate();
   const kms = createKms(config.kms);
   const secrets = new AccountSecrets(kms, new TotpValidator(config.mfa.totp, opts.totpNow));
-  const provider = new ProviderService({ backend, config: config.data_provider, logger, secrets });
-  const connections = createConnectionManager({ config: config.common, logger, metrics, provider });
+  const provider = new ProviderService({ backend, config: config.data_provider, logger, kms, secrets });
+  const filesystems = testFilesystems(config.common, logger, metrics, kms);
+  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems });
   const runtime: RuntimeOptions = {
     configDir: dir, configFile: '', logFilePath: '', logLevel: 'debug', logMaxSize: 10, logMaxBackups: 5, logMaxAge: 28,
     logCompress: false, logUTCTime: true, graceTime: 0, loadDataFrom: '', loadDataMode: 0, loadDataClean: false, loadDataQuotaScan: 0,
   };
   const ctx: ServerContext = {
-    kms, perimeter: openPerimeter(), config, runtime, logger, metrics, provider, connections, version: getVersionInfo({}) };
+    kms, filesystems, perimeter: openPerimeter(), config, runtime, logger, metrics, provider, connections, version: getVersionInfo({}) };
   if (!opts.noDefaultAdmin) await provider.addAdmin({ username: 'admin', password: 'password', status: 1, permissions: ['*'] });
   await opts.prepare?.(dir);
   const svc = createHttpService(ctx, { serviceStatus: () => ({ ssh: { is_active: false } }), ephemeralPorts: true, ...opts.service });

@@ -18,6 +18,7 @@ import { createConnectionManager } from '../../../src/common/manager';
 import type { CommonConfig } from '../../../src/config/types';
 import { commonConfig, QuotaRecorder, RecordingMetrics } from '../../unit/common/support';
 import { generateSshKeyPairSync } from '../../../src/util/sshkeygen';
+import { testFilesystems } from '../../support/filesystems';
 
 export const TEST_USER = 'tester';
 export const TEST_PASSWORD = 'secret-pass';
@@ -76,9 +77,10 @@ export async function startHarness(hopts: HarnessOptions = {}): Promise<Harness>
   const opsList: FileOps[] = [];
   const user = { status: 1, username: TEST_USER, home_dir: root, permissions: { '/': ['*' as const] } };
   // the real common/connection.ts behind every session, with recording seams
+  const common = commonConfig({ upload_mode: 1, symlink_mode: 1, idle_timeout: 0, ...hopts.common });
+  const metrics = new RecordingMetrics();
   const mgr = createConnectionManager({
-    config: commonConfig({ upload_mode: 1, symlink_mode: 1, idle_timeout: 0, ...hopts.common }),
-    logger, metrics: new RecordingMetrics(), provider: new QuotaRecorder([user]),
+    config: common, logger, metrics, provider: new QuotaRecorder([user]), filesystems: testFilesystems(common, logger, metrics),
   });
   let ended = 0;
   const endWaiters: Array<{ n: number; resolve: () => void }> = [];

@@ -17,6 +17,7 @@ import { openDataProvider } from '../../../src/dataprovider/index';
 import { createLogger } from '../../../src/logger/logger';
 import { createMetrics } from '../../../src/metrics/metrics';
 import { createWebdavService, type WebdavServiceOptions } from '../../../src/webdavd/server';
+import { testFilesystems } from '../../support/filesystems';
 
 export interface DavServer {
   url: string;
@@ -41,9 +42,11 @@ export async function startDav(configure?: (c: AppConfig) => void, serviceOption
   const logger = createLogger({ filePath: logFile, level: 'debug', maxSizeMB: 10, maxBackups: 0, maxAgeDays: 0, compress: false, utc: false });
   const metrics = createMetrics({ defaultMetrics: false });
   const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {}, secrets: new AccountSecrets(createKms(config.kms), new TotpValidator(config.mfa.totp)) });
-  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
+  const kms = createKms(config.kms);
+  const filesystems = testFilesystems(config.common, logger, metrics, kms);
+  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
-    kms: createKms(config.kms), perimeter: openPerimeter(),
+    kms, filesystems, perimeter: openPerimeter(),
     config, logger, metrics, provider, connections,
     runtime: {
       configDir, configFile: '', logFilePath: logFile, logLevel: 'debug', logMaxSize: 10, logMaxBackups: 0, logMaxAge: 0,

@@ -5,6 +5,7 @@ import { createConnectionManager, type ManagedConnectionManager } from '../../..
 import type { Connection } from '../../../src/common/connection';
 import { isFsError } from '../../../src/common/errors';
 import { commonConfig, QuotaRecorder, RecordingLogger, RecordingMetrics } from './support';
+import { testFilesystems } from '../../support/filesystems';
 
 export interface Harness {
   mgr: ManagedConnectionManager;
@@ -19,7 +20,7 @@ export async function connect(user: User, cfg: Partial<CommonConfig> = {}, provi
   const logger = new RecordingLogger();
   const metrics = new RecordingMetrics();
   const prov = provider ?? new QuotaRecorder([user], (user.virtual_folders ?? []).map((f) => ({ name: f.name, mapped_path: f.mapped_path })));
-  const mgr = createConnectionManager({ config: commonConfig(cfg), logger, metrics, provider: prov });
+  const mgr = createConnectionManager({ config: commonConfig(cfg), logger, metrics, provider: prov, filesystems: testFilesystems(commonConfig(cfg), logger, metrics) });
   const ops = mgr.add({ protocol: 'SFTP', user, remoteAddr: '127.0.0.1:5555', localAddr: '127.0.0.1:2022', session: { disconnect: () => undefined } });
   const conn = mgr.get(ops.id);
   assert.ok(conn);

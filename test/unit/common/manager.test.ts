@@ -6,6 +6,7 @@ import { createConnectionManager } from '../../../src/common/manager';
 import { isFsError } from '../../../src/common/errors';
 import type { SessionHandle } from '../../../src/common/types';
 import { commonConfig, makeUser, QuotaRecorder, RecordingLogger, RecordingMetrics, tempDir } from './support';
+import { testFilesystems } from '../../support/filesystems';
 
 const t = tempDir();
 after(() => t.cleanup());
@@ -14,7 +15,7 @@ function setup(over: Parameters<typeof commonConfig>[0] = {}, extra: { idleTimeo
   const logger = new RecordingLogger();
   const metrics = new RecordingMetrics();
   const provider = new QuotaRecorder();
-  const mgr = createConnectionManager({ config: commonConfig(over), logger, metrics, provider, ...extra });
+  const mgr = createConnectionManager({ config: commonConfig(over), logger, metrics, provider, filesystems: testFilesystems(commonConfig(over), logger, metrics), ...extra });
   return { mgr, logger, metrics, provider };
 }
 

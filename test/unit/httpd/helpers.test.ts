@@ -8,7 +8,8 @@ import { ValidationError } from '../../../src/dataprovider/validation';
 import { ApiError, classifyError, FS_ERROR_STATUS } from '../../../src/httpd/errors';
 import { ipAllowed } from '../../../src/httpd/ipfilter';
 import { LoginLimiter } from '../../../src/httpd/ratelimit';
-import { dirUsage } from '../../../src/httpd/quotascan';
+import { fsUsage } from '../../../src/httpd/quotascan';
+import { OsFs } from '../../../src/vfs/osfs';
 import { buildOpenApiDocument, toOpenApiPath } from '../../../src/httpd/openapi/document';
 import { renderOpenApiPage } from '../../../src/httpd/openapi/page';
 
@@ -53,7 +54,7 @@ test('login limiter blocks past the limit and resets after the window', () => {
   assert.equal(l.isBlocked('d'), false);
 });
 
-test('dirUsage counts regular files, skips excluded trees and symlinks', async () => {
+test('fsUsage walks a backend: counts regular files, skips excluded trees and symlinks', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'httpd-usage-'));
   try {
     await mkdir(join(dir, 'a/b'), { recursive: true });
@@ -62,10 +63,11 @@ test('dirUsage counts regular files, skips excluded trees and symlinks', async (
     await writeFile(join(dir, 'a/b/f2'), '12345');
     await writeFile(join(dir, 'vf/f3'), '1234567');
     await symlink('/etc/passwd', join(dir, 'link'));
-    assert.deepEqual(await dirUsage(dir), { size: 15, files: 3 });
-    assert.deepEqual(await dirUsage(dir, [join(dir, 'vf')]), { size: 8, files: 2 });
-    assert.deepEqual(await dirUsage(join(dir, 'missing')), { size: 0, files: 0 });
-    await assert.rejects(dirUsage(dir, [], () => true), (e: unknown) => e instanceof FsError && e.kind === 'Aborted');
+    const fs = new OsFs({ root: dir });
+    assert.deepEqual(await fsUsage(fs), { size: 15, files: 3 });
+    assert.deepEqual(await fsUsage(fs, ['/vf']), { size: 8, files: 2 });
+    assert.deepEqual(await fsUsage(new OsFs({ root: join(dir, 'missing') })), { size: 0, files: 0 });
+    await assert.rejects(fsUsage(fs, [], () => true), (e: unknown) => e instanceof FsError && e.kind === 'Aborted');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

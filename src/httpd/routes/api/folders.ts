@@ -1,6 +1,7 @@
 /** /api/v2/folders CRUD. */
 import type { FastifyInstance } from 'fastify';
 import { FsError } from '../../../common/errors';
+import { toPublicFolder } from '../../../dataprovider/models';
 import type { HttpDeps, ListQuery } from '../../deps';
 import { executorOf, listOptions, message } from '../../deps';
 import { apiResponseSchema, errorResponses, listQuerySchema, paramsFor } from '../../schemas/common';
@@ -18,7 +19,7 @@ export function registerFolderRoutes(app: FastifyInstance, deps: HttpDeps): void
   app.get<{ Querystring: ListQuery }>('/api/v2/folders', {
     config: { perms: [...perms], summary: 'List folders', tags },
     schema: { querystring: listQuerySchema, response: { 200: { type: 'array', items: folderSchema }, ...errorResponses } },
-  }, async (req) => provider.listFolders(listOptions(req.query)));
+  }, async (req) => (await provider.listFolders(listOptions(req.query))).map(toPublicFolder));
 
   app.post('/api/v2/folders', {
     config: { perms: [...perms], summary: 'Add a folder', tags },
@@ -26,7 +27,7 @@ export function registerFolderRoutes(app: FastifyInstance, deps: HttpDeps): void
   }, async (req, reply) => {
     const folder = await provider.addFolder(req.body, executorOf(req));
     reply.header('location', `/api/v2/folders/${encodeURIComponent(folder.name)}`);
-    return reply.code(201).send(folder);
+    return reply.code(201).send(toPublicFolder(folder));
   });
 
   app.get<{ Params: FolderParams }>('/api/v2/folders/:name', {
@@ -35,7 +36,7 @@ export function registerFolderRoutes(app: FastifyInstance, deps: HttpDeps): void
   }, async (req) => {
     const folder = await provider.getFolder(req.params.name);
     if (!folder) throw new FsError('NotFound', `folder ${req.params.name} not found`);
-    return folder;
+    return toPublicFolder(folder);
   });
 
   app.put<{ Params: FolderParams }>('/api/v2/folders/:name', {

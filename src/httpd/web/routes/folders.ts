@@ -4,6 +4,7 @@ import { isValidationError } from '../../../dataprovider/validation';
 import { FsError } from '../../../common/errors';
 import { loadAll, paginate } from '../listing';
 import type { Form } from '../form';
+import { filesystemFromForm, STORAGE_CHOICES } from '../storage-form';
 import type { WebApp, WebRequest } from '../webapp';
 
 const PERMS = ['manage_folders'] as const;
@@ -14,6 +15,7 @@ function folderFromForm(form: Form, base: Folder | undefined): Folder {
     name: form.str('name'),
     mapped_path: form.str('mapped_path'),
     description: form.str('description'),
+    filesystem: filesystemFromForm(form, base?.filesystem),
   };
 }
 
@@ -27,6 +29,7 @@ export function registerFolderPages(w: WebApp): void {
     const action = mode === 'add' ? '/web/admin/folder' : `/web/admin/folder/${encodeURIComponent(folder.name)}`;
     return views.send(r.reply, 'folder', { ...r.page, flash }, {
       title: mode === 'add' ? 'Add virtual folder' : `Edit folder ${folder.name}`, nav: 'folders', mode, folder, action,
+      storageChoices: STORAGE_CHOICES,
     }, status);
   };
 

@@ -7,6 +7,7 @@ import {
   editableCopy, LOGIN_METHOD_CHOICES, PERMISSION_CHOICES, PROTOCOL_CHOICES, userFromForm, type UserInput,
 } from '../user-form';
 import type { WebApp, WebRequest } from '../webapp';
+import { STORAGE_CHOICES } from '../storage-form';
 
 type Mode = 'add' | 'edit';
 
@@ -20,7 +21,7 @@ export function registerUserPages(w: WebApp): void {
     const action = mode === 'add' ? '/web/admin/user' : `/web/admin/user/${encodeURIComponent(user.username)}`;
     return views.send(r.reply, 'user', { ...r.page, flash }, {
       title: mode === 'add' ? 'Add user' : `Edit user ${user.username}`, nav: 'users', mode, user, action,
-      folders: folders.map((f) => f.name), permissions: PERMISSION_CHOICES, loginMethods: LOGIN_METHOD_CHOICES, protocols: PROTOCOL_CHOICES,
+      folders: folders.map((f) => f.name), storageChoices: STORAGE_CHOICES, permissions: PERMISSION_CHOICES, loginMethods: LOGIN_METHOD_CHOICES, protocols: PROTOCOL_CHOICES,
     }, status);
   };
   const isUserError = (e: unknown): e is Error => isValidationError(e) || (e instanceof FsError && e.kind !== 'Generic');

@@ -1,0 +1,155 @@
+/**
+ * The filesystem part of user and folder validation (SFTPGo's
+ * Filesystem.Validate): the provider's config is checked field by field and
+ * returned with SFTPGo's JSON names only; the other providers' sections are
+ * dropped. Providers this server has no backend for are refused with a 400.
+ * Secrets are sealed through the kms (fs-secrets.ts), never stored plain.
+ */
+import type { FilesystemConfig, Secret } from './models';
+import { asObj, optBool, optInt, optObj, optString, ValidationError, type Obj } from './validation-core';
+
+/** provider numbers with a backend here (service/filesystems.ts builds them) */
+const SUPPORTED = new Set([0, 1, 4]);
+const NAMES: Record<number, string> = { 2: 'Google Cloud Storage (2)', 3: 'Azure Blob (3)', 5: 'SFTP (5)', 6: 'HTTP (6)' };
+
+const SECRET_STATUSES = new Set(['Plain', 'Secretbox', 'AES-256-GCM', 'Redacted']);
+
+/** A Secret in SFTPGo's JSON, or undefined when absent/empty. */
+export function optSecret(o: Obj, key: string, field: string): Secret | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  const s = asObj(v, field);
+  const status = optString(s, 'status', `${field}.status`) ?? '';
+  const payload = optString(s, 'payload', `${field}.payload`) ?? '';
+  if (status === '' && payload === '') return undefined;
+  if (!SECRET_STATUSES.has(status)) throw new ValidationError(`${field}.status "${status}" is not supported`);
+  if (status === 'Redacted') throw new ValidationError(`${field}: cannot save a redacted secret`);
+  if (payload === '') throw new ValidationError(`${field}: the secret payload is empty`);
+  const out: Secret = { status, payload };
+  const keyPart = optString(s, 'key', `${field}.key`);
+  if (keyPart) out.key = keyPart;
+  const ad = optString(s, 'additional_data', `${field}.additional_data`);
+  if (ad) out.additional_data = ad;
+  const mode = optInt(s, 'mode', 0, 1, `${field}.mode`);
+  if (mode) out.mode = mode;
+  return out;
+}
+
+/** SFTPGo normalizeKeyPrefix: no leading "/", a trailing "/", never the bucket root. */
+function keyPrefix(raw: string, field: string): string {
+  if (raw === '') return '';
+  const out: string[] = [];
+  for (const seg of raw.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop(); else out.push(seg);
+  }
+  if (out.length === 0) throw new ValidationError(`${field}: invalid key_prefix, it cannot point to the storage root`);
+  return out.join('/') + '/';
+}
+
+function partSize(o: Obj, key: string, field: string): number | undefined {
+  const v = optInt(o, key, 0, Number.MAX_SAFE_INTEGER, `${field}.${key}`);
+  if (v !== undefined && v !== 0 && (v < 5 || v > 2000)) {
+    throw new ValidationError(`${field}.${key} cannot be != 0, lower than 5 (MB) or greater than 2000 (MB)`);
+  }
+  return v || undefined;
+}
+
+function validateS3(o: Obj, field: string): Record<string, unknown> {
+  const bucket = (optString(o, 'bucket', `${field}.bucket`) ?? '').trim();
+  if (bucket === '') throw new ValidationError(`${field}: bucket cannot be empty`);
+  const region = (optString(o, 'region', `${field}.region`) ?? '').trim();
+  const endpoint = (optString(o, 'endpoint', `${field}.endpoint`) ?? '').trim();
+  if (endpoint === '' && region === '') throw new ValidationError(`${field}: region cannot be empty`);
+  if (endpoint !== '' && !/^https?:\/\/[^\s/]+/.test(endpoint)) throw new ValidationError(`${field}.endpoint must be an http(s) URL`);
+  const accessKey = (optString(o, 'access_key', `${field}.access_key`) ?? '').trim();
+  const secret = optSecret(o, 'access_secret', `${field}.access_secret`);
+  if (accessKey === '' && secret) throw new ValidationError(`${field}: access_key cannot be empty with access_secret not empty`);
+  if (accessKey !== '' && !secret) throw new ValidationError(`${field}: access_secret cannot be empty with access_key not empty`);
+  if ((optString(o, 'role_arn', `${field}.role_arn`) ?? '').trim() !== '') {
+    throw new ValidationError(`${field}.role_arn: assuming an IAM role is not supported by this server`);
+  }
+  const out: Record<string, unknown> = { bucket };
+  if (region) out.region = region;
+  if (accessKey) out.access_key = accessKey;
+  if (secret) out.access_secret = secret;
+  const sse = optSecret(o, 'sse_customer_key', `${field}.sse_customer_key`);
+  if (sse) out.sse_customer_key = sse;
+  const token = optString(o, 'session_token', `${field}.session_token`);
+  if (token) out.session_token = token;
+  if (endpoint) out.endpoint = endpoint;
+  for (const k of ['storage_class', 'acl'] as const) {
+    const v = (optString(o, k, `${field}.${k}`) ?? '').trim();
+    if (v) out[k] = v;
+  }
+  const ups = partSize(o, 'upload_part_size', field);
+  if (ups) out.upload_part_size = ups;
+  const upc = optInt(o, 'upload_concurrency', 0, 64, `${field}.upload_concurrency`);
+  if (upc) out.upload_concurrency = upc;
+  const upt = optInt(o, 'upload_part_max_time', 0, Number.MAX_SAFE_INTEGER, `${field}.upload_part_max_time`);
+  if (upt) out.upload_part_max_time = upt;
+  const dps = partSize(o, 'download_part_size', field);
+  if (dps) out.download_part_size = dps;
+  const dpc = optInt(o, 'download_concurrency', 0, 64, `${field}.download_concurrency`);
+  if (dpc) out.download_concurrency = dpc;
+  const dpt = optInt(o, 'download_part_max_time', 0, Number.MAX_SAFE_INTEGER, `${field}.download_part_max_time`);
+  if (dpt) out.download_part_max_time = dpt;
+  if (optBool(o, 'force_path_style', `${field}.force_path_style`)) out.force_path_style = true;
+  if (optBool(o, 'skip_tls_verify', `${field}.skip_tls_verify`)) out.skip_tls_verify = true;
+  const prefix = keyPrefix(optString(o, 'key_prefix', `${field}.key_prefix`) ?? '', field);
+  if (prefix) out.key_prefix = prefix;
+  return out;
+}
+
+function validateOs(o: Obj | undefined, field: string): FilesystemConfig {
+  if (!o) return { provider: 0 };
+  const read = optInt(o, 'read_buffer_size', 0, 10, `${field}.osconfig.read_buffer_size`);
+  const write = optInt(o, 'write_buffer_size', 0, 10, `${field}.osconfig.write_buffer_size`);
+  const osconfig: { read_buffer_size?: number; write_buffer_size?: number } = {};
+  if (read) osconfig.read_buffer_size = read;
+  if (write) osconfig.write_buffer_size = write;
+  return Object.keys(osconfig).length > 0 ? { provider: 0, osconfig } : { provider: 0 };
+}
+
+export function validateFilesystem(v: unknown, field: string): FilesystemConfig {
+  if (v === undefined || v === null) return { provider: 0 };
+  const o = asObj(v, field);
+  const provider = optInt(o, 'provider', 0, 6, `${field}.provider`) ?? 0;
+  if (!SUPPORTED.has(provider)) {
+    throw new ValidationError(`${field}.provider: the ${NAMES[provider] ?? provider} storage backend is not supported by this server`);
+  }
+  if (provider === 1) {
+    const s3 = optObj(o, 's3config', `${field}.s3config`);
+    if (!s3) throw new ValidationError(`${field}.s3config is mandatory for the S3 provider`);
+    return { provider, s3config: validateS3(s3, `${field}.s3config`) };
+  }
+  if (provider === 4) {
+    const c = optObj(o, 'cryptconfig', `${field}.cryptconfig`) ?? {};
+    const passphrase = optSecret(c, 'passphrase', `${field}.cryptconfig.passphrase`);
+    if (!passphrase) throw new ValidationError(`${field}.cryptconfig: invalid passphrase`);
+    const cryptconfig: Record<string, unknown> = { passphrase };
+    for (const k of ['read_buffer_size', 'write_buffer_size'] as const) {
+      const v = optInt(c, k, 0, 10, `${field}.cryptconfig.${k}`);
+      if (v) cryptconfig[k] = v;
+    }
+    return { provider, cryptconfig };
+  }
+  return validateOs(optObj(o, 'osconfig', `${field}.osconfig`), field);
+}
+
+/** Local (0) and encrypted local (4) storage live under mapped_path/home_dir. */
+export function isLocalProvider(fs: FilesystemConfig | undefined): boolean {
+  return fs === undefined || fs.provider === 0 || fs.provider === 4;
+}
+
+/** SFTPGo validateFolderSubPathValue: canonical "/a/b", at most 191 characters. */
+export function validateSubpath(raw: string | undefined, field: string): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const segs = raw.split('/');
+  const canonical = raw.startsWith('/') && raw.length > 1 && !raw.endsWith('/') &&
+    segs.slice(1).every((s) => s !== '' && s !== '.' && s !== '..' && !s.includes('\\'));
+  if (!canonical || raw.length > 191 || raw.includes('\0')) {
+    throw new ValidationError(`${field}: invalid subpath ${JSON.stringify(raw)}, it must be a canonical path of at most 191 characters`);
+  }
+  return raw;
+}

@@ -1,0 +1,64 @@
+/**
+ * The filesystem factory registry: one builder per SFTPGo filesystem.provider.
+ * This is the only place that constructs concrete backends; common gets the
+ * resulting FsFactory and never names one. A provider without a builder is
+ * refused with a clear error (validation refuses it on save as well).
+ */
+import * as path from 'node:path';
+import type { CommonConfig } from '../config/types';
+import { parseUmask } from '../common/connection';
+import { FsError } from '../common/errors';
+import type { Secret } from '../dataprovider/models';
+import type { SecretsKms } from '../kms/types';
+import type { AppLogger } from '../logger/types';
+import type { Metrics } from '../metrics/types';
+import type { FsFactory, FsTarget } from '../common/fs-factory';
+import type { Fs } from '../vfs/fs';
+import { OsFs } from '../vfs/osfs';
+import { CryptFs } from '../vfs/crypt/cryptfs';
+import { isSecret, s3Options } from '../vfs/s3/config';
+import { S3Fs } from '../vfs/s3/s3fs';
+import { NO_STORAGE_METRICS } from '../metrics/storage';
+import { PROVIDER_NAMES } from '../vfs/providers';
+
+export interface FilesystemDeps {
+  common: Pick<CommonConfig, 'umask' | 'rename_mode'>;
+  kms: SecretsKms;
+  logger: AppLogger;
+  metrics: Metrics;
+}
+
+type Builder = (target: FsTarget) => Fs;
+
+const secretOf = (v: unknown): Secret | undefined => (isSecret(v) ? v : undefined);
+
+/** A local root: home_dir/mapped_path (absolute) plus the folder's subpath. */
+export function localRootOf(t: FsTarget): string {
+  if (!t.localRoot || !path.isAbsolute(t.localRoot)) {
+    throw new FsError('InvalidPath', `${t.owner}: the local path must be an absolute path`);
+  }
+  return t.subpath ? path.join(t.localRoot, t.subpath) : t.localRoot;
+}
+
+export function createFilesystems(deps: FilesystemDeps): FsFactory {
+  const umask = parseUmask(deps.common.umask);
+  const builders = new Map<number, Builder>([
+    [0, (t) => new OsFs({ root: localRootOf(t), umask })],
+    [1, (t) => new S3Fs(s3Options(t.filesystem.s3config ?? {}, t.subpath), {
+      decrypt: (s) => deps.kms.decrypt(s),
+      metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
+      renameMode: deps.common.rename_mode,
+      warn: (msg) => deps.logger.warn('s3fs', `${t.owner}: ${msg}`),
+    })],
+    [4, (t) => new CryptFs(new OsFs({ root: localRootOf(t), umask }), secretOf(t.filesystem.cryptconfig?.passphrase), (s) => deps.kms.decrypt(s))],
+  ]);
+  return (target: FsTarget): Fs => {
+    const provider = target.filesystem.provider;
+    const build = builders.get(provider);
+    if (!build) {
+      const name = PROVIDER_NAMES[provider] ?? `provider ${provider}`;
+      throw new FsError('Unsupported', `${target.owner}: the ${name} storage backend is not supported`);
+    }
+    return build(target);
+  };
+}

@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Form } from '../../../src/httpd/web/form';
+import { editableCopy, userFromForm } from '../../../src/httpd/web/user-form';
+
+test('web user form: the stored filesystem and folder subpaths survive an edit (the form shows neither)', () => {
+  const stored = editableCopy({
+    status: 1, username: 'u', home_dir: '/h', permissions: { '/': ['*'] },
+    filesystem: { provider: 1, s3config: { bucket: 'b', region: 'r', access_key: 'k', access_secret: { status: 'Secretbox', payload: 'sealed', key: 'k1' } } },
+    virtual_folders: [{ name: 'f', mapped_path: '', virtual_path: '/v', quota_size: 0, quota_files: 0, subpath: '/team' }],
+  });
+  const form = new Form({
+    username: 'u', home_dir: '/h', status: '1', perm_0_path: '/', perm_0_perm: '*',
+    vf_0_name: 'f', vf_0_path: '/v', vf_0_quota_size: '0', vf_0_quota_files: '0',
+    vf_1_name: 'g', vf_1_path: '/w', vf_1_quota_size: '0', vf_1_quota_files: '0',
+  });
+  const u = userFromForm(form, stored);
+  assert.deepEqual(u.filesystem, stored.filesystem);
+  assert.equal(u.virtual_folders?.[0]?.subpath, '/team');
+  assert.equal(u.virtual_folders?.[1]?.subpath, undefined, 'a new mapping gets no subpath');
+});
