@@ -12,6 +12,7 @@ import type { Fs } from '../vfs/fs';
 import type { VirtualFolder } from '../dataprovider/models';
 import { Connection } from './connection';
 import type { ConnectionManager, NewConnectionRequest } from './context';
+import type { EventSink } from './events';
 import { FsError } from './errors';
 import type { QuotaProvider } from './quota';
 import { ipFromAddr } from './throttle';
@@ -30,6 +31,8 @@ export interface ConnectionManagerOptions {
   /** idle timeout override in ms (tests); default common.idle_timeout minutes */
   idleTimeoutMs?: number;
   makeFs?: (root: string, folder?: VirtualFolder) => Fs;
+  /** filesystem events (common.actions, event rules); default: none */
+  events?: EventSink;
 }
 
 interface Entry { conn: Connection; session: SessionHandle; ip: string; removing?: Promise<void> }
@@ -129,7 +132,7 @@ export function createConnectionManager(opts: ConnectionManagerOptions): Managed
       const conn = new Connection({
         id, protocol: req.protocol, user: req.user, remoteAddr: req.remoteAddr, localAddr: req.localAddr,
         clientVersion: req.clientVersion, config, logger, metrics, provider: opts.provider,
-        trackQuota: opts.trackQuota, isShuttingDown: () => shuttingDown, onTransfersChanged, makeFs: opts.makeFs,
+        trackQuota: opts.trackQuota, isShuttingDown: () => shuttingDown, onTransfersChanged, makeFs: opts.makeFs, events: opts.events,
       });
       entries.set(id, { conn, session: req.session, ip: ipFromAddr(req.remoteAddr) });
       metrics.activeConnections(1);

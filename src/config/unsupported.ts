@@ -13,7 +13,6 @@ interface Check { key: string; active: (c: AppConfig) => boolean; what: string }
 const nonEmpty = (s: string): boolean => s.trim() !== '';
 
 const CHECKS: Check[] = [
-  { key: 'common.actions', active: (c) => c.common.actions.execute_on.length > 0 || nonEmpty(c.common.actions.hook), what: 'filesystem action hooks' },
   { key: 'common.startup_hook', active: (c) => nonEmpty(c.common.startup_hook), what: 'the startup hook' },
   { key: 'common.post_connect_hook', active: (c) => nonEmpty(c.common.post_connect_hook), what: 'the post-connect hook' },
   { key: 'common.post_disconnect_hook', active: (c) => nonEmpty(c.common.post_disconnect_hook), what: 'the post-disconnect hook' },
@@ -31,7 +30,6 @@ const CHECKS: Check[] = [
   { key: 'data_provider.pre_login_hook', active: (c) => nonEmpty(c.data_provider.pre_login_hook), what: 'the pre-login hook' },
   { key: 'data_provider.post_login_hook', active: (c) => nonEmpty(c.data_provider.post_login_hook), what: 'the post-login hook' },
   { key: 'data_provider.check_password_hook', active: (c) => nonEmpty(c.data_provider.check_password_hook), what: 'the check-password hook' },
-  { key: 'data_provider.actions', active: (c) => c.data_provider.actions.execute_on.length > 0 || nonEmpty(c.data_provider.actions.hook), what: 'data provider action hooks' },
   { key: 'data_provider.password_validation', active: (c) => c.data_provider.password_validation.admins.min_entropy > 0 || c.data_provider.password_validation.users.min_entropy > 0, what: 'password strength validation' },
   { key: 'data_provider.is_shared', active: (c) => c.data_provider.is_shared !== 0, what: 'shared (multi-node) data providers' },
 ];

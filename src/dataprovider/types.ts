@@ -9,6 +9,22 @@ import type { DataProviderBackend, ListOptions } from './provider';
 /** Who changed what (for provider hooks and logs). */
 export interface Executor { username: string; ip: string; role?: string }
 
+/** SFTPGo's provider action object types (data_provider.actions.execute_for). */
+export type ProviderObjectType =
+  | 'user' | 'folder' | 'group' | 'admin' | 'api_key' | 'share' | 'event_action' | 'event_rule' | 'role' | 'ip_list_entry' | 'configs';
+
+/** An object added, updated or deleted by an administrator (never internal updates such as last login or quota). */
+export interface ProviderObjectEvent {
+  action: 'add' | 'update' | 'delete';
+  objectType: ProviderObjectType;
+  objectName: string;
+  executor: Executor;
+  /** the stored object (the deleted one for delete); secrets are stripped by the subscriber */
+  object: unknown;
+}
+
+export type ProviderObjectListener = (e: ProviderObjectEvent) => void;
+
 export interface LoginContext {
   ip: string;
   protocol: ProtocolName;
@@ -22,6 +38,8 @@ export interface PublicKeyAuthResult {
 
 export interface DataProviderService {
   readonly backend: DataProviderBackend;
+  /** provider events (data_provider.actions, event rules) go to this listener; set once by service/ */
+  setObjectListener?(listener: ProviderObjectListener): void;
 
   // users (input is untrusted JSON: validated, normalized, password hashed)
   addUser(input: unknown, executor?: Executor): Promise<User>;

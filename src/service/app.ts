@@ -21,6 +21,7 @@ import { getVersionInfo } from './version';
 import { buildServices, serviceStatus } from './services';
 import { openDataProvider } from '../dataprovider/index';
 import { createConnectionManager } from '../common/manager';
+import { buildEvents } from './events';
 
 export interface StartAppOptions {
   runtime: RuntimeOptions;
@@ -127,12 +128,13 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     undo.push(() => provider.close());
     await loadInitialData(provider, rt, logger);
     await provider.ensureDefaultAdmin();
+    const events = buildEvents({ config, configDir: rt.configDir || '.', logger, provider });
     const connections: ConnectionManager = createConnectionManager({
-      config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota,
+      config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota, events,
     });
     undo.push(() => connections.shutdown(0));
     const ctx: ServerContext = {
-    kms: createKms(config.kms, rt.configDir || '.'), perimeter: openPerimeter(), config, runtime: rt, logger, metrics, provider, connections, version };
+    kms: createKms(config.kms, rt.configDir || '.'), perimeter: openPerimeter(), events, config, runtime: rt, logger, metrics, provider, connections, version };
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];
     for (const s of services) {
@@ -176,6 +178,8 @@ function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableL
     }
     await ctx.connections.shutdown(Math.max(0, ctx.runtime.graceTime) * 1000)
       .catch((e: Error) => logger.error('service', `connection shutdown: ${e.message}`));
+    // background hooks still running end within their own timeouts
+    await ctx.events.drain();
     await ctx.provider.close().catch((e: Error) => logger.error('service', `closing data provider: ${e.message}`));
     logger.info('service', 'stopped');
     await logger.flush();
