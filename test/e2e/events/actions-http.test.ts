@@ -11,18 +11,20 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { WebSession } from '../webadmin/fetchsession';
 import { startEventsEnv, startReceiver, type EventsEnv, type Receiver } from './env';
 
 let env: EventsEnv;
 let rec: Receiver;
 
 interface Body { [k: string]: unknown; action: string; virtual_path: string; protocol: string; status: number }
-const bodies = (): Body[] => rec.requests.map((r) => JSON.parse(r.body.toString('utf8')) as Body);
+const bodies = (): Body[] => rec.requests.filter((r) => r.url.pathname === '/fs').map((r) => JSON.parse(r.body.toString('utf8')) as Body);
 const find = (action: string, vpath: string): Body | undefined => bodies().find((b) => b.action === action && b.virtual_path === vpath);
 
 before(async () => {
   rec = await startReceiver();
   rec.answer = (r) => {
+    if (r.url.pathname !== '/fs') return 200;
     const b = JSON.parse(r.body.toString('utf8')) as Body;
     if (b.action === 'pre-upload' && b.virtual_path.includes('denied')) return 403;
     if (b.action === 'upload' && b.virtual_path.includes('reject')) return 403;
@@ -36,6 +38,7 @@ before(async () => {
       execute_sync: ['upload'],
       hook: `${rec.url}/fs`,
     };
+    c.data_provider.actions = { execute_on: ['add', 'update', 'delete'], execute_for: ['user', 'admin'], hook: `${rec.url}/provider` };
   });
   await env.app.ctx.provider.addUser({
     username: 'alice', password: 'alice-pw', status: 1, home_dir: env.homeOf('alice'), permissions: { '/': ['*'] },
@@ -157,4 +160,72 @@ test('SSH commands fire ssh_cmd with protocol SSH; sftpgo-copy fires copy', asyn
   assert.equal(copy?.virtual_target_path, '/copied.txt');
   assert.equal(copy?.file_size, 13);
   assert.equal(copy?.protocol, 'SSH');
+});
+
+test('an asynchronous hook held open by a slow endpoint does not hold the transfer', async () => {
+  await writeFile(join(env.homeOf('alice'), 'slow.txt'), 'slow');
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => { release = resolve; });
+  let seen: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => { seen = resolve; });
+  rec.hold = (r) => {
+    if (r.body.toString().includes('"action":"download","username":"alice","path"') && r.body.toString().includes('slow.txt')) {
+      seen();
+      return released;
+    }
+    return Promise.resolve();
+  };
+  try {
+    const r = await env.sftp('alice', `get /slow.txt ${join(env.local, 'slow.txt')}`);
+    assert.equal(r.status, 0, r.stderr);
+    // the download finished for the client while its hook call is still unanswered
+    await held;
+    assert.equal(find('download', '/slow.txt')?.file_size, 4);
+  } finally {
+    release();
+    rec.hold = () => Promise.resolve();
+  }
+  await env.app.ctx.events.drain();
+});
+
+test('provider actions: a user added through the REST API, updated through the web admin, deleted', async () => {
+  const add = await env.api('POST', '/api/v2/users', {
+    username: 'bob', password: 'bob-secret-pw', status: 1, home_dir: env.homeOf('bob'), permissions: { '/': ['*'] },
+  });
+  assert.equal(add.status, 201);
+  const web = new WebSession(`http://127.0.0.1:${env.ports.http}`);
+  await web.login('admin', 'password');
+  const page = await web.get('/web/admin/user/bob');
+  assert.equal(page.status, 200);
+  const upd = await web.post('/web/admin/user/bob', {
+    _form_token: WebSession.csrf(page.text), username: 'bob', home_dir: env.homeOf('bob'), status: '1', description: 'from the web admin',
+    perm_0_path: '/', perm_0_perm: '*',
+  });
+  assert.equal(upd.status, 303, upd.text.slice(0, 300));
+  assert.equal((await env.api('DELETE', '/api/v2/users/bob')).status, 200);
+  await env.app.ctx.events.drain();
+  const calls = rec.requests.filter((r) => r.url.pathname === '/provider' && r.url.searchParams.get('object_name') === 'bob');
+  assert.deepEqual(calls.map((c) => c.url.searchParams.get('action')), ['add', 'update', 'delete']);
+  for (const c of calls) {
+    assert.equal(c.method, 'POST');
+    assert.equal(c.url.searchParams.get('object_type'), 'user');
+    assert.equal(c.url.searchParams.get('username'), 'admin');
+    assert.equal(c.url.searchParams.get('ip'), '127.0.0.1');
+    assert.match(c.url.searchParams.get('timestamp') ?? '', /^\d{19}$/);
+    // Go's url.Values.Encode: keys sorted
+    assert.deepEqual([...c.url.searchParams.keys()], [...c.url.searchParams.keys()].sort());
+    const obj = JSON.parse(c.body.toString()) as Record<string, unknown>;
+    assert.equal(obj.username, 'bob');
+    assert.equal('password' in obj, false, 'no password hash leaves the server');
+    assert.doesNotMatch(c.body.toString(), /bob-secret-pw|\$2[aby]\$/);
+  }
+  assert.equal((JSON.parse(calls[1]!.body.toString()) as { description: string }).description, 'from the web admin');
+});
+
+test('provider actions are not fired for internal updates (login, quota)', async () => {
+  const before = rec.requests.filter((r) => r.url.pathname === '/provider').length;
+  // a login updates last_login, an upload updates the quota and first_upload
+  assert.equal((await env.sftp('alice', `put ${join(env.local, 'data.txt')} /internal.txt`)).status, 0);
+  await env.app.ctx.events.drain();
+  assert.equal(rec.requests.filter((r) => r.url.pathname === '/provider').length, before);
 });

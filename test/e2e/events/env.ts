@@ -28,20 +28,24 @@ export interface Receiver {
   requests: Received[];
   /** the status to answer (default 200) */
   answer: (r: Received) => number;
+  /** resolves when the answer may be sent (default at once): lets a test hold a hook call open */
+  hold: (r: Received) => Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startReceiver(): Promise<Receiver> {
   const requests: Received[] = [];
-  const rec: Receiver = { url: '', requests, answer: () => 200, close: async () => undefined };
+  const rec: Receiver = { url: '', requests, answer: () => 200, hold: () => Promise.resolve(), close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const r: Received = { method: req.method ?? '', url: new URL(req.url ?? '/', 'http://x'), body: Buffer.concat(chunks), headers: req.headers };
       requests.push(r);
-      res.statusCode = rec.answer(r);
-      res.end();
+      void rec.hold(r).then(() => {
+        res.statusCode = rec.answer(r);
+        res.end();
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

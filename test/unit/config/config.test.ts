@@ -174,7 +174,6 @@ test('resolveConfigPath', () => {
 test('settings for features not implemented yet stop start-up with a clear message', (t) => {
   refused(t, () => ({ env: { SFTPGO_COMMON__DEFENDER__ENABLED: 'true' } }), /^common\.defender\.enabled: the defender is not supported yet/);
   refused(t, () => ({ env: { SFTPGO_DATA_PROVIDER__PRE_LOGIN_HOOK: '/usr/local/bin/hook' } }), /^data_provider\.pre_login_hook: the pre-login hook is not supported yet/);
-  refused(t, () => ({ env: { SFTPGO_COMMON__ACTIONS__EXECUTE_ON: 'upload', SFTPGO_COMMON__ACTIONS__HOOK: 'http://127.0.0.1:1/h' } }), /^common\.actions: filesystem action hooks are not supported yet/);
   refused(t, () => ({ env: { SFTPGO_COMMON__PROXY_PROTOCOL: '1' } }), /^common\.proxy_protocol: the PROXY protocol is not supported yet/);
   refused(t, () => ({ env: { SFTPGO_COMMON__RATE_LIMITERS__0__AVERAGE: '100' } }), /^common\.rate_limiters: rate limiters are not supported yet/);
 });
