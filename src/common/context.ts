@@ -10,7 +10,7 @@ import type { DataProviderService } from '../dataprovider/types';
 import type { User } from '../dataprovider/models';
 import type { SecretsKms } from '../kms/types';
 import type { Perimeter } from './perimeter';
-import type { EventSink } from './events';
+import type { EventManagerPort, EventSink } from './events';
 import type { ConnectionInfo, FileOps, Protocol, SessionHandle } from './types';
 
 export interface NewConnectionRequest {
@@ -64,6 +64,8 @@ export interface ServerContext {
   perimeter: Perimeter;
   /** filesystem events: common.actions and the event manager (noEvents() when none) */
   events: EventSink;
+  /** event actions and rules (REST API, web admin, schedules) */
+  eventManager: EventManagerPort;
 }
 
 export interface VersionInfo { version: string; commit_hash: string; build_date: string; features: string[] }

@@ -7,6 +7,7 @@
  * harnesses. Adapters never see this port: they get FsErrors back as usual.
  */
 import type { User } from '../dataprovider/models';
+import type { EventAction, EventRule } from '../dataprovider/event-models';
 import { FsError } from './errors';
 import type { Protocol } from './types';
 
@@ -85,3 +86,37 @@ export function noEvents(): EventSink {
 export const ACTION_OF_SENDER: Readonly<Record<string, FsAction>> = {
   Mkdir: 'mkdir', Remove: 'delete', Rmdir: 'rmdir', Rename: 'rename', Copy: 'copy',
 };
+
+/** Who asks (REST/web admin): provider actions and logs name them. */
+export interface EventExecutor { username: string; ip: string; role?: string }
+
+/**
+ * The event manager as the REST API and web admin see it: its stored
+ * actions and rules (validated, secrets hidden on output), on-demand runs,
+ * and the schedule clock. Built in service/; `noEventManager()` refuses.
+ */
+export interface EventManagerPort {
+  listActions(): Promise<EventAction[]>;
+  getAction(name: string): Promise<EventAction | undefined>;
+  addAction(input: unknown, by: EventExecutor): Promise<EventAction>;
+  updateAction(name: string, input: unknown, by: EventExecutor): Promise<EventAction>;
+  deleteAction(name: string, by: EventExecutor): Promise<void>;
+  listRules(): Promise<EventRule[]>;
+  getRule(name: string): Promise<EventRule | undefined>;
+  addRule(input: unknown, by: EventExecutor): Promise<EventRule>;
+  updateRule(name: string, input: unknown, by: EventExecutor): Promise<EventRule>;
+  deleteRule(name: string, by: EventExecutor): Promise<void>;
+  /** /api/v2/eventrules/run/{name}: starts an active on-demand rule in the background */
+  runRule(name: string): Promise<void>;
+  /** runs the schedule rules due in the minute of `nowMs` (the scheduler calls it; tests inject the time); resolves when they finished */
+  tick(nowMs: number): Promise<number>;
+}
+
+export function noEventManager(): EventManagerPort {
+  const refuse = (): Promise<never> => Promise.reject(new FsError('Unsupported', 'the event manager is not available'));
+  return {
+    listActions: () => Promise.resolve([]), getAction: () => Promise.resolve(undefined), addAction: refuse, updateAction: refuse, deleteAction: refuse,
+    listRules: () => Promise.resolve([]), getRule: () => Promise.resolve(undefined), addRule: refuse, updateRule: refuse, deleteRule: refuse,
+    runRule: refuse, tick: () => Promise.resolve(0),
+  };
+}

@@ -292,6 +292,22 @@ export interface AppConfig {
   command: CommandConfig;
   kms: { secrets: { url: string; master_key: string; master_key_path: string } };
   mfa: { totp: { name: string; issuer: string; algo: string }[] };
+  smtp: SmtpConfig;
+}
+
+/** SFTPGo's smtp section (auth_type 0 plain, 1 login, 2 CRAM-MD5, 3 OAuth2; encryption 0 none, 1 TLS, 2 STARTTLS). */
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  from: string;
+  user: string;
+  password: string;
+  auth_type: number;
+  encryption: number;
+  domain: string;
+  templates_path: string;
+  debug: number;
+  oauth2: { provider: number; tenant: string; client_id: string; client_secret: string; refresh_token: string };
 }
 
 /** Process-level settings from CLI flags / SFTPGO_* env (not in the config file, as SFTPGo). */

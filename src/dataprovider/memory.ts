@@ -4,6 +4,7 @@
  * restore. Same semantics as the SQL stores, including ids and the mapping
  * rows between users and folders, so one conformance suite covers both.
  */
+import { MemoryEventStore } from './event-store';
 import { FsError } from '../common/errors';
 import { canonicalAdmin, canonicalApiKey, canonicalFolder, canonicalUser } from './canonical';
 import { OperationQueue } from './lock';
@@ -93,8 +94,11 @@ export class MemoryBackend implements DataProviderBackend {
     });
   }
 
-  dump(): Promise<DumpData> {
-    return this.op((s) => ({
+  /** event actions and rules (src/dataprovider/event-store.ts) */
+  readonly eventObjects = new MemoryEventStore();
+
+  async dump(): Promise<DumpData> {
+    const d = await this.op((s) => ({
       users: page([...s.users.values()], (e) => e.user.username).map((e) => this.materialize(s, e.user, e.mappings)),
       groups: [],
       folders: page([...s.folders.values()], (f) => f.name).map((f) => this.folderOut(s, f)),
@@ -103,6 +107,7 @@ export class MemoryBackend implements DataProviderBackend {
       shares: [], event_actions: [], event_rules: [], roles: [], ip_lists: [], configs: {},
       version: DUMP_VERSION,
     }));
+    return { ...d, event_actions: await this.eventObjects.listEventActions(), event_rules: await this.eventObjects.listEventRules() };
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@
  * backend only persists.
  */
 import type { Admin, ApiKey, DumpData, Folder, User } from './models';
+import type { EventObjectStore } from './event-store';
 
 export interface ListOptions {
   limit?: number;
@@ -59,6 +60,8 @@ export interface ApiKeyStore {
 
 export interface DataProviderBackend extends UserStore, FolderStore, AdminStore, ApiKeyStore {
   readonly driver: string;
+  /** event manager actions and rules; absent on backends that do not store them yet */
+  readonly eventObjects?: EventObjectStore;
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;
   /** Current schema version, 0 when not initialized. */

@@ -25,6 +25,7 @@ import { registerAdminRoutes } from './routes/api/admins';
 import { registerApiKeyRoutes } from './routes/api/apikeys';
 import { registerConnectionRoutes } from './routes/api/connections';
 import { registerFolderRoutes } from './routes/api/folders';
+import { registerEventManagerRoutes } from './routes/api/eventmanager';
 import { registerMaintenanceRoutes } from './routes/api/maintenance';
 import { registerHealthRoute, registerMiscRoutes } from './routes/api/misc';
 import { registerProfileRoutes } from './routes/api/profile';
@@ -122,6 +123,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     registerConnectionRoutes(app, deps);
     registerQuotaRoutes(app, deps);
     registerMaintenanceRoutes(app, deps);
+    registerEventManagerRoutes(app, deps);
   }
   if (binding.enable_web_admin !== false) {
     const web = loadWebAdmin();

@@ -31,6 +31,8 @@ export interface StartAppOptions {
   overrides?: (c: AppConfig) => void;
   logger?: AppLogger;
   metrics?: Metrics;
+  /** tests: the event manager's clock (schedules run only through ctx.eventManager.tick then) */
+  eventsClock?: () => number;
 }
 
 export interface App {
@@ -128,13 +130,16 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     undo.push(() => provider.close());
     await loadInitialData(provider, rt, logger);
     await provider.ensureDefaultAdmin();
-    const events = buildEvents({ config, configDir: rt.configDir || '.', logger, provider });
+    const kms = createKms(config.kms, rt.configDir || '.');
+    const eventsRuntime = await buildEvents({ config, configDir: rt.configDir || '.', logger, metrics, provider, kms, now: opts.eventsClock });
+    undo.push(async () => eventsRuntime.stop());
+    const events = eventsRuntime.sink;
     const connections: ConnectionManager = createConnectionManager({
       config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota, events,
     });
     undo.push(() => connections.shutdown(0));
     const ctx: ServerContext = {
-    kms: createKms(config.kms, rt.configDir || '.'), perimeter: openPerimeter(), events, config, runtime: rt, logger, metrics, provider, connections, version };
+    kms, perimeter: openPerimeter(), events, eventManager: eventsRuntime.manager, config, runtime: rt, logger, metrics, provider, connections, version };
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];
     for (const s of services) {
@@ -147,7 +152,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
       undo.push(() => s.stop());
     }
     undo.length = 0;
-    return makeApp(ctx, started, ownedLogger);
+    return makeApp(ctx, started, ownedLogger, eventsRuntime.stop);
   } catch (err) {
     const msg = (err as Error).message;
     logger.error('service', `startup failed: ${msg}`);
@@ -167,11 +172,12 @@ async function reloadMemoryDump(ctx: ServerContext): Promise<void> {
   ctx.logger.info('service', `memory provider reloaded from ${file}`, { users: res.users.length });
 }
 
-function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableLogger | undefined): App {
+function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableLogger | undefined, stopEvents: () => void): App {
   const { logger } = ctx;
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     logger.info('service', 'stopping');
+    stopEvents();
     // Reverse start order: listeners stop accepting before sessions are drained.
     for (const s of [...services].reverse()) {
       await s.stop().catch((e: Error) => logger.error('service', `stopping ${s.name}: ${e.message}`));

@@ -6,7 +6,7 @@
  */
 import { createKms } from '../../src/kms';
 import { openPerimeter } from '../../src/common/perimeter';
-import { noEvents } from '../../src/common/events';
+import { noEventManager, noEvents } from '../../src/common/events';
 import { promises as fsp, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -86,7 +86,7 @@ export async function startSftpServer(opts: StartSftpOptions = {}): Promise<Test
   const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {} });
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
-    kms: createKms(config.kms), perimeter: openPerimeter(), events: noEvents(),
+    kms: createKms(config.kms), perimeter: openPerimeter(), events: noEvents(), eventManager: noEventManager(),
     config, runtime, logger, metrics, provider, connections,
     version: { version: '0.0.0-test', commit_hash: '', build_date: '', features: [] },
   };

@@ -2,7 +2,7 @@
 import { commonSchema } from './common';
 import { dataProviderSchema } from './provider';
 import { httpdSchema, telemetrySchema } from './httpd';
-import { commandSchema, httpClientSchema, kmsSchema, mfaSchema } from './misc';
+import { commandSchema, httpClientSchema, kmsSchema, mfaSchema, smtpSchema } from './misc';
 import { ftpdSchema, sftpdSchema, webdavdSchema } from './protocols';
 import type { SchemaTree } from './helpers';
 
@@ -19,6 +19,7 @@ export function appSchema(): SchemaTree {
     command: commandSchema(),
     kms: kmsSchema(),
     mfa: mfaSchema(),
+    smtp: smtpSchema(),
   };
 }
 

@@ -1,4 +1,4 @@
-/** `http`, `command`, `kms` and `mfa` sections (SFTPGo defaults). */
+/** `http`, `command`, `kms`, `mfa` and `smtp` sections (SFTPGo defaults). */
 import { bool, int, nat, oneOf, str, strList, structList, type SchemaTree } from './helpers';
 
 export function httpClientSchema(): SchemaTree {
@@ -34,5 +34,22 @@ export function mfaSchema(): SchemaTree {
       { name: str('Default'), issuer: str('SFTPGo'), algo: oneOf('sha1', ['sha1', 'sha256', 'sha512']) },
       [{}],
     ),
+  };
+}
+
+/** SFTPGo's smtp section: used by the event manager's email action. */
+export function smtpSchema(): SchemaTree {
+  return {
+    host: str(),
+    port: int(587, 0, 65535),
+    from: str(),
+    user: str(),
+    password: { ...str(), sensitive: true },
+    auth_type: int(0, 0, 3),
+    encryption: int(0, 0, 2),
+    domain: str(),
+    templates_path: str('templates'),
+    debug: int(0, 0, 1),
+    oauth2: { provider: int(0, 0, 1), tenant: str(), client_id: str(), client_secret: { ...str(), sensitive: true }, refresh_token: { ...str(), sensitive: true } },
   };
 }

@@ -13,6 +13,8 @@ import * as admins from './admins';
 import * as folders from './folders';
 import { currentVersion, latestVersion, loadMigrations, migrate, type Migration } from './migrate';
 import * as users from './users';
+import { listEventActions, listEventRules, sqlEventStore } from './events';
+import type { EventObjectStore } from '../event-store';
 
 export class SqlBackend implements DataProviderBackend {
   private readonly queue = new OperationQueue();
@@ -28,6 +30,9 @@ export class SqlBackend implements DataProviderBackend {
   ) {
     this.ctx = new SqlContext(db.exec, dialect, prefix);
   }
+
+  /** event actions and rules (sql/events.ts) */
+  readonly eventObjects: EventObjectStore = sqlEventStore((fn) => this.op(fn), (fn) => this.atomic(fn));
 
   private op<T>(fn: (ctx: SqlContext) => Promise<T>): Promise<T> {
     return this.queue.run(() => fn(this.ctx));
@@ -79,8 +84,8 @@ export class SqlBackend implements DataProviderBackend {
       admins: await admins.listAdmins(this.ctx),
       api_keys: await admins.listApiKeys(this.ctx),
       shares: [],
-      event_actions: [],
-      event_rules: [],
+      event_actions: await listEventActions(this.ctx),
+      event_rules: await listEventRules(this.ctx),
       roles: [],
       ip_lists: [],
       configs: {},

@@ -6,7 +6,7 @@
  */
 import { createKms } from '../../../src/kms';
 import { openPerimeter } from '../../../src/common/perimeter';
-import { noEvents } from '../../../src/common/events';
+import { noEventManager, noEvents } from '../../../src/common/events';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -51,7 +51,7 @@ export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEn
   const provider = await openDataProvider({ config: config.data_provider, configDir: base, logger, migrate: true, env: {} });
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
-    kms: createKms(config.kms), perimeter: openPerimeter(), events: noEvents(),
+    kms: createKms(config.kms), perimeter: openPerimeter(), events: noEvents(), eventManager: noEventManager(),
     config, logger, metrics, provider, connections,
     runtime: {
       configDir: base, configFile: '', logFilePath: logFile, logLevel: 'debug', logMaxSize: 10, logMaxBackups: 0, logMaxAge: 0,

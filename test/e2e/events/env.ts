@@ -73,7 +73,7 @@ export interface EventsEnv {
   stop(): Promise<void>;
 }
 
-export async function startEventsEnv(configure: (c: AppConfig, dir: string) => void | Promise<void>): Promise<EventsEnv> {
+export async function startEventsEnv(configure: (c: AppConfig, dir: string) => void | Promise<void>, clock?: () => number): Promise<EventsEnv> {
   const dir = await mkdtemp(join(tmpdir(), 'events-e2e-'));
   await exec('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-C', 'host', '-f', join(dir, 'host_ecdsa')]);
   const key = await writeKeyPair(dir, 'client', 'ecdsa');
@@ -103,7 +103,7 @@ export async function startEventsEnv(configure: (c: AppConfig, dir: string) => v
   };
   let app: App;
   try {
-    app = await startApp({ runtime, config });
+    app = await startApp({ runtime, config, eventsClock: clock });
     await app.ctx.provider.addAdmin({ username: 'admin', password: 'password', status: 1, permissions: ['*'] });
   } catch (e) {
     await rm(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
  */
 import { createKms } from '../../../src/kms';
 import { openPerimeter } from '../../../src/common/perimeter';
-import { noEvents } from '../../../src/common/events';
+import { noEventManager, noEvents } from '../../../src/common/events';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,7 +42,7 @@ export async function startDav(configure?: (c: AppConfig) => void, serviceOption
   const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {} });
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
-    kms: createKms(config.kms), perimeter: openPerimeter(), events: noEvents(),
+    kms: createKms(config.kms), perimeter: openPerimeter(), events: noEvents(), eventManager: noEventManager(),
     config, logger, metrics, provider, connections,
     runtime: {
       configDir, configFile: '', logFilePath: logFile, logLevel: 'debug', logMaxSize: 10, logMaxBackups: 0, logMaxAge: 0,
