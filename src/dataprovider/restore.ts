@@ -15,6 +15,8 @@ export interface RestoreHost {
   hash(password: string): Promise<string>;
   resolveFolders(folders: User['virtual_folders']): Promise<NonNullable<User['virtual_folders']>>;
   validationOptions(): { namingRules: number; usersBaseDir: string };
+  /** event actions and rules (validated by the event manager); absent: those sections are skipped */
+  readonly restoreEventObjects?: (actions: unknown[], rules: unknown[], mode: number) => Promise<void>;
 }
 
 const USER_BOOKKEEPING = ['used_quota_size', 'used_quota_files', 'last_quota_update', 'used_upload_data_transfer',
@@ -60,7 +62,7 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
     throw new ValidationError(`unsupported dump version ${String(version)}, the maximum supported is ${DUMP_VERSION}`);
   }
   const opts = host.validationOptions();
-  const skipped = ['groups', 'shares', 'event_actions', 'event_rules', 'roles', 'ip_lists']
+  const skipped = ['groups', 'shares', ...(host.restoreEventObjects ? [] : ['event_actions', 'event_rules']), 'roles', 'ip_lists']
     .filter((k) => Array.isArray(dump[k]) && (dump[k] as unknown[]).length > 0);
 
   const folders: Folder[] = section(dump, 'folders').map((raw, i) =>
@@ -122,5 +124,8 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
       }
     }
   });
+  const eventActions = Array.isArray(dump.event_actions) ? dump.event_actions : [];
+  const eventRules = Array.isArray(dump.event_rules) ? dump.event_rules : [];
+  if (host.restoreEventObjects && eventActions.length + eventRules.length > 0) await host.restoreEventObjects(eventActions, eventRules, mode);
   return { users: restoredUsers, skipped };
 }

@@ -52,6 +52,10 @@ export class ProviderService implements DataProviderService {
 
   setObjectListener(listener: ProviderObjectListener): void { this.objectListener = listener; }
 
+  /** Set by the event manager (service/events.ts): restores the dump's event actions and rules. */
+  restoreEventObjects?: (actions: unknown[], rules: unknown[], mode: number) => Promise<void>;
+  setEventObjectsRestorer(fn: (actions: unknown[], rules: unknown[], mode: number) => Promise<void>): void { this.restoreEventObjects = fn; }
+
   /**
    * Reports an administrator's change. Without an executor the change is
    * internal; `__system__` is the hooks' external-auth/pre-login user sync,

@@ -40,6 +40,8 @@ export interface DataProviderService {
   readonly backend: DataProviderBackend;
   /** provider events (data_provider.actions, event rules) go to this listener; set once by service/ */
   setObjectListener?(listener: ProviderObjectListener): void;
+  /** restores a dump's event actions and rules (the event manager validates them); set once by service/ */
+  setEventObjectsRestorer?(fn: (actions: unknown[], rules: unknown[], mode: number) => Promise<void>): void;
 
   // users (input is untrusted JSON: validated, normalized, password hashed)
   addUser(input: unknown, executor?: Executor): Promise<User>;

@@ -25,6 +25,24 @@ export interface EventObjectsDeps {
   now: () => number;
 }
 
+function atIndex<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ValidationError) throw new ValidationError(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+async function atIndexAsync<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ValidationError) throw new ValidationError(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
 function hideSecret(s: StoredSecret | undefined): StoredSecret | undefined {
   return s ? { status: s.status, payload: '', key: '', additional_data: '', mode: 0 } : undefined;
 }
@@ -153,4 +171,28 @@ export class EventObjects implements EventManagerPort {
   }
 
   tick(nowMs: number): Promise<number> { return this.d.engine.tick(nowMs); }
+
+  /**
+   * Dump restore (loaddata): actions then rules, validated as through the
+   * API; mode 1 keeps existing objects, 0 and 2 replace them. Encrypted
+   * secrets are kept as dumped; no provider actions are fired (internal).
+   */
+  async restore(actions: unknown[], rules: unknown[], mode: number): Promise<void> {
+    for (const [i, raw] of actions.entries()) {
+      const a = await this.withSecret(atIndex(`event action ${i + 1}`, () => validateEventAction(raw, this.d.enabledCommands)));
+      const existing = await this.d.store.getEventAction(a.name);
+      if (existing && mode === 1) continue;
+      if (existing) await this.d.store.updateEventAction(a); else await this.d.store.addEventAction(a);
+    }
+    const now = this.d.now();
+    for (const [i, raw] of rules.entries()) {
+      const r = await atIndexAsync(`event rule ${i + 1}`, () => this.validRule(raw));
+      const existing = await this.d.store.getEventRule(r.name);
+      if (existing && mode === 1) continue;
+      const created = typeof (raw as { created_at?: unknown }).created_at === 'number' ? (raw as { created_at: number }).created_at : now;
+      if (existing) await this.d.store.updateEventRule({ ...r, created_at: existing.created_at, updated_at: now });
+      else await this.d.store.addEventRule({ ...r, created_at: created, updated_at: now });
+    }
+    await this.d.engine.reload();
+  }
 }

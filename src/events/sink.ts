@@ -15,8 +15,12 @@ import type { BoundedQueue } from './queue';
 /** What the event manager offers the sink (src/events/manager). */
 export interface FsEventSubscriber {
   wants(action: FsAction): boolean;
-  /** pre-* and execute_sync rules: rejects when a synchronous action failed */
-  handle(e: FsEventInput): Promise<void>;
+  /**
+   * Runs the matching rules: resolves to true when synchronous actions ran
+   * (then SFTPGo does not call the `common.actions` hook for the event);
+   * rejects when a synchronous action failed.
+   */
+  handle(e: FsEventInput): Promise<boolean>;
 }
 
 export interface EventDispatcherDeps {
@@ -46,13 +50,14 @@ export class EventDispatcher implements EventSink {
   async pre(e: FsEventInput): Promise<void> {
     // SFTPGo: when event rules executed synchronously for the event, the hook is not run
     if (this.deps.rules?.wants(e.action)) {
+      let ranSync: boolean;
       try {
-        await this.deps.rules.handle(e);
+        ranSync = await this.deps.rules.handle(e);
       } catch (err) {
         this.logFailure(e, err);
         throw new FsError('PermissionDenied', `${e.action} denied by an event rule`);
       }
-      return;
+      if (ranSync) return;
     }
     if (!this.deps.actions?.wants(e.action)) return;
     try {
@@ -64,7 +69,7 @@ export class EventDispatcher implements EventSink {
   }
 
   async notify(e: FsEventInput): Promise<void> {
-    if (this.deps.rules?.wants(e.action)) await this.deps.rules.handle(e);
+    if (this.deps.rules?.wants(e.action) && await this.deps.rules.handle(e)) return;
     const actions = this.deps.actions;
     if (!actions?.wants(e.action)) return;
     if (actions.isSync(e.action)) {

@@ -128,12 +128,13 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     const metrics = opts.metrics ?? createMetrics();
     const provider = await openProvider(config, rt, logger, metrics);
     undo.push(() => provider.close());
-    await loadInitialData(provider, rt, logger);
-    await provider.ensureDefaultAdmin();
+    // before the initial data: a dump's event actions and rules are restored by the event manager
     const kms = createKms(config.kms, rt.configDir || '.');
     const eventsRuntime = await buildEvents({ config, configDir: rt.configDir || '.', logger, metrics, provider, kms, now: opts.eventsClock });
     undo.push(async () => eventsRuntime.stop());
     const events = eventsRuntime.sink;
+    await loadInitialData(provider, rt, logger);
+    await provider.ensureDefaultAdmin();
     const connections: ConnectionManager = createConnectionManager({
       config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota, events,
     });

@@ -94,6 +94,7 @@ export async function buildEvents(o: EventsOptions): Promise<EventsRuntime> {
   const manager = new EventObjects({
     store, engine, kms: o.kms, enabledCommands: config.common.event_manager.enabled_commands, onObjectChange, now,
   });
+  o.provider.setEventObjectsRestorer?.((a, r, mode) => manager.restore(a, r, mode));
   const dispatcher = new EventDispatcher({ logger, actions, rules: engine, queue: fsQueue });
   const stopScheduler = o.now ? () => undefined : startScheduler((t) => engine.tick(t), logger);
   return {

@@ -81,22 +81,28 @@ export class EventEngine implements FsEventSubscriber {
       .catch((e: Error) => this.d.logger.error(SENDER, `rule "${r.rule.name}": ${e.message}`)));
   }
 
-  /** Filesystem events: sync actions inline (the first error refuses/fails the operation), the rest queued. */
-  async handle(e: FsEventInput): Promise<void> {
+  /**
+   * Filesystem events: sync actions inline (an error refuses/fails the
+   * operation), the rest queued. Resolves to true when sync actions ran.
+   */
+  async handle(e: FsEventInput): Promise<boolean> {
     const params = this.fsParams(e);
     const matched = this.rules.filter((r) => r.rule.trigger === TRIGGER.fsEvent && (r.rule.conditions.fs_events ?? []).includes(e.action)
       && matchesFsEvent(r.rule.conditions.options, params));
-    if (matched.length === 0) return;
+    if (matched.length === 0) return false;
     const user = (await this.d.getUser(e.session.user.username)) ?? e.session.user;
     let syncError: Error | undefined;
+    let ranSync = false;
     for (const r of matched) {
       const own = { ...params, errors: [...params.errors] };
       const sync = r.actions.filter((a) => a.rel.execute_sync && !a.rel.is_failure_action);
+      if (sync.length > 0) ranSync = true;
       const failed = sync.length > 0 ? await this.d.runner.runList(r.rule, sync, own, user) : [];
       if (failed.length > 0) syncError = new Error(`rule "${r.rule.name}": action "${failed[failed.length - 1] ?? ''}" failed`);
       this.background(r, own, user, failed);
     }
     if (syncError) throw syncError;
+    return ranSync;
   }
 
   /** Provider events (admin changes): queued. */
