@@ -72,10 +72,12 @@ export async function startOpenSsh(dir: string, pubKey: string): Promise<Endpoin
   return { name: 'OpenSSH', port, user, password: '', home, pids: () => childPids(proc.pid ?? 0), rootPid: () => proc.pid ?? 0 };
 }
 
-export async function startOurs(dir: string, pubKey: string, tls: { cert: string; key: string }): Promise<Ours> {
+/** `opts.name` keeps a second instance's config dir and home apart; `opts.env` adds settings (the events row's actions). */
+export async function startOurs(dir: string, pubKey: string, tls: { cert: string; key: string }, opts: { name?: string; env?: Record<string, string> } = {}): Promise<Ours> {
+  const name = opts.name ?? 'sftpgo';
   const [sftpPort, httpPort, ftpPort, davPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const pasv = await freePortRange(20);
-  const configDir = join(dir, 'sftpgo');
+  const configDir = join(dir, name);
   mkdirSync(configDir);
   const env = {
     ...process.env,
@@ -96,6 +98,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
     SFTPGO_DEFAULT_ADMIN_PASSWORD: 'bench-admin-pw',
     SFTPGO_COMMON__MAX_PER_HOST_CONNECTIONS: '1000',
     SFTPGO_LOG_LEVEL: 'info',
+    ...opts.env,
   };
   // BENCH_PROF=dir: CPU profile of our server, written when it exits on SIGTERM
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : [];
@@ -103,13 +106,13 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   const extra = (process.env.BENCH_SERVER_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
   const stdout = process.env.BENCH_SERVER_STDOUT ? openSync(process.env.BENCH_SERVER_STDOUT, 'a') : 'ignore';
   const proc = track(process.execPath, [...NODE_FLAGS, ...extra, ...prof, join(root, 'dist/src/cmd/main.js'), 'serve',
-    '--config-dir', configDir, '--config-file', join(root, 'sftpgo.json'), '--log-file-path', join(dir, 'sftpgo.log')],
+    '--config-dir', configDir, '--config-file', join(root, 'sftpgo.json'), '--log-file-path', join(dir, `${name}.log`)],
   { env, stdio: ['ignore', stdout, 'inherit'] });
   for (const p of [sftpPort, httpPort, ftpPort, davPort]) await waitForPort(p);
   const base = `http://127.0.0.1:${httpPort}/api/v2`;
   const basic = Buffer.from('admin:bench-admin-pw').toString('base64');
   const tok = await (await fetch(`${base}/token`, { headers: { authorization: `Basic ${basic}` } })).json() as { access_token: string };
-  const home = join(dir, 'sftpgo-home');
+  const home = join(dir, `${name}-home`);
   const res = await fetch(`${base}/users`, {
     method: 'POST',
     headers: { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' },
