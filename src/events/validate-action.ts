@@ -13,6 +13,7 @@ import {
 /** The action types this server executes. */
 export const SUPPORTED_ACTION_TYPES: ReadonlySet<number> = new Set([
   ACTION_TYPE.http, ACTION_TYPE.command, ACTION_TYPE.email, ACTION_TYPE.dataRetention, ACTION_TYPE.filesystem,
+  ACTION_TYPE.backup, ACTION_TYPE.transferQuotaReset, ACTION_TYPE.rotateLogs,
 ]);
 
 const ACTION_TYPE_NAMES: Record<number, string> = {
@@ -181,7 +182,8 @@ export function validateEventAction(input: unknown, enabledCommands: readonly st
     case ACTION_TYPE.command: options.cmd_config = validateCommand(sub('cmd_config'), enabledCommands); break;
     case ACTION_TYPE.email: options.email_config = validateEmail(sub('email_config')); break;
     case ACTION_TYPE.dataRetention: options.retention_config = validateRetention(sub('retention_config')); break;
-    default: options.fs_config = validateFs(sub('fs_config'));
+    case ACTION_TYPE.filesystem: options.fs_config = validateFs(sub('fs_config')); break;
+    default: break; // backup, transfer quota reset, rotate logs: no options
   }
   return { name, description: optString(o, 'description') ?? '', type, options };
 }

@@ -80,7 +80,7 @@ export async function buildEvents(o: EventsOptions): Promise<EventsRuntime> {
   const providerActions = new ProviderActionsHook(config.data_provider.actions, executor, providerQueue, logger, now);
   const store = o.provider.backend.eventObjects ?? new MemoryEventStore();
   const runner = new ActionRunner({
-    config, logger, metrics: o.metrics, provider: o.provider, kms: o.kms, mailer: createMailer(config.smtp), now,
+    config, configDir: o.configDir, logger, metrics: o.metrics, provider: o.provider, kms: o.kms, mailer: createMailer(config.smtp), now,
   });
   const engine = new EventEngine({
     store, runner, queue: ruleQueue, logger, now, localTime: config.common.tz === 'local', getUser: (u) => o.provider.getUser(u),

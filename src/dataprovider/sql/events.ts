@@ -101,9 +101,11 @@ export function sqlEventStore(
     listEventRules: () => op(listEventRules),
     getEventRule: (name) => op((c) => getRule(c, name)),
     addEventRule: (r: NewEventRule) => atomic(async (c) => {
-      const res = await c.write(`event rule "${r.name}"`, `INSERT INTO ${c.t('events_rules')} (name, status, description, created_at, updated_at, ${c.dialect.quote('trigger')}, conditions)
+      await c.write(`event rule "${r.name}"`, `INSERT INTO ${c.t('events_rules')} (name, status, description, created_at, updated_at, ${c.dialect.quote('trigger')}, conditions)
         VALUES (?, ?, ?, ?, ?, ?, ?)`, [r.name, r.status, r.description ?? '', r.created_at, r.updated_at, r.trigger, JSON.stringify(r.conditions)]);
-      await writeMappings(c, res.lastInsertId, r.actions);
+      // the id by name, not lastInsertId: portable to drivers without it (PostgreSQL)
+      const row = await c.get(`SELECT id FROM ${c.t('events_rules')} WHERE name = ?`, [r.name]);
+      await writeMappings(c, num(row?.id), r.actions);
       return (await getRule(c, r.name)) as EventRule;
     }),
     updateEventRule: (r: NewEventRule) => atomic(async (c) => {

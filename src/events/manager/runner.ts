@@ -7,16 +7,18 @@
  * patterns, no upload size/transfer limits) inside the user's own jail.
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import { Connection } from '../../common/connection';
 import type { Protocol } from '../../common/types';
 import type { AppConfig } from '../../config/types';
-import { ACTION_TYPE, type EventAction, type EventRule, type RuleActionOptions } from '../../dataprovider/event-models';
+import { ACTION_TYPE, TRIGGER, type EventAction, type EventRule, type RuleActionOptions } from '../../dataprovider/event-models';
 import type { User } from '../../dataprovider/models';
 import type { DataProviderService } from '../../dataprovider/types';
 import type { SecretsKms } from '../../kms/types';
 import type { AppLogger } from '../../logger/types';
 import type { Metrics } from '../../metrics/types';
+import { resetTransferQuota, runBackup } from './actions-admin';
 import { runCommandAction } from './actions-command';
 import { runEmailAction } from './actions-email';
 import { runFsAction, runRetention } from './actions-fs';
@@ -26,6 +28,8 @@ import { replacePlaceholders, replacements, type EventParams } from './params';
 
 export interface RunnerDeps {
   config: AppConfig;
+  /** relative backups_path values are relative to it */
+  configDir: string;
   logger: AppLogger;
   metrics: Metrics;
   provider: DataProviderService;
@@ -71,9 +75,17 @@ export class ActionRunner {
     }
   }
 
-  /** The users a user-bound action applies to: the event's user, or every user matching the rule's conditions. */
+  /**
+   * The users a user-bound action applies to: the event's user for events
+   * about one object (a provider event about anything but a user has none:
+   * refused, as SFTPGo), every user matching the conditions for schedules
+   * and on-demand runs.
+   */
   private async usersFor(rule: EventRule, eventUser: User | undefined): Promise<User[]> {
     if (eventUser) return [eventUser];
+    if (rule.trigger !== TRIGGER.schedule && rule.trigger !== TRIGGER.onDemand) {
+      throw new Error('this action type is only supported for events about a user');
+    }
     const o = rule.conditions.options;
     return (await this.d.provider.listUsers()).filter((u) => matchesUser(o, u.username, [], u.role ?? ''));
   }
@@ -120,6 +132,17 @@ export class ActionRunner {
         params.retentionReport = JSON.stringify(reports);
         return;
       }
+      case ACTION_TYPE.backup: {
+        const dir = this.d.config.data_provider.backups_path;
+        await runBackup(this.d.provider, path.isAbsolute(dir) ? dir : path.join(this.d.configDir, dir), this.d.now(), params);
+        return;
+      }
+      case ACTION_TYPE.transferQuotaReset:
+        await resetTransferQuota(this.d.provider, (await this.usersFor(rule, eventUser)).map((u) => u.username), this.d.logger);
+        return;
+      case ACTION_TYPE.rotateLogs:
+        this.d.logger.rotate();
+        return;
       default:
         throw new Error(`action type ${a.type} is not supported`);
     }

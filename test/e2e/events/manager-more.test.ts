@@ -152,8 +152,44 @@ test('loaddata restores event actions and rules from a dump, refusing an invalid
   assert.equal((await env.api('POST', '/api/v2/eventrules/run/restored-rule')).status, 202);
   await env.app.ctx.events.drain();
   assert.ok(existsSync(join(env.homeOf('erin'), 'restored-restored-rule')));
-  const bad = await env.api('POST', '/api/v2/loaddata?mode=0', { ...dump, event_actions: [{ name: 'x', type: 4, options: {} }], event_rules: [] });
+  const bad = await env.api('POST', '/api/v2/loaddata?mode=0', { ...dump, event_actions: [{ name: 'x', type: 11, options: {} }], event_rules: [] });
   assert.equal(bad.status, 400);
-  assert.match(JSON.stringify(bad.json), /event action 1: .*Backup/);
+  assert.match(JSON.stringify(bad.json), /event action 1: .*Password expiration check/);
   assert.ok((await readFile(join(env.dir, 'sftpgo.log'), 'utf8')).length > 0);
+});
+
+test('backup, transfer quota reset and log rotation actions; a user-bound action refuses a folder event', async () => {
+  await ok('POST', '/api/v2/eventactions', { name: 'backup', type: 4, options: {} });
+  await ok('POST', '/api/v2/eventactions', { name: 'reset-transfers', type: 7, options: {} });
+  await ok('POST', '/api/v2/eventactions', { name: 'rotate', type: 15, options: {} });
+  await ok('POST', '/api/v2/eventactions', { name: 'tell-backup', type: 1, options: { http_config: { endpoint: `${rec.url}/backup-done?f={{.ObjectName}}&s={{.FileSize}}`, method: 'GET', timeout: 10 } } });
+  await ok('POST', '/api/v2/eventrules', {
+    name: 'maintenance', status: 1, trigger: 6, conditions: { options: { names: [{ pattern: 'erin' }] } },
+    actions: [{ name: 'backup', order: 1 }, { name: 'reset-transfers', order: 2 }, { name: 'rotate', order: 3 }, { name: 'tell-backup', order: 4 }],
+  });
+  await env.app.ctx.provider.updateUserTransferQuota('erin', 1000, 2000);
+  assert.equal((await env.api('POST', '/api/v2/eventrules/run/maintenance')).status, 202);
+  await env.app.ctx.events.drain();
+  const told = rec.requests.find((x) => x.url.pathname === '/backup-done');
+  assert.ok(told, 'the actions after the backup ran');
+  const file = told.url.searchParams.get('f') ?? '';
+  assert.match(file, /^backup_(Sunday|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday)_\d{1,2}\.json$/);
+  const dumped = JSON.parse(await readFile(join(env.dir, 'backups', file), 'utf8')) as { users: { username: string }[]; event_rules: { name: string }[] };
+  assert.ok(dumped.users.some((u) => u.username === 'erin'));
+  assert.ok(dumped.event_rules.some((r) => r.name === 'maintenance'));
+  assert.equal(Number(told.url.searchParams.get('s')) > 0, true);
+  const erin = await env.app.ctx.provider.getUser('erin');
+  assert.equal(erin?.used_upload_data_transfer, 0);
+  assert.equal(erin?.used_download_data_transfer, 0);
+  // a filesystem action on a folder event has no user: refused, nothing done
+  await ok('POST', '/api/v2/eventactions', { name: 'mk-on-folder', type: 9, options: { fs_config: { type: 3, mkdirs: ['/should-not-exist'] } } });
+  await ok('POST', '/api/v2/eventactions', { name: 'folder-failed', type: 1, options: { http_config: { endpoint: `${rec.url}/folder-failed?e={{.ErrorString}}`, method: 'GET', timeout: 10 } } });
+  await ok('POST', '/api/v2/eventrules', {
+    name: 'on-folder', status: 1, trigger: 2, conditions: { provider_events: ['add'], options: { provider_objects: ['folder'] } },
+    actions: [{ name: 'mk-on-folder' }, { name: 'folder-failed', relation_options: { is_failure_action: true } }],
+  });
+  await ok('POST', '/api/v2/folders', { name: 'f2', mapped_path: join(env.dir, 'f2') });
+  await env.app.ctx.events.drain();
+  assert.match(rec.requests.find((x) => x.url.pathname === '/folder-failed')?.url.searchParams.get('e') ?? '', /only supported for events about a user/);
+  for (const u of ['erin', 'frank']) assert.equal(existsSync(join(env.homeOf(u), 'should-not-exist')), false);
 });
