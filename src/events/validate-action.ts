@@ -13,7 +13,7 @@ import {
 /** The action types this server executes. */
 export const SUPPORTED_ACTION_TYPES: ReadonlySet<number> = new Set([
   ACTION_TYPE.http, ACTION_TYPE.command, ACTION_TYPE.email, ACTION_TYPE.dataRetention, ACTION_TYPE.filesystem,
-  ACTION_TYPE.backup, ACTION_TYPE.transferQuotaReset, ACTION_TYPE.rotateLogs,
+  ACTION_TYPE.backup, ACTION_TYPE.transferQuotaReset, ACTION_TYPE.rotateLogs, ACTION_TYPE.userInactivity,
 ]);
 
 const ACTION_TYPE_NAMES: Record<number, string> = {
@@ -160,6 +160,14 @@ function validateFs(o: Obj): FsActionConfig {
   }
 }
 
+function validateInactivity(o: Obj): EventActionOptions['user_inactivity_config'] {
+  const disable = Math.max(0, optInt(o, 'disable_threshold', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'disable_threshold') ?? 0);
+  const del = Math.max(0, optInt(o, 'delete_threshold', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'delete_threshold') ?? 0);
+  if (disable === 0 && del === 0) throw new ValidationError('at least a threshold must be defined');
+  if (disable > 0 && del > 0 && del <= disable) throw new ValidationError(`deletion threshold ${del} must be greater than deactivation threshold: ${disable}`);
+  return { disable_threshold: disable, delete_threshold: del };
+}
+
 const EMPTY_OPTIONS: EventActionOptions = {
   http_config: {}, cmd_config: {}, email_config: {}, retention_config: {}, fs_config: { compress: {} },
   pwd_expiration_config: {}, user_inactivity_config: {}, idp_config: {},
@@ -183,6 +191,7 @@ export function validateEventAction(input: unknown, enabledCommands: readonly st
     case ACTION_TYPE.email: options.email_config = validateEmail(sub('email_config')); break;
     case ACTION_TYPE.dataRetention: options.retention_config = validateRetention(sub('retention_config')); break;
     case ACTION_TYPE.filesystem: options.fs_config = validateFs(sub('fs_config')); break;
+    case ACTION_TYPE.userInactivity: options.user_inactivity_config = validateInactivity(sub('user_inactivity_config')); break;
     default: break; // backup, transfer quota reset, rotate logs: no options
   }
   return { name, description: optString(o, 'description') ?? '', type, options };

@@ -1,10 +1,11 @@
 /**
  * Maintenance actions (SFTPGo executeRuleAction): backup (the whole dump to
  * data_provider.backups_path as backup_<Weekday>_<hour>.json, UTC, 0600),
- * transfer quota reset of the users concerned, log rotation.
+ * transfer quota reset of the users concerned, log rotation, user inactivity.
  */
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { User } from '../../dataprovider/models';
 import type { DataProviderService } from '../../dataprovider/types';
 import type { AppLogger } from '../../logger/types';
 import type { EventParams } from './params';
@@ -29,4 +30,43 @@ export async function resetTransferQuota(provider: DataProviderService, username
     await provider.updateUserTransferQuota(u, 0, 0, true);
     logger.info('eventmanager', `transfer quota reset for user "${u}"`);
   }
+}
+
+const DAY_MS = 24 * 3600_000;
+
+/** SFTPGo User.InactivityDays: whole days since the last login, or since creation when never logged in; 0 when unknown. */
+export function inactivityDays(u: User, nowMs: number): number {
+  const last = (u.last_login ?? 0) > 0 ? (u.last_login ?? 0) : (u.created_at ?? 0);
+  return last > 0 ? Math.floor((nowMs - last) / DAY_MS) : 0;
+}
+
+/**
+ * SFTPGo executeInactivityCheckForUser: delete past the delete threshold
+ * (already disabled users, or no disable threshold), else disable past the
+ * disable threshold. As SFTPGo, acting is reported as an error so failure
+ * actions can tell someone.
+ */
+export async function runInactivityCheck(
+  provider: DataProviderService, users: User[], cfg: { disable_threshold?: number; delete_threshold?: number }, nowMs: number, logger: AppLogger,
+): Promise<void> {
+  const disableAfter = cfg.disable_threshold ?? 0;
+  const deleteAfter = cfg.delete_threshold ?? 0;
+  const system = { username: '__system__', ip: '' };
+  const acted: string[] = [];
+  for (const u of users) {
+    const days = inactivityDays(u, nowMs);
+    if (deleteAfter > 0 && (u.status === 0 || disableAfter === 0) && days > deleteAfter) {
+      await provider.deleteUser(u.username, system);
+      logger.info('eventmanager', `deleting inactive user "${u.username}", days of inactivity: ${days}/${deleteAfter}`);
+      acted.push(`inactive user "${u.username}" deleted. Number of days of inactivity: ${days}`);
+      continue;
+    }
+    if (disableAfter > 0 && u.status !== 0 && days > disableAfter) {
+      // an empty password keeps the stored hash
+      await provider.updateUser(u.username, { ...u, password: '', status: 0 }, system);
+      logger.info('eventmanager', `disabling inactive user "${u.username}", days of inactivity: ${days}/${disableAfter}`);
+      acted.push(`inactive user "${u.username}" disabled. Number of days of inactivity: ${days}`);
+    }
+  }
+  if (acted.length > 0) throw new Error(acted.join(', '));
 }

@@ -18,7 +18,7 @@ import type { DataProviderService } from '../../dataprovider/types';
 import type { SecretsKms } from '../../kms/types';
 import type { AppLogger } from '../../logger/types';
 import type { Metrics } from '../../metrics/types';
-import { resetTransferQuota, runBackup } from './actions-admin';
+import { resetTransferQuota, runBackup, runInactivityCheck } from './actions-admin';
 import { runCommandAction } from './actions-command';
 import { runEmailAction } from './actions-email';
 import { runFsAction, runRetention } from './actions-fs';
@@ -139,6 +139,9 @@ export class ActionRunner {
       }
       case ACTION_TYPE.transferQuotaReset:
         await resetTransferQuota(this.d.provider, (await this.usersFor(rule, eventUser)).map((u) => u.username), this.d.logger);
+        return;
+      case ACTION_TYPE.userInactivity:
+        await runInactivityCheck(this.d.provider, await this.usersFor(rule, eventUser), o.user_inactivity_config, this.d.now(), this.d.logger);
         return;
       case ACTION_TYPE.rotateLogs:
         this.d.logger.rotate();

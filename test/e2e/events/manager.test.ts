@@ -201,3 +201,25 @@ test('refusals: unsupported action types and triggers are named, commands must b
   // an action used by a rule cannot be deleted
   assert.equal((await env.api('DELETE', '/api/v2/eventactions/post-csv')).status, 400);
 });
+
+test('user inactivity (injected clock): disabled past the disable threshold, deleted past the delete threshold', async () => {
+  await ok('POST', '/api/v2/users', { username: 'idle1', password: 'idle-pw', status: 1, home_dir: env.homeOf('idle1'), permissions: { '/': ['*'] } });
+  await ok('POST', '/api/v2/eventactions', { name: 'inactivity', type: 14, options: { user_inactivity_config: { disable_threshold: 30, delete_threshold: 60 } } });
+  await ok('POST', '/api/v2/eventrules', { name: 'idle-check', status: 1, trigger: 6, conditions: { options: { names: [{ pattern: 'idle*' }] } }, actions: [{ name: 'inactivity' }] });
+  const bad = await env.api('POST', '/api/v2/eventactions', { name: 'inactivity2', type: 14, options: { user_inactivity_config: { disable_threshold: 30, delete_threshold: 20 } } });
+  assert.equal(bad.status, 400);
+  const run = async (): Promise<void> => {
+    assert.equal((await env.api('POST', '/api/v2/eventrules/run/idle-check')).status, 202);
+    await env.app.ctx.events.drain();
+  };
+  nowMs = Date.now() + 10 * 86400_000;
+  await run();
+  assert.equal((await env.app.ctx.provider.getUser('idle1'))?.status, 1, '10 days: nothing');
+  nowMs = Date.now() + 40 * 86400_000;
+  await run();
+  assert.equal((await env.app.ctx.provider.getUser('idle1'))?.status, 0, '40 days: disabled');
+  assert.equal((await env.app.ctx.provider.getUser('dana'))?.status, 1, 'users outside the conditions are left alone');
+  nowMs = Date.now() + 70 * 86400_000;
+  await run();
+  assert.equal(await env.app.ctx.provider.getUser('idle1'), undefined, '70 days: deleted');
+});
