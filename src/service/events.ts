@@ -59,7 +59,9 @@ function startScheduler(tick: (now: number) => Promise<number>, logger: AppLogge
   const arm = (): void => {
     if (stopped) return;
     timer = setTimeout(() => {
-      void tick(Date.now()).catch((e: Error) => logger.error('eventmanager', `schedules: ${e.message}`)).finally(arm);
+      // not awaited: a long rule (a big retention check) must not make the next minutes' schedules late
+      void tick(Date.now()).catch((e: Error) => logger.error('eventmanager', `schedules: ${e.message}`));
+      arm();
     }, 60_000 - (Date.now() % 60_000) + 50);
     timer.unref();
   };

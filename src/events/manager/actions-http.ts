@@ -23,17 +23,25 @@ export interface HttpActionEnv {
 
 type Chunk = Buffer | { file: string };
 
-function escapePathValues(s: string, env: HttpActionEnv): string {
-  // placeholders in the URL path become path-escaped values ("/" kept)
-  const u = env.replace(s.replace(/\{\{\.(\w+)\}\}/g, '\u0000$1\u0001'), 0);
-  return u.replace(/\u0000(\w+)\u0001/g, (_m, k: string) => encodeURIComponent(env.replace(`{{.${k}}}`, 0)).replace(/%2F/g, '/'));
+/**
+ * Placeholders in the endpoint become escaped values, so a value can never
+ * add a query parameter or change the host: path-escaped ("/" kept) in the
+ * path, fully escaped in the query string.
+ */
+function escapeValues(s: string, env: HttpActionEnv, keepSlash: boolean): string {
+  return s.replace(/\{\{\.\w+\}\}/g, (ph) => {
+    const v = env.replace(ph, 0);
+    if (v === ph) return ph;
+    const e = encodeURIComponent(v);
+    return keepSlash ? e.replace(/%2F/g, '/') : e;
+  });
 }
 
 export function buildEndpoint(c: HttpActionConfig, env: HttpActionEnv): URL {
   const raw = c.endpoint ?? '';
   const q = raw.indexOf('?');
   const base = q >= 0 ? raw.slice(0, q) : raw;
-  const url = new URL(escapePathValues(base, env) + (q >= 0 ? env.replace(raw.slice(q), 0) : ''));
+  const url = new URL(escapeValues(base, env, true) + (q >= 0 ? escapeValues(raw.slice(q), env, false) : ''));
   for (const kv of c.query_parameters ?? []) url.searchParams.append(kv.key, env.replace(kv.value, 0));
   return url;
 }

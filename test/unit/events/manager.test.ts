@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { matchesFsEvent, matchesPatterns } from '../../../src/events/manager/conditions';
 import { cronMatches, parseSchedule, timeFields } from '../../../src/events/manager/cron';
 import { emptyParams, replacePlaceholders, replacements } from '../../../src/events/manager/params';
+import { buildEndpoint } from '../../../src/events/manager/actions-http';
 
 const at = (iso: string): ReturnType<typeof timeFields> => timeFields(Date.parse(iso), false);
 
@@ -57,4 +58,16 @@ test('conditions: plain patterns match at once, inverse ones must all hold; fs p
   assert.equal(matchesFsEvent({ event_statuses: [2, 3] }, p), false);
   assert.equal(matchesFsEvent({ protocols: ['SFTP'] }, p), false);
   assert.equal(matchesFsEvent({ group_names: [{ pattern: 'g1' }] }, p), false, 'a user without groups does not match a group condition');
+});
+
+test('HTTP endpoint: placeholder values are escaped, they cannot add query parameters or change the host', () => {
+  const p = { ...emptyParams('upload', 0), name: 'evil&admin=1@x/y', virtualPath: '/a b/c#d' };
+  const env = { replace: (s: string, m: 0 | 1): string => replacePlaceholders(s, replacements(p, m, false)), openFile: () => Promise.reject(new Error('no')), password: '' };
+  const u = buildEndpoint({ endpoint: 'http://127.0.0.1:1/u/{{.Name}}{{.VirtualPath}}?who={{.Name}}&keep={{.Nope}}', query_parameters: [{ key: 'p', value: '{{.VirtualPath}}' }] }, env);
+  assert.equal(u.host, '127.0.0.1:1');
+  assert.equal(u.pathname, '/u/evil%26admin%3D1%40x/y/a%20b/c%23d');
+  assert.equal(u.searchParams.get('who'), 'evil&admin=1@x/y');
+  assert.equal(u.searchParams.get('admin'), null);
+  assert.equal(u.searchParams.get('keep'), '{{.Nope}}');
+  assert.equal(u.searchParams.get('p'), '/a b/c#d');
 });
