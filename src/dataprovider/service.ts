@@ -58,11 +58,11 @@ export class ProviderService implements DataProviderService {
 
   /**
    * Reports an administrator's change. Without an executor the change is
-   * internal; `__system__` is the hooks' external-auth/pre-login user sync,
-   * which SFTPGo does not report either.
+   * internal; `__system__` without reportSystemChange is the hooks'
+   * external-auth/pre-login user sync, which SFTPGo does not report either.
    */
   private changed(action: ProviderObjectEvent['action'], objectType: ProviderObjectEvent['objectType'], objectName: string, executor: Executor | undefined, object: unknown): void {
-    if (!this.objectListener || !executor || executor.username === '__system__') return;
+    if (!this.objectListener || !executor || (executor.username === '__system__' && !executor.reportSystemChange)) return;
     this.objectListener({ action, objectType, objectName, executor, object });
   }
 

@@ -7,7 +7,17 @@ import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User } from './mode
 import type { DataProviderBackend, ListOptions } from './provider';
 
 /** Who changed what (for provider hooks and logs). */
-export interface Executor { username: string; ip: string; role?: string }
+export interface Executor {
+  username: string;
+  ip: string;
+  role?: string;
+  /**
+   * `__system__` changes are reported to provider actions/rules only when set
+   * (the event manager's own changes, as SFTPGo); the hooks' external-auth and
+   * pre-login user sync leaves it unset and is not reported, as SFTPGo.
+   */
+  reportSystemChange?: boolean;
+}
 
 /** SFTPGo's provider action object types (data_provider.actions.execute_for). */
 export type ProviderObjectType =

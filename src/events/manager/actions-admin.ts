@@ -51,7 +51,8 @@ export async function runInactivityCheck(
 ): Promise<void> {
   const disableAfter = cfg.disable_threshold ?? 0;
   const deleteAfter = cfg.delete_threshold ?? 0;
-  const system = { username: '__system__', ip: '' };
+  // reported to provider actions and rules, as SFTPGo's ActionExecutorSystem changes
+  const system = { username: '__system__', ip: '', reportSystemChange: true };
   const acted: string[] = [];
   for (const u of users) {
     const days = inactivityDays(u, nowMs);

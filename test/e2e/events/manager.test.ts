@@ -206,6 +206,12 @@ test('user inactivity (injected clock): disabled past the disable threshold, del
   await ok('POST', '/api/v2/users', { username: 'idle1', password: 'idle-pw', status: 1, home_dir: env.homeOf('idle1'), permissions: { '/': ['*'] } });
   await ok('POST', '/api/v2/eventactions', { name: 'inactivity', type: 14, options: { user_inactivity_config: { disable_threshold: 30, delete_threshold: 60 } } });
   await ok('POST', '/api/v2/eventrules', { name: 'idle-check', status: 1, trigger: 6, conditions: { options: { names: [{ pattern: 'idle*' }] } }, actions: [{ name: 'inactivity' }] });
+  // the disable and delete are reported to provider-event rules (executor __system__), as SFTPGo
+  await ok('POST', '/api/v2/eventactions', { name: 'tell-change', type: 1, options: { http_config: { endpoint: `${rec.url}/changed/{{.Event}}/{{.ObjectName}}`, method: 'GET', timeout: 10 } } });
+  await ok('POST', '/api/v2/eventrules', {
+    name: 'idle-changes', status: 1, trigger: 2, conditions: { provider_events: ['update', 'delete'], options: { provider_objects: ['user'], names: [{ pattern: 'idle*' }] } },
+    actions: [{ name: 'tell-change' }],
+  });
   const bad = await env.api('POST', '/api/v2/eventactions', { name: 'inactivity2', type: 14, options: { user_inactivity_config: { disable_threshold: 30, delete_threshold: 20 } } });
   assert.equal(bad.status, 400);
   const run = async (): Promise<void> => {
@@ -222,4 +228,5 @@ test('user inactivity (injected clock): disabled past the disable threshold, del
   nowMs = Date.now() + 70 * 86400_000;
   await run();
   assert.equal(await env.app.ctx.provider.getUser('idle1'), undefined, '70 days: deleted');
+  assert.deepEqual(rec.requests.filter((r) => r.url.pathname.startsWith('/changed/')).map((r) => r.url.pathname), ['/changed/update/idle1', '/changed/delete/idle1']);
 });
