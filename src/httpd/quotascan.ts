@@ -4,58 +4,15 @@
  * the totals with reset semantics. One scan per user/folder at a time; the
  * API answers 202 and the scan runs in the background.
  */
-import { lstat, opendir } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
 import type { ServerContext } from '../common/context';
 import { FsError } from '../common/errors';
-import type { FilesystemConfig, Folder, User } from '../dataprovider/models';
+import type { Folder, User } from '../dataprovider/models';
+import { dirUsage, isLocal, userUsage } from '../common/quota-scan';
+
+// moved to common (the event manager's quota reset actions scan the same way)
+export { dirUsage } from '../common/quota-scan';
 
 export interface ActiveScan { name: string; start_time: number }
-
-/** Local (0) and encrypted local (4) storage can be walked on disk. */
-function isLocal(fs: FilesystemConfig | undefined): boolean {
-  return fs === undefined || fs.provider === 0 || fs.provider === 4;
-}
-
-const within = (child: string, parent: string): boolean => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
-
-/**
- * Size and file count under `root`, not following symlinks and skipping the
- * `exclude` trees (virtual folders mounted inside a home are counted apart).
- * A missing root counts as empty.
- */
-export async function dirUsage(root: string, exclude: readonly string[] = [], shouldStop: () => boolean = () => false): Promise<{ size: number; files: number }> {
-  let size = 0;
-  let files = 0;
-  const stack: string[] = [resolve(root)];
-  const skip = exclude.map((e) => resolve(e));
-  while (stack.length > 0) {
-    if (shouldStop()) throw new FsError('Aborted', 'quota scan aborted: the service is stopping');
-    const dir = stack.pop() as string;
-    let handle;
-    try {
-      handle = await opendir(dir);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      throw e;
-    }
-    for await (const ent of handle) {
-      const full = join(dir, ent.name);
-      if (ent.isDirectory()) {
-        if (!skip.some((s) => s === full)) stack.push(full);
-      } else if (ent.isFile()) {
-        try {
-          size += (await lstat(full)).size;
-          files++;
-        } catch {
-          // removed while scanning: not counted
-        }
-      }
-    }
-  }
-  return { size, files };
-}
 
 export class QuotaScanner {
   private readonly users = new Map<string, ActiveScan>();
@@ -113,17 +70,7 @@ export class QuotaScanner {
   }
 
   private async scanUser(user: User): Promise<void> {
-    const home = resolve(user.home_dir);
-    const included = (user.virtual_folders ?? []).filter((f) => f.quota_size === -1 && isLocal(f.filesystem));
-    // every folder mounted inside the home is excluded from the home walk; the
-    // ones counted in the user's quota are then walked on their own
-    const nested = (user.virtual_folders ?? []).map((f) => resolve(f.mapped_path)).filter((p) => p !== home && within(p, home));
-    const total = await dirUsage(home, nested, this.stopped);
-    for (const f of included) {
-      const u = await dirUsage(f.mapped_path, [], this.stopped);
-      total.size += u.size;
-      total.files += u.files;
-    }
+    const total = await userUsage(user, this.stopped);
     await this.ctx.provider.updateUserQuota(user.username, total.size, total.files, true);
     this.ctx.logger.info('httpd', `quota scan for user ${user.username} done: ${total.files} files, ${total.size} bytes`);
   }

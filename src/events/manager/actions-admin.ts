@@ -1,11 +1,13 @@
 /**
  * Maintenance actions (SFTPGo executeRuleAction): backup (the whole dump to
  * data_provider.backups_path as backup_<Weekday>_<hour>.json, UTC, 0600),
- * transfer quota reset of the users concerned, log rotation, user inactivity.
+ * user/folder/transfer quota resets of the objects concerned, log rotation,
+ * user inactivity.
  */
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { User } from '../../dataprovider/models';
+import { dirUsage, isLocal, userUsage } from '../../common/quota-scan';
+import type { Folder, User } from '../../dataprovider/models';
 import type { DataProviderService } from '../../dataprovider/types';
 import type { AppLogger } from '../../logger/types';
 import type { EventParams } from './params';
@@ -70,4 +72,27 @@ export async function runInactivityCheck(
     }
   }
   if (acted.length > 0) throw new Error(acted.join(', '));
+}
+
+/** SFTPGo's user quota reset: a scan of the home (and included folders) stored with reset semantics; local storage only. */
+export async function resetUserQuota(provider: DataProviderService, users: User[], logger: AppLogger): Promise<void> {
+  const failed: string[] = [];
+  for (const u of users) {
+    if (!isLocal(u.filesystem)) { failed.push(u.username); continue; }
+    const usage = await userUsage(u);
+    await provider.updateUserQuota(u.username, usage.size, usage.files, true);
+    logger.info('eventmanager', `quota reset for user "${u.username}": ${usage.files} files, ${usage.size} bytes`);
+  }
+  if (failed.length > 0) throw new Error(`quota reset is only supported for local storage, users: ${failed.join(', ')}`);
+}
+
+export async function resetFolderQuota(provider: DataProviderService, folders: Folder[], logger: AppLogger): Promise<void> {
+  const failed: string[] = [];
+  for (const f of folders) {
+    if (!isLocal(f.filesystem)) { failed.push(f.name); continue; }
+    const usage = await dirUsage(f.mapped_path);
+    await provider.updateFolderQuota(f.name, usage.size, usage.files, true);
+    logger.info('eventmanager', `quota reset for folder "${f.name}": ${usage.files} files, ${usage.size} bytes`);
+  }
+  if (failed.length > 0) throw new Error(`quota reset is only supported for local storage, folders: ${failed.join(', ')}`);
 }

@@ -13,17 +13,17 @@ import { Connection } from '../../common/connection';
 import type { Protocol } from '../../common/types';
 import type { AppConfig } from '../../config/types';
 import { ACTION_TYPE, TRIGGER, type EventAction, type EventRule, type RuleActionOptions } from '../../dataprovider/event-models';
-import type { User } from '../../dataprovider/models';
+import type { Folder, User } from '../../dataprovider/models';
 import type { DataProviderService } from '../../dataprovider/types';
 import type { SecretsKms } from '../../kms/types';
 import type { AppLogger } from '../../logger/types';
 import type { Metrics } from '../../metrics/types';
-import { resetTransferQuota, runBackup, runInactivityCheck } from './actions-admin';
+import { resetFolderQuota, resetTransferQuota, resetUserQuota, runBackup, runInactivityCheck } from './actions-admin';
 import { runCommandAction } from './actions-command';
 import { runEmailAction } from './actions-email';
 import { runFsAction, runRetention } from './actions-fs';
 import { runHttpAction } from './actions-http';
-import { matchesUser } from './conditions';
+import { matchesPatterns, matchesUser } from './conditions';
 import { replacePlaceholders, replacements, type EventParams } from './params';
 
 export interface RunnerDeps {
@@ -90,6 +90,16 @@ export class ActionRunner {
     return (await this.d.provider.listUsers()).filter((u) => matchesUser(o, u.username, [], u.role ?? ''));
   }
 
+  /** Folder quota resets: the folder of a provider folder event, or every folder matching the names for schedules/on-demand. */
+  private async foldersFor(rule: EventRule, params: EventParams): Promise<Folder[]> {
+    if (rule.trigger === TRIGGER.providerEvent && params.objectType === 'folder') {
+      const f = await this.d.provider.getFolder(params.objectName);
+      return f ? [f] : [];
+    }
+    if (rule.trigger !== TRIGGER.schedule && rule.trigger !== TRIGGER.onDemand) throw new Error('folder quota reset is only supported for folder events');
+    return (await this.d.provider.listFolders()).filter((f) => matchesPatterns(f.name, rule.conditions.options.names));
+  }
+
   private async execute(a: EventAction, rule: EventRule, params: EventParams, eventUser: User | undefined): Promise<void> {
     const local = this.d.config.common.tz === 'local';
     const replace = (s: string, mode: 0 | 1 | 2 = 0): string => replacePlaceholders(s, replacements(params, mode, local));
@@ -137,6 +147,12 @@ export class ActionRunner {
         await runBackup(this.d.provider, path.isAbsolute(dir) ? dir : path.join(this.d.configDir, dir), this.d.now(), params);
         return;
       }
+      case ACTION_TYPE.userQuotaReset:
+        await resetUserQuota(this.d.provider, await this.usersFor(rule, eventUser), this.d.logger);
+        return;
+      case ACTION_TYPE.folderQuotaReset:
+        await resetFolderQuota(this.d.provider, await this.foldersFor(rule, params), this.d.logger);
+        return;
       case ACTION_TYPE.transferQuotaReset:
         await resetTransferQuota(this.d.provider, (await this.usersFor(rule, eventUser)).map((u) => u.username), this.d.logger);
         return;

@@ -193,3 +193,24 @@ test('backup, transfer quota reset and log rotation actions; a user-bound action
   assert.match(rec.requests.find((x) => x.url.pathname === '/folder-failed')?.url.searchParams.get('e') ?? '', /only supported for events about a user/);
   for (const u of ['erin', 'frank']) assert.equal(existsSync(join(env.homeOf(u), 'should-not-exist')), false);
 });
+
+test('user and folder quota reset actions store what is on disk', async () => {
+  await run('mkdir', ['-p', join(env.dir, 'shared')]);
+  await writeFile(join(env.dir, 'shared', 'one.bin'), Buffer.alloc(1234));
+  await ok('POST', '/api/v2/eventactions', { name: 'user-quota', type: 5, options: {} });
+  await ok('POST', '/api/v2/eventactions', { name: 'folder-quota', type: 6, options: {} });
+  await ok('POST', '/api/v2/eventrules', {
+    name: 'quota-now', status: 1, trigger: 6, conditions: { options: { names: [{ pattern: 'erin' }, { pattern: 'shared' }] } },
+    actions: [{ name: 'user-quota', order: 1 }, { name: 'folder-quota', order: 2 }],
+  });
+  await env.app.ctx.provider.updateUserQuota('erin', 0, 0, true);
+  assert.equal((await env.api('POST', '/api/v2/eventrules/run/quota-now')).status, 202);
+  await env.app.ctx.events.drain();
+  const du = await run('sh', ['-c', `find "${env.homeOf('erin')}" -type f | wc -l`]);
+  const erin = await env.app.ctx.provider.getUser('erin');
+  assert.equal(erin?.used_quota_files, Number(du.stdout.trim()));
+  assert.ok((erin?.used_quota_size ?? 0) > 0);
+  const folder = await env.app.ctx.provider.getFolder('shared');
+  assert.equal(folder?.used_quota_files, 1);
+  assert.equal(folder?.used_quota_size, 1234);
+});
