@@ -13,6 +13,8 @@ import type { FileInfo, SetStatAttrs, StatVFS } from '../vfs/fs';
 import { S_IFDIR } from '../vfs/fs';
 import { FsError } from './errors';
 import { ensureRootOwned, giveToUser } from './ownership';
+import { ACTION_OF_SENDER, noEvents, type EventSink, type FsAction } from './events';
+import { actionDone, fsProviderOf, preAction, sshCommandDone, uploadDone, type ActionDone } from './connection-events';
 import { getPatternsFilterForPath, isFileAllowed, isHiddenInListing } from './filters';
 import { MountTable, type Resolved } from './mounts';
 import { deniedFileError, openDownload, openUpload, type OpenHost } from './open';
@@ -42,6 +44,8 @@ export interface ConnectionOptions {
   onTransfersChanged?: (delta: number) => void;
   /** builds the backends of the home and the virtual folders (service/filesystems.ts) */
   filesystems: FsFactory;
+  /** where filesystem events go (common.actions, event rules); default: nowhere */
+  events?: EventSink;
 }
 
 export type ChecksumAlgo = 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
@@ -64,6 +68,7 @@ export class Connection implements FileOps, OpenHost {
   readonly metrics: Metrics;
   readonly mounts: MountTable;
   readonly quota: QuotaService;
+  readonly events: EventSink;
   readonly connectedAt = Date.now();
   lastActivity = Date.now();
   private command = '';
@@ -83,6 +88,7 @@ export class Connection implements FileOps, OpenHost {
     this.logger = opts.logger;
     this.metrics = opts.metrics;
     this.mounts = new MountTable(opts.user, opts.filesystems);
+    this.events = opts.events ?? noEvents();
     this.quota = new QuotaService(opts.provider, opts.user, this.mounts, opts.trackQuota ?? 2, opts.logger, opts.id);
   }
 
@@ -139,19 +145,36 @@ export class Connection implements FileOps, OpenHost {
     });
   }
 
-  /** Runs a command verb, logging it (with the error, if any) under `sender`. */
-  async logged<T>(sender: string, vpath: string, fn: (r: Resolved) => Promise<T>, extra: Partial<CommandLogEntry> = {}): Promise<T> {
+  /**
+   * Runs a command verb, logging it (with the error, if any) under `sender`,
+   * then reports it to the event sink when the sender is an SFTPGo action
+   * (on success; a copy also on failure, as SFTPGo). `eventSize` gives the
+   * size the event carries (the removed file's size for a delete).
+   */
+  async logged<T>(sender: string, vpath: string, fn: (r: Resolved) => Promise<T>, extra: Partial<CommandLogEntry> = {}, eventSize?: () => number): Promise<T> {
     const start = Date.now();
     const r = this.mounts.resolve(vpath);
     this.touch();
+    const action = ACTION_OF_SENDER[sender];
     try {
       const out = await fn(r);
       this.logCommand({ sender, filePath: r.fs.fsPath(r.fsPath), virtualPath: vpath, elapsedMs: Date.now() - start, ...extra });
+      if (action) await this.actionDone(action, vpath, { ...eventTarget(extra), elapsedMs: Date.now() - start, fileSize: eventSize?.() ?? extra.size ?? 0 });
       return out;
     } catch (e) {
       this.logCommand({ sender, filePath: r.fs.fsPath(r.fsPath), virtualPath: vpath, elapsedMs: Date.now() - start, ...extra, error: (e as Error).message });
+      if (action === 'copy') await this.actionDone(action, vpath, { ...eventTarget(extra), elapsedMs: Date.now() - start, fileSize: extra.size ?? 0, error: e as Error });
       throw e;
     }
+  }
+
+  fsProviderOf(vpath: string): number { return fsProviderOf(this, vpath); }
+  preAction(action: FsAction, vpath: string, fileSize: number, openFlags = 0): Promise<void> { return preAction(this, action, vpath, fileSize, openFlags); }
+  actionDone(action: FsAction, vpath: string, o: ActionDone): Promise<void> { return actionDone(this, action, vpath, o); }
+  uploadDone(vpath: string, fileSize: number, elapsedMs: number, error?: Error): Promise<Error | undefined> { return uploadDone(this, vpath, fileSize, elapsedMs, error); }
+  /** An SSH command finished (sshcmd.ts): the `ssh_cmd` action. */
+  sshCommandDone(commandLine: string, vpath: string, virtualTarget: string, elapsedMs: number, error?: Error): Promise<void> {
+    return sshCommandDone(this, commandLine, vpath, virtualTarget, elapsedMs, error);
   }
 
   // ---- metadata ----
@@ -257,13 +280,16 @@ export class Connection implements FileOps, OpenHost {
     if (!canDeleteFile(this.user, vpath)) throw new FsError('PermissionDenied');
     this.checkVisible(vpath);
     if (vpath === '/' || this.mounts.isMountPoint(vpath)) throw new FsError('PermissionDenied', 'cannot remove a virtual folder');
+    let removedSize = 0;
     await this.logged('Remove', vpath, async ({ fs, fsPath }) => {
       const st = await fs.lstat(fsPath);
       if (st.isDirectory) throw new FsError('IsDirectory', 'cannot remove a directory as a file');
+      removedSize = st.size;
+      await this.preAction('pre-delete', vpath, st.size);
       await fs.remove(fsPath);
       // symlinks are not counted in the quota
       if (!st.isSymlink) await this.quota.update(vpath, -1, -st.size);
-    });
+    }, {}, () => removedSize);
   }
 
   async removeDir(vpath: string): Promise<void> {
@@ -362,6 +388,10 @@ export class Connection implements FileOps, OpenHost {
       await h.close().catch(() => undefined);
     }
   }
+}
+
+function eventTarget(e: Partial<CommandLogEntry>): { targetPath?: string; virtualTargetPath?: string } {
+  return { targetPath: e.targetPath, virtualTargetPath: e.virtualTargetPath };
 }
 
 function virtualDirInfo(name: string): FileInfo {

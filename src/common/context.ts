@@ -13,6 +13,7 @@ import type { FsFactory } from './fs-factory';
 import type { Perimeter } from './perimeter';
 import type { Hooks } from '../hooks/index';
 import type { LoginService } from './login';
+import type { EventManagerPort, EventSink } from './events';
 import type { ConnectionInfo, FileOps, Protocol, SessionHandle } from './types';
 
 export interface NewConnectionRequest {
@@ -70,6 +71,10 @@ export interface ServerContext {
   login?: LoginService;
   /** builds storage backends from a user's or folder's filesystem config (service/filesystems.ts) */
   filesystems: FsFactory;
+  /** filesystem events: common.actions and the event manager (noEvents() when none) */
+  events: EventSink;
+  /** event actions and rules (REST API, web admin, schedules) */
+  eventManager: EventManagerPort;
 }
 
 export interface VersionInfo { version: string; commit_hash: string; build_date: string; features: string[] }

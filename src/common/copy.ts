@@ -35,7 +35,7 @@ export async function doCopy(c: Connection, from: string, rawTo: string): Promis
   }
   const dst = c.mounts.resolve(to);
   await c.logged('Copy', from, () => copyItem(c, from, to, srcInfo, { left: MAX_COPY_ENTRIES }),
-    { targetPath: dst.fs.fsPath(dst.fsPath), virtualTargetPath: to });
+    { targetPath: dst.fs.fsPath(dst.fsPath), virtualTargetPath: to, ...(srcInfo.isDirectory ? {} : { size: srcInfo.size }) });
 }
 
 async function copyItem(c: Connection, from: string, to: string, info: FileInfo, budget: Budget): Promise<void> {

@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics/types';
 import type { FsFactory } from './fs-factory';
 import { Connection } from './connection';
 import type { ConnectionManager, NewConnectionRequest } from './context';
+import type { EventSink } from './events';
 import { FsError } from './errors';
 import type { QuotaProvider } from './quota';
 import { ipFromAddr } from './throttle';
@@ -30,6 +31,8 @@ export interface ConnectionManagerOptions {
   idleTimeoutMs?: number;
   /** builds the backends of each session's home and virtual folders (service/filesystems.ts) */
   filesystems: FsFactory;
+  /** filesystem events (common.actions, event rules); default: none */
+  events?: EventSink;
 }
 
 interface Entry { conn: Connection; session: SessionHandle; ip: string; removing?: Promise<void> }
@@ -129,7 +132,7 @@ export function createConnectionManager(opts: ConnectionManagerOptions): Managed
       const conn = new Connection({
         id, protocol: req.protocol, user: req.user, remoteAddr: req.remoteAddr, localAddr: req.localAddr,
         clientVersion: req.clientVersion, config, logger, metrics, provider: opts.provider,
-        trackQuota: opts.trackQuota, isShuttingDown: () => shuttingDown, onTransfersChanged, filesystems: opts.filesystems,
+        trackQuota: opts.trackQuota, isShuttingDown: () => shuttingDown, onTransfersChanged, filesystems: opts.filesystems, events: opts.events,
       });
       entries.set(id, { conn, session: req.session, ip: ipFromAddr(req.remoteAddr) });
       metrics.activeConnections(1);

@@ -12,6 +12,7 @@ import type { MountTable } from './mounts';
 import { canDownload, canOverwrite, canUpload } from './permissions';
 import { bandwidthFor } from './throttle';
 import { OrderedWriteHandle } from './ordered-writes';
+import type { FsAction } from './events';
 import { DownloadTransfer, UploadTransfer, type TransferHost } from './transfer';
 import type { OpenWriteRequest } from './types';
 
@@ -20,6 +21,8 @@ export interface OpenHost extends TransferHost {
   readonly config: CommonConfig;
   isShuttingDown(): boolean;
   nextTransferId(): number;
+  /** pre-* actions (common.actions, event rules): throws FsError('PermissionDenied') when refused */
+  preAction(action: FsAction, vpath: string, fileSize: number, openFlags?: number): Promise<void>;
 }
 
 const KB = 1024;
@@ -35,6 +38,7 @@ export async function openDownload(h: OpenHost, vpath: string): Promise<Download
   if (!fa.allowed) throw deniedFileError(fa.denyPolicy);
   const tq = await h.quota.transferQuota();
   if (tq.download === 0) throw new FsError('ReadQuotaExceeded');
+  await h.preAction('pre-download', vpath, 0);
   const { fs, fsPath } = h.mounts.resolve(vpath);
   const handle = await fs.openRead(fsPath);
   return new DownloadTransfer({
@@ -95,6 +99,7 @@ export async function openUpload(h: OpenHost, vpath: string, req: OpenWriteReque
   if (req.offset > 0 && !isResume) throw new FsError('Generic', 'a resume offset needs an existing file opened without truncate');
   // SFTPGo GetMaxWriteSize: a resume the storage cannot do is an unsupported operation
   if (isResume && !fs.features.resume) throw new FsError('Unsupported', 'resuming uploads is not supported by this storage');
+  await h.preAction('pre-upload', vpath, oldSize, req.openFlags ?? 0);
 
   const quota = await h.quota.check(vpath, !exists);
   if (!quota.hasSpace) throw new FsError('QuotaExceeded');

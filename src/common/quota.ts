@@ -129,17 +129,19 @@ export class QuotaService {
     }
   }
 
-  /** first_upload / first_download, only when the provider supports it and it is still unset. */
-  async markFirstTransfer(kind: 'upload' | 'download'): Promise<void> {
+  /** Records the user's first upload/download; true when this call was that first one (first-upload/first-download actions). */
+  async markFirstTransfer(kind: 'upload' | 'download'): Promise<boolean> {
     const fn = this.provider.updateUserTransferTimestamps;
-    if (!fn) return;
+    if (!fn) return false;
     const already = kind === 'upload' ? this.user.first_upload : this.user.first_download;
-    if (already && already > 0) return;
+    if (already && already > 0) return false;
     try {
       await fn.call(this.provider, this.user.username, kind === 'upload');
       if (kind === 'upload') this.user.first_upload = Date.now(); else this.user.first_download = Date.now();
+      return true;
     } catch (e) {
       this.logger.warn('common', `unable to update transfer timestamps: ${(e as Error).message}`, { connection_id: this.connectionId });
+      return false;
     }
   }
 }

@@ -8,6 +8,8 @@ import type { User } from '../dataprovider/models';
 import type { AppLogger } from '../logger/types';
 import type { Metrics } from '../metrics/types';
 import type { FileInfo, Fs, ReadHandle, SetStatAttrs, WriteHandle } from '../vfs/fs';
+import type { ActionDone } from './connection-events';
+import type { FsAction } from './events';
 import { FsError, fromNodeError } from './errors';
 import type { QuotaService } from './quota';
 import { writeThen } from './pump';
@@ -25,6 +27,10 @@ export interface TransferHost {
   readonly logger: AppLogger;
   readonly metrics: Metrics;
   readonly quota: QuotaService;
+  /** reports a finished transfer to the event sink (failures only logged) */
+  actionDone(action: FsAction, vpath: string, o: ActionDone): Promise<void>;
+  /** the `upload` action; resolves to the error of a failed synchronous subscriber */
+  uploadDone(vpath: string, fileSize: number, elapsedMs: number, error?: Error): Promise<Error | undefined>;
   register(t: ActiveTransfer): void;
   unregister(t: ActiveTransfer): void;
   touch(): void;
@@ -177,9 +183,12 @@ export class DownloadTransfer extends BaseTransfer implements Download {
     let err = error;
     try { await this.handle.close(); } catch (e) { err ??= e as Error; }
     await this.host.quota.updateTransfer(0, this.bytesSent);
-    if (!err && this.bytesSent > 0) await this.host.quota.markFirstTransfer('download');
+    const first = !err && this.bytesSent > 0 && await this.host.quota.markFirstTransfer('download');
     this.logTransfer('Download', this.bytesSent, err);
     this.host.metrics.transferCompleted('download', this.bytesSent, !!err);
+    const done = { fileSize: this.bytesSent, elapsedMs: Date.now() - this.startTime, error: err };
+    await this.host.actionDone('download', this.virtualPath, done);
+    if (first) await this.host.actionDone('first-download', this.virtualPath, done);
     return err;
   }
 }
@@ -371,11 +380,18 @@ export class UploadTransfer extends BaseTransfer implements Upload {
       const st = await p.fs.lstat(p.fsPath);
       existsAfter = st.isFile; sizeAfter = st.isFile ? st.size : 0;
     } catch { /* not there: aborted atomic upload */ }
+    const hookErr = await this.host.uploadDone(this.virtualPath, sizeAfter, Date.now() - this.startTime, err);
+    if (hookErr && existsAfter) {
+      // SFTPGo executeUploadHook: a failed synchronous upload action removes the file and fails the upload
+      if (await p.fs.remove(p.fsPath).then(() => true, () => false)) { existsAfter = false; sizeAfter = 0; }
+    }
+    err ??= hookErr;
     await this.host.quota.update(this.virtualPath, (existsAfter ? 1 : 0) - (p.existedBefore ? 1 : 0), sizeAfter - p.sizeBefore);
     await this.host.quota.updateTransfer(this.bytesReceived, 0);
-    if (!err) await this.host.quota.markFirstTransfer('upload');
+    const first = !err && await this.host.quota.markFirstTransfer('upload');
     this.logTransfer('Upload', this.bytesReceived, err);
     this.host.metrics.transferCompleted('upload', this.bytesReceived, !!err);
+    if (first) await this.host.actionDone('first-upload', this.virtualPath, { fileSize: sizeAfter, elapsedMs: Date.now() - this.startTime });
     return err;
   }
 }

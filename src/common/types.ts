@@ -121,6 +121,8 @@ export interface FileOps {
   touch(): void;
   /** Updates the command shown in the connections API. */
   setCommand(cmd: string): void;
+  /** An SSH command finished: reported as SFTPGo's `ssh_cmd` action (common/connection-events.ts). */
+  sshCommandDone?(commandLine: string, vpath: string, virtualTarget: string, elapsedMs: number, error?: Error): Promise<void>;
   /** Creates the home and folder roots after login (SFTPGo CheckFsRoot); common/connection.ts implements it. */
   ensureRoots?(): Promise<void>;
 }

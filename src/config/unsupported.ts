@@ -13,7 +13,6 @@ interface Check { key: string; active: (c: AppConfig) => boolean; what: string }
 const nonEmpty = (s: string): boolean => s.trim() !== '';
 
 const CHECKS: Check[] = [
-  { key: 'common.actions', active: (c) => c.common.actions.execute_on.length > 0 || nonEmpty(c.common.actions.hook), what: 'filesystem action hooks' },
   // bits 4/8/16 keep partial uploads on S3/GCS/Azure: this server always aborts a failed cloud upload
   { key: 'common.upload_mode', active: (c) => (c.common.upload_mode & ~3) !== 0, what: 'keeping partial uploads on object storage (upload_mode 4, 8, 16)' },
   { key: 'common.resume_max_size', active: (c) => c.common.resume_max_size > 0, what: 'resuming uploads on object storage by rewriting them' },
@@ -22,7 +21,6 @@ const CHECKS: Check[] = [
   { key: 'sftpd.revoked_user_certs_file', active: (c) => nonEmpty(c.sftpd.revoked_user_certs_file), what: 'SSH user certificates' },
   { key: 'sftpd.opkssh_path', active: (c) => nonEmpty(c.sftpd.opkssh_path), what: 'OpenPubkey SSH' },
   { key: 'ftpd.combine_support', active: (c) => c.ftpd.combine_support !== 0, what: 'the FTP COMB command' },
-  { key: 'data_provider.actions', active: (c) => c.data_provider.actions.execute_on.length > 0 || nonEmpty(c.data_provider.actions.hook), what: 'data provider action hooks' },
   { key: 'data_provider.password_validation', active: (c) => c.data_provider.password_validation.admins.min_entropy > 0 || c.data_provider.password_validation.users.min_entropy > 0, what: 'password strength validation' },
   { key: 'httpd.ca_revocation_lists', active: (c) => c.httpd.ca_revocation_lists.length > 0, what: 'certificate revocation lists' },
   { key: 'httpd.web_root', active: (c) => nonEmpty(c.httpd.web_root), what: 'serving the web UI and REST API under a web_root prefix' },

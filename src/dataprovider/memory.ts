@@ -4,6 +4,7 @@
  * restore. Same semantics as the SQL stores, including ids and the mapping
  * rows between users and folders, so one conformance suite covers both.
  */
+import { MemoryEventStore } from './event-store';
 import { FsError } from '../common/errors';
 import { canonicalAdmin, canonicalApiKey, canonicalFolder, canonicalUser } from './canonical';
 import { OperationQueue } from './lock';
@@ -104,9 +105,12 @@ export class MemoryBackend implements DataProviderBackend {
     });
   }
 
+  /** event actions and rules (src/dataprovider/event-store.ts) */
+  readonly eventObjects = new MemoryEventStore();
+
   async dump(): Promise<DumpData> {
     const ipLists = await dumpIpLists(this.perimeter);
-    return this.op((s) => ({
+    const d = await this.op((s) => ({
       users: page([...s.users.values()], (e) => e.user.username).map((e) => this.materialize(s, e.user, e.mappings)),
       groups: [],
       folders: page([...s.folders.values()], (f) => f.name).map((f) => this.folderOut(s, f)),
@@ -116,6 +120,7 @@ export class MemoryBackend implements DataProviderBackend {
       event_actions: [], event_rules: [], roles: [], ip_lists: ipLists, configs: {},
       version: DUMP_VERSION,
     }));
+    return { ...d, event_actions: await this.eventObjects.listEventActions(), event_rules: await this.eventObjects.listEventRules() };
   }
 
   async close(): Promise<void> {

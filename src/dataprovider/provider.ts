@@ -7,6 +7,7 @@
 import type { Admin, ApiKey, DumpData, Folder, User } from './models';
 import type { ShareStore } from './shares';
 import type { PerimeterStore } from './iplist';
+import type { EventObjectStore } from './event-store';
 
 export interface ListOptions {
   limit?: number;
@@ -68,6 +69,8 @@ export interface DataProviderBackend extends UserStore, FolderStore, AdminStore,
   readonly perimeter: PerimeterStore;
   /** keeps virtual_folders[].subpath; a backend without it gets users with a subpath refused (400) */
   readonly storesFolderSubpath?: boolean;
+  /** event manager actions and rules; absent on backends that do not store them yet */
+  readonly eventObjects?: EventObjectStore;
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;
   /** Current schema version, 0 when not initialized. */

@@ -19,6 +19,8 @@ export interface RestoreHost {
   resolveFolders(folders: User['virtual_folders'], tx: FolderStore): Promise<NonNullable<User['virtual_folders']>>;
   validationOptions(): { namingRules: number; usersBaseDir: string };
   sealSecondFactor(sf: SecondFactor, username: string, kind: AccountKind): Promise<SecondFactor>;
+  /** event actions and rules (validated by the event manager); absent: those sections are skipped */
+  readonly restoreEventObjects?: (actions: unknown[], rules: unknown[], mode: number) => Promise<void>;
 }
 
 /** TOTP secrets and recovery codes: Plain ones are encrypted, encrypted ones must open with this kms. */
@@ -84,7 +86,7 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
     throw new ValidationError(`unsupported dump version ${String(version)}, the maximum supported is ${DUMP_VERSION}`);
   }
   const opts = host.validationOptions();
-  const skipped = ['groups', 'event_actions', 'event_rules', 'roles']
+  const skipped = ['groups', ...(host.restoreEventObjects ? [] : ['event_actions', 'event_rules']), 'roles']
     .filter((k) => Array.isArray(dump[k]) && (dump[k] as unknown[]).length > 0);
 
   const folders: Folder[] = section(dump, 'folders').map((raw, i) =>
@@ -179,5 +181,8 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
       }
     }
   });
+  const eventActions = Array.isArray(dump.event_actions) ? dump.event_actions : [];
+  const eventRules = Array.isArray(dump.event_rules) ? dump.event_rules : [];
+  if (host.restoreEventObjects && eventActions.length + eventRules.length > 0) await host.restoreEventObjects(eventActions, eventRules, mode);
   return { users: restoredUsers, skipped, ipLists: [...new Set(ipLists.map((e) => e.type))] };
 }

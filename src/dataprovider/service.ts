@@ -18,7 +18,7 @@ import type { DataProviderBackend, FolderStore, ListOptions } from './provider';
 import { restoreDump } from './restore';
 import { ShareManager } from './shares';
 import { type AccountKind, AccountSecrets, defaultAccountSecrets, type SecondFactor, withSecondFactor } from './secrets';
-import type { DataProviderService, Executor, LoginContext, PublicKeyAuthResult } from './types';
+import type { DataProviderService, Executor, LoginContext, ProviderObjectEvent, ProviderObjectListener, PublicKeyAuthResult } from './types';
 import { isObj, validateAdmin, validateFolder, validateUser, ValidationError } from './validation';
 
 /** The config keys the service reads (a subset of DataProviderConfig). */
@@ -56,6 +56,7 @@ export class ProviderService implements DataProviderService {
   /** one recovery-code use at a time per account, so a code cannot be spent twice concurrently */
   private readonly mfaQueue = new Map<string, Promise<unknown>>();
   private readonly kms: SecretsKms | undefined;
+  private objectListener: ProviderObjectListener | undefined;
 
   constructor(opts: ServiceOptions) {
     this.kms = opts.kms;
@@ -66,6 +67,22 @@ export class ProviderService implements DataProviderService {
     this.secrets = opts.secrets ?? defaultAccountSecrets();
     this.apiKeys = new ApiKeyManager(this.backend, (p) => this.hash(p), this.cfg.password_caching);
     this.shares = new ShareManager(this.backend, (p) => this.hash(p));
+  }
+
+  setObjectListener(listener: ProviderObjectListener): void { this.objectListener = listener; }
+
+  /** Set by the event manager (service/events.ts): restores the dump's event actions and rules. */
+  restoreEventObjects?: (actions: unknown[], rules: unknown[], mode: number) => Promise<void>;
+  setEventObjectsRestorer(fn: (actions: unknown[], rules: unknown[], mode: number) => Promise<void>): void { this.restoreEventObjects = fn; }
+
+  /**
+   * Reports an administrator's change. Without an executor the change is
+   * internal; `__system__` without reportSystemChange is the hooks'
+   * external-auth/pre-login user sync, which SFTPGo does not report either.
+   */
+  private changed(action: ProviderObjectEvent['action'], objectType: ProviderObjectEvent['objectType'], objectName: string, executor: Executor | undefined, object: unknown): void {
+    if (!this.objectListener || !executor || (executor.username === '__system__' && !executor.reportSystemChange)) return;
+    this.objectListener({ action, objectType, objectName, executor, object });
   }
 
   private get userOpts(): { namingRules: number; usersBaseDir: string } {
@@ -117,6 +134,7 @@ export class ProviderService implements DataProviderService {
       return tx.addUser({ ...u, virtual_folders, created_at: now, updated_at: now });
     });
     this.log.info(SENDER, `user "${stored.username}" added`, { executor: executor?.username, ip: executor?.ip });
+    this.changed('add', 'user', stored.username, executor, stored);
     return stored;
   }
 
@@ -148,11 +166,14 @@ export class ProviderService implements DataProviderService {
     // entries are bound to the hash they matched: only a new hash makes them useless
     if (stored.password !== existing.password) this.userPwCache.remove(username);
     this.log.info(SENDER, `user "${username}" updated`, { executor: executor?.username, ip: executor?.ip });
+    this.changed('update', 'user', stored.username, executor, stored);
     return stored;
   }
 
   async deleteUser(username: string, executor?: Executor): Promise<void> {
+    const before = this.objectListener ? await this.backend.getUser(username) : undefined;
     await this.backend.deleteUser(username);
+    this.changed('delete', 'user', username, executor, before);
     this.userPwCache.remove(username);
     this.log.info(SENDER, `user "${username}" deleted`, { executor: executor?.username, ip: executor?.ip });
   }
@@ -166,6 +187,7 @@ export class ProviderService implements DataProviderService {
     f.filesystem = await sealFilesystemSecrets(f.filesystem ?? { provider: 0 }, undefined, this.kms, `folder_${f.name}`, 'filesystem');
     const stored = await this.backend.addFolder(f);
     this.log.info(SENDER, `folder "${f.name}" added`, { executor: executor?.username });
+    this.changed('add', 'folder', stored.name, executor, stored);
     return stored;
   }
 
@@ -177,11 +199,14 @@ export class ProviderService implements DataProviderService {
     f.filesystem = await sealFilesystemSecrets(f.filesystem ?? { provider: 0 }, old?.filesystem ?? { provider: 0 }, this.kms, `folder_${name}`, 'filesystem');
     const stored = await this.backend.updateFolder(f);
     this.log.info(SENDER, `folder "${name}" updated`, { executor: executor?.username });
+    this.changed('update', 'folder', name, executor, stored);
     return stored;
   }
 
   async deleteFolder(name: string, executor?: Executor): Promise<void> {
+    const before = this.objectListener ? await this.backend.getFolder(name) : undefined;
     await this.backend.deleteFolder(name);
+    this.changed('delete', 'folder', name, executor, before);
     this.log.info(SENDER, `folder "${name}" deleted`, { executor: executor?.username });
   }
 
@@ -195,6 +220,7 @@ export class ProviderService implements DataProviderService {
     a.password = await this.hash(a.password ?? '');
     const stored = await this.backend.addAdmin(a);
     this.log.info(SENDER, `admin "${a.username}" added`, { executor: executor?.username });
+    this.changed('add', 'admin', stored.username, executor, stored);
     return stored;
   }
 
@@ -212,11 +238,14 @@ export class ProviderService implements DataProviderService {
     const stored = await this.backend.updateAdmin({ ...a, updated_at: Date.now() });
     this.adminPwCache.remove(username);
     this.log.info(SENDER, `admin "${username}" updated`, { executor: executor?.username });
+    this.changed('update', 'admin', username, executor, stored);
     return stored;
   }
 
   async deleteAdmin(username: string, executor?: Executor): Promise<void> {
+    const before = this.objectListener ? await this.backend.getAdmin(username) : undefined;
     await this.backend.deleteAdmin(username);
+    this.changed('delete', 'admin', username, executor, before);
     this.adminPwCache.remove(username);
     this.log.info(SENDER, `admin "${username}" deleted`, { executor: executor?.username });
   }
@@ -279,11 +308,20 @@ export class ProviderService implements DataProviderService {
   addApiKey(input: unknown, executor?: Executor): Promise<{ apiKey: ApiKey; key: string }> {
     return this.apiKeys.add(input).then((r) => {
       this.log.info(SENDER, `API key "${r.apiKey.key_id}" added`, { executor: executor?.username });
+      this.changed('add', 'api_key', r.apiKey.key_id, executor, r.apiKey);
       return r;
     });
   }
-  updateApiKey(keyId: string, input: unknown, _executor?: Executor): Promise<ApiKey> { return this.apiKeys.update(keyId, input); }
-  deleteApiKey(keyId: string, _executor?: Executor): Promise<void> { return this.backend.deleteApiKey(keyId); }
+  async updateApiKey(keyId: string, input: unknown, executor?: Executor): Promise<ApiKey> {
+    const stored = await this.apiKeys.update(keyId, input);
+    this.changed('update', 'api_key', keyId, executor, stored);
+    return stored;
+  }
+  async deleteApiKey(keyId: string, executor?: Executor): Promise<void> {
+    const before = this.objectListener ? await this.backend.getApiKey(keyId) : undefined;
+    await this.backend.deleteApiKey(keyId);
+    this.changed('delete', 'api_key', keyId, executor, before);
+  }
   getApiKey(keyId: string): Promise<ApiKey | undefined> { return this.backend.getApiKey(keyId); }
   listApiKeys(opts?: ListOptions): Promise<ApiKey[]> { return this.backend.listApiKeys(opts); }
   checkApiKey(header: string): Promise<{ apiKey: ApiKey; admin?: Admin; user?: User }> { return this.apiKeys.check(header); }
@@ -355,6 +393,10 @@ export class ProviderService implements DataProviderService {
   }
   updateFolderQuota(name: string, size: number, files: number, reset = false): Promise<void> {
     return this.backend.updateFolderQuota(name, size, files, reset);
+  }
+  /** first_upload/first_download, set once (SFTPGo UpdateUserTransferTimestamps); drives the first-* actions. */
+  updateUserTransferTimestamps(username: string, isUpload: boolean): Promise<void> {
+    return this.backend.updateFirstTransfer(username, isUpload ? 'upload' : 'download', Date.now());
   }
   updateUserTransferQuota(username: string, up: number, down: number, reset = false): Promise<void> {
     return this.backend.updateUserTransferQuota(username, up, down, reset);

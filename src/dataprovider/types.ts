@@ -9,7 +9,33 @@ import type { AccountKind, AccountSecrets, SecondFactor } from './secrets';
 import type { ShareManager } from './shares';
 
 /** Who changed what (for provider hooks and logs). */
-export interface Executor { username: string; ip: string; role?: string }
+export interface Executor {
+  username: string;
+  ip: string;
+  role?: string;
+  /**
+   * `__system__` changes are reported to provider actions/rules only when set
+   * (the event manager's own changes, as SFTPGo); the hooks' external-auth and
+   * pre-login user sync leaves it unset and is not reported, as SFTPGo.
+   */
+  reportSystemChange?: boolean;
+}
+
+/** SFTPGo's provider action object types (data_provider.actions.execute_for). */
+export type ProviderObjectType =
+  | 'user' | 'folder' | 'group' | 'admin' | 'api_key' | 'share' | 'event_action' | 'event_rule' | 'role' | 'ip_list_entry' | 'configs';
+
+/** An object added, updated or deleted by an administrator (never internal updates such as last login or quota). */
+export interface ProviderObjectEvent {
+  action: 'add' | 'update' | 'delete';
+  objectType: ProviderObjectType;
+  objectName: string;
+  executor: Executor;
+  /** the stored object (the deleted one for delete); secrets are stripped by the subscriber */
+  object: unknown;
+}
+
+export type ProviderObjectListener = (e: ProviderObjectEvent) => void;
 
 export interface LoginContext {
   ip: string;
@@ -24,6 +50,10 @@ export interface PublicKeyAuthResult {
 
 export interface DataProviderService {
   readonly backend: DataProviderBackend;
+  /** provider events (data_provider.actions, event rules) go to this listener; set once by service/ */
+  setObjectListener?(listener: ProviderObjectListener): void;
+  /** restores a dump's event actions and rules (the event manager validates them); set once by service/ */
+  setEventObjectsRestorer?(fn: (actions: unknown[], rules: unknown[], mode: number) => Promise<void>): void;
 
   // users (input is untrusted JSON: validated, normalized, password hashed)
   addUser(input: unknown, executor?: Executor): Promise<User>;

@@ -26,6 +26,7 @@ import { registerAdminRoutes } from './routes/api/admins';
 import { registerApiKeyRoutes } from './routes/api/apikeys';
 import { registerConnectionRoutes } from './routes/api/connections';
 import { registerFolderRoutes } from './routes/api/folders';
+import { registerEventManagerRoutes } from './routes/api/eventmanager';
 import { registerMaintenanceRoutes } from './routes/api/maintenance';
 import { registerMfaRoutes } from './routes/api/mfa';
 import { registerPerimeterRoutes } from './routes/api/perimeter';
@@ -138,6 +139,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     registerMaintenanceRoutes(app, deps);
     registerMfaRoutes(app, deps);
     registerPerimeterRoutes(app, deps);
+    registerEventManagerRoutes(app, deps);
     // SFTPGo's disabled_login_methods bit 32 disables the user token endpoint
     if ((binding.disabled_login_methods & DISABLED_USER_TOKEN) === 0) registerUserTokenRoutes(app, deps);
     registerUserApi(app, deps);

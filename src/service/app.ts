@@ -34,6 +34,7 @@ import { checkLdap, installLdap } from '../auth/ldap';
 /** How long a stop waits for background hook notifications (post-disconnect, post-login). */
 const HOOKS_DRAIN_MS = 10_000;
 import { loadInitialData } from './loaddata';
+import { buildEvents } from './events';
 
 export interface StartAppOptions {
   runtime: RuntimeOptions;
@@ -45,6 +46,8 @@ export interface StartAppOptions {
   metrics?: Metrics;
   /** the perimeter's clock and waits (tests) */
   perimeter?: PerimeterOptions;
+  /** tests: the event manager's clock (schedules run only through ctx.eventManager.tick then) */
+  eventsClock?: () => number;
 }
 
 export interface App {
@@ -127,19 +130,23 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     const kms = createKms(config.kms, rt.configDir || '.');
     const provider = await openProvider(config, rt, logger, metrics, new AccountSecrets(kms, new TotpValidator(config.mfa.totp)), kms);
     undo.push(() => provider.close());
+    // before the initial data: a dump's event actions and rules are restored by the event manager
+    const filesystems = createFilesystems({ common: config.common, kms, logger, metrics });
+    const eventsRuntime = await buildEvents({ config, configDir: rt.configDir || '.', logger, metrics, provider, kms, filesystems, now: opts.eventsClock });
+    undo.push(async () => eventsRuntime.stop());
+    const events = eventsRuntime.sink;
     await loadInitialData(provider, rt, logger);
     await provider.ensureDefaultAdmin();
-    const filesystems = createFilesystems({ common: config.common, kms, logger, metrics });
     // hooks are checked (programs exist, URLs parse, certificates load) before any listener starts
     const hooks = new Hooks({ config, configDir: rt.configDir || '.', logger, provider });
     undo.push(async () => { await hooks.drain(HOOKS_DRAIN_MS); });
     const connections: ConnectionManager = withDisconnectHook(createConnectionManager({
-      config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota, filesystems,
+      config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota, filesystems, events,
     }), hooks);
     undo.push(() => connections.shutdown(0));
     const perimeter = await createPerimeter(config.common, provider.backend.perimeter, logger, opts.perimeter);
     const ctx: ServerContext = {
-    kms, filesystems, perimeter, config, runtime: rt, logger, metrics, provider, connections, version, hooks };
+    kms, filesystems, perimeter, events, eventManager: eventsRuntime.manager, config, runtime: rt, logger, metrics, provider, connections, version, hooks };
     installHookChecks(loginService(ctx), hooks);
     installLdap(loginService(ctx), { config, configDir: rt.configDir || '.', logger, provider, hooks });
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
@@ -156,7 +163,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     undo.length = 0;
     // SFTPGo starts it in the background once the services are up; its outcome never stops the server
     hooks.runStartup();
-    return makeApp(ctx, started, ownedLogger);
+    return makeApp(ctx, started, ownedLogger, eventsRuntime.stop);
   } catch (err) {
     const msg = (err as Error).message;
     logger.error('service', `startup failed: ${msg}`);
@@ -176,11 +183,12 @@ async function reloadMemoryDump(ctx: ServerContext): Promise<void> {
   ctx.logger.info('service', `memory provider reloaded from ${file}`, { users: res.users.length });
 }
 
-function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableLogger | undefined): App {
+function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableLogger | undefined, stopEvents: () => void): App {
   const { logger } = ctx;
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     logger.info('service', 'stopping');
+    stopEvents();
     // Reverse start order: listeners stop accepting before sessions are drained.
     for (const s of [...services].reverse()) {
       await s.stop().catch((e: Error) => logger.error('service', `stopping ${s.name}: ${e.message}`));
@@ -189,6 +197,8 @@ function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableL
       .catch((e: Error) => logger.error('service', `connection shutdown: ${e.message}`));
     // post-disconnect/post-login notifications still running get a few seconds to finish
     if (ctx.hooks && !(await ctx.hooks.drain(HOOKS_DRAIN_MS))) logger.warn('service', 'stopping with hook notifications still running');
+    // background hooks still running end within their own timeouts
+    await ctx.events.drain();
     await ctx.provider.close().catch((e: Error) => logger.error('service', `closing data provider: ${e.message}`));
     logger.info('service', 'stopped');
     await logger.flush();

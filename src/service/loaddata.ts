@@ -11,7 +11,7 @@ import type { RuntimeOptions } from '../config/types';
 import type { AppLogger } from '../logger/types';
 import type { DataProviderService } from '../dataprovider/types';
 import type { User } from '../dataprovider/models';
-import { dirUsage, isLocal, measureUserUsage } from './local-usage';
+import { dirUsage, isLocal, userUsage as measureUserUsage } from '../common/quota-scan';
 
 const SENDER = 'service';
 

@@ -80,6 +80,11 @@ async function execute(run: SshCommandRun): Promise<{ out: string; path: string 
   }
 }
 
+/** The second path of the commands that have one (sftpgo-copy), for the ssh_cmd action. */
+function sshCommandTarget(run: SshCommandRun): string {
+  return run.name === 'sftpgo-copy' && run.args.length === 2 ? run.ops.cleanPath(run.args[1]!) : '';
+}
+
 /** Runs one command; returns the exit status. Never throws. */
 export async function runSshCommand(run: SshCommandRun): Promise<number> {
   const { ctx, ops, channel } = run;
@@ -103,5 +108,6 @@ export async function runSshCommand(run: SshCommandRun): Promise<number> {
     filePath: '', virtualPath: vpath, elapsedMs: Date.now() - started, sshCommand: run.commandLine,
     connectionId: ops.id, protocol: 'SSH', error,
   });
+  await ops.sshCommandDone?.(run.commandLine, vpath, sshCommandTarget(run), Date.now() - started, error === undefined ? undefined : new Error(error));
   return status;
 }

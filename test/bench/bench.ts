@@ -23,6 +23,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nativeCryptoAvailable } from '../../src/sftpd/algorithms';
 import { bigCells, bigTransfers } from './big';
+import { eventsRow } from './events';
 import {
   compareTransfers, curlDavTool, idleRow, idleSessionsKiB, lftpTool, loginRow, parallelRow, rowCells, sftpTool,
   type Row,
@@ -40,8 +41,8 @@ const IDLE_SESSIONS = Number(process.env.BENCH_IDLE_SESSIONS ?? 200);
 const BIG = process.env.BENCH_BIG === '1';
 const BIG_GB = Number(process.env.BENCH_BIG_GB ?? 10);
 const CIPHERS = ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'];
-/** BENCH_ONLY=idle,login,provider,hooks,sftp,parallel,ftp,webdav,perimeter runs only those groups (all by default) */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'idle,login,provider,hooks,sftp,parallel,ftp,webdav,perimeter').split(','));
+/** BENCH_ONLY=idle,login,provider,hooks,sftp,parallel,events,ftp,webdav,perimeter runs only those groups (all by default) */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'idle,login,provider,hooks,sftp,parallel,events,ftp,webdav,perimeter').split(','));
 const CIPHER_ONLY = process.env.BENCH_CIPHER;
 
 function machine(): string {
@@ -103,6 +104,10 @@ async function main(): Promise<void> {
   if (ONLY.has('parallel')) {
     step('SFTP parallel');
     rows.push(await parallelRow(ours.sftp, ossh, key, dir));
+  }
+  if (ONLY.has('events')) {
+    step('events (async upload action)');
+    rows.push(await eventsRow(ours.sftp, (env) => startOurs(dir, pub, tls, { name: 'sftpgo-events', env }), key, dir, ROUNDS));
   }
   if (vsftpd) {
     for (const ftps of [false, true]) {

@@ -116,7 +116,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   const base = `http://127.0.0.1:${httpPort}/api/v2`;
   const basic = Buffer.from('admin:bench-admin-pw').toString('base64');
   const tok = await (await fetch(`${base}/token`, { headers: { authorization: `Basic ${basic}` } })).json() as { access_token: string };
-  const home = join(dir, 'sftpgo-home');
+  const home = join(dir, `${name}-home`);
   const res = await fetch(`${base}/users`, {
     method: 'POST',
     headers: { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' },

@@ -155,7 +155,7 @@ const BENCH_TOOLS: Record<string, [string, string][]> = {
 export function ensureBenchTools(groups: Set<string>): void {
   const needed = new Set<string>();
   for (const [group, tools] of Object.entries(BENCH_TOOLS)) {
-    const wanted = group === 'sftp' ? ['idle', 'login', 'provider', 'sftp', 'parallel'].some((g) => groups.has(g)) : groups.has(group);
+    const wanted = group === 'sftp' ? ['idle', 'login', 'provider', 'sftp', 'parallel', 'events'].some((g) => groups.has(g)) : groups.has(group);
     if (!wanted) continue;
     for (const [bin, pkg] of tools) if (!isExecutable(bin)) needed.add(pkg);
   }

@@ -6,6 +6,7 @@
  */
 import { createKms } from '../../src/kms';
 import { openPerimeter } from '../../src/common/perimeter';
+import { noEventManager, noEvents } from '../../src/common/events';
 import { promises as fsp, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,7 +91,7 @@ export async function startSftpServer(opts: StartSftpOptions = {}): Promise<Test
   const filesystems = testFilesystems(config.common, logger, metrics, kms);
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
-    kms, filesystems, perimeter: openPerimeter(),
+    kms, filesystems, perimeter: openPerimeter(), events: noEvents(), eventManager: noEventManager(),
     config, runtime, logger, metrics, provider, connections,
     version: { version: '0.0.0-test', commit_hash: '', build_date: '', features: [] },
   };

@@ -1,4 +1,4 @@
-/** `http`, `command`, `kms` and `mfa` sections (SFTPGo defaults). */
+/** `http`, `command`, `kms`, `mfa` and `smtp` sections (SFTPGo defaults). */
 import { bool, int, nat, oneOf, str, strList, structList, type SchemaTree } from './helpers';
 
 export function httpClientSchema(): SchemaTree {
@@ -36,3 +36,4 @@ export function mfaSchema(): SchemaTree {
     ),
   };
 }
+

@@ -24,6 +24,8 @@ import * as users from './users';
 import * as shares from './shares';
 import { sqlPerimeterStore } from './perimeter';
 import { dumpIpLists, type PerimeterStore } from '../iplist';
+import { listEventActions, listEventRules, sqlEventStore } from './events';
+import type { EventObjectStore } from '../event-store';
 
 /** Told when the database stops or starts answering (the availability metric, a log line). */
 export type AvailabilityListener = (available: boolean, reason: string) => void;
@@ -48,6 +50,9 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
     super();
     this.ctx = new SqlContext(db.exec, dialect, prefix);
   }
+
+  /** event actions and rules (sql/events.ts) */
+  readonly eventObjects: EventObjectStore = sqlEventStore((fn) => this.op(fn), (fn) => this.atomic(fn));
 
   protected op<T>(fn: (ctx: SqlContext) => Promise<T>): Promise<T> {
     return this.track(() => fn(this.current()));
@@ -220,8 +225,8 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
       admins: await admins.listAdmins(c),
       api_keys: await admins.listApiKeys(c),
       shares: await shares.listShares(c, undefined),
-      event_actions: [],
-      event_rules: [],
+      event_actions: await listEventActions(c),
+      event_rules: await listEventRules(c),
       roles: [],
       ip_lists: await dumpIpLists(this.perimeter),
       configs: {},

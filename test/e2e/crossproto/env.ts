@@ -6,6 +6,7 @@
  */
 import { createKms } from '../../../src/kms';
 import { openPerimeter } from '../../../src/common/perimeter';
+import { noEventManager, noEvents } from '../../../src/common/events';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -60,7 +61,7 @@ export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEn
   const filesystems = testFilesystems(config.common, logger, metrics, kms);
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
-    kms, filesystems, perimeter: openPerimeter(),
+    kms, filesystems, perimeter: openPerimeter(), events: noEvents(), eventManager: noEventManager(),
     config, logger, metrics, provider, connections,
     runtime: {
       configDir: base, configFile: '', logFilePath: logFile, logLevel: 'debug', logMaxSize: 10, logMaxBackups: 0, logMaxAge: 0,

@@ -6,6 +6,7 @@
  */
 import { createKms } from '../../../src/kms';
 import { openPerimeter } from '../../../src/common/perimeter';
+import { noEventManager, noEvents } from '../../../src/common/events';
 import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -78,7 +79,7 @@ export async function startFtp(tune?: (c: AppConfig) => void): Promise<FtpHarnes
   const filesystems = testFilesystems(config.common, logger, metrics, kms);
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems, trackQuota: 2 });
   const ctx: ServerContext = {
-    kms, filesystems, perimeter: openPerimeter(),
+    kms, filesystems, perimeter: openPerimeter(), events: noEvents(), eventManager: noEventManager(),
     config, logger, metrics, provider, connections,
     runtime: { configDir: base, configFile: '', logFilePath: logFile, logLevel: 'debug', logMaxSize: 10, logMaxBackups: 1, logMaxAge: 1, logCompress: false, logUTCTime: true, graceTime: 0, loadDataFrom: '', loadDataMode: 0, loadDataClean: false, loadDataQuotaScan: 0 },
     version: { version: '0.0.0-test', commit_hash: '', build_date: '', features: [] },

@@ -67,8 +67,8 @@ test('document and registered routes match exactly', async () => {
     for (const [m, op] of Object.entries(ops)) {
       if (p.startsWith('/api/v2/')) assert.ok(Array.isArray(op.security), `${m} ${p} security`);
       assert.ok(Object.keys(op.responses).some((c) => c.startsWith('2')), `${m} ${p} success response`);
-      // every body-taking operation (all but quota scan starts, recovery code regeneration and 2FA resets) validates its body
-      const bodiless = p.endsWith('/scan') || p.endsWith('/2fa/recoverycodes') || p.endsWith('/2fa/disable') || (op as { 'x-bodiless'?: boolean })['x-bodiless'] === true;
+      // every body-taking operation (all but quota scan starts, recovery code regeneration, 2FA resets and on-demand rule runs) validates its body
+      const bodiless = p.endsWith('/scan') || p.endsWith('/2fa/recoverycodes') || p.endsWith('/2fa/disable') || p.startsWith('/api/v2/eventrules/run/') || (op as { 'x-bodiless'?: boolean })['x-bodiless'] === true;
       if ((m === 'post' || m === 'put') && !bodiless) assert.ok(op.requestBody, `${m} ${p} request body schema`);
     }
   }

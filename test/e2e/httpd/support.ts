@@ -5,6 +5,7 @@
  */
 import { createKms } from '../../../src/kms';
 import { openPerimeter } from '../../../src/common/perimeter';
+import { noEventManager, noEvents } from '../../../src/common/events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,7 +93,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     logCompress: false, logUTCTime: true, graceTime: 0, loadDataFrom: '', loadDataMode: 0, loadDataClean: false, loadDataQuotaScan: 0,
   };
   const ctx: ServerContext = {
-    kms, filesystems, perimeter: openPerimeter(), config, runtime, logger, metrics, provider, connections, version: getVersionInfo({}) };
+    kms, filesystems, perimeter: openPerimeter(), events: noEvents(), eventManager: noEventManager(), config, runtime, logger, metrics, provider, connections, version: getVersionInfo({}) };
   if (!opts.noDefaultAdmin) await provider.addAdmin({ username: 'admin', password: 'password', status: 1, permissions: ['*'] });
   await opts.prepare?.(dir);
   const svc = createHttpService(ctx, { serviceStatus: () => ({ ssh: { is_active: false } }), ephemeralPorts: true, ...opts.service });

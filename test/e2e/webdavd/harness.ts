@@ -4,6 +4,7 @@
  */
 import { createKms } from '../../../src/kms';
 import { openPerimeter } from '../../../src/common/perimeter';
+import { noEventManager, noEvents } from '../../../src/common/events';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,7 +47,7 @@ export async function startDav(configure?: (c: AppConfig) => void, serviceOption
   const filesystems = testFilesystems(config.common, logger, metrics, kms);
   const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems, trackQuota: config.data_provider.track_quota });
   const ctx: ServerContext = {
-    kms, filesystems, perimeter: openPerimeter(),
+    kms, filesystems, perimeter: openPerimeter(), events: noEvents(), eventManager: noEventManager(),
     config, logger, metrics, provider, connections,
     runtime: {
       configDir, configFile: '', logFilePath: logFile, logLevel: 'debug', logMaxSize: 10, logMaxBackups: 0, logMaxAge: 0,

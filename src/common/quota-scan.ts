@@ -1,13 +1,13 @@
 /**
- * What `serve --loaddata-scan` measures at start-up, before any service exists: the local disk
- * usage of restored users (home without the folders mounted inside it, plus local folders counted
- * in the user's quota) and folders. Users and folders on other backends are scanned through the
- * API's quota scans (httpd/quotascan.ts), which walk any backend through the VFS.
+ * Disk usage of a user's home (plus the virtual folders counted in the
+ * user's quota) or of a folder, for quota scans: the REST API's scans
+ * (src/httpd/quotascan.ts) and the event manager's quota reset actions.
+ * Local storage only; symlinks are not followed.
  */
 import { lstat, opendir } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { FsError } from '../common/errors';
 import type { FilesystemConfig, User } from '../dataprovider/models';
+import { FsError } from './errors';
 
 /** Local (0) and encrypted local (4) storage can be walked on disk. */
 export function isLocal(fs: FilesystemConfig | undefined): boolean {
@@ -54,14 +54,12 @@ export async function dirUsage(root: string, exclude: readonly string[] = [], sh
   return { size, files };
 }
 
-/**
- * What a user's quota counts on disk: the home without the folders mounted
- * inside it, plus the local folders included in the user's quota
- * (quota_size -1). Shared by API scans and `serve --loaddata-scan`.
- */
-export async function measureUserUsage(user: User, shouldStop: () => boolean = () => false): Promise<{ size: number; files: number }> {
+/** The usage counted in a user's quota: the home without the folders mounted inside it, plus the folders included in the quota. */
+export async function userUsage(user: User, shouldStop: () => boolean = () => false): Promise<{ size: number; files: number }> {
   const home = resolve(user.home_dir);
   const included = (user.virtual_folders ?? []).filter((f) => f.quota_size === -1 && isLocal(f.filesystem));
+  // every folder mounted inside the home is excluded from the home walk; the
+  // ones counted in the user's quota are then walked on their own
   const nested = (user.virtual_folders ?? []).map((f) => resolve(f.mapped_path)).filter((p) => p !== home && within(p, home));
   const total = await dirUsage(home, nested, shouldStop);
   for (const f of included) {

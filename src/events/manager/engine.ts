@@ -1,0 +1,151 @@
+/**
+ * The event manager's rule engine: active rules cached from the provider
+ * (reloaded after every change), matched against filesystem events,
+ * provider events, the schedule clock and on-demand runs. Synchronous
+ * actions (upload and pre-* events) run inline and can refuse the
+ * operation; everything else runs in the bounded background queue, so a
+ * slow endpoint or a hanging command never holds a transfer.
+ */
+import path from 'node:path';
+import type { FsAction, FsEventInput } from '../../common/events';
+import { notificationStatus } from '../../common/events';
+import { ipFromAddr } from '../../common/throttle';
+import { TRIGGER, type EventAction, type EventRule } from '../../dataprovider/event-models';
+import type { EventObjectStore } from '../../dataprovider/event-store';
+import type { User } from '../../dataprovider/models';
+import type { ProviderObjectEvent } from '../../dataprovider/types';
+import type { AppLogger } from '../../logger/types';
+import { withoutSecrets } from '../provider-actions';
+import type { BoundedQueue } from '../queue';
+import type { FsEventSubscriber } from '../sink';
+import { matchesFsEvent, matchesProviderEvent } from './conditions';
+import { cronMatches, parseSchedule, timeFields, type CronSpec } from './cron';
+import { emptyParams, type EventParams } from './params';
+import type { ActionRunner, BoundAction } from './runner';
+
+interface LoadedRule { rule: EventRule; actions: BoundAction[]; crons: CronSpec[] }
+
+export interface EngineDeps {
+  store: EventObjectStore;
+  runner: ActionRunner;
+  queue: BoundedQueue;
+  logger: AppLogger;
+  now: () => number;
+  localTime: boolean;
+  getUser(username: string): Promise<User | undefined>;
+}
+
+const SENDER = 'eventmanager';
+
+export class EventEngine implements FsEventSubscriber {
+  private rules: LoadedRule[] = [];
+  private fsEvents = new Set<string>();
+  /** minute (epoch / 60 s) each schedule rule last ran in: a rule runs once per minute */
+  private readonly lastRun = new Map<string, number>();
+
+  constructor(private readonly d: EngineDeps) {}
+
+  /** Re-reads the active rules and their actions. */
+  async reload(): Promise<void> {
+    const actions = new Map<string, EventAction>((await this.d.store.listEventActions()).map((a) => [a.name, a]));
+    const loaded: LoadedRule[] = [];
+    for (const rule of await this.d.store.listEventRules()) {
+      if (rule.status !== 1) continue;
+      const bound: BoundAction[] = [];
+      for (const ref of rule.actions) {
+        const action = actions.get(ref.name);
+        if (action) bound.push({ action, rel: ref.relation_options });
+      }
+      const crons = rule.trigger === TRIGGER.schedule ? (rule.conditions.schedules ?? []).map(parseSchedule) : [];
+      loaded.push({ rule, actions: bound, crons });
+    }
+    this.rules = loaded;
+    this.fsEvents = new Set(loaded.filter((r) => r.rule.trigger === TRIGGER.fsEvent).flatMap((r) => r.rule.conditions.fs_events ?? []));
+  }
+
+  wants(action: FsAction): boolean { return this.fsEvents.has(action); }
+
+  private fsParams(e: FsEventInput): EventParams {
+    const u = e.session.user;
+    const name = path.posix.basename(e.virtualPath);
+    return {
+      ...emptyParams(e.action, this.d.now()), name: u.username, status: notificationStatus(e.error), virtualPath: e.virtualPath, fsPath: e.fsPath,
+      virtualTargetPath: e.virtualTargetPath ?? '', fsTargetPath: e.fsTargetPath ?? '', objectName: name, extension: path.posix.extname(name),
+      fileSize: e.fileSize, elapsed: e.elapsedMs, protocol: e.session.protocol, ip: ipFromAddr(e.session.remoteAddr), role: u.role ?? '',
+      email: u.email ?? '', sessionId: e.session.id, errors: e.error ? [`"${e.action}" failed: ${e.error.message}`] : [],
+    };
+  }
+
+  private background(r: LoadedRule, params: EventParams, user: User | undefined, failedBefore: string[] = []): void {
+    this.d.queue.push(() => this.d.runner.runAsync(r.rule, r.actions, params, user, failedBefore)
+      .catch((e: Error) => this.d.logger.error(SENDER, `rule "${r.rule.name}": ${e.message}`)));
+  }
+
+  /**
+   * Filesystem events: sync actions inline (an error refuses/fails the
+   * operation), the rest queued. Resolves to true when sync actions ran.
+   */
+  async handle(e: FsEventInput): Promise<boolean> {
+    const params = this.fsParams(e);
+    const matched = this.rules.filter((r) => r.rule.trigger === TRIGGER.fsEvent && (r.rule.conditions.fs_events ?? []).includes(e.action)
+      && matchesFsEvent(r.rule.conditions.options, params));
+    if (matched.length === 0) return false;
+    const user = (await this.d.getUser(e.session.user.username)) ?? e.session.user;
+    let syncError: Error | undefined;
+    let ranSync = false;
+    for (const r of matched) {
+      const own = { ...params, errors: [...params.errors] };
+      const sync = r.actions.filter((a) => a.rel.execute_sync && !a.rel.is_failure_action);
+      if (sync.length > 0) ranSync = true;
+      const failed = sync.length > 0 ? await this.d.runner.runList(r.rule, sync, own, user) : [];
+      if (failed.length > 0) syncError = new Error(`rule "${r.rule.name}": action "${failed[failed.length - 1] ?? ''}" failed`);
+      this.background(r, own, user, failed);
+    }
+    if (syncError) throw syncError;
+    return ranSync;
+  }
+
+  /** Provider events (admin changes): queued. */
+  providerEvent(e: ProviderObjectEvent): void {
+    for (const r of this.rules) {
+      if (r.rule.trigger !== TRIGGER.providerEvent || !(r.rule.conditions.provider_events ?? []).includes(e.action)) continue;
+      const params: EventParams = {
+        ...emptyParams(e.action, this.d.now()), name: e.objectName, objectName: e.objectName, objectType: e.objectType,
+        ip: e.executor.ip, role: e.executor.role ?? '', objectData: JSON.stringify(withoutSecrets(e.object) ?? {}),
+      };
+      if (!matchesProviderEvent(r.rule.conditions.options, params)) continue;
+      this.d.queue.push(async () => {
+        const user = e.objectType === 'user' ? await this.d.getUser(e.objectName) : undefined;
+        await this.d.runner.runAsync(r.rule, r.actions, params, user, []);
+      });
+    }
+  }
+
+  /** On-demand: the rule must exist, be active and have the on-demand trigger. */
+  runOnDemand(name: string): boolean {
+    const r = this.rules.find((x) => x.rule.name === name && x.rule.trigger === TRIGGER.onDemand);
+    if (!r) return false;
+    this.background(r, { ...emptyParams('on-demand', this.d.now()), name }, undefined);
+    return true;
+  }
+
+  /** Runs the schedule rules due in the minute of `nowMs`; resolves when they all finished. Each rule runs at most once per minute. */
+  async tick(nowMs: number): Promise<number> {
+    const minute = Math.floor(nowMs / 60_000);
+    const fields = timeFields(nowMs, this.d.localTime);
+    const due = this.rules.filter((r) => r.crons.some((c) => cronMatches(c, fields)) && this.lastRun.get(r.rule.name) !== minute);
+    const runs: Promise<void>[] = [];
+    for (const r of due) {
+      this.lastRun.set(r.rule.name, minute);
+      this.d.logger.info(SENDER, `schedule rule "${r.rule.name}" started`);
+      const params = { ...emptyParams('schedule', nowMs), name: r.rule.name };
+      runs.push(new Promise<void>((resolve) => {
+        const queued = this.d.queue.push(() => this.d.runner.runAsync(r.rule, r.actions, params, undefined, [])
+          .catch((e: Error) => this.d.logger.error(SENDER, `rule "${r.rule.name}": ${e.message}`)).finally(resolve));
+        if (!queued) resolve();
+      }));
+    }
+    await Promise.all(runs);
+    return due.length;
+  }
+}
