@@ -163,7 +163,8 @@ export interface User {
   filesystem?: FilesystemConfig;
   virtual_folders?: VirtualFolder[];
   additional_info?: string;
-  groups?: { name: string; type: number }[];
+  /** membership: 1 primary, 2 secondary, 3 membership only (GROUP_TYPE) */
+  groups?: UserGroupRef[];
   oidc_custom_fields?: Record<string, unknown>;
   role?: string;
 }
@@ -220,17 +221,65 @@ export interface ApiKey {
   admin?: string;
 }
 
+/** SFTPGo's group types (sdk.GroupType*). */
+export const GROUP_TYPE = { primary: 1, secondary: 2, membership: 3 } as const;
+
+export interface UserGroupRef { name: string; type: number }
+
+/** user_settings of a group: what members inherit (SFTPGo GroupUserSettings). */
+export interface GroupUserSettings {
+  home_dir?: string;
+  max_sessions?: number;
+  quota_size?: number;
+  quota_files?: number;
+  permissions?: Record<string, Permission[]>;
+  upload_bandwidth?: number;
+  download_bandwidth?: number;
+  upload_data_transfer?: number;
+  download_data_transfer?: number;
+  total_data_transfer?: number;
+  /** days after the member's creation, applied when the member has no expiration_date */
+  expires_in?: number;
+  filters?: UserFilters;
+  filesystem?: FilesystemConfig;
+}
+
+export interface Group {
+  id?: number;
+  name: string;
+  description?: string;
+  created_at?: number;
+  updated_at?: number;
+  user_settings: GroupUserSettings;
+  virtual_folders?: VirtualFolder[];
+  /** members' usernames (read only) */
+  users?: string[];
+  /** admins holding this group (read only; admin groups are not supported: always empty) */
+  admins?: string[];
+}
+
+export interface Role {
+  id?: number;
+  name: string;
+  description?: string;
+  created_at?: number;
+  updated_at?: number;
+  /** read only */
+  users?: string[];
+  admins?: string[];
+}
+
 /** SFTPGo's dump (backup) format, version 17. */
 export interface DumpData {
   users?: User[];
-  groups?: unknown[];
+  groups?: Group[];
   folders?: Folder[];
   admins?: Admin[];
   api_keys?: ApiKey[];
   shares?: unknown[];
   event_actions?: unknown[];
   event_rules?: unknown[];
-  roles?: unknown[];
+  roles?: Role[];
   ip_lists?: unknown[];
   configs?: Record<string, unknown>;
   version: number;

@@ -4,13 +4,15 @@
  * and password hashing live above the stores (dataprovider/service.ts), so a
  * backend only persists.
  */
-import type { Admin, ApiKey, DumpData, Folder, User } from './models';
+import type { Admin, ApiKey, DumpData, Folder, Group, Role, User } from './models';
 
 export interface ListOptions {
   limit?: number;
   offset?: number;
   /** by username/name */
   order?: 'ASC' | 'DESC';
+  /** listUsers only: just the users of this role (what an admin with a role sees) */
+  role?: string;
 }
 
 export interface UserStore {
@@ -57,10 +59,37 @@ export interface ApiKeyStore {
   updateApiKeyLastUse(keyId: string, when: number): Promise<void>;
 }
 
-/** Every per-resource store: what a transaction body receives, bound to the transaction. */
-export type ProviderStores = UserStore & FolderStore & AdminStore & ApiKeyStore;
+/**
+ * Groups and roles. Users carry `groups` and `role`, admins `role`, by name:
+ * the user/admin stores write those references (the service has checked they
+ * exist). A group's or role's `users`/`admins` are filled on read.
+ */
+export interface GroupStore {
+  getGroup(name: string): Promise<Group | undefined>;
+  /** The named groups that exist, in any order (the login merge). */
+  getGroupsByName(names: readonly string[]): Promise<Group[]>;
+  listGroups(opts?: ListOptions): Promise<Group[]>;
+  /** Throws AlreadyExists; the group's virtual folders must exist (the service creates them). */
+  addGroup(group: Group): Promise<Group>;
+  /** Replaces description, user_settings and virtual folders. Throws NotFound. */
+  updateGroup(group: Group): Promise<Group>;
+  /** The service refuses groups still referenced; this only removes. Throws NotFound. */
+  deleteGroup(name: string): Promise<void>;
+}
 
-export interface DataProviderBackend extends UserStore, FolderStore, AdminStore, ApiKeyStore {
+export interface RoleStore {
+  getRole(name: string): Promise<Role | undefined>;
+  listRoles(opts?: ListOptions): Promise<Role[]>;
+  addRole(role: Role): Promise<Role>;
+  updateRole(role: Role): Promise<Role>;
+  /** Users of the role lose it; the service refuses roles held by admins. Throws NotFound. */
+  deleteRole(name: string): Promise<void>;
+}
+
+/** Every per-resource store: what a transaction body receives, bound to the transaction. */
+export type ProviderStores = UserStore & FolderStore & AdminStore & ApiKeyStore & GroupStore & RoleStore;
+
+export interface DataProviderBackend extends UserStore, FolderStore, AdminStore, ApiKeyStore, GroupStore, RoleStore {
   readonly driver: string;
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;

@@ -13,6 +13,7 @@ import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User, VirtualFolder
 import { DEFAULT_PASSWORD_HASHING, hashPassword, isHashedPassword, PasswordCache, type PasswordHashingConfig, verifyPassword } from './passwords';
 import type { DataProviderBackend, FolderStore, ListOptions } from './provider';
 import { restoreDump } from './restore';
+import { checkAdminRefs, checkUserRefs, GroupsService } from './service-groups';
 import { type AccountKind, AccountSecrets, defaultAccountSecrets, type SecondFactor, withSecondFactor } from './secrets';
 import type { DataProviderService, Executor, LoginContext, PublicKeyAuthResult } from './types';
 import { isObj, validateAdmin, validateFolder, validateUser, ValidationError } from './validation';
@@ -46,6 +47,8 @@ export class ProviderService implements DataProviderService {
   readonly secrets: AccountSecrets;
   /** one recovery-code use at a time per account, so a code cannot be spent twice concurrently */
   private readonly mfaQueue = new Map<string, Promise<unknown>>();
+  /** groups, roles and the group merge at login (service-groups.ts) */
+  readonly groups: GroupsService;
 
   constructor(opts: ServiceOptions) {
     this.backend = opts.backend;
@@ -54,6 +57,7 @@ export class ProviderService implements DataProviderService {
     this.env = opts.env ?? process.env;
     this.secrets = opts.secrets ?? defaultAccountSecrets();
     this.apiKeys = new ApiKeyManager(this.backend, (p) => this.hash(p), this.cfg.password_caching);
+    this.groups = new GroupsService(this, () => this.cfg.naming_rules, this.log);
   }
 
   private get userOpts(): { namingRules: number; usersBaseDir: string } {
@@ -89,6 +93,7 @@ export class ProviderService implements DataProviderService {
       u.last_password_change = now;
     }
     const stored = await this.backend.transaction(async (tx) => {
+      await checkUserRefs(tx, u);
       const virtual_folders = await this.resolveFolders(u.virtual_folders, tx);
       return tx.addUser({ ...u, virtual_folders, created_at: now, updated_at: now });
     });
@@ -114,6 +119,7 @@ export class ProviderService implements DataProviderService {
       if (u.password !== existing.password) u.last_password_change = Date.now();
     }
     const stored = await this.backend.transaction(async (tx) => {
+      await checkUserRefs(tx, u);
       const virtual_folders = await this.resolveFolders(u.virtual_folders, tx);
       return tx.updateUser({
         ...u, virtual_folders, first_download: existing.first_download, first_upload: existing.first_upload,
@@ -165,6 +171,7 @@ export class ProviderService implements DataProviderService {
     const a = validateAdmin(input, this.cfg.naming_rules);
     a.filters = withSecondFactor(a.filters, await this.secrets.seal(a.filters ?? {}, a.username, 'admin'));
     a.password = await this.hash(a.password ?? '');
+    await checkAdminRefs(this.backend, a);
     const stored = await this.backend.addAdmin(a);
     this.log.info(SENDER, `admin "${a.username}" added`, { executor: executor?.username });
     return stored;
@@ -181,6 +188,7 @@ export class ProviderService implements DataProviderService {
     a.username = existing.username;
     a.filters = withSecondFactor(a.filters, existing.filters ?? {});
     if (!keep) a.password = await this.hash(a.password ?? '');
+    await checkAdminRefs(this.backend, a);
     const stored = await this.backend.updateAdmin({ ...a, updated_at: Date.now() });
     this.adminPwCache.remove(username);
     this.log.info(SENDER, `admin "${username}" updated`, { executor: executor?.username });

@@ -6,6 +6,7 @@
 import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User } from './models';
 import type { DataProviderBackend, ListOptions } from './provider';
 import type { AccountKind, AccountSecrets, SecondFactor } from './secrets';
+import type { GroupsService } from './service-groups';
 
 /** Who changed what (for provider hooks and logs). */
 export interface Executor { username: string; ip: string; role?: string }
@@ -30,6 +31,9 @@ export interface DataProviderService {
   deleteUser(username: string, executor?: Executor): Promise<void>;
   getUser(username: string): Promise<User | undefined>;
   listUsers(opts?: ListOptions): Promise<User[]>;
+
+  /** groups and roles (REST, dump) and `withGroupSettings`, the user every protocol logs in with */
+  readonly groups: GroupsService;
 
   // folders
   addFolder(input: unknown, executor?: Executor): Promise<Folder>;

@@ -14,12 +14,18 @@ export { ValidationError, isValidationError, isObj, asObj } from './validation-c
 export type { Obj } from './validation-core';
 export { validateUser, validatePermissions, validatePublicKeys, LOGIN_METHODS, PROTOCOLS } from './validation-user';
 export type { UserValidationOptions } from './validation-user';
+export { validateGroup, validateRole } from './validation-group';
 
 export const ADMIN_PERMISSIONS: readonly AdminPermission[] = [
   '*', 'add_users', 'edit_users', 'del_users', 'view_users', 'view_conns', 'close_conns', 'view_status',
   'manage_admins', 'manage_folders', 'manage_groups', 'quota_scans', 'manage_system', 'manage_defender',
   'view_defender', 'view_events', 'disable_mfa', 'manage_apikeys', 'manage_event_rules', 'manage_roles',
   'manage_ip_lists',
+];
+
+/** What an admin limited to a role may not hold (SFTPGo's list for this permission set): it stays inside its role. */
+export const FORBIDDEN_FOR_ROLE_ADMINS: readonly AdminPermission[] = [
+  '*', 'manage_admins', 'manage_system', 'manage_event_rules', 'manage_ip_lists', 'manage_roles',
 ];
 
 export function validateFolder(input: unknown, namingRules: number): Folder {
@@ -63,10 +69,13 @@ export function validateAdmin(input: unknown, namingRules: number): Admin {
   }
   // shape only here; the service encrypts/checks them (secrets.ts) before storing
   Object.assign(filters, parseSecondFactor(filtersIn, 'admin'));
+  // admin groups only prefill the web form of new users in SFTPGo: not implemented, so refused rather than ignored
   const groups = o.groups;
-  if (Array.isArray(groups) && groups.length > 0) throw new ValidationError('groups are not supported yet');
-  const role = optString(o, 'role');
-  if (role) throw new ValidationError(`role "${role}" does not exist (roles are not supported yet)`);
+  if (Array.isArray(groups) && groups.length > 0) throw new ValidationError('groups: admin groups are not supported yet');
+  const role = o.role === undefined || o.role === null || o.role === '' ? '' : normalizeName(o.role, namingRules, 'role');
+  if (role && perms.some((p) => FORBIDDEN_FOR_ROLE_ADMINS.includes(p))) {
+    throw new ValidationError(`a role admin cannot have the following permissions: "${FORBIDDEN_FOR_ROLE_ADMINS.join(',')}"`);
+  }
   const a: Admin = {
     status: optInt(o, 'status', 0, 1) ?? 0,
     username,
@@ -80,6 +89,7 @@ export function validateAdmin(input: unknown, namingRules: number): Admin {
   if (description) a.description = description;
   const info = optString(o, 'additional_info');
   if (info) a.additional_info = info;
+  if (role) a.role = role;
   return a;
 }
 

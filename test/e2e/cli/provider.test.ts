@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createDatabase, queryDatabase, type TestDatabase } from '../../support/databases';
+import { LATEST_SCHEMA_VERSION } from '../../support/schema';
 
 const MAIN = path.resolve(__dirname, '../../../src/cmd/main.js');
 const CLEAN_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SFTPGO_')));
@@ -57,13 +58,16 @@ for (const engine of ['postgresql', 'mysql'] as const) {
     const env = envFor(db);
     const init = await sftpgo(['initprovider', '-c', dir], env, dir);
     assert.equal(init.code, 0, init.stderr);
-    assert.match(init.stdout, new RegExp(`driver ${engine}, schema version 1`));
+    assert.match(init.stdout, new RegExp(`driver ${engine}, schema version ${LATEST_SCHEMA_VERSION}`));
     assert.equal((await sftpgo(['initprovider', '-c', dir], env, dir)).code, 0);
-    assert.deepEqual(await versions(db), [1]);
+    assert.deepEqual(await versions(db), [LATEST_SCHEMA_VERSION]);
 
     const revert = await sftpgo(['revertprovider', '-c', dir], env, dir);
     assert.equal(revert.code, 0, revert.stderr);
-    assert.match(revert.stdout, /successfully reverted .*schema version 0/);
+    assert.match(revert.stdout, new RegExp(`successfully reverted .*schema version ${LATEST_SCHEMA_VERSION - 1}`));
+    const toZero = await sftpgo(['revertprovider', '-c', dir, '--to-version', '0'], env, dir);
+    assert.equal(toZero.code, 0, toZero.stderr);
+    assert.match(toZero.stdout, /successfully reverted .*schema version 0/);
     const below = await sftpgo(['revertprovider', '-c', dir, '--to-version', '3'], env, dir);
     assert.equal(below.code, 1);
     assert.match(below.stderr, /cannot revert to version 3: the schema is at version 0/);

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { initProvider, openDataProvider } from '../../../src/dataprovider/index';
 import { providerConfig, RecordingLogger, tempDir, userInput } from './support';
+import { LATEST_SCHEMA_VERSION } from '../../support/schema';
 
 test('sqlite: migrations run once, are recorded, and data survives a reopen', async (t) => {
   const dir = tempDir(t);
@@ -17,13 +18,15 @@ test('sqlite: migrations run once, are recorded, and data survives a reopen', as
   const config = providerConfig({ driver: 'sqlite', name: 'db.sqlite', sql_tables_prefix: 'pfx_' });
   const r1 = await initProvider({ config, configDir: dir, logger, env: {} });
   const r2 = await initProvider({ config, configDir: dir, logger, env: {} });
-  assert.equal(r1.schemaVersion, 1);
-  assert.equal(r2.schemaVersion, 1);
+  assert.equal(r1.schemaVersion, LATEST_SCHEMA_VERSION);
+  assert.equal(r2.schemaVersion, LATEST_SCHEMA_VERSION);
   const raw = new Database(path.join(dir, 'db.sqlite'), { readonly: true });
   const tables = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[])
     .map((r) => r.name).filter((n) => n.startsWith('pfx_'));
-  assert.deepEqual(tables, ['pfx_admins', 'pfx_api_keys', 'pfx_folders', 'pfx_schema_version', 'pfx_users', 'pfx_users_folders_mapping']);
-  assert.deepEqual(raw.prepare('SELECT id, version FROM pfx_schema_version').all(), [{ id: 1, version: 1 }]);
+  for (const name of ['pfx_admins', 'pfx_api_keys', 'pfx_folders', 'pfx_schema_version', 'pfx_users', 'pfx_users_folders_mapping', 'pfx_groups', 'pfx_roles']) {
+    assert.ok(tables.includes(name), `table ${name}`);
+  }
+  assert.deepEqual(raw.prepare('SELECT id, version FROM pfx_schema_version').all(), [{ id: 1, version: LATEST_SCHEMA_VERSION }]);
   assert.equal((raw.pragma('journal_mode', { simple: true }) as string).toLowerCase(), 'wal');
   raw.close();
 

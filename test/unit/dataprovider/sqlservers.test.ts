@@ -12,6 +12,7 @@ import { initProvider, openDataProvider, revertProvider } from '../../../src/dat
 import type { DataProviderService } from '../../../src/dataprovider/types';
 import type { DataProviderConfig } from '../../../src/config/types';
 import { createDatabase, queryDatabase, serverOf, type SqlEngine, type TestDatabase } from '../../support/databases';
+import { LATEST_SCHEMA_VERSION } from '../../support/schema';
 import { TcpProxy } from '../../support/tcpproxy';
 import { providerConfig, RecordingLogger, tempDir, userInput } from './support';
 
@@ -38,10 +39,10 @@ for (const engine of ['postgresql', 'mysql'] as const) {
       const db = await database(t, engine);
       const config = providerConfig({ ...db.config, sql_tables_prefix: 'pfx_' });
       const logger = new RecordingLogger();
-      assert.equal((await initProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, 1);
-      assert.equal((await initProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, 1);
+      assert.equal((await initProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, LATEST_SCHEMA_VERSION);
+      assert.equal((await initProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, LATEST_SCHEMA_VERSION);
       assert.deepEqual((await queryDatabase(db, `SELECT id, version FROM ${quote(engine, 'pfx_schema_version')}`))
-        .map((r) => [Number(r.id), Number(r.version)]), [[1, 1]]);
+        .map((r) => [Number(r.id), Number(r.version)]), [[1, LATEST_SCHEMA_VERSION]]);
       const dp = await openDataProvider({ config, configDir: tempDir(t), logger, migrate: false, env: {} });
       await dp.addUser(userInput('Persisted'));
       await dp.addUser(userInput('persisted'));
@@ -50,20 +51,21 @@ for (const engine of ['postgresql', 'mysql'] as const) {
       assert.deepEqual((await again.listUsers()).map((u) => u.username), ['Persisted', 'persisted'], 'case-sensitive names, byte order');
       await again.close();
 
-      assert.equal((await revertProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, 0);
+      assert.equal((await revertProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, LATEST_SCHEMA_VERSION - 1);
+      assert.equal((await revertProvider({ config, configDir: tempDir(t), logger, env: {} }, 0)).schemaVersion, 0);
       assert.equal((await queryDatabase(db, engine === 'postgresql'
         ? `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'pfx_%'`
         : `SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'pfx_%'`)).length, 0);
       await assert.rejects(openDataProvider({ config, configDir: tempDir(t), logger, migrate: false, env: {} }), /sftpgo initprovider/);
       await assert.rejects(revertProvider({ config, configDir: tempDir(t), logger, env: {} }), /cannot revert to version -1/);
-      assert.equal((await initProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, 1);
+      assert.equal((await initProvider({ config, configDir: tempDir(t), logger, env: {} })).schemaVersion, LATEST_SCHEMA_VERSION);
     });
 
     test('three nodes starting at once on an empty database migrate it once', async (t) => {
       const db = await database(t, engine);
       const nodes = await Promise.all([1, 2, 3].map(() => open(t, db.config)));
-      assert.deepEqual(await Promise.all(nodes.map((n) => n.backend.schemaVersion())), [1, 1, 1]);
-      assert.deepEqual((await queryDatabase(db, `SELECT version FROM ${quote(engine, 'schema_version')}`)).map((r) => Number(r.version)), [1]);
+      assert.deepEqual(await Promise.all(nodes.map((n) => n.backend.schemaVersion())), [LATEST_SCHEMA_VERSION, LATEST_SCHEMA_VERSION, LATEST_SCHEMA_VERSION]);
+      assert.deepEqual((await queryDatabase(db, `SELECT version FROM ${quote(engine, 'schema_version')}`)).map((r) => Number(r.version)), [LATEST_SCHEMA_VERSION]);
       await nodes[0]!.addUser(userInput('everywhere'));
       assert.equal((await nodes[2]!.getUser('everywhere'))?.username, 'everywhere');
     });
@@ -185,7 +187,7 @@ for (const engine of ['postgresql', 'mysql'] as const) {
         : [`root:@tcp(${s.host}:${s.port})/${db.name}?collation=utf8mb4_unicode_ci&interpolateParams=true&timeout=10s&parseTime=true&clientFoundRows=true&tls=false`];
       for (const connection_string of strings) {
         const dp = await open(t, { driver: engine, connection_string });
-        assert.equal(await dp.backend.schemaVersion(), 1);
+        assert.equal(await dp.backend.schemaVersion(), LATEST_SCHEMA_VERSION);
       }
     });
   });
