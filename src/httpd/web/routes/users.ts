@@ -13,6 +13,12 @@ type Mode = 'add' | 'edit';
 export function registerUserPages(w: WebApp): void {
   const { ctx, views } = w;
   const provider = ctx.provider;
+  // an admin with a role sees and manages its role's users only: others look like missing users (as the REST API)
+  const scoped = async (r: WebRequest, username: string): Promise<User | undefined> => {
+    const user = await provider.getUser(username);
+    return user && (!r.admin.role || user.role === r.admin.role) ? user : undefined;
+  };
+  const withRole = (r: WebRequest, input: UserInput): UserInput => (r.admin.role ? { ...input, role: r.admin.role } : input);
 
   const renderForm = async (r: WebRequest, mode: Mode, user: UserInput, error?: string, status = 200) => {
     const folders = await loadAll((o) => provider.listFolders(o));
@@ -26,7 +32,8 @@ export function registerUserPages(w: WebApp): void {
   const isUserError = (e: unknown): e is Error => isValidationError(e) || (e instanceof FsError && e.kind !== 'Generic');
 
   w.get('/users', ['view_users'], async (r, _p, query) => {
-    const all = await loadAll((o) => provider.listUsers(o));
+    const role = r.admin.role;
+    const all = await loadAll((o) => provider.listUsers(role ? { ...o, role } : o));
     const list = paginate<User>(all, query, (u) => `${u.username} ${u.email ?? ''} ${u.description ?? ''}`, {
       username: (u) => u.username,
       status: (u) => u.status,
@@ -41,7 +48,7 @@ export function registerUserPages(w: WebApp): void {
   w.get('/user', ['add_users'], async (r, _p, query) => {
     const from = query['clone-from'];
     if (from === undefined || from === '') return renderForm(r, 'add', editableCopy(undefined));
-    const src = await provider.getUser(from);
+    const src = await scoped(r, from);
     if (!src) return w.errorPage(r.reply, 404, 'Not found', `User "${from}" does not exist.`, r.admin, r.page.csrf);
     const copy = editableCopy(src);
     copy.username = '';
@@ -52,7 +59,7 @@ export function registerUserPages(w: WebApp): void {
     let input: UserInput = editableCopy(undefined);
     try {
       input = userFromForm(form, {} as UserInput);
-      const user = await provider.addUser(input, r.executor);
+      const user = await provider.addUser(withRole(r, input), r.executor);
       return w.done(r, '/users', `User "${user.username}" added.`);
     } catch (e) {
       if (isUserError(e)) return renderForm(r, 'add', input, e.message, 400);
@@ -61,18 +68,18 @@ export function registerUserPages(w: WebApp): void {
   });
 
   w.get<{ username: string }>('/user/:username', ['view_users'], async (r, p) => {
-    const user = await provider.getUser(p.username);
+    const user = await scoped(r, p.username);
     if (!user) return w.errorPage(r.reply, 404, 'Not found', `User "${p.username}" does not exist.`, r.admin, r.page.csrf);
     return renderForm(r, 'edit', editableCopy(user));
   });
 
   w.post<{ username: string }>('/user/:username', ['edit_users'], async (r, p, form) => {
-    const existing = await provider.getUser(p.username);
+    const existing = await scoped(r, p.username);
     if (!existing) return w.errorPage(r.reply, 404, 'Not found', `User "${p.username}" does not exist.`, r.admin, r.page.csrf);
     let input = editableCopy(existing);
     try {
       input = { ...userFromForm(form, input), username: existing.username };
-      const updated = await provider.updateUser(existing.username, input, r.executor);
+      const updated = await provider.updateUser(existing.username, withRole(r, input), r.executor);
       // a disabled account must not keep its open sessions (same rule as the REST API)
       if (updated.status !== 1 || form.str('disconnect') === '1') ctx.connections.closeUser(updated.username);
       return w.done(r, '/users', `User "${updated.username}" updated.`);
@@ -86,7 +93,7 @@ export function registerUserPages(w: WebApp): void {
   w.post<{ username: string }>('/user/:username/status', ['edit_users'], async (r, p, form) => {
     const wanted = form.str('status');
     if (wanted !== '0' && wanted !== '1') return w.done(r, '/users', 'Invalid status.', 'error');
-    const existing = await provider.getUser(p.username);
+    const existing = await scoped(r, p.username);
     if (!existing) return w.done(r, '/users', `User "${p.username}" does not exist.`, 'error');
     const updated = await provider.updateUser(existing.username, { ...editableCopy(existing), status: Number(wanted) }, r.executor);
     const closed = updated.status !== 1 ? ctx.connections.closeUser(updated.username) : 0;
@@ -96,6 +103,7 @@ export function registerUserPages(w: WebApp): void {
 
   w.post<{ username: string }>('/user/:username/delete', ['del_users'], async (r, p) => {
     try {
+      if (!(await scoped(r, p.username))) throw new FsError('NotFound', `user "${p.username}" does not exist`);
       await provider.deleteUser(p.username, r.executor);
     } catch (e) {
       if (e instanceof FsError && e.kind === 'NotFound') return w.done(r, '/users', `User "${p.username}" does not exist.`, 'error');
