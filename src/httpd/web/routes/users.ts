@@ -22,11 +22,15 @@ export function registerUserPages(w: WebApp): void {
 
   const renderForm = async (r: WebRequest, mode: Mode, user: UserInput, error?: string, status = 200) => {
     const folders = await loadAll((o) => provider.listFolders(o));
+    const groups = await loadAll((o) => provider.groups.listGroups(o));
+    // an admin with a role cannot pick one: its users get its role
+    const roles = r.admin.role ? [] : await loadAll((o) => provider.groups.listRoles(o));
     const flash = error ? { kind: 'error', text: error } : r.page.flash;
     const action = mode === 'add' ? '/web/admin/user' : `/web/admin/user/${encodeURIComponent(user.username)}`;
     return views.send(r.reply, 'user', { ...r.page, flash }, {
       title: mode === 'add' ? 'Add user' : `Edit user ${user.username}`, nav: 'users', mode, user, action,
-      folders: folders.map((f) => f.name), permissions: PERMISSION_CHOICES, loginMethods: LOGIN_METHOD_CHOICES, protocols: PROTOCOL_CHOICES,
+      folders: folders.map((f) => f.name), groups: groups.map((g) => g.name), roles: roles.map((x) => x.name), adminRole: r.admin.role ?? '',
+      permissions: PERMISSION_CHOICES, loginMethods: LOGIN_METHOD_CHOICES, protocols: PROTOCOL_CHOICES,
     }, status);
   };
   const isUserError = (e: unknown): e is Error => isValidationError(e) || (e instanceof FsError && e.kind !== 'Generic');
