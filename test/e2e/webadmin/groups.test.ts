@@ -126,6 +126,13 @@ test('an admin with a role sees and creates only users of its role', async () =>
   const provider = env.app.ctx.provider;
   await provider.addUser({ status: 1, username: 'outsider', password: 'pw-outsider-1', home_dir: join(env.dir, 'homes', 'outsider'), permissions: { '/': ['*'] } });
   await provider.addAdmin({ username: 'euadmin', password: 'eu-password-1', status: 1, permissions: ['view_users', 'add_users', 'edit_users'], role: 'eu' });
+  // the admin form shows and keeps the role
+  await page.goto(`${env.base}/web/admin/manager/euadmin`);
+  assert.equal(await page.inputValue('#role'), 'eu');
+  await page.fill('#description', 'EU admin');
+  await page.click('#admin-form button[type=submit]');
+  await page.waitForURL('**/web/admin/managers');
+  assert.equal((await provider.getAdmin('euadmin'))?.role, 'eu');
   const other = await env.browser.newContext();
   try {
     const p = await other.newPage();
