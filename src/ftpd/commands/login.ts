@@ -2,6 +2,7 @@
 import { loginService } from '../../common/login';
 import { isFsError } from '../../common/errors';
 import type { FtpSession } from '../session';
+import type { User } from '../../dataprovider/models';
 import { errorReply } from '../replies';
 import { MLST_FACTS } from '../format';
 import type { CommandTable } from './types';
@@ -17,7 +18,7 @@ async function user(s: FtpSession, arg: string): Promise<void> {
   // as SFTPGo's PreAuthUser: a user with ftp_security 1 is told before sending a password in clear
   if (!s.secure) {
     const hooks = s.ctx.hooks;
-    let u;
+    let u: User | undefined;
     if (hooks?.hasPreLogin && s.deps.binding.tls_mode === 0 && s.deps.tls.controlSocketOptions()) {
       // SFTPGo's FTP USER case: the pre-login hook runs with an empty login method, and may create the user
       try {
@@ -31,6 +32,8 @@ async function user(s: FtpSession, arg: string): Promise<void> {
     } else {
       u = await s.ctx.provider.getUser(name).catch(() => undefined);
     }
+    // a group may require TLS too (SFTPGo's GetFTPPreAuthUser applies the group settings)
+    if (u) u = await s.ctx.provider.groups.withGroupSettings(u).catch(() => u);
     if (u?.filters?.ftp_security === 1) {
       s.ctx.logger.connectionFailed({ clientIp: s.remoteIp, username: name, loginType: 'password', protocol: 'FTP', error: 'TLS is required' });
       return s.reply(534, 'TLS is required for this user: use AUTH TLS first');
