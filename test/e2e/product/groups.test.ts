@@ -10,8 +10,9 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeDaemonDir, startDaemon, type Daemon } from '../../support/daemon';
+import { removeDaemonDir, startDaemon, until, type Daemon } from '../../support/daemon';
 import { writeKeyPair } from '../../support/sshkeys';
+import { Client } from 'ssh2';
 import { keyOpts, run } from '../sftpd/openssh';
 
 interface ApiMessage { message?: string; error?: string }
@@ -31,6 +32,17 @@ async function apiAs<T = ApiMessage>(d: Daemon, token: string, method: string, p
   });
   const text = await r.text();
   return { status: r.status, json: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** An open SFTP session (ssh2 client); `closed` resolves when the server ends it. */
+function sshSession(d: Daemon, username: string, password: string): Promise<{ client: Client; closed: Promise<void> }> {
+  const client = new Client();
+  const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+  return new Promise((resolve, reject) => {
+    client.once('error', reject);
+    client.once('ready', () => client.sftp((err) => (err ? reject(err) : resolve({ client, closed }))));
+    client.connect({ host: '127.0.0.1', port: d.sftpPort, username, password, readyTimeout: 30000 });
+  });
 }
 
 function sftp(d: Daemon, key: string, user: string, commands: string): ReturnType<typeof run> {
@@ -152,7 +164,8 @@ describe('groups and roles through the daemon', () => {
     assert.equal(superRole.status, 400);
     assert.match(JSON.stringify(superRole.json), /a role admin cannot have the following permissions/);
     const created = await d.api<{ role: string }>('POST', '/admins', {
-      username: 'euadmin', password: 'eu-admin-pw', status: 1, permissions: ['add_users', 'edit_users', 'del_users', 'view_users'], role: 'eu',
+      username: 'euadmin', password: 'eu-admin-pw', status: 1,
+      permissions: ['add_users', 'edit_users', 'del_users', 'view_users', 'view_conns', 'close_conns'], role: 'eu',
     });
     assert.equal(created.status, 201, JSON.stringify(created.json));
     assert.equal(created.json.role, 'eu');
@@ -165,6 +178,26 @@ describe('groups and roles through the daemon', () => {
     assert.equal((await apiAs(d, token, 'PUT', '/users/outside', user('outside', { description: 'hijack' }))).status, 404);
     assert.equal((await apiAs(d, token, 'DELETE', '/users/outside')).status, 404);
     assert.equal((await d.api<{ description?: string }>('GET', '/users/outside')).json.description, undefined, 'untouched');
+
+    // sessions: the role admin lists and closes only those of its role's users
+    const sessions = await Promise.all([sshSession(d, 'inrole', 'pw-123456'), sshSession(d, 'outside', 'pw-123456')]);
+    try {
+      type Conn = { connection_id: string; username: string };
+      const all = await d.api<Conn[]>('GET', '/connections');
+      assert.deepEqual(all.json.map((c) => c.username).sort(), ['inrole', 'outside']);
+      const visible = await apiAs<Conn[]>(d, token, 'GET', '/connections');
+      assert.deepEqual(visible.json.map((c) => c.username), ['inrole']);
+      const foreign = all.json.find((c) => c.username === 'outside')!;
+      assert.equal((await apiAs(d, token, 'DELETE', `/connections/${foreign.connection_id}`)).status, 404);
+      assert.equal((await apiAs(d, token, 'DELETE', `/connections/${visible.json[0]!.connection_id}`)).status, 200);
+      await sessions[0].closed;
+      // the daemon (another process) drops the session from its list on its own schedule: bounded poll
+      await until('the closed session leaves the list', async () =>
+        (await d.api<Conn[]>('GET', '/connections')).json.every((c) => c.username !== 'inrole'));
+      assert.deepEqual((await d.api<Conn[]>('GET', '/connections')).json.map((c) => c.username), ['outside'], 'only its own session closed');
+    } finally {
+      for (const s of sessions) s.client.end();
+    }
 
     const mine = await apiAs<{ role: string }>(d, token, 'POST', '/users', user('newcomer'));
     assert.equal(mine.status, 201, JSON.stringify(mine.json));
