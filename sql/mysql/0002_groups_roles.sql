@@ -52,3 +52,13 @@ CREATE TABLE IF NOT EXISTS `{{prefix}}admins_roles_mapping` (
   CONSTRAINT `{{prefix}}admins_roles_mapping_admin_id_fk` FOREIGN KEY (`admin_id`) REFERENCES `{{prefix}}admins` (`id`) ON DELETE CASCADE,
   CONSTRAINT `{{prefix}}admins_roles_mapping_role_id_fk` FOREIGN KEY (`role_id`) REFERENCES `{{prefix}}roles` (`id`) ON DELETE NO ACTION
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS `{{prefix}}admins_groups_mapping` (
+  `id` integer NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  `admin_id` integer NOT NULL,
+  `group_id` integer NOT NULL,
+  `options` longtext NULL,
+  CONSTRAINT `{{prefix}}unique_admin_group_mapping` UNIQUE (`admin_id`, `group_id`),
+  CONSTRAINT `{{prefix}}admins_groups_mapping_admin_id_fk` FOREIGN KEY (`admin_id`) REFERENCES `{{prefix}}admins` (`id`) ON DELETE CASCADE,
+  CONSTRAINT `{{prefix}}admins_groups_mapping_group_id_fk` FOREIGN KEY (`group_id`) REFERENCES `{{prefix}}groups` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

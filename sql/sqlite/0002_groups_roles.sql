@@ -47,3 +47,12 @@ CREATE TABLE IF NOT EXISTS "{{prefix}}admins_roles_mapping" (
   "admin_id" INTEGER NOT NULL PRIMARY KEY REFERENCES "{{prefix}}admins" ("id") ON DELETE CASCADE,
   "role_id" INTEGER NOT NULL REFERENCES "{{prefix}}roles" ("id") ON DELETE NO ACTION
 );
+
+-- admins' groups: added to the users such an admin creates in the web admin (options.add_to_users_as)
+CREATE TABLE IF NOT EXISTS "{{prefix}}admins_groups_mapping" (
+  "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+  "admin_id" INTEGER NOT NULL REFERENCES "{{prefix}}admins" ("id") ON DELETE CASCADE,
+  "group_id" INTEGER NOT NULL REFERENCES "{{prefix}}groups" ("id") ON DELETE CASCADE,
+  "options" TEXT NULL,
+  CONSTRAINT "{{prefix}}unique_admin_group_mapping" UNIQUE ("admin_id", "group_id")
+);

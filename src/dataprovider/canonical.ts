@@ -111,6 +111,9 @@ export function canonicalAdmin(a: Admin): Admin {
     updated_at: n(a.updated_at),
     last_login: n(a.last_login),
     role: optStr(a.role),
+    groups: a.groups && a.groups.length > 0
+      ? a.groups.map((g) => ({ name: g.name, options: g.options.add_to_users_as ? { add_to_users_as: g.options.add_to_users_as } : {} }))
+      : undefined,
   });
 }
 

@@ -34,6 +34,7 @@ export function checkUserRefs(s: GroupState, u: User): void {
 }
 
 export function checkAdminRefs(s: GroupState, a: Admin): void {
+  for (const g of a.groups ?? []) if (!s.groups.has(g.name)) throw notFound(`group "${g.name}"`);
   if (a.role && !s.roles.has(a.role)) throw notFound(`role "${a.role}"`);
 }
 
@@ -45,7 +46,8 @@ export function groupOut(s: GroupState, e: { group: Group; mappings: FolderMappi
     if (!f) throw new FsError('Generic', `folder "${m.folder}" missing`);
     return { ...f, virtual_path: m.virtual_path, quota_size: m.quota_size, quota_files: m.quota_files };
   });
-  return canonicalGroup({ ...e.group, virtual_folders, users: users.sort(), admins: [] });
+  const admins = [...s.admins.entries()].filter(([, a]) => (a.groups ?? []).some((g) => g.name === e.group.name)).map(([n]) => n).sort();
+  return canonicalGroup({ ...e.group, virtual_folders, users: users.sort(), admins });
 }
 
 export function roleOut(s: GroupState, r: Role): Role {
@@ -77,6 +79,8 @@ export function updateGroup(s: GroupState, g: Group): Group {
 
 export function deleteGroup(s: GroupState, name: string): void {
   if (!s.groups.delete(name)) throw notFound(`group "${name}"`);
+  // as SFTPGo: admins' references go with the group (only members block a deletion)
+  for (const a of s.admins.values()) if (a.groups) a.groups = a.groups.filter((g) => g.name !== name);
 }
 
 export function addRole(s: GroupState, r: Role): Role {

@@ -197,7 +197,8 @@ export interface Admin {
   permissions: AdminPermission[];
   filters?: AdminFilters;
   additional_info?: string;
-  groups?: { name: string; options?: { add_to_users_as?: number } }[];
+  /** groups added to the users this admin creates in the web admin (add_to_users_as: 0 membership, 1 primary, 2 secondary) */
+  groups?: AdminGroupRef[];
   created_at?: number;
   updated_at?: number;
   last_login?: number;
@@ -225,6 +226,8 @@ export interface ApiKey {
 export const GROUP_TYPE = { primary: 1, secondary: 2, membership: 3 } as const;
 
 export interface UserGroupRef { name: string; type: number }
+
+export interface AdminGroupRef { name: string; options: { add_to_users_as?: number } }
 
 /** user_settings of a group: what members inherit (SFTPGo GroupUserSettings). */
 export interface GroupUserSettings {
@@ -254,7 +257,7 @@ export interface Group {
   virtual_folders?: VirtualFolder[];
   /** members' usernames (read only) */
   users?: string[];
-  /** admins holding this group (read only; admin groups are not supported: always empty) */
+  /** admins holding this group (read only) */
   admins?: string[];
 }
 

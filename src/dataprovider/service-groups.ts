@@ -27,7 +27,10 @@ export async function checkUserRefs(tx: GroupStore & RoleStore, u: Pick<User, 'g
   if (u.role && !(await tx.getRole(u.role))) throw new ValidationError(`role: role "${u.role}" does not exist`);
 }
 
-export async function checkAdminRefs(tx: RoleStore, a: Pick<Admin, 'role'>): Promise<void> {
+export async function checkAdminRefs(tx: GroupStore & RoleStore, a: Pick<Admin, 'role' | 'groups'>): Promise<void> {
+  for (const [i, g] of (a.groups ?? []).entries()) {
+    if (!(await tx.getGroup(g.name))) throw new ValidationError(`groups[${i}].name: group "${g.name}" does not exist`);
+  }
   if (a.role && !(await tx.getRole(a.role))) throw new ValidationError(`role: role "${a.role}" does not exist`);
 }
 

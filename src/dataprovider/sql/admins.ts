@@ -5,7 +5,7 @@ import type { Admin, AdminFilters, AdminPermission, ApiKey } from '../models';
 import type { ListOptions } from '../provider';
 import type { Row } from './dialect';
 import { json, num, orNull, type SqlContext, str, toJson } from './context';
-import { loadAdminRoles, writeAdminRole } from './groups';
+import { deleteAdminRefs, loadAdminRefs, writeAdminRefs } from './groups';
 
 function rowToAdmin(r: Row): Admin {
   return canonicalAdmin({
@@ -16,20 +16,17 @@ function rowToAdmin(r: Row): Admin {
   });
 }
 
-async function withRoles(ctx: SqlContext, rows: Row[]): Promise<Admin[]> {
-  const roles = await loadAdminRoles(ctx, rows.map((r) => num(r.id)));
-  return rows.map((r) => {
-    const role = roles.get(num(r.id));
-    return role ? canonicalAdmin({ ...rowToAdmin(r), role }) : rowToAdmin(r);
-  });
+async function withRefs(ctx: SqlContext, rows: Row[]): Promise<Admin[]> {
+  const refs = await loadAdminRefs(ctx, rows.map((r) => num(r.id)));
+  return rows.map((r) => canonicalAdmin({ ...rowToAdmin(r), ...refs.get(num(r.id)) }));
 }
 
 export async function getAdmin(ctx: SqlContext, username: string): Promise<Admin | undefined> {
-  return (await withRoles(ctx, await ctx.all(`SELECT * FROM ${ctx.t('admins')} WHERE username = ?`, [username])))[0];
+  return (await withRefs(ctx, await ctx.all(`SELECT * FROM ${ctx.t('admins')} WHERE username = ?`, [username])))[0];
 }
 
 export async function listAdmins(ctx: SqlContext, opts?: ListOptions): Promise<Admin[]> {
-  return withRoles(ctx, await ctx.all(`SELECT * FROM ${ctx.t('admins')}${ctx.order(opts, 'username')}`));
+  return withRefs(ctx, await ctx.all(`SELECT * FROM ${ctx.t('admins')}${ctx.order(opts, 'username')}`));
 }
 
 export async function countAdmins(ctx: SqlContext): Promise<number> {
@@ -43,7 +40,7 @@ export async function addAdmin(ctx: SqlContext, a: Admin): Promise<Admin> {
      additional_info, last_login, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [a.username, orNull(a.description), a.password ?? '', orNull(a.email), a.status, JSON.stringify(a.permissions),
       toJson(a.filters ?? {}), orNull(a.additional_info), a.last_login ?? 0, a.created_at || now, a.updated_at || now]);
-  await writeAdminRole(ctx, id, a.role);
+  await writeAdminRefs(ctx, id, a);
   const stored = await getAdmin(ctx, a.username);
   if (!stored) throw new FsError('Generic', `admin "${a.username}" vanished after insert`);
   return stored;
@@ -57,7 +54,7 @@ export async function updateAdmin(ctx: SqlContext, a: Admin): Promise<Admin> {
       toJson(a.filters ?? {}), orNull(a.additional_info), a.updated_at || Date.now(), a.username]);
   if (r.changes === 0) throw new FsError('NotFound', `admin "${a.username}" does not exist`);
   const row = await ctx.get(`SELECT id FROM ${ctx.t('admins')} WHERE username = ?`, [a.username]);
-  await writeAdminRole(ctx, num(row?.id), a.role);
+  await writeAdminRefs(ctx, num(row?.id), a);
   const stored = await getAdmin(ctx, a.username);
   if (!stored) throw new FsError('NotFound', `admin "${a.username}" does not exist`);
   return stored;
@@ -67,7 +64,7 @@ export async function deleteAdmin(ctx: SqlContext, username: string): Promise<vo
   const existing = await ctx.get(`SELECT id FROM ${ctx.t('admins')} WHERE username = ?`, [username]);
   if (!existing) throw new FsError('NotFound', `admin "${username}" does not exist`);
   await ctx.run(`DELETE FROM ${ctx.t('api_keys')} WHERE admin_id = ?`, [num(existing.id)]);
-  await ctx.run(`DELETE FROM ${ctx.t('admins_roles_mapping')} WHERE admin_id = ?`, [num(existing.id)]);
+  await deleteAdminRefs(ctx, num(existing.id));
   await ctx.run(`DELETE FROM ${ctx.t('admins')} WHERE id = ?`, [num(existing.id)]);
 }
 

@@ -5,7 +5,7 @@
  */
 import { FsError } from '../../common/errors';
 import { canonicalGroup, canonicalRole } from '../canonical';
-import type { FilesystemConfig, Group, GroupUserSettings, Role, UserGroupRef, VirtualFolder } from '../models';
+import type { AdminGroupRef, FilesystemConfig, Group, GroupUserSettings, Role, UserGroupRef, VirtualFolder } from '../models';
 import type { ListOptions } from '../provider';
 import type { Row } from './dialect';
 import { json, num, orNull, type SqlContext, str, toJson } from './context';
@@ -57,21 +57,41 @@ export async function deleteUserRefs(ctx: SqlContext, userId: number): Promise<v
   await ctx.run(`DELETE FROM ${ctx.t('users_roles_mapping')} WHERE user_id = ?`, [userId]);
 }
 
-export async function loadAdminRoles(ctx: SqlContext, adminIds: number[]): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
+export interface AdminRefs { role?: string; groups: AdminGroupRef[] }
+
+export async function loadAdminRefs(ctx: SqlContext, adminIds: number[]): Promise<Map<number, AdminRefs>> {
+  const out = new Map<number, AdminRefs>();
   if (adminIds.length === 0) return out;
-  const rows = await ctx.all(
+  const get = (id: number): AdminRefs => out.get(id) ?? (out.set(id, { groups: [] }), out.get(id)!);
+  const roleRows = await ctx.all(
     `SELECT m.admin_id, r.name FROM ${ctx.t('admins_roles_mapping')} m INNER JOIN ${ctx.t('roles')} r ON m.role_id = r.id
      WHERE m.admin_id IN (${inList(adminIds)})`, adminIds);
-  for (const r of rows) out.set(num(r.admin_id), str(r.name));
+  for (const r of roleRows) get(num(r.admin_id)).role = str(r.name);
+  const groupRows = await ctx.all(
+    `SELECT m.admin_id, m.options, g.name FROM ${ctx.t('admins_groups_mapping')} m INNER JOIN ${ctx.t('groups')} g
+     ON m.group_id = g.id WHERE m.admin_id IN (${inList(adminIds)}) ORDER BY g.name ASC`, adminIds);
+  for (const r of groupRows) {
+    get(num(r.admin_id)).groups.push({ name: str(r.name), options: json<AdminGroupRef['options']>(r.options, {}) });
+  }
   return out;
 }
 
-export async function writeAdminRole(ctx: SqlContext, adminId: number, role: string | undefined): Promise<void> {
+export async function writeAdminRefs(ctx: SqlContext, adminId: number, refs: { role?: string; groups?: AdminGroupRef[] }): Promise<void> {
+  await deleteAdminRefs(ctx, adminId);
+  if (refs.role) {
+    const roleId = await idOf(ctx, 'roles', refs.role, 'role');
+    await ctx.run(`INSERT INTO ${ctx.t('admins_roles_mapping')} (admin_id, role_id) VALUES (?, ?)`, [adminId, roleId]);
+  }
+  for (const g of refs.groups ?? []) {
+    const groupId = await idOf(ctx, 'groups', g.name, 'group');
+    await ctx.run(`INSERT INTO ${ctx.t('admins_groups_mapping')} (admin_id, group_id, options) VALUES (?, ?, ?)`,
+      [adminId, groupId, toJson(g.options ?? {})]);
+  }
+}
+
+export async function deleteAdminRefs(ctx: SqlContext, adminId: number): Promise<void> {
   await ctx.run(`DELETE FROM ${ctx.t('admins_roles_mapping')} WHERE admin_id = ?`, [adminId]);
-  if (!role) return;
-  const roleId = await idOf(ctx, 'roles', role, 'role');
-  await ctx.run(`INSERT INTO ${ctx.t('admins_roles_mapping')} (admin_id, role_id) VALUES (?, ?)`, [adminId, roleId]);
+  await ctx.run(`DELETE FROM ${ctx.t('admins_groups_mapping')} WHERE admin_id = ?`, [adminId]);
 }
 
 // --- groups ---
@@ -100,10 +120,15 @@ async function withDetails(ctx: SqlContext, rows: Row[]): Promise<Group[]> {
      WHERE m.group_id IN (${inList(ids)}) ORDER BY u.username ASC`, ids);
   const users = new Map<number, string[]>();
   for (const r of userRows) users.set(num(r.group_id), [...(users.get(num(r.group_id)) ?? []), str(r.username)]);
+  const adminRows = await ctx.all(
+    `SELECT m.group_id, a.username FROM ${ctx.t('admins_groups_mapping')} m INNER JOIN ${ctx.t('admins')} a ON m.admin_id = a.id
+     WHERE m.group_id IN (${inList(ids)}) ORDER BY a.username ASC`, ids);
+  const admins = new Map<number, string[]>();
+  for (const r of adminRows) admins.set(num(r.group_id), [...(admins.get(num(r.group_id)) ?? []), str(r.username)]);
   return rows.map((r) => canonicalGroup({
     id: num(r.id), name: str(r.name), description: str(r.description), created_at: num(r.created_at),
     updated_at: num(r.updated_at), user_settings: json<GroupUserSettings>(r.user_settings, {}),
-    virtual_folders: folders.get(num(r.id)) ?? [], users: users.get(num(r.id)) ?? [], admins: [],
+    virtual_folders: folders.get(num(r.id)) ?? [], users: users.get(num(r.id)) ?? [], admins: admins.get(num(r.id)) ?? [],
   }));
 }
 
@@ -155,6 +180,7 @@ export async function deleteGroup(ctx: SqlContext, name: string): Promise<void> 
   const id = await idOf(ctx, 'groups', name, 'group');
   await ctx.run(`DELETE FROM ${ctx.t('groups_folders_mapping')} WHERE group_id = ?`, [id]);
   await ctx.run(`DELETE FROM ${ctx.t('users_groups_mapping')} WHERE group_id = ?`, [id]);
+  await ctx.run(`DELETE FROM ${ctx.t('admins_groups_mapping')} WHERE group_id = ?`, [id]);
   await ctx.run(`DELETE FROM ${ctx.t('groups')} WHERE id = ?`, [id]);
 }
 

@@ -63,6 +63,7 @@ function sftpgoDump(dir: string, publicKey: string, adminHash: string): Record<s
       id: 2, status: 1, username: 'euadmin', description: '', password: adminHash, email: '',
       permissions: ['add_users', 'edit_users', 'del_users', 'view_users'], filters: { allow_list: [], totp_config: {}, preferences: {} },
       additional_info: '', created_at: T, updated_at: T, last_login: 0, role: 'eu',
+      groups: [{ name: 'staff', options: { add_to_users_as: 1 } }],
     }],
     api_keys: [], shares: [], event_actions: [], event_rules: [], ip_lists: [], configs: {},
   };
@@ -84,6 +85,8 @@ test('an SFTPGo 2.7 dump with roles, groups and users loads unchanged and behave
   assert.deepEqual(group.json.users, ['bob']);
   assert.equal(group.json.user_settings.quota_files, 5);
   assert.deepEqual(group.json.virtual_folders.map((f) => f.virtual_path), ['/team']);
+  const admin = await d.api<{ groups: unknown; role: string }>('GET', '/admins/euadmin');
+  assert.deepEqual([admin.json.groups, admin.json.role], [[{ name: 'staff', options: { add_to_users_as: 1 } }], 'eu']);
   const role = await d.api<{ users: string[]; admins: string[] }>('GET', '/roles/eu');
   assert.deepEqual([role.json.users, role.json.admins], [['bob'], ['euadmin']]);
 

@@ -125,7 +125,10 @@ test('user form: primary group and role; the member logs in with the group folde
 test('an admin with a role sees and creates only users of its role', async () => {
   const provider = env.app.ctx.provider;
   await provider.addUser({ status: 1, username: 'outsider', password: 'pw-outsider-1', home_dir: join(env.dir, 'homes', 'outsider'), permissions: { '/': ['*'] } });
-  await provider.addAdmin({ username: 'euadmin', password: 'eu-password-1', status: 1, permissions: ['view_users', 'add_users', 'edit_users'], role: 'eu' });
+  await provider.addAdmin({
+    username: 'euadmin', password: 'eu-password-1', status: 1, permissions: ['view_users', 'add_users', 'edit_users'], role: 'eu',
+    groups: [{ name: 'staff', options: { add_to_users_as: 1 } }],
+  });
   // the admin form shows and keeps the role
   await page.goto(`${env.base}/web/admin/manager/euadmin`);
   assert.equal(await page.inputValue('#role'), 'eu');
@@ -143,12 +146,14 @@ test('an admin with a role sees and creates only users of its role', async () =>
     assert.equal(hidden?.status(), 404);
     await p.goto(`${env.base}/web/admin/user`);
     assert.equal((await p.locator('#role-fixed').textContent())?.trim(), 'eu');
+    assert.equal(await p.inputValue('#group_primary'), 'staff', "the admin's group is preselected as primary");
     await p.fill('#username', 'newbie');
     await p.fill('#password', 'newbie-password-1');
     await p.fill('#home_dir', join(env.dir, 'homes', 'newbie'));
     await p.click('#save-user');
     await p.waitForURL('**/web/admin/users');
-    assert.equal((await provider.getUser('newbie'))?.role, 'eu');
+    const newbie = await provider.getUser('newbie');
+    assert.deepEqual([newbie?.role, newbie?.groups], ['eu', [{ name: 'staff', type: 1 }]]);
   } finally {
     await other.close();
   }

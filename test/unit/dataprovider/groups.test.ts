@@ -107,6 +107,25 @@ for (const backend of BACKENDS) {
       assert.deepEqual((await dp.groups.listRoles()).map((r) => r.name), []);
     });
 
+    test('admin groups: stored with their options, listed on the group, dropped when the group goes', async (t) => {
+      const dp = await backend.open(tempDir(t));
+      t.after(() => dp.close());
+      await dp.groups.addGroup({ name: 'g1' });
+      await dp.groups.addGroup({ name: 'g2' });
+      await assert.rejects(dp.addAdmin({ username: 'a1', password: 'pw', status: 1, permissions: ['*'], groups: [{ name: 'nope' }] }),
+        refused(/^groups\[0\]\.name: group "nope" does not exist/));
+      await assert.rejects(dp.addAdmin({ username: 'a1', password: 'pw', status: 1, permissions: ['*'],
+        groups: [{ name: 'g1', options: { add_to_users_as: 1 } }, { name: 'g2', options: { add_to_users_as: 1 } }] }), refused(/only one primary group/));
+      await assert.rejects(dp.addAdmin({ username: 'a1', password: 'pw', status: 1, permissions: ['*'], groups: [{ name: 'g1', options: { add_to_users_as: 3 } }] }),
+        refused(/add_to_users_as: invalid mode/));
+      const a = await dp.addAdmin({ username: 'a1', password: 'pw', status: 1, permissions: ['*'],
+        groups: [{ name: 'g1', options: { add_to_users_as: 1 } }, { name: 'g2', options: {} }] });
+      assert.deepEqual(a.groups, [{ name: 'g1', options: { add_to_users_as: 1 } }, { name: 'g2', options: {} }]);
+      assert.deepEqual((await dp.groups.getGroup('g1'))?.admins, ['a1']);
+      await dp.groups.deleteGroup('g1');
+      assert.deepEqual((await dp.getAdmin('a1'))?.groups, [{ name: 'g2', options: {} }]);
+    });
+
     test('a deleted folder leaves its groups; dump -> restore round trip keeps groups, roles and references', async (t) => {
       const dp = await backend.open(tempDir(t));
       t.after(() => dp.close());
@@ -114,7 +133,7 @@ for (const backend of BACKENDS) {
       await dp.groups.addGroup(groupInput('g1'));
       await dp.groups.addGroup(groupInput('g2', { virtual_folders: [] }));
       await dp.addUser(userInput('m1', { role: 'r1', groups: [{ name: 'g1', type: 1 }, { name: 'g2', type: 3 }] }));
-      await dp.addAdmin({ username: 'a1', password: 'pw', status: 1, permissions: ['view_users'], role: 'r1' });
+      await dp.addAdmin({ username: 'a1', password: 'pw', status: 1, permissions: ['view_users'], role: 'r1', groups: [{ name: 'g2', options: { add_to_users_as: 2 } }] });
       const dump = await dp.dump();
       assert.deepEqual(dump.groups?.map((g) => g.name), ['g1', 'g2']);
       assert.deepEqual(dump.roles?.map((r) => r.name), ['r1']);

@@ -1,5 +1,5 @@
 /** Users: list (search/sort/paging), add, edit, clone, delete. */
-import type { User } from '../../../dataprovider/models';
+import { GROUP_TYPE, type User } from '../../../dataprovider/models';
 import { isValidationError } from '../../../dataprovider/validation';
 import { FsError } from '../../../common/errors';
 import { loadAll, paginate } from '../listing';
@@ -51,7 +51,13 @@ export function registerUserPages(w: WebApp): void {
   // GET /user?clone-from=<name> pre-fills the form from another user (SFTPGo's URL)
   w.get('/user', ['add_users'], async (r, _p, query) => {
     const from = query['clone-from'];
-    if (from === undefined || from === '') return renderForm(r, 'add', editableCopy(undefined));
+    if (from === undefined || from === '') {
+      // SFTPGo's admin groups: preselected in the form of a new user (0 membership, 1 primary, 2 secondary)
+      const fresh = editableCopy(undefined);
+      const types = [GROUP_TYPE.membership, GROUP_TYPE.primary, GROUP_TYPE.secondary];
+      fresh.groups = (r.admin.groups ?? []).map((g) => ({ name: g.name, type: types[g.options.add_to_users_as ?? 0] ?? GROUP_TYPE.membership }));
+      return renderForm(r, 'add', fresh);
+    }
     const src = await scoped(r, from);
     if (!src) return w.errorPage(r.reply, 404, 'Not found', `User "${from}" does not exist.`, r.admin, r.page.csrf);
     const copy = editableCopy(src);
