@@ -118,6 +118,7 @@ export class Connection implements FileOps, OpenHost {
       id: this.id, username: this.user.username, protocol: this.protocol, remoteAddr: this.remoteAddr,
       localAddr: this.localAddr, clientVersion: this.clientVersion, connectedAt: this.connectedAt,
       lastActivity: this.lastActivity, command: this.command, transfers: [...this.transfers.values()].map((t) => t.info()),
+      ...(this.user.role ? { role: this.user.role } : {}),
     };
   }
 

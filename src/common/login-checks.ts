@@ -113,6 +113,22 @@ const lookup: LoginCheck = {
   },
 };
 
+/**
+ * The user from then on is the merged one (SFTPGo applies group settings
+ * before the login conditions: a group's allowed_ip or denied protocols count).
+ */
+const groupSettings: LoginCheck = {
+  name: 'groups',
+  async run(s) {
+    const user = userOf(s);
+    try {
+      s.user = await s.ctx.provider.groups.withGroupSettings(user);
+    } catch (e) {
+      throw refuse(`unable to apply the group settings of user "${user.username}": ${messageOf(e)}`, e);
+    }
+  },
+};
+
 const conditions: LoginCheck = {
   name: 'account',
   run(s) {
@@ -248,6 +264,7 @@ export function builtinChecks(): [LoginSlot, LoginCheck][] {
   return [
     ['perimeter', perimeter],
     ['lookup', lookup],
+    ['conditions', groupSettings],
     ['conditions', conditions],
     ['passcode', passcode],
     ['credentials', credentials],

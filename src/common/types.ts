@@ -78,6 +78,8 @@ export interface ConnectionInfo {
   lastActivity: number;
   command: string;
   transfers: ActiveTransferInfo[];
+  /** the user's role: admins with a role see only these connections */
+  role?: string;
 }
 
 /** Operations a protocol session performs; implemented by common/connection.ts. */

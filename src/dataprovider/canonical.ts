@@ -4,7 +4,9 @@
  * byte-identical JSON for the same data. Fields follow SFTPGo: numbers always
  * present, empty optional strings and lists left out.
  */
-import type { Admin, ApiKey, FilesystemConfig, Folder, Permission, User, UserFilters, VirtualFolder } from './models';
+import type {
+  Admin, ApiKey, FilesystemConfig, Folder, Group, GroupUserSettings, Permission, Role, User, UserFilters, VirtualFolder,
+} from './models';
 
 const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const optStr = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -90,6 +92,8 @@ export function canonicalUser(u: User): User {
     filters: clone(u.filters ?? {}) as UserFilters,
     filesystem: canonicalFilesystem(u.filesystem),
     additional_info: optStr(u.additional_info),
+    groups: u.groups && u.groups.length > 0 ? u.groups.map((g) => ({ name: g.name, type: g.type })) : undefined,
+    role: optStr(u.role),
   });
 }
 
@@ -107,6 +111,38 @@ export function canonicalAdmin(a: Admin): Admin {
     created_at: n(a.created_at),
     updated_at: n(a.updated_at),
     last_login: n(a.last_login),
+    role: optStr(a.role),
+    groups: a.groups && a.groups.length > 0
+      ? a.groups.map((g) => ({ name: g.name, options: g.options.add_to_users_as ? { add_to_users_as: g.options.add_to_users_as } : {} }))
+      : undefined,
+  });
+}
+
+export function canonicalGroup(g: Group): Group {
+  const folders = (g.virtual_folders ?? []).map(canonicalVirtualFolder)
+    .sort((a, b) => (a.virtual_path < b.virtual_path ? -1 : a.virtual_path > b.virtual_path ? 1 : 0));
+  return compact({
+    id: g.id,
+    name: g.name,
+    description: optStr(g.description),
+    created_at: n(g.created_at),
+    updated_at: n(g.updated_at),
+    user_settings: clone(g.user_settings ?? {}) as GroupUserSettings,
+    virtual_folders: folders.length > 0 ? folders : undefined,
+    users: g.users && g.users.length > 0 ? [...g.users] : undefined,
+    admins: g.admins && g.admins.length > 0 ? [...g.admins] : undefined,
+  });
+}
+
+export function canonicalRole(r: Role): Role {
+  return compact({
+    id: r.id,
+    name: r.name,
+    description: optStr(r.description),
+    created_at: n(r.created_at),
+    updated_at: n(r.updated_at),
+    users: r.users && r.users.length > 0 ? [...r.users] : undefined,
+    admins: r.admins && r.admins.length > 0 ? [...r.admins] : undefined,
   });
 }
 

@@ -7,8 +7,9 @@
 import { MemoryEventStore } from './event-store';
 import { FsError } from '../common/errors';
 import { canonicalAdmin, canonicalApiKey, canonicalFolder, canonicalUser } from './canonical';
+import * as groups from './memory-groups';
 import { OperationQueue } from './lock';
-import type { Admin, ApiKey, DumpData, Folder, User, VirtualFolder } from './models';
+import type { Admin, ApiKey, DumpData, Folder, Group, Role, User, VirtualFolder } from './models';
 import { DUMP_VERSION } from './models';
 import type { DataProviderBackend, ProviderStores, ListOptions } from './provider';
 import type { Share } from './shares';
@@ -26,7 +27,9 @@ interface State {
   admins: Map<string, Admin>;
   apiKeys: Map<string, ApiKey>;
   shares: Map<string, Share>;
-  ids: { user: number; folder: number; admin: number; apiKey: number };
+  groups: groups.GroupState['groups'];
+  roles: Map<string, Role>;
+  ids: { user: number; folder: number; admin: number; apiKey: number; group: number; role: number };
 }
 
 /** The schema version the memory driver reports (it has no schema to migrate). */
@@ -46,8 +49,8 @@ export class MemoryBackend implements DataProviderBackend {
   readonly storesFolderSubpath = true;
   private readonly queue = new OperationQueue();
   private state: State = {
-    users: new Map(), folders: new Map(), admins: new Map(), apiKeys: new Map(), shares: new Map(),
-    ids: { user: 0, folder: 0, admin: 0, apiKey: 0 },
+    users: new Map(), folders: new Map(), admins: new Map(), apiKeys: new Map(), shares: new Map(), groups: new Map(), roles: new Map(),
+    ids: { user: 0, folder: 0, admin: 0, apiKey: 0, group: 0, role: 0 },
   };
   private closed = false;
 
@@ -112,12 +115,12 @@ export class MemoryBackend implements DataProviderBackend {
     const ipLists = await dumpIpLists(this.perimeter);
     const d = await this.op((s) => ({
       users: page([...s.users.values()], (e) => e.user.username).map((e) => this.materialize(s, e.user, e.mappings)),
-      groups: [],
+      groups: page([...s.groups.values()], (e) => e.group.name).map((e) => groups.groupOut(s, e)),
       folders: page([...s.folders.values()], (f) => f.name).map((f) => this.folderOut(s, f)),
       admins: page([...s.admins.values()], (a) => a.username).map(canonicalAdmin),
       api_keys: page([...s.apiKeys.values()], (k) => k.key_id).map((k) => this.keyOut(s, k)),
       shares: listMemoryShares(s.shares, undefined),
-      event_actions: [], event_rules: [], roles: [], ip_lists: ipLists, configs: {},
+      event_actions: [], event_rules: [], roles: page([...s.roles.values()], (r) => r.name).map((r) => groups.roleOut(s, r)), ip_lists: ipLists, configs: {},
       version: DUMP_VERSION,
     }));
     return { ...d, event_actions: await this.eventObjects.listEventActions(), event_rules: await this.eventObjects.listEventRules() };
@@ -135,7 +138,7 @@ export class MemoryBackend implements DataProviderBackend {
     });
   }
   listUsers(opts?: ListOptions): Promise<User[]> {
-    return this.op((s) => page([...s.users.values()], (e) => e.user.username, opts)
+    return this.op((s) => page([...s.users.values()].filter((e) => !opts?.role || e.user.role === opts.role), (e) => e.user.username, opts)
       .map((e) => this.materialize(s, e.user, e.mappings)));
   }
   countUsers(): Promise<number> { return this.op((s) => s.users.size); }
@@ -143,6 +146,7 @@ export class MemoryBackend implements DataProviderBackend {
     return this.op((s) => {
       if (s.users.has(user.username)) throw new FsError('AlreadyExists', `user "${user.username}" already exists`);
       const mappings = this.mappingsOf(s, user);
+      groups.checkUserRefs(s, user);
       const now = Date.now();
       const stored = canonicalUser({
         ...user, id: ++s.ids.user, virtual_folders: [], created_at: user.created_at || now, updated_at: user.updated_at || now,
@@ -156,6 +160,7 @@ export class MemoryBackend implements DataProviderBackend {
       const e = s.users.get(user.username);
       if (!e) throw this.notFound(`user "${user.username}"`);
       const mappings = this.mappingsOf(s, user);
+      groups.checkUserRefs(s, user);
       const old = e.user;
       const stored = canonicalUser({
         ...user, id: old.id, virtual_folders: [], created_at: old.created_at, last_login: old.last_login,
@@ -238,6 +243,7 @@ export class MemoryBackend implements DataProviderBackend {
     return this.op((s) => {
       if (!s.folders.delete(name)) throw this.notFound(`folder "${name}"`);
       for (const e of s.users.values()) e.mappings = e.mappings.filter((m) => m.folder !== name);
+      groups.dropFolder(s, name);
     });
   }
   updateFolderQuota(name: string, size: number, files: number, reset: boolean): Promise<void> {
@@ -261,6 +267,7 @@ export class MemoryBackend implements DataProviderBackend {
   addAdmin(admin: Admin): Promise<Admin> {
     return this.op((s) => {
       if (s.admins.has(admin.username)) throw new FsError('AlreadyExists', `admin "${admin.username}" already exists`);
+      groups.checkAdminRefs(s, admin);
       const now = Date.now();
       const stored = canonicalAdmin({ ...admin, id: ++s.ids.admin, created_at: admin.created_at || now, updated_at: admin.updated_at || now });
       s.admins.set(admin.username, stored);
@@ -271,6 +278,7 @@ export class MemoryBackend implements DataProviderBackend {
     return this.op((s) => {
       const old = s.admins.get(admin.username);
       if (!old) throw this.notFound(`admin "${admin.username}"`);
+      groups.checkAdminRefs(s, admin);
       const stored = canonicalAdmin({
         ...admin, id: old.id, created_at: old.created_at, last_login: old.last_login, updated_at: admin.updated_at || Date.now(),
       });
@@ -291,6 +299,29 @@ export class MemoryBackend implements DataProviderBackend {
       a.last_login = when;
     });
   }
+
+  // --- groups and roles (memory-groups.ts) ---
+  getGroup(name: string): Promise<Group | undefined> {
+    return this.op((s) => { const e = s.groups.get(name); return e ? groups.groupOut(s, e) : undefined; });
+  }
+  getGroupsByName(names: readonly string[]): Promise<Group[]> {
+    return this.op((s) => names.flatMap((n) => { const e = s.groups.get(n); return e ? [groups.groupOut(s, e)] : []; }));
+  }
+  listGroups(opts?: ListOptions): Promise<Group[]> {
+    return this.op((s) => page([...s.groups.values()], (e) => e.group.name, opts).map((e) => groups.groupOut(s, e)));
+  }
+  addGroup(group: Group): Promise<Group> { return this.op((s) => groups.addGroup(s, group)); }
+  updateGroup(group: Group): Promise<Group> { return this.op((s) => groups.updateGroup(s, group)); }
+  deleteGroup(name: string): Promise<void> { return this.op((s) => groups.deleteGroup(s, name)); }
+  getRole(name: string): Promise<Role | undefined> {
+    return this.op((s) => { const r = s.roles.get(name); return r ? groups.roleOut(s, r) : undefined; });
+  }
+  listRoles(opts?: ListOptions): Promise<Role[]> {
+    return this.op((s) => page([...s.roles.values()], (r) => r.name, opts).map((r) => groups.roleOut(s, r)));
+  }
+  addRole(role: Role): Promise<Role> { return this.op((s) => groups.addRole(s, role)); }
+  updateRole(role: Role): Promise<Role> { return this.op((s) => groups.updateRole(s, role)); }
+  deleteRole(name: string): Promise<void> { return this.op((s) => groups.deleteRole(s, name)); }
 
   // --- api keys ---
   private keyOut(_s: State, k: ApiKey): ApiKey { return canonicalApiKey(k); }

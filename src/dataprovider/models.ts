@@ -164,7 +164,8 @@ export interface User {
   filesystem?: FilesystemConfig;
   virtual_folders?: VirtualFolder[];
   additional_info?: string;
-  groups?: { name: string; type: number }[];
+  /** membership: 1 primary, 2 secondary, 3 membership only (GROUP_TYPE) */
+  groups?: UserGroupRef[];
   oidc_custom_fields?: Record<string, unknown>;
   role?: string;
 }
@@ -197,7 +198,8 @@ export interface Admin {
   permissions: AdminPermission[];
   filters?: AdminFilters;
   additional_info?: string;
-  groups?: { name: string; options?: { add_to_users_as?: number } }[];
+  /** groups added to the users this admin creates in the web admin (add_to_users_as: 0 membership, 1 primary, 2 secondary) */
+  groups?: AdminGroupRef[];
   created_at?: number;
   updated_at?: number;
   last_login?: number;
@@ -221,17 +223,67 @@ export interface ApiKey {
   admin?: string;
 }
 
+/** SFTPGo's group types (sdk.GroupType*). */
+export const GROUP_TYPE = { primary: 1, secondary: 2, membership: 3 } as const;
+
+export interface UserGroupRef { name: string; type: number }
+
+export interface AdminGroupRef { name: string; options: { add_to_users_as?: number } }
+
+/** user_settings of a group: what members inherit (SFTPGo GroupUserSettings). */
+export interface GroupUserSettings {
+  home_dir?: string;
+  max_sessions?: number;
+  quota_size?: number;
+  quota_files?: number;
+  permissions?: Record<string, Permission[]>;
+  upload_bandwidth?: number;
+  download_bandwidth?: number;
+  upload_data_transfer?: number;
+  download_data_transfer?: number;
+  total_data_transfer?: number;
+  /** days after the member's creation, applied when the member has no expiration_date */
+  expires_in?: number;
+  filters?: UserFilters;
+  filesystem?: FilesystemConfig;
+}
+
+export interface Group {
+  id?: number;
+  name: string;
+  description?: string;
+  created_at?: number;
+  updated_at?: number;
+  user_settings: GroupUserSettings;
+  virtual_folders?: VirtualFolder[];
+  /** members' usernames (read only) */
+  users?: string[];
+  /** admins holding this group (read only) */
+  admins?: string[];
+}
+
+export interface Role {
+  id?: number;
+  name: string;
+  description?: string;
+  created_at?: number;
+  updated_at?: number;
+  /** read only */
+  users?: string[];
+  admins?: string[];
+}
+
 /** SFTPGo's dump (backup) format, version 17. */
 export interface DumpData {
   users?: User[];
-  groups?: unknown[];
+  groups?: Group[];
   folders?: Folder[];
   admins?: Admin[];
   api_keys?: ApiKey[];
   shares?: unknown[];
   event_actions?: unknown[];
   event_rules?: unknown[];
-  roles?: unknown[];
+  roles?: Role[];
   ip_lists?: unknown[];
   configs?: Record<string, unknown>;
   version: number;

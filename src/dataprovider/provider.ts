@@ -4,7 +4,7 @@
  * and password hashing live above the stores (dataprovider/service.ts), so a
  * backend only persists.
  */
-import type { Admin, ApiKey, DumpData, Folder, User } from './models';
+import type { Admin, ApiKey, DumpData, Folder, Group, Role, User } from './models';
 import type { ShareStore } from './shares';
 import type { PerimeterStore } from './iplist';
 import type { EventObjectStore } from './event-store';
@@ -14,6 +14,8 @@ export interface ListOptions {
   offset?: number;
   /** by username/name */
   order?: 'ASC' | 'DESC';
+  /** listUsers only: just the users of this role (what an admin with a role sees) */
+  role?: string;
 }
 
 export interface UserStore {
@@ -60,10 +62,37 @@ export interface ApiKeyStore {
   updateApiKeyLastUse(keyId: string, when: number): Promise<void>;
 }
 
-/** Every per-resource store: what a transaction body receives, bound to the transaction. */
-export type ProviderStores = UserStore & FolderStore & AdminStore & ApiKeyStore & ShareStore;
+/**
+ * Groups and roles. Users carry `groups` and `role`, admins `role`, by name:
+ * the user/admin stores write those references (the service has checked they
+ * exist). A group's or role's `users`/`admins` are filled on read.
+ */
+export interface GroupStore {
+  getGroup(name: string): Promise<Group | undefined>;
+  /** The named groups that exist, in any order (the login merge). */
+  getGroupsByName(names: readonly string[]): Promise<Group[]>;
+  listGroups(opts?: ListOptions): Promise<Group[]>;
+  /** Throws AlreadyExists; the group's virtual folders must exist (the service creates them). */
+  addGroup(group: Group): Promise<Group>;
+  /** Replaces description, user_settings and virtual folders. Throws NotFound. */
+  updateGroup(group: Group): Promise<Group>;
+  /** The service refuses groups still referenced; this only removes. Throws NotFound. */
+  deleteGroup(name: string): Promise<void>;
+}
 
-export interface DataProviderBackend extends UserStore, FolderStore, AdminStore, ApiKeyStore, ShareStore {
+export interface RoleStore {
+  getRole(name: string): Promise<Role | undefined>;
+  listRoles(opts?: ListOptions): Promise<Role[]>;
+  addRole(role: Role): Promise<Role>;
+  updateRole(role: Role): Promise<Role>;
+  /** Users of the role lose it; the service refuses roles held by admins. Throws NotFound. */
+  deleteRole(name: string): Promise<void>;
+}
+
+/** Every per-resource store: what a transaction body receives, bound to the transaction. */
+export type ProviderStores = UserStore & FolderStore & AdminStore & ApiKeyStore & ShareStore & GroupStore & RoleStore;
+
+export interface DataProviderBackend extends UserStore, FolderStore, AdminStore, ApiKeyStore, ShareStore, GroupStore, RoleStore {
   readonly driver: string;
   /** IP lists and the defender's provider driver records (dataprovider/iplist.ts) */
   readonly perimeter: PerimeterStore;

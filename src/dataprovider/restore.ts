@@ -5,11 +5,14 @@
  * bookkeeping fields (timestamps, used quota) are restored as they are.
  */
 import { FsError } from '../common/errors';
-import { type Admin, type ApiKey, DUMP_VERSION, type Folder, type User } from './models';
+import { type Admin, type ApiKey, DUMP_VERSION, type Folder, type Group, type Role, type User } from './models';
 import type { DataProviderBackend, FolderStore } from './provider';
 import { type Share, shareFromDump } from './shares';
 import { type AccountKind, type SecondFactor, withSecondFactor } from './secrets';
-import { asObj, type Obj, validateAdmin, validateApiKey, validateFolder, validateUser, ValidationError } from './validation';
+import { checkAdminRefs, checkUserRefs } from './service-groups';
+import {
+  asObj, type Obj, validateAdmin, validateApiKey, validateFolder, validateGroup, validateRole, validateUser, ValidationError,
+} from './validation';
 import { validateIpListEntry, type IpListEntry } from './iplist';
 
 /** What restore needs from the service (kept narrow to avoid a dependency cycle). */
@@ -38,6 +41,7 @@ const USER_BOOKKEEPING = ['used_quota_size', 'used_quota_files', 'last_quota_upd
   'last_password_change'] as const;
 const FOLDER_BOOKKEEPING = ['used_quota_size', 'used_quota_files', 'last_quota_update'] as const;
 const ADMIN_BOOKKEEPING = ['created_at', 'updated_at', 'last_login'] as const;
+const GROUP_BOOKKEEPING = ['created_at', 'updated_at'] as const;
 const KEY_BOOKKEEPING = ['created_at', 'updated_at', 'last_use_at'] as const;
 
 function copyCounters<T extends object>(target: T, raw: Obj, keys: readonly string[]): T {
@@ -75,6 +79,7 @@ function at<T>(what: string, fn: () => T): T {
   }
 }
 
+
 /** ipLists: the restored IP lists' types, so the running perimeter reloads them */
 export interface RestoreResult { users: string[]; skipped: string[]; ipLists: number[] }
 
@@ -86,11 +91,15 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
     throw new ValidationError(`unsupported dump version ${String(version)}, the maximum supported is ${DUMP_VERSION}`);
   }
   const opts = host.validationOptions();
-  const skipped = ['groups', ...(host.restoreEventObjects ? [] : ['event_actions', 'event_rules']), 'roles']
+  const skipped = [...(host.restoreEventObjects ? [] : ['event_actions', 'event_rules'])]
     .filter((k) => Array.isArray(dump[k]) && (dump[k] as unknown[]).length > 0);
 
   const folders: Folder[] = section(dump, 'folders').map((raw, i) =>
     at(`folder ${i + 1} (${String(raw.name)})`, () => copyCounters(validateFolder(raw, opts.namingRules), raw, FOLDER_BOOKKEEPING)));
+  const roles: Role[] = section(dump, 'roles').map((raw, i) =>
+    at(`role ${i + 1} (${String(raw.name)})`, () => copyCounters(validateRole(raw, opts.namingRules), raw, GROUP_BOOKKEEPING)));
+  const groups: Group[] = section(dump, 'groups').map((raw, i) =>
+    at(`group ${i + 1} (${String(raw.name)})`, () => copyCounters(validateGroup(raw, opts.namingRules), raw, GROUP_BOOKKEEPING)));
   const admins: Admin[] = [];
   for (const [i, raw] of section(dump, 'admins').entries()) {
     const a = at(`admin ${i + 1} (${String(raw.username)})`, () => copyCounters(validateAdmin(raw, opts.namingRules), raw, ADMIN_BOOKKEEPING));
@@ -126,6 +135,13 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
   }));
   const restoredUsers: string[] = [];
   await host.backend.transaction(async (b) => {
+    for (const r of roles) {
+      if (await b.getRole(r.name)) {
+        if (mode !== 1) await b.updateRole(r);
+      } else {
+        await b.addRole(r);
+      }
+    }
     for (const f of folders) {
       if (await b.getFolder(f.name)) {
         if (mode !== 1) await b.updateFolder(f);
@@ -133,7 +149,15 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
         await b.addFolder(f);
       }
     }
+    for (const g of groups) {
+      const existing = await b.getGroup(g.name);
+      if (existing && mode === 1) continue;
+      const virtual_folders = await host.resolveFolders(g.virtual_folders, b);
+      if (existing) await b.updateGroup({ ...g, virtual_folders });
+      else await b.addGroup({ ...g, virtual_folders });
+    }
     for (const a of admins) {
+      await atAsync(`admin "${a.username}"`, () => checkAdminRefs(b, a));
       if (await b.getAdmin(a.username)) {
         if (mode !== 1) await b.updateAdmin(a);
       } else {
@@ -143,6 +167,7 @@ export async function restoreDump(host: RestoreHost, input: unknown, mode: numbe
     for (const u of users) {
       const existing = await b.getUser(u.username);
       if (existing && mode === 1) continue;
+      await atAsync(`user "${u.username}"`, () => checkUserRefs(b, u));
       const virtual_folders = await host.resolveFolders(u.virtual_folders, b);
       if (existing) await b.updateUser({ ...u, virtual_folders });
       else await b.addUser({ ...u, virtual_folders });

@@ -17,6 +17,7 @@ import { sealFilesystemSecrets } from './fs-secrets';
 import type { DataProviderBackend, FolderStore, ListOptions } from './provider';
 import { restoreDump } from './restore';
 import { ShareManager } from './shares';
+import { checkAdminRefs, checkUserRefs, GroupsService } from './service-groups';
 import { type AccountKind, AccountSecrets, defaultAccountSecrets, type SecondFactor, withSecondFactor } from './secrets';
 import type { DataProviderService, Executor, LoginContext, ProviderObjectEvent, ProviderObjectListener, PublicKeyAuthResult } from './types';
 import { isObj, validateAdmin, validateFolder, validateUser, ValidationError } from './validation';
@@ -57,6 +58,8 @@ export class ProviderService implements DataProviderService {
   private readonly mfaQueue = new Map<string, Promise<unknown>>();
   private readonly kms: SecretsKms | undefined;
   private objectListener: ProviderObjectListener | undefined;
+  /** groups, roles and the group merge at login (service-groups.ts) */
+  readonly groups: GroupsService;
 
   constructor(opts: ServiceOptions) {
     this.kms = opts.kms;
@@ -67,6 +70,7 @@ export class ProviderService implements DataProviderService {
     this.secrets = opts.secrets ?? defaultAccountSecrets();
     this.apiKeys = new ApiKeyManager(this.backend, (p) => this.hash(p), this.cfg.password_caching);
     this.shares = new ShareManager(this.backend, (p) => this.hash(p));
+    this.groups = new GroupsService(this, () => this.cfg.naming_rules, this.log);
   }
 
   setObjectListener(listener: ProviderObjectListener): void { this.objectListener = listener; }
@@ -130,6 +134,7 @@ export class ProviderService implements DataProviderService {
       u.last_password_change = now;
     }
     const stored = await this.backend.transaction(async (tx) => {
+      await checkUserRefs(tx, u);
       const virtual_folders = await this.resolveFolders(u.virtual_folders, tx);
       return tx.addUser({ ...u, virtual_folders, created_at: now, updated_at: now });
     });
@@ -157,6 +162,7 @@ export class ProviderService implements DataProviderService {
       if (u.password !== existing.password) u.last_password_change = Date.now();
     }
     const stored = await this.backend.transaction(async (tx) => {
+      await checkUserRefs(tx, u);
       const virtual_folders = await this.resolveFolders(u.virtual_folders, tx);
       return tx.updateUser({
         ...u, virtual_folders, first_download: existing.first_download, first_upload: existing.first_upload,
@@ -218,6 +224,7 @@ export class ProviderService implements DataProviderService {
     const a = validateAdmin(input, this.cfg.naming_rules);
     a.filters = withSecondFactor(a.filters, await this.secrets.seal(a.filters ?? {}, a.username, 'admin'));
     a.password = await this.hash(a.password ?? '');
+    await checkAdminRefs(this.backend, a);
     const stored = await this.backend.addAdmin(a);
     this.log.info(SENDER, `admin "${a.username}" added`, { executor: executor?.username });
     this.changed('add', 'admin', stored.username, executor, stored);
@@ -235,6 +242,7 @@ export class ProviderService implements DataProviderService {
     a.username = existing.username;
     a.filters = withSecondFactor(a.filters, existing.filters ?? {});
     if (!keep) a.password = await this.hash(a.password ?? '');
+    await checkAdminRefs(this.backend, a);
     const stored = await this.backend.updateAdmin({ ...a, updated_at: Date.now() });
     this.adminPwCache.remove(username);
     this.log.info(SENDER, `admin "${username}" updated`, { executor: executor?.username });

@@ -7,6 +7,7 @@ import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User } from './mode
 import type { DataProviderBackend, ListOptions } from './provider';
 import type { AccountKind, AccountSecrets, SecondFactor } from './secrets';
 import type { ShareManager } from './shares';
+import type { GroupsService } from './service-groups';
 
 /** Who changed what (for provider hooks and logs). */
 export interface Executor {
@@ -64,6 +65,8 @@ export interface DataProviderService {
 
   /** shares of users' files with people without an account (dataprovider/shares.ts) */
   readonly shares: ShareManager;
+  /** groups and roles (REST, dump) and `withGroupSettings`, the user every protocol logs in with */
+  readonly groups: GroupsService;
 
   // folders
   addFolder(input: unknown, executor?: Executor): Promise<Folder>;

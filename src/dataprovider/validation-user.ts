@@ -6,7 +6,7 @@
  */
 import { parseCertificate } from './user-certs';
 import { utils as sshUtils } from 'ssh2';
-import { ALL_PERMISSIONS, type LoginMethod, type Permission, type ProtocolName, type User, type UserFilters, type VirtualFolder } from './models';
+import { ALL_PERMISSIONS, GROUP_TYPE, type LoginMethod, type Permission, type ProtocolName, type User, type UserFilters, type UserGroupRef, type VirtualFolder } from './models';
 import {
   asObj, checkCidrs, cleanAbsPath, cleanFsPath, isObj, normalizeName, type Obj, optBool, optEmail, optInt, optObj,
   optString, optStringArray, pathContains, ValidationError,
@@ -31,9 +31,11 @@ export const PROTOCOLS: readonly ProtocolName[] = ['SSH', 'FTP', 'DAV', 'HTTP'];
 
 const MAX_INT32 = 2_147_483_647;
 
-export function validatePermissions(v: unknown): Record<string, Permission[]> {
+/** `requireRoot` false for groups: their permissions are optional and "/" too. */
+export function validatePermissions(v: unknown, requireRoot = true, field = 'permissions'): Record<string, Permission[]> {
+  if ((v === undefined || v === null) && !requireRoot) return {};
   if (v === undefined || v === null) throw new ValidationError('permissions for the root dir "/" must be set');
-  const o = asObj(v, 'permissions');
+  const o = asObj(v, field);
   const out: Record<string, Permission[]> = {};
   for (const [rawPath, perms] of Object.entries(o)) {
     const p = cleanAbsPath(rawPath, `permissions path "${rawPath}"`);
@@ -47,7 +49,7 @@ export function validatePermissions(v: unknown): Record<string, Permission[]> {
     const list = [...new Set(perms as Permission[])];
     out[p] = list.includes('*') ? ['*'] : list;
   }
-  if (!out['/']) throw new ValidationError('permissions for the root dir "/" must be set');
+  if (requireRoot && !out['/']) throw new ValidationError('permissions for the root dir "/" must be set');
   return out;
 }
 
@@ -68,7 +70,7 @@ export function validatePublicKeys(v: unknown): string[] {
   return out;
 }
 
-function validateFilters(v: unknown): UserFilters {
+export function validateFilters(v: unknown): UserFilters {
   if (v === undefined || v === null) return {};
   const o = asObj(v, 'filters');
   const f: UserFilters = {};
@@ -166,7 +168,7 @@ function validateFilters(v: unknown): UserFilters {
   return f;
 }
 
-function validateVirtualFolders(v: unknown, homeDir: string): VirtualFolder[] {
+export function validateVirtualFolders(v: unknown, homeDir: string): VirtualFolder[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new ValidationError('virtual_folders must be an array');
   const out: VirtualFolder[] = [];
@@ -178,7 +180,7 @@ function validateVirtualFolders(v: unknown, homeDir: string): VirtualFolder[] {
     if (vp === '/') throw new ValidationError(`invalid virtual folder "${vp}": it cannot be the root dir`);
     const mappedRaw = optString(o, 'mapped_path');
     const mapped = mappedRaw ? cleanFsPath(mappedRaw, `virtual_folders[${i}].mapped_path`) : '';
-    if (mapped && (pathContains(mapped, homeDir, '/') || pathContains(homeDir, mapped, '/'))) {
+    if (mapped && homeDir && (pathContains(mapped, homeDir, '/') || pathContains(homeDir, mapped, '/'))) {
       throw new ValidationError(`invalid virtual folder "${vp}": mapped path "${mapped}" overlaps the home dir`);
     }
     for (const other of out) {
@@ -203,6 +205,27 @@ function validateVirtualFolders(v: unknown, homeDir: string): VirtualFolder[] {
   return out;
 }
 
+/** users[].groups: known types, one primary at most, no duplicates (SFTPGo validateUserGroups). */
+export function validateUserGroups(v: unknown, namingRules: number): UserGroupRef[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ValidationError('groups must be an array');
+  const out: UserGroupRef[] = [];
+  v.forEach((raw, i) => {
+    const o = asObj(raw, `groups[${i}]`);
+    const name = normalizeName(o.name, namingRules, `groups[${i}].name`);
+    const type = o.type;
+    if (typeof type !== 'number' || !Number.isInteger(type) || type < GROUP_TYPE.primary || type > GROUP_TYPE.membership) {
+      throw new ValidationError(`groups[${i}].type: invalid group type: ${String(type)}`);
+    }
+    if (type === GROUP_TYPE.primary && out.some((g) => g.type === GROUP_TYPE.primary)) {
+      throw new ValidationError('groups: only one primary group is allowed');
+    }
+    if (out.some((g) => g.name === name)) throw new ValidationError(`groups: the group "${name}" is duplicated`);
+    out.push({ name, type });
+  });
+  return out;
+}
+
 /** Validates a full user object; throws ValidationError on the first problem. */
 export function validateUser(input: unknown, opts: UserValidationOptions): User {
   const o: Obj = asObj(input, 'user');
@@ -217,13 +240,9 @@ export function validateUser(input: unknown, opts: UserValidationOptions): User 
   if (password === '' && publicKeys.length === 0 && !filters.is_anonymous) {
     throw new ValidationError('please set a password or at least a public key');
   }
-  const groups = o.groups;
-  if (Array.isArray(groups) && groups.length > 0) {
-    const g: unknown = groups[0];
-    throw new ValidationError(`group "${isObj(g) ? String(g.name) : String(g)}" does not exist (groups are not supported yet)`);
-  }
-  const role = optString(o, 'role');
-  if (role) throw new ValidationError(`role "${role}" does not exist (roles are not supported yet)`);
+  // existence of the groups and the role is checked by the service, inside the write's transaction
+  const groups = validateUserGroups(o.groups, opts.namingRules);
+  const role = o.role === undefined || o.role === null || o.role === '' ? '' : normalizeName(o.role, opts.namingRules, 'role');
 
   const uid = optInt(o, 'uid', 0, MAX_INT32) ?? 0;
   const gid = optInt(o, 'gid', 0, MAX_INT32) ?? 0;
@@ -249,6 +268,8 @@ export function validateUser(input: unknown, opts: UserValidationOptions): User 
     virtual_folders: validateVirtualFolders(o.virtual_folders, homeDir),
   };
   if (password) u.password = password;
+  if (groups.length > 0) u.groups = groups;
+  if (role) u.role = role;
   if (publicKeys.length > 0) u.public_keys = publicKeys;
   const email = optEmail(o, 'email');
   if (email) u.email = email;

@@ -3,7 +3,7 @@
  * validation-user.ts). Every failure is a ValidationError; nothing is stored
  * by these functions.
  */
-import type { Admin, AdminFilters, AdminPermission, ApiKey, Folder } from './models';
+import type { Admin, AdminFilters, AdminGroupRef, AdminPermission, ApiKey, Folder } from './models';
 import {
   asObj, checkCidrs, cleanFsPath, normalizeName, type Obj, optBool, optEmail, optInt, optObj, optString,
   optStringArray, ValidationError,
@@ -15,6 +15,7 @@ export { ValidationError, isValidationError, isObj, asObj } from './validation-c
 export type { Obj } from './validation-core';
 export { validateUser, validatePermissions, validatePublicKeys, LOGIN_METHODS, PROTOCOLS } from './validation-user';
 export type { UserValidationOptions } from './validation-user';
+export { validateGroup, validateRole } from './validation-group';
 
 export const ADMIN_PERMISSIONS: readonly AdminPermission[] = [
   '*', 'add_users', 'edit_users', 'del_users', 'view_users', 'view_conns', 'close_conns', 'view_status',
@@ -22,6 +23,29 @@ export const ADMIN_PERMISSIONS: readonly AdminPermission[] = [
   'view_defender', 'view_events', 'disable_mfa', 'manage_apikeys', 'manage_event_rules', 'manage_roles',
   'manage_ip_lists',
 ];
+
+/** What an admin limited to a role may not hold (SFTPGo's list for this permission set): it stays inside its role. */
+export const FORBIDDEN_FOR_ROLE_ADMINS: readonly AdminPermission[] = [
+  '*', 'manage_admins', 'manage_system', 'manage_event_rules', 'manage_ip_lists', 'manage_roles',
+];
+
+/** admins[].groups (SFTPGo Admin.validateGroups): existence is checked by the service. */
+function validateAdminGroups(v: unknown, namingRules: number): AdminGroupRef[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ValidationError('groups must be an array');
+  const out: AdminGroupRef[] = [];
+  v.forEach((raw, i) => {
+    const o = asObj(raw, `groups[${i}]`);
+    const name = normalizeName(o.name, namingRules, `groups[${i}].name`);
+    const opts = optObj(o, 'options', `groups[${i}].options`) ?? {};
+    const as = optInt(opts, 'add_to_users_as', 0, Number.MAX_SAFE_INTEGER, `groups[${i}].options.add_to_users_as`) ?? 0;
+    if (as > 2) throw new ValidationError(`groups[${i}].options.add_to_users_as: invalid mode to add groups to new users: ${as}`);
+    if (as === 1 && out.some((g) => g.options.add_to_users_as === 1)) throw new ValidationError('groups: only one primary group is allowed');
+    if (out.some((g) => g.name === name)) throw new ValidationError(`groups: the group "${name}" is duplicated`);
+    out.push({ name, options: as ? { add_to_users_as: as } : {} });
+  });
+  return out;
+}
 
 export function validateFolder(input: unknown, namingRules: number): Folder {
   const o = asObj(input, 'folder');
@@ -65,10 +89,11 @@ export function validateAdmin(input: unknown, namingRules: number): Admin {
   }
   // shape only here; the service encrypts/checks them (secrets.ts) before storing
   Object.assign(filters, parseSecondFactor(filtersIn, 'admin'));
-  const groups = o.groups;
-  if (Array.isArray(groups) && groups.length > 0) throw new ValidationError('groups are not supported yet');
-  const role = optString(o, 'role');
-  if (role) throw new ValidationError(`role "${role}" does not exist (roles are not supported yet)`);
+  const groups = validateAdminGroups(o.groups, namingRules);
+  const role = o.role === undefined || o.role === null || o.role === '' ? '' : normalizeName(o.role, namingRules, 'role');
+  if (role && perms.some((p) => FORBIDDEN_FOR_ROLE_ADMINS.includes(p))) {
+    throw new ValidationError(`a role admin cannot have the following permissions: "${FORBIDDEN_FOR_ROLE_ADMINS.join(',')}"`);
+  }
   const a: Admin = {
     status: optInt(o, 'status', 0, 1) ?? 0,
     username,
@@ -82,6 +107,8 @@ export function validateAdmin(input: unknown, namingRules: number): Admin {
   if (description) a.description = description;
   const info = optString(o, 'additional_info');
   if (info) a.additional_info = info;
+  if (role) a.role = role;
+  if (groups.length > 0) a.groups = groups;
   return a;
 }
 

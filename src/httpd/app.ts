@@ -27,6 +27,7 @@ import { registerApiKeyRoutes } from './routes/api/apikeys';
 import { registerConnectionRoutes } from './routes/api/connections';
 import { registerFolderRoutes } from './routes/api/folders';
 import { registerEventManagerRoutes } from './routes/api/eventmanager';
+import { registerGroupRoutes, registerRoleRoutes } from './routes/api/groups';
 import { registerMaintenanceRoutes } from './routes/api/maintenance';
 import { registerMfaRoutes } from './routes/api/mfa';
 import { registerPerimeterRoutes } from './routes/api/perimeter';
@@ -131,6 +132,8 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     if ((binding.disabled_login_methods & DISABLED_ADMIN_TOKEN) === 0) registerTokenRoutes(app, deps);
     registerUserRoutes(app, deps);
     registerFolderRoutes(app, deps);
+    registerGroupRoutes(app, deps);
+    registerRoleRoutes(app, deps);
     registerAdminRoutes(app, deps);
     registerProfileRoutes(app, deps);
     registerApiKeyRoutes(app, deps);

@@ -8,3 +8,6 @@ export function latestSchemaVersion(engine: 'sqlite' | 'postgresql' | 'mysql'): 
   const versions = fs.readdirSync(dir).filter((f) => /^\d{4}_.+\.sql$/.test(f) && !f.endsWith('.down.sql')).map((f) => Number(f.slice(0, 4)));
   return Math.max(0, ...versions);
 }
+
+/** The sqlite engine's newest version (the same for every engine). */
+export const LATEST_SCHEMA_VERSION = latestSchemaVersion('sqlite');

@@ -5,6 +5,7 @@ import type { Admin, AdminFilters, AdminPermission, ApiKey } from '../models';
 import type { ListOptions } from '../provider';
 import type { Row } from './dialect';
 import { json, num, orNull, type SqlContext, str, toJson } from './context';
+import { deleteAdminRefs, loadAdminRefs, writeAdminRefs } from './groups';
 
 function rowToAdmin(r: Row): Admin {
   return canonicalAdmin({
@@ -15,13 +16,17 @@ function rowToAdmin(r: Row): Admin {
   });
 }
 
+async function withRefs(ctx: SqlContext, rows: Row[]): Promise<Admin[]> {
+  const refs = await loadAdminRefs(ctx, rows.map((r) => num(r.id)));
+  return rows.map((r) => canonicalAdmin({ ...rowToAdmin(r), ...refs.get(num(r.id)) }));
+}
+
 export async function getAdmin(ctx: SqlContext, username: string): Promise<Admin | undefined> {
-  const r = await ctx.get(`SELECT * FROM ${ctx.t('admins')} WHERE username = ?`, [username]);
-  return r ? rowToAdmin(r) : undefined;
+  return (await withRefs(ctx, await ctx.all(`SELECT * FROM ${ctx.t('admins')} WHERE username = ?`, [username])))[0];
 }
 
 export async function listAdmins(ctx: SqlContext, opts?: ListOptions): Promise<Admin[]> {
-  return (await ctx.all(`SELECT * FROM ${ctx.t('admins')}${ctx.order(opts, 'username')}`)).map(rowToAdmin);
+  return withRefs(ctx, await ctx.all(`SELECT * FROM ${ctx.t('admins')}${ctx.order(opts, 'username')}`));
 }
 
 export async function countAdmins(ctx: SqlContext): Promise<number> {
@@ -30,11 +35,12 @@ export async function countAdmins(ctx: SqlContext): Promise<number> {
 
 export async function addAdmin(ctx: SqlContext, a: Admin): Promise<Admin> {
   const now = Date.now();
-  await ctx.write(`admin "${a.username}"`,
+  const id = await ctx.insert(`admin "${a.username}"`,
     `INSERT INTO ${ctx.t('admins')} (username, description, password, email, status, permissions, filters,
      additional_info, last_login, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [a.username, orNull(a.description), a.password ?? '', orNull(a.email), a.status, JSON.stringify(a.permissions),
       toJson(a.filters ?? {}), orNull(a.additional_info), a.last_login ?? 0, a.created_at || now, a.updated_at || now]);
+  await writeAdminRefs(ctx, id, a);
   const stored = await getAdmin(ctx, a.username);
   if (!stored) throw new FsError('Generic', `admin "${a.username}" vanished after insert`);
   return stored;
@@ -47,6 +53,8 @@ export async function updateAdmin(ctx: SqlContext, a: Admin): Promise<Admin> {
     [orNull(a.description), a.password ?? '', orNull(a.email), a.status, JSON.stringify(a.permissions),
       toJson(a.filters ?? {}), orNull(a.additional_info), a.updated_at || Date.now(), a.username]);
   if (r.changes === 0) throw new FsError('NotFound', `admin "${a.username}" does not exist`);
+  const row = await ctx.get(`SELECT id FROM ${ctx.t('admins')} WHERE username = ?`, [a.username]);
+  await writeAdminRefs(ctx, num(row?.id), a);
   const stored = await getAdmin(ctx, a.username);
   if (!stored) throw new FsError('NotFound', `admin "${a.username}" does not exist`);
   return stored;
@@ -56,6 +64,7 @@ export async function deleteAdmin(ctx: SqlContext, username: string): Promise<vo
   const existing = await ctx.get(`SELECT id FROM ${ctx.t('admins')} WHERE username = ?`, [username]);
   if (!existing) throw new FsError('NotFound', `admin "${username}" does not exist`);
   await ctx.run(`DELETE FROM ${ctx.t('api_keys')} WHERE admin_id = ?`, [num(existing.id)]);
+  await deleteAdminRefs(ctx, num(existing.id));
   await ctx.run(`DELETE FROM ${ctx.t('admins')} WHERE id = ?`, [num(existing.id)]);
 }
 

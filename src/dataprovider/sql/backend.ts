@@ -16,6 +16,7 @@ import * as admins from './admins';
 import { SqlContext } from './context';
 import type { Dialect, SqlDriver } from './dialect';
 import * as folders from './folders';
+import * as groups from './groups';
 import { ownSchemaVersion } from './foreign';
 import { latestVersion, loadMigrations, migrate, type Migration, revert } from './migrate';
 import { QuotaBatcher, type QuotaKind } from './quotabatch';
@@ -220,14 +221,14 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
   private async dumpFrom(c: SqlContext): Promise<DumpData> {
     return {
       users: await users.listUsers(c),
-      groups: [],
+      groups: await groups.listGroups(c),
       folders: await folders.listFolders(c),
       admins: await admins.listAdmins(c),
       api_keys: await admins.listApiKeys(c),
       shares: await shares.listShares(c, undefined),
       event_actions: await listEventActions(c),
       event_rules: await listEventRules(c),
-      roles: [],
+      roles: await groups.listRoles(c),
       ip_lists: await dumpIpLists(this.perimeter),
       configs: {},
       version: DUMP_VERSION,

@@ -5,6 +5,7 @@ import type { FilesystemConfig, Folder } from '../models';
 import type { ListOptions } from '../provider';
 import type { Row } from './dialect';
 import { json, num, orNull, type SqlContext, str, toJson } from './context';
+import { deleteFolderRefs } from './groups';
 
 async function withUsers(ctx: SqlContext, rows: Row[]): Promise<Folder[]> {
   if (rows.length === 0) return [];
@@ -60,6 +61,7 @@ export async function deleteFolder(ctx: SqlContext, name: string): Promise<void>
   const existing = await ctx.get(`SELECT id FROM ${ctx.t('folders')} WHERE name = ?`, [name]);
   if (!existing) throw new FsError('NotFound', `folder "${name}" does not exist`);
   await ctx.run(`DELETE FROM ${ctx.t('users_folders_mapping')} WHERE folder_id = ?`, [num(existing.id)]);
+  await deleteFolderRefs(ctx, num(existing.id));
   await ctx.run(`DELETE FROM ${ctx.t('folders')} WHERE id = ?`, [num(existing.id)]);
 }
 

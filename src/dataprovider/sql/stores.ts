@@ -3,11 +3,12 @@
  * backend's (pooled) executor, or one transaction's connection. Queries live
  * in users.ts / folders.ts / admins.ts; this class only routes.
  */
-import type { Admin, ApiKey, Folder, User } from '../models';
+import type { Admin, ApiKey, Folder, Group, Role, User } from '../models';
 import type { ListOptions, ProviderStores } from '../provider';
 import type { SqlContext } from './context';
 import * as admins from './admins';
 import * as folders from './folders';
+import * as groups from './groups';
 import * as users from './users';
 import * as shares from './shares';
 import type { Share } from '../shares';
@@ -52,12 +53,25 @@ export abstract class SqlStores implements ProviderStores {
   getAdmin(username: string): Promise<Admin | undefined> { return this.op((c) => admins.getAdmin(c, username)); }
   listAdmins(opts?: ListOptions): Promise<Admin[]> { return this.op((c) => admins.listAdmins(c, opts)); }
   countAdmins(): Promise<number> { return this.op((c) => admins.countAdmins(c)); }
-  addAdmin(admin: Admin): Promise<Admin> { return this.op((c) => admins.addAdmin(c, admin)); }
-  updateAdmin(admin: Admin): Promise<Admin> { return this.op((c) => admins.updateAdmin(c, admin)); }
+  addAdmin(admin: Admin): Promise<Admin> { return this.atomic((c) => admins.addAdmin(c, admin)); }
+  updateAdmin(admin: Admin): Promise<Admin> { return this.atomic((c) => admins.updateAdmin(c, admin)); }
   deleteAdmin(username: string): Promise<void> { return this.atomic((c) => admins.deleteAdmin(c, username)); }
   updateAdminLastLogin(username: string, when: number): Promise<void> {
     return this.op((c) => admins.updateAdminLastLogin(c, username, when));
   }
+
+  // groups and roles
+  getGroup(name: string): Promise<Group | undefined> { return this.op((c) => groups.getGroup(c, name)); }
+  getGroupsByName(names: readonly string[]): Promise<Group[]> { return this.op((c) => groups.getGroupsByName(c, names)); }
+  listGroups(opts?: ListOptions): Promise<Group[]> { return this.op((c) => groups.listGroups(c, opts)); }
+  addGroup(group: Group): Promise<Group> { return this.atomic((c) => groups.addGroup(c, group)); }
+  updateGroup(group: Group): Promise<Group> { return this.atomic((c) => groups.updateGroup(c, group)); }
+  deleteGroup(name: string): Promise<void> { return this.atomic((c) => groups.deleteGroup(c, name)); }
+  getRole(name: string): Promise<Role | undefined> { return this.op((c) => groups.getRole(c, name)); }
+  listRoles(opts?: ListOptions): Promise<Role[]> { return this.op((c) => groups.listRoles(c, opts)); }
+  addRole(role: Role): Promise<Role> { return this.op((c) => groups.addRole(c, role)); }
+  updateRole(role: Role): Promise<Role> { return this.op((c) => groups.updateRole(c, role)); }
+  deleteRole(name: string): Promise<void> { return this.atomic((c) => groups.deleteRole(c, name)); }
 
   // api keys
   getApiKey(keyId: string): Promise<ApiKey | undefined> { return this.op((c) => admins.getApiKey(c, keyId)); }

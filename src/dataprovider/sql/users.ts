@@ -8,6 +8,7 @@ import type { FilesystemConfig, Permission, User, UserFilters, VirtualFolder } f
 import type { ListOptions } from '../provider';
 import type { Row, SqlParam } from './dialect';
 import { json, num, orNull, type SqlContext, str, toJson } from './context';
+import { deleteUserRefs, loadUserRefs, writeUserRefs } from './groups';
 
 const USER_COLS = [
   'username', 'status', 'expiration_date', 'description', 'password', 'public_keys', 'home_dir', 'uid', 'gid',
@@ -74,8 +75,10 @@ async function loadMappings(ctx: SqlContext, userIds: number[]): Promise<Map<num
 
 async function withFolders(ctx: SqlContext, rows: Row[]): Promise<User[]> {
   const users = rows.map(rowToUser);
-  const mappings = await loadMappings(ctx, users.map((u) => u.id ?? 0));
-  return users.map((u) => canonicalUser({ ...u, virtual_folders: mappings.get(u.id ?? 0) ?? [] }));
+  const ids = users.map((u) => u.id ?? 0);
+  const mappings = await loadMappings(ctx, ids);
+  const refs = await loadUserRefs(ctx, ids);
+  return users.map((u) => canonicalUser({ ...u, virtual_folders: mappings.get(u.id ?? 0) ?? [], ...refs.get(u.id ?? 0) }));
 }
 
 export async function getUser(ctx: SqlContext, username: string): Promise<User | undefined> {
@@ -85,7 +88,11 @@ export async function getUser(ctx: SqlContext, username: string): Promise<User |
 }
 
 export async function listUsers(ctx: SqlContext, opts?: ListOptions): Promise<User[]> {
-  const rows = await ctx.all(`SELECT * FROM ${ctx.t('users')}${ctx.order(opts, 'username')}`);
+  const byRole = opts?.role
+    ? ` WHERE id IN (SELECT m.user_id FROM ${ctx.t('users_roles_mapping')} m INNER JOIN ${ctx.t('roles')} r ON m.role_id = r.id
+       WHERE r.name = ?)`
+    : '';
+  const rows = await ctx.all(`SELECT * FROM ${ctx.t('users')}${byRole}${ctx.order(opts, 'username')}`, opts?.role ? [opts.role] : []);
   return withFolders(ctx, rows);
 }
 
@@ -118,6 +125,7 @@ export async function addUser(ctx: SqlContext, u: User): Promise<User> {
   const id = await ctx.insert(`user "${u.username}"`,
     `INSERT INTO ${ctx.t('users')} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, values);
   await writeMappings(ctx, id, u.virtual_folders ?? []);
+  await writeUserRefs(ctx, id, u);
   const stored = await getUser(ctx, u.username);
   if (!stored) throw new FsError('Generic', `user "${u.username}" vanished after insert`);
   return stored;
@@ -131,6 +139,7 @@ export async function updateUser(ctx: SqlContext, u: User): Promise<User> {
   await ctx.write(`user "${u.username}"`,
     `UPDATE ${ctx.t('users')} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, [...values, num(existing.id)]);
   await writeMappings(ctx, num(existing.id), u.virtual_folders ?? []);
+  await writeUserRefs(ctx, num(existing.id), u);
   const stored = await getUser(ctx, u.username);
   if (!stored) throw new FsError('NotFound', `user "${u.username}" does not exist`);
   return stored;
@@ -147,6 +156,7 @@ export async function deleteUser(ctx: SqlContext, username: string): Promise<voi
   // explicit child deletes: foreign-key cascades are not enabled on every engine/connection
   await ctx.run(`DELETE FROM ${ctx.t('users_folders_mapping')} WHERE user_id = ?`, [num(existing.id)]);
   await ctx.run(`DELETE FROM ${ctx.t('api_keys')} WHERE user_id = ?`, [num(existing.id)]);
+  await deleteUserRefs(ctx, num(existing.id));
   await ctx.run(`DELETE FROM ${ctx.t('users')} WHERE id = ?`, [num(existing.id)]);
 }
 

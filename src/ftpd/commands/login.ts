@@ -22,7 +22,7 @@ async function user(s: FtpSession, arg: string): Promise<void> {
   // as SFTPGo's PreAuthUser: a user with ftp_security 1 is told before sending a password in clear
   if (!s.secure) {
     const hooks = s.ctx.hooks;
-    let u;
+    let u: User | undefined;
     if (hooks?.hasPreLogin && s.deps.binding.tls_mode === 0 && s.deps.tls.context()) {
       // SFTPGo's FTP USER case: the pre-login hook runs with an empty login method, and may create the user
       try {
@@ -36,6 +36,8 @@ async function user(s: FtpSession, arg: string): Promise<void> {
     } else {
       u = await s.ctx.provider.getUser(name).catch(() => undefined);
     }
+    // a group may require TLS too (SFTPGo's GetFTPPreAuthUser applies the group settings)
+    if (u) u = await s.ctx.provider.groups.withGroupSettings(u).catch(() => u);
     if (u?.filters?.ftp_security === 1) {
       s.ctx.logger.connectionFailed({ clientIp: s.remoteIp, username: name, loginType: 'password', protocol: 'FTP', error: 'TLS is required' });
       return s.reply(534, 'TLS is required for this user: use AUTH TLS first');

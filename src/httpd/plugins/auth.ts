@@ -99,8 +99,10 @@ async function authenticateUser(deps: HttpDeps, req: FastifyRequest, userApiKeys
   if (!token) return { status: 401, detail: 'no token found' };
   try {
     const claims = await deps.tokens.verify(token, req.clientIp, API_USER_AUDIENCE);
-    const user = await deps.ctx.provider.getUser(claims.username);
-    if (!user) return { status: 401, detail: 'invalid token: unknown user' };
+    const stored = await deps.ctx.provider.getUser(claims.username);
+    if (!stored) return { status: 401, detail: 'invalid token: unknown user' };
+    // what the user may do over HTTP is its merged view, as at login (SFTPGo GetUserWithGroupSettings)
+    const user = await deps.ctx.provider.groups.withGroupSettings(stored);
     checkLoginConditions(user, { ip: req.clientIp, protocol: 'HTTP', method: 'password' });
     if ((deps.ctx.config.httpd.token_validation & 2) !== 0 && claims.updatedAt !== (user.updated_at ?? 0)) {
       return { status: 401, detail: 'invalid token: the account was updated' };

@@ -15,6 +15,7 @@ import { registerApiKeyPages } from './routes/apikeys';
 import { registerAuthPages } from './routes/auth';
 import { registerAdminPages } from './routes/admins';
 import { registerFolderPages } from './routes/folders';
+import { registerGroupPages, registerRolePages } from './routes/groups';
 import { registerMfaPages } from './routes/mfa';
 import { registerTwoFactorPages } from './routes/twofactor';
 import { registerProfilePages } from './routes/profile';
@@ -93,6 +94,8 @@ export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext,
       registerAuthPages(w);
       registerUserPages(w);
       registerFolderPages(w);
+      registerGroupPages(w);
+      registerRolePages(w);
       registerAdminPages(w);
       registerApiKeyPages(w);
       registerSystemPages(w);

@@ -4,7 +4,7 @@
  * does not show (uid/gid, other filters, folder subpaths, stored secrets) from the stored user.
  */
 import type { FilePatternFilter, Permission, User, UserFilters, VirtualFolder } from '../../dataprovider/models';
-import { ALL_PERMISSIONS } from '../../dataprovider/models';
+import { ALL_PERMISSIONS, GROUP_TYPE } from '../../dataprovider/models';
 import { LOGIN_METHODS, PROTOCOLS } from '../../dataprovider/validation';
 import type { Form } from './form';
 import { filesystemFromForm } from './storage-form';
@@ -28,7 +28,7 @@ export function editableCopy(u: User | undefined): UserInput {
   return copy;
 }
 
-function permissionsFrom(form: Form): Record<string, Permission[]> {
+export function permissionsFrom(form: Form): Record<string, Permission[]> {
   const out: Record<string, Permission[]> = {};
   for (const i of form.rows('perm', 'path')) {
     const path = form.str(`perm_${i}_path`);
@@ -51,7 +51,7 @@ function patternsFrom(form: Form): FilePatternFilter[] {
   return out;
 }
 
-function foldersFrom(form: Form, stored: readonly VirtualFolder[]): VirtualFolder[] {
+export function foldersFrom(form: Form, stored: readonly VirtualFolder[] = []): VirtualFolder[] {
   const out: VirtualFolder[] = [];
   for (const i of form.rows('vf', 'name')) {
     const name = form.str(`vf_${i}_name`);
@@ -106,6 +106,15 @@ export function userFromForm(form: Form, base: UserInput): UserInput {
     filesystem: filesystemFromForm(form, base.filesystem),
     virtual_folders: foldersFrom(form, base.virtual_folders ?? []),
   };
+  // groups: one primary, then secondary and membership-only ones (SFTPGo types 1, 2, 3); the provider checks them
+  const primary = form.str('group_primary');
+  const groups = [
+    ...(primary ? [{ name: primary, type: GROUP_TYPE.primary }] : []),
+    ...form.all('group_secondary').map((name) => ({ name, type: GROUP_TYPE.secondary })),
+    ...form.all('group_membership').map((name) => ({ name, type: GROUP_TYPE.membership })),
+  ];
+  u.groups = groups;
+  u.role = form.str('role');
   const password = form.str('password', false);
   if (password !== '') u.password = password;
   else delete u.password;

@@ -56,7 +56,7 @@ describe('login sequence through SSH', () => {
 
   test('the checks run in SFTPGo\'s order', () => {
     assert.deepEqual(loginService(srv.ctx).checkNames(), [
-      'perimeter:login-rate', 'lookup:provider', 'conditions:account', 'passcode:totp-passcode', 'credentials:builtin',
+      'perimeter:login-rate', 'lookup:provider', 'conditions:groups', 'conditions:account', 'passcode:totp-passcode', 'credentials:builtin',
       'second-factor:ssh-totp', 'user-rules:user-filters', 'session-limits:max-sessions', 'register:connection',
     ]);
   });

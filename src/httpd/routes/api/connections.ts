@@ -4,6 +4,7 @@ import type { ConnectionInfo } from '../../../common/types';
 import type { HttpDeps } from '../../deps';
 import { message } from '../../deps';
 import { ApiError } from '../../errors';
+import { adminRoleOf } from '../../scope';
 import { apiResponseSchema, errorResponses, paramsFor } from '../../schemas/common';
 
 const connectionSchema = {
@@ -54,12 +55,21 @@ export function registerConnectionRoutes(app: FastifyInstance, deps: HttpDeps): 
   app.get('/api/v2/connections', {
     config: { perms: ['view_conns'], summary: 'Active connections', tags: ['connections'] },
     schema: { response: { 200: { type: 'array', items: connectionSchema }, ...errorResponses } },
-  }, async () => deps.ctx.connections.list().map(toConnectionStatus));
+  }, async (req) => {
+    // an admin with a role sees the connections of its role's users only (SFTPGo getNodesConnections)
+    const role = adminRoleOf(req);
+    return deps.ctx.connections.list()
+      .filter((c) => !role || c.role === role)
+      .map(toConnectionStatus);
+  });
 
   app.delete<{ Params: { connectionID: string } }>('/api/v2/connections/:connectionID', {
     config: { perms: ['close_conns'], summary: 'Close a connection', tags: ['connections'] },
     schema: { params: paramsFor('connectionID'), response: { 200: apiResponseSchema, ...errorResponses } },
   }, async (req) => {
+    const role = adminRoleOf(req);
+    const target = deps.ctx.connections.list().find((c) => c.id === req.params.connectionID);
+    if (role && target?.role !== role) throw new ApiError(404, 'connection not found');
     if (!deps.ctx.connections.close(req.params.connectionID)) throw new ApiError(404, 'connection not found');
     return message('Connection closed');
   });

@@ -82,8 +82,10 @@ export function registerMaintenanceRoutes(app: FastifyInstance, deps: HttpDeps):
     const scanMode = q['scan-quota'] ?? '0';
     if (scanMode !== '0') {
       for (const name of users) {
-        const user = await provider.getUser(name);
-        if (!user) continue;
+        const stored = await provider.getUser(name);
+        if (!stored) continue;
+        // the home and quota a group gives count, as at login
+        const user = await provider.groups.withGroupSettings(stored);
         const limited = (user.quota_size ?? 0) > 0 || (user.quota_files ?? 0) > 0;
         if (scanMode === '2' && !limited) continue;
         try {

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
+import { userInScope } from '../../scope';
 import type { RecoveryCode, TotpConfig } from '../../../dataprovider/models';
 import { type AccountKind, generateRecoveryCodes, parseSecret, unusedRecoveryCodes } from '../../../dataprovider/secrets';
 import { generateTotpSecret, otpauthUrl, validateTotpSecret } from '../../../mfa/totp';
@@ -184,8 +185,7 @@ export function registerMfaRoutes(app: FastifyInstance, deps: HttpDeps): void {
     config: { perms: ['disable_mfa'], summary: 'Disable the second factor of a user', tags: ['users'] },
     schema: { params: paramsFor('username'), response: { 200: apiResponseSchema, ...errorResponses } },
   }, async (req) => {
-    const target = await provider.getUser(req.params.username);
-    if (!target) throw new ApiError(404, `user ${req.params.username} not found`);
+    const target = await userInScope(provider, req, req.params.username);
     if (!target.filters?.totp_config?.enabled) throw new ApiError(400, 'two-factor authentication is not enabled');
     await provider.saveSecondFactor('user', target.username, {}, executorOf(req));
     return message('2FA disabled');

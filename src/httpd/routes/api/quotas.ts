@@ -1,6 +1,7 @@
 /** Quota scans and usage updates for users and folders (quota_scans). */
 import type { FastifyInstance } from 'fastify';
 import { FsError } from '../../../common/errors';
+import { userInScope } from '../../scope';
 import type { HttpDeps } from '../../deps';
 import { message } from '../../deps';
 import { ApiError } from '../../errors';
@@ -47,8 +48,8 @@ export function registerQuotaRoutes(app: FastifyInstance, deps: HttpDeps): void 
     config: { ...cfg, summary: 'Start a user quota scan' },
     schema: { params: paramsFor('username'), response: scanResponses },
   }, async (req, reply) => {
-    const user = await provider.getUser(req.params.username);
-    if (!user) throw new FsError('NotFound', `user ${req.params.username} not found`);
+    // the scan walks the home the user logs in with: a group may set it
+    const user = await provider.groups.withGroupSettings(await userInScope(provider, req, req.params.username));
     scans.startUserScan(user);
     return reply.code(202).send(message('Scan started'));
   });
@@ -61,7 +62,7 @@ export function registerQuotaRoutes(app: FastifyInstance, deps: HttpDeps): void 
     const size = req.body.used_quota_size ?? 0;
     const files = req.body.used_quota_files ?? 0;
     checkValues(reset, [size, files]);
-    if (!(await provider.getUser(req.params.username))) throw new FsError('NotFound', `user ${req.params.username} not found`);
+    await userInScope(provider, req, req.params.username);
     if (scans.isScanningUser(req.params.username)) throw new ApiError(409, 'a quota scan is in progress for this user');
     await provider.updateUserQuota(req.params.username, size, files, reset);
     return message('Quota updated');
@@ -75,7 +76,7 @@ export function registerQuotaRoutes(app: FastifyInstance, deps: HttpDeps): void 
     const up = req.body.used_upload_data_transfer ?? 0;
     const down = req.body.used_download_data_transfer ?? 0;
     checkValues(reset, [up, down]);
-    if (!(await provider.getUser(req.params.username))) throw new FsError('NotFound', `user ${req.params.username} not found`);
+    await userInScope(provider, req, req.params.username);
     await provider.updateUserTransferQuota(req.params.username, up, down, reset);
     return message('Quota updated');
   });

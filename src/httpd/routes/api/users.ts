@@ -1,11 +1,11 @@
 /** /api/v2/users CRUD. Output always goes through toPublicUser and the user schema (no hash). */
 import type { FastifyInstance } from 'fastify';
-import { FsError } from '../../../common/errors';
 import { toPublicUser } from '../../../dataprovider/models';
 import type { HttpDeps, ListQuery } from '../../deps';
 import { executorOf, listOptions, message } from '../../deps';
 import { apiResponseSchema, errorResponses, listQuerySchema, paramsFor } from '../../schemas/common';
 import { userInputSchema, userSchema, userUpdateInputSchema } from '../../schemas/user';
+import { adminRoleOf, userInScope, withAdminRole } from '../../scope';
 
 interface UserParams { username: string }
 
@@ -28,13 +28,17 @@ export function registerUserRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get<{ Querystring: ListQuery }>('/api/v2/users', {
     config: { perms: ['view_users'], summary: 'List users', tags },
     schema: { querystring: listQuerySchema, response: { 200: { type: 'array', items: userSchema }, ...errorResponses } },
-  }, async (req) => (await provider.listUsers(listOptions(req.query))).map(toPublicUser));
+  }, async (req) => {
+    const role = adminRoleOf(req);
+    return (await provider.listUsers({ ...listOptions(req.query), ...(role ? { role } : {}) })).map(toPublicUser);
+  });
 
   app.post('/api/v2/users', {
     config: { perms: ['add_users'], summary: 'Add a user', tags },
     schema: { body: userInputSchema, response: { 201: userSchema, 409: apiResponseSchema, ...errorResponses } },
   }, async (req, reply) => {
-    const user = await provider.addUser(withoutSecondFactor(req.body), executorOf(req));
+    // an admin with a role creates users of its role (SFTPGo addUser)
+    const user = await provider.addUser(withAdminRole(req, withoutSecondFactor(req.body)), executorOf(req));
     reply.header('location', `/api/v2/users/${encodeURIComponent(user.username)}`);
     return reply.code(201).send(toPublicUser(user));
   });
@@ -42,11 +46,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get<{ Params: UserParams }>('/api/v2/users/:username', {
     config: { perms: ['view_users'], summary: 'Get a user', tags },
     schema: { params, response: { 200: userSchema, ...errorResponses } },
-  }, async (req) => {
-    const user = await provider.getUser(req.params.username);
-    if (!user) throw new FsError('NotFound', `user ${req.params.username} not found`);
-    return toPublicUser(user);
-  });
+  }, async (req) => toPublicUser(await userInScope(provider, req, req.params.username)));
 
   app.put<{ Params: UserParams; Querystring: { disconnect?: string } }>('/api/v2/users/:username', {
     config: { perms: ['edit_users'], summary: 'Update a user (disconnect=1 closes its sessions)', tags },
@@ -57,7 +57,8 @@ export function registerUserRoutes(app: FastifyInstance, deps: HttpDeps): void {
       response: { 200: apiResponseSchema, ...errorResponses },
     },
   }, async (req) => {
-    const updated = await provider.updateUser(req.params.username, req.body, executorOf(req));
+    await userInScope(provider, req, req.params.username);
+    const updated = await provider.updateUser(req.params.username, withAdminRole(req, req.body), executorOf(req));
     // a disabled account must not keep its open sessions
     if (req.query.disconnect === '1' || updated.status !== 1) deps.ctx.connections.closeUser(updated.username);
     return message('User updated');
@@ -67,6 +68,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: HttpDeps): void {
     config: { perms: ['del_users'], summary: 'Delete a user and close its sessions', tags },
     schema: { params, response: { 200: apiResponseSchema, ...errorResponses } },
   }, async (req) => {
+    await userInScope(provider, req, req.params.username);
     await provider.deleteUser(req.params.username, executorOf(req));
     deps.ctx.connections.closeUser(req.params.username);
     return message('User deleted');

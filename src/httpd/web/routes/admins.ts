@@ -21,6 +21,8 @@ function adminFromForm(form: Form, base: Admin | undefined): AdminInput {
     permissions: form.all('permissions') as AdminPermission[],
     filters: { ...(base?.filters ?? {}), allow_list: form.csv('allow_list'), allow_api_key_auth: form.str('allow_api_key_auth') === '1' },
   };
+  // a disabled select (own account) sends nothing: the stored role stays
+  if (form.all('role').length > 0) a.role = form.str('role');
   delete a.password;
   const pw = form.str('password', false);
   if (pw !== '') a.password = pw;
@@ -37,12 +39,13 @@ export function registerAdminPages(w: WebApp): void {
   const provider = ctx.provider;
   const isFormError = (e: unknown): e is Error => isValidationError(e) || (e instanceof FsError && e.kind !== 'Generic');
 
-  const renderForm = (r: WebRequest, mode: 'add' | 'edit', admin: Admin, error?: string, status = 200) => {
+  const renderForm = async (r: WebRequest, mode: 'add' | 'edit', admin: Admin, error?: string, status = 200) => {
+    const roles = await loadAll((o) => provider.groups.listRoles(o));
     const flash = error ? { kind: 'error', text: error } : r.page.flash;
     const action = mode === 'add' ? '/web/admin/manager' : `/web/admin/manager/${encodeURIComponent(admin.username)}`;
     return views.send(r.reply, 'manager', { ...r.page, flash }, {
       title: mode === 'add' ? 'Add admin' : `Edit admin ${admin.username}`, nav: 'managers', mode, subject: admin, action,
-      permissions: ADMIN_PERMISSIONS,
+      permissions: ADMIN_PERMISSIONS, roles: roles.map((x) => x.name),
     }, status);
   };
 

@@ -88,7 +88,9 @@ export function registerMfaPages(w: WebApp): void {
 
   // the edit pages of users and admins: reset a lost second factor
   const reset = (kind: AccountKind, page: string) => async (r: WebRequest, p: { username: string }) => {
-    const target = kind === 'user' ? await provider.getUser(p.username) : await provider.getAdmin(p.username);
+    const found = kind === 'user' ? await provider.getUser(p.username) : await provider.getAdmin(p.username);
+    // an admin with a role resets only its role's users
+    const target = kind === 'user' && r.admin.role && found?.role !== r.admin.role ? undefined : found;
     const to = `/${page}/${encodeURIComponent(p.username)}`;
     if (!target) return w.errorPage(r.reply, 404, 'Not found', `"${p.username}" does not exist.`, r.admin, r.page.csrf);
     if (!target.filters?.totp_config?.enabled) return w.done(r, to, 'Two-factor authentication is not enabled.', 'error');

@@ -17,12 +17,15 @@ export function registerSystemPages(w: WebApp): void {
   const { ctx, views } = w;
 
   w.get('/connections', ['view_conns'], async (r) => {
-    const conns = [...ctx.connections.list()].sort((a, b) => a.connectedAt - b.connectedAt);
+    // an admin with a role sees the sessions of its role's users only (as GET /api/v2/connections)
+    const role = r.admin.role;
+    const conns = ctx.connections.list().filter((c) => !role || c.role === role).sort((a, b) => a.connectedAt - b.connectedAt);
     return views.send(r.reply, 'connections', r.page, { title: 'Active connections', nav: 'connections', conns });
   });
 
   w.post<{ id: string }>('/connections/:id/close', ['close_conns'], async (r, p) => {
-    const ok = ctx.connections.close(p.id);
+    const visible = !r.admin.role || ctx.connections.list().some((c) => c.id === p.id && c.role === r.admin.role);
+    const ok = visible && ctx.connections.close(p.id);
     if (ok) ctx.logger.info('httpd', `connection ${p.id} closed from the web admin`, { executor: r.admin.username });
     return w.done(r, '/connections', ok ? 'Connection closed.' : 'The connection was already closed.', ok ? 'success' : 'error');
   });
