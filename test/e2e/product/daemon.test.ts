@@ -121,6 +121,8 @@ describe('daemon: restart, graceful shutdown, killed clients, concurrency', () =
     await childExit;
     await until('the server to drop the session', async () => (await d.api<ApiConnection[]>('GET', '/connections')).json.length === 0);
     assert.deepEqual(readdirSync(home), [], 'neither the target nor the temp file is left');
+    // the daemon writes its log asynchronously: the line may land just after the session is gone
+    await until('the failed upload to be logged', async () => d.logLines().some((l) => l.sender === 'Upload' && l.username === 'killed'));
     const log = d.logLines().find((l) => l.sender === 'Upload' && l.username === 'killed');
     assert.ok(log && typeof log.error === 'string' && log.error.length > 0, 'the failed upload is logged with its error');
     assert.equal(await stopDaemon(d), 0);
