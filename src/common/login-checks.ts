@@ -152,7 +152,8 @@ const passcode: LoginCheck = {
       s.password = pw.slice(0, -6);
       await verifyPasscode(s, pw.slice(-6));
     } else if (s.req.protocol === 'HTTP') {
-      await verifyPasscode(s, s.req.passcode ?? '');
+      if (s.req.deferPasscode) s.pendingPasscode = true;
+      else await verifyPasscode(s, s.req.passcode ?? '');
     }
   },
 };

@@ -45,6 +45,12 @@ export interface LoginRequest {
   register?: ConnectionRegistration;
   /** HTTP: the one-time code sent beside the password (X-SFTPGO-OTP) */
   passcode?: string;
+  /**
+   * HTTP web client: the passcode is asked on a second page. A right password of a user with
+   * TOTP on HTTP then ends with `pendingPasscode` and nothing reported yet (no login line,
+   * no perimeter success, no hooks): the second page finishes the login.
+   */
+  deferPasscode?: boolean;
   /** SSH second step: the public key already accepted in the first step (its log info) */
   firstStepKey?: string;
   /** a cached verification of this password for this user's stored hash (WebDAV login cache) */
@@ -52,7 +58,7 @@ export interface LoginRequest {
 }
 
 export type LoginResult =
-  | { ok: true; user: User; ops?: FileOps; info?: string; cached: boolean }
+  | { ok: true; user: User; ops?: FileOps; info?: string; cached: boolean; pendingPasscode?: boolean }
   | { ok: false; kind: LoginFailureKind; message: string; error: unknown }
   /** SSH: the public key is right but the user's login methods need a second step */
   | { ok: false; kind: 'partial'; message: string; user: User; info: string; nextMethods: ('password' | 'keyboard-interactive')[] };
@@ -92,6 +98,8 @@ export interface LoginState {
   authenticated: boolean;
   /** the TOTP code was verified */
   secondFactorDone: boolean;
+  /** HTTP with deferPasscode: the password was right, the passcode is still to come */
+  pendingPasscode?: boolean;
   /** the password matched through knownGoodPassword: no new login to log */
   cached: boolean;
   /** public key fingerprint and comment, for the login log */

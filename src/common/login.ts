@@ -92,7 +92,7 @@ export class LoginService {
         for (const check of this.slots.get(slot)!) await check.run(state);
       }
       if (!state.user) throw new LoginRefusal('invalid_user', 'no user');
-      result = { ok: true, user: state.user, ops: state.ops, info: state.info, cached: state.cached };
+      result = { ok: true, user: state.user, ops: state.ops, info: state.info, cached: state.cached, ...(state.pendingPasscode ? { pendingPasscode: true } : {}) };
     } catch (e) {
       if (state.ops) await ctx.connections.remove(state.ops.id).catch(() => undefined);
       if (e instanceof PartialSuccess && state.user) {
@@ -117,6 +117,8 @@ export class LoginService {
     const { req } = state;
     // a cached WebDAV login is not a new login: no log line, metrics, hook or delay (as SFTPGo)
     if (result.ok && result.cached) return;
+    // half a login (the web client's passcode page comes next): reported when it is finished
+    if (result.ok && result.pendingPasscode) return;
     ctx.metrics.loginAttempt(state.method);
     ctx.metrics.loginResult(state.method, result.ok);
     if (result.ok) {
@@ -170,11 +172,12 @@ export function reportNoAuth(ctx: ServerContext, protocol: ProtocolName, ip: str
  * TOTP on HTTP; must-change-password and missing 2FA do not block HTTP, where
  * the user can fix them (the HTTP layer limits what such a session may do).
  */
-export function loginHttpUser(ctx: ServerContext, r: { username: string; password: string; ip: string; passcode?: string; clientVersion?: string; encrypted: boolean }): Promise<LoginResult> {
+export function loginHttpUser(ctx: ServerContext, r: { username: string; password: string; ip: string; passcode?: string; deferPasscode?: boolean; clientVersion?: string; encrypted: boolean }): Promise<LoginResult> {
   return loginService(ctx).login({
     protocol: 'HTTP', method: 'password', ip: r.ip, username: r.username,
     credentials: { kind: 'password', password: r.password },
     connectionId: '', clientVersion: r.clientVersion ?? '', encrypted: r.encrypted,
     ...(r.passcode !== undefined ? { passcode: r.passcode } : {}),
+    ...(r.deferPasscode ? { deferPasscode: true } : {}),
   });
 }

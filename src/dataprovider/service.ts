@@ -17,6 +17,7 @@ import { sealFilesystemSecrets } from './fs-secrets';
 import type { DataProviderBackend, FolderStore, ListOptions } from './provider';
 import { restoreDump } from './restore';
 import { ShareManager } from './shares';
+import { SecondFactorWriter } from './service-mfa';
 import { checkAdminRefs, checkUserRefs, GroupsService } from './service-groups';
 import { type AccountKind, AccountSecrets, defaultAccountSecrets, type SecondFactor, withSecondFactor } from './secrets';
 import type { DataProviderService, Executor, LoginContext, ProviderObjectEvent, ProviderObjectListener, PublicKeyAuthResult } from './types';
@@ -54,8 +55,7 @@ export class ProviderService implements DataProviderService {
   private readonly apiKeys: ApiKeyManager;
   readonly shares: ShareManager;
   readonly secrets: AccountSecrets;
-  /** one recovery-code use at a time per account, so a code cannot be spent twice concurrently */
-  private readonly mfaQueue = new Map<string, Promise<unknown>>();
+  private readonly secondFactors: SecondFactorWriter;
   private readonly kms: SecretsKms | undefined;
   private objectListener: ProviderObjectListener | undefined;
   /** groups, roles and the group merge at login (service-groups.ts) */
@@ -71,6 +71,7 @@ export class ProviderService implements DataProviderService {
     this.apiKeys = new ApiKeyManager(this.backend, (p) => this.hash(p), this.cfg.password_caching);
     this.shares = new ShareManager(this.backend, (p) => this.hash(p));
     this.groups = new GroupsService(this, () => this.cfg.naming_rules, this.log);
+    this.secondFactors = new SecondFactorWriter(this.backend, this.secrets, this.log);
   }
 
   setObjectListener(listener: ProviderObjectListener): void { this.objectListener = listener; }
@@ -271,45 +272,15 @@ export class ProviderService implements DataProviderService {
     this.adminPwCache.remove(username);
   }
 
-  // --- second factors ---
+  // --- second factors (service-mfa.ts) ---
   /** Seals (validates, encrypts) and stores an account's TOTP configuration and recovery codes. */
-  async saveSecondFactor(kind: AccountKind, username: string, sf: SecondFactor, executor?: Executor): Promise<void> {
-    const sealed = await this.secrets.seal(sf, username, kind);
-    await this.writeSecondFactor(kind, username, sealed);
-    this.log.info(SENDER, `${kind} "${username}": two-factor settings updated, totp ${sealed.totp_config?.enabled ? 'enabled' : 'disabled'}`,
-      { executor: executor?.username, ip: executor?.ip });
-  }
-
-  private async writeSecondFactor(kind: AccountKind, username: string, sf: SecondFactor): Promise<void> {
-    if (kind === 'user') {
-      const u = await this.mustGetUser(username);
-      await this.backend.updateUser({ ...u, filters: withSecondFactor(u.filters, sf), updated_at: Date.now() });
-    } else {
-      const a = await this.backend.getAdmin(username);
-      if (!a) throw new FsError('NotFound', `admin "${username}" does not exist`);
-      await this.backend.updateAdmin({ ...a, filters: withSecondFactor(a.filters, sf), updated_at: Date.now() });
-    }
+  saveSecondFactor(kind: AccountKind, username: string, sf: SecondFactor, executor?: Executor): Promise<void> {
+    return this.secondFactors.save(kind, username, sf, executor);
   }
 
   /** Marks an unused recovery code as used; false when it does not match an unused code. Serialized per account. */
   useRecoveryCode(kind: AccountKind, username: string, code: string): Promise<boolean> {
-    const key = `${kind}:${username}`;
-    const run = async (): Promise<boolean> => {
-      const account = kind === 'user' ? await this.backend.getUser(username) : await this.backend.getAdmin(username);
-      const f = account?.filters;
-      if (!f?.totp_config?.enabled) return false;
-      const idx = await this.secrets.findRecoveryCode(f.recovery_codes, code);
-      if (idx < 0 || !f.recovery_codes) return false;
-      const codes = f.recovery_codes.map((c, i) => (i === idx ? { ...c, used: true } : c));
-      await this.writeSecondFactor(kind, username, { totp_config: f.totp_config, recovery_codes: codes });
-      this.log.info(SENDER, `${kind} "${username}" used a recovery code`, { remaining: codes.filter((c) => !c.used).length });
-      return true;
-    };
-    const prev = this.mfaQueue.get(key) ?? Promise.resolve();
-    const next = prev.then(run, run);
-    this.mfaQueue.set(key, next);
-    void next.finally(() => { if (this.mfaQueue.get(key) === next) this.mfaQueue.delete(key); }).catch(() => undefined);
-    return next;
+    return this.secondFactors.useRecoveryCode(kind, username, code);
   }
 
   // --- api keys ---

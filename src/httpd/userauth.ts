@@ -1,14 +1,11 @@
 /**
- * The one HTTP credential check for users (GET /api/v2/user/token; the web
- * client will use it too): perimeter → password and login rules → TOTP when the
- * user's configuration covers HTTP → outcome reported to the perimeter, the
- * metrics and the log (connection_failed lines for fail2ban). Kept in one
- * function with a plain input so the common login pipeline can replace its
- * body without touching the route.
+ * HTTP user logins (GET /api/v2/user/token, the web client, user API keys aside):
+ * the first step goes through the common login sequence (common/login.ts), like
+ * SSH, FTP and WebDAV, so hooks, LDAP, groups, account rules, the perimeter and
+ * the logs are the same; the web client's passcode page is the second step.
  */
 import type { ServerContext } from '../common/context';
-import { FsError } from '../common/errors';
-import type { LoginFailureKind } from '../common/perimeter';
+import { loginHttpUser } from '../common/login';
 import type { User } from '../dataprovider/models';
 
 export interface HttpUserCredentials {
@@ -38,33 +35,19 @@ export function totpRequiredForHttp(user: User): boolean {
 }
 
 export async function authenticateHttpUser(ctx: ServerContext, c: HttpUserCredentials): Promise<HttpUserAuth> {
-  const refuse = (status: 401 | 403 | 500, reason: string, kind?: LoginFailureKind): HttpUserAuth => {
-    if (kind) ctx.perimeter.loginFailed(c.ip, PROTOCOL, kind);
+  if (c.username === '' || c.password.trim() === '') {
+    ctx.perimeter.loginFailed(c.ip, PROTOCOL, 'no_auth');
     ctx.metrics.loginResult('password', false);
-    ctx.logger.connectionFailed({ clientIp: c.ip, username: c.username, loginType: 'password', protocol: PROTOCOL, error: reason });
-    return { ok: false, status, reason };
-  };
-  try {
-    ctx.perimeter.checkLoginAttempt(c.ip, PROTOCOL);
-  } catch (e) {
-    return refuse(403, e instanceof Error ? e.message : 'login refused', 'limit_exceeded');
+    ctx.logger.connectionFailed({ clientIp: c.ip, username: c.username, loginType: 'password', protocol: PROTOCOL, error: 'no credentials provided' });
+    return { ok: false, status: 401, reason: 'no credentials provided' };
   }
-  ctx.metrics.loginAttempt('password');
-  if (c.username === '' || c.password.trim() === '') return refuse(401, 'no credentials provided', 'no_auth');
-  let user: User;
-  try {
-    user = await ctx.provider.checkUserAndPass(c.username, c.password, { ip: c.ip, protocol: PROTOCOL });
-    ctx.provider.checkLoginConditions(user, { ip: c.ip, protocol: PROTOCOL, method: 'password' });
-  } catch (e) {
-    if (e instanceof FsError) return refuse(401, e.message, e.kind === 'NotFound' ? 'invalid_user' : 'valid_user');
-    throw e;
-  }
-  if (totpRequiredForHttp(user)) {
-    if (c.deferTotp) return { ok: true, user, pendingTotp: true };
-    const failed = await checkPasscodeOf(ctx, user, c.otp);
-    if (failed) return refuse(failed.status, failed.reason, failed.status === 401 ? 'valid_user' : undefined);
-  }
-  return succeeded(ctx, user, c.ip);
+  // the common login sequence: perimeter, hooks, LDAP, groups, account rules, password, TOTP, outcome reports
+  const r = await loginHttpUser(ctx, {
+    username: c.username, password: c.password, ip: c.ip, encrypted: false,
+    ...(c.otp !== undefined ? { passcode: c.otp } : {}), ...(c.deferTotp ? { deferPasscode: true } : {}),
+  });
+  if (r.ok) return r.pendingPasscode ? { ok: true, user: r.user, pendingTotp: true } : { ok: true, user: r.user };
+  return { ok: false, status: r.kind === 'limit_exceeded' ? 403 : 401, reason: r.message };
 }
 
 async function checkPasscodeOf(ctx: ServerContext, user: User, raw: string | undefined): Promise<{ status: 401 | 500; reason: string } | undefined> {
