@@ -5,13 +5,16 @@
  * toPublicUser/toPublicAdmin).
  */
 import { FsError } from '../common/errors';
-import type { DataProviderConfig } from '../config/types';
 import type { AppLogger } from '../logger/types';
 import { checkAdminConditions, checkLoginConditions, matchPublicKey } from './auth';
 import { ApiKeyManager } from './apikeys';
 import type { Admin, ApiKey, DumpData, Folder, ProtocolName, User, VirtualFolder } from './models';
-import { DEFAULT_PASSWORD_HASHING, hashPassword, isHashedPassword, PasswordCache, type PasswordHashingConfig, verifyPassword } from './passwords';
-import { WorkerSlots } from './yescrypt-worker';
+import { DEFAULT_PASSWORD_HASHING, hashPassword, isHashedPassword, verifyPassword } from './passwords';
+import type { ServiceConfig, ServiceOptions } from './service-options';
+
+export type { ServiceConfig, ServiceOptions } from './service-options';
+import { PasswordChecker } from './service-passwords';
+import { createDefaultAdmin } from './default-admin';
 import type { SecretsKms } from '../kms/types';
 import { sealFilesystemSecrets } from './fs-secrets';
 import type { DataProviderBackend, FolderStore, ListOptions } from './provider';
@@ -19,39 +22,21 @@ import { restoreDump } from './restore';
 import { ShareManager } from './shares';
 import { SecondFactorWriter } from './service-mfa';
 import { checkAdminRefs, checkUserRefs, GroupsService } from './service-groups';
-import { type AccountKind, AccountSecrets, defaultAccountSecrets, type SecondFactor, withSecondFactor } from './secrets';
+import { type AccountKind, type AccountSecrets, defaultAccountSecrets, type SecondFactor, withSecondFactor } from './secrets';
 import type { DataProviderService, Executor, LoginContext, ProviderObjectEvent, ProviderObjectListener, PublicKeyAuthResult } from './types';
 import { isObj, validateAdmin, validateFolder, validateUser, ValidationError } from './validation';
-
-/** The config keys the service reads (a subset of DataProviderConfig). */
-export type ServiceConfig = Pick<DataProviderConfig, 'naming_rules' | 'users_base_dir' | 'password_caching' | 'create_default_admin'> & {
-  password_hashing: PasswordHashingConfig;
-};
 
 /** SFTPGo writes last_login at most this often. */
 const LAST_LOGIN_MIN_DELAY_MS = 10 * 60 * 1000;
 const SENDER = 'dataprovider';
 
-export interface ServiceOptions {
-  backend: DataProviderBackend;
-  config: ServiceConfig;
-  logger: AppLogger;
-  env?: NodeJS.ProcessEnv;
-  /** kms + mfa.totp: without it, no TOTP configuration exists and enabled ones are refused */
-  secrets?: AccountSecrets;
-  /** seals storage secrets on save; without it a plain storage secret is refused */
-  kms?: SecretsKms;
-}
 
 export class ProviderService implements DataProviderService {
   readonly backend: DataProviderBackend;
   private readonly cfg: ServiceConfig;
   private readonly log: AppLogger;
   private readonly env: NodeJS.ProcessEnv;
-  private readonly userPwCache = new PasswordCache();
-  private readonly adminPwCache = new PasswordCache();
-  /** at most two yescrypt verifications (16 MiB each by default) at a time */
-  private readonly hashSlots = new WorkerSlots(2);
+  private readonly passwords: PasswordChecker;
   private readonly apiKeys: ApiKeyManager;
   readonly shares: ShareManager;
   readonly secrets: AccountSecrets;
@@ -65,6 +50,7 @@ export class ProviderService implements DataProviderService {
     this.kms = opts.kms;
     this.backend = opts.backend;
     this.cfg = { ...opts.config, password_hashing: opts.config.password_hashing ?? DEFAULT_PASSWORD_HASHING };
+    this.passwords = new PasswordChecker(this.cfg.password_caching);
     this.log = opts.logger;
     this.env = opts.env ?? process.env;
     this.secrets = opts.secrets ?? defaultAccountSecrets();
@@ -171,7 +157,7 @@ export class ProviderService implements DataProviderService {
       });
     });
     // entries are bound to the hash they matched: only a new hash makes them useless
-    if (stored.password !== existing.password) this.userPwCache.remove(username);
+    if (stored.password !== existing.password) this.passwords.users.remove(username);
     this.log.info(SENDER, `user "${username}" updated`, { executor: executor?.username, ip: executor?.ip });
     this.changed('update', 'user', stored.username, executor, stored);
     return stored;
@@ -181,7 +167,7 @@ export class ProviderService implements DataProviderService {
     const before = this.objectListener ? await this.backend.getUser(username) : undefined;
     await this.backend.deleteUser(username);
     this.changed('delete', 'user', username, executor, before);
-    this.userPwCache.remove(username);
+    this.passwords.users.remove(username);
     this.log.info(SENDER, `user "${username}" deleted`, { executor: executor?.username, ip: executor?.ip });
   }
 
@@ -245,7 +231,7 @@ export class ProviderService implements DataProviderService {
     if (!keep) a.password = await this.hash(a.password ?? '');
     await checkAdminRefs(this.backend, a);
     const stored = await this.backend.updateAdmin({ ...a, updated_at: Date.now() });
-    this.adminPwCache.remove(username);
+    this.passwords.admins.remove(username);
     this.log.info(SENDER, `admin "${username}" updated`, { executor: executor?.username });
     this.changed('update', 'admin', username, executor, stored);
     return stored;
@@ -255,7 +241,7 @@ export class ProviderService implements DataProviderService {
     const before = this.objectListener ? await this.backend.getAdmin(username) : undefined;
     await this.backend.deleteAdmin(username);
     this.changed('delete', 'admin', username, executor, before);
-    this.adminPwCache.remove(username);
+    this.passwords.admins.remove(username);
     this.log.info(SENDER, `admin "${username}" deleted`, { executor: executor?.username });
   }
 
@@ -269,7 +255,7 @@ export class ProviderService implements DataProviderService {
     if (next === '') throw new ValidationError('please provide a new password');
     if (next === current) throw new ValidationError('the new password must be different from the current one');
     await this.backend.updateAdmin({ ...admin, password: await this.hash(next), updated_at: Date.now() });
-    this.adminPwCache.remove(username);
+    this.passwords.admins.remove(username);
   }
 
   // --- second factors (service-mfa.ts) ---
@@ -316,7 +302,7 @@ export class ProviderService implements DataProviderService {
     const user = await this.mustGetUser(username);
     checkLoginConditions(user, { ip: ctx.ip, protocol: ctx.protocol, method: 'password' });
     if (!user.password || password.trim() === '') throw new FsError('PermissionDenied', 'credentials cannot be null or empty');
-    if (!(await this.passwordMatches(this.userPwCache, username, password, user.password))) {
+    if (!(await this.passwords.matches(this.passwords.users, username, password, user.password))) {
       throw new FsError('PermissionDenied', 'invalid credentials');
     }
     return user;
@@ -339,7 +325,7 @@ export class ProviderService implements DataProviderService {
     // same message for unknown admin and wrong password: do not reveal which admins exist
     if (!admin || !admin.password) throw new FsError('PermissionDenied', 'invalid credentials');
     checkAdminConditions(admin, ip);
-    if (!(await this.passwordMatches(this.adminPwCache, username, password, admin.password))) {
+    if (!(await this.passwords.matches(this.passwords.admins, username, password, admin.password))) {
       throw new FsError('PermissionDenied', 'invalid credentials');
     }
     if (Date.now() - (admin.last_login ?? 0) > LAST_LOGIN_MIN_DELAY_MS) {
@@ -350,15 +336,10 @@ export class ProviderService implements DataProviderService {
 
   async verifyUserPassword(user: User, password: string): Promise<boolean> {
     if (!user.password) return false;
-    return this.passwordMatches(this.userPwCache, user.username, password, user.password);
+    return this.passwords.matches(this.passwords.users, user.username, password, user.password);
   }
 
-  private async passwordMatches(cache: PasswordCache, username: string, plain: string, hash: string): Promise<boolean> {
-    if (this.cfg.password_caching && cache.check(username, plain, hash).found) return true;
-    const ok = await verifyPassword(plain, hash, this.hashSlots);
-    if (ok && this.cfg.password_caching) cache.add(username, plain, hash);
-    return ok;
-  }
+
 
   async updateLastLogin(user: User): Promise<void> {
     const now = Date.now();
@@ -382,23 +363,15 @@ export class ProviderService implements DataProviderService {
   }
 
   async ensureDefaultAdmin(): Promise<void> {
-    if (!this.cfg.create_default_admin) return;
-    if ((await this.backend.countAdmins()) > 0) return;
-    const username = this.env.SFTPGO_DEFAULT_ADMIN_USERNAME || 'admin';
-    const password = this.env.SFTPGO_DEFAULT_ADMIN_PASSWORD || 'password';
-    if (!this.env.SFTPGO_DEFAULT_ADMIN_USERNAME || !this.env.SFTPGO_DEFAULT_ADMIN_PASSWORD) {
-      this.log.warn(SENDER, 'creating the default admin with built-in credentials: set SFTPGO_DEFAULT_ADMIN_USERNAME ' +
-        'and SFTPGO_DEFAULT_ADMIN_PASSWORD, or change the password now', { username });
-    }
-    await this.addAdmin({ username, password, status: 1, permissions: ['*'] }, { username: '__system__', ip: '' });
+    if (this.cfg.create_default_admin) await createDefaultAdmin(this, this.env, this.log);
   }
+
 
   dump(): Promise<DumpData> { return this.backend.dump(); }
 
   async restore(dump: unknown, mode: number): Promise<{ users: string[] }> {
     const r = await restoreDump(this, dump, mode);
-    this.userPwCache.clear();
-    this.adminPwCache.clear();
+    this.passwords.clear();
     if (r.skipped.length > 0) {
       this.log.warn(SENDER, 'dump sections not supported yet were ignored', { sections: r.skipped });
     }
