@@ -10,7 +10,7 @@ import { FsError } from '../common/errors';
 import type { FileOps } from '../common/types';
 import { isSameOrInside, vjoin } from '../common/vpath';
 import type { FileInfo } from '../vfs/fs';
-import { ZipStreamWriter } from './zipstream';
+import { ZipStreamWriter } from '../util/zipstream';
 
 /** SFTPGo util.MaxRecursion */
 const MAX_DEPTH = 1000;

@@ -9,7 +9,9 @@ import { FS_ACTION, type FolderRetention, type FsActionConfig } from '../../data
 import { FsError } from '../../common/errors';
 import type { FileOps } from '../../common/types';
 import { cleanVirtualPath, vjoin } from '../../common/vpath';
-import { ZipWriter } from './zip';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { ZipStreamWriter } from '../../util/zipstream';
 
 /** Bound on the items a compress or retention walk visits. */
 const MAX_WALK = 100_000;
@@ -46,7 +48,13 @@ async function compress(conn: FileOps, name: string, paths: string[]): Promise<v
   let pos = 0;
   let failed: Error | undefined;
   try {
-    const zip = new ZipWriter(async (b) => { await up.writeAt(b, pos); pos += b.length; });
+    // the same streaming writer as the HTTP zip downloads, writing through the upload
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb): void { up.writeAt(chunk, pos).then(() => { pos += chunk.length; cb(); }, (e: Error) => cb(e)); },
+    });
+    // a failed write surfaces through the writer's next write and finished(): never an unhandled 'error'
+    sink.on('error', () => undefined);
+    const zip = new ZipStreamWriter(sink);
     let visited = 0;
     const add = async (p: string): Promise<void> => {
       if (++visited > MAX_WALK) throw new FsError('Unsupported', 'too many items to compress');
@@ -67,6 +75,8 @@ async function compress(conn: FileOps, name: string, paths: string[]): Promise<v
     };
     for (const p of paths) await add(p);
     await zip.finish();
+    sink.end();
+    await finished(sink);
   } catch (e) {
     failed = e as Error;
   }

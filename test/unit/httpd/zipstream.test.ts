@@ -10,7 +10,7 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { ZipStreamWriter } from '../../../src/httpd/zipstream';
+import { ZipStreamWriter } from '../../../src/util/zipstream';
 
 async function* chunks(parts: string[]): AsyncGenerator<Buffer> {
   for (const p of parts) yield Buffer.from(p);
