@@ -1,16 +1,22 @@
 /**
  * Built-in SSH commands (`sftpd.enabled_ssh_commands`): checksums, cd, pwd,
  * sftpgo-copy and sftpgo-remove (FileOps.copy / removeAll). Everything goes through FileOps, so the
- * user's permissions and virtual folders apply; nothing runs a process.
+ * user's permissions and virtual folders apply; only git and rsync (sshcmd-system.ts) run a process.
  */
 import { createHash } from 'node:crypto';
 import type { ServerChannel } from 'ssh2';
 import type { FileOps } from '../common/types';
 import type { ServerContext } from '../common/context';
 import { isFsError } from '../common/errors';
+import { SYSTEM_COMMANDS } from '../common/system-command';
+import { runSystemCommand } from './sshcmd-system';
+
+/** git and rsync read the channel: the session must not drain it before they start. */
+export const isSystemCommand = (name: string): boolean => (SYSTEM_COMMANDS as readonly string[]).includes(name);
 
 export const KNOWN_SSH_COMMANDS = [
   'scp', 'md5sum', 'sha1sum', 'sha256sum', 'sha384sum', 'sha512sum', 'cd', 'pwd', 'sftpgo-copy', 'sftpgo-remove',
+  ...SYSTEM_COMMANDS,
 ] as const;
 export const DEFAULT_SSH_COMMANDS = ['md5sum', 'sha1sum', 'sha256sum', 'cd', 'pwd', 'scp'];
 
@@ -93,7 +99,10 @@ export async function runSshCommand(run: SshCommandRun): Promise<number> {
   let status = 0;
   let error: string | undefined;
   let vpath = '';
-  try {
+  if (isSystemCommand(run.name)) {
+    const r = await runSystemCommand(channel, ops, run.name, run.args);
+    status = r.status; vpath = r.vpath; error = r.error;
+  } else try {
     const r = await execute(run);
     vpath = r.path;
     if (r.out) await write(channel, r.out);

@@ -1,0 +1,116 @@
+/**
+ * Runs git or rsync for an SSH exec channel once common has jailed the path
+ * and checked permissions and quota (FileOps.systemCommandScope): no shell
+ * (argument array), cwd at realpath(root), an environment built from nothing
+ * with an empty temporary HOME, the bytes in each direction counted against the
+ * disk and transfer quotas (over the limit the program is killed), the touched
+ * tree rescanned afterwards to reconcile the used quota, as SFTPGo did.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ServerChannel } from 'ssh2';
+import { FsError } from '../common/errors';
+import type { FileOps } from '../common/types';
+import type { SystemCommandScope } from '../common/system-command';
+import { GIT_COMMANDS, gitEnvironment, prepareGit } from './sshcmd-git';
+import { parseRsyncArgs } from './sshcmd-rsync';
+
+export interface SystemCommandResult { status: number; vpath: string; error?: string; bytesIn: number; bytesOut: number }
+
+export function isGitCommand(name: string): boolean {
+  return (GIT_COMMANDS as readonly string[]).includes(name);
+}
+
+interface Planned { program: string; args: string[]; env: NodeJS.ProcessEnv; scope: SystemCommandScope }
+
+/** The client's path argument, jailed, and the program's argument array. */
+async function plan(ops: FileOps, name: string, args: readonly string[], home: string): Promise<Planned> {
+  if (!ops.systemCommandScope) throw new FsError('Unsupported', 'command unsupported for this configuration');
+  if (name === 'rsync') {
+    const rs = parseRsyncArgs(args);
+    const vpath = ops.cleanPath(rs.path);
+    const scope = await ops.systemCommandScope(vpath);
+    // a trailing slash means "the contents of" to rsync: keep it
+    const target = rs.path.endsWith('/') && !scope.fsPath.endsWith(path.sep) ? scope.fsPath + path.sep : scope.fsPath;
+    const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, LANG: 'C', LC_ALL: 'C' };
+    return { program: 'rsync', args: [...rs.options, target], env, scope };
+  }
+  if (args.length !== 1) throw new Error(`usage: ${name} <repository>`);
+  const vpath = ops.cleanPath(args[0]!);
+  const scope = await ops.systemCommandScope(vpath);
+  const env = gitEnvironment(home);
+  const git = await prepareGit(name, args, scope.fsPath, scope.root, env);
+  return { program: 'git', args: git.args, env, scope };
+}
+
+function execute(channel: ServerChannel, ops: FileOps, p: Planned): Promise<{ status: number; error?: string; bytesIn: number; bytesOut: number }> {
+  return new Promise((resolve) => {
+    const child = spawn(p.program, p.args, { cwd: p.scope.root, env: p.env, stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    let bytesIn = 0;
+    let bytesOut = 0;
+    let limitError: string | undefined;
+    const stop = (why: string): void => {
+      if (limitError === undefined) limitError = why;
+      child.kill('SIGKILL');
+    };
+    const upLimit = p.scope.transfer.upload;
+    const diskLimit = p.scope.remainingQuota;
+    const downLimit = p.scope.transfer.download;
+    const onIn = (d: Buffer): void => {
+      bytesIn += d.length;
+      ops.touch();
+      if (diskLimit > 0 && bytesIn > diskLimit) stop('quota exceeded');
+      else if (upLimit >= 0 && bytesIn > upLimit) stop('upload transfer quota exceeded');
+    };
+    const onOut = (d: Buffer): void => {
+      bytesOut += d.length;
+      ops.touch();
+      if (downLimit >= 0 && bytesOut > downLimit) stop('download transfer quota exceeded');
+    };
+    const onChannelClose = (): void => { if (child.exitCode === null) stop('the client closed the channel'); };
+    channel.on('data', onIn);
+    channel.on('close', onChannelClose);
+    child.stdout.on('data', onOut);
+    child.stdin.on('error', () => undefined);
+    child.stdout.on('error', () => undefined);
+    child.stderr.on('error', () => undefined);
+    channel.pipe(child.stdin);
+    child.stdout.pipe(channel, { end: false });
+    child.stderr.pipe(channel.stderr, { end: false });
+    let spawnError: string | undefined;
+    child.on('error', (e) => { spawnError = `cannot run ${p.program}: ${e.message}`; });
+    child.on('close', (code, signal) => {
+      channel.unpipe(child.stdin);
+      channel.off('data', onIn);
+      channel.off('close', onChannelClose);
+      const error = limitError ?? spawnError ?? (code === 0 ? undefined : `${p.program} exited with ${code ?? signal ?? 'error'}`);
+      resolve({ status: code === 0 && limitError === undefined ? 0 : (code && code > 0 ? code : 1), error, bytesIn, bytesOut });
+    });
+  });
+}
+
+/** Never throws: refusals and failures come back as a status and an error for the logs. */
+export async function runSystemCommand(channel: ServerChannel, ops: FileOps, name: string, args: readonly string[]): Promise<SystemCommandResult> {
+  let home: string | undefined;
+  let vpath = '';
+  try {
+    home = await fsp.mkdtemp(path.join(os.tmpdir(), 'sftpgo-sshcmd-'));
+    const p = await plan(ops, name, args, home);
+    vpath = p.scope.vpath;
+    const r = await execute(channel, ops, p);
+    await p.scope.finish();
+    if (r.error !== undefined && r.status !== 0 && /quota|closed/.test(r.error)) {
+      await new Promise<void>((resolve) => channel.stderr.write(`${name}: ${r.error}\n`, () => resolve()));
+    }
+    return { ...r, vpath };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    channel.resume();
+    await new Promise<void>((resolve) => channel.stderr.write(`${name}: ${msg}\n`, () => resolve()));
+    return { status: 1, vpath, error: msg, bytesIn: 0, bytesOut: 0 };
+  } finally {
+    if (home !== undefined) await fsp.rm(home, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
