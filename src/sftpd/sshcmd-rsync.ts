@@ -14,6 +14,13 @@ const ACCEPTED_LONG = new Set([
   '--munge-links', '--safe-links', '--inplace', '--append', '--numeric-ids', '--checksum', '--sparse',
 ]);
 
+/** Options with a value: the value may only be a number or a plain word, never a path or a program. */
+const ACCEPTED_VALUED: readonly RegExp[] = [
+  /^--bwlimit=\d+(\.\d+)?[KMGkmg]?$/, /^--timeout=\d+$/, /^--modify-window=-?\d+$/, /^--(max|min)-size=\d+(\.\d+)?[KMGkmg]?$/,
+  /^--compress-level=\d$/, /^--(checksum|compress)-choice=[a-z0-9,]+$/, /^--log-format=[%A-Za-z ]*$/,
+];
+const isAccepted = (arg: string): boolean => ACCEPTED_LONG.has(arg) || ACCEPTED_VALUED.some((re) => re.test(arg));
+
 /**
  * Short flags a client may pass to the server. Left out on purpose: L (copy
  * links), k (copy dirlinks), K (keep dirlinks), and anything that names
@@ -53,7 +60,7 @@ export function parseRsyncArgs(args: readonly string[]): RsyncCommand {
   i++;
   const options = ['--server', ...(sender ? ['--sender'] : []), flags!];
   for (; i < args.length && args[i] !== '.'; i++) {
-    if (!ACCEPTED_LONG.has(args[i]!)) refuse(`option ${JSON.stringify(args[i]!)} is not accepted`);
+    if (!isAccepted(args[i]!)) refuse(`option ${JSON.stringify(args[i]!)} is not accepted`);
     if (!options.includes(args[i]!)) options.push(args[i]!);
   }
   if (args[i] !== '.') refuse('missing "."');

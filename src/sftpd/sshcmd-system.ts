@@ -51,9 +51,16 @@ function execute(channel: ServerChannel, ops: FileOps, p: Planned): Promise<{ st
     let bytesIn = 0;
     let bytesOut = 0;
     let limitError: string | undefined;
-    const stop = (why: string): void => {
-      if (limitError === undefined) limitError = why;
-      child.kill('SIGKILL');
+    let killTimer: NodeJS.Timeout | undefined;
+    // SIGTERM first: rsync then saves a --partial file; SIGKILL if it does not exit in time
+    const stop = (why: string, tellClient: boolean): void => {
+      if (limitError !== undefined) return;
+      limitError = why;
+      // written before the kill: it reaches the client ahead of the program's own failure message
+      if (tellClient) channel.stderr.write(`${p.program}: ${why}\n`);
+      child.stdin.end();
+      child.kill('SIGTERM');
+      killTimer ??= setTimeout(() => child.kill('SIGKILL'), 10_000);
     };
     const upLimit = p.scope.transfer.upload;
     const diskLimit = p.scope.remainingQuota;
@@ -61,15 +68,15 @@ function execute(channel: ServerChannel, ops: FileOps, p: Planned): Promise<{ st
     const onIn = (d: Buffer): void => {
       bytesIn += d.length;
       ops.touch();
-      if (diskLimit > 0 && bytesIn > diskLimit) stop('quota exceeded');
-      else if (upLimit >= 0 && bytesIn > upLimit) stop('upload transfer quota exceeded');
+      if (diskLimit > 0 && bytesIn > diskLimit) stop('quota exceeded', true);
+      else if (upLimit >= 0 && bytesIn > upLimit) stop('upload transfer quota exceeded', true);
     };
     const onOut = (d: Buffer): void => {
       bytesOut += d.length;
       ops.touch();
-      if (downLimit >= 0 && bytesOut > downLimit) stop('download transfer quota exceeded');
+      if (downLimit >= 0 && bytesOut > downLimit) stop('download transfer quota exceeded', true);
     };
-    const onChannelClose = (): void => { if (child.exitCode === null) stop('the client closed the channel'); };
+    const onChannelClose = (): void => { if (child.exitCode === null) stop('the client closed the channel', false); };
     channel.on('data', onIn);
     channel.on('close', onChannelClose);
     child.stdout.on('data', onOut);
@@ -82,6 +89,7 @@ function execute(channel: ServerChannel, ops: FileOps, p: Planned): Promise<{ st
     let spawnError: string | undefined;
     child.on('error', (e) => { spawnError = `cannot run ${p.program}: ${e.message}`; });
     child.on('close', (code, signal) => {
+      if (killTimer) clearTimeout(killTimer);
       channel.unpipe(child.stdin);
       channel.off('data', onIn);
       channel.off('close', onChannelClose);
@@ -101,9 +109,6 @@ export async function runSystemCommand(channel: ServerChannel, ops: FileOps, nam
     vpath = p.scope.vpath;
     const r = await execute(channel, ops, p);
     await p.scope.finish();
-    if (r.error !== undefined && r.status !== 0 && /quota|closed/.test(r.error)) {
-      await new Promise<void>((resolve) => channel.stderr.write(`${name}: ${r.error}\n`, () => resolve()));
-    }
     return { ...r, vpath };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
