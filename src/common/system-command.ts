@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Permission, User } from '../dataprovider/models';
 import { FsError } from './errors';
 import type { MountTable } from './mounts';
+import { mappedOwner } from './ownership';
 import { hasPerm, hasPerms } from './permissions';
 import type { QuotaService, TransferQuota } from './quota';
 import { dirUsage } from './quota-scan';
@@ -33,8 +34,13 @@ export interface SystemCommandScope {
   remainingQuota: number;
   transfer: TransferQuota;
   canCreateSymlinks: boolean;
-  /** rescans the touched tree and adds the difference to the used quota; never throws */
-  finish(): Promise<{ files: number; size: number }>;
+  /** the user's uid/gid to run the program as (only honoured when the server runs as root) */
+  owner?: { uid?: number; gid?: number };
+  /**
+   * Rescans the touched tree and adds the difference to the used quota, and the
+   * bytes moved to the used data transfer; never throws.
+   */
+  finish(bytesIn: number, bytesOut: number): Promise<{ files: number; size: number }>;
 }
 
 export interface SystemCommandHost {
@@ -112,10 +118,12 @@ export async function prepareSystemCommand(host: SystemCommandHost, vpath: strin
   return {
     vpath, root, fsPath, remainingQuota: disk.remainingSize, transfer,
     canCreateSymlinks: hasPerm(user, 'create_symlinks', vpath),
-    async finish() {
+    owner: mappedOwner(user),
+    async finish(bytesIn, bytesOut) {
       const after = await usage();
       const delta = { files: after.files - before.files, size: after.size - before.size };
       await quota.update(quotaPath, delta.files, delta.size);
+      if (quota.hasTransferLimits()) await quota.updateTransfer(bytesIn, bytesOut);
       return delta;
     },
   };

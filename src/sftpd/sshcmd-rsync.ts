@@ -68,7 +68,9 @@ export function parseRsyncArgs(args: readonly string[]): RsyncCommand {
   if (args.length !== i + 2) refuse('exactly one path is accepted');
   const p = args[i + 1]!;
   if (p === '') refuse('empty path');
-  // --safe-links is the client's wish; --munge-links makes every stored symlink inert, whatever it says
-  if (!options.includes('--munge-links')) options.push('--munge-links');
+  // --safe-links is the client's wish; --munge-links makes every stored symlink inert, whatever it says.
+  // --no-super: a server running as root must not give files the client's owners or create devices;
+  // --chmod=ugo-s: nor keep setuid/setgid bits. Both act on the server only: the protocol is unchanged.
+  for (const forced of ['--munge-links', '--no-super', '--chmod=ugo-s']) if (!options.includes(forced)) options.push(forced);
   return { options: [...options, '.'], path: p, sender };
 }

@@ -47,7 +47,8 @@ async function plan(ops: FileOps, name: string, args: readonly string[], home: s
 
 function execute(channel: ServerChannel, ops: FileOps, p: Planned): Promise<{ status: number; error?: string; bytesIn: number; bytesOut: number }> {
   return new Promise((resolve) => {
-    const child = spawn(p.program, p.args, { cwd: p.scope.root, env: p.env, stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    const ids = runAs(p.scope);
+    const child = spawn(p.program, p.args, { cwd: p.scope.root, env: p.env, stdio: ['pipe', 'pipe', 'pipe'], shell: false, ...ids });
     let bytesIn = 0;
     let bytesOut = 0;
     let limitError: string | undefined;
@@ -99,6 +100,11 @@ function execute(channel: ServerChannel, ops: FileOps, p: Planned): Promise<{ st
   });
 }
 
+/** As SFTPGo: the user's own uid/gid when the server can switch to them (it runs as root). */
+function runAs(scope: SystemCommandScope): { uid?: number; gid?: number } {
+  return typeof process.getuid === 'function' && process.getuid() === 0 ? scope.owner ?? {} : {};
+}
+
 /** Never throws: refusals and failures come back as a status and an error for the logs. */
 export async function runSystemCommand(channel: ServerChannel, ops: FileOps, name: string, args: readonly string[]): Promise<SystemCommandResult> {
   let home: string | undefined;
@@ -107,8 +113,11 @@ export async function runSystemCommand(channel: ServerChannel, ops: FileOps, nam
     home = await fsp.mkdtemp(path.join(os.tmpdir(), 'sftpgo-sshcmd-'));
     const p = await plan(ops, name, args, home);
     vpath = p.scope.vpath;
+    const ids = runAs(p.scope);
+    // the program's HOME must be its own when it runs as the user's account
+    if (ids.uid !== undefined || ids.gid !== undefined) await fsp.chown(home, ids.uid ?? 0, ids.gid ?? 0);
     const r = await execute(channel, ops, p);
-    await p.scope.finish();
+    await p.scope.finish(r.bytesIn, r.bytesOut);
     return { ...r, vpath };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);

@@ -44,10 +44,16 @@ describe('sshcmd: rsync over SSH as a jailed virtual user', () => {
 
   test('upload, download and --delete; the used quota is reconciled', async () => {
     const src = await local('src', { 'a.txt': 'alpha\n', 'sub/b.txt': 'bravo\n', 'sub/c.txt': 'charlie\n' });
+    // owners and setuid bits from the client never survive on a server running as root
+    await fsp.chmod(path.join(src, 'a.txt'), 0o4755);
+    if (process.getuid?.() === 0) await fsp.chown(path.join(src, 'a.txt'), 4321, 4321);
     const up = await rsync(['-a', `${src}/`, at('/up/')]);
     assert.equal(up.status, 0, up.stderr);
     assert.deepEqual(await snapshot(path.join(home, 'up')), { 'a.txt': 'alpha\n', 'sub/b.txt': 'bravo\n', 'sub/c.txt': 'charlie\n' });
     assert.deepEqual(await usedQuota(), { size: 6 + 6 + 8, files: 3 });
+    const st = await fsp.stat(path.join(home, 'up', 'a.txt'));
+    assert.equal(st.mode & 0o6000, 0);
+    assert.equal(st.uid, process.getuid?.() ?? st.uid);
     const dl = path.join(env.outside, 'dl');
     const down = await rsync(['-a', at('/up/'), `${dl}/`]);
     assert.equal(down.status, 0, down.stderr);
