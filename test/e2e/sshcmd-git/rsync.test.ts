@@ -159,4 +159,27 @@ describe('sshcmd: rsync over SSH as a jailed virtual user', () => {
     assert.match(q.stderr, /quota exceeded/);
     assert.equal(existsSync(path.join(env.srv.homeOf('small'), 'q', 'big.bin')), false);
   });
+
+  test('virtual folders under the path and non-local backends are refused, as SFTPGo did', async () => {
+    const mapped = path.join(env.outside, 'mapped');
+    await fsp.mkdir(mapped);
+    await env.srv.ctx.provider.addFolder({ name: 'vf', mapped_path: mapped });
+    await env.srv.createUser({ username: 'withvf', public_keys: [env.key.publicKey],
+      virtual_folders: [{ name: 'vf', virtual_path: '/data/vf', quota_size: -1, quota_files: -1 }] });
+    await env.srv.createUser({ username: 'enc', public_keys: [env.key.publicKey],
+      filesystem: { provider: 4, cryptconfig: { passphrase: { status: 'Plain', payload: 'a-long-passphrase-1234' } } } });
+    for (const u of ['withvf', 'enc']) await fsp.mkdir(path.join(env.srv.homeOf(u), 'data'), { recursive: true });
+    const src = await local('vfsrc', { 'vf/x.txt': 'x' });
+    const over = await rsync(['-a', `${src}/`, 'withvf@127.0.0.1:/data/']);
+    assert.notEqual(over.status, 0);
+    assert.match(over.stderr, /virtual folders are inside \/data/);
+    assert.deepEqual(await snapshot(mapped), {});
+    // the folder itself, local, is a root of its own: allowed
+    const into = await rsync(['-a', `${path.join(src, 'vf')}/`, 'withvf@127.0.0.1:/data/vf/']);
+    assert.equal(into.status, 0, into.stderr);
+    assert.deepEqual(await snapshot(mapped), { 'x.txt': 'x' });
+    const enc = await rsync(['-a', `${src}/`, 'enc@127.0.0.1:/data/']);
+    assert.notEqual(enc.status, 0);
+    assert.match(enc.stderr, /not on the local filesystem/);
+  });
 });
