@@ -21,10 +21,18 @@ const SAFE_CONFIG = [
   /^(remote|branch|receive|gc|pack|transfer|uploadpack|fetch|user|init|advice|extensions|index|protocol)\./,
 ];
 /** Keys under those sections that still name a program or a path. */
-const UNSAFE_CONFIG = [/^uploadpack\.packobjectshook$/, /^receive\.procreceiverefs$/, /^remote\..*\.(proxy|uploadpack|receivepack|vcs)$/];
+const UNSAFE_CONFIG = [
+  /^uploadpack\.packobjectshook$/, /^receive\.procreceiverefs$/, /^remote\..*\.(proxy|uploadpack|receivepack|vcs)$/,
+  // a skip list is a file read from anywhere; partial clones fetch lazily; worktree config is a second, unchecked file
+  /skiplist$/, /^extensions\.(partialclone|worktreeconfig)$/,
+];
 const MAX_SCAN_ENTRIES = 200_000;
 
-export interface GitInvocation { args: string[] }
+export interface GitInvocation {
+  args: string[];
+  /** the repository directory git will open (real path) */
+  repo: string;
+}
 
 /** Candidate repository dirs in git's enter_repo order. */
 function candidates(fsPath: string): string[] {
@@ -103,7 +111,7 @@ export async function prepareGit(name: string, clientArgs: readonly string[], fs
   const sub = name.slice('git-'.length);
   // hooks off (a pushed or uploaded hook would run as the server); no protocol helper can be reached
   const base = ['-c', 'core.hooksPath=/dev/null', '-c', 'protocol.allow=never', '-c', 'core.fsmonitor=false', sub];
-  return { args: sub === 'upload-pack' ? [...base, '--strict', real] : [...base, real] };
+  return { args: sub === 'upload-pack' ? [...base, '--strict', real] : [...base, real], repo: real };
 }
 
 /** Environment built from nothing: never the daemon's. */

@@ -13,11 +13,11 @@ import path from 'node:path';
 import type { ServerChannel } from 'ssh2';
 import { FsError } from '../common/errors';
 import type { FileOps } from '../common/types';
-import type { SystemCommandScope } from '../common/system-command';
+import { isWithin, type SystemCommandScope } from '../common/system-command';
 import { GIT_COMMANDS, gitEnvironment, prepareGit } from './sshcmd-git';
 import { parseRsyncArgs } from './sshcmd-rsync';
 
-export interface SystemCommandResult { status: number; vpath: string; error?: string; bytesIn: number; bytesOut: number }
+export interface SystemCommandResult { status: number; vpath: string; fsPath?: string; error?: string; bytesIn: number; bytesOut: number }
 
 export function isGitCommand(name: string): boolean {
   return (GIT_COMMANDS as readonly string[]).includes(name);
@@ -39,9 +39,14 @@ async function plan(ops: FileOps, name: string, args: readonly string[], home: s
   }
   if (args.length !== 1) throw new Error(`usage: ${name} <repository>`);
   const vpath = ops.cleanPath(args[0]!);
-  const scope = await ops.systemCommandScope(vpath);
+  let scope = await ops.systemCommandScope(vpath);
   const env = gitEnvironment(home);
   const git = await prepareGit(name, args, scope.fsPath, scope.root, env);
+  if (!isWithin(git.repo, scope.fsPath)) {
+    // git found "<path>.git": that is the tree the rules, the jail and the quota scan are about
+    scope = await ops.systemCommandScope(`${vpath}.git`);
+    if (!isWithin(git.repo, scope.fsPath)) throw new FsError('PermissionDenied', 'repository outside the requested path');
+  }
   return { program: 'git', args: git.args, env, scope };
 }
 
@@ -118,7 +123,7 @@ export async function runSystemCommand(channel: ServerChannel, ops: FileOps, nam
     if (ids.uid !== undefined || ids.gid !== undefined) await fsp.chown(home, ids.uid ?? 0, ids.gid ?? 0);
     const r = await execute(channel, ops, p);
     await p.scope.finish(r.bytesIn, r.bytesOut);
-    return { ...r, vpath };
+    return { ...r, vpath, fsPath: p.scope.fsPath };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     channel.resume();

@@ -91,30 +91,33 @@ function sshCommandTarget(run: SshCommandRun): string {
   return run.name === 'sftpgo-copy' && run.args.length === 2 ? run.ops.cleanPath(run.args[1]!) : '';
 }
 
+interface CommandOutcome { status: number; vpath: string; fsPath?: string; error?: string }
+
+/** The in-process commands: their output or a one-line error on stderr. */
+async function runBuiltin(run: SshCommandRun): Promise<CommandOutcome> {
+  try {
+    const r = await execute(run);
+    if (r.out) await write(run.channel, r.out);
+    return { status: 0, vpath: r.path };
+  } catch (e) {
+    const error = isFsError(e) || e instanceof Error ? e.message : 'failure';
+    await write(run.channel.stderr, `${run.name}: ${error}\n`);
+    return { status: 1, vpath: '', error };
+  }
+}
+
 /** Runs one command; returns the exit status. Never throws. */
 export async function runSshCommand(run: SshCommandRun): Promise<number> {
   const { ctx, ops, channel } = run;
   const started = Date.now();
   ops.setCommand(run.commandLine);
-  let status = 0;
-  let error: string | undefined;
-  let vpath = '';
-  if (isSystemCommand(run.name)) {
-    const r = await runSystemCommand(channel, ops, run.name, run.args);
-    status = r.status; vpath = r.vpath; error = r.error;
-  } else try {
-    const r = await execute(run);
-    vpath = r.path;
-    if (r.out) await write(channel, r.out);
-  } catch (e) {
-    status = 1;
-    error = isFsError(e) || e instanceof Error ? e.message : 'failure';
-    await write(channel.stderr, `${run.name}: ${error}\n`);
-  }
+  const { status, vpath, fsPath, error }: CommandOutcome = isSystemCommand(run.name)
+    ? await runSystemCommand(channel, ops, run.name, run.args)
+    : await runBuiltin(run);
   ctx.metrics.sshCommand(status !== 0);
   ctx.logger.command({
     sender: 'SSHCommand', localAddr: run.localAddr, remoteAddr: run.remoteAddr, username: ops.user.username,
-    filePath: '', virtualPath: vpath, elapsedMs: Date.now() - started, sshCommand: run.commandLine,
+    filePath: fsPath ?? '', virtualPath: vpath, elapsedMs: Date.now() - started, sshCommand: run.commandLine,
     connectionId: ops.id, protocol: 'SSH', error,
   });
   await ops.sshCommandDone?.(run.commandLine, vpath, sshCommandTarget(run), Date.now() - started, error === undefined ? undefined : new Error(error));

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { dirUsage } from '../../../src/common/quota-scan';
 import { writeKeyPair } from '../../support/sshkeys';
 import { gitClient, run, startSystemCmdServer, type SystemCmdEnv } from './helpers';
 
@@ -49,8 +50,10 @@ describe('sshcmd: git over SSH as a jailed virtual user', () => {
     for (const hook of ['pre-receive', 'update', 'post-receive', 'post-update']) {
       await fsp.writeFile(path.join(repoDir, 'hooks', hook), `#!/bin/sh\ntouch ${canary}\n`, { mode: 0o755 });
     }
+    const sizeBefore = (await dirUsage(repoDir)).size;
     const work = path.join(env.outside, 'work');
-    const clone = await git(['clone', '-q', url('alice', '/repo.git'), work]);
+    // "/repo" finds "/repo.git" as git does
+    const clone = await git(['clone', '-q', url('alice', '/repo'), work]);
     assert.equal(clone.status, 0, clone.stderr);
     await fsp.writeFile(path.join(work, 'README.md'), '# hello\n');
     assert.equal((await git(['add', 'README.md'], work)).status, 0);
@@ -61,6 +64,10 @@ describe('sshcmd: git over SSH as a jailed virtual user', () => {
     const log = await run('git', ['--git-dir', repoDir, 'log', '--format=%s', 'main'], { env: { PATH: process.env.PATH, HOME: env.outside } });
     assert.equal(log.stdout.trim(), 'first');
 
+    // the pushed objects were counted: a rescan of the repository after the command, as SFTPGo did
+    const used = (await env.srv.ctx.provider.getUser('alice'))?.used_quota_size ?? 0;
+    assert.equal(used, (await dirUsage(repoDir)).size - sizeBefore);
+    assert.ok(used > 0);
     const second = path.join(env.outside, 'second');
     assert.equal((await git(['clone', '-q', url('alice', '/repo.git'), second])).status, 0);
     await fsp.writeFile(path.join(work, 'b.txt'), 'two\n');
