@@ -68,6 +68,8 @@ export function parseRsyncArgs(args: readonly string[]): RsyncCommand {
   if (args.length !== i + 2) refuse('exactly one path is accepted');
   const p = args[i + 1]!;
   if (p === '') refuse('empty path');
+  // the server-side rsync would expand them after our realpath check: "/o*/" could become a symlink's target
+  if (/[*?[]/.test(p)) refuse('wildcards in the path are not accepted');
   // --safe-links is the client's wish; --munge-links makes every stored symlink inert, whatever it says.
   // --no-super: a server running as root must not give files the client's owners or create devices;
   // --chmod=ugo-s: nor keep setuid/setgid bits. Both act on the server only: the protocol is unchanged.

@@ -110,6 +110,7 @@ describe('sshcmd: rsync over SSH as a jailed virtual user', () => {
       { args: ['-a', at(`${canaryDir}/`), path.join(env.outside, 'e2')], why: /No such file|error/ },
       { args: ['-a', at('/out/'), path.join(env.outside, 'e3')], why: /outside the home directory/ },
       { args: ['-a', `${path.join(env.outside, 'src')}/`, at('/out/')], why: /outside the home directory/ },
+      { args: ['-a', at('/o*/'), path.join(env.outside, 'e4')], why: /wildcards in the path are not accepted/ },
       { args: ['-aL', at('/tree/'), path.join(env.outside, 'e5')], why: /flags .* are not accepted/ },
       { args: ['-a', '--copy-unsafe-links', at('/tree/'), path.join(env.outside, 'e6')], why: /"--copy-unsafe-links" is not accepted/ },
       { args: ['-a', '--copy-dirlinks', at('/tree/'), path.join(env.outside, 'e7')], why: /not accepted/ },
@@ -121,7 +122,7 @@ describe('sshcmd: rsync over SSH as a jailed virtual user', () => {
       assert.notEqual(r.status, 0, `rsync ${c.args.join(' ')} succeeded`);
       assert.match(r.stderr, c.why, c.args.join(' '));
     }
-    for (const n of ['e1', 'e2', 'e3', 'e5', 'e6', 'e7', 'e8', 'e9']) {
+    for (const n of ['e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7', 'e8', 'e9']) {
       const d = path.join(env.outside, n);
       if (existsSync(d)) assert.deepEqual(await snapshot(d), {}, `${n} received files`);
     }
