@@ -91,7 +91,7 @@ function sshCommandTarget(run: SshCommandRun): string {
   return run.name === 'sftpgo-copy' && run.args.length === 2 ? run.ops.cleanPath(run.args[1]!) : '';
 }
 
-interface CommandOutcome { status: number; vpath: string; fsPath?: string; error?: string }
+interface CommandOutcome { status: number; vpath: string; fsPath?: string; error?: string; bytesIn?: number; bytesOut?: number }
 
 /** The in-process commands: their output or a one-line error on stderr. */
 async function runBuiltin(run: SshCommandRun): Promise<CommandOutcome> {
@@ -111,9 +111,16 @@ export async function runSshCommand(run: SshCommandRun): Promise<number> {
   const { ctx, ops, channel } = run;
   const started = Date.now();
   ops.setCommand(run.commandLine);
-  const { status, vpath, fsPath, error }: CommandOutcome = isSystemCommand(run.name)
-    ? await runSystemCommand(channel, ops, run.name, run.args)
-    : await runBuiltin(run);
+  const system = isSystemCommand(run.name);
+  const outcome: CommandOutcome = system ? await runSystemCommand(channel, ops, run.name, run.args) : await runBuiltin(run);
+  const { status, vpath, fsPath, error } = outcome;
+  if (system && fsPath !== undefined) {
+    // as SFTPGo: the program's input is an upload and its output a download of the path
+    const common = { localAddr: run.localAddr, remoteAddr: run.remoteAddr, elapsedMs: Date.now() - started, username: ops.user.username,
+      filePath: fsPath, virtualPath: vpath, connectionId: ops.id, protocol: 'SSH', error };
+    ctx.logger.transfer({ sender: 'Upload', sizeBytes: outcome.bytesIn ?? 0, ...common });
+    ctx.logger.transfer({ sender: 'Download', sizeBytes: outcome.bytesOut ?? 0, ...common });
+  }
   ctx.metrics.sshCommand(status !== 0);
   ctx.logger.command({
     sender: 'SSHCommand', localAddr: run.localAddr, remoteAddr: run.remoteAddr, username: ops.user.username,

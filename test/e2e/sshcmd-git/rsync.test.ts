@@ -65,6 +65,8 @@ describe('sshcmd: rsync over SSH as a jailed virtual user', () => {
     assert.deepEqual(await usedQuota(), { size: 12, files: 2 });
     const cmds = (await env.srv.readLog()).filter((l) => l.sender === 'SSHCommand' && String(l.ssh_command).startsWith('rsync --server'));
     assert.ok(cmds.length >= 3);
+    const uploads = (await env.srv.readLog()).filter((l) => l.sender === 'Upload' && l.username === 'alice' && l.protocol === 'SSH');
+    assert.ok(uploads.some((l) => Number(l.size_bytes) > 20), JSON.stringify(uploads[0]));
   });
 
   test('an interrupted --partial upload resumes from what the server kept', async () => {
