@@ -3,6 +3,7 @@
  * virtual paths. Each verb: permission check → file filters → mount
  * resolution → backend call → command log; errors are FsError.
  */
+import { prepareSystemCommand } from './system-command';
 import { createHash } from 'node:crypto';
 import type { CommonConfig } from '../config/types';
 import type { User } from '../dataprovider/models';
@@ -135,7 +136,6 @@ export class Connection implements FileOps, OpenHost {
   }
 
   cleanPath(p: string, cwd = '/'): string { return cleanVirtualPath(p, cwd); }
-
   resolve(vpath: string): Resolved { return this.mounts.resolve(vpath); }
 
   logCommand(e: Omit<CommandLogEntry, 'localAddr' | 'remoteAddr' | 'username' | 'connectionId' | 'protocol'>): void {
@@ -201,6 +201,7 @@ export class Connection implements FileOps, OpenHost {
     }
   }
 
+  systemCommandScope(vpath: string): ReturnType<typeof prepareSystemCommand> { return prepareSystemCommand(this, vpath); }
   stat(vpath: string): Promise<FileInfo> { return this.statWith(vpath, true); }
   lstat(vpath: string): Promise<FileInfo> { return this.statWith(vpath, false); }
 

@@ -125,6 +125,8 @@ export interface FileOps {
   setCommand(cmd: string): void;
   /** An SSH command finished: reported as SFTPGo's `ssh_cmd` action (common/connection-events.ts). */
   sshCommandDone?(commandLine: string, vpath: string, virtualTarget: string, elapsedMs: number, error?: Error): Promise<void>;
+  /** Jail, permission and quota checks for a system SSH command (git, rsync) on `vpath` (common/system-command.ts). */
+  systemCommandScope?(vpath: string): Promise<import('./system-command').SystemCommandScope>;
   /** Creates the home and folder roots after login (SFTPGo CheckFsRoot); common/connection.ts implements it. */
   ensureRoots?(): Promise<void>;
 }

@@ -13,7 +13,7 @@ import { serveSftp } from './sftp/session';
 import { splitCommandLine } from './cmdline';
 import { parseScpArgs, runScp } from './scp';
 import type { ScpArgs } from './scp';
-import { runSshCommand } from './sshcmd';
+import { isSystemCommand, runSshCommand } from './sshcmd';
 
 const SENDER = 'sftpd';
 
@@ -126,7 +126,7 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
     if (!ch) return;
     ch.on('error', (e: Error) => log('debug', `channel error: ${e.message}`));
     ch.stderr.on('error', () => undefined);
-    if (!scpArgs) ch.resume();
+    if (!scpArgs && !isSystemCommand(name)) ch.resume();
     void (async () => {
       let ops: FileOps;
       try {

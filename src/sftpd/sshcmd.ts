@@ -1,16 +1,22 @@
 /**
  * Built-in SSH commands (`sftpd.enabled_ssh_commands`): checksums, cd, pwd,
  * sftpgo-copy and sftpgo-remove (FileOps.copy / removeAll). Everything goes through FileOps, so the
- * user's permissions and virtual folders apply; nothing runs a process.
+ * user's permissions and virtual folders apply; only git and rsync (sshcmd-system.ts) run a process.
  */
 import { createHash } from 'node:crypto';
 import type { ServerChannel } from 'ssh2';
 import type { FileOps } from '../common/types';
 import type { ServerContext } from '../common/context';
 import { isFsError } from '../common/errors';
+import { SYSTEM_COMMANDS } from '../common/system-command';
+import { runSystemCommand } from './sshcmd-system';
+
+/** git and rsync read the channel: the session must not drain it before they start. */
+export const isSystemCommand = (name: string): boolean => (SYSTEM_COMMANDS as readonly string[]).includes(name);
 
 export const KNOWN_SSH_COMMANDS = [
   'scp', 'md5sum', 'sha1sum', 'sha256sum', 'sha384sum', 'sha512sum', 'cd', 'pwd', 'sftpgo-copy', 'sftpgo-remove',
+  ...SYSTEM_COMMANDS,
 ] as const;
 export const DEFAULT_SSH_COMMANDS = ['md5sum', 'sha1sum', 'sha256sum', 'cd', 'pwd', 'scp'];
 
@@ -85,27 +91,40 @@ function sshCommandTarget(run: SshCommandRun): string {
   return run.name === 'sftpgo-copy' && run.args.length === 2 ? run.ops.cleanPath(run.args[1]!) : '';
 }
 
+interface CommandOutcome { status: number; vpath: string; fsPath?: string; error?: string; bytesIn?: number; bytesOut?: number }
+
+/** The in-process commands: their output or a one-line error on stderr. */
+async function runBuiltin(run: SshCommandRun): Promise<CommandOutcome> {
+  try {
+    const r = await execute(run);
+    if (r.out) await write(run.channel, r.out);
+    return { status: 0, vpath: r.path };
+  } catch (e) {
+    const error = isFsError(e) || e instanceof Error ? e.message : 'failure';
+    await write(run.channel.stderr, `${run.name}: ${error}\n`);
+    return { status: 1, vpath: '', error };
+  }
+}
+
 /** Runs one command; returns the exit status. Never throws. */
 export async function runSshCommand(run: SshCommandRun): Promise<number> {
   const { ctx, ops, channel } = run;
   const started = Date.now();
   ops.setCommand(run.commandLine);
-  let status = 0;
-  let error: string | undefined;
-  let vpath = '';
-  try {
-    const r = await execute(run);
-    vpath = r.path;
-    if (r.out) await write(channel, r.out);
-  } catch (e) {
-    status = 1;
-    error = isFsError(e) || e instanceof Error ? e.message : 'failure';
-    await write(channel.stderr, `${run.name}: ${error}\n`);
+  const system = isSystemCommand(run.name);
+  const outcome: CommandOutcome = system ? await runSystemCommand(channel, ops, run.name, run.args) : await runBuiltin(run);
+  const { status, vpath, fsPath, error } = outcome;
+  if (system && fsPath !== undefined) {
+    // as SFTPGo: the program's input is an upload and its output a download of the path
+    const common = { localAddr: run.localAddr, remoteAddr: run.remoteAddr, elapsedMs: Date.now() - started, username: ops.user.username,
+      filePath: fsPath, virtualPath: vpath, connectionId: ops.id, protocol: 'SSH', error };
+    ctx.logger.transfer({ sender: 'Upload', sizeBytes: outcome.bytesIn ?? 0, ...common });
+    ctx.logger.transfer({ sender: 'Download', sizeBytes: outcome.bytesOut ?? 0, ...common });
   }
   ctx.metrics.sshCommand(status !== 0);
   ctx.logger.command({
     sender: 'SSHCommand', localAddr: run.localAddr, remoteAddr: run.remoteAddr, username: ops.user.username,
-    filePath: '', virtualPath: vpath, elapsedMs: Date.now() - started, sshCommand: run.commandLine,
+    filePath: fsPath ?? '', virtualPath: vpath, elapsedMs: Date.now() - started, sshCommand: run.commandLine,
     connectionId: ops.id, protocol: 'SSH', error,
   });
   await ops.sshCommandDone?.(run.commandLine, vpath, sshCommandTarget(run), Date.now() - started, error === undefined ? undefined : new Error(error));

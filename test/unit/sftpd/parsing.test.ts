@@ -42,7 +42,9 @@ test('SCP record names cannot traverse', () => {
 test('enabledSshCommands: defaults, * and unknown names', () => {
   assert.deepEqual([...enabledSshCommands(['md5sum', 'scp']).enabled].sort(), ['md5sum', 'scp']);
   assert.ok(enabledSshCommands(['*']).enabled.has('sftpgo-remove'));
-  assert.deepEqual(enabledSshCommands(['git-receive-pack', 'pwd']).unknown, ['git-receive-pack']);
+  // as SFTPGo before 2025, "*" includes git and rsync
+  assert.ok(enabledSshCommands(['*']).enabled.has('rsync'));
+  assert.deepEqual(enabledSshCommands(['git-receive-pack', 'pwd', 'svnserve']).unknown, ['svnserve']);
 });
 
 function sftpdCfg(over: Partial<SftpdConfig> = {}): SftpdConfig {
