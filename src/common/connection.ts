@@ -25,28 +25,9 @@ import { doCopy, doRemoveAll } from './copy';
 import { UploadTransfer, type ActiveTransfer } from './transfer';
 import type { ConnectionInfo, Download, FileOps, OpenWriteRequest, Protocol, Upload } from './types';
 import { cleanVirtualPath, vbase, vdir, vjoin } from './vpath';
+import type { ConnectionOptions } from './connection-options';
 
-export interface ConnectionOptions {
-  id: string;
-  protocol: Protocol;
-  user: User;
-  remoteAddr: string;
-  localAddr: string;
-  clientVersion?: string;
-  config: CommonConfig;
-  logger: AppLogger;
-  metrics: Metrics;
-  provider: QuotaProvider;
-  /** data_provider.track_quota (0 off, 1 always, 2 only users with limits); default 2 */
-  trackQuota?: number;
-  isShuttingDown: () => boolean;
-  /** told when the number of open transfers of this session changes */
-  onTransfersChanged?: (delta: number) => void;
-  /** builds the backends of the home and the virtual folders (service/filesystems.ts) */
-  filesystems: FsFactory;
-  /** where filesystem events go (common.actions, event rules); default: nowhere */
-  events?: EventSink;
-}
+export type { ConnectionOptions } from './connection-options';
 
 export type ChecksumAlgo = 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 
