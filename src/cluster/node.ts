@@ -91,6 +91,8 @@ export class ClusterNode {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.opts.store.clearSessions(this.name).catch(() => undefined);
+    // no longer active: peers stop calling it at once (a restarted worker registers again)
+    await this.opts.store.touchNode(this.name, 0).catch(() => false);
   }
 
   activeSince(): number { return this.now() - ACTIVE_NODE_WINDOW_MS; }
@@ -129,6 +131,8 @@ export class ClusterNode {
       .setProtectedHeader({ alg: 'HS256' })
       .setAudience(NODE_AUDIENCE)
       .setIssuedAt()
+      // unique, so two calls in the same second are two tokens (each is accepted once)
+      .setJti(randomBytes(12).toString('hex'))
       .setExpirationTime(Math.floor(this.now() / 1000) + NODE_TOKEN_LIFETIME_SEC)
       .sign(Buffer.from(key));
   }

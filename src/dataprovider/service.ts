@@ -419,7 +419,12 @@ export class ProviderService implements DataProviderService {
       this.log.warn(SENDER, 'creating the default admin with built-in credentials: set SFTPGO_DEFAULT_ADMIN_USERNAME ' +
         'and SFTPGO_DEFAULT_ADMIN_PASSWORD, or change the password now', { username });
     }
-    await this.addAdmin({ username, password, status: 1, permissions: ['*'] }, { username: '__system__', ip: '' });
+    try {
+      await this.addAdmin({ username, password, status: 1, permissions: ['*'] }, { username: '__system__', ip: '' });
+    } catch (e) {
+      // another node (or worker) sharing the database created it first
+      if (!(e instanceof FsError && e.kind === 'AlreadyExists')) throw e;
+    }
   }
 
   dump(): Promise<DumpData> { return this.backend.dump(); }

@@ -11,6 +11,8 @@ import type { SecretsKms } from '../kms/types';
 import type { AppLogger } from '../logger/types';
 import { ClusterNode } from '../cluster/node';
 import { withClusterSessions, type ClusterPort } from '../cluster/sessions';
+import type { NodeSettings } from '../cluster/node';
+import { workerNodePort } from './workers';
 
 const SHARED_DRIVERS = ['postgresql', 'mysql', 'cockroachdb'];
 
@@ -33,7 +35,23 @@ export async function joinCluster(config: AppConfig, provider: DataProviderServi
   if (config.data_provider.is_shared !== 1) return { connections };
   const store = provider.backend.cluster;
   if (!store) throw new Error(`the ${config.data_provider.driver} data provider cannot hold cluster nodes`);
-  const node = new ClusterNode({ store, kms, logger, settings: config.data_provider.node });
+  const node = new ClusterNode({ store, kms, logger, settings: nodeSettings(config) });
   await node.start();
   return withClusterSessions(connections, node, logger);
+}
+
+/**
+ * A worker of `serve --workers N` shares the public ports with its siblings, so
+ * peers could not pick it out there: it is registered on its own private REST
+ * port (chosen by the primary), served by an extra httpd binding copied from
+ * the first REST binding.
+ */
+function nodeSettings(config: AppConfig): NodeSettings {
+  const port = workerNodePort();
+  if (port === undefined) return config.data_provider.node;
+  const rest = config.httpd.bindings.find((b) => b.enable_rest_api && b.port > 0);
+  if (!rest) throw new Error('workers need an httpd binding with enable_rest_api: the nodes call each other through the REST API');
+  const host = config.data_provider.node.host;
+  config.httpd.bindings.push({ ...rest, address: host, port });
+  return { host, port, proto: rest.enable_https ? 'https' : 'http' };
 }
