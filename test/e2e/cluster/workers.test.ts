@@ -2,17 +2,22 @@
  * `serve --workers 2` on PostgreSQL: both workers serve the same SFTP and HTTP
  * ports; 10 parallel OpenSSH sessions are all listed by GET /api/v2/connections
  * (whichever worker answers), across both workers; SIGHUP reaches every worker;
+ * FTP passive downloads work through both workers on one shared passive range;
  * a killed worker is restarted; SIGTERM stops them all with exit code 0.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { Client as FtpClient } from 'basic-ftp';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, removeDaemonDir, stopDaemon, until, type Daemon } from '../../support/daemon';
 import { createDatabase } from '../../support/databases';
 import { freePort } from '../../support/net';
+import { freePortRange } from '../../bench/util';
 import { writeKeyPair } from '../../support/sshkeys';
 import { keyOpts, run } from '../sftpd/openssh';
 
@@ -30,7 +35,8 @@ describe('serve with 2 workers on PostgreSQL', () => {
     const db = await createDatabase('postgresql');
     cleanups.push(() => db.drop());
     const dir = mkdtempSync(join(tmpdir(), 'sftpgo-workers-'));
-    const [sftpPort, httpPort] = [await freePort(), await freePort()];
+    const [sftpPort, httpPort, ftpPort] = [await freePort(), await freePort(), await freePort()];
+    const pasv = await freePortRange(8);
     const c = db.config;
     const d = await startDaemon({
       reuse: { dir, sftpPort, httpPort },
@@ -39,7 +45,9 @@ describe('serve with 2 workers on PostgreSQL', () => {
         SFTPGO_DATA_PROVIDER__HOST: String(c.host), SFTPGO_DATA_PROVIDER__PORT: String(c.port),
         SFTPGO_DATA_PROVIDER__USERNAME: String(c.username), SFTPGO_DATA_PROVIDER__PASSWORD: '',
         SFTPGO_DATA_PROVIDER__IS_SHARED: '1', SFTPGO_DATA_PROVIDER__NODE__HOST: '127.0.0.1',
-        SFTPGO_FTPD__BINDINGS__0__PORT: '0', SFTPGO_WEBDAVD__BINDINGS__0__PORT: '0',
+        SFTPGO_FTPD__BINDINGS__0__PORT: String(ftpPort), SFTPGO_FTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
+        SFTPGO_FTPD__PASSIVE_PORT_RANGE__START: String(pasv), SFTPGO_FTPD__PASSIVE_PORT_RANGE__END: String(pasv + 7),
+        SFTPGO_WEBDAVD__BINDINGS__0__PORT: '0',
         SFTPGO_WORKERS: '2',
       },
     });
@@ -53,7 +61,7 @@ describe('serve with 2 workers on PostgreSQL', () => {
 
     const keys = await writeKeyPair(dir, 'w');
     const created = await d.api('POST', '/users', {
-      status: 1, username: 'w', home_dir: join(dir, 'homes', 'w'), permissions: { '/': ['*'] }, public_keys: [keys.publicKey],
+      status: 1, username: 'w', password: 'w-pw', home_dir: join(dir, 'homes', 'w'), permissions: { '/': ['*'] }, public_keys: [keys.publicKey],
     });
     assert.equal(created.status, 201, JSON.stringify(created.json));
 
@@ -79,6 +87,23 @@ describe('serve with 2 workers on PostgreSQL', () => {
     }
     for (const s of sessions) s.child.stdin.end('bye\n');
     for (const s of sessions) assert.equal(await s.closed, 0);
+
+    // FTP through both workers: each passive data connection reaches the worker that opened it,
+    // and the workers share one passive range of 8 ports (a port another worker holds is skipped)
+    const payload = randomBytes(256 * 1024);
+    writeFileSync(join(dir, 'homes', 'w', 'ftp.bin'), payload);
+    const ftpRounds = await Promise.all(Array.from({ length: 6 }, async () => {
+      const client = new FtpClient(60_000);
+      try {
+        await client.access({ host: '127.0.0.1', port: ftpPort, user: 'w', password: 'w-pw' });
+        const chunks: Buffer[] = [];
+        await client.downloadTo(new Writable({ write: (ch: Buffer, _e, cb) => { chunks.push(ch); cb(); } }), 'ftp.bin');
+        return Buffer.concat(chunks);
+      } finally {
+        client.close();
+      }
+    }));
+    for (const got of ftpRounds) assert.ok(got.equals(payload), 'FTP download intact');
 
     // SIGHUP to the primary reaches every worker
     const before = d.logLines().filter((l) => /received SIGHUP, reloading$/.test(String(l.message))).length;
