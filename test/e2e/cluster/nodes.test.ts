@@ -33,6 +33,8 @@ async function startNode(db: TestDatabase, extra: Record<string, string> = {}): 
       SFTPGO_DATA_PROVIDER__IS_SHARED: '1',
       SFTPGO_DATA_PROVIDER__NODE__HOST: '127.0.0.1', SFTPGO_DATA_PROVIDER__NODE__PORT: String(httpPort),
       SFTPGO_DATA_PROVIDER__NODE__PROTO: 'http',
+      // one process per node here (the default with a shared provider is one worker per core)
+      SFTPGO_WORKERS: '1',
       SFTPGO_FTPD__BINDINGS__0__PORT: '0', SFTPGO_WEBDAVD__BINDINGS__0__PORT: '0',
       ...extra,
     },
