@@ -21,6 +21,7 @@ export function logFlags(defaultPath: string): FlagSpec[] {
 
 export const serveExtraFlags: FlagSpec[] = [
   { name: 'grace-time', type: 'int', env: 'SFTPGO_GRACE_TIME', default: 0, help: 'seconds to let transfers finish on shutdown; 0 = disconnect at once' },
+  { name: 'workers', type: 'int', env: 'SFTPGO_WORKERS', default: -1, help: 'worker processes on the same listeners (needs data_provider.is_shared 1); 0 = one per core with a shared provider; -1 = common.workers' },
   { name: 'loaddata-from', type: 'string', env: 'SFTPGO_LOADDATA_FROM', default: '', help: 'dump file to load at startup' },
   { name: 'loaddata-mode', type: 'int', env: 'SFTPGO_LOADDATA_MODE', default: 1, help: '0 add and update, 1 add only, 2 add, update and disconnect' },
   { name: 'loaddata-clean', type: 'bool', env: 'SFTPGO_LOADDATA_CLEAN', default: false, help: 'remove the dump file after loading' },
@@ -39,6 +40,7 @@ export function runtimeFrom(f: FlagValues): RuntimeOptions {
     logCompress: f['log-compress'] === true,
     logUTCTime: f['log-utc-time'] === true,
     graceTime: Number(f['grace-time'] ?? 0),
+    workers: Number(f['workers'] ?? -1),
     loadDataFrom: String(f['loaddata-from'] ?? ''),
     loadDataMode: Number(f['loaddata-mode'] ?? 1),
     loadDataClean: f['loaddata-clean'] === true,

@@ -8,6 +8,8 @@ import { ConfigError, loadConfig } from '../config';
 import { loggerFromRuntime, startApp, type App } from '../service/app';
 import type { ClosableLogger } from '../logger/logger';
 import { missingNodeFlags } from './node-flags';
+import { checkSharedProvider } from '../service/cluster';
+import { checkWorkers, isWorker, runPrimary, workerCount, workerIndex } from '../service/workers';
 
 /** Logger and config for commands that need both; errors are returned as a one-line message. */
 export function prepare(rt: RuntimeOptions): { logger: ClosableLogger; config: AppConfig } {
@@ -63,6 +65,21 @@ export function installSignals(app: App, onExit: (code: number) => void): () => 
 
 export async function serve(rt: RuntimeOptions): Promise<number> {
   const { logger, config } = prepare(rt);
+  const workers = workerCount(config, rt);
+  try {
+    checkSharedProvider(config);
+    checkWorkers(config, workers);
+  } catch (err) {
+    await logger.close();
+    throw new ConfigError((err as Error).message);
+  }
+  if (workers > 1 && !isWorker()) {
+    const code = await runPrimary(config, workers, logger);
+    await logger.close();
+    return code;
+  }
+  // one worker loads the initial data, the others find it in the shared database
+  if (workerIndex() > 0) rt.loadDataFrom = '';
   let app: App;
   try {
     app = await startApp({ runtime: rt, config, logger });

@@ -14,6 +14,7 @@ import type { Perimeter } from './perimeter';
 import type { Hooks } from '../hooks/index';
 import type { LoginService } from './login';
 import type { EventManagerPort, EventSink } from './events';
+import type { ClusterPort } from '../cluster/sessions';
 import type { ConnectionInfo, FileOps, Protocol, SessionHandle } from './types';
 
 export interface NewConnectionRequest {
@@ -75,6 +76,8 @@ export interface ServerContext {
   events: EventSink;
   /** event actions and rules (REST API, web admin, schedules) */
   eventManager: EventManagerPort;
+  /** this process as a node of a shared-provider cluster (data_provider.is_shared 1); absent otherwise */
+  cluster?: ClusterPort;
 }
 
 export interface VersionInfo { version: string; commit_hash: string; build_date: string; features: string[] }

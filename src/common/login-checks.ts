@@ -14,6 +14,8 @@ import { hasTotpFor, isPartialAuth, mustSetSecondFactor, nextAuthMethods, userTo
 import { certificateMatches, certificateMismatch, isTlsVerificationEnabled } from '../dataprovider/user-certs';
 import type { X509Certificate } from 'node:crypto';
 import { LoginRefusal, PartialSuccess, type LoginCheck, type LoginSlot, type LoginState } from './login-types';
+import type { ClusterPort } from '../cluster/sessions';
+import type { ServerContext } from './context';
 
 const refuse = (message: string, original?: unknown): LoginRefusal => new LoginRefusal('valid_user', message, original);
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -228,11 +230,14 @@ const userRules: LoginCheck = {
 /** max_sessions before the login is logged (SFTPGo checks it in loginUser/validateUser). */
 const sessionLimits: LoginCheck = {
   name: 'max-sessions',
-  run(s) {
+  async run(s) {
     const user = userOf(s);
     const max = user.max_sessions ?? 0;
     if (max <= 0) return;
-    const open = s.ctx.connections.list().filter((c) => c.username === user.username).length;
+    const cluster = s.ctx.cluster;
+    // with a shared provider the sessions of every node count (cluster/sessions.ts records them)
+    const open = cluster ? await countClusterSessions(cluster, user.username)
+      : s.ctx.connections.list().filter((c) => c.username === user.username).length;
     if (open >= max) throw new LoginRefusal('limit_exceeded', `too many open sessions: ${open}/${max}`);
   },
 };
@@ -252,6 +257,7 @@ const register: LoginCheck = {
     } catch (e) {
       throw new LoginRefusal('limit_exceeded', messageOf(e), e);
     }
+    if (s.ctx.cluster) await admitAcrossNodes(s.ctx, s.ctx.cluster, s.ops.id, user.max_sessions ?? 0);
     try {
       await s.ops.ensureRoots?.();
     } catch (e) {
@@ -274,4 +280,32 @@ export function builtinChecks(): [LoginSlot, LoginCheck][] {
     ['session-limits', sessionLimits],
     ['register', register],
   ];
+}
+
+async function countClusterSessions(cluster: ClusterPort, username: string): Promise<number> {
+  try {
+    return await cluster.node.countSessions(username);
+  } catch (e) {
+    // fail closed: without the count the limit cannot be honoured
+    throw new LoginRefusal('limit_exceeded', `unable to count the sessions across nodes: ${messageOf(e)}`, e);
+  }
+}
+
+/**
+ * The session is recorded cluster-wide, then counted: two nodes admitting the
+ * same user at once both see both rows and refuse, so the limit is never exceeded.
+ */
+async function admitAcrossNodes(ctx: ServerContext, cluster: ClusterPort, connectionId: string, max: number): Promise<void> {
+  let open: number;
+  try {
+    open = await cluster.admitted(connectionId);
+  } catch (e) {
+    if (max <= 0) return;
+    await ctx.connections.remove(connectionId);
+    throw new LoginRefusal('limit_exceeded', `unable to count the sessions across nodes: ${messageOf(e)}`, e);
+  }
+  if (max > 0 && open > max) {
+    await ctx.connections.remove(connectionId);
+    throw new LoginRefusal('limit_exceeded', `too many open sessions: ${open - 1}/${max}`);
+  }
 }

@@ -37,6 +37,8 @@ export interface RateLimiterConfig {
 
 export interface CommonConfig {
   idle_timeout: number;
+  /** sftpgo-ts extension: serve's worker processes (0 = auto) */
+  workers: number;
   upload_mode: number;
   actions: ActionsConfig;
   setstat_mode: number;
@@ -339,6 +341,8 @@ export interface RuntimeOptions {
   logCompress: boolean;
   logUTCTime: boolean;
   graceTime: number;
+  /** --workers; absent or -1 = common.workers from the config */
+  workers?: number;
   loadDataFrom: string;
   loadDataMode: number;
   loadDataClean: boolean;

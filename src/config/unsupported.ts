@@ -24,7 +24,6 @@ const CHECKS: Check[] = [
   { key: 'data_provider.password_validation', active: (c) => c.data_provider.password_validation.admins.min_entropy > 0 || c.data_provider.password_validation.users.min_entropy > 0, what: 'password strength validation' },
   { key: 'httpd.ca_revocation_lists', active: (c) => c.httpd.ca_revocation_lists.length > 0, what: 'certificate revocation lists' },
   { key: 'httpd.web_root', active: (c) => nonEmpty(c.httpd.web_root), what: 'serving the web UI and REST API under a web_root prefix' },
-  { key: 'data_provider.is_shared', active: (c) => c.data_provider.is_shared !== 0, what: 'shared (multi-node) data providers' },
 ];
 
 /**

@@ -3,6 +3,7 @@
  * SFTPGO_DEFAULT_ADMIN_USERNAME / SFTPGO_DEFAULT_ADMIN_PASSWORD (SFTPGo's
  * defaults "admin"/"password" otherwise, with a warning to change them).
  */
+import { FsError } from '../common/errors';
 import type { AppLogger } from '../logger/types';
 import type { DataProviderService } from './types';
 
@@ -14,5 +15,10 @@ export async function createDefaultAdmin(provider: DataProviderService, env: Nod
     log.warn('dataprovider', 'creating the default admin with built-in credentials: set SFTPGO_DEFAULT_ADMIN_USERNAME ' +
       'and SFTPGO_DEFAULT_ADMIN_PASSWORD, or change the password now', { username });
   }
-  await provider.addAdmin({ username, password, status: 1, permissions: ['*'] }, { username: '__system__', ip: '' });
+  try {
+    await provider.addAdmin({ username, password, status: 1, permissions: ['*'] }, { username: '__system__', ip: '' });
+  } catch (e) {
+    // another node (or worker) sharing the database created it first
+    if (!(e instanceof FsError && e.kind === 'AlreadyExists')) throw e;
+  }
 }

@@ -4,6 +4,7 @@
  * and password hashing live above the stores (dataprovider/service.ts), so a
  * backend only persists.
  */
+import type { ClusterStore } from './sql/nodes';
 import type { Admin, ApiKey, DumpData, Folder, Group, Role, User } from './models';
 import type { ShareStore } from './shares';
 import type { PerimeterStore } from './iplist';
@@ -96,6 +97,8 @@ export interface DataProviderBackend extends UserStore, FolderStore, AdminStore,
   readonly driver: string;
   /** IP lists and the defender's provider driver records (dataprovider/iplist.ts) */
   readonly perimeter: PerimeterStore;
+  /** cluster nodes and sessions: SQL backends only (sql/nodes.ts) */
+  readonly cluster?: ClusterStore;
   /** keeps virtual_folders[].subpath; a backend without it gets users with a subpath refused (400) */
   readonly storesFolderSubpath?: boolean;
   /** event manager actions and rules; absent on backends that do not store them yet */

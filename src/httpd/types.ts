@@ -36,7 +36,8 @@ declare module 'fastify' {
     admin?: Admin;
     /** the authenticated user (auth: 'user'), reloaded on every request */
     user?: User;
-    authMethod?: 'jwt' | 'apikey';
+    /** 'node': another cluster node acting for an admin (X-SFTPGO-Node) */
+    authMethod?: 'jwt' | 'apikey' | 'node';
     /** JWT id and expiry (seconds), for logout */
     tokenId?: string;
     tokenExp?: number;

@@ -27,6 +27,7 @@ import { openDataProvider } from '../dataprovider/index';
 import { createConnectionManager } from '../common/manager';
 import { Hooks } from '../hooks/index';
 import { withDisconnectHook } from '../hooks/connection-tracker';
+import { checkSharedProvider, joinCluster } from './cluster';
 import { installHookChecks } from '../hooks/login-checks';
 import { loginService } from '../common/login';
 import { checkLdap, installLdap } from '../auth/ldap';
@@ -127,6 +128,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     // a bad mfa.totp list or kms section stops start-up before anything is loaded
     checkTotpConfigs(config.mfa.totp);
     checkLdap(config, rt.configDir || '.');
+    checkSharedProvider(config);
     const kms = createKms(config.kms, rt.configDir || '.');
     const provider = await openProvider(config, rt, logger, metrics, new AccountSecrets(kms, new TotpValidator(config.mfa.totp)), kms);
     undo.push(() => provider.close());
@@ -140,13 +142,14 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     // hooks are checked (programs exist, URLs parse, certificates load) before any listener starts
     const hooks = new Hooks({ config, configDir: rt.configDir || '.', logger, provider });
     undo.push(async () => { await hooks.drain(HOOKS_DRAIN_MS); });
-    const connections: ConnectionManager = withDisconnectHook(createConnectionManager({
+    const cluster = await joinCluster(config, provider, kms, logger, withDisconnectHook(createConnectionManager({
       config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota, filesystems, events,
-    }), hooks);
+    }), hooks));
+    const connections = cluster.connections;
     undo.push(() => connections.shutdown(0));
     const perimeter = await createPerimeter(config.common, provider.backend.perimeter, logger, opts.perimeter);
     const ctx: ServerContext = {
-    kms, filesystems, perimeter, events, eventManager: eventsRuntime.manager, config, runtime: rt, logger, metrics, provider, connections, version, hooks };
+    kms, filesystems, perimeter, events, eventManager: eventsRuntime.manager, config, runtime: rt, logger, metrics, provider, connections, version, hooks, ...(cluster.port ? { cluster: cluster.port } : {}) };
     installHookChecks(loginService(ctx), hooks);
     installLdap(loginService(ctx), { config, configDir: rt.configDir || '.', logger, provider, hooks });
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));

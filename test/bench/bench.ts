@@ -29,6 +29,7 @@ import {
   type Row,
 } from './rows';
 import { providerRows } from './provider';
+import { workersRows } from './workers';
 import { makeCert, startOpenSsh, startOurs, startRclone, startVsftpd } from './servers';
 import { hookLoginRows } from './hooks';
 import { ldapLoginRows } from './ldap';
@@ -41,8 +42,8 @@ const IDLE_SESSIONS = Number(process.env.BENCH_IDLE_SESSIONS ?? 200);
 const BIG = process.env.BENCH_BIG === '1';
 const BIG_GB = Number(process.env.BENCH_BIG_GB ?? 10);
 const CIPHERS = ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'];
-/** BENCH_ONLY=idle,login,provider,hooks,sftp,parallel,events,ftp,webdav,perimeter runs only those groups (all by default) */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'idle,login,provider,hooks,sftp,parallel,events,ftp,webdav,perimeter').split(','));
+/** BENCH_ONLY=idle,login,provider,workers,hooks,sftp,parallel,events,ftp,webdav,perimeter runs only those groups (all by default) */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'idle,login,provider,workers,hooks,sftp,parallel,events,ftp,webdav,perimeter').split(','));
 const CIPHER_ONLY = process.env.BENCH_CIPHER;
 
 function machine(): string {
@@ -89,6 +90,10 @@ async function main(): Promise<void> {
   if (ONLY.has('provider')) {
     step('logins on PostgreSQL beside SQLite');
     rows.push(...await providerRows(dir, pub, tls, key, ours.sftp, 20));
+  }
+  if (ONLY.has('workers')) {
+    step('100 parallel downloads, workers = cores beside 1 worker and OpenSSH');
+    rows.push(...await workersRows(dir, pub, tls, key, ossh));
   }
   if (ONLY.has('hooks')) {
     step('login with hooks');

@@ -15,6 +15,8 @@ const rateLimiter: SchemaTree = {
 export function commonSchema(): SchemaTree {
   return {
     idle_timeout: nat(15),
+    /** sftpgo-ts: worker processes of `serve` (0 = one per core with a shared provider, 1 otherwise) */
+    workers: int(0, 0, 1024),
     upload_mode: nat(0),
     actions: { execute_on: strList(), execute_sync: strList(), hook: str() },
     setstat_mode: int(0, 0, 2),

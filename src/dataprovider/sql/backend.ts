@@ -24,6 +24,7 @@ import { SqlStores, TransactionStores } from './stores';
 import * as users from './users';
 import * as shares from './shares';
 import { sqlPerimeterStore } from './perimeter';
+import { sqlClusterStore, type ClusterStore } from './nodes';
 import { dumpIpLists, type PerimeterStore } from '../iplist';
 import { listEventActions, listEventRules, sqlEventStore } from './events';
 import type { EventObjectStore } from '../event-store';
@@ -40,6 +41,8 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
   private availabilityTimer: NodeJS.Timeout | undefined;
   private delayedQuota: QuotaBatcher | undefined;
   readonly perimeter: PerimeterStore = sqlPerimeterStore((fn) => this.op(fn));
+  /** cluster nodes and their sessions (data_provider.is_shared 1) */
+  readonly cluster: ClusterStore = sqlClusterStore((fn) => this.op(fn));
 
   constructor(
     readonly driver: string,

@@ -12,7 +12,7 @@ import { num, type SqlContext } from './context';
  * is beyond what this build ships, so a future table of ours with one of
  * these names cannot trigger a false match on our own databases.
  */
-const SFTPGO_ONLY_TABLES = ['shared_sessions', 'rules_actions_mapping', 'events_rules', 'tasks', 'nodes'];
+const SFTPGO_ONLY_TABLES = ['shared_sessions', 'rules_actions_mapping', 'events_rules', 'tasks'];
 
 async function tableExists(ctx: SqlContext, name: string): Promise<boolean> {
   return (await ctx.get(ctx.dialect.tableExistsSql, [`${ctx.prefix}${name}`])) !== undefined;

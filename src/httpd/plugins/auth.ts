@@ -9,7 +9,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkLoginConditions } from '../../dataprovider/auth';
-import type { Admin, User } from '../../dataprovider/models';
+import type { Admin, AdminPermission, User } from '../../dataprovider/models';
+import { NODE_TOKEN_HEADER } from '../../cluster/peers';
 import type { HttpDeps } from '../deps';
 import { errorBody } from '../errors';
 import { ipAllowed } from '../ipfilter';
@@ -32,6 +33,8 @@ async function loadActiveAdmin(deps: HttpDeps, username: string): Promise<Admin 
 
 async function authenticate(deps: HttpDeps, req: FastifyRequest, allowApiKeys: boolean): Promise<{ admin?: Admin; status?: number; detail?: string }> {
   const cfg = req.routeOptions.config;
+  const nodeToken = req.headers[NODE_TOKEN_HEADER];
+  if (typeof nodeToken === 'string' && nodeToken !== '') return authenticateNode(deps, req, nodeToken);
   const apiKey = req.headers[API_KEY_HEADER];
   if (typeof apiKey === 'string' && apiKey !== '') {
     if (cfg.noApiKey) return { status: 403, detail: 'API key authentication is not allowed for this endpoint' };
@@ -62,6 +65,27 @@ async function authenticate(deps: HttpDeps, req: FastifyRequest, allowApiKeys: b
   } catch (e) {
     const detail = e instanceof Error && /exp/i.test(e.message) ? 'token is expired' : 'invalid token';
     return { status: 401, detail };
+  }
+}
+
+/**
+ * A call from another node of the cluster (X-SFTPGO-Node, cluster/peers.ts): the
+ * token is signed with this node's key and names the admin it acts for; the admin
+ * must exist and be active here, and gets only the permission the token carries.
+ */
+async function authenticateNode(deps: HttpDeps, req: FastifyRequest, header: string): Promise<{ admin?: Admin; status?: number; detail?: string }> {
+  const cluster = deps.ctx.cluster;
+  if (!cluster) return { status: 401, detail: 'the provided token cannot be authenticated' };
+  try {
+    const claims = await cluster.node.verifyToken(header.replace(/^Bearer\s+/i, ''));
+    const admin = await loadActiveAdmin(deps, claims.username);
+    if (!admin) return { status: 401, detail: 'the provided token cannot be authenticated' };
+    const granted = claims.permissions.filter((p) => hasPermission(admin, [p as AdminPermission]));
+    req.authMethod = 'node';
+    return { admin: { ...admin, permissions: granted as AdminPermission[] } };
+  } catch (e) {
+    req.log.debug(`unable to authenticate node token: ${(e as Error).message}`);
+    return { status: 401, detail: 'the provided token cannot be authenticated' };
   }
 }
 
@@ -143,7 +167,8 @@ export function installAuth(app: FastifyInstance, deps: HttpDeps, opts: { apiKey
       if (res.status === 401) reply.header('www-authenticate', 'Bearer');
       return deny(reply, res.status ?? 401, res.detail ?? 'unauthorized');
     }
-    if (!ipAllowed(req.clientIp, res.admin.filters?.allow_list)) {
+    // a node call: the node the admin called checked the admin's address
+    if (req.authMethod !== 'node' && !ipAllowed(req.clientIp, res.admin.filters?.allow_list)) {
       return deny(reply, 403, 'the source IP address is not allowed for this admin');
     }
     // SFTPGo gates JWT sessions only: an API key is a separate credential the admin opted into

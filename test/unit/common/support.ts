@@ -82,7 +82,7 @@ export class QuotaRecorder implements QuotaProvider {
 
 export function commonConfig(over: Partial<CommonConfig> = {}): CommonConfig {
   return {
-    idle_timeout: 15, upload_mode: 0, actions: { execute_on: [], execute_sync: [], hook: '' }, setstat_mode: 0,
+    idle_timeout: 15, workers: 0, upload_mode: 0, actions: { execute_on: [], execute_sync: [], hook: '' }, setstat_mode: 0,
     rename_mode: 0, symlink_mode: 0, resume_max_size: 0, secret_min_entropy: 80, proxy_protocol: 0, proxy_allowed: [],
     proxy_skipped: [], startup_hook: '', post_connect_hook: '', post_disconnect_hook: '', max_total_connections: 0,
     max_per_host_connections: 20, allowlist_status: 0, allow_self_connections: 0, umask: '', server_version: '', tz: '',

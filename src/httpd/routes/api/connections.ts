@@ -5,6 +5,7 @@ import type { HttpDeps } from '../../deps';
 import { message } from '../../deps';
 import { ApiError } from '../../errors';
 import { adminRoleOf } from '../../scope';
+import { closePeerConnection, peerConnections } from '../../../cluster/peers';
 import { apiResponseSchema, errorResponses, paramsFor } from '../../schemas/common';
 
 const connectionSchema = {
@@ -35,7 +36,7 @@ const connectionSchema = {
   },
 } as const;
 
-export function toConnectionStatus(c: ConnectionInfo) {
+export function toConnectionStatus(c: ConnectionInfo, node = '') {
   return {
     username: c.username,
     connection_id: c.id,
@@ -47,7 +48,7 @@ export function toConnectionStatus(c: ConnectionInfo) {
     last_activity: c.lastActivity,
     protocol: c.protocol,
     active_transfers: c.transfers.map((t) => ({ ...t })),
-    node: '',
+    node,
   };
 }
 
@@ -58,16 +59,31 @@ export function registerConnectionRoutes(app: FastifyInstance, deps: HttpDeps): 
   }, async (req) => {
     // an admin with a role sees the connections of its role's users only (SFTPGo getNodesConnections)
     const role = adminRoleOf(req);
-    return deps.ctx.connections.list()
+    const cluster = deps.ctx.cluster;
+    const local = deps.ctx.connections.list()
       .filter((c) => !role || c.role === role)
-      .map(toConnectionStatus);
+      .map((c) => toConnectionStatus(c, cluster?.node.name));
+    // a peer's call answers for its own node only (SFTPGo: claims.NodeID set)
+    if (!cluster || req.authMethod === 'node') return local;
+    return [...local, ...await peerConnections(cluster.node, { username: req.admin?.username ?? '', role: role ?? '' }, deps.ctx.logger)];
   });
 
-  app.delete<{ Params: { connectionID: string } }>('/api/v2/connections/:connectionID', {
+  app.delete<{ Params: { connectionID: string }; Querystring: { node?: string } }>('/api/v2/connections/:connectionID', {
     config: { perms: ['close_conns'], summary: 'Close a connection', tags: ['connections'] },
-    schema: { params: paramsFor('connectionID'), response: { 200: apiResponseSchema, ...errorResponses } },
+    schema: {
+      params: paramsFor('connectionID'),
+      querystring: { type: 'object', properties: { node: { type: 'string' } } },
+      response: { 200: apiResponseSchema, ...errorResponses },
+    },
   }, async (req) => {
     const role = adminRoleOf(req);
+    const cluster = deps.ctx.cluster;
+    const node = req.query.node ?? '';
+    if (cluster && node !== '' && node !== cluster.node.name) {
+      const who = { username: req.admin?.username ?? '', role: role ?? '' };
+      if (!await closePeerConnection(cluster.node, node, req.params.connectionID, who, deps.ctx.logger)) throw new ApiError(404, 'Not Found');
+      return message('Connection closed');
+    }
     const target = deps.ctx.connections.list().find((c) => c.id === req.params.connectionID);
     if (role && target?.role !== role) throw new ApiError(404, 'connection not found');
     if (!deps.ctx.connections.close(req.params.connectionID)) throw new ApiError(404, 'connection not found');
