@@ -1,7 +1,8 @@
 /**
  * npm run bench: sftpgo-ts beside reference servers, in one run, on loopback:
  * - SFTP against OpenSSH sshd (internal-sftp) with the OpenSSH sftp client:
- *   1 GiB upload/download with aes128-gcm and chacha20-poly1305, login
+ *   16 MiB, 256 MiB and 1 GiB upload/download with aes128-gcm and
+ *   chacha20-poly1305, each the whole `sftp` run (connect, auth, transfer), login
  *   latency (median of 20), 20 parallel sessions x 16 MiB, RSS per idle session;
  * - the same logins with the PostgreSQL provider beside SQLite (median, 20 at once);
  * - SSH password login with an external auth hook (program, HTTP) beside the built-in check;
@@ -14,7 +15,11 @@
  * `sync` (so no side pays for the writeback of the other's files).
  * BENCH_VERBOSE=1 prints every round.
  *
- * BENCH_SIZE_MB, BENCH_ROUNDS, BENCH_IDLE_SESSIONS shrink it for a quick look;
+ * BENCH_SIZES (MiB, comma separated; default 16,256,1024) sets the SFTP sizes,
+ * BENCH_SIZE_MB one size for every transfer row; FTP and WebDAV use the largest.
+ * BENCH_B=<another checkout, built> runs that build too, in the same rounds
+ * as a third side (rows marked [B]): the A/B figures of a change.
+ * BENCH_ROUNDS, BENCH_IDLE_SESSIONS shrink it for a quick look;
  * BENCH_BIG_GB sets the big transfer size (default 10).
  */
 import { once } from 'node:events';
@@ -36,7 +41,9 @@ import { ldapLoginRows } from './ldap';
 import { perimeterRows } from './perimeter';
 import { ensureBenchTools, installSignalCleanup, killAll, onCleanup, printTable, sh } from './util';
 
-const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
+const SIZES_MB = (process.env.BENCH_SIZES ?? process.env.BENCH_SIZE_MB ?? '16,256,1024').split(',').map(Number);
+const SIZE_MB = Math.max(...SIZES_MB);
+const B_ROOT = process.env.BENCH_B;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const IDLE_SESSIONS = Number(process.env.BENCH_IDLE_SESSIONS ?? 200);
 const BIG = process.env.BENCH_BIG === '1';
@@ -62,6 +69,7 @@ async function main(): Promise<void> {
   const tls = makeCert(dir);
   const ossh = await startOpenSsh(dir, pub);
   const ours = await startOurs(dir, pub, tls);
+  const alt = B_ROOT ? (await startOurs(dir, pub, tls, { name: 'sftpgo-ts-B', root: B_ROOT })).sftp : undefined;
   // references of the groups that run only: a missing one would stop the others
   const vsftpd = ONLY.has('ftp') ? await startVsftpd(dir, tls) : undefined;
   const rclone = ONLY.has('webdav') ? await startRclone(dir) : undefined;
@@ -101,10 +109,15 @@ async function main(): Promise<void> {
     step('login with LDAP');
     rows.push(...await ldapLoginRows(dir, pub, tls, 20));
   }
-  for (const cipher of ONLY.has('sftp') ? CIPHERS.filter((c) => !CIPHER_ONLY || c.startsWith(CIPHER_ONLY)) : []) {
-    step(`SFTP ${cipher}`);
-    rows.push(...await compareTransfers({ label: `SFTP ${cipher}`, tool: sftpTool(key, cipher), ours: ours.sftp, ref: ossh,
-      src, sizeMiB: SIZE_MB, rounds: ROUNDS, dir, min: 1.0 }));
+  for (const sizeMiB of ONLY.has('sftp') ? SIZES_MB : []) {
+    const payload = join(dir, `payload-${sizeMiB}.bin`);
+    if (sizeMiB !== SIZE_MB) sh('sh', ['-c', `head -c ${sizeMiB}M /dev/urandom > ${payload}`]);
+    for (const cipher of CIPHERS.filter((c) => !CIPHER_ONLY || c.startsWith(CIPHER_ONLY))) {
+      step(`SFTP ${cipher} ${sizeMiB} MiB`);
+      rows.push(...await compareTransfers({ label: `SFTP ${cipher}`, tool: sftpTool(key, cipher), ours: ours.sftp, ref: ossh,
+        src: sizeMiB === SIZE_MB ? src : payload, sizeMiB, rounds: ROUNDS, dir, min: 1.5, alt }));
+    }
+    rmSync(payload, { force: true });
   }
   if (ONLY.has('parallel')) {
     step('SFTP parallel');
@@ -149,8 +162,9 @@ async function main(): Promise<void> {
   console.log(`sftpgo-ts bench, started ${started}`);
   console.log(`machine: ${machine()}`);
   console.log(`ssh2 native crypto binding: ${nativeCryptoAvailable ? 'loaded' : 'NOT loaded (pure JS fallback)'}`);
-  console.log(`payload ${SIZE_MB} MiB, ${ROUNDS} round(s) interleaved, medians; ratio > 1 means sftpgo-ts is better\n`);
-  printTable([['row', 'sftpgo-ts', 'reference', 'ref', 'ratio', 'target', 'met'], ...rows.map(rowCells)]);
+  console.log(`SFTP payloads ${SIZES_MB.join(', ')} MiB (others ${SIZE_MB} MiB), ${ROUNDS} round(s) interleaved, medians; ratio > 1 means sftpgo-ts is better`);
+  console.log(`spread: min/median/max of each side (sftpgo-ts | reference)${alt ? `; [B] rows: build at ${B_ROOT}` : ''}\n`);
+  printTable([['row', 'sftpgo-ts', 'reference', 'ref', 'ratio', 'target', 'met', 'spread'], ...rows.map(rowCells)]);
   for (const n of notes) console.log(n);
   if (big.length > 0) {
     console.log(`\nflat memory check (sftpgo-ts only, RSS sampled every 100 ms from /proc)`);

@@ -21,6 +21,8 @@ export interface Row {
   /** the minimum ratio the issue asks for, or a text target */
   target: string;
   met: boolean | undefined;
+  /** min/median/max of each side when the row has several rounds */
+  spread?: string;
 }
 
 /**
@@ -73,28 +75,43 @@ function gcCounts(): { mc: number; sc: number } {
   return { mc: t.split('Mark-Compact').length - 1, sc: t.split('Scavenge').length - 1 };
 }
 
-/** Upload then download `sizeMiB` through both endpoints, `rounds` times interleaved. */
+function minMedMax(xs: number[]): string {
+  return `${fmt(Math.min(...xs))}/${fmt(median(xs))}/${fmt(Math.max(...xs))}`;
+}
+
+/** A row from every round of two sides: medians, ratio, and each side's min/median/max. */
+function spreadRow(label: string, ours: number[], ref: number[], refName: string, min: number): Row {
+  return { ...ratioRow(label, median(ours), median(ref), refName, min), spread: `${minMedMax(ours)} | ${minMedMax(ref)}` };
+}
+
+/**
+ * Upload then download `sizeMiB` through both endpoints, `rounds` times
+ * interleaved. Each time is the whole client run (connect, authenticate,
+ * transfer, close), as a user waits for it. `alt` (BENCH_B) is a second build
+ * of our server run in the same rounds: A/B figures from one interleaved run.
+ */
 export async function compareTransfers(opts: {
   label: string; tool: Tool; ours: Endpoint; ref: Endpoint; src: string; sizeMiB: number; rounds: number;
-  dir: string; min: number;
+  dir: string; min: number; alt?: Endpoint;
 }): Promise<Row[]> {
+  const sides = [opts.ours, ...(opts.alt ? [opts.alt] : []), opts.ref];
   const up = new Map<string, number[]>();
   const down = new Map<string, number[]>();
   // one untimed small transfer each way first: cold code paths and the first login's
   // password hash (login latency has its own row) are not what these rows measure
   const warm = join(opts.dir, 'warm-up.bin');
   writeFileSync(warm, randomBytes(1024 * 1024));
-  for (const ep of [opts.ours, opts.ref]) {
+  for (const ep of sides) {
     const name = `${ep.prefix ?? ''}warm-up.bin`;
     await opts.tool.up(ep, warm, name);
     await opts.tool.down(ep, name);
     rmSync(join(ep.home, 'warm-up.bin'), { force: true });
   }
   rmSync(warm, { force: true });
-  const baseline = new Map([opts.ours, opts.ref].map((ep) => [ep.name, ep.pids().length]));
+  const baseline = new Map(sides.map((ep) => [ep.name, ep.pids().length]));
   for (let r = 0; r < opts.rounds; r++) {
-    // who goes first alternates, so that neither side always inherits the other's leftovers
-    for (const ep of r % 2 === 0 ? [opts.ours, opts.ref] : [opts.ref, opts.ours]) {
+    // who goes first rotates, so that no side always inherits another's leftovers
+    for (const ep of [...sides.slice(r % sides.length), ...sides.slice(0, r % sides.length)]) {
       const name = `${ep.prefix ?? ''}payload.bin`;
       // every timed transfer starts with no dirty pages: the kernel's writeback of an
       // earlier file would otherwise land on whichever transfer runs next
@@ -124,10 +141,17 @@ export async function compareTransfers(opts: {
       }
     }
   }
-  return (['upload', 'download'] as const).map((kind) => {
+  const size = opts.sizeMiB >= 1024 ? `${opts.sizeMiB / 1024} GiB` : `${opts.sizeMiB} MiB`;
+  return (['upload', 'download'] as const).flatMap((kind) => {
     const m = kind === 'upload' ? up : down;
-    return ratioRow(`${opts.label} ${kind} MB/s`, median(m.get(opts.ours.name)!), median(m.get(opts.ref.name)!),
-      opts.ref.name, opts.min);
+    const label = `${opts.label} ${size} ${kind} MB/s`;
+    const rows = [spreadRow(label, m.get(opts.ours.name)!, m.get(opts.ref.name)!, opts.ref.name, opts.min)];
+    if (opts.alt) {
+      const b = m.get(opts.alt.name)!;
+      rows.push(spreadRow(`${label} [B]`, b, m.get(opts.ref.name)!, opts.ref.name, opts.min));
+      rows.push(spreadRow(`${label} [B vs A]`, b, m.get(opts.ours.name)!, opts.ours.name, 1.0));
+    }
+    return rows;
   });
 }
 
@@ -249,5 +273,5 @@ export function idleRow(ours: number, ref: number, refName: string, n: number): 
 
 export function rowCells(r: Row): string[] {
   return [r.label, fmt(r.ours), fmt(r.ref), r.refName, r.ratio.toFixed(2), r.target,
-    r.met === undefined ? '' : r.met ? 'yes' : 'NO'];
+    r.met === undefined ? '' : r.met ? 'yes' : 'NO', r.spread ?? ''];
 }

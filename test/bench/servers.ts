@@ -75,7 +75,8 @@ export async function startOpenSsh(dir: string, pubKey: string): Promise<Endpoin
 
 /** A second instance (another provider) takes its own name, config dir and extra env. */
 /** `userFilters` goes into the bench user's filters (hooks rows). */
-export interface OursOptions { name?: string; env?: Record<string, string>; userFilters?: Record<string, unknown> }
+/** `root` runs another checkout's build (its dist/ and sftpgo.json): BENCH_B's side of an A/B run. */
+export interface OursOptions { name?: string; env?: Record<string, string>; userFilters?: Record<string, unknown>; root?: string }
 
 export async function startOurs(dir: string, pubKey: string, tls: { cert: string; key: string }, opts: OursOptions = {}): Promise<Ours> {
   const name = opts.name ?? 'sftpgo-ts';
@@ -109,15 +110,16 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   // BENCH_SERVER_FLAGS='--trace-gc' with BENCH_SERVER_STDOUT=file: what V8 does during the rows
   const extra = (process.env.BENCH_SERVER_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
   const stdout = process.env.BENCH_SERVER_STDOUT ? openSync(process.env.BENCH_SERVER_STDOUT, 'a') : 'ignore';
-  const proc = track(process.execPath, [...NODE_FLAGS, ...extra, ...prof, join(root, 'dist/src/cmd/main.js'), 'serve',
-    '--config-dir', configDir, '--config-file', join(root, 'sftpgo.json'), '--log-file-path', join(dir, `${name}.log`)],
+  const base = opts.root ?? root;
+  const proc = track(process.execPath, [...NODE_FLAGS, ...extra, ...prof, join(base, 'dist/src/cmd/main.js'), 'serve',
+    '--config-dir', configDir, '--config-file', join(base, 'sftpgo.json'), '--log-file-path', join(dir, `${name}.log`)],
   { env, stdio: ['ignore', stdout, 'inherit'] });
   for (const p of [sftpPort, httpPort, ftpPort, davPort]) await waitForPort(p);
-  const base = `http://127.0.0.1:${httpPort}/api/v2`;
+  const api = `http://127.0.0.1:${httpPort}/api/v2`;
   const basic = Buffer.from('admin:bench-admin-pw').toString('base64');
-  const tok = await (await fetch(`${base}/token`, { headers: { authorization: `Basic ${basic}` } })).json() as { access_token: string };
+  const tok = await (await fetch(`${api}/token`, { headers: { authorization: `Basic ${basic}` } })).json() as { access_token: string };
   const home = join(dir, `${name}-home`);
-  const res = await fetch(`${base}/users`, {
+  const res = await fetch(`${api}/users`, {
     method: 'POST',
     headers: { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' },
     body: JSON.stringify({

@@ -59,6 +59,8 @@ export const MAX_WRITE_LENGTH = OPENSSH_MAX_MSG - 1024;
 export const DEFAULT_MAX_OPEN_HANDLES = 1024;
 export const DEFAULT_MAX_INFLIGHT_READ_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_PENDING_WRITE_BYTES = 8 * 1024 * 1024;
+/** Replies queued in the channel (ssh2's high-water mark is 2 MiB) below which a blocked session takes requests again. */
+export const OUTBOUND_RESUME_BYTES = 1024 * 1024;
 /** Requests being served at once (OpenSSH keeps 64 outstanding by default). */
 export const MAX_INFLIGHT_REQUESTS = 256;
 /** Entries per READDIR reply (SFTPGo/pkg/sftp sends at most 250 at a time too). */

@@ -23,8 +23,8 @@ class FakeChannel extends Duplex {
   hold = false;
   held: Array<() => void> = [];
   private readonly framer = new PacketFramer(1 << 20);
-  constructor() {
-    super({ writableHighWaterMark: 1 });
+  constructor(highWaterMark = 1) {
+    super({ writableHighWaterMark: highWaterMark });
   }
   override _read(): void {}
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
@@ -36,6 +36,10 @@ class FakeChannel extends Duplex {
   release(): void {
     this.hold = false;
     for (const f of this.held.splice(0)) f();
+  }
+  /** Lets the one held write complete (the next queued one is then held in turn). */
+  releaseOne(): void {
+    this.held.shift()?.();
   }
   statusOf(id: number): number | undefined {
     const p = this.replies.find((r) => r[0] === PKT.STATUS && r.readUInt32BE(1) === id);
@@ -110,8 +114,8 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
 }
 
-async function start(opts: { maxPendingWriteBytes?: number; maxInflightReadBytes?: number; signal?: AbortSignal; maxOpenHandles?: number } = {}) {
-  const ch = new FakeChannel();
+async function start(opts: { maxPendingWriteBytes?: number; maxInflightReadBytes?: number; signal?: AbortSignal; maxOpenHandles?: number } = {}, highWaterMark = 1) {
+  const ch = new FakeChannel(highWaterMark);
   const ops = new GateOps();
   const logs: LogLine[] = [];
   const done = serveSftp(ch, ops as unknown as FileOps, { logger: captureLogger(logs), connectionId: 't', homeDirectory: '/', ...opts });
@@ -202,6 +206,37 @@ test('a congested channel stops request processing until it drains', async () =>
   ch.release();
   await settle();
   assert.equal(ops.stats, 2);
+  ch.push(null);
+  await done;
+});
+
+test('a blocked download takes requests again once the queued replies fall to 1 MiB, before they drain', async () => {
+  // ssh2's channel buffers 2 MiB before write() says stop
+  const { ch, ops, done } = await start({}, 2 * 1024 * 1024);
+  ch.push(req(PKT.OPEN, 2, (w) => w.string('/r').u32(PFLAG.READ).u32(0)));
+  await settle();
+  const handle = new PacketReader(ch.replies.filter((r) => r[0] === PKT.HANDLE)[1]!, 5).bytes();
+  const len = 255 * 1024;
+  ch.hold = true;
+  for (let i = 0; i < 9; i++) ch.push(req(PKT.READ, 300 + i, (w) => w.string(handle).u64(i * len).u32(len)));
+  await settle();
+  for (const d of ops.reads.splice(0)) d.resolve();
+  await settle();
+  // nine replies (2.2 MiB) queued: over the high-water mark, the next READ waits
+  ch.push(req(PKT.READ, 309, (w) => w.string(handle).u64(9 * len).u32(len)));
+  await settle();
+  assert.equal(ops.reads.length, 0);
+  let queuedAtResume = -1;
+  for (let i = 0; i < 9 && queuedAtResume < 0; i++) {
+    ch.releaseOne();
+    await settle();
+    if (ops.reads.length > 0) queuedAtResume = ch.writableLength;
+  }
+  assert.ok(queuedAtResume > 0 && queuedAtResume <= 1024 * 1024, `resumed with ${queuedAtResume} bytes queued`);
+  ch.release();
+  for (const d of ops.reads.splice(0)) d.resolve();
+  await settle();
+  assert.equal(ch.replies.filter((r) => r[0] === PKT.DATA).length, 10);
   ch.push(null);
   await done;
 });
