@@ -155,6 +155,12 @@ export class OidcLogins {
       return this.continueTo(reply, LOGIN_PAGE[p.audience]);
     };
     if (req.query.error) return fail('The OpenID provider refused the login.', `provider error "${req.query.error}"`);
+    try {
+      // a banned or rate-limited address gets no session, whatever the provider says
+      this.ctx.perimeter.checkLoginAttempt(req.clientIp, 'HTTP');
+    } catch (e) {
+      return fail('Login refused from this address.', (e as Error).message);
+    }
     let idToken: string;
     let claims: Record<string, unknown>;
     try {
