@@ -41,9 +41,6 @@ function firstActiveSection(c: AppConfig): string | undefined {
   if (c.smtp.auth_type === 3) return 'smtp.auth_type: OAuth2 SMTP authentication (3) is not supported yet by this server; use 0 (plain), 1 (login) or 2 (CRAM-MD5)';
   for (const [i, b] of c.httpd.bindings.entries()) {
     const at = `httpd.bindings[${i}]`;
-    if (b.oidc && (nonEmpty(b.oidc.client_id) || nonEmpty(b.oidc.config_url))) {
-      return `${at}.oidc.${nonEmpty(b.oidc.client_id) ? 'client_id' : 'config_url'}: OpenID Connect is not supported yet by this server; leave it empty (see README, "Not supported yet")`;
-    }
     if (b.security?.enabled) return `${at}.security.enabled: the HTTP security headers middleware is not supported yet by this server; set it to false`;
     for (const part of ['web_admin', 'web_client'] as const) {
       const brand = b.branding?.[part];

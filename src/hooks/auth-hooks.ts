@@ -128,11 +128,15 @@ export interface PreLoginRequest {
   ip: string;
   protocol: string;
   existing?: User;
+  /** after an OpenID Connect login: the configured custom_fields found in the ID token (SFTPGo's oidc_custom_fields) */
+  oidcCustomFields?: Record<string, unknown>;
 }
 
 export async function callPreLogin(ex: HookExecutor, target: string, r: PreLoginRequest): Promise<HookUserAnswer> {
   const hook: HookName = 'pre_login';
-  const userJson = userJsonForHook(r.existing, r.username);
+  const plain = userJsonForHook(r.existing, r.username);
+  const userJson = r.oidcCustomFields
+    ? JSON.stringify({ ...(JSON.parse(plain) as Record<string, unknown>), oidc_custom_fields: r.oidcCustomFields }) : plain;
   const answer = await ex.call({
     hook, target,
     vars: {

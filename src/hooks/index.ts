@@ -200,14 +200,17 @@ export class Hooks {
    */
   keysComeFromLoginSource(): void { this.publicKeysFromSource = true; }
 
-  /** Pre-login hook (also after FTP USER with method ''): returns the user to log in. */
-  async preLogin(username: string, method: LoginMethod, ip: string, protocol: string): Promise<User> {
+  /**
+   * Pre-login hook (also after FTP USER with method '', and after an OpenID
+   * Connect login with method IDP, protocol OIDC and the token's custom fields): returns the user to log in.
+   */
+  async preLogin(username: string, method: LoginMethod, ip: string, protocol: string, oidcCustomFields?: Record<string, unknown>): Promise<User> {
     const existing = await this.deps.provider.getUser(username);
     if (!this.hasPreLogin || existing?.filters?.hooks?.pre_login_disabled) {
       if (!existing) throw new FsError('NotFound', `username "${username}" does not exist`);
       return existing;
     }
-    const answer = await callPreLogin(this.executor, this.cfg.data_provider.pre_login_hook, { username, method, ip, protocol, existing });
+    const answer = await callPreLogin(this.executor, this.cfg.data_provider.pre_login_hook, { username, method, ip, protocol, existing, oidcCustomFields });
     return applyPreLoginAnswer(this.deps.provider, username, existing, answer, this.answers);
   }
 

@@ -39,6 +39,7 @@ import { registerUserRoutes } from './routes/api/users';
 import { registerUserTokenRoutes } from './routes/api/usertoken';
 import { registerUserApi } from './routes/user';
 import { registerWebClient } from './web/client';
+import { OidcLogins } from './oidc/routes';
 import './types';
 
 /** httpd.bindings[].disabled_login_methods bits (SFTPGo): admin token endpoint, admin API keys. */
@@ -52,7 +53,7 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** The hook the web admin module (src/httpd/web/index.ts) exports. */
 export type WebAdminRegistrar = (
-  app: FastifyInstance, ctx: ServerContext, opts: { serviceStatus?: () => Record<string, unknown> },
+  app: FastifyInstance, ctx: ServerContext, opts: { serviceStatus?: () => Record<string, unknown>; oidc?: OidcLogins },
 ) => Promise<void> | void;
 
 export interface BuildAppOptions {
@@ -147,8 +148,10 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     if ((binding.disabled_login_methods & DISABLED_USER_TOKEN) === 0) registerUserTokenRoutes(app, deps);
     registerUserApi(app, deps);
   }
+  // OpenID Connect: discovery at start-up (a provider that cannot be read stops the server, as in SFTPGo)
+  const oidc = await OidcLogins.create(deps.ctx, binding);
   if (binding.enable_web_client !== false) {
-    await registerWebClient(app, deps, binding);
+    await registerWebClient(app, deps, binding, oidc);
     // with the console on, "/" goes there (web/index.ts); without it, to the client
     if (binding.enable_web_admin === false) {
       for (const p of ['/', '/web', '/web/']) app.get(p, { config: { auth: 'none' } }, async (_req, reply) => reply.redirect('/web/client/login', 302));
@@ -157,8 +160,9 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   if (binding.enable_web_admin !== false) {
     const web = loadWebAdmin();
     // the status page shows the live service state, as GET /api/v2/status does
-    if (web) await web(app, deps.ctx, { serviceStatus: deps.serviceStatus });
+    if (web) await web(app, deps.ctx, { serviceStatus: deps.serviceStatus, oidc });
   }
+  oidc?.register(app);
   await app.ready();
   return { app, openapi, httpsServer, clientIp };
 }

@@ -61,6 +61,7 @@ export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext,
     skipIpBinding: (ctx.config.httpd.token_validation & 1) !== 0,
   });
 
+  if (opts.oidc) opts.oidc.sinks.admin = sessions;
   await app.register(async (scope) => {
     scope.addHook('onSend', async (_req, reply, payload) => {
       secureHeaders(reply);

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../../common/context';
 import type { Admin, AdminPermission } from '../../dataprovider/models';
 import type { Executor } from '../../dataprovider/types';
+import type { OidcLogins } from '../oidc/routes';
 import { LoginLimiter } from '../ratelimit';
 import { ipAllowed } from '../ipfilter';
 import { adminMustSetSecondFactor } from '../tokens';
@@ -36,7 +37,11 @@ export interface WebRequest {
 export type GetHandler<P> = (w: WebRequest, params: P, query: Record<string, string | undefined>) => Promise<FastifyReply>;
 export type PostHandler<P> = (w: WebRequest, params: P, form: Form) => Promise<FastifyReply>;
 
-export interface WebAppOptions { serviceStatus?: () => Record<string, unknown> }
+export interface WebAppOptions {
+  serviceStatus?: () => Record<string, unknown>;
+  /** the binding's OpenID Connect login, when configured: it starts sessions of this console */
+  oidc?: OidcLogins;
+}
 
 export class WebApp {
   readonly limiter: LoginLimiter;

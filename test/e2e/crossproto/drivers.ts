@@ -1,6 +1,6 @@
 /**
  * The same file operations through FTP (basic-ftp), SFTP (ssh2, password
- * login) and WebDAV (curl), one login per operation, each returning the
+ * login), WebDAV (curl) and the REST user API (fetch with a user token), one login per operation, each returning the
  * protocol's own status so one table of cases can state "allowed" / "denied"
  * once and check every protocol's code.
  */
@@ -9,8 +9,8 @@ import { Client, FTPError } from 'basic-ftp';
 import { Client as SshClient, type SFTPWrapper } from 'ssh2';
 import { curl, type CrossEnv } from './env';
 
-export type Proto = 'FTP' | 'DAV' | 'SFTP';
-export const PROTOCOLS: readonly Proto[] = ['FTP', 'DAV', 'SFTP'];
+export type Proto = 'FTP' | 'DAV' | 'SFTP' | 'HTTP';
+export const PROTOCOLS: readonly Proto[] = ['FTP', 'DAV', 'SFTP', 'HTTP'];
 
 export type Result = { ok: true; body: string } | { ok: false; code: number; body: string };
 
@@ -153,9 +153,50 @@ export function sftpDriver(env: CrossEnv, user: string, password: string): Drive
   };
 }
 
+/**
+ * The REST user API: GET /api/v2/user/token (basic auth) is the login, then one
+ * bearer request per operation (token fetched again per operation, like the other
+ * drivers log in again, so a login rule is checked every time).
+ */
+export function httpUserDriver(env: CrossEnv, user: string, password: string): Driver {
+  const basic = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const token = async (): Promise<Result> => {
+    const r = await fetch(`${env.httpUrl}/api/v2/user/token`, { headers: { authorization: basic } });
+    const text = await r.text();
+    if (r.status !== 200) return { ok: false, code: r.status, body: text };
+    return { ok: true, body: (JSON.parse(text) as { access_token: string }).access_token };
+  };
+  // chunked: the body is a stream of unknown length (Transfer-Encoding: chunked), else a Buffer with a Content-Length
+  const run = async (method: string, route: string, query: Record<string, string>, body?: Buffer, chunked = false): Promise<Result> => {
+    const login = await token();
+    if (!login.ok) return login;
+    const headers: Record<string, string> = { authorization: `Bearer ${login.body}` };
+    if (body) headers['content-type'] = 'application/octet-stream';
+    const payload = body && chunked ? { body: Readable.toWeb(Readable.from([body])) as ReadableStream<Uint8Array>, duplex: 'half' as const } : { body };
+    const r = await fetch(`${env.httpUrl}/api/v2/user/${route}?${new URLSearchParams(query).toString()}`, { method, headers, ...payload });
+    const text = await r.text();
+    return r.status >= 200 && r.status < 300 ? { ok: true, body: text } : { ok: false, code: r.status, body: text };
+  };
+  const names = (r: Result): Result => (r.ok
+    ? { ok: true, body: (JSON.parse(r.body) as { name: string }[]).map((e) => e.name).join('\n') } : r);
+  return {
+    name: 'HTTP', denied: 403, quota: 413, authFailed: 401,
+    login: token,
+    list: async (dir) => names(await run('GET', 'dirs', { path: dir })),
+    download: (file) => run('GET', 'files', { path: file }),
+    upload: (file, data, opts) => run('POST', 'files/upload', { path: file }, data, opts?.chunked),
+    removeFile: (file) => run('DELETE', 'files', { path: file }),
+    removeDir: (dir) => run('DELETE', 'dirs', { path: dir }),
+    mkdir: (dir) => run('POST', 'dirs', { path: dir }),
+    rename: (from, to) => run('POST', 'file-actions/move', { path: from, target: to }),
+    copy: (from, to) => run('POST', 'file-actions/copy', { path: from, target: to }),
+  };
+}
+
 /** The driver of a protocol for one user. */
 export function driverFor(proto: Proto, env: CrossEnv, user: string, password: string): Driver {
   if (proto === 'FTP') return ftpDriver(env, user, password);
   if (proto === 'DAV') return davDriver(env, user, password);
+  if (proto === 'HTTP') return httpUserDriver(env, user, password);
   return sftpDriver(env, user, password);
 }

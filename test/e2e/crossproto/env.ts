@@ -1,5 +1,5 @@
 /**
- * One in-process server with FTP, WebDAV and SFTP on the real core (one
+ * One in-process server with FTP, WebDAV, SFTP and the REST API on the real core (one
  * provider, one connection manager, one logger), plus the clients the
  * cross-protocol tables use: basic-ftp and lftp for FTP, ssh2 for SFTP, curl for WebDAV
  * (curl --path-as-is sends `..` and encoded paths exactly as written).
@@ -20,6 +20,7 @@ import { createMetrics } from '../../../src/metrics/metrics';
 import { createFtpService } from '../../../src/ftpd/server';
 import { createWebdavService } from '../../../src/webdavd/server';
 import { createSftpService } from '../../../src/sftpd/server';
+import { createHttpService } from '../../../src/httpd/server';
 import { AccountSecrets } from '../../../src/dataprovider/secrets';
 import { TotpValidator } from '../../../src/mfa/totp';
 import { openDataProvider } from '../../../src/dataprovider/index';
@@ -32,6 +33,8 @@ export interface CrossEnv {
   ftpPort: number;
   davUrl: string;
   sftpPort: number;
+  /** the REST API (user API driver) */
+  httpUrl: string;
   homeOf(user: string): string;
   addUser(json: Record<string, unknown>): Promise<string>;
   /** the JSON log lines written so far (flushed first) */
@@ -49,6 +52,7 @@ export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEn
   // one ECDSA host key generated in the temp dir (RSA 4096 generation would be slow)
   config.sftpd.bindings = [{ port: 0, address: '127.0.0.1', apply_proxy_config: false }];
   config.sftpd.host_keys = ['id_ecdsa'];
+  config.httpd.bindings = [{ ...config.httpd.bindings[0]!, port: 0, address: '127.0.0.1', enable_web_admin: false, enable_web_client: false }];
   config.data_provider.driver = 'memory';
   config.data_provider.name = '';
   config.common.idle_timeout = 0;
@@ -71,6 +75,7 @@ export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEn
   };
   const services: Service[] = [
     createFtpService(ctx), createWebdavService(ctx, { ephemeralPorts: true }), createSftpService(ctx, { ephemeralPorts: true }),
+    createHttpService(ctx, { serviceStatus: () => ({}), ephemeralPorts: true }),
   ];
   for (const s of services) await s.start();
   const homeOf = (u: string): string => path.join(base, 'homes', u);
@@ -79,6 +84,7 @@ export async function startCross(tune?: (c: AppConfig) => void): Promise<CrossEn
     ftpPort: config.ftpd.bindings[0]!.port,
     davUrl: `http://127.0.0.1:${services[1]!.addresses()[0]!.port}`,
     sftpPort: services[2]!.addresses()[0]!.port,
+    httpUrl: `http://127.0.0.1:${services[3]!.addresses()[0]!.port}`,
     homeOf,
     async addUser(json) {
       const home = homeOf(String(json.username));

@@ -1,6 +1,6 @@
 /**
- * Jail escapes through FTP (basic-ftp), SFTP (ssh2) and WebDAV (curl
- * --path-as-is) on one server, for a user with every permission (so only the jail stands in the
+ * Jail escapes through FTP (basic-ftp), SFTP (ssh2), WebDAV (curl
+ * --path-as-is) and the REST user API (the path in the query string) on one server, for a user with every permission (so only the jail stands in the
  * way): `..` raw, percent-encoded and with mixed slashes, absolute paths,
  * symlinks planted in the home (to /etc and to ../outside), rename/move
  * targets outside (and to another host) and virtual folder escapes.
@@ -22,7 +22,7 @@ const exists = (p: string): boolean => { try { fs.lstatSync(p); return true; } c
 
 /**
  * a path per protocol when the spelling differs (WebDAV needs %-escapes for `\` and `/` in a segment);
- * SFTP, like FTP, takes the raw path, so it uses the FTP spelling
+ * SFTP and the user API (path query parameter), like FTP, take the raw path, so they use the FTP spelling
  */
 type P = string | { FTP: string; DAV: string };
 /** refused: the operation fails; inside: it succeeds and its result is at `lands` in the home */
@@ -40,7 +40,7 @@ const R: Expect = { refused: true };
  * way: nothing is reached outside the home), and cleans the ones that stay below.
  */
 const aboveRoot = (lands: string): E => ({ FTP: { lands }, DAV: R });
-/** SFTP cleans `..` against the working directory as FTP does: it answers like FTP */
+/** SFTP and the user API clean `..` as FTP does (against "/"): they answer like FTP */
 const asRawPath = (proto: Proto): 'FTP' | 'DAV' => (proto === 'DAV' ? 'DAV' : 'FTP');
 const expectOf = (c: Case, proto: Proto): Expect => ('refused' in c.expect || 'lands' in c.expect ? c.expect : c.expect[asRawPath(proto)]);
 
@@ -89,7 +89,7 @@ const CASES: Case[] = [
   { op: 'copy', path: '/r.txt', to: 'http://other.example:9/xp-copy.txt', expect: R, only: 'DAV' },
 ];
 
-describe('FTP, SFTP and WebDAV: the user cannot leave the jail', () => {
+describe('FTP, SFTP, WebDAV and HTTP: the user cannot leave the jail', () => {
   let env: CrossEnv;
   let home: string;
   let outside: string;

@@ -1,6 +1,6 @@
 /**
  * Who gets in, asked once in one table and answered by FTP (basic-ftp), SFTP
- * (ssh2, password) and WebDAV (curl) on one server: they all go through the
+ * (ssh2, password), WebDAV (curl) and the REST user API (token request) on one server: they all go through the
  * same login sequence (common/login.ts), so a rule holds on every protocol,
  * or differs exactly where SFTPGo's rules name a protocol. Every refusal
  * writes a connection_failed line for the right protocol.
@@ -26,21 +26,23 @@ const CASES: Case[] = [
   { name: 'denied ip', user: { filters: { denied_ip: ['127.0.0.0/8'] } }, allow: false, error: /not allowed from this address/ },
   { name: 'ip not in allow list', user: { filters: { allowed_ip: ['10.0.0.0/8'] } }, allow: false, error: /not allowed from this address/ },
   { name: 'outside access time', user: { filters: { access_time: NEVER } }, allow: false, error: /not allowed at this time/ },
-  { name: 'must change password', user: { filters: { require_password_change: true } }, allow: false, error: /password change required/ },
-  { name: 'password expired', user: { filters: { password_expiration: 1 }, last_password_change: Date.now() - 2 * DAY }, allow: false },
+  // SFTPGo gives HTTP a token so the user can change the password (its middleware then allows only that)
+  { name: 'must change password', user: { filters: { require_password_change: true } }, allow: { FTP: false, DAV: false, SFTP: false, HTTP: true }, error: /password change required/ },
+  { name: 'password expired', user: { filters: { password_expiration: 1 }, last_password_change: Date.now() - 2 * DAY }, allow: { FTP: false, DAV: false, SFTP: false, HTTP: true } },
   { name: 'password method denied', user: { filters: { denied_login_methods: ['password'] } }, allow: false, error: /login method password is not allowed/ },
-  { name: 'password over SSH denied', user: { filters: { denied_login_methods: ['password-over-SSH'] } }, allow: { FTP: true, DAV: true, SFTP: false } },
-  { name: 'FTP denied', user: { filters: { denied_protocols: ['FTP'] } }, allow: { FTP: false, DAV: true, SFTP: true }, error: /protocol FTP is not allowed/ },
-  { name: 'WebDAV denied', user: { filters: { denied_protocols: ['DAV'] } }, allow: { FTP: true, DAV: false, SFTP: true } },
-  { name: 'SSH denied', user: { filters: { denied_protocols: ['SSH'] } }, allow: { FTP: true, DAV: true, SFTP: false } },
-  { name: '2FA required for FTP, not set up', user: { filters: { two_factor_protocols: ['FTP'] } }, allow: { FTP: false, DAV: true, SFTP: true } },
-  { name: 'anonymous: any password, no SSH', user: { filters: { is_anonymous: true } }, password: 'anything', allow: { FTP: true, DAV: true, SFTP: false } },
+  { name: 'password over SSH denied', user: { filters: { denied_login_methods: ['password-over-SSH'] } }, allow: { FTP: true, DAV: true, SFTP: false, HTTP: true } },
+  { name: 'FTP denied', user: { filters: { denied_protocols: ['FTP'] } }, allow: { FTP: false, DAV: true, SFTP: true, HTTP: true }, error: /protocol FTP is not allowed/ },
+  { name: 'WebDAV denied', user: { filters: { denied_protocols: ['DAV'] } }, allow: { FTP: true, DAV: false, SFTP: true, HTTP: true } },
+  { name: 'SSH denied', user: { filters: { denied_protocols: ['SSH'] } }, allow: { FTP: true, DAV: true, SFTP: false, HTTP: true } },
+  { name: 'HTTP denied', user: { filters: { denied_protocols: ['HTTP'] } }, allow: { FTP: true, DAV: true, SFTP: true, HTTP: false }, error: /protocol HTTP is not allowed/ },
+  { name: '2FA required for FTP, not set up', user: { filters: { two_factor_protocols: ['FTP'] } }, allow: { FTP: false, DAV: true, SFTP: true, HTTP: true } },
+  { name: 'anonymous: any password, no SSH', user: { filters: { is_anonymous: true } }, password: 'anything', allow: { FTP: true, DAV: true, SFTP: false, HTTP: false } },
 ];
 
-const SSH_NAME: Record<Proto, string> = { FTP: 'FTP', DAV: 'DAV', SFTP: 'SSH' };
+const SSH_NAME: Record<Proto, string> = { FTP: 'FTP', DAV: 'DAV', SFTP: 'SSH', HTTP: 'HTTP' };
 const allowed = (c: Case, p: Proto): boolean => (typeof c.allow === 'boolean' ? c.allow : c.allow[p]);
 
-describe('FTP, SFTP and WebDAV: the same login rules', () => {
+describe('FTP, SFTP, WebDAV and the user API: the same login rules', () => {
   let env: CrossEnv;
   const userName = (i: number): string => `login${i}`;
 

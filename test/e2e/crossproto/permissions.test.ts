@@ -1,8 +1,8 @@
 /**
- * Per-directory permissions through FTP (basic-ftp), SFTP (ssh2) and WebDAV
- * (curl) on one server: one table of cases, each run through every protocol on
+ * Per-directory permissions through FTP (basic-ftp), SFTP (ssh2), WebDAV
+ * (curl) and the REST user API (fetch) on one server: one table of cases, each run through every protocol on
  * a freshly built home, checking the protocol's code (FTP 550, SFTP permission
- * denied, WebDAV 403) and the
+ * denied, WebDAV and HTTP 403) and the
  * effect on disk both ways (done when allowed, nothing changed when denied).
  */
 import { after, before, describe, test } from 'node:test';
@@ -45,8 +45,9 @@ const CASES: Case[] = [
   { op: 'list', path: '/nolist', allow: false, names: ['f.txt'] },
   { op: 'download', path: '/file.txt', allow: true },
   { op: 'download', path: '/up/existing.txt', allow: false },
-  // WebDAV GET stats the file first, and a stat needs list on the parent (SFTPGo's webDavFile.Stat): FTP RETR and SFTP OPEN do not
-  { op: 'download', path: '/nolist/f.txt', allow: { FTP: true, DAV: false, SFTP: true } },
+  // WebDAV GET and the user API's GET /user/files stat the file first, and a stat needs list on the parent
+  // (SFTPGo's webDavFile.Stat, getUserFile): FTP RETR and SFTP OPEN do not
+  { op: 'download', path: '/nolist/f.txt', allow: { FTP: true, DAV: false, SFTP: true, HTTP: false } },
   { op: 'upload', path: '/new.txt', allow: false },
   { op: 'upload', path: '/up/new.txt', allow: true },
   { op: 'upload', path: '/up/existing.txt', allow: false },
@@ -80,7 +81,7 @@ function label(c: Case, proto: Proto): string {
   return `${c.op} ${c.path}${c.op === 'rename' ? ` → ${c.to}` : ''}: ${allowed(c, proto) ? 'allowed' : 'denied'}`;
 }
 
-describe('FTP, SFTP and WebDAV: per-directory permissions', () => {
+describe('FTP, SFTP, WebDAV and HTTP: per-directory permissions', () => {
   let env: CrossEnv;
   let home: string;
   const h = (p: string): string => path.join(home, p);

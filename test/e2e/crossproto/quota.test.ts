@@ -1,7 +1,8 @@
 /**
- * Quota exceeded through FTP (STOR with basic-ftp), SFTP (WRITE with ssh2) and
- * WebDAV (PUT with a Content-Length and chunked, with curl): FTP 552, SFTP
- * failure, WebDAV 507, and no partial or temp file left, in atomic
+ * Quota exceeded through FTP (STOR with basic-ftp), SFTP (WRITE with ssh2),
+ * WebDAV (PUT with a Content-Length and chunked, with curl) and the user API
+ * (raw POST /user/files/upload, sized and chunked, with fetch): FTP 552, SFTP
+ * failure, WebDAV 507, HTTP 413, and no partial or temp file left, in atomic
  * (upload_mode 1) and standard (0) mode.
  */
 import { after, before, describe, test } from 'node:test';
@@ -13,17 +14,19 @@ import { driverFor } from './drivers';
 /**
  * SFTPGo removes what an upload wrote when it fails on quota, in every upload
  * mode ("upload denied due to space limit"): the rule lives in
- * common/transfer.ts, checked here through FTP, SFTP and WebDAV in modes 1 and 0.
+ * common/transfer.ts, checked here through FTP, SFTP, WebDAV and HTTP in modes 1 and 0.
  */
 const VARIANTS = [
   { proto: 'FTP', name: 'STOR', chunked: false },
   { proto: 'DAV', name: 'PUT with Content-Length', chunked: false },
   { proto: 'DAV', name: 'PUT chunked', chunked: true },
   { proto: 'SFTP', name: 'WRITE', chunked: false },
+  { proto: 'HTTP', name: 'POST files/upload with Content-Length', chunked: false },
+  { proto: 'HTTP', name: 'POST files/upload chunked', chunked: true },
 ] as const;
 
 for (const mode of [1, 0] as const) {
-  describe(`FTP, SFTP and WebDAV: quota exceeded, upload_mode ${mode}`, () => {
+  describe(`FTP, SFTP, WebDAV and HTTP: quota exceeded, upload_mode ${mode}`, () => {
     let env: CrossEnv;
     before(async () => {
       env = await startCross((c) => { c.common.upload_mode = mode; });
@@ -32,7 +35,7 @@ for (const mode of [1, 0] as const) {
     after(async () => { await env?.close(); });
 
     for (const v of VARIANTS) {
-      const code = { FTP: 552, DAV: 507, SFTP: 4 }[v.proto];
+      const code = { FTP: 552, DAV: 507, SFTP: 4, HTTP: 413 }[v.proto];
       test(`${v.proto} ${v.name}: ${code}`, async () => {
         const d = driverFor(v.proto, env, 'small', 'small-pass');
         const r = await d.upload('/big.bin', Buffer.alloc(300_000, 7), { chunked: v.chunked });

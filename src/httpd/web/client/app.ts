@@ -16,6 +16,7 @@ import { openUserSession, userRestricted, type WebClientRestriction } from '../.
 import { userMustSetSecondFactor } from '../../tokens';
 import { Form } from '../form';
 import { Views } from '../view';
+import type { OidcLogins } from '../../oidc/routes';
 import { CLIENT_BASE, type ClientClaims, ClientSessions } from './session';
 
 export const CSRF_FIELD = '_form_token';
@@ -38,7 +39,9 @@ export class ClientApp {
   readonly limiter = new LoginLimiter({ maxFailures: 5, windowMs: 15 * 60_000 });
   readonly ctx: ServerContext;
 
-  constructor(readonly app: FastifyInstance, readonly deps: HttpDeps, readonly views: Views, readonly sessions: ClientSessions, readonly binding: HttpdBinding) {
+  constructor(readonly app: FastifyInstance, readonly deps: HttpDeps, readonly views: Views, readonly sessions: ClientSessions, readonly binding: HttpdBinding,
+    /** the binding's OpenID Connect login, when configured */
+    readonly oidc?: OidcLogins) {
     this.ctx = deps.ctx;
   }
 

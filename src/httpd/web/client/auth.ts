@@ -20,7 +20,7 @@ export function registerClientAuth(c: ClientApp): void {
 
   const loginPage = (req: FastifyRequest, reply: FastifyReply, data: { username?: string; error?: string }, status = 200): FastifyReply =>
     c.render(reply, 'login', {
-      title: 'Sign in', csrf: sessions.preLoginToken(req, reply), username: data.username ?? '', formDisabled, adminLink,
+      title: 'Sign in', csrf: sessions.preLoginToken(req, reply), username: data.username ?? '', formDisabled, adminLink, oidcLogin: c.oidc !== undefined,
       flash: data.error ? { kind: 'error', text: data.error } : sessions.takeFlash(req, reply),
     }, status);
 
@@ -86,6 +86,7 @@ export function registerClientAuth(c: ClientApp): void {
 
   c.post('/logout', async (r) => {
     sessions.end(r.reply, r.session);
+    c.oidc?.loggedOut(r.session.sid);
     return r.reply.redirect(`${CLIENT_BASE}/login`, 303);
   });
 }

@@ -23,6 +23,7 @@ import { registerPublicSharePages } from './pubshares';
 import { CLIENT_BASE, ClientSessions } from './session';
 import { registerClientShares } from './shares';
 import { registerTus, TusUploads } from './tus';
+import type { OidcLogins } from '../../oidc/routes';
 
 const CSP = [
   "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "media-src 'self'", "font-src 'self'",
@@ -38,7 +39,7 @@ function secureHeaders(reply: FastifyReply): void {
   if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
 }
 
-export async function registerWebClient(app: FastifyInstance, deps: HttpDeps, binding: HttpdBinding): Promise<void> {
+export async function registerWebClient(app: FastifyInstance, deps: HttpDeps, binding: HttpdBinding, oidc?: OidcLogins): Promise<void> {
   const ctx = deps.ctx;
   const templatesDir = resolveAssetDir(ctx, ctx.config.httpd.templates_path, 'templates', join('webclient', 'layout.eta'));
   const staticDir = resolveAssetDir(ctx, ctx.config.httpd.static_files_path, 'static', join('webclient', 'client.css'));
@@ -48,6 +49,7 @@ export async function registerWebClient(app: FastifyInstance, deps: HttpDeps, bi
     shareLifetimeMinutes: ctx.config.httpd.share_cookie_lifetime, skipIpBinding: (ctx.config.httpd.token_validation & 1) !== 0,
   });
 
+  if (oidc) oidc.sinks.client = sessions;
   await app.register(async (scope) => {
     scope.addHook('onSend', async (_req, reply, payload) => { secureHeaders(reply); return payload; });
     let client: ClientApp | undefined;
@@ -62,7 +64,7 @@ export async function registerWebClient(app: FastifyInstance, deps: HttpDeps, bi
     await scope.register(async (web) => {
       registerStatic(web, join(staticDir, 'webclient'));
       await web.register(formbody, { bodyLimit: MAX_EDIT_SIZE * 4 });
-      const c = new ClientApp(web, deps, views, sessions, binding);
+      const c = new ClientApp(web, deps, views, sessions, binding, oidc);
       client = c;
       web.setNotFoundHandler((_req, reply) => c.errorPage(reply, 404, 'Not found', 'This page does not exist.'));
       registerClientAuth(c);

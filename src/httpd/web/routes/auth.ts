@@ -31,7 +31,7 @@ export function registerAuthPages(w: WebApp): void {
   const loginPage = (req: FastifyRequest, reply: FastifyReply, v: AuthView = {}): FastifyReply => {
     const csrf = sessions.preLoginToken(req, reply);
     const flash = v.error ? { kind: 'error', text: v.error } : sessions.takeFlash(req, reply);
-    return views.send(reply, 'login', { csrf, flash }, { title: 'Login', username: v.username ?? '' }, v.status ?? 200);
+    return views.send(reply, 'login', { csrf, flash }, { title: 'Login', username: v.username ?? '', oidcLogin: w.opts.oidc !== undefined }, v.status ?? 200);
   };
   const setupPage = (req: FastifyRequest, reply: FastifyReply, v: AuthView & { email?: string } = {}): FastifyReply => {
     const csrf = sessions.preLoginToken(req, reply);
@@ -129,6 +129,7 @@ export function registerAuthPages(w: WebApp): void {
 
   w.post('/logout', [], async (r) => {
     sessions.end(r.reply, r.session);
+    w.opts.oidc?.loggedOut(r.session.sid);
     sessions.setFlash(r.reply, 'success', 'You have been logged out.');
     return r.reply.redirect(`${BASE}/login`, 303);
   });
