@@ -8,7 +8,7 @@
  * cannot make the server parse large bodies.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { checkLoginConditions } from '../../dataprovider/auth';
+import { checkLoginConditions, mustChangePassword } from '../../dataprovider/auth';
 import type { Admin, AdminPermission, User } from '../../dataprovider/models';
 import { NODE_TOKEN_HEADER } from '../../cluster/peers';
 import type { HttpDeps } from '../deps';
@@ -158,6 +158,11 @@ export function installAuth(app: FastifyInstance, deps: HttpDeps, opts: { apiKey
         return deny(reply, res.status ?? 401, res.detail ?? 'unauthorized');
       }
       if (!cfg.allowPending2fa && userMustSetSecondFactor(res.user)) return deny(reply, 403, requirementMessage(res.user));
+      // a password to change (require_password_change or expired): only the account routes (profile, password,
+      // 2FA, logout) until it is changed, as SFTPGo; HTTP logins are let in precisely so it can be changed
+      if (!cfg.allowPending2fa && mustChangePassword(res.user, Date.now())) {
+        return deny(reply, 403, 'Password change required. Please set a new password to continue to use your account');
+      }
       req.user = res.user;
       return;
     }

@@ -216,3 +216,22 @@ test('profile and password change', async () => {
   assert.equal((await s.call('GET', '/api/v2/user/token', { basic: ['gina', 'n3w-Passw0rd'] })).status, 200);
   assert.ok(!s.bodies.some((b) => /\$2[aby]\$/.test(b)), 'no hash in any response');
 });
+
+// (an expired password takes the same gate: dataprovider/auth mustChangePassword, unit-tested with a clock)
+test('a password to change (require_password_change): only the account routes until it is changed', async () => {
+  await addUser('mustchange', { filters: { require_password_change: true } });
+  for (const name of ['mustchange']) {
+    const token = await userToken(name);
+    let r = await s.call('GET', `/api/v2/user/dirs?path=${q('/')}`, { token });
+    assert.equal(r.status, 403, `${name}: files refused until the password is changed`);
+    assert.match(r.text, /Password change required/);
+    r = await s.call('GET', '/api/v2/user/profile', { token });
+    assert.equal(r.status, 200, r.text);
+    r = await s.call('PUT', '/api/v2/user/changepwd', { token, body: { current_password: `pw-${name}`, new_password: `new-Pw-${name}-1234` } });
+    assert.equal(r.status, 200, r.text);
+    const fresh = await s.call('GET', '/api/v2/user/token', { basic: [name, `new-Pw-${name}-1234`] });
+    assert.equal(fresh.status, 200, fresh.text);
+    r = await s.call('GET', `/api/v2/user/dirs?path=${q('/')}`, { token: (fresh.json as { access_token: string }).access_token });
+    assert.equal(r.status, 200, `${name}: files allowed after the change: ${r.text}`);
+  }
+});

@@ -76,8 +76,13 @@ export async function changeUserPassword(deps: HttpDeps, user: User, current: st
   } catch {
     throw new ApiError(400, 'current password does not match');
   }
-  const { password: _hash, ...rest } = user;
-  await deps.ctx.provider.updateUser(user.username, { ...rest, password: next }, executor);
+  // the stored account, not the request's group-merged view (group settings must not be written into the user)
+  const stored = await deps.ctx.provider.getUser(user.username);
+  if (!stored) throw new ApiError(404, 'user not found');
+  const { password: _hash, ...rest } = stored;
+  // as SFTPGo's password change: the "must change" flag is satisfied
+  const filters = { ...(rest.filters ?? {}), require_password_change: false };
+  await deps.ctx.provider.updateUser(user.username, { ...rest, filters, password: next }, executor);
 }
 
 export function selfExecutor(req: FastifyRequest, user: User): Executor {
