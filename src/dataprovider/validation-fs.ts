@@ -9,7 +9,7 @@ import type { FilesystemConfig, Secret } from './models';
 import { asObj, optBool, optInt, optObj, optString, ValidationError, type Obj } from './validation-core';
 
 /** provider numbers with a backend here (service/filesystems.ts builds them) */
-const SUPPORTED = new Set([0, 1, 4]);
+const SUPPORTED = new Set([0, 1, 3, 4]);
 const NAMES: Record<number, string> = { 2: 'Google Cloud Storage (2)', 3: 'Azure Blob (3)', 5: 'SFTP (5)', 6: 'HTTP (6)' };
 
 const SECRET_STATUSES = new Set(['Plain', 'Secretbox', 'AES-256-GCM', 'Redacted']);
@@ -101,6 +101,50 @@ function validateS3(o: Obj, field: string): Record<string, unknown> {
   return out;
 }
 
+/** SFTPGo validAzAccessTier */
+const AZ_ACCESS_TIERS = new Set(['', 'Archive', 'Hot', 'Cool']);
+
+function validateAzBlob(o: Obj, field: string): Record<string, unknown> {
+  const container = (optString(o, 'container', `${field}.container`) ?? '').trim();
+  const sasUrl = optSecret(o, 'sas_url', `${field}.sas_url`);
+  const accountKey = optSecret(o, 'account_key', `${field}.account_key`);
+  const accountName = (optString(o, 'account_name', `${field}.account_name`) ?? '').trim();
+  // the container may be part of the SAS URL (checked when the backend connects)
+  if (!sasUrl && container === '') throw new ValidationError(`${field}: container cannot be empty`);
+  if (sasUrl?.status === 'Plain') {
+    try { new URL(sasUrl.payload ?? ''); } catch { throw new ValidationError(`${field}.sas_url: invalid SAS URL`); }
+  }
+  if (!sasUrl) {
+    if (accountName === '') throw new ValidationError(`${field}: account name is required`);
+    // SFTPGo falls back to Azure's default credential chain; this server has none, so a key is required
+    if (!accountKey) throw new ValidationError(`${field}.account_key is required: Azure default credentials are not supported by this server`);
+  }
+  const out: Record<string, unknown> = {};
+  if (container) out.container = container;
+  if (accountName) out.account_name = accountName;
+  if (accountKey) out.account_key = accountKey;
+  if (sasUrl) out.sas_url = sasUrl;
+  const endpoint = (optString(o, 'endpoint', `${field}.endpoint`) ?? '').trim();
+  if (endpoint) out.endpoint = endpoint;
+  const useEmulator = optBool(o, 'use_emulator', `${field}.use_emulator`) === true;
+  if (useEmulator && !/^https?:\/\/[^\s/]+/.test(endpoint)) throw new ValidationError(`${field}.endpoint must be an http(s) URL with use_emulator`);
+  if (useEmulator) out.use_emulator = true;
+  for (const k of ['upload_part_size', 'download_part_size'] as const) {
+    const v = optInt(o, k, 0, 2000, `${field}.${k}`);
+    if (v) out[k] = v;
+  }
+  for (const k of ['upload_concurrency', 'download_concurrency'] as const) {
+    const v = optInt(o, k, 0, 64, `${field}.${k}`);
+    if (v) out[k] = v;
+  }
+  const tier = optString(o, 'access_tier', `${field}.access_tier`) ?? '';
+  if (!AZ_ACCESS_TIERS.has(tier)) throw new ValidationError(`${field}.access_tier: invalid access tier "${tier}", valid values: "", Archive, Hot, Cool`);
+  if (tier) out.access_tier = tier;
+  const prefix = keyPrefix(optString(o, 'key_prefix', `${field}.key_prefix`) ?? '', field);
+  if (prefix) out.key_prefix = prefix;
+  return out;
+}
+
 function validateOs(o: Obj | undefined, field: string): FilesystemConfig {
   if (!o) return { provider: 0 };
   const read = optInt(o, 'read_buffer_size', 0, 10, `${field}.osconfig.read_buffer_size`);
@@ -122,6 +166,11 @@ export function validateFilesystem(v: unknown, field: string): FilesystemConfig 
     const s3 = optObj(o, 's3config', `${field}.s3config`);
     if (!s3) throw new ValidationError(`${field}.s3config is mandatory for the S3 provider`);
     return { provider, s3config: validateS3(s3, `${field}.s3config`) };
+  }
+  if (provider === 3) {
+    const az = optObj(o, 'azblobconfig', `${field}.azblobconfig`);
+    if (!az) throw new ValidationError(`${field}.azblobconfig is mandatory for the Azure Blob provider`);
+    return { provider, azblobconfig: validateAzBlob(az, `${field}.azblobconfig`) };
   }
   if (provider === 4) {
     const c = optObj(o, 'cryptconfig', `${field}.cryptconfig`) ?? {};

@@ -18,6 +18,8 @@ import { OsFs } from '../vfs/osfs';
 import { CryptFs } from '../vfs/crypt/cryptfs';
 import { isSecret, s3Options } from '../vfs/s3/config';
 import { S3Fs } from '../vfs/s3/s3fs';
+import { azBlobOptions } from '../vfs/azblob/config';
+import { AzBlobFs } from '../vfs/azblob/azblobfs';
 import { NO_STORAGE_METRICS } from '../metrics/storage';
 import { PROVIDER_NAMES } from '../vfs/providers';
 
@@ -49,6 +51,12 @@ export function createFilesystems(deps: FilesystemDeps): FsFactory {
       metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
       renameMode: deps.common.rename_mode,
       warn: (msg) => deps.logger.warn('s3fs', `${t.owner}: ${msg}`),
+    })],
+    [3, (t) => new AzBlobFs(azBlobOptions(t.filesystem.azblobconfig ?? {}, t.subpath), {
+      decrypt: (s) => deps.kms.decrypt(s),
+      metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
+      renameMode: deps.common.rename_mode,
+      warn: (msg) => deps.logger.warn('azblobfs', `${t.owner}: ${msg}`),
     })],
     [4, (t) => new CryptFs(new OsFs({ root: localRootOf(t), umask }), secretOf(t.filesystem.cryptconfig?.passphrase), (s) => deps.kms.decrypt(s))],
   ]);
