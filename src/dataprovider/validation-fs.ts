@@ -5,11 +5,13 @@
  * dropped. Providers this server has no backend for are refused with a 400.
  * Secrets are sealed through the kms (fs-secrets.ts), never stored plain.
  */
+import { utils as sshUtils } from 'ssh2';
+import { cleanPrefix, endpointWithPort } from '../vfs/sftpfs/config';
 import type { FilesystemConfig, Secret } from './models';
 import { asObj, optBool, optInt, optObj, optString, ValidationError, type Obj } from './validation-core';
 
 /** provider numbers with a backend here (service/filesystems.ts builds them) */
-const SUPPORTED = new Set([0, 1, 3, 4]);
+const SUPPORTED = new Set([0, 1, 3, 4, 5]);
 const NAMES: Record<number, string> = { 2: 'Google Cloud Storage (2)', 3: 'Azure Blob (3)', 5: 'SFTP (5)', 6: 'HTTP (6)' };
 
 const SECRET_STATUSES = new Set(['Plain', 'Secretbox', 'AES-256-GCM', 'Redacted']);
@@ -145,6 +147,58 @@ function validateAzBlob(o: Obj, field: string): Record<string, unknown> {
   return out;
 }
 
+/** SFTPGo validatePrivateKey: a plain key must parse (with its passphrase) and an RSA key needs 2048 bits. */
+function checkPrivateKey(key: Secret | undefined, passphrase: Secret | undefined, field: string): void {
+  if (key?.status !== 'Plain') return;
+  const parsed = sshUtils.parseKey(key.payload ?? '', passphrase?.status === 'Plain' ? passphrase.payload : undefined);
+  const k = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!k || k instanceof Error) throw new ValidationError(`${field}.private_key: invalid private key${k instanceof Error ? `: ${k.message}` : ''}`);
+  if (k.type === 'ssh-rsa') {
+    // the public blob holds e then n, each as an SSH mpint (length-prefixed)
+    const blob = k.getPublicSSH();
+    const eLen = blob.readUInt32BE(4 + blob.readUInt32BE(0));
+    const nOff = 8 + blob.readUInt32BE(0) + eLen;
+    const n = blob.subarray(nOff + 4, nOff + 4 + blob.readUInt32BE(nOff));
+    const bits = (n.length - (n[0] === 0 ? 1 : 0)) * 8;
+    if (bits < 2048) throw new ValidationError(`${field}.private_key: rsa key with size ${bits} not accepted, minimum 2048`);
+  }
+}
+
+function validateSftp(o: Obj, field: string): Record<string, unknown> {
+  const rawEndpoint = (optString(o, 'endpoint', `${field}.endpoint`) ?? '').trim();
+  if (rawEndpoint === '') throw new ValidationError(`${field}: endpoint cannot be empty`);
+  const endpoint = endpointWithPort(rawEndpoint);
+  const m = /^(\[[^\]\s]+\]|[^:\s\[\]]+):(\d{1,5})$/.exec(endpoint);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new ValidationError(`${field}: invalid endpoint "${rawEndpoint}"`);
+  const username = (optString(o, 'username', `${field}.username`) ?? '').trim();
+  if (username === '') throw new ValidationError(`${field}: username cannot be empty`);
+  const password = optSecret(o, 'password', `${field}.password`);
+  const privateKey = optSecret(o, 'private_key', `${field}.private_key`);
+  const keyPassphrase = optSecret(o, 'key_passphrase', `${field}.key_passphrase`);
+  if (!password && !privateKey) throw new ValidationError(`${field}: credentials cannot be empty`);
+  checkPrivateKey(privateKey, keyPassphrase, field);
+  const fps = o.fingerprints;
+  if (fps !== undefined && fps !== null && (!Array.isArray(fps) || fps.some((f) => typeof f !== 'string'))) {
+    throw new ValidationError(`${field}.fingerprints must be a list of strings`);
+  }
+  const fingerprints = ((fps as string[] | undefined) ?? []).map((f) => f.trim()).filter((f) => f !== '');
+  for (const f of fingerprints) {
+    if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(f)) throw new ValidationError(`${field}.fingerprints: "${f}" is not a SHA256 fingerprint (SHA256:<base64>)`);
+  }
+  const out: Record<string, unknown> = { endpoint, username };
+  if (password) out.password = password;
+  if (privateKey) out.private_key = privateKey;
+  if (keyPassphrase) out.key_passphrase = keyPassphrase;
+  if (fingerprints.length > 0) out.fingerprints = fingerprints;
+  out.prefix = cleanPrefix(optString(o, 'prefix', `${field}.prefix`) ?? '');
+  if (optBool(o, 'disable_concurrent_reads', `${field}.disable_concurrent_reads`)) out.disable_concurrent_reads = true;
+  const buffer = optInt(o, 'buffer_size', 0, 16, `${field}.buffer_size`);
+  if (buffer) out.buffer_size = buffer;
+  const eq = optInt(o, 'equality_check_mode', 0, 1, `${field}.equality_check_mode`);
+  if (eq) out.equality_check_mode = eq;
+  return out;
+}
+
 function validateOs(o: Obj | undefined, field: string): FilesystemConfig {
   if (!o) return { provider: 0 };
   const read = optInt(o, 'read_buffer_size', 0, 10, `${field}.osconfig.read_buffer_size`);
@@ -171,6 +225,11 @@ export function validateFilesystem(v: unknown, field: string): FilesystemConfig 
     const az = optObj(o, 'azblobconfig', `${field}.azblobconfig`);
     if (!az) throw new ValidationError(`${field}.azblobconfig is mandatory for the Azure Blob provider`);
     return { provider, azblobconfig: validateAzBlob(az, `${field}.azblobconfig`) };
+  }
+  if (provider === 5) {
+    const sftp = optObj(o, 'sftpconfig', `${field}.sftpconfig`);
+    if (!sftp) throw new ValidationError(`${field}.sftpconfig is mandatory for the SFTP provider`);
+    return { provider, sftpconfig: validateSftp(sftp, `${field}.sftpconfig`) };
   }
   if (provider === 4) {
     const c = optObj(o, 'cryptconfig', `${field}.cryptconfig`) ?? {};

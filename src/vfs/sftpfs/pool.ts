@@ -21,6 +21,8 @@ export type SecretDecrypter = (s: Secret) => Promise<string>;
 export interface SelfConnectionGuard {
   fingerprints(): Promise<readonly string[]>;
   allowed: boolean;
+  /** with self connections allowed: an account of this server whose own storage is remote SFTP (a loop) */
+  forbiddenSelfUser(username: string): Promise<boolean>;
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -85,6 +87,7 @@ export class SftpConnectionPool {
   private async open(o: SftpFsOptions, decrypt: SecretDecrypter, forget: () => void): Promise<PooledSftp> {
     const { host, port } = splitEndpoint(o.endpoint);
     const self = await this.guard.fingerprints();
+    const forbidden = this.guard.allowed && await this.guard.forbiddenSelfUser(o.username);
     const password = hasSecretValue(o.password) ? await decrypt(o.password) : undefined;
     const privateKey = hasSecretValue(o.privateKey) ? await decrypt(o.privateKey) : undefined;
     const passphrase = hasSecretValue(o.keyPassphrase) ? await decrypt(o.keyPassphrase) : undefined;
@@ -102,6 +105,10 @@ export class SftpConnectionPool {
           const fp = sshFingerprintOf(hostKey);
           if (self.includes(fp) && !this.guard.allowed) {
             refusal = 'SFTP self connections are not allowed (common.allow_self_connections)';
+            return false;
+          }
+          if (self.includes(fp) && forbidden) {
+            refusal = `SFTP loop or nested SFTP storage detected for the local account ${o.username}`;
             return false;
           }
           if (o.fingerprints.length > 0) {

@@ -13,7 +13,7 @@ import { listNames, readFile, runConformance, writeFile } from '../../support/vf
 
 let sshd: TestSshd;
 const warnings: string[] = [];
-const pool = new SftpConnectionPool({ fingerprints: async () => [], allowed: false }, (m) => warnings.push(m));
+const pool = new SftpConnectionPool({ fingerprints: async () => [], allowed: false, forbiddenSelfUser: async () => false }, (m) => warnings.push(m));
 before(async () => { sshd = await startSshd(); });
 after(async () => { await sshd?.stop(); });
 
@@ -78,7 +78,7 @@ test('sftpfs: a wrong host key fingerprint is refused; a server that is down fai
   assert.ok(warnings.some((w) => w.includes('ECONNREFUSED')), warnings.join('\n'));
   await dead.close();
   // the loop guard: this server's own host key is refused unless self connections are allowed
-  const selfPool = new SftpConnectionPool({ fingerprints: async () => [sshd.fingerprint], allowed: false }, () => undefined);
+  const selfPool = new SftpConnectionPool({ fingerprints: async () => [sshd.fingerprint], allowed: false, forbiddenSelfUser: async () => false }, () => undefined);
   const self = makeFs(path.join(sshd.dir, 'self'), {}, selfPool);
   await assert.rejects(self.stat('/'), /self connections are not allowed/);
   await self.close();
