@@ -11,7 +11,7 @@ import type { FilesystemConfig, Secret } from './models';
 import { asObj, optBool, optInt, optObj, optString, ValidationError, type Obj } from './validation-core';
 
 /** provider numbers with a backend here (service/filesystems.ts builds them) */
-const SUPPORTED = new Set([0, 1, 3, 4, 5]);
+const SUPPORTED = new Set([0, 1, 2, 3, 4, 5]);
 const NAMES: Record<number, string> = { 2: 'Google Cloud Storage (2)', 3: 'Azure Blob (3)', 5: 'SFTP (5)', 6: 'HTTP (6)' };
 
 const SECRET_STATUSES = new Set(['Plain', 'Secretbox', 'AES-256-GCM', 'Redacted']);
@@ -147,6 +147,39 @@ function validateAzBlob(o: Obj, field: string): Record<string, unknown> {
   return out;
 }
 
+function validateGcs(o: Obj, field: string): Record<string, unknown> {
+  const bucket = (optString(o, 'bucket', `${field}.bucket`) ?? '').trim();
+  if (bucket === '') throw new ValidationError(`${field}: bucket cannot be empty`);
+  const automatic = optInt(o, 'automatic_credentials', 0, 1, `${field}.automatic_credentials`) === 1;
+  const out: Record<string, unknown> = { bucket };
+  if (automatic) {
+    out.automatic_credentials = 1;
+  } else {
+    const credentials = optSecret(o, 'credentials', `${field}.credentials`);
+    if (!credentials) throw new ValidationError(`${field}: invalid credentials`);
+    if (credentials.status === 'Plain') {
+      let parsed: unknown;
+      try { parsed = JSON.parse(credentials.payload ?? ''); } catch { parsed = undefined; }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new ValidationError(`${field}.credentials: invalid credentials, a service account JSON is required`);
+      }
+    }
+    out.credentials = credentials;
+  }
+  const prefix = keyPrefix(optString(o, 'key_prefix', `${field}.key_prefix`) ?? '', field);
+  if (prefix) out.key_prefix = prefix;
+  for (const k of ['storage_class', 'acl'] as const) {
+    const v = (optString(o, k, `${field}.${k}`) ?? '').trim();
+    if (v) out[k] = v;
+  }
+  // SFTPGo resets an out of range part size to the default instead of refusing it
+  const part = optInt(o, 'upload_part_size', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, `${field}.upload_part_size`) ?? 0;
+  if (part > 0 && part <= 2000) out.upload_part_size = part;
+  const maxTime = optInt(o, 'upload_part_max_time', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, `${field}.upload_part_max_time`) ?? 0;
+  if (maxTime > 0) out.upload_part_max_time = maxTime;
+  return out;
+}
+
 /** SFTPGo validatePrivateKey: a plain key must parse (with its passphrase) and an RSA key needs 2048 bits. */
 function checkPrivateKey(key: Secret | undefined, passphrase: Secret | undefined, field: string): void {
   if (key?.status !== 'Plain') return;
@@ -220,6 +253,11 @@ export function validateFilesystem(v: unknown, field: string): FilesystemConfig 
     const s3 = optObj(o, 's3config', `${field}.s3config`);
     if (!s3) throw new ValidationError(`${field}.s3config is mandatory for the S3 provider`);
     return { provider, s3config: validateS3(s3, `${field}.s3config`) };
+  }
+  if (provider === 2) {
+    const gcs = optObj(o, 'gcsconfig', `${field}.gcsconfig`);
+    if (!gcs) throw new ValidationError(`${field}.gcsconfig is mandatory for the Google Cloud Storage provider`);
+    return { provider, gcsconfig: validateGcs(gcs, `${field}.gcsconfig`) };
   }
   if (provider === 3) {
     const az = optObj(o, 'azblobconfig', `${field}.azblobconfig`);

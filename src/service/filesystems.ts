@@ -20,6 +20,8 @@ import { isSecret, s3Options } from '../vfs/s3/config';
 import { S3Fs } from '../vfs/s3/s3fs';
 import { azBlobOptions } from '../vfs/azblob/config';
 import { AzBlobFs } from '../vfs/azblob/azblobfs';
+import { gcsOptions } from '../vfs/gcs/config';
+import { GcsFs } from '../vfs/gcs/gcsfs';
 import { sftpFsOptions } from '../vfs/sftpfs/config';
 import { SftpConnectionPool, type SelfConnectionGuard } from '../vfs/sftpfs/pool';
 import { SftpFs } from '../vfs/sftpfs/sftpfs';
@@ -60,6 +62,12 @@ export function createFilesystems(deps: FilesystemDeps): FsFactory {
       metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
       renameMode: deps.common.rename_mode,
       warn: (msg) => deps.logger.warn('s3fs', `${t.owner}: ${msg}`),
+    })],
+    [2, (t) => new GcsFs(gcsOptions(t.filesystem.gcsconfig ?? {}, t.subpath), {
+      decrypt: (s) => deps.kms.decrypt(s),
+      metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
+      renameMode: deps.common.rename_mode,
+      warn: (msg) => deps.logger.warn('gcsfs', `${t.owner}: ${msg}`),
     })],
     [3, (t) => new AzBlobFs(azBlobOptions(t.filesystem.azblobconfig ?? {}, t.subpath), {
       decrypt: (s) => deps.kms.decrypt(s),

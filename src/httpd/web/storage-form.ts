@@ -10,12 +10,12 @@ import type { Form } from './form';
 
 /** The backends the forms offer (provider number and label). */
 export const STORAGE_CHOICES: readonly [number, string][] = [
-  [0, 'Local disk'], [1, 'S3 compatible'], [3, 'Azure Blob (settings through the REST API)'], [4, 'Encrypted local disk'],
+  [0, 'Local disk'], [1, 'S3 compatible'], [2, 'Google Cloud Storage (settings through the REST API)'], [3, 'Azure Blob (settings through the REST API)'], [4, 'Encrypted local disk'],
   [5, 'Remote SFTP (settings through the REST API)'],
 ];
 
 /** Backends the form lists but whose settings it has no fields for yet: an edit keeps the stored settings. */
-const KEPT_AS_STORED = new Set([3, 5]);
+const KEPT_AS_STORED = new Set([2, 3, 5]);
 
 const S3_TEXT = ['bucket', 'region', 'endpoint', 'access_key', 'key_prefix', 'storage_class', 'acl'] as const;
 const S3_INT = ['upload_part_size', 'upload_concurrency', 'upload_part_max_time', 'download_part_size', 'download_concurrency', 'download_part_max_time'] as const;
