@@ -141,6 +141,6 @@ export class WindowedReadHandle implements ReadHandle {
     this.stop.abort();
     this.windows.clear();
     this.pool.length = 0;
-    this.p.metrics.transferCompleted('s3', 'download', this.served, this.failed);
+    this.p.metrics.transferCompleted(this.p.backend, 'download', this.served, this.failed);
   }
 }

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { FsError } from '../../../src/common/errors';
-import { NO_STORAGE_METRICS } from '../../../src/metrics/storage';
+import { Registry } from 'prom-client';
+import { createStorageMetrics, NO_STORAGE_METRICS } from '../../../src/metrics/storage';
 import { azBlobOptions } from '../../../src/vfs/azblob/config';
 import { AzBlobFs } from '../../../src/vfs/azblob/azblobfs';
 import { AZURITE_ACCOUNT, AZURITE_KEY, azblobconfig, startAzurite, type TestAzurite } from '../../support/azurite';
-import { listNames, runConformance, writeFile } from '../../support/vfs-conformance';
+import { listNames, readFile, runConformance, writeFile } from '../../support/vfs-conformance';
 
 let az: TestAzurite;
 before(async () => { az = await startAzurite(); });
@@ -57,4 +58,20 @@ test('azblob: a backend that is down fails fast with a log line, never hangs', a
   });
   await assert.rejects(fs.stat('/x'), (e: unknown) => e instanceof FsError && e.kind === 'Generic');
   assert.ok(warnings.some((w) => w.includes('azblob head')), warnings.join('\n'));
+});
+
+test('azblob: uploads, downloads and requests are counted in sftpgo_az_* (SFTPGo names)', async () => {
+  const registry = new Registry();
+  const metrics = createStorageMetrics(registry, ['s3', 'gcs', 'az']);
+  const fs = new AzBlobFs(azBlobOptions(azblobconfig(az, { key_prefix: `metrics-${randomBytes(4).toString('hex')}/` })), {
+    decrypt: async (s) => s.payload ?? '', metrics, renameMode: 1, warn: () => undefined,
+  });
+  await writeFile(fs, '/m.bin', randomBytes(1000));
+  assert.equal((await readFile(fs, '/m.bin')).length, 1000);
+  const text = await registry.metrics();
+  assert.match(text, /^sftpgo_az_uploads_total 1$/m);
+  assert.match(text, /^sftpgo_az_upload_size 1000$/m);
+  assert.match(text, /^sftpgo_az_downloads_total 1$/m);
+  assert.match(text, /^sftpgo_az_head_object [1-9]/m);
+  assert.match(text, /^sftpgo_gcs_uploads_total 0$/m);
 });
