@@ -75,16 +75,16 @@ export class SftpFs implements Fs {
     try {
       return await run(r);
     } catch (e) {
-      if (e instanceof FsError && /timed out|connection|No response|not connected/i.test(e.message)) this.forgetSession();
+      if (e instanceof FsError && /timed out|connection|No response|not connected/i.test(e.message)) await this.forgetSession();
       throw e;
     }
   }
 
-  private forgetSession(): void {
+  private async forgetSession(): Promise<void> {
     const s = this.session;
     this.session = undefined;
     this.realRoot = undefined;
-    s?.then((x) => x.release(), () => undefined);
+    await s?.then((x) => x.release(), () => undefined);
   }
 
   fsPath(p: string): string {
@@ -304,6 +304,6 @@ export class SftpFs implements Fs {
   }
 
   async close(): Promise<void> {
-    this.forgetSession();
+    await this.forgetSession();
   }
 }
