@@ -11,6 +11,7 @@ import { checkTotpConfigs, TotpValidator } from '../mfa/totp';
 import { createPerimeter, type PerimeterOptions } from './perimeter';
 import type { SecretsKms } from '../kms/types';
 import { createFilesystems } from './filesystems';
+import { selfConnectionGuard } from './self-connections';
 import { mkdirSync } from 'node:fs';
 import * as fs from 'node:fs';
 import type { AppConfig, RuntimeOptions } from '../config/types';
@@ -133,7 +134,11 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     const provider = await openProvider(config, rt, logger, metrics, new AccountSecrets(kms, new TotpValidator(config.mfa.totp)), kms);
     undo.push(() => provider.close());
     // before the initial data: a dump's event actions and rules are restored by the event manager
-    const filesystems = createFilesystems({ common: config.common, kms, logger, metrics });
+    const selfConnections = selfConnectionGuard({
+      configDir: rt.configDir || '.', hostKeys: config.sftpd.host_keys ?? [], allowSelfConnections: config.common.allow_self_connections,
+      getUser: (username) => provider.getUser(username),
+    });
+    const filesystems = createFilesystems({ common: config.common, kms, logger, metrics, selfConnections });
     const eventsRuntime = await buildEvents({ config, configDir: rt.configDir || '.', logger, metrics, provider, kms, filesystems, now: opts.eventsClock });
     undo.push(async () => eventsRuntime.stop());
     const events = eventsRuntime.sink;

@@ -18,6 +18,13 @@ import { OsFs } from '../vfs/osfs';
 import { CryptFs } from '../vfs/crypt/cryptfs';
 import { isSecret, s3Options } from '../vfs/s3/config';
 import { S3Fs } from '../vfs/s3/s3fs';
+import { azBlobOptions } from '../vfs/azblob/config';
+import { AzBlobFs } from '../vfs/azblob/azblobfs';
+import { gcsOptions } from '../vfs/gcs/config';
+import { GcsFs } from '../vfs/gcs/gcsfs';
+import { sftpFsOptions } from '../vfs/sftpfs/config';
+import { SftpConnectionPool, type SelfConnectionGuard } from '../vfs/sftpfs/pool';
+import { SftpFs } from '../vfs/sftpfs/sftpfs';
 import { NO_STORAGE_METRICS } from '../metrics/storage';
 import { PROVIDER_NAMES } from '../vfs/providers';
 
@@ -26,7 +33,11 @@ export interface FilesystemDeps {
   kms: SecretsKms;
   logger: AppLogger;
   metrics: Metrics;
+  /** the remote SFTP loop guard (service/self-connections.ts); without it no key is known as ours */
+  selfConnections?: SelfConnectionGuard;
 }
+
+const NO_SELF_KEYS: SelfConnectionGuard = { fingerprints: async () => [], allowed: false, forbiddenSelfUser: async () => false };
 
 type Builder = (target: FsTarget) => Fs;
 
@@ -42,6 +53,8 @@ export function localRootOf(t: FsTarget): string {
 
 export function createFilesystems(deps: FilesystemDeps): FsFactory {
   const umask = parseUmask(deps.common.umask);
+  // one pool for every remote SFTP backend: sessions with the same settings share a connection
+  const sftpPool = new SftpConnectionPool(deps.selfConnections ?? NO_SELF_KEYS, (msg) => deps.logger.warn('sftpfs', msg));
   const builders = new Map<number, Builder>([
     [0, (t) => new OsFs({ root: localRootOf(t), umask })],
     [1, (t) => new S3Fs(s3Options(t.filesystem.s3config ?? {}, t.subpath), {
@@ -49,6 +62,23 @@ export function createFilesystems(deps: FilesystemDeps): FsFactory {
       metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
       renameMode: deps.common.rename_mode,
       warn: (msg) => deps.logger.warn('s3fs', `${t.owner}: ${msg}`),
+    })],
+    [2, (t) => new GcsFs(gcsOptions(t.filesystem.gcsconfig ?? {}, t.subpath), {
+      decrypt: (s) => deps.kms.decrypt(s),
+      metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
+      renameMode: deps.common.rename_mode,
+      warn: (msg) => deps.logger.warn('gcsfs', `${t.owner}: ${msg}`),
+    })],
+    [3, (t) => new AzBlobFs(azBlobOptions(t.filesystem.azblobconfig ?? {}, t.subpath), {
+      decrypt: (s) => deps.kms.decrypt(s),
+      metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
+      renameMode: deps.common.rename_mode,
+      warn: (msg) => deps.logger.warn('azblobfs', `${t.owner}: ${msg}`),
+    })],
+    [5, (t) => new SftpFs(sftpFsOptions(t.filesystem.sftpconfig ?? {}, t.subpath), {
+      pool: sftpPool,
+      decrypt: (s) => deps.kms.decrypt(s),
+      warn: (msg) => deps.logger.warn('sftpfs', `${t.owner}: ${msg}`),
     })],
     [4, (t) => new CryptFs(new OsFs({ root: localRootOf(t), umask }), secretOf(t.filesystem.cryptconfig?.passphrase), (s) => deps.kms.decrypt(s))],
   ]);

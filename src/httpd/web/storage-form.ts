@@ -9,7 +9,13 @@ import type { FilesystemConfig, Secret } from '../../dataprovider/models';
 import type { Form } from './form';
 
 /** The backends the forms offer (provider number and label). */
-export const STORAGE_CHOICES: readonly [number, string][] = [[0, 'Local disk'], [1, 'S3 compatible'], [4, 'Encrypted local disk']];
+export const STORAGE_CHOICES: readonly [number, string][] = [
+  [0, 'Local disk'], [1, 'S3 compatible'], [2, 'Google Cloud Storage (settings through the REST API)'], [3, 'Azure Blob (settings through the REST API)'], [4, 'Encrypted local disk'],
+  [5, 'Remote SFTP (settings through the REST API)'],
+];
+
+/** Backends the form lists but whose settings it has no fields for yet: an edit keeps the stored settings. */
+const KEPT_AS_STORED = new Set([2, 3, 5]);
 
 const S3_TEXT = ['bucket', 'region', 'endpoint', 'access_key', 'key_prefix', 'storage_class', 'acl'] as const;
 const S3_INT = ['upload_part_size', 'upload_concurrency', 'upload_part_max_time', 'download_part_size', 'download_concurrency', 'download_part_max_time'] as const;
@@ -54,6 +60,8 @@ export function filesystemFromForm(form: Form, stored: FilesystemConfig | undefi
     if (sse) s3.sse_customer_key = sse;
     return { provider, s3config: s3 };
   }
+  // never a silent switch to local disk: the stored settings stay, a new one is refused by validation
+  if (KEPT_AS_STORED.has(provider)) return same ?? { provider };
   if (provider === 4) {
     const passphrase = secretField(form, 'fs_crypt_passphrase', storedSecret(same, 'cryptconfig', 'passphrase'));
     return { provider, cryptconfig: passphrase ? { passphrase } : {} };

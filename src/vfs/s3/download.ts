@@ -1,17 +1,12 @@
 /**
- * An S3 object opened for reading: ranged GETs of download_part_size windows
- * with read-ahead. A read that continues where the last one ended starts the
- * next download_concurrency windows, so a sequential client (SFTP's pipelined
- * 32 KiB reads, an FTP RETR stream) always finds data ready; a jump fetches
- * just the window it needs. Windows behind the reader are dropped, so memory
- * stays under (concurrency + 2) × part size whatever the object size.
+ * An S3 object opened for reading: ranged GETs (pinned to the ETag read at
+ * open) through the shared windowed reader (vfs/windowed-read.ts).
  */
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics } from '../../metrics/storage';
-import type { ReadHandle } from '../fs';
-import { readStreamFrom } from '../read-stream';
+import { WindowedReadHandle } from '../windowed-read';
 import { fromS3Error, type SseParams } from './client';
 
 export interface S3DownloadParams {
@@ -28,133 +23,29 @@ export interface S3DownloadParams {
   metrics: StorageMetrics;
 }
 
-/**
- * One ranged GET. Its buffer returns to the handle's pool only once the GET
- * has settled, the window left the read-ahead and no read is copying from
- * it: a reused buffer never changes under a reader.
- */
-interface Window {
-  readonly buf: Buffer;
-  data: Promise<Buffer>;
-  readers: number;
-  settled: boolean;
-  evicted: boolean;
-  recycled: boolean;
+export class S3ReadHandle extends WindowedReadHandle {
+  constructor(p: S3DownloadParams) {
+    super({
+      name: p.key, size: p.size, partSize: p.partSize, concurrency: p.concurrency, partMaxTime: p.partMaxTime,
+      backend: 's3', metrics: p.metrics, mapError: (e, op) => fromS3Error(e, op),
+      fetchRange: async (start, end, buf, signal) => {
+        const out = await p.client.send(new GetObjectCommand({
+          Bucket: p.bucket, Key: p.key, Range: `bytes=${start}-${end}`, IfMatch: p.etag, ...p.sse,
+        }), { abortSignal: signal });
+        return drainInto(out.Body as Readable | undefined, buf, p.key);
+      },
+    });
+  }
 }
 
-export class S3ReadHandle implements ReadHandle {
-  readonly size: number;
-  private readonly windows = new Map<number, Window>();
-  /** full-size window buffers ready for reuse (no 5 MiB allocation per window for the GC to chase) */
-  private readonly pool: Buffer[] = [];
-  private lastWindow = -1;
-  private served = 0;
-  private failed = false;
-  private closed = false;
-  private readonly stop = new AbortController();
-
-  constructor(private readonly p: S3DownloadParams) {
-    this.size = p.size;
+/** Copies a response body into buf; more data than buf holds is an error. */
+export async function drainInto(body: Readable | undefined, buf: Buffer, name: string): Promise<number> {
+  let fill = 0;
+  if (!body) return 0;
+  for await (const chunk of body) {
+    const c = chunk as Buffer;
+    if (fill + c.length > buf.length) throw new FsError('Generic', `read of ${name}: more data than requested`);
+    fill += c.copy(buf, fill);
   }
-
-  async readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
-    if (this.closed) throw new FsError('Aborted', 'the file is closed');
-    let done = 0;
-    // bounded: each round copies at least one byte from a window or stops at the end
-    while (done < length && position + done < this.size) {
-      const pos = position + done;
-      const idx = Math.floor(pos / this.p.partSize);
-      const w = this.window(idx);
-      w.readers++;
-      try {
-        const data = await w.data;
-        const inWin = pos - idx * this.p.partSize;
-        const n = Math.min(length - done, data.length - inWin);
-        if (n <= 0) throw new FsError('Generic', `s3 read of ${this.p.key}: the object changed while reading`);
-        data.copy(buf, bufOffset + done, inWin, inWin + n);
-        done += n;
-      } finally {
-        w.readers--;
-        this.maybeRecycle(w);
-      }
-    }
-    this.served += done;
-    return done;
-  }
-
-  private window(idx: number): Window {
-    const sequential = idx === this.lastWindow || idx === this.lastWindow + 1;
-    this.lastWindow = idx;
-    const last = Math.floor(Math.max(this.size - 1, 0) / this.p.partSize);
-    const ahead = sequential ? this.p.concurrency : 1;
-    // keep the window before the reader (slightly out of order reads) and the read-ahead
-    for (const [k, w] of this.windows) {
-      if (k < idx - 1 || k >= idx + ahead + 1) this.evict(k, w);
-    }
-    for (let i = idx; i < idx + ahead && i <= last; i++) {
-      if (!this.windows.has(i)) this.windows.set(i, this.fetch(i));
-    }
-    return this.windows.get(idx) as Window;
-  }
-
-  private evict(idx: number, w: Window): void {
-    if (this.windows.get(idx) === w) this.windows.delete(idx);
-    w.evicted = true;
-    this.maybeRecycle(w);
-  }
-
-  private maybeRecycle(w: Window): void {
-    if (w.recycled || !w.evicted || !w.settled || w.readers > 0) return;
-    w.recycled = true;
-    if (!this.closed && w.buf.length === this.p.partSize && this.pool.length < this.p.concurrency + 2) this.pool.push(w.buf);
-  }
-
-  private fetch(idx: number): Window {
-    const start = idx * this.p.partSize;
-    const end = Math.min(start + this.p.partSize, this.size) - 1;
-    const signal = this.p.partMaxTime > 0 ? AbortSignal.any([this.stop.signal, AbortSignal.timeout(this.p.partMaxTime)]) : this.stop.signal;
-    const want = end - start + 1;
-    const pooled = want === this.p.partSize ? this.pool.pop() : undefined;
-    const buf = pooled ?? Buffer.allocUnsafe(want);
-    const data = (async () => {
-      const out = await this.p.client.send(new GetObjectCommand({
-        Bucket: this.p.bucket, Key: this.p.key, Range: `bytes=${start}-${end}`, IfMatch: this.p.etag, ...this.p.sse,
-      }), { abortSignal: signal });
-      const body = out.Body as Readable | undefined;
-      let fill = 0;
-      if (body) {
-        for await (const chunk of body) {
-          const c = chunk as Buffer;
-          if (fill + c.length > want) throw new FsError('Generic', `s3 read of ${this.p.key}: more data than requested`);
-          fill += c.copy(buf, fill);
-        }
-      }
-      return buf.subarray(0, fill);
-    })();
-    const w: Window = { buf, data, readers: 0, settled: false, evicted: false, recycled: false };
-    const settle = (): void => { w.settled = true; this.maybeRecycle(w); };
-    w.data = data.then((d) => { settle(); return d; }, (e: unknown) => {
-      this.failed = true;
-      settle();
-      // a failed window is forgotten so a retry by the client asks again
-      this.evict(idx, w);
-      throw fromS3Error(e, `read ${this.p.key} at ${start}`);
-    });
-    // read-ahead that nobody awaits must not become an unhandled rejection
-    w.data.catch(() => undefined);
-    return w;
-  }
-
-  createReadStream(start: number, end?: number): Readable {
-    return readStreamFrom((b, o, l, pos) => this.readAt(b, o, l, pos), this.size, start, end);
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.stop.abort();
-    this.windows.clear();
-    this.pool.length = 0;
-    this.p.metrics.transferCompleted('s3', 'download', this.served, this.failed);
-  }
+  return fill;
 }

@@ -19,3 +19,15 @@ test('web user form: the stored filesystem and folder subpaths survive an edit (
   assert.equal(u.virtual_folders?.[0]?.subpath, '/team');
   assert.equal(u.virtual_folders?.[1]?.subpath, undefined, 'a new mapping gets no subpath');
 });
+
+test('web user form: an Azure Blob user edited with the storage select keeps its stored settings, never becomes local', () => {
+  const azblobconfig = { container: 'c', account_name: 'a', account_key: { status: 'Secretbox', payload: 'sealed' }, key_prefix: 'p/' };
+  const stored = editableCopy({
+    status: 1, username: 'u', home_dir: '/h', permissions: { '/': ['*'] }, filesystem: { provider: 3, azblobconfig },
+  });
+  const form = new Form({ username: 'u', home_dir: '/h', status: '1', perm_0_path: '/', perm_0_perm: '*', fs_provider: '3' });
+  assert.deepEqual(userFromForm(form, stored).filesystem, { provider: 3, azblobconfig });
+  // a user switched to Azure in the form gets no settings: the provider's validation refuses it with a 400
+  const fresh = editableCopy({ status: 1, username: 'v', home_dir: '/h', permissions: { '/': ['*'] } });
+  assert.deepEqual(userFromForm(form, fresh).filesystem, { provider: 3 });
+});

@@ -1,0 +1,109 @@
+/**
+ * A GCS upload streamed as a resumable upload: the SDK sends chunks of
+ * upload_part_size (its buffer is the only copy held) and writeAt waits for
+ * the stream to drain (backpressure to the client). The object exists only
+ * once the last chunk is accepted at close(); abort() destroys the stream
+ * before that, so the resumable session is never finalized and no partial
+ * object replaces the old one.
+ */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { File } from '@google-cloud/storage';
+import { FsError } from '../../common/errors';
+import type { StorageMetrics } from '../../metrics/storage';
+import type { FileInfo, WriteHandle } from '../fs';
+import { S_IFREG } from '../fs';
+import { fromGcsError } from './client';
+
+export interface GcsUploadParams {
+  file: File;
+  name: string;
+  storageClass: string;
+  acl: string;
+  partSize: number;
+  partMaxTime: number;
+  metrics: StorageMetrics;
+}
+
+export class GcsWriteHandle implements WriteHandle {
+  private written = 0;
+  private readonly stream: Writable;
+  private failure: FsError | undefined;
+  private ended = false;
+  private readonly started = new Date();
+
+  constructor(private readonly p: GcsUploadParams) {
+    this.stream = p.file.createWriteStream({
+      resumable: true, chunkSize: p.partSize, validation: false,
+      metadata: p.storageClass ? { storageClass: p.storageClass } : {},
+      ...(p.acl ? { predefinedAcl: p.acl as 'private' } : {}),
+    });
+    this.stream.on('error', (e: unknown) => { this.failure ??= fromGcsError(e, `upload ${p.file.name}`); });
+  }
+
+  /** Waits for `event` or a stream error, bounded by upload_part_max_time when set. */
+  private async wait(event: 'drain' | 'finish'): Promise<void> {
+    const signal = this.p.partMaxTime > 0 ? AbortSignal.timeout(this.p.partMaxTime) : undefined;
+    try {
+      await once(this.stream, event, { signal });
+    } catch (e) {
+      if ((e as Error).name === 'AbortError') throw new FsError('Generic', `gcs upload ${this.p.file.name}: chunk not accepted within upload_part_max_time`);
+      throw this.failure ?? fromGcsError(e, `upload ${this.p.file.name}`);
+    }
+  }
+
+  async writeAt(buf: Buffer, position: number): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.ended) throw new FsError('Aborted', 'the upload is closed');
+    if (position !== this.written) {
+      throw new FsError('Unsupported', `GCS uploads are sequential: write at ${position}, expected ${this.written}`);
+    }
+    this.written += buf.length;
+    // the SDK keeps a reference until the chunk is sent: give it its own copy
+    if (!this.stream.write(Buffer.from(buf))) await this.wait('drain');
+    if (this.failure) throw this.failure;
+  }
+
+  async truncate(size: number): Promise<void> {
+    if (size !== this.written) throw new FsError('Unsupported', 'GCS uploads cannot be truncated');
+  }
+
+  async stat(): Promise<FileInfo> {
+    return {
+      name: this.p.name, size: this.written, mode: S_IFREG | 0o644, mtime: this.started, atime: this.started,
+      uid: 0, gid: 0, isDirectory: false, isFile: true, isSymlink: false,
+    };
+  }
+
+  async sync(): Promise<void> {
+    // nothing is durable before close(): chunks are not an object yet
+  }
+
+  async close(): Promise<void> {
+    if (this.ended) throw new FsError('Aborted', 'the upload is closed');
+    try {
+      if (this.failure) throw this.failure;
+      const finished = this.wait('finish');
+      this.stream.end();
+      await finished;
+      if (this.failure) throw this.failure;
+      this.ended = true;
+      this.p.metrics.transferCompleted('gcs', 'upload', this.written, false);
+    } catch (e) {
+      await this.abort(e as Error);
+      throw e instanceof FsError ? e : fromGcsError(e, `upload ${this.p.file.name}`);
+    }
+  }
+
+  async abort(reason: Error): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.failure ??= reason instanceof FsError ? reason : new FsError('Aborted', reason.message);
+    if (!this.stream.destroyed) {
+      const closed = once(this.stream, 'close').catch(() => undefined);
+      this.stream.destroy(this.failure);
+      await closed;
+    }
+    this.p.metrics.transferCompleted('gcs', 'upload', this.written, true);
+  }
+}
