@@ -192,7 +192,6 @@ export class PluginProcess extends EventEmitter {
         this.scheduleRestart(next);
       });
     }, delay);
-    this.restartTimer.unref();
   }
 
   /** Graceful stop: GRPCController.Shutdown, then SIGKILL if the plugin is still there after `graceMs`. */
