@@ -1,6 +1,6 @@
 /**
  * A test auth plugin (a separate process speaking go-plugin over gRPC):
- * accepts user "plug" with password "plug-pw" (and any key for "keyuser"),
+ * accepts user "plug" with password "plug-pw" (and user "keyuser" with the key given as --key),
  * answering with an SFTPGo user whose home is --home; `--crash-on=<user>`
  * makes it exit in the middle of that user's login, for the restart test.
  */
@@ -33,7 +33,7 @@ void servePlugin({
       },
       CheckUserAndPublicKey(call: Call, cb: grpc.sendUnaryData<object>) {
         const { username, pubKey } = call.request;
-        if (username === 'keyuser' && typeof pubKey === 'string' && pubKey.startsWith('ssh-')) cb(null, { user: userJson('keyuser') });
+        if (username === 'keyuser' && typeof pubKey === 'string' && pubKey.trim() === argValue('key')) cb(null, { user: userJson('keyuser') });
         else cb({ code: grpc.status.PERMISSION_DENIED, details: 'invalid credentials' });
       },
     },
