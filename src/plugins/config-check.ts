@@ -1,6 +1,6 @@
 /**
  * Which `plugins` entries this server runs (auth for password, public key
- * and TLS certificate; notifier for fs events) and, for everything else, the
+ * and TLS certificate; notifier for fs events; ipfilter) and, for everything else, the
  * start-up refusal naming the entry. Kept free of runtime imports so the
  * config layer (config/unsupported.ts) can call it.
  */
@@ -15,10 +15,10 @@ const FS_EVENTS = ['download', 'upload', 'delete', 'rename', 'mkdir', 'rmdir', '
 export function pluginConfigProblem(plugins: PluginConfig[]): string | undefined {
   for (const [i, p] of plugins.entries()) {
     const at = `plugins[${i}]`;
-    if (p.type === 'kms' || p.type === 'ipfilter' || p.type === 'searcher' || p.type === 'metadata') {
-      return `${at}.type: "${p.type}" plugins are not supported yet by this server (supported: auth, notifier); remove this entry (see README, "Plugins")`;
+    if (p.type === 'kms' || p.type === 'searcher' || p.type === 'metadata') {
+      return `${at}.type: "${p.type}" plugins are not supported yet by this server (supported: auth, notifier, ipfilter); remove this entry (see README, "Plugins")`;
     }
-    if (p.type !== 'auth' && p.type !== 'notifier') return `${at}.type: unknown plugin type "${p.type}"`;
+    if (p.type !== 'auth' && p.type !== 'notifier' && p.type !== 'ipfilter') return `${at}.type: unknown plugin type "${p.type}"`;
     if (p.cmd === '' || !path.isAbsolute(p.cmd)) return `${at}.cmd: the plugin command must be an absolute path`;
     if (p.sha256sum !== '' && !/^[0-9a-fA-F]{64}$/.test(p.sha256sum)) return `${at}.sha256sum: not a hex SHA-256 digest`;
     if (p.type === 'auth') {
@@ -27,7 +27,7 @@ export function pluginConfigProblem(plugins: PluginConfig[]): string | undefined
       if (s & SCOPE_KEYBOARD_INTERACTIVE) {
         return `${at}.auth_options.scope: keyboard-interactive (4) through an auth plugin is not supported yet by this server; use 1 (password), 2 (public key), 8 (TLS certificate) or a sum of them`;
       }
-    } else {
+    } else if (p.type === 'notifier') {
       const n = p.notifier_options;
       if (n.provider_events.length > 0 || n.provider_objects.length > 0) {
         return `${at}.notifier_options.provider_events: provider events for notifier plugins are not supported yet by this server; use the event manager or data_provider.actions`;

@@ -38,6 +38,7 @@ import { buildEvents } from './events';
 import { startPlugins, type PluginRuntimeOptions } from '../plugins';
 import { installAuthPluginChecks } from '../plugins/auth';
 import { withNotifierPlugins } from '../plugins/notifier';
+import { withIpFilterPlugins } from '../plugins/ipfilter';
 
 export interface StartAppOptions {
   runtime: RuntimeOptions;
@@ -152,7 +153,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
       config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota, filesystems, events,
     }), hooks);
     undo.push(() => connections.shutdown(0));
-    const perimeter = await createPerimeter(config.common, provider.backend.perimeter, logger, opts.perimeter);
+    const perimeter = withIpFilterPlugins(await createPerimeter(config.common, provider.backend.perimeter, logger, opts.perimeter), plugins.ipFilters);
     const ctx: ServerContext = {
     kms, filesystems, perimeter, events, eventManager: eventsRuntime.manager, config, runtime: rt, logger, metrics, provider, connections, version, hooks };
     installHookChecks(loginService(ctx), hooks);

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import net from 'node:net';
 import { startHooksEnv, type HooksEnv } from '../hooks/env';
 import { pluginConfig, writePluginLauncher } from '../../support/plugin-fixtures';
 
@@ -26,6 +27,7 @@ before(async () => {
       pluginConfig('auth', writePluginLauncher(dir, 'auth-plugin', 'auth'), {
         args: [`--home=${join(dir, 'homes')}`, `--key=${key}`, '--crash-on=boom', '--network=tcp'], auto_mtls: true, auth_options: { scope: 3 },
       }),
+      pluginConfig('ipfilter', writePluginLauncher(dir, 'ipfilter-plugin', 'ipfilter'), { args: ['--deny=127.0.0.2'], auto_mtls: true }),
       pluginConfig('notifier', writePluginLauncher(dir, 'notifier-plugin', 'notifier'), {
         args: [`--out=${events}`],
         notifier_options: { fs_events: ['upload', 'mkdir'], provider_events: [], provider_objects: [], log_events: [], retry_max_time: 60, retry_queue_max_size: 100 },
@@ -90,6 +92,26 @@ test('a notifier plugin receives the upload event', { timeout: 120_000 }, async 
   assert.equal(up.protocol, 'SFTP');
   assert.equal(up.status, 1);
   assert.equal(up.fs_path, join(env.dir, 'homes', 'plug', 'up.txt'));
+});
+
+/** What the server sends first to a client connecting from `localAddress` ('' when it closes without a word). */
+function firstBytes(port: number, localAddress: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: '127.0.0.1', port, localAddress });
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error('no answer within 30 s')); }, 30_000);
+    let got = '';
+    sock.on('data', (b) => { got += b.toString('latin1'); if (got.includes('\n')) sock.end(); });
+    sock.on('error', () => undefined);
+    sock.on('close', () => { clearTimeout(timer); resolve(got); });
+  });
+}
+
+test('an IP filter plugin is asked first: a denied address gets nothing, an allowed one the SSH banner', { timeout: 120_000 }, async () => {
+  assert.match(await firstBytes(env.ports.sftp, '127.0.0.1'), /^SSH-2\.0-/);
+  assert.equal(await firstBytes(env.ports.sftp, '127.0.0.2'), '');
+  const dav = await env.dav('plug', 'plug-pw', 'PROPFIND', '/');
+  assert.equal(dav, 207);
+  assert.match(await env.logText(), /connection from 127\.0\.0\.2 \(SSH\) denied by ipfilter plugin/);
 });
 
 test('a plugin that exits before its handshake stops start-up with a clear error', { timeout: 120_000 }, async () => {

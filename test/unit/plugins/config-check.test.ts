@@ -10,6 +10,7 @@ test('supported auth and notifier entries pass', () => {
   assert.equal(pluginConfigProblem([
     pluginConfig('auth', '/usr/local/bin/auth', { auth_options: { scope: 11 } }),
     pluginConfig('notifier', '/usr/local/bin/notify', { notifier_options: notifierOpts }),
+    pluginConfig('ipfilter', '/usr/local/bin/geoip'),
   ]), undefined);
 });
 
