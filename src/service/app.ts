@@ -5,7 +5,6 @@
  * has a port, telemetry). A failure at any step undoes the steps already
  * done and rejects with one clear error. Signals are the CLI's business.
  */
-import { createKms } from '../kms';
 import { AccountSecrets } from '../dataprovider/secrets';
 import { checkTotpConfigs, TotpValidator } from '../mfa/totp';
 import { createPerimeter, type PerimeterOptions } from './perimeter';
@@ -39,6 +38,7 @@ import { startPlugins, type PluginRuntimeOptions } from '../plugins';
 import { installAuthPluginChecks } from '../plugins/auth';
 import { withNotifierPlugins } from '../plugins/notifier';
 import { withIpFilterPlugins } from '../plugins/ipfilter';
+import { createKmsWithPlugins } from '../plugins/kms';
 
 export interface StartAppOptions {
   runtime: RuntimeOptions;
@@ -133,16 +133,16 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     // a bad mfa.totp list or kms section stops start-up before anything is loaded
     checkTotpConfigs(config.mfa.totp);
     checkLdap(config, rt.configDir || '.');
-    const kms = createKms(config.kms, rt.configDir || '.');
+    // plugins are separate processes: one that does not start stops start-up before anything is loaded
+    const plugins = await startPlugins(config.plugins, logger, opts.plugins);
+    undo.push(() => plugins.stop());
+    const kms = createKmsWithPlugins(config.kms, rt.configDir || '.', plugins.kms);
     const provider = await openProvider(config, rt, logger, metrics, new AccountSecrets(kms, new TotpValidator(config.mfa.totp)), kms);
     undo.push(() => provider.close());
     // before the initial data: a dump's event actions and rules are restored by the event manager
     const filesystems = createFilesystems({ common: config.common, kms, logger, metrics });
     const eventsRuntime = await buildEvents({ config, configDir: rt.configDir || '.', logger, metrics, provider, kms, filesystems, now: opts.eventsClock });
     undo.push(async () => eventsRuntime.stop());
-    // plugins are separate processes: one that does not start stops start-up before any listener
-    const plugins = await startPlugins(config.plugins, logger, opts.plugins);
-    undo.push(() => plugins.stop());
     const events = withNotifierPlugins(eventsRuntime.sink, plugins.notifiers);
     await loadInitialData(provider, rt, logger);
     await provider.ensureDefaultAdmin();

@@ -9,7 +9,7 @@ import type { PluginConfig } from '../../src/config/types';
 import { createNullLogger } from '../../src/logger/logger';
 import type { AppLogger } from '../../src/logger/types';
 
-export type TestPluginKind = 'auth' | 'notifier' | 'ipfilter';
+export type TestPluginKind = 'auth' | 'notifier' | 'ipfilter' | 'kms';
 
 /** Writes `<dir>/<name>` that runs the compiled test plugin of that kind; returns its path. */
 export function writePluginLauncher(dir: string, name: string, kind: TestPluginKind): string {

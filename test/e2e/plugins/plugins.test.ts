@@ -4,7 +4,8 @@
  * AutoMTLS) logs users in with a password and a public key and refuses a wrong
  * password; a plugin that dies in the middle of a login refuses that login
  * (fail closed) and is restarted; a notifier plugin receives the upload
- * event. A plugin that cannot start stops start-up with a clear error.
+ * event; the IP filter plugin denies an address at accept; the KMS plugin
+ * encrypts the server's secrets. A plugin that cannot start stops start-up with a clear error.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,10 +24,13 @@ before(async () => {
     const key = readFileSync(join(dir, 'client.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
     events = join(dir, 'events.jsonl');
     writeFileSync(events, '');
+    c.kms.secrets.url = 'awskms://alias/sftpgo-test';
+    c.kms.secrets.master_key = 'e2e-master-key';
     c.plugins = [
       pluginConfig('auth', writePluginLauncher(dir, 'auth-plugin', 'auth'), {
         args: [`--home=${join(dir, 'homes')}`, `--key=${key}`, '--crash-on=boom', '--network=tcp'], auto_mtls: true, auth_options: { scope: 3 },
       }),
+      pluginConfig('kms', writePluginLauncher(dir, 'kms-plugin', 'kms'), { kms_options: { scheme: 'awskms', encrypted_status: 'AWS' } }),
       pluginConfig('ipfilter', writePluginLauncher(dir, 'ipfilter-plugin', 'ipfilter'), { args: ['--deny=127.0.0.2'], auto_mtls: true }),
       pluginConfig('notifier', writePluginLauncher(dir, 'notifier-plugin', 'notifier'), {
         args: [`--out=${events}`],
@@ -92,6 +96,12 @@ test('a notifier plugin receives the upload event', { timeout: 120_000 }, async 
   assert.equal(up.protocol, 'SFTP');
   assert.equal(up.status, 1);
   assert.equal(up.fs_path, join(env.dir, 'homes', 'plug', 'up.txt'));
+});
+
+test('the KMS plugin encrypts the server\'s secrets for awskms://', { timeout: 120_000 }, async () => {
+  const s = await env.app.ctx.kms.encrypt('a secret', 'plug');
+  assert.equal(s.status, 'AWS');
+  assert.equal(await env.app.ctx.kms.decrypt(s), 'a secret');
 });
 
 /** What the server sends first to a client connecting from `localAddress` ('' when it closes without a word). */

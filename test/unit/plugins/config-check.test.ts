@@ -11,12 +11,15 @@ test('supported auth and notifier entries pass', () => {
     pluginConfig('auth', '/usr/local/bin/auth', { auth_options: { scope: 11 } }),
     pluginConfig('notifier', '/usr/local/bin/notify', { notifier_options: notifierOpts }),
     pluginConfig('ipfilter', '/usr/local/bin/geoip'),
+    pluginConfig('kms', '/usr/local/bin/kms', { kms_options: { scheme: 'gcpkms', encrypted_status: 'GCP' } }),
   ]), undefined);
 });
 
 test('unsupported types and options are refused with the key', () => {
   const cases: [Parameters<typeof pluginConfigProblem>[0], RegExp][] = [
-    [[{ ...pluginConfig('auth', '/x'), type: 'kms' }], /^plugins\[0\]\.type: "kms" plugins are not supported yet/],
+    [[{ ...pluginConfig('auth', '/x'), type: 'searcher' }], /^plugins\[0\]\.type: "searcher" plugins are not supported yet/],
+    [[pluginConfig('kms', '/x', { kms_options: { scheme: 'local', encrypted_status: 'AWS' } })], /kms_options\.scheme: invalid kms scheme "local"/],
+    [[pluginConfig('kms', '/x', { kms_options: { scheme: 'awskms', encrypted_status: 'Plain' } })], /kms_options\.encrypted_status: invalid kms encrypted status "Plain"/],
     [[{ ...pluginConfig('auth', '/x'), type: 'geoip' }], /^plugins\[0\]\.type: unknown plugin type "geoip"/],
     [[pluginConfig('auth', 'relative/auth', { auth_options: { scope: 1 } })], /^plugins\[0\]\.cmd: .* absolute path/],
     [[pluginConfig('auth', '/x', { auth_options: { scope: 0 } })], /auth_options\.scope: invalid auth scope 0/],
