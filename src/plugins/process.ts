@@ -71,6 +71,8 @@ export class PluginProcess extends EventEmitter {
     const stderr = new LineSplitter((line) => logPluginLine(this.o.logger, this.name, line));
     child.stderr?.on('data', (b: Buffer) => stderr.push(b));
     child.stderr?.on('error', () => undefined);
+    // a kill that fails later must not become an uncaught 'error' event
+    child.on('error', (e) => this.o.logger.warn(PLUGIN_SENDER, `${this.name}: ${e.message}`));
     child.stdout?.on('error', () => undefined);
     let handshake: Handshake;
     try {
@@ -90,6 +92,12 @@ export class PluginProcess extends EventEmitter {
       this.closeClients(run);
       child.kill('SIGKILL');
       throw new Error(`${this.name}: ${(e as Error).message}`);
+    }
+    if (this.stopping) {
+      // stop() was called while a restart was starting it
+      this.closeClients(run);
+      child.kill('SIGKILL');
+      throw new Error(`${this.name}: stopped while starting`);
     }
     this.running = run;
     child.once('exit', (code, signal) => this.onExit(run, code, signal));
@@ -186,6 +194,7 @@ export class PluginProcess extends EventEmitter {
       this.restartTimer = undefined;
       if (this.stopping) return;
       this.start().then(() => { this.restarts = 0; }, (e: Error) => {
+        if (this.stopping) return;
         const delays = this.o.restartDelaysMs ?? DEFAULT_RESTART_DELAYS;
         const next = delays[Math.min(this.restarts++, delays.length - 1)];
         this.o.logger.error(PLUGIN_SENDER, `restarting ${this.name} failed: ${e.message}; next try in ${next} ms`);
