@@ -113,7 +113,7 @@ export class PluginProcess extends EventEmitter {
       const done = (err: Error | undefined, h?: Handshake): void => {
         clearTimeout(timer);
         child.stdout?.off('data', onData);
-        child.off('exit', onExit);
+        child.off('close', onExit);
         child.off('error', onError);
         if (err) reject(err); else resolve(h!);
       };
@@ -137,7 +137,8 @@ export class PluginProcess extends EventEmitter {
       };
       const onError = (e: Error): void => done(new HandshakeError(`${this.name}: cannot start: ${e.message}`));
       child.stdout?.on('data', onData);
-      child.once('exit', onExit);
+      // 'close' comes after the pipes are drained, so the last stderr line is known
+      child.once('close', onExit);
       child.once('error', onError);
     });
   }
