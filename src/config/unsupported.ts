@@ -7,6 +7,7 @@
  */
 import type { AppConfig } from './types';
 import { ConfigError } from './errors';
+import { pluginConfigProblem } from '../plugins/config-check';
 
 interface Check { key: string; active: (c: AppConfig) => boolean; what: string }
 
@@ -35,9 +36,8 @@ function firstActiveSection(c: AppConfig): string | undefined {
     const key = c.acme.domains.length > 0 ? 'acme.domains' : 'acme.email';
     return `${key}: ACME certificates are not supported by this server; get them with certbot (or any ACME client), point certificate_file/certificate_key_file at them and send SIGHUP after each renewal (see README, "TLS certificates from certbot")`;
   }
-  if (c.plugins.length > 0) {
-    return `plugins[0] (type "${c.plugins[0].type}"): plugins are not supported yet by this server; remove the "plugins" entries (see README, "Not supported yet")`;
-  }
+  const plugin = pluginConfigProblem(c.plugins);
+  if (plugin !== undefined) return plugin;
   if (c.smtp.auth_type === 3) return 'smtp.auth_type: OAuth2 SMTP authentication (3) is not supported yet by this server; use 0 (plain), 1 (login) or 2 (CRAM-MD5)';
   for (const [i, b] of c.httpd.bindings.entries()) {
     const at = `httpd.bindings[${i}]`;

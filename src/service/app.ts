@@ -5,7 +5,6 @@
  * has a port, telemetry). A failure at any step undoes the steps already
  * done and rejects with one clear error. Signals are the CLI's business.
  */
-import { createKms } from '../kms';
 import { AccountSecrets } from '../dataprovider/secrets';
 import { checkTotpConfigs, TotpValidator } from '../mfa/totp';
 import { createPerimeter, type PerimeterOptions } from './perimeter';
@@ -37,6 +36,11 @@ import { checkLdap, installLdap } from '../auth/ldap';
 const HOOKS_DRAIN_MS = 10_000;
 import { loadInitialData } from './loaddata';
 import { buildEvents } from './events';
+import { startPlugins, type PluginRuntimeOptions } from '../plugins';
+import { installAuthPluginChecks } from '../plugins/auth';
+import { withNotifierPlugins } from '../plugins/notifier';
+import { withIpFilterPlugins } from '../plugins/ipfilter';
+import { createKmsWithPlugins } from '../plugins/kms';
 
 export interface StartAppOptions {
   runtime: RuntimeOptions;
@@ -50,6 +54,8 @@ export interface StartAppOptions {
   perimeter?: PerimeterOptions;
   /** tests: the event manager's clock (schedules run only through ctx.eventManager.tick then) */
   eventsClock?: () => number;
+  /** tests: plugin handshake/restart/call timings */
+  plugins?: PluginRuntimeOptions;
 }
 
 export interface App {
@@ -130,7 +136,10 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     checkTotpConfigs(config.mfa.totp);
     checkLdap(config, rt.configDir || '.');
     checkSharedProvider(config);
-    const kms = createKms(config.kms, rt.configDir || '.');
+    // plugins are separate processes: one that does not start stops start-up before anything is loaded
+    const plugins = await startPlugins(config.plugins, logger, opts.plugins);
+    undo.push(() => plugins.stop());
+    const kms = createKmsWithPlugins(config.kms, rt.configDir || '.', plugins.kms);
     const provider = await openProvider(config, rt, logger, metrics, new AccountSecrets(kms, new TotpValidator(config.mfa.totp)), kms);
     undo.push(() => provider.close());
     // before the initial data: a dump's event actions and rules are restored by the event manager
@@ -141,7 +150,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     const filesystems = createFilesystems({ common: config.common, kms, logger, metrics, selfConnections });
     const eventsRuntime = await buildEvents({ config, configDir: rt.configDir || '.', logger, metrics, provider, kms, filesystems, now: opts.eventsClock });
     undo.push(async () => eventsRuntime.stop());
-    const events = eventsRuntime.sink;
+    const events = withNotifierPlugins(eventsRuntime.sink, plugins.notifiers);
     await loadInitialData(provider, rt, logger);
     await provider.ensureDefaultAdmin();
     // hooks are checked (programs exist, URLs parse, certificates load) before any listener starts
@@ -152,11 +161,13 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     }), hooks));
     const connections = cluster.connections;
     undo.push(() => connections.shutdown(0));
-    const perimeter = await createPerimeter(config.common, provider.backend.perimeter, logger, opts.perimeter);
+    const perimeter = withIpFilterPlugins(await createPerimeter(config.common, provider.backend.perimeter, logger, opts.perimeter), plugins.ipFilters);
     const ctx: ServerContext = {
     kms, filesystems, perimeter, events, eventManager: eventsRuntime.manager, config, runtime: rt, logger, metrics, provider, connections, version, hooks, ...(cluster.port ? { cluster: cluster.port } : {}) };
     installHookChecks(loginService(ctx), hooks);
     installLdap(loginService(ctx), { config, configDir: rt.configDir || '.', logger, provider, hooks });
+    installAuthPluginChecks(loginService(ctx), plugins.auth);
+    if (plugins.auth.some((p) => (p.scope & 2) !== 0)) hooks.keysComeFromLoginSource();
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];
     for (const s of services) {
@@ -171,7 +182,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     undo.length = 0;
     // SFTPGo starts it in the background once the services are up; its outcome never stops the server
     hooks.runStartup();
-    return makeApp(ctx, started, ownedLogger, eventsRuntime.stop);
+    return makeApp(ctx, started, ownedLogger, eventsRuntime.stop, () => plugins.stop());
   } catch (err) {
     const msg = (err as Error).message;
     logger.error('service', `startup failed: ${msg}`);
@@ -191,7 +202,8 @@ async function reloadMemoryDump(ctx: ServerContext): Promise<void> {
   ctx.logger.info('service', `memory provider reloaded from ${file}`, { users: res.users.length });
 }
 
-function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableLogger | undefined, stopEvents: () => void): App {
+function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableLogger | undefined, stopEvents: () => void,
+  stopPlugins: () => Promise<void>): App {
   const { logger } = ctx;
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
@@ -207,6 +219,7 @@ function makeApp(ctx: ServerContext, services: Service[], ownedLogger: ClosableL
     if (ctx.hooks && !(await ctx.hooks.drain(HOOKS_DRAIN_MS))) logger.warn('service', 'stopping with hook notifications still running');
     // background hooks still running end within their own timeouts
     await ctx.events.drain();
+    await stopPlugins().catch((e: Error) => logger.error('service', `stopping plugins: ${e.message}`));
     await ctx.provider.close().catch((e: Error) => logger.error('service', `closing data provider: ${e.message}`));
     logger.info('service', 'stopped');
     await logger.flush();
