@@ -100,7 +100,7 @@ export function createKms(config: KmsConfig, configDir = '.'): SecretsKms {
   const url = config.secrets.url.trim();
   const scheme = url === '' ? 'local' : url.split('://')[0];
   if (scheme !== 'local' && scheme !== 'builtin') {
-    throw new Error(`kms.secrets.url: scheme "${scheme}" needs a KMS plugin, which this server does not support yet; use "local://" or "builtin://"`);
+    throw new Error(`kms.secrets.url: scheme "${scheme}" needs a KMS plugin serving it (the plugins section); none is configured, use "local://" or "builtin://"`);
   }
   const masterKey = resolveMasterKey(config.secrets, configDir);
   return {
@@ -116,7 +116,7 @@ export function createKms(config: KmsConfig, configDir = '.'): SecretsKms {
           case SECRET_STATUS.aes256gcm: return Promise.resolve(decryptAesGcm(secret));
           case SECRET_STATUS.redacted: throw new Error('kms: a redacted secret has no value');
           default:
-            if (CLOUD_STATUSES.has(secret.status)) throw new Error(`kms: secrets with status "${secret.status}" need a KMS plugin, not supported yet`);
+            if (CLOUD_STATUSES.has(secret.status)) throw new Error(`kms: secrets with status "${secret.status}" need a KMS plugin serving that scheme, none is configured`);
             throw new Error(`kms: unknown secret status "${secret.status}"`);
         }
       } catch (e) {

@@ -1,4 +1,4 @@
-/** The IP list store contract on both backends (memory, SQLite): same answers for the same calls. */
+/** The IP list store contract on every backend (memory, SQLite, PostgreSQL, MySQL): same answers for the same calls. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +8,9 @@ import { FsError } from '../../../src/common/errors';
 import { MemoryPerimeterStore } from '../../../src/dataprovider/perimeter-memory';
 import { openSqliteBackend } from '../../../src/dataprovider/sqlite';
 import { validateIpListEntry, type IpListStore } from '../../../src/dataprovider/iplist';
+import { openDataProvider } from '../../../src/dataprovider/index';
+import { createDatabase } from '../../support/databases';
+import { providerConfig, RecordingLogger } from './support';
 
 async function exercise(store: IpListStore): Promise<void> {
   const add = (ipornet: string, type: number, mode = 1, protocols = 0): Promise<void> =>
@@ -52,3 +55,20 @@ test('SQLite IP list store (migration 0002)', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// the same contract on the database servers (each test in its own database, dropped after)
+for (const engine of ['postgresql', 'mysql'] as const) {
+  test(`${engine} IP list store (schema 3)`, async (t) => {
+    const db = await createDatabase(engine);
+    t.after(() => db.drop());
+    const dir = mkdtempSync(path.join(os.tmpdir(), `iplist-${engine}-`));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dp = await openDataProvider({ config: providerConfig({ ...db.config }), configDir: dir, logger: new RecordingLogger(), migrate: true, env: {} });
+    try {
+      await exercise(dp.backend.perimeter);
+      assert.equal((await dp.backend.dump()).ip_lists?.length, 4);
+    } finally {
+      await dp.close();
+    }
+  });
+}

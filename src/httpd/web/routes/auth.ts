@@ -65,8 +65,10 @@ export function registerAuthPages(w: WebApp): void {
     if (!sessions.checkPreLogin(req, form.str(CSRF_FIELD))) {
       return loginPage(req, reply, { username, status: 403, error: 'The form token is missing or expired: please try again.' });
     }
-    const failed = (reason: string): FastifyReply => {
+    const failed = (reason: string, kind: 'valid_user' | 'invalid_user' = 'valid_user'): FastifyReply => {
       w.limiter.recordFailure(ip);
+      // the defender counts web admin logins as it counts REST token requests
+      ctx.perimeter.loginFailed(ip, 'HTTP', kind);
       ctx.logger.connectionFailed({ clientIp: ip, username, loginType: 'password', protocol: 'HTTP', error: reason });
       return loginPage(req, reply, { username, status: 401, error: 'Invalid credentials: check the username and password.' });
     };
@@ -74,7 +76,11 @@ export function registerAuthPages(w: WebApp): void {
     try {
       admin = await ctx.provider.checkAdminAndPass(username, form.str('password', false), ip);
     } catch (e) {
-      if (e instanceof FsError || isValidationError(e)) return failed(e.message);
+      if (e instanceof FsError || isValidationError(e)) {
+        // an unknown admin scores higher (score_invalid) than a wrong password (score_valid)
+        const known = await ctx.provider.getAdmin(username).catch(() => undefined);
+        return failed(e.message, known ? 'valid_user' : 'invalid_user');
+      }
       throw e;
     }
     if (admin.status !== 1) return failed('admin is disabled');
@@ -85,6 +91,7 @@ export function registerAuthPages(w: WebApp): void {
       return reply.redirect(`${BASE}/twofactor`, 303);
     }
     w.limiter.recordSuccess(ip);
+    ctx.perimeter.loginSucceeded(ip, 'HTTP');
     ctx.logger.info('httpd', 'web admin login', { username: admin.username, ip });
     await sessions.start(reply, req, admin.username);
     return reply.redirect(landingPage(admin), 303);

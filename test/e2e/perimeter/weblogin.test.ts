@@ -1,0 +1,56 @@
+/**
+ * The web admin's login form feeds the defender like the REST token does: wrong
+ * passwords from one address ban it (for every protocol), an unknown admin
+ * scores higher than a wrong password, other addresses are not affected.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AppConfig } from '../../../src/config/types';
+import { startPerimeterApp } from './env';
+import { basic, httpGet } from './peers';
+
+function request(port: number, method: string, urlPath: string, localAddress: string, headers: Record<string, string>, body?: string):
+  Promise<{ status: number; body: string; cookies: string[] }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method, headers, localAddress, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => { text += d.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, cookies: res.headers['set-cookie'] ?? [] }));
+    });
+    req.on('error', reject);
+    req.setTimeout(30_000, () => req.destroy(new Error('http timeout')));
+    req.end(body);
+  });
+}
+
+/** One form login from `ip` (a fresh pre-login cookie and form token each time); the status. */
+async function webLogin(port: number, ip: string, username: string, password: string): Promise<number> {
+  const page = await request(port, 'GET', '/web/admin/login', ip, {});
+  if (page.status !== 200) return page.status;
+  const token = /name="_form_token" value="([^"]+)"/.exec(page.body)?.[1];
+  assert.ok(token, 'the login form carries its token');
+  const cookie = page.cookies.map((c) => c.split(';')[0]).join('; ');
+  const form = new URLSearchParams({ username, password, _form_token: token }).toString();
+  const r = await request(port, 'POST', '/web/admin/login', ip, { cookie, 'content-type': 'application/x-www-form-urlencoded' }, form);
+  return r.status;
+}
+
+test('web admin login failures are scored by the defender and ban the address', async (t) => {
+  const env = await startPerimeterApp((c: AppConfig) => {
+    Object.assign(c.common.defender, {
+      enabled: true, driver: 'memory', threshold: 5, score_valid: 1, score_invalid: 2, score_limit_exceeded: 3, score_no_auth: 0,
+      ban_time: 30, ban_time_increment: 50, observation_time: 30, login_delay: { success: 0, password_failed: 0 },
+    });
+    c.httpd.bindings[0]!.enable_web_admin = true;
+  });
+  t.after(() => env.close());
+  // an unknown admin scores 2: banned at the third failure
+  for (let i = 0; i < 3; i++) assert.equal(await webLogin(env.http, '127.0.0.71', 'nobody', 'x'), 401);
+  assert.equal((await httpGet(env.http, '/api/v2/token', { localAddress: '127.0.0.71', headers: { Authorization: basic('admin', 'adminpw') } })).status, 403,
+    'the banned address is refused everywhere');
+  // a known admin with wrong passwords scores 1: still allowed after four
+  for (let i = 0; i < 4; i++) assert.equal(await webLogin(env.http, '127.0.0.72', 'admin', `wrong-${i}`), 401);
+  assert.equal(await webLogin(env.http, '127.0.0.72', 'admin', 'adminpw'), 303, 'the right password logs in below the threshold');
+  assert.equal(await webLogin(env.http, '127.0.0.73', 'admin', 'adminpw'), 303, 'other addresses are not affected');
+});
