@@ -5,12 +5,12 @@
  */
 import { constants as C, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { FsError, fromNodeError } from '../common/errors';
 import type { FileInfo, Fs, FsFeatures, OpenWriteOptions, ReadHandle, SetStatAttrs, StatVFS, WriteHandle } from './fs';
 import { Jail } from './osfs-jail';
 import { OsReadHandle, OsWriteHandle } from './osfs-handles';
 import { statsToFileInfo } from './osfs-info';
+import { atomicUploadPath } from './upload-path';
 
 export interface OsFsOptions {
   /** absolute local directory */
@@ -232,11 +232,7 @@ export class OsFs implements Fs {
     } catch (e) { throw fromNodeError(e, 'copy'); }
   }
 
-  tempUploadPath(p: string): string {
-    const dir = path.posix.dirname(p);
-    const name = `.sftpgo-upload.${randomBytes(8).toString('hex')}.${path.posix.basename(p)}`;
-    return dir === '/' ? '/' + name : `${dir}/${name}`;
-  }
+  tempUploadPath(p: string): string { return atomicUploadPath(p); }
 
   async close(): Promise<void> {
     // nothing pooled: every handle is closed by its owner

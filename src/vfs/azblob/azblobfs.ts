@@ -7,7 +7,6 @@
  * recursively with common.rename_mode 1); uploads are staged blocks committed
  * at close (upload.ts), reads ranged windows (vfs/windowed-read.ts).
  */
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BlobGetPropertiesResponse, ContainerClient } from '@azure/storage-blob';
@@ -20,6 +19,7 @@ import { WindowedReadHandle } from '../windowed-read';
 import { AZ_CALL_TIMEOUT_MS, createContainerClient, fromAzError, type SecretDecrypter } from './client';
 import type { AzBlobOptions } from './config';
 import { AzWriteHandle } from './upload';
+import { atomicUploadPath, refuseSetStat } from '../upload-path';
 
 const FEATURES: FsFeatures = {
   atomicRename: false, randomWrite: false, resume: false, commitOnClose: true, readWrite: false, symlinks: false,
@@ -321,16 +321,9 @@ export class AzBlobFs implements Fs {
   link(): Promise<void> { return unsupported('link'); }
   statvfs(): Promise<StatVFS> { return unsupported('statvfs'); }
 
-  setStat(_p: string, attrs: SetStatAttrs): Promise<void> {
-    const asked = Object.values(attrs).some((v) => v !== undefined);
-    return asked ? unsupported('changing file attributes') : Promise.resolve();
-  }
+  setStat(_p: string, attrs: SetStatAttrs): Promise<void> { return refuseSetStat(attrs, 'Azure Blob'); }
 
-  tempUploadPath(p: string): string {
-    const dir = path.posix.dirname(p);
-    const name = `.sftpgo-upload.${randomBytes(8).toString('hex')}.${path.posix.basename(p)}`;
-    return dir === '/' ? '/' + name : `${dir}/${name}`;
-  }
+  tempUploadPath(p: string): string { return atomicUploadPath(p); }
 
   async close(): Promise<void> {
     // the SDK keeps no per-client sockets to release beyond its shared keep-alive agent

@@ -7,7 +7,6 @@
  * common.rename_mode 1); uploads are resumable streams (upload.ts), reads
  * ranged windows pinned to the object generation (vfs/windowed-read.ts).
  */
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Bucket, FileMetadata } from '@google-cloud/storage';
@@ -20,6 +19,7 @@ import { WindowedReadHandle } from '../windowed-read';
 import { createBucket, fromGcsError, GCS_CALL_TIMEOUT_MS, type SecretDecrypter } from './client';
 import type { GcsOptions } from './config';
 import { GcsWriteHandle } from './upload';
+import { atomicUploadPath, refuseSetStat } from '../upload-path';
 
 const FEATURES: FsFeatures = {
   atomicRename: false, randomWrite: false, resume: false, commitOnClose: true, readWrite: false, symlinks: false,
@@ -295,16 +295,9 @@ export class GcsFs implements Fs {
   link(): Promise<void> { return unsupported('link'); }
   statvfs(): Promise<StatVFS> { return unsupported('statvfs'); }
 
-  setStat(_p: string, attrs: SetStatAttrs): Promise<void> {
-    const asked = Object.values(attrs).some((v) => v !== undefined);
-    return asked ? unsupported('changing file attributes') : Promise.resolve();
-  }
+  setStat(_p: string, attrs: SetStatAttrs): Promise<void> { return refuseSetStat(attrs, 'GCS'); }
 
-  tempUploadPath(p: string): string {
-    const dir = path.posix.dirname(p);
-    const name = `.sftpgo-upload.${randomBytes(8).toString('hex')}.${path.posix.basename(p)}`;
-    return dir === '/' ? '/' + name : `${dir}/${name}`;
-  }
+  tempUploadPath(p: string): string { return atomicUploadPath(p); }
 
   async close(): Promise<void> {
     // the SDK's sockets are pooled by its shared agent

@@ -6,12 +6,11 @@
  * only empty, or recursively with common.rename_mode 1); uploads are
  * multipart streams (upload.ts), reads ranged windows (download.ts).
  */
+import * as path from 'node:path';
 import {
   CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
   type HeadObjectCommandOutput, type S3Client,
 } from '@aws-sdk/client-s3';
-import { randomBytes } from 'node:crypto';
-import * as path from 'node:path';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics, StorageRequest } from '../../metrics/storage';
 import type { FileInfo, Fs, FsFeatures, OpenWriteOptions, ReadHandle, SetStatAttrs, StatVFS, WriteHandle } from '../fs';
@@ -20,6 +19,7 @@ import { createS3Client, fromS3Error, S3_CALL_TIMEOUT_MS, sseParams, type Secret
 import type { S3Options } from './config';
 import { S3ReadHandle } from './download';
 import { S3WriteHandle } from './upload';
+import { atomicUploadPath, refuseSetStat } from '../upload-path';
 
 const FEATURES: FsFeatures = {
   atomicRename: false, randomWrite: false, resume: false, commitOnClose: true, readWrite: false, symlinks: false,
@@ -299,16 +299,9 @@ export class S3Fs implements Fs {
   link(): Promise<void> { return unsupported('link'); }
   statvfs(): Promise<StatVFS> { return unsupported('statvfs'); }
 
-  setStat(_p: string, attrs: SetStatAttrs): Promise<void> {
-    const asked = Object.values(attrs).some((v) => v !== undefined);
-    return asked ? unsupported('changing file attributes') : Promise.resolve();
-  }
+  setStat(_p: string, attrs: SetStatAttrs): Promise<void> { return refuseSetStat(attrs, 'S3'); }
 
-  tempUploadPath(p: string): string {
-    const dir = path.posix.dirname(p);
-    const name = `.sftpgo-upload.${randomBytes(8).toString('hex')}.${path.posix.basename(p)}`;
-    return dir === '/' ? '/' + name : `${dir}/${name}`;
-  }
+  tempUploadPath(p: string): string { return atomicUploadPath(p); }
 
   async close(): Promise<void> {
     this.client.destroy();

@@ -6,7 +6,6 @@
  * entry itself (lstat, remove, rename) resolve only its parent. A link that
  * points outside, or dangles (a create would follow it), is PermissionDenied.
  */
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { Stats } from 'ssh2';
 import { FsError } from '../../common/errors';
@@ -15,6 +14,7 @@ import type { SftpFsOptions } from './config';
 import { fileInfoOf, SftpReadHandle, SftpWriteHandle } from './handles';
 import type { SecretDecrypter, SftpConnectionPool } from './pool';
 import { Remote } from './remote';
+import { atomicUploadPath } from '../upload-path';
 
 const DEFAULT_BATCH = 100;
 /** bound on the directories created for a missing prefix */
@@ -297,11 +297,7 @@ export class SftpFs implements Fs {
   link(): Promise<void> { return unsupported('link'); }
   copy(): Promise<void> { return unsupported('server side copy'); }
 
-  tempUploadPath(p: string): string {
-    const dir = path.posix.dirname(p);
-    const name = `.sftpgo-upload.${randomBytes(8).toString('hex')}.${path.posix.basename(p)}`;
-    return dir === '/' ? '/' + name : `${dir}/${name}`;
-  }
+  tempUploadPath(p: string): string { return atomicUploadPath(p); }
 
   async close(): Promise<void> {
     await this.forgetSession();

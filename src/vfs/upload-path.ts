@@ -1,0 +1,21 @@
+/**
+ * Rules every backend shares: where an atomic upload is written before the rename
+ * (SFTPGo's `.sftpgo-upload.<xid>.<name>` beside the target) and how a backend that
+ * cannot change attributes answers a SETSTAT (nothing asked: fine; anything asked:
+ * unsupported, which setstat_mode then decides on).
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { FsError } from '../common/errors';
+import type { SetStatAttrs } from './fs';
+
+export function atomicUploadPath(p: string): string {
+  const dir = path.posix.dirname(p);
+  const name = `.sftpgo-upload.${randomBytes(8).toString('hex')}.${path.posix.basename(p)}`;
+  return dir === '/' ? '/' + name : `${dir}/${name}`;
+}
+
+export function refuseSetStat(attrs: SetStatAttrs, backend: string): Promise<void> {
+  const asked = Object.values(attrs).some((v) => v !== undefined);
+  return asked ? Promise.reject(new FsError('Unsupported', `changing file attributes is not supported on ${backend}`)) : Promise.resolve();
+}
