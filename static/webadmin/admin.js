@@ -52,6 +52,23 @@
     }
   });
 
+  // forms with per-kind sections (storage backends, event action types, rule triggers): only the chosen kind's
+  // fieldsets are shown; without script every section stays visible and the server reads only the chosen one
+  function showChosen(select) {
+    var group = select.getAttribute('data-show-section');
+    var boxes = document.querySelectorAll('fieldset[data-section="' + group + '"]');
+    for (var i = 0; i < boxes.length; i++) {
+      var kinds = (boxes[i].getAttribute('data-kinds') || '').split(' ');
+      boxes[i].hidden = kinds.indexOf(select.value) < 0;
+    }
+  }
+  var selects = document.querySelectorAll('select[data-show-section]');
+  for (var i = 0; i < selects.length; i++) showChosen(selects[i]);
+  document.addEventListener('change', function (ev) {
+    var t = ev.target;
+    if (t && t.matches && t.matches('select[data-show-section]')) showChosen(t);
+  });
+
   document.addEventListener('submit', function (ev) {
     var form = ev.target;
     var msg = form.getAttribute && form.getAttribute('data-confirm');

@@ -1,11 +1,14 @@
 /**
- * A minimal multipart/form-data parser for the one upload the web admin
- * takes (the restore file, ≤ 10 MiB, already buffered by Fastify's body
- * limit). File parts are returned as UTF-8 text: backups are JSON.
+ * A minimal multipart/form-data parser for the web admin's multipart forms
+ * (the restore file ≤ 10 MiB; the user and folder forms, which carry a GCS
+ * credentials file), already buffered within the route's body limit. File
+ * parts are returned as UTF-8 text (backups and credentials are JSON); a
+ * name sent more than once (checkboxes) becomes a list, as urlencoded.
  */
 import type { FormBody } from './form';
 
-const MAX_PARTS = 50;
+/** a user form with many directory permissions sends one part per checked box */
+const MAX_PARTS = 2000;
 
 export class MultipartError extends Error {}
 
@@ -36,7 +39,9 @@ export function parseMultipart(body: Buffer, boundary: string): FormBody {
     const name = /\bname="([^"]*)"/i.exec(disp)?.[1];
     const filename = /\bfilename="([^"]*)"/i.exec(disp)?.[1];
     if (name !== undefined && name !== '' && !name.startsWith('__proto')) {
-      out[name] = content.toString('utf8');
+      const value = content.toString('utf8');
+      const prev = Object.hasOwn(out, name) ? out[name] : undefined;
+      out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
       if (filename !== undefined) out[`${name}__filename`] = filename;
     }
     pos = next + 2;

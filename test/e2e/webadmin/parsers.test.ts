@@ -26,10 +26,21 @@ test('multipart: malformed bodies are MultipartErrors', () => {
   assert.throws(() => boundaryOf('multipart/form-data'), MultipartError);
   assert.throws(() => parseMultipart(Buffer.from('garbage'), 'XyZ'), MultipartError);
   assert.throws(() => parseMultipart(Buffer.from('--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\nno end'), 'XyZ'), MultipartError);
-  const many = body(Array.from({ length: 60 }, (_, i) => `Content-Disposition: form-data; name="f${i}"\r\n\r\nv`));
+  const many = body(Array.from({ length: 2001 }, (_, i) => `Content-Disposition: form-data; name="f${i}"\r\n\r\nv`));
   assert.throws(() => parseMultipart(many, 'XyZ'), MultipartError);
   const proto = parseMultipart(body(['Content-Disposition: form-data; name="__proto__"\r\n\r\nx']), 'XyZ');
   assert.equal(Object.getPrototypeOf(proto), Object.prototype);
+});
+
+test('multipart: a name sent twice (checkboxes) becomes a list; inherited names are not merged', () => {
+  const parsed = parseMultipart(body([
+    'Content-Disposition: form-data; name="perm_0_perm"\r\n\r\nlist',
+    'Content-Disposition: form-data; name="perm_0_perm"\r\n\r\ndownload',
+    'Content-Disposition: form-data; name="perm_0_perm"\r\n\r\nupload',
+    'Content-Disposition: form-data; name="constructor"\r\n\r\nc',
+  ]), 'XyZ');
+  assert.deepEqual(parsed.perm_0_perm, ['list', 'download', 'upload']);
+  assert.equal(parsed.constructor, 'c');
 });
 
 test('form: sizes, numbers, dates and rows', () => {
