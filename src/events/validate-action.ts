@@ -146,7 +146,12 @@ function validateFs(o: Obj): FsActionConfig {
   const type = optInt(o, 'type', 1, 6, 'fs_config.type');
   const compress = { name: '', paths: [] as string[] };
   switch (type) {
-    case FS_ACTION.rename: return { type, renames: pairs(o, 'renames', 'rename').map((kv) => ({ ...kv })), compress };
+    case FS_ACTION.rename: {
+      const raw = Array.isArray(o.renames) ? o.renames : [];
+      // update_modtime: SFTPGo's option to touch the renamed file
+      const renames = pairs(o, 'renames', 'rename').map((kv, i) => (isObj(raw[i]) && raw[i].update_modtime === true ? { ...kv, update_modtime: true } : kv));
+      return { type, renames, compress };
+    }
     case FS_ACTION.delete: return { type, deletes: pathList(o, 'deletes', 'delete'), compress };
     case FS_ACTION.mkdirs: return { type, mkdirs: pathList(o, 'mkdirs', 'create'), compress };
     case FS_ACTION.exist: return { type, exist: pathList(o, 'exist', 'check for existence'), compress };

@@ -10,9 +10,10 @@ import { asObj, isObj, optBool, optInt, optString, optStringArray, ValidationErr
 import { parseSchedule } from './manager/cron';
 import { validateName } from './validate-action';
 
-const PROVIDER_EVENTS = ['add', 'update', 'delete'];
-const PROTOCOLS = ['SFTP', 'SCP', 'SSH', 'FTP', 'DAV', 'HTTP', 'HTTPShare', 'OIDC'];
-const PROVIDER_OBJECTS = ['user', 'folder', 'group', 'admin', 'api_key', 'share', 'event_rule', 'event_action'];
+/** the values rules accept (the web admin's forms offer these) */
+export const PROVIDER_EVENTS = ['add', 'update', 'delete'];
+export const RULE_PROTOCOLS = ['SFTP', 'SCP', 'SSH', 'FTP', 'DAV', 'HTTP', 'HTTPShare', 'OIDC'];
+export const PROVIDER_OBJECTS = ['user', 'folder', 'group', 'admin', 'api_key', 'share', 'event_rule', 'event_action'];
 const MANDATORY_SYNC = ['pre-upload', 'pre-download', 'pre-delete'];
 const ALLOWED_SYNC = ['upload', 'pre-upload', 'pre-download', 'pre-delete'];
 
@@ -79,7 +80,7 @@ function conditions(raw: unknown, trigger: number): EventConditions {
       if (fsEvents.length === 0) throw new ValidationError('at least one filesystem event is required');
       return {
         fs_events: fsEvents,
-        options: { ...base, fs_paths: patterns(opts, 'fs_paths'), protocols: subset(opts, 'protocols', PROTOCOLS, 'rule condition protocol'), min_size: min, max_size: max, event_statuses: statuses },
+        options: { ...base, fs_paths: patterns(opts, 'fs_paths'), protocols: subset(opts, 'protocols', RULE_PROTOCOLS, 'rule condition protocol'), min_size: min, max_size: max, event_statuses: statuses },
       };
     }
     case TRIGGER.providerEvent: {
@@ -87,7 +88,8 @@ function conditions(raw: unknown, trigger: number): EventConditions {
       if (events.length === 0) throw new ValidationError('at least one provider event is required');
       return { provider_events: events, options: { ...base, provider_objects: subset(opts, 'provider_objects', PROVIDER_OBJECTS, 'provider object') } };
     }
-    case TRIGGER.schedule: return { schedules: schedules(c), options: base };
+    // concurrent_execution: run on every node of a shared provider (SFTPGo keeps it for schedules)
+    case TRIGGER.schedule: return { schedules: schedules(c), options: optBool(opts, 'concurrent_execution') === true ? { ...base, concurrent_execution: true } : base };
     default: return { options: base };
   }
 }

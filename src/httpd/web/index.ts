@@ -14,6 +14,7 @@ import { boundaryOf, MultipartError, parseMultipart } from './multipart';
 import { registerApiKeyPages } from './routes/apikeys';
 import { registerAuthPages } from './routes/auth';
 import { registerAdminPages } from './routes/admins';
+import { registerEventPages } from './routes/events';
 import { registerFolderPages } from './routes/folders';
 import { registerGroupPages, registerRolePages } from './routes/groups';
 import { registerMfaPages } from './routes/mfa';
@@ -104,6 +105,7 @@ export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext,
       registerTwoFactorPages(w);
       registerMfaPages(w);
       registerPerimeterPages(w);
+      registerEventPages(w);
     }, { prefix: BASE });
   });
 }

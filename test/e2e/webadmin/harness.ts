@@ -19,20 +19,21 @@ const run = promisify(execFile);
 /** repo root/test/artifacts/webadmin (git-ignored) */
 export const ARTIFACTS = join(__dirname, '..', '..', '..', '..', 'test', 'artifacts', 'webadmin');
 
-export interface WebAdminEnv {
+export interface AppEnv {
   app: App;
   dir: string;
   base: string;
   sftpPort: number;
-  browser: Browser;
   logLines(): Promise<Record<string, unknown>[]>;
   /** ssh-keygen'd client key pair */
   keygen(name: string, comment: string): Promise<{ privateKey: string; publicKey: string }>;
   stop(): Promise<void>;
 }
 
-/** `configure` adjusts the config before start (mfa.totp for the 2FA tests). */
-export async function startWebAdminEnv(configure?: (c: AppConfig) => void): Promise<WebAdminEnv> {
+export interface WebAdminEnv extends AppEnv { browser: Browser }
+
+/** The application alone (tests that drive the web admin over fetch); `configure` adjusts the config before start. */
+export async function startAppEnv(configure?: (c: AppConfig) => void): Promise<AppEnv> {
   const dir = await mkdtemp(join(tmpdir(), 'webadmin-e2e-'));
   await mkdir(ARTIFACTS, { recursive: true });
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'host', '-f', join(dir, 'host_ed25519')]);
@@ -64,19 +65,8 @@ export async function startWebAdminEnv(configure?: (c: AppConfig) => void): Prom
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
-  let browser: Browser;
-  try {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-  } catch (e) {
-    await app.stop();
-    await rm(dir, { recursive: true, force: true });
-    throw e;
-  }
   return {
-    app, dir, sftpPort, browser,
+    app, dir, sftpPort,
     base: `http://127.0.0.1:${httpPort}`,
     async logLines() {
       await app.ctx.logger.flush();
@@ -89,9 +79,30 @@ export async function startWebAdminEnv(configure?: (c: AppConfig) => void): Prom
       return { privateKey: await readFile(file, 'utf8'), publicKey: (await readFile(`${file}.pub`, 'utf8')).trim() };
     },
     async stop() {
-      await browser.close().catch(() => undefined);
       await app.stop();
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The application plus a headless Debian Chromium; `configure` adjusts the config before start (mfa.totp for the 2FA tests). */
+export async function startWebAdminEnv(configure?: (c: AppConfig) => void): Promise<WebAdminEnv> {
+  const env = await startAppEnv(configure);
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  } catch (e) {
+    await env.stop();
+    throw e;
+  }
+  return {
+    ...env, browser,
+    async stop() {
+      await browser.close().catch(() => undefined);
+      await env.stop();
     },
   };
 }
