@@ -20,14 +20,19 @@ test('web user form: the stored filesystem and folder subpaths survive an edit (
   assert.equal(u.virtual_folders?.[1]?.subpath, undefined, 'a new mapping gets no subpath');
 });
 
-test('web user form: an Azure Blob user edited with the storage select keeps its stored settings, never becomes local', () => {
+test('web user form: an Azure Blob user edited in the form: fields read, [**redacted**] keeps the stored key, empty removes it, typed replaces it', () => {
   const azblobconfig = { container: 'c', account_name: 'a', account_key: { status: 'Secretbox', payload: 'sealed' }, key_prefix: 'p/' };
   const stored = editableCopy({
     status: 1, username: 'u', home_dir: '/h', permissions: { '/': ['*'] }, filesystem: { provider: 3, azblobconfig },
   });
-  const form = new Form({ username: 'u', home_dir: '/h', status: '1', perm_0_path: '/', perm_0_perm: '*', fs_provider: '3' });
-  assert.deepEqual(userFromForm(form, stored).filesystem, { provider: 3, azblobconfig });
-  // a user switched to Azure in the form gets no settings: the provider's validation refuses it with a 400
+  const fields = { username: 'u', home_dir: '/h', status: '1', perm_0_path: '/', perm_0_perm: '*', fs_provider: '3', fs_az_container: 'c2', fs_az_account_name: 'a', fs_az_key_prefix: 'p/', fs_az_upload_concurrency: '4' };
+  const kept = userFromForm(new Form({ ...fields, fs_az_account_key: '[**redacted**]' }), stored).filesystem;
+  assert.deepEqual(kept, { provider: 3, azblobconfig: { container: 'c2', account_name: 'a', key_prefix: 'p/', upload_concurrency: 4, account_key: azblobconfig.account_key } });
+  assert.equal(userFromForm(new Form({ ...fields, fs_az_account_key: '' }), stored).filesystem?.azblobconfig?.account_key, undefined);
+  assert.deepEqual(userFromForm(new Form({ ...fields, fs_az_account_key: 'new-key' }), stored).filesystem?.azblobconfig?.account_key, { status: 'Plain', payload: 'new-key' });
+  // a user switched to Azure keeps nothing of another backend, and [**redacted**] with nothing stored is no secret
   const fresh = editableCopy({ status: 1, username: 'v', home_dir: '/h', permissions: { '/': ['*'] } });
-  assert.deepEqual(userFromForm(form, fresh).filesystem, { provider: 3 });
+  assert.equal(userFromForm(new Form({ ...fields, fs_az_account_key: '[**redacted**]' }), fresh).filesystem?.azblobconfig?.account_key, undefined);
+  // an unknown provider number is passed on for validation to refuse, never turned into local disk
+  assert.deepEqual(userFromForm(new Form({ ...fields, fs_provider: '9' }), stored).filesystem, { provider: 9 });
 });
