@@ -138,6 +138,28 @@ test('an HTTP action and an upload rule made in the forms POST to the receiver o
   assert.deepEqual(JSON.parse(r.body.toString()), { user: 'uploader', path: '/inbox/data.csv', size: content.length });
 });
 
+test('an on-demand rule made in the form runs from the list\'s Run button', async () => {
+  const got = new Promise<Received>((resolve) => {
+    receiver.hold = (r) => { if (r.headers['x-event'] === 'on-demand') resolve(r); return Promise.resolve(); };
+  });
+  await page.goto(`${env.base}/web/admin/eventrules`);
+  await page.click('#add-rule');
+  await page.fill('#name', 'by-hand');
+  await page.selectOption('#trigger', '6');
+  assert.ok(!(await page.isVisible('#cond-fs')), 'filesystem conditions are hidden for on-demand rules');
+  await page.click('#add-act');
+  await page.selectOption('#act_0_name', 'notify');
+  await page.click('#rule-form button[type=submit]');
+  await page.waitForURL('**/web/admin/eventrules');
+  await page.click('tr[data-rule="by-hand"] form[action$="/run"] button');
+  await page.waitForURL('**/web/admin/eventrules');
+  assert.match(await flash(), /Event rule "by-hand" started/);
+  const r = await got;
+  assert.equal(r.method, 'POST');
+  // the csv rule has no Run button: it is not on demand
+  assert.equal(await page.locator('tr[data-rule="csv-in"] form[action$="/run"]').count(), 0);
+});
+
 test('a user on Azure Blob made in the form takes an OpenSSH sftp upload', async () => {
   await newUserForm('azuser');
   await page.selectOption('#fs_provider', '3');
