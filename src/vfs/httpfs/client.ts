@@ -76,8 +76,8 @@ export class HttpFsClient {
     return `${this.o.basePath}/${op}/${encodeURIComponent(name)}${query ? `?${query}` : ''}`;
   }
 
-  /** An FsError for a transport failure, logged with the cause (refused, reset, TLS...). */
-  private transportError(op: string, name: string, e: unknown): FsError {
+  /** An FsError for a transport failure, logged with the cause (refused, reset, TLS, timeout...). */
+  transportError(op: string, name: string, e: unknown): FsError {
     if (e instanceof FsError) return e;
     const err = e as NodeJS.ErrnoException;
     const msg = `httpfs ${this.o.endpoint}: ${op} ${name}: ${err.code ? `${err.code} ` : ''}${err.message}`;
@@ -103,11 +103,12 @@ export class HttpFsClient {
   }
 
   /**
-   * Starts a request. The answer is awaited for at most the timeout; `signal`
-   * cancels the whole exchange (body included). The caller writes the body
-   * of an upload (`uploadType` set) and always end()s the request.
+   * Starts a request; its answer's headers are awaited for at most the
+   * timeout, except for an upload (`uploadType` set), whose body the caller
+   * streams first. The caller always end()s the request; destroying it
+   * cancels the exchange.
    */
-  async start(method: Method, op: string, name: string, query = '', opts: { signal?: AbortSignal; uploadType?: string } = {}): Promise<Exchange> {
+  async start(method: Method, op: string, name: string, query = '', opts: { uploadType?: string } = {}): Promise<Exchange> {
     const c = await this.creds();
     const headers: Record<string, string> = {};
     if (c.authorization) headers.authorization = c.authorization;
@@ -118,13 +119,13 @@ export class HttpFsClient {
     const request = this.o.secure ? https.request : http.request;
     const req = request({
       agent: this.agent, method, host: this.o.host, port: this.o.port, path: this.pathOf(op, name, query), headers,
-      ...(opts.signal ? { signal: opts.signal } : {}),
     });
     this.inFlight++;
     req.once('close', () => this.release());
     const response = new Promise<IncomingMessage>((resolve, reject) => {
-      const timer = setTimeout(() => req.destroy(new FsError('Generic', `httpfs ${this.o.endpoint}: ${op} ${name}: no answer within ${this.deps.timeoutMs} ms`)), this.deps.timeoutMs);
-      timer.unref();
+      // an upload is answered once its body is complete: its handle bounds the wait from there
+      const timer = opts.uploadType ? undefined : setTimeout(() => req.destroy(timeoutError(`no answer within ${this.deps.timeoutMs} ms`)), this.deps.timeoutMs);
+      timer?.unref();
       // on, not once: a second error from a torn-down socket must not go unhandled
       req.on('error', (e) => { clearTimeout(timer); reject(this.transportError(op, name, e)); });
       req.once('response', (res) => {
@@ -141,15 +142,20 @@ export class HttpFsClient {
 
   /** A metadata call with no request body: the whole answer within the timeout and `limit` bytes. */
   async call(method: Method, op: string, name: string, query = '', limit = MAX_RESPONSE): Promise<Buffer> {
-    const deadline = AbortSignal.timeout(this.deps.timeoutMs);
-    const { req, response } = await this.start(method, op, name, query, { signal: deadline });
+    const started = Date.now();
+    const { req, response } = await this.start(method, op, name, query);
     req.end();
+    const res = await response;
+    // the body within what is left of the same deadline
+    const left = Math.max(this.deps.timeoutMs - (Date.now() - started), 1);
+    const timer = setTimeout(() => res.destroy(timeoutError(`no complete answer within ${this.deps.timeoutMs} ms`)), left);
+    timer.unref();
     try {
-      const res = await response;
       return await readBody(res, limit);
     } catch (e) {
-      if (deadline.aborted) throw this.transportError(op, name, new Error(`no complete answer within ${this.deps.timeoutMs} ms`));
       throw this.transportError(op, name, e);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -169,6 +175,11 @@ export class HttpFsClient {
     this.closed = true;
     if (this.inFlight === 0) this.agent.destroy();
   }
+}
+
+/** A transport-level timeout (logged with the other transport failures). */
+export function timeoutError(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ETIMEDOUT' });
 }
 
 /** Reads a whole body, refusing one larger than `limit`. */

@@ -16,7 +16,7 @@ import type { StorageMetrics } from '../../metrics/storage';
 import type { FileInfo, ReadHandle, WriteHandle } from '../fs';
 import { S_IFREG } from '../fs';
 import { readStreamFrom } from '../read-stream';
-import type { Exchange, HttpFsClient } from './client';
+import { timeoutError, type Exchange, type HttpFsClient } from './client';
 
 /** a jump ahead up to this size reads through instead of reopening */
 const SKIP_MAX = 1024 * 1024;
@@ -38,7 +38,8 @@ export class HttpFsReadHandle implements ReadHandle {
   private failed = false;
   private closed = false;
 
-  constructor(private readonly client: HttpFsClient, private readonly name: string, readonly size: number, private readonly metrics: StorageMetrics) {}
+  constructor(private readonly client: HttpFsClient, private readonly name: string, readonly size: number,
+    private readonly timeoutMs: number, private readonly metrics: StorageMetrics) {}
 
   /** Reads run one at a time in call order: a sequential client keeps one stream going. */
   readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
@@ -68,7 +69,7 @@ export class HttpFsReadHandle implements ReadHandle {
     } catch (e) {
       this.failed = true;
       this.drop();
-      throw e instanceof FsError ? e : new FsError('Generic', `httpfs read ${this.name} at ${position}: ${(e as Error).message}`, e);
+      throw this.client.transportError(`read at ${position}`, this.name, e);
     }
     this.served += done;
     return done;
@@ -93,12 +94,20 @@ export class HttpFsReadHandle implements ReadHandle {
     return done;
   }
 
+  /** The next bytes of the stream; a service that stops sending for the timeout fails the read. */
   private async next(): Promise<Buffer | undefined> {
     if (this.pending) return this.pending;
-    const r = await (this.chunks as AsyncIterator<Buffer>).next();
-    if (r.done) return undefined;
-    this.pending = r.value;
-    return this.pending;
+    const res = this.res as IncomingMessage;
+    const timer = setTimeout(() => res.destroy(timeoutError(`no data within ${this.timeoutMs} ms`)), this.timeoutMs);
+    timer.unref();
+    try {
+      const r = await (this.chunks as AsyncIterator<Buffer>).next();
+      if (r.done) return undefined;
+      this.pending = r.value;
+      return this.pending;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Marks the first `n` bytes of the pending chunk consumed, keeping them behind. */
@@ -180,12 +189,18 @@ export class HttpFsWriteHandle implements WriteHandle {
     if (this.failure) throw this.failure;
   }
 
-  /** Waits until the socket takes more, or the exchange ended (failure is then set). */
+  /**
+   * Waits until the socket takes more, or the exchange ended (failure is
+   * then set); a service that stops reading for the timeout fails the upload.
+   */
   private drained(): Promise<void> {
     const req = this.ex.req;
     return new Promise((resolve) => {
       if (this.reqClosed) { resolve(); return; }
+      const timer = setTimeout(() => req.destroy(timeoutError(`httpfs ${this.label}: create ${this.name}: the service took no data for ${this.timeoutMs} ms`)), this.timeoutMs);
+      timer.unref();
       const done = (): void => {
+        clearTimeout(timer);
         req.off('drain', done);
         req.off('close', done);
         resolve();
@@ -216,7 +231,7 @@ export class HttpFsWriteHandle implements WriteHandle {
     try {
       if (this.failure) throw this.failure;
       this.ex.req.end();
-      const timer = setTimeout(() => this.ex.req.destroy(new FsError('Generic', `httpfs ${this.label}: create ${this.name}: no answer within ${this.timeoutMs} ms of the end of the upload`)), this.timeoutMs);
+      const timer = setTimeout(() => this.ex.req.destroy(timeoutError(`httpfs ${this.label}: create ${this.name}: no answer within ${this.timeoutMs} ms of the end of the upload`)), this.timeoutMs);
       timer.unref();
       const res = await this.ex.response.finally(() => clearTimeout(timer));
       res.resume();

@@ -100,7 +100,7 @@ export class HttpFs implements Fs {
   async openRead(p: string): Promise<ReadHandle> {
     const st = await this.stat(p);
     if (st.isDirectory) throw new FsError('IsDirectory');
-    return new HttpFsReadHandle(this.client, p, st.size, this.deps.metrics);
+    return new HttpFsReadHandle(this.client, p, st.size, this.timeoutMs, this.deps.metrics);
   }
 
   async openWrite(p: string, opts: OpenWriteOptions): Promise<WriteHandle> {

@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -191,5 +192,40 @@ test('httpfs: an upload refused by the service mid-body fails the write or the c
   } finally {
     await fs.close();
     await srv.stop();
+  }
+});
+
+test('httpfs: a download whose service stops sending, and an upload whose service stops reading, fail at the timeout', async () => {
+  const held: ServerResponse[] = [];
+  // answers stat, then stalls: a download after 10 bytes, an upload without reading its body
+  const stalling = createHttpServer((req, res) => {
+    if (req.url?.includes('/stat/')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ name: 'f', size: 1024 * 1024, mode: 420, last_modified: new Date().toISOString() }));
+      return;
+    }
+    held.push(res);
+    if (req.url?.includes('/open/')) { res.writeHead(200, { 'content-type': 'application/octet-stream' }); res.write(Buffer.alloc(10, 7)); return; }
+    req.pause();
+  });
+  stalling.listen(0, '127.0.0.1');
+  await new Promise((r) => stalling.once('listening', r));
+  const fs = makeFs(`http://127.0.0.1:${(stalling.address() as { port: number }).port}/api/v1`, {}, 300);
+  try {
+    warnings.length = 0;
+    const r = await fs.openRead('/f');
+    const buf = Buffer.alloc(100);
+    await assert.rejects(r.readAt(buf, 0, 100, 0), kindIs('Generic', /no data within 300 ms/));
+    assert.deepEqual([...buf.subarray(0, 10)], Array(10).fill(7));
+    await r.close();
+    const w = await fs.openWrite('/g', { create: true, truncate: true, append: false, exclusive: false, read: false });
+    await assert.rejects(w.writeAt(Buffer.alloc(16 * 1024 * 1024), 0), kindIs('Generic', /took no data for 300 ms/));
+    await w.abort(new FsError('Aborted'));
+    assert.ok(warnings.some((m) => /no data within/.test(m)) && warnings.some((m) => /took no data/.test(m)), warnings.join('\n'));
+  } finally {
+    await fs.close();
+    for (const res of held) res.destroy();
+    stalling.closeAllConnections();
+    await new Promise((r) => stalling.close(r));
   }
 });
