@@ -13,8 +13,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics } from '../../metrics/storage';
+import { uploadingInfo } from '../upload-path';
 import type { FileInfo, ReadHandle, WriteHandle } from '../fs';
-import { S_IFREG } from '../fs';
 import { readStreamFrom } from '../read-stream';
 import { timeoutError, type Exchange, type HttpFsClient } from './client';
 
@@ -216,10 +216,7 @@ export class HttpFsWriteHandle implements WriteHandle {
   }
 
   async stat(): Promise<FileInfo> {
-    return {
-      name: this.name, size: this.written, mode: S_IFREG | 0o644, mtime: this.started, atime: this.started,
-      uid: 0, gid: 0, isDirectory: false, isFile: true, isSymlink: false,
-    };
+    return uploadingInfo(this.name, this.written, this.started);
   }
 
   async sync(): Promise<void> {

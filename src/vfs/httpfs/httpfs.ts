@@ -11,7 +11,7 @@
 import * as path from 'node:path';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics } from '../../metrics/storage';
-import type { FileInfo, Fs, FsFeatures, OpenWriteOptions, ReadHandle, SetStatAttrs, StatVFS, WriteHandle } from '../fs';
+import { checkBackendPath, statVfsFrom, type FileInfo, type Fs, type FsFeatures, type OpenWriteOptions, type ReadHandle, type SetStatAttrs, type StatVFS, type WriteHandle } from '../fs';
 import { atomicUploadPath } from '../upload-path';
 import { HttpFsClient, MAX_LISTING_RESPONSE, type SecretDecrypter } from './client';
 import type { HttpFsOptions } from './config';
@@ -39,11 +39,6 @@ const baseName = (p: string): string => (p === '/' ? '/' : path.posix.basename(p
 const unsupported = (what: string): Promise<never> => Promise.reject(new FsError('Unsupported', `${what} is not supported on HTTP storage`));
 const notFound = (e: unknown): boolean => e instanceof FsError && e.kind === 'NotFound';
 
-function checkPath(p: string): void {
-  if (!p.startsWith('/') || p.includes('\0') || p.split('/').some((s) => s === '..' || s === '.')) {
-    throw new FsError('InvalidPath', `invalid backend path ${JSON.stringify(p)}`);
-  }
-}
 
 export class HttpFs implements Fs {
   readonly name = 'httpfs';
@@ -61,7 +56,7 @@ export class HttpFs implements Fs {
   }
 
   fsPath(p: string): string {
-    checkPath(p);
+    checkBackendPath(p);
     return p;
   }
 
@@ -74,7 +69,7 @@ export class HttpFs implements Fs {
   }
 
   async stat(p: string): Promise<FileInfo> {
-    checkPath(p);
+    checkBackendPath(p);
     return fileInfoOf(await this.client.json('GET', 'stat', p), baseName(p));
   }
 
@@ -84,7 +79,7 @@ export class HttpFs implements Fs {
   }
 
   async *readDir(p: string, batchSize = DEFAULT_BATCH): AsyncIterable<FileInfo[]> {
-    checkPath(p);
+    checkBackendPath(p);
     const list = await this.client.json('GET', 'readdir', p, '', MAX_LISTING_RESPONSE);
     if (!Array.isArray(list)) throw new FsError('Generic', `httpfs ${this.root}: readdir ${p}: the answer is not a list`);
     let batch: FileInfo[] = [];
@@ -156,13 +151,13 @@ export class HttpFs implements Fs {
 
   async rename(from: string, to: string): Promise<void> {
     if (from === '/' || to === '/') throw new FsError('PermissionDenied', 'the root cannot be renamed');
-    checkPath(from);
-    checkPath(to);
+    checkBackendPath(from);
+    checkBackendPath(to);
     await this.client.call('PATCH', 'rename', from, `target=${encodeURIComponent(to)}`);
   }
 
   async setStat(p: string, attrs: SetStatAttrs): Promise<void> {
-    checkPath(p);
+    checkBackendPath(p);
     if (attrs.uid !== undefined || attrs.gid !== undefined) return unsupported('changing the owner');
     if (attrs.mode !== undefined) await this.client.call('PATCH', 'chmod', p, `mode=${goFileMode(attrs.mode)}`);
     if (attrs.mtime || attrs.atime) {
@@ -174,14 +169,9 @@ export class HttpFs implements Fs {
   }
 
   async statvfs(p: string): Promise<StatVFS> {
-    checkPath(p);
+    checkBackendPath(p);
     const v = await this.client.json('GET', 'statvfs', p);
-    const o = typeof v === 'object' && v !== null ? v as Record<string, unknown> : {};
-    const n = (k: string): number => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? o[k] as number : 0);
-    return {
-      bsize: n('bsize'), frsize: n('frsize'), blocks: n('blocks'), bfree: n('bfree'), bavail: n('bavail'), files: n('files'),
-      ffree: n('ffree'), favail: n('favail'), fsid: n('fsid'), flag: n('flag'), namemax: n('namemax'),
-    };
+    return statVfsFrom(typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : {});
   }
 
   symlink(): Promise<void> { return unsupported('symlink'); }
