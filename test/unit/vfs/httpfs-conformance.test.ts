@@ -7,7 +7,8 @@ import { createServer, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { FsError } from '../../../src/common/errors';
-import { NO_STORAGE_METRICS } from '../../../src/metrics/storage';
+import { Registry } from 'prom-client';
+import { createStorageMetrics, NO_STORAGE_METRICS } from '../../../src/metrics/storage';
 import { httpFsOptions } from '../../../src/vfs/httpfs/config';
 import { HttpFs } from '../../../src/vfs/httpfs/httpfs';
 import { freePort } from '../../support/net';
@@ -227,5 +228,31 @@ test('httpfs: a download whose service stops sending, and an upload whose servic
     for (const res of held) res.destroy();
     stalling.closeAllConnections();
     await new Promise((r) => stalling.close(r));
+  }
+});
+
+test('httpfs metrics: sftpgo_httpfs_* transfer counters as SFTPGo names them, no object-store request counters', async () => {
+  const srv = await startHttpFsServer(auth);
+  const registry = new Registry();
+  const fs = new HttpFs(httpFsOptions({ endpoint: srv.endpoint, username: 'svc', password: plain('svc-secret'), api_key: plain('key-1') }), {
+    decrypt: async (s) => s.payload ?? '', metrics: createStorageMetrics(registry, ['httpfs']), warn: () => undefined,
+  });
+  try {
+    await writeFile(fs, '/m', Buffer.alloc(1000, 1));
+    assert.equal((await readFile(fs, '/m')).length, 1000);
+    const w = await fs.openWrite('/n', { create: true, truncate: true, append: false, exclusive: false, read: false });
+    await w.writeAt(Buffer.alloc(10), 0);
+    await w.abort(new FsError('Aborted'));
+    const text = await registry.metrics();
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    assert.equal(value('sftpgo_httpfs_uploads_total'), 1);
+    assert.equal(value('sftpgo_httpfs_upload_errors_total'), 1);
+    assert.equal(value('sftpgo_httpfs_upload_size'), 1010);
+    assert.equal(value('sftpgo_httpfs_downloads_total'), 1);
+    assert.equal(value('sftpgo_httpfs_download_size'), 1000);
+    assert.ok(!text.includes('sftpgo_httpfs_list_objects'));
+  } finally {
+    await fs.close();
+    await srv.stop();
   }
 });
