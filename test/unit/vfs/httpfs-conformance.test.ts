@@ -130,6 +130,17 @@ test('httpfs over TLS: a self-signed service is refused unless skip_tls_verify',
     await relaxed.close();
     await srv.stop();
   }
+  // https over a UNIX socket: TLS on the socket itself
+  const sock = await startHttpFsServer({ ...auth, tls, socketPath: path.join(work, 'tls.sock') });
+  const viaSocket = makeFs(sock.endpoint, { skip_tls_verify: true });
+  try {
+    assert.match(sock.endpoint, /^https:\/\/unix\?/);
+    await writeFile(viaSocket, '/s', Buffer.from('tls on a socket'));
+    assert.equal((await readFile(viaSocket, '/s')).toString(), 'tls on a socket');
+  } finally {
+    await viaSocket.close();
+    await sock.stop();
+  }
 });
 
 test('httpfs: wrong credentials are permission denied; the secrets never reach the log', async () => {
