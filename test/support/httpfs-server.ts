@@ -173,6 +173,8 @@ export async function startHttpFsServer(opts: HttpFsServerOptions = {}): Promise
     let flags = constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC;
     if (goFlags > 0) flags = GO_FLAGS.reduce((acc, [go, node]) => ((goFlags & go) !== 0 ? acc | node : acc), 0);
     if (intParam(q, 'checks', false) === 1 && !(await fsp.stat(path.dirname(file))).isDirectory()) throw new HttpError(404, 'the parent is not a directory');
+    // a client that gave up while the parent was checked gets no file created behind its back
+    if (req.destroyed) throw new HttpError(500, 'the upload was cancelled');
     const handle = await fsp.open(file, flags, 0o644);
     const out = createWriteStream('', { fd: handle.fd, autoClose: false });
     try {

@@ -3,7 +3,8 @@
  * written from SFTPGo's openapi/httpfs.yaml, basic auth + API key): OpenSSH
  * sftp (mkdir, put, ls, get, rename, chmod, rm, rmdir; a resume refused) and
  * WebDAV with curl (MKCOL, PUT, PROPFIND, GET, MOVE, COPY, DELETE), every
- * file landing in the service's directory. A service that is down: sftp,
+ * file landing in the service's directory; an upload over quota leaves
+ * nothing on the service. A service that is down: sftp,
  * WebDAV and FTP fail at once with a failure status and an httpfs log line
  * naming the cause, and the session stays usable.
  */
@@ -33,6 +34,7 @@ describe('HTTPFs storage over SFTP and WebDAV', () => {
     key = await writeKeyPair(env.base, 'k', 'ed25519');
     const cfg = httpconfig(httpfs, { username: 'svc', password: plain('svc-secret'), api_key: plain('k-123') });
     await env.addUser({ username: 'hu', password: 'hu-pass', public_keys: [key.publicKey], filesystem: { provider: 6, httpconfig: cfg } });
+    await env.addUser({ username: 'tight', password: 'tight-pass', quota_size: 1000, filesystem: { provider: 6, httpconfig: cfg } });
     await env.addUser({
       username: 'down', password: 'down-pass', public_keys: [key.publicKey],
       filesystem: { provider: 6, httpconfig: { endpoint: `http://127.0.0.1:${await freePort()}/api/v1` } },
@@ -90,6 +92,14 @@ describe('HTTPFs storage over SFTP and WebDAV', () => {
     assert.equal((await d.removeFile('/docs/b.txt')).ok, true);
     assert.equal((await d.removeDir('/docs')).ok, true);
     assert.deepEqual((await fsp.readdir(httpfs.root)).sort(), ['copy.txt', 'moved.txt']);
+  });
+
+  test('WebDAV: an upload over quota is refused (507) and what reached the service is removed', async () => {
+    const d = davDriver(env, 'tight', 'tight-pass');
+    const before = await fsp.readdir(httpfs.root);
+    const r = await d.upload('/over.bin', Buffer.alloc(4 * 1024 * 1024, 1), { chunked: true });
+    assert.deepEqual(r.ok ? 'success' : r.code, 507);
+    assert.deepEqual(await fsp.readdir(httpfs.root), before, 'no partial file left on the service');
   });
 
   test('a service that is down: SFTP, WebDAV and FTP fail at once with a failure and a log line; nothing hangs', async () => {
