@@ -188,3 +188,19 @@ test('a virtual folder on HTTP storage cannot be mounted with a subpath (SFTPGo 
   await dp.addUser(userInput('nosub', { virtual_folders: [{ name: 'hf', virtual_path: '/h' }] }));
   assert.equal((await dp.getUser('nosub'))?.virtual_folders?.[0]?.name, 'hf');
 });
+
+test('a valid httpconfig is normalized as SFTPGo stores it: trailing slashes trimmed, other sections dropped (sealing: test/e2e/httpd/httpfs-config)', async (t) => {
+  const dp = await BACKENDS.find((b) => b.name === 'memory')!.open(tempDir(t));
+  t.after(() => dp.close());
+  const u = await dp.addUser(userInput('hn', { filesystem: { provider: 6, s3config: { bucket: 'dropped' }, httpconfig: {
+    endpoint: ' https://h.example:8443/api/v1/// ', username: 'svc', api_key: { status: '', payload: '' },
+    skip_tls_verify: false, equality_check_mode: 1,
+  } } }));
+  assert.equal(u.filesystem?.s3config, undefined);
+  const hc = u.filesystem?.httpconfig ?? {};
+  assert.equal(hc.endpoint, 'https://h.example:8443/api/v1');
+  assert.equal(hc.username, 'svc');
+  assert.equal(hc.equality_check_mode, 1);
+  assert.equal(hc.skip_tls_verify, undefined);
+  assert.equal(hc.api_key, undefined, 'an empty secret is not stored');
+});
