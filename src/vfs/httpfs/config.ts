@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import type { StoredSecret as Secret } from '../fs';
-import { isSecret } from '../s3/config';
+import { hasSecretValue, isSecret } from '../s3/config';
 
 export interface HttpFsOptions {
   /** the endpoint as configured, for logs (it never carries credentials: validation refuses them) */
@@ -83,8 +83,9 @@ export function httpFsOptions(cfg: Record<string, unknown>): HttpFsOptions {
     basePath: where.basePath,
     // as given: a basic-auth user name is not trimmed (SFTPGo neither)
     username: typeof cfg.username === 'string' ? cfg.username : '',
-    password: isSecret(cfg.password) ? cfg.password : undefined,
-    apiKey: isSecret(cfg.api_key) ? cfg.api_key : undefined,
+    // an empty secret (SFTPGo's IsEmpty) is no credential, nothing to decrypt
+    password: isSecret(cfg.password) && hasSecretValue(cfg.password) ? cfg.password : undefined,
+    apiKey: isSecret(cfg.api_key) && hasSecretValue(cfg.api_key) ? cfg.api_key : undefined,
     skipTlsVerify: cfg.skip_tls_verify === true,
     equalityCheckMode: cfg.equality_check_mode === 1 ? 1 : 0,
   };

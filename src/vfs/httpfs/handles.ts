@@ -134,6 +134,11 @@ export class HttpFsReadHandle implements ReadHandle {
       this.failed = true;
       throw e;
     }
+    // closed while the answer was on its way: nobody will read or drop this stream
+    if (this.closed) {
+      this.drop();
+      throw new FsError('Aborted', 'the file is closed');
+    }
     this.chunks = (this.res as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     this.pos = offset;
     this.behindStart = offset;
