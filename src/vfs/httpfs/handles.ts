@@ -175,6 +175,8 @@ export class HttpFsWriteHandle implements WriteHandle {
   constructor(private readonly ex: Exchange, private readonly name: string, private readonly label: string,
     private readonly timeoutMs: number, private readonly metrics: StorageMetrics) {
     ex.req.once('close', () => { this.reqClosed = true; });
+    // the body can fail after an answer already came (a service answering before reading it all)
+    ex.req.on('error', (e) => { this.failure ??= e instanceof FsError ? e : new FsError('Generic', `httpfs ${label}: create ${name}: ${e.message}`, e); });
     // an answer before the body ended is a refusal (or the service giving up): stop sending
     ex.response.then(() => undefined, (e: unknown) => {
       this.failure ??= e instanceof FsError ? e : new FsError('Generic', (e as Error).message);
@@ -212,7 +214,8 @@ export class HttpFsWriteHandle implements WriteHandle {
       };
       req.on('drain', done);
       req.on('close', done);
-      this.ex.response.then(done, done);
+      // a refusal ends the wait; an early success does not (the body must still drain)
+      this.ex.response.then(() => undefined, done);
     });
   }
 
@@ -237,6 +240,7 @@ export class HttpFsWriteHandle implements WriteHandle {
       timer.unref();
       const res = await this.ex.response.finally(() => clearTimeout(timer));
       res.resume();
+      if (this.failure) throw this.failure;
       this.ended = true;
       this.metrics.transferCompleted('httpfs', 'upload', this.written, false);
     } catch (e) {

@@ -267,3 +267,36 @@ test('httpfs metrics: sftpgo_httpfs_* transfer counters as SFTPGo names them, no
     await srv.stop();
   }
 });
+
+test('httpfs: a service that answers an upload with success before reading its body never makes it a success', async () => {
+  // answers 201 at once, then drops the connection without reading the body
+  const hasty = createHttpServer((req, res) => {
+    if (req.url?.includes('/stat/')) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":"not found"}');
+      return;
+    }
+    res.writeHead(201, { 'content-type': 'application/json', connection: 'close' });
+    res.end('{"message":"upload OK"}', () => req.socket.destroy());
+  });
+  hasty.listen(0, '127.0.0.1');
+  await new Promise((r) => hasty.once('listening', r));
+  const fs = makeFs(`http://127.0.0.1:${(hasty.address() as { port: number }).port}/api/v1`, {}, 2000);
+  try {
+    const w = await fs.openWrite('/f', { create: true, truncate: true, append: false, exclusive: false, read: false });
+    const chunk = Buffer.alloc(1024 * 1024, 3);
+    let failed: unknown;
+    try {
+      for (let i = 0; i < 64; i++) await w.writeAt(chunk, i * chunk.length);
+      await w.close();
+    } catch (e) {
+      failed = e;
+      await w.abort(e as Error);
+    }
+    assert.ok(failed instanceof FsError && failed.kind === 'Generic', `the upload must fail, got ${String(failed)}`);
+  } finally {
+    await fs.close();
+    hasty.closeAllConnections();
+    await new Promise((r) => hasty.close(r));
+  }
+});
