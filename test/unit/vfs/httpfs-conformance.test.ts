@@ -11,6 +11,7 @@ import { Registry } from 'prom-client';
 import { createStorageMetrics, NO_STORAGE_METRICS } from '../../../src/metrics/storage';
 import { httpFsOptions } from '../../../src/vfs/httpfs/config';
 import { HttpFs } from '../../../src/vfs/httpfs/httpfs';
+import type { WriteHandle } from '../../../src/vfs/fs';
 import { freePort } from '../../support/net';
 import { startHttpFsServer, type TestHttpFs } from '../../support/httpfs-server';
 import { makePki, type TestPki } from '../../support/tlscerts';
@@ -39,6 +40,18 @@ before(async () => {
   pki = await makePki(path.join(work, 'pki'), ['c']);
 });
 after(async () => { await fsp.rm(work, { recursive: true, force: true }); });
+
+/** Writes 64 chunks and closes; returns what failed (the handle aborted), or undefined for a success. */
+async function uploadError(w: WriteHandle, chunk: Buffer): Promise<unknown> {
+  try {
+    for (let i = 0; i < 64; i++) await w.writeAt(chunk, i * chunk.length);
+    await w.close();
+    return undefined;
+  } catch (e) {
+    await w.abort(e as Error);
+    return e;
+  }
+}
 
 const kindIs = (kind: string, re?: RegExp) => (e: unknown): boolean => e instanceof FsError && e.kind === kind && (!re || re.test(e.message));
 
@@ -191,15 +204,7 @@ test('httpfs: an upload refused by the service mid-body fails the write or the c
     const w = await fs.openWrite('/d/f', { create: true, truncate: true, append: false, exclusive: false, read: false });
     // the directory vanishes under the upload: the service answers 404 to the create
     await fsp.rm(path.join(srv.root, 'd'), { recursive: true });
-    const chunk = randomBytes(256 * 1024);
-    let failed: unknown;
-    try {
-      for (let i = 0; i < 64; i++) await w.writeAt(chunk, i * chunk.length);
-      await w.close();
-    } catch (e) {
-      failed = e;
-      await w.abort(e as Error);
-    }
+    const failed = await uploadError(w, randomBytes(256 * 1024));
     assert.ok(failed instanceof FsError && failed.kind === 'NotFound', String(failed));
   } finally {
     await fs.close();
@@ -284,15 +289,7 @@ test('httpfs: a service that answers an upload with success before reading its b
   const fs = makeFs(`http://127.0.0.1:${(hasty.address() as { port: number }).port}/api/v1`, {}, 2000);
   try {
     const w = await fs.openWrite('/f', { create: true, truncate: true, append: false, exclusive: false, read: false });
-    const chunk = Buffer.alloc(1024 * 1024, 3);
-    let failed: unknown;
-    try {
-      for (let i = 0; i < 64; i++) await w.writeAt(chunk, i * chunk.length);
-      await w.close();
-    } catch (e) {
-      failed = e;
-      await w.abort(e as Error);
-    }
+    const failed = await uploadError(w, Buffer.alloc(1024 * 1024, 3));
     assert.ok(failed instanceof FsError && failed.kind === 'Generic', `the upload must fail, got ${String(failed)}`);
   } finally {
     await fs.close();
