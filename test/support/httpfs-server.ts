@@ -16,6 +16,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { once } from 'node:events';
 import { constants, createReadStream, createWriteStream, promises as fsp, type Stats } from 'node:fs';
+import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,6 +42,8 @@ export interface TestHttpFs {
   requests: string[];
   /** requests seen while uploads were cut short by the client */
   abortedUploads: number;
+  /** resolves once no client connection is open; rejects after `timeoutMs` (a client keeping its sockets) */
+  idle(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -264,6 +267,19 @@ export async function startHttpFsServer(opts: HttpFsServerOptions = {}): Promise
     });
   };
   const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createHttpServer(onRequest);
+  // idle keep-alive connections stay until the client closes them, so idle() shows whether it does
+  server.keepAliveTimeout = 120_000;
+  const open = new Set<Socket>();
+  let waiters: (() => void)[] = [];
+  server.on(opts.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => {
+      open.delete(socket);
+      if (open.size > 0) return;
+      for (const w of waiters) w();
+      waiters = [];
+    });
+  });
   const scheme = opts.tls ? 'https' : 'http';
   let endpoint: string;
   if (opts.socketPath) {
@@ -280,6 +296,11 @@ export async function startHttpFsServer(opts: HttpFsServerOptions = {}): Promise
   return {
     endpoint, root, requests,
     get abortedUploads() { return state.abortedUploads; },
+    idle: (timeoutMs = 10_000) => (open.size === 0 ? Promise.resolve() : new Promise<void>((resolve, reject) => {
+      // the bound only turns a leak into a clear failure instead of the test runner's timeout
+      const timer = setTimeout(() => reject(new Error(`${open.size} client connection(s) still open after ${timeoutMs} ms`)), timeoutMs);
+      waiters.push(() => { clearTimeout(timer); resolve(); });
+    })),
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

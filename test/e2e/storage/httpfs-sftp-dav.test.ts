@@ -73,6 +73,8 @@ describe('HTTPFs storage over SFTP and WebDAV', () => {
     const rm = await sftpBatch('hu', 'rm /dir/moved.bin\nrmdir /dir');
     assert.equal(rm.status, 0, rm.stderr);
     await assert.rejects(fsp.stat(path.join(httpfs.root, 'dir')));
+    // the ended sessions closed their backends: no connection to the service is left open
+    await httpfs.idle();
   });
 
   test('WebDAV: MKCOL, PUT, PROPFIND, GET, MOVE, COPY, DELETE on the service', async () => {

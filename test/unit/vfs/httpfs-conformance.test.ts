@@ -79,6 +79,9 @@ test('httpfs wire: the service sees path-escaped names, Go flags and modes, RFC 
     // a missing parent fails the open itself; an upload over an existing file cannot resume
     await assert.rejects(fs.openWrite('/nodir/x', { create: true, truncate: true, append: false, exclusive: false, read: false }), kindIs('NotFound'));
     await assert.rejects(fs.openWrite('/a dir/f?#%.txt', { create: true, truncate: false, append: false, exclusive: false, read: false }), kindIs('Unsupported'));
+    // closing the backend lets go of its keep-alive connections
+    await fs.close();
+    await srv.idle();
   } finally {
     await fs.close();
     await srv.stop();
