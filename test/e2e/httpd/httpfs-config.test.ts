@@ -2,13 +2,17 @@
  * httpconfig through the REST API and dumps: validated on save with 400s
  * naming the field (as SFTPGo validates HTTPFsConfig), the password and API
  * key sealed with the kms, hidden on output, kept sealed in dumps and
- * accepted back sealed by loaddata. (A subpath on an HTTP folder: the
+ * accepted back sealed by loaddata; a quota scan of a home on HTTP storage
+ * walks the service. (A subpath on an HTTP folder: the
  * memory provider test in test/unit/dataprovider/validation.test.ts, this
  * sqlite provider refuses every subpath yet.)
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
 import type { Secret } from '../../../src/dataprovider/models';
+import { httpconfig, startHttpFsServer } from '../../support/httpfs-server';
 import { startServer, type TestServer } from './support';
 
 let srv: TestServer;
@@ -76,4 +80,23 @@ test('REST: the password and API key are sealed, hidden on output, kept sealed i
   const refused = await srv.call('POST', '/api/v2/loaddata', { token, body: bad });
   assert.equal(refused.status, 400, refused.text);
   assert.match(refused.text, /httpconfig\.endpoint: invalid endpoint schema/);
+});
+
+test('REST: a quota scan of a home on HTTP storage counts the files the service holds', async () => {
+  const svc = await startHttpFsServer({ apiKey: 'scan-key' });
+  try {
+    await fsp.mkdir(path.join(svc.root, 'sub'));
+    await fsp.writeFile(path.join(svc.root, 'a.bin'), Buffer.alloc(1000));
+    await fsp.writeFile(path.join(svc.root, 'sub', 'b.bin'), Buffer.alloc(234));
+    const r = await srv.call('POST', '/api/v2/users', { token, body: user('scanned', httpconfig(svc, { api_key: { status: 'Plain', payload: 'scan-key' } })) });
+    assert.equal(r.status, 201, r.text);
+    const scan = await srv.call('POST', '/api/v2/quotas/users/scanned/scan', { token });
+    assert.equal(scan.status, 202, scan.text);
+    await srv.svc.scans.whenIdle();
+    const u = (await srv.call('GET', '/api/v2/users/scanned', { token })).json as { used_quota_size: number; used_quota_files: number };
+    assert.deepEqual([u.used_quota_size, u.used_quota_files], [1234, 2]);
+    assert.ok(svc.requests.some((q) => q.startsWith('GET readdir /sub')), svc.requests.join('\n'));
+  } finally {
+    await svc.stop();
+  }
 });
