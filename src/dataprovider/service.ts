@@ -96,6 +96,8 @@ export class ProviderService implements DataProviderService {
         f.filesystem = await sealFilesystemSecrets(f.filesystem ?? { provider: 0 }, undefined, this.kms, `folder_${f.name}`, `folder "${f.name}" filesystem`);
         folder = await tx.addFolder(f);
       }
+      // SFTPGo refuses to use such a mapping; refusing it on save says so at once
+      if (vf.subpath && folder.filesystem?.provider === 6) throw new ValidationError(`virtual_folders[].subpath: folder "${vf.name}" is on HTTP storage, which cannot have a subpath`);
       out.push({ ...vf, mapped_path: folder.mapped_path });
     }
     return out;

@@ -2,17 +2,15 @@
  * The filesystem part of user and folder validation (SFTPGo's
  * Filesystem.Validate): the provider's config is checked field by field and
  * returned with SFTPGo's JSON names only; the other providers' sections are
- * dropped. Providers this server has no backend for are refused with a 400.
+ * dropped. Every SFTPGo provider (0-6) has a backend here (service/filesystems.ts).
  * Secrets are sealed through the kms (fs-secrets.ts), never stored plain.
  */
 import { utils as sshUtils } from 'ssh2';
 import { cleanPrefix, endpointWithPort } from '../vfs/sftpfs/config';
+import { parseEndpoint } from '../vfs/httpfs/config';
 import type { FilesystemConfig, Secret } from './models';
 import { asObj, optBool, optInt, optObj, optString, ValidationError, type Obj } from './validation-core';
 
-/** provider numbers with a backend here (service/filesystems.ts builds them) */
-const SUPPORTED = new Set([0, 1, 2, 3, 4, 5]);
-const NAMES: Record<number, string> = { 2: 'Google Cloud Storage (2)', 3: 'Azure Blob (3)', 5: 'SFTP (5)', 6: 'HTTP (6)' };
 
 const SECRET_STATUSES = new Set(['Plain', 'Secretbox', 'AES-256-GCM', 'Redacted']);
 
@@ -232,6 +230,23 @@ function validateSftp(o: Obj, field: string): Record<string, unknown> {
   return out;
 }
 
+/** SFTPGo HTTPFsConfig.validate: the endpoint rules (vfs/httpfs/config.ts), optional credentials. */
+function validateHttp(o: Obj, field: string): Record<string, unknown> {
+  const parsed = parseEndpoint(optString(o, 'endpoint', `${field}.endpoint`) ?? '');
+  if (!parsed.ok) throw new ValidationError(`${field}.endpoint: ${parsed.reason}`);
+  const out: Record<string, unknown> = { endpoint: (o.endpoint as string).trim().replace(/\/+$/, '') };
+  const username = optString(o, 'username', `${field}.username`) ?? '';
+  if (username) out.username = username;
+  const password = optSecret(o, 'password', `${field}.password`);
+  if (password) out.password = password;
+  const apiKey = optSecret(o, 'api_key', `${field}.api_key`);
+  if (apiKey) out.api_key = apiKey;
+  if (optBool(o, 'skip_tls_verify', `${field}.skip_tls_verify`)) out.skip_tls_verify = true;
+  const eq = optInt(o, 'equality_check_mode', 0, 1, `${field}.equality_check_mode`);
+  if (eq) out.equality_check_mode = eq;
+  return out;
+}
+
 function validateOs(o: Obj | undefined, field: string): FilesystemConfig {
   if (!o) return { provider: 0 };
   const read = optInt(o, 'read_buffer_size', 0, 10, `${field}.osconfig.read_buffer_size`);
@@ -246,9 +261,6 @@ export function validateFilesystem(v: unknown, field: string): FilesystemConfig 
   if (v === undefined || v === null) return { provider: 0 };
   const o = asObj(v, field);
   const provider = optInt(o, 'provider', 0, 6, `${field}.provider`) ?? 0;
-  if (!SUPPORTED.has(provider)) {
-    throw new ValidationError(`${field}.provider: the ${NAMES[provider] ?? provider} storage backend is not supported by this server`);
-  }
   if (provider === 1) {
     const s3 = optObj(o, 's3config', `${field}.s3config`);
     if (!s3) throw new ValidationError(`${field}.s3config is mandatory for the S3 provider`);
@@ -268,6 +280,11 @@ export function validateFilesystem(v: unknown, field: string): FilesystemConfig 
     const sftp = optObj(o, 'sftpconfig', `${field}.sftpconfig`);
     if (!sftp) throw new ValidationError(`${field}.sftpconfig is mandatory for the SFTP provider`);
     return { provider, sftpconfig: validateSftp(sftp, `${field}.sftpconfig`) };
+  }
+  if (provider === 6) {
+    const http = optObj(o, 'httpconfig', `${field}.httpconfig`);
+    if (!http) throw new ValidationError(`${field}.httpconfig is mandatory for the HTTP provider`);
+    return { provider, httpconfig: validateHttp(http, `${field}.httpconfig`) };
   }
   if (provider === 4) {
     const c = optObj(o, 'cryptconfig', `${field}.cryptconfig`) ?? {};

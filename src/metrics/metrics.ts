@@ -63,7 +63,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics & { readonly r
 
   return {
     registry,
-    storage: createStorageMetrics(registry, ['s3', 'gcs', 'az']),
+    storage: createStorageMetrics(registry, ['s3', 'gcs', 'az', 'httpfs']),
     contentType: registry.contentType,
     transferCompleted(kind, bytes, failed) {
       const n = Number.isFinite(bytes) && bytes > 0 ? bytes : 0;

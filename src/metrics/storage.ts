@@ -4,7 +4,7 @@
  */
 import { Counter, type Registry } from 'prom-client';
 
-export type StorageBackendName = 's3' | 'gcs' | 'az';
+export type StorageBackendName = 's3' | 'gcs' | 'az' | 'httpfs';
 export type StorageRequest = 'list_objects' | 'copy_object' | 'delete_object' | 'head_object';
 
 export interface StorageMetrics {
@@ -17,7 +17,9 @@ export const NO_STORAGE_METRICS: StorageMetrics = {
   requestCompleted: () => undefined,
 };
 
-const LABEL: Record<StorageBackendName, string> = { s3: 'S3', gcs: 'GCS', az: 'Azure Blob' };
+const LABEL: Record<StorageBackendName, string> = { s3: 'S3', gcs: 'GCS', az: 'Azure Blob', httpfs: 'HTTPFs' };
+/** SFTPGo counts object API calls for the object stores only; HTTPFs has transfer counters alone */
+const HAS_REQUEST_COUNTERS: Record<StorageBackendName, boolean> = { s3: true, gcs: true, az: true, httpfs: false };
 
 export function createStorageMetrics(registry: Registry, backends: readonly StorageBackendName[] = ['s3']): StorageMetrics {
   const counters = new Map<string, Counter>();
@@ -32,6 +34,7 @@ export function createStorageMetrics(registry: Registry, backends: readonly Stor
     counter(`sftpgo_${b}_download_errors_total`, `The total number of ${l} download errors`);
     counter(`sftpgo_${b}_upload_size`, `The total ${l} upload size as bytes, partial uploads are included`);
     counter(`sftpgo_${b}_download_size`, `The total ${l} download size as bytes, partial downloads are included`);
+    if (!HAS_REQUEST_COUNTERS[b]) continue;
     for (const r of ['list_objects', 'copy_object', 'delete_object', 'head_object'] as const) {
       counter(`sftpgo_${b}_${r}`, `The total number of ${l} ${r.replace('_', ' ')} requests`);
       counter(`sftpgo_${b}_${r}_errors`, `The total number of ${l} ${r.replace('_', ' ')} errors`);

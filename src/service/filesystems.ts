@@ -25,6 +25,8 @@ import { GcsFs } from '../vfs/gcs/gcsfs';
 import { sftpFsOptions } from '../vfs/sftpfs/config';
 import { SftpConnectionPool, type SelfConnectionGuard } from '../vfs/sftpfs/pool';
 import { SftpFs } from '../vfs/sftpfs/sftpfs';
+import { httpFsOptions } from '../vfs/httpfs/config';
+import { HttpFs } from '../vfs/httpfs/httpfs';
 import { NO_STORAGE_METRICS } from '../metrics/storage';
 import { PROVIDER_NAMES } from '../vfs/providers';
 
@@ -80,6 +82,15 @@ export function createFilesystems(deps: FilesystemDeps): FsFactory {
       decrypt: (s) => deps.kms.decrypt(s),
       warn: (msg) => deps.logger.warn('sftpfs', `${t.owner}: ${msg}`),
     })],
+    [6, (t) => {
+      // SFTPGo refuses a subpath on an HTTPFs folder: the service's namespace has no prefix to extend
+      if (t.subpath && t.subpath !== '/') throw new FsError('Unsupported', `${t.owner}: a virtual folder on HTTP storage cannot have a subpath`);
+      return new HttpFs(httpFsOptions(t.filesystem.httpconfig ?? {}), {
+        decrypt: (s) => deps.kms.decrypt(s),
+        metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
+        warn: (msg) => deps.logger.warn('httpfs', `${t.owner}: ${msg}`),
+      });
+    }],
     [4, (t) => new CryptFs(new OsFs({ root: localRootOf(t), umask }), secretOf(t.filesystem.cryptconfig?.passphrase), (s) => deps.kms.decrypt(s))],
   ]);
   return (target: FsTarget): Fs => {

@@ -6,6 +6,7 @@
  * backend throws is an FsError with a kind (common/errors.ts).
  */
 import type { Readable } from 'node:stream';
+import { FsError } from '../common/errors';
 
 export interface FileInfo {
   /** base name ("" never; "/" for the root) */
@@ -64,6 +65,25 @@ export interface StatVFS {
   fsid: number;
   flag: number;
   namemax: number;
+}
+
+/** The contract's path rule for backends that pass paths on (remote SFTP, HTTPFs): clean, absolute, no NUL. */
+export function checkBackendPath(p: string): void {
+  if (!p.startsWith('/') || p.includes('\0') || p.split('/').some((s) => s === '..' || s === '.')) {
+    throw new FsError('InvalidPath', `invalid backend path ${JSON.stringify(p)}`);
+  }
+}
+
+/** A StatVFS from a remote answer's fields (SFTP extension, HTTPFs JSON): missing or non-numeric ones are 0. */
+export function statVfsFrom(fields: Readonly<Record<string, unknown>>): StatVFS {
+  const n = (k: keyof StatVFS): number => {
+    const v = Number(fields[k] ?? 0);
+    return Number.isFinite(v) ? v : 0;
+  };
+  return {
+    bsize: n('bsize'), frsize: n('frsize'), blocks: n('blocks'), bfree: n('bfree'), bavail: n('bavail'), files: n('files'),
+    ffree: n('ffree'), favail: n('favail'), fsid: n('fsid'), flag: n('flag'), namemax: n('namemax'),
+  };
 }
 
 /** A file opened for reading. Reads are positional so SFTP can issue them concurrently. */

@@ -5,18 +5,22 @@
  * sampled from /proc during each transfer. Prints one JSON line per transfer.
  *   node dist/test/bench/storage-s3.js
  * S3_BENCH_BACKEND=local runs the same transfers to a local home (the baseline
- * the S3 figures compare with).
+ * the S3 figures compare with); S3_BENCH_BACKEND=httpfs to a home on the HTTPFs
+ * test service (test/support/httpfs-server.ts, in this process).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { removeDaemonDir, startDaemon, stopDaemon } from '../support/daemon';
 import { s3config, startS3rver } from '../support/s3rver';
+import { httpconfig, startHttpFsServer } from '../support/httpfs-server';
 import { writeKeyPair } from '../support/sshkeys';
 import { keyOpts, run } from '../e2e/sftpd/openssh';
 
 const MB = 1024 * 1024;
-const LOCAL = process.env.S3_BENCH_BACKEND === 'local';
+const BACKEND = process.env.S3_BENCH_BACKEND ?? 's3';
+const LOCAL = BACKEND === 'local';
+const HTTPFS = BACKEND === 'httpfs';
 
 async function rssKiB(pid: number): Promise<number> {
   const status = await fsp.readFile(`/proc/${pid}/status`, 'utf8');
@@ -48,12 +52,13 @@ async function sha256(file: string): Promise<string> {
 async function main(): Promise<void> {
   const sizeMB = Number(process.env.S3_BENCH_MB ?? '1024');
   const s3 = await startS3rver('bench');
+  const httpfs = HTTPFS ? await startHttpFsServer() : undefined;
   const d = await startDaemon();
   try {
     const key = await writeKeyPair(d.dir, 'bench', 'ed25519');
     const created = await d.api('POST', '/users', {
       username: 'bench', status: 1, home_dir: join(d.dir, 'home'), permissions: { '/': ['*'] }, public_keys: [key.publicKey],
-      filesystem: LOCAL ? { provider: 0 } : { provider: 1, s3config: s3config(s3, { key_prefix: 'bench/' }) },
+      filesystem: LOCAL ? { provider: 0 } : httpfs ? { provider: 6, httpconfig: httpconfig(httpfs) } : { provider: 1, s3config: s3config(s3, { key_prefix: 'bench/' }) },
     });
     if (created.status !== 201) throw new Error(`user not created: ${created.status} ${JSON.stringify(created.json)}`);
     const src = join(d.dir, 'src.bin');
@@ -73,7 +78,7 @@ async function main(): Promise<void> {
     const same = (await sha256(src)) === (await sha256(back));
     for (const [dir, m] of [['upload', up], ['download', down]] as const) {
       console.log(JSON.stringify({
-        transfer: `SFTP ${dir}, ${LOCAL ? 'local disk' : 'S3 (s3rver)'}`, size_mib: sizeMB, seconds: Number(m.seconds.toFixed(2)),
+        transfer: `SFTP ${dir}, ${LOCAL ? 'local disk' : HTTPFS ? 'HTTPFs (test service)' : 'S3 (s3rver)'}`, size_mib: sizeMB, seconds: Number(m.seconds.toFixed(2)),
         mib_per_s: Number((sizeMB / m.seconds).toFixed(1)), server_rss_base_mib: Number(m.baseMiB.toFixed(1)),
         server_rss_peak_mib: Number(m.peakMiB.toFixed(1)), server_rss_growth_mib: Number((m.peakMiB - m.baseMiB).toFixed(1)),
         ...(dir === 'download' ? { content_matches: same } : {}),
@@ -82,6 +87,7 @@ async function main(): Promise<void> {
   } finally {
     await stopDaemon(d).catch(() => undefined);
     removeDaemonDir(d);
+    await httpfs?.stop();
     await s3.stop();
   }
 }

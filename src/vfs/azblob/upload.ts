@@ -11,8 +11,8 @@ import { randomBytes } from 'node:crypto';
 import type { BlockBlobClient, BlobHTTPHeaders } from '@azure/storage-blob';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics } from '../../metrics/storage';
+import { uploadingInfo } from '../upload-path';
 import type { FileInfo, WriteHandle } from '../fs';
-import { S_IFREG } from '../fs';
 import { AZ_CALL_TIMEOUT_MS, AZ_LONG_TIMEOUT_MS, fromAzError } from './client';
 
 export interface AzUploadParams {
@@ -91,10 +91,7 @@ export class AzWriteHandle implements WriteHandle {
   }
 
   async stat(): Promise<FileInfo> {
-    return {
-      name: this.p.name, size: this.written, mode: S_IFREG | 0o644, mtime: this.started, atime: this.started,
-      uid: 0, gid: 0, isDirectory: false, isFile: true, isSymlink: false,
-    };
+    return uploadingInfo(this.p.name, this.written, this.started);
   }
 
   async sync(): Promise<void> {

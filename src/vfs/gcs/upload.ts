@@ -11,8 +11,8 @@ import type { Writable } from 'node:stream';
 import type { File } from '@google-cloud/storage';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics } from '../../metrics/storage';
+import { uploadingInfo } from '../upload-path';
 import type { FileInfo, WriteHandle } from '../fs';
-import { S_IFREG } from '../fs';
 import { fromGcsError } from './client';
 
 export interface GcsUploadParams {
@@ -69,10 +69,7 @@ export class GcsWriteHandle implements WriteHandle {
   }
 
   async stat(): Promise<FileInfo> {
-    return {
-      name: this.p.name, size: this.written, mode: S_IFREG | 0o644, mtime: this.started, atime: this.started,
-      uid: 0, gid: 0, isDirectory: false, isFile: true, isSymlink: false,
-    };
+    return uploadingInfo(this.p.name, this.written, this.started);
   }
 
   async sync(): Promise<void> {

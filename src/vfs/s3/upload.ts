@@ -14,8 +14,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics } from '../../metrics/storage';
+import { uploadingInfo } from '../upload-path';
 import type { FileInfo, WriteHandle } from '../fs';
-import { S_IFREG } from '../fs';
 import { fromS3Error, S3_CALL_TIMEOUT_MS, type SseParams } from './client';
 
 export interface S3UploadParams {
@@ -125,10 +125,7 @@ export class S3WriteHandle implements WriteHandle {
   }
 
   async stat(): Promise<FileInfo> {
-    return {
-      name: this.p.name, size: this.written, mode: S_IFREG | 0o644, mtime: this.started, atime: this.started,
-      uid: 0, gid: 0, isDirectory: false, isFile: true, isSymlink: false,
-    };
+    return uploadingInfo(this.p.name, this.written, this.started);
   }
 
   async sync(): Promise<void> {

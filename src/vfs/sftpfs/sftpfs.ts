@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import type { Stats } from 'ssh2';
 import { FsError } from '../../common/errors';
-import type { FileInfo, Fs, FsFeatures, OpenWriteOptions, ReadHandle, SetStatAttrs, StatVFS, WriteHandle } from '../fs';
+import { checkBackendPath, statVfsFrom, type FileInfo, type Fs, type FsFeatures, type OpenWriteOptions, type ReadHandle, type SetStatAttrs, type StatVFS, type WriteHandle } from '../fs';
 import type { SftpFsOptions } from './config';
 import { fileInfoOf, SftpReadHandle, SftpWriteHandle } from './handles';
 import type { SecretDecrypter, SftpConnectionPool } from './pool';
@@ -30,11 +30,6 @@ const notFound = (e: unknown): boolean => e instanceof FsError && e.kind === 'No
 const unsupported = (what: string): Promise<never> => Promise.reject(new FsError('Unsupported', `${what} is not supported on SFTP storage`));
 const baseName = (p: string): string => (p === '/' ? '/' : path.posix.basename(p));
 
-function checkPath(p: string): void {
-  if (!p.startsWith('/') || p.includes('\0') || p.split('/').some((s) => s === '..' || s === '.')) {
-    throw new FsError('InvalidPath', `invalid backend path ${JSON.stringify(p)}`);
-  }
-}
 
 export class SftpFs implements Fs {
   readonly name = 'sftpfs';
@@ -88,7 +83,7 @@ export class SftpFs implements Fs {
   }
 
   fsPath(p: string): string {
-    checkPath(p);
+    checkBackendPath(p);
     return path.posix.join(this.o.prefix, p);
   }
 
@@ -106,7 +101,7 @@ export class SftpFs implements Fs {
 
   /** The real remote path of p with every symlink followed; PermissionDenied outside the root. */
   private async resolve(p: string): Promise<string> {
-    checkPath(p);
+    checkBackendPath(p);
     const root = await this.root$();
     if (p === '/') return root;
     try {
@@ -125,7 +120,7 @@ export class SftpFs implements Fs {
 
   /** The entry itself (not followed), in its real parent directory. */
   private async resolveEntry(p: string): Promise<string> {
-    checkPath(p);
+    checkBackendPath(p);
     if (p === '/') return this.root$();
     return path.posix.join(await this.resolve(path.posix.dirname(p)), baseName(p));
   }
@@ -284,12 +279,7 @@ export class SftpFs implements Fs {
 
   async statvfs(p: string): Promise<StatVFS> {
     const real = await this.resolve(p);
-    const s = await this.withRemote((r) => r.statvfs(real));
-    const n = (k: string): number => Number(s[k] ?? 0);
-    return {
-      bsize: n('bsize'), frsize: n('frsize'), blocks: n('blocks'), bfree: n('bfree'), bavail: n('bavail'), files: n('files'),
-      ffree: n('ffree'), favail: n('favail'), fsid: n('fsid'), flag: n('flag'), namemax: n('namemax'),
-    };
+    return statVfsFrom(await this.withRemote((r) => r.statvfs(real)));
   }
 
   symlink(): Promise<void> { return unsupported('symlink'); }

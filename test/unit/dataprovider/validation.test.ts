@@ -42,7 +42,15 @@ const BAD_USERS: [string, unknown, RegExp][] = [
   ['all protocols denied', userInput('u', { filters: { denied_protocols: ['SSH', 'FTP', 'DAV', 'HTTP'] } }), /all protocols/],
   ['filters not object', userInput('u', { filters: [] }), /filters must be a JSON object/],
   ['empty file patterns', userInput('u', { filters: { file_patterns: [{ path: '/x' }] } }), /empty file patterns/],
-  ['unsupported fs provider', userInput('u', { filesystem: { provider: 6 } }), /HTTP \(6\) storage backend is not supported/],
+  ['http without httpconfig', userInput('u', { filesystem: { provider: 6 } }), /filesystem\.httpconfig is mandatory for the HTTP provider/],
+  ['http without endpoint', userInput('u', { filesystem: { provider: 6, httpconfig: { username: 'x' } } }), /filesystem\.httpconfig\.endpoint: endpoint cannot be empty/],
+  ['http ftp endpoint', userInput('u', { filesystem: { provider: 6, httpconfig: { endpoint: 'ftp://h/api' } } }), /filesystem\.httpconfig\.endpoint: invalid endpoint schema: http and https are supported/],
+  ['http relative socket', userInput('u', { filesystem: { provider: 6, httpconfig: { endpoint: 'http://unix?socket_path=rel/sock' } } }), /filesystem\.httpconfig\.endpoint: invalid unix domain socket path: "rel\/sock"/],
+  ['http credentials in the url', userInput('u', { filesystem: { provider: 6, httpconfig: { endpoint: 'https://me:pw@h/api' } } }), /filesystem\.httpconfig\.endpoint: the endpoint cannot carry credentials/],
+  ['http query on a tcp endpoint', userInput('u', { filesystem: { provider: 6, httpconfig: { endpoint: 'http://h/api?x=1' } } }), /filesystem\.httpconfig\.endpoint: the endpoint cannot have a query string/],
+  ['http equality mode', userInput('u', { filesystem: { provider: 6, httpconfig: { endpoint: 'http://h', equality_check_mode: 2 } } }), /filesystem\.httpconfig\.equality_check_mode must be between 0 and 1/],
+  ['http redacted api key', userInput('u', { filesystem: { provider: 6, httpconfig: { endpoint: 'http://h', api_key: { status: 'Redacted' } } } }), /filesystem\.httpconfig\.api_key: cannot save a redacted secret/],
+  ['http skip_tls_verify not a boolean', userInput('u', { filesystem: { provider: 6, httpconfig: { endpoint: 'http://h', skip_tls_verify: 'yes' } } }), /filesystem\.httpconfig\.skip_tls_verify must be a boolean/],
   ['gcs without gcsconfig', userInput('u', { filesystem: { provider: 2 } }), /gcsconfig is mandatory/],
   ['gcs without bucket', userInput('u', { filesystem: { provider: 2, gcsconfig: { automatic_credentials: 1 } } }), /bucket cannot be empty/],
   ['gcs without credentials', userInput('u', { filesystem: { provider: 2, gcsconfig: { bucket: 'b' } } }), /invalid credentials/],
@@ -169,3 +177,30 @@ for (const backend of BACKENDS) {
     assert.equal((await dp.listApiKeys()).length, 0);
   });
 }
+
+test('a virtual folder on HTTP storage cannot be mounted with a subpath (SFTPGo refuses such a mapping): memory', async (t) => {
+  const dp = await BACKENDS.find((b) => b.name === 'memory')!.open(tempDir(t));
+  t.after(() => dp.close());
+  await dp.addFolder({ name: 'hf', filesystem: { provider: 6, httpconfig: { endpoint: 'http://127.0.0.1:9/api/v1' } } });
+  await assert.rejects(dp.addUser(userInput('sub', { virtual_folders: [{ name: 'hf', virtual_path: '/h', subpath: '/team' }] })),
+    /virtual_folders\[\]\.subpath: folder "hf" is on HTTP storage, which cannot have a subpath/);
+  // without a subpath the folder mounts
+  await dp.addUser(userInput('nosub', { virtual_folders: [{ name: 'hf', virtual_path: '/h' }] }));
+  assert.equal((await dp.getUser('nosub'))?.virtual_folders?.[0]?.name, 'hf');
+});
+
+test('a valid httpconfig is normalized as SFTPGo stores it: trailing slashes trimmed, other sections dropped (sealing: test/e2e/httpd/httpfs-config)', async (t) => {
+  const dp = await BACKENDS.find((b) => b.name === 'memory')!.open(tempDir(t));
+  t.after(() => dp.close());
+  const u = await dp.addUser(userInput('hn', { filesystem: { provider: 6, s3config: { bucket: 'dropped' }, httpconfig: {
+    endpoint: ' https://h.example:8443/api/v1/// ', username: 'svc', api_key: { status: '', payload: '' },
+    skip_tls_verify: false, equality_check_mode: 1,
+  } } }));
+  assert.equal(u.filesystem?.s3config, undefined);
+  const hc = u.filesystem?.httpconfig ?? {};
+  assert.equal(hc.endpoint, 'https://h.example:8443/api/v1');
+  assert.equal(hc.username, 'svc');
+  assert.equal(hc.equality_check_mode, 1);
+  assert.equal(hc.skip_tls_verify, undefined);
+  assert.equal(hc.api_key, undefined, 'an empty secret is not stored');
+});
