@@ -43,6 +43,8 @@ export interface EventsOptions {
   provider: DataProviderService;
   kms: SecretsKms;
   filesystems: FsFactory;
+  /** the server's hook HTTP client, shared with the login hooks (one keep-alive pool) */
+  httpClient?: HookHttpClient;
   /** tests: the clock for timestamps, retention ages and schedules; the schedule timer is not started when given */
   now?: () => number;
 }
@@ -76,7 +78,7 @@ export async function buildEvents(o: EventsOptions): Promise<EventsRuntime> {
   const now = o.now ?? Date.now;
   validateCommandConfig(config.command);
   validateSmtpConfig(config.smtp);
-  const executor = new HookExecutor({ command: config.command, http: new HookHttpClient(config.http, o.configDir), logger });
+  const executor = new HookExecutor({ command: config.command, http: o.httpClient ?? new HookHttpClient(config.http, o.configDir), logger });
   const fsQueue = new BoundedQueue({ name: 'filesystem actions', concurrency: FS_HOOK_CONCURRENCY, maxPending: MAX_PENDING, logger });
   const providerQueue = new BoundedQueue({ name: 'provider actions', concurrency: PROVIDER_HOOK_CONCURRENCY, maxPending: MAX_PENDING, logger });
   const ruleQueue = new BoundedQueue({ name: 'event rules', concurrency: RULE_CONCURRENCY, maxPending: MAX_PENDING, logger });
