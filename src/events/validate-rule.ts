@@ -5,10 +5,10 @@
  * by name with a 400 rather than stored and never run.
  */
 import { FS_ACTIONS } from '../common/events';
-import { TRIGGER, type ConditionPattern, type EventConditions, type EventRule, type RuleAction, type Schedule } from '../dataprovider/event-models';
+import { ACTION_TYPE, TRIGGER, type ConditionPattern, type EventConditions, type EventRule, type RuleAction, type Schedule } from '../dataprovider/event-models';
 import { asObj, isObj, optBool, optInt, optString, optStringArray, ValidationError, type Obj } from '../dataprovider/validation-core';
 import { parseSchedule } from './manager/cron';
-import { validateName } from './validate-action';
+import { actionTypeName, validateName } from './validate-action';
 
 const PROVIDER_EVENTS = ['add', 'update', 'delete'];
 const PROTOCOLS = ['SFTP', 'SCP', 'SSH', 'FTP', 'DAV', 'HTTP', 'HTTPShare', 'OIDC'];
@@ -16,8 +16,13 @@ const PROVIDER_OBJECTS = ['user', 'folder', 'group', 'admin', 'api_key', 'share'
 const MANDATORY_SYNC = ['pre-upload', 'pre-download', 'pre-delete'];
 const ALLOWED_SYNC = ['upload', 'pre-upload', 'pre-download', 'pre-delete'];
 
+/** Actions about users or folders: an IP blocked event has none (SFTPGo checkIPBlockedAndCertificateActions; refused on save here). */
+const NO_OBJECT_ACTIONS: ReadonlySet<number> = new Set([
+  ACTION_TYPE.userQuotaReset, ACTION_TYPE.folderQuotaReset, ACTION_TYPE.transferQuotaReset, ACTION_TYPE.dataRetention,
+  ACTION_TYPE.filesystem, ACTION_TYPE.passwordExpiration, ACTION_TYPE.userExpiration,
+]);
+
 const REFUSED_TRIGGERS: Record<number, string> = {
-  [TRIGGER.ipBlocked]: 'the "IP blocked" trigger needs the defender, which this server does not support yet',
   [TRIGGER.certificate]: 'the "certificate renewal" trigger needs ACME, which this server does not include',
   [TRIGGER.idpLogin]: 'the "IDP login" trigger needs OpenID Connect, which this server does not support yet',
 };
@@ -88,6 +93,8 @@ function conditions(raw: unknown, trigger: number): EventConditions {
       return { provider_events: events, options: { ...base, provider_objects: subset(opts, 'provider_objects', PROVIDER_OBJECTS, 'provider object') } };
     }
     case TRIGGER.schedule: return { schedules: schedules(c), options: base };
+    // SFTPGo clears every condition of an IP blocked rule
+    case TRIGGER.ipBlocked: return { options: {} };
     default: return { options: base };
   }
 }
@@ -101,7 +108,7 @@ export function validateEventRule(input: unknown, lookup: ActionLookup): Omit<Ev
   const status = optInt(o, 'status', 0, 1, 'status') ?? 0;
   const trigger = optInt(o, 'trigger', 0, 100, 'trigger') ?? 0;
   if (REFUSED_TRIGGERS[trigger]) throw new ValidationError(REFUSED_TRIGGERS[trigger]!);
-  if (![TRIGGER.fsEvent, TRIGGER.providerEvent, TRIGGER.schedule, TRIGGER.onDemand].includes(trigger as 1 | 2 | 3 | 6)) {
+  if (![TRIGGER.fsEvent, TRIGGER.providerEvent, TRIGGER.schedule, TRIGGER.ipBlocked, TRIGGER.onDemand].includes(trigger as 1 | 2 | 3 | 4 | 6)) {
     throw new ValidationError(`invalid event rule trigger: ${trigger}`);
   }
   const cond = conditions(o.conditions, trigger);
@@ -120,7 +127,11 @@ export function validateEventRule(input: unknown, lookup: ActionLookup): Omit<Ev
     if (seenOrders.has(order)) throw new ValidationError(`duplicated order ${order} for action "${actionName}"`);
     seenNames.add(actionName);
     seenOrders.add(order);
-    if (!lookup(actionName)) throw new ValidationError(`action "${actionName}" does not exist`);
+    const found = lookup(actionName);
+    if (!found) throw new ValidationError(`action "${actionName}" does not exist`);
+    if (trigger === TRIGGER.ipBlocked && NO_OBJECT_ACTIONS.has(found.type)) {
+      throw new ValidationError(`action "${actionName}", type "${actionTypeName(found.type)}" is not supported for event trigger "IP blocked"`);
+    }
     const ro = isObj(a.relation_options) ? a.relation_options : {};
     const relation = {
       is_failure_action: optBool(ro, 'is_failure_action') ?? false,

@@ -165,7 +165,8 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     }), hooks));
     const connections = cluster.connections;
     undo.push(() => connections.shutdown(0));
-    const perimeter = withIpFilterPlugins(await createPerimeter(config.common, provider.backend.perimeter, logger, opts.perimeter), plugins.ipFilters);
+    const perimeter = withIpFilterPlugins(await createPerimeter(config.common, provider.backend.perimeter, logger,
+      { ...opts.perimeter, onBan: (ip) => eventsRuntime.ipBlocked(ip) }), plugins.ipFilters);
     const ctx: ServerContext = {
     kms, filesystems, perimeter, events, eventManager: eventsRuntime.manager, config, runtime: rt, logger, metrics, provider, connections, version, hooks, ...(cluster.port ? { cluster: cluster.port } : {}) };
     installHookChecks(loginService(ctx), hooks);

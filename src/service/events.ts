@@ -52,6 +52,8 @@ export interface EventsOptions {
 export interface EventsRuntime {
   sink: EventSink;
   manager: EventManagerPort;
+  /** the defender banned a host: the "IP blocked" rules run */
+  ipBlocked(ip: string): void;
   /** stops the schedule timer */
   stop(): void;
 }
@@ -111,6 +113,7 @@ export async function buildEvents(o: EventsOptions): Promise<EventsRuntime> {
       drain: async () => { await Promise.all([fsQueue.drain(), providerQueue.drain(), ruleQueue.drain()]); },
     },
     manager,
+    ipBlocked: (ip) => engine.ipBlocked(ip),
     stop: stopScheduler,
   };
 }

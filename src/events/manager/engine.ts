@@ -121,6 +121,14 @@ export class EventEngine implements FsEventSubscriber {
     }
   }
 
+  /** The defender banned a host (SFTPGo handleIPBlockedEvent): event "IP Blocked", the address, status 1; queued. */
+  ipBlocked(ip: string): void {
+    for (const r of this.rules) {
+      if (r.rule.trigger !== TRIGGER.ipBlocked) continue;
+      this.background(r, { ...emptyParams('IP Blocked', this.d.now()), ip }, undefined);
+    }
+  }
+
   /** On-demand: the rule must exist, be active and have the on-demand trigger. */
   runOnDemand(name: string): boolean {
     const r = this.rules.find((x) => x.rule.name === name && x.rule.trigger === TRIGGER.onDemand);

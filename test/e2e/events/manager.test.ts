@@ -179,9 +179,9 @@ test('refusals: unsupported action types and triggers are named, commands must b
   const cmd = await env.api('POST', '/api/v2/eventactions', { name: 'c2', type: 2, options: { cmd_config: { cmd: '/bin/rm', timeout: 5 } } });
   assert.equal(cmd.status, 400);
   assert.match(JSON.stringify(cmd.json), /not allowed/);
-  const ipb = await env.api('POST', '/api/v2/eventrules', { name: 'ipb', status: 1, trigger: 4, conditions: { options: {} }, actions: [{ name: 'run-cmd' }] });
-  assert.equal(ipb.status, 400);
-  assert.match(JSON.stringify(ipb.json), /IP blocked/);
+  const cert = await env.api('POST', '/api/v2/eventrules', { name: 'cert', status: 1, trigger: 5, conditions: { options: {} }, actions: [{ name: 'run-cmd' }] });
+  assert.equal(cert.status, 400);
+  assert.match(JSON.stringify(cert.json), /certificate renewal.*ACME/);
   const pre = await env.api('POST', '/api/v2/eventrules', {
     name: 'pre', status: 1, trigger: 1, conditions: { fs_events: ['pre-upload'], options: {} }, actions: [{ name: 'run-cmd' }],
   });
