@@ -24,7 +24,6 @@ const NO_OBJECT_ACTIONS: ReadonlySet<number> = new Set([
 
 const REFUSED_TRIGGERS: Record<number, string> = {
   [TRIGGER.certificate]: 'the "certificate renewal" trigger needs ACME, which this server does not include',
-  [TRIGGER.idpLogin]: 'the "IDP login" trigger needs OpenID Connect, which this server does not support yet',
 };
 
 function patterns(o: Obj, key: string): ConditionPattern[] {
@@ -95,6 +94,11 @@ function conditions(raw: unknown, trigger: number): EventConditions {
     case TRIGGER.schedule: return { schedules: schedules(c), options: base };
     // SFTPGo clears every condition of an IP blocked rule
     case TRIGGER.ipBlocked: return { options: {} };
+    case TRIGGER.idpLogin: {
+      const idp = optInt(c, 'idp_login_event', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'idp_login_event') ?? 0;
+      if (idp < 0 || idp > 2) throw new ValidationError(`invalid Identity Provider login event ${idp}`);
+      return { idp_login_event: idp, options: { names } };
+    }
     default: return { options: base };
   }
 }
@@ -108,7 +112,7 @@ export function validateEventRule(input: unknown, lookup: ActionLookup): Omit<Ev
   const status = optInt(o, 'status', 0, 1, 'status') ?? 0;
   const trigger = optInt(o, 'trigger', 0, 100, 'trigger') ?? 0;
   if (REFUSED_TRIGGERS[trigger]) throw new ValidationError(REFUSED_TRIGGERS[trigger]!);
-  if (![TRIGGER.fsEvent, TRIGGER.providerEvent, TRIGGER.schedule, TRIGGER.ipBlocked, TRIGGER.onDemand].includes(trigger as 1 | 2 | 3 | 4 | 6)) {
+  if (![TRIGGER.fsEvent, TRIGGER.providerEvent, TRIGGER.schedule, TRIGGER.ipBlocked, TRIGGER.onDemand, TRIGGER.idpLogin].includes(trigger as 1 | 2 | 3 | 4 | 6 | 7)) {
     throw new ValidationError(`invalid event rule trigger: ${trigger}`);
   }
   const cond = conditions(o.conditions, trigger);
@@ -118,6 +122,8 @@ export function validateEventRule(input: unknown, lookup: ActionLookup): Omit<Ev
   const seenOrders = new Set<number>();
   let failures = 0;
   let hasSync = false;
+  let idpChecks = 0;
+  let syncCount = 0;
   const actions: RuleAction[] = rawActions.map((x, idx) => {
     const a = asObj(x, `actions[${idx}]`);
     const actionName = optString(a, 'name', `actions[${idx}].name`) ?? '';
@@ -138,17 +144,25 @@ export function validateEventRule(input: unknown, lookup: ActionLookup): Omit<Ev
       stop_on_failure: optBool(ro, 'stop_on_failure') ?? false,
       execute_sync: optBool(ro, 'execute_sync') ?? false,
     };
-    if (relation.execute_sync) {
+    if (found.type === ACTION_TYPE.idpAccountCheck) {
+      if (trigger !== TRIGGER.idpLogin) throw new ValidationError('IDP account check action is only supported for IDP login trigger');
+      if (!relation.execute_sync) throw new ValidationError('IDP account check must be a sync action');
+      idpChecks++;
+    }
+    if (relation.execute_sync && trigger !== TRIGGER.idpLogin) {
       const events = cond.fs_events ?? [];
       if (trigger !== TRIGGER.fsEvent || !events.every((e) => ALLOWED_SYNC.includes(e))) {
-        throw new ValidationError(`sync execution is only supported for upload and pre-* events`);
+        throw new ValidationError(`sync execution is only supported for upload and pre-* events and Identity Provider logins`);
       }
     }
+    if (relation.execute_sync && relation.is_failure_action) throw new ValidationError('sync execution is not supported for failure actions');
     if (relation.is_failure_action) failures++;
-    if (relation.execute_sync) hasSync = true;
+    if (relation.execute_sync) { hasSync = true; syncCount++; }
     return { name: actionName, order, relation_options: relation };
   });
   if (failures === actions.length) throw new ValidationError('at least a non-failure action is required');
+  // SFTPGo: the account check decides the login, alone among the sync actions
+  if (idpChecks > 0 && syncCount !== 1) throw new ValidationError('IDP account check must be the only sync action');
   if (!hasSync && trigger === TRIGGER.fsEvent) {
     const ev = (cond.fs_events ?? []).find((e) => MANDATORY_SYNC.includes(e));
     if (ev) throw new ValidationError(`event "${ev}" requires at least a sync action`);

@@ -91,7 +91,7 @@ export async function buildEvents(o: EventsOptions): Promise<EventsRuntime> {
     config, configDir: o.configDir, logger, metrics: o.metrics, provider: o.provider, kms: o.kms, filesystems: o.filesystems, mailer: createMailer(config.smtp), now,
   });
   const engine = new EventEngine({
-    store, runner, queue: ruleQueue, logger, now, localTime: config.common.tz === 'local', getUser: (u) => o.provider.getUser(u),
+    store, runner, queue: ruleQueue, logger, now, localTime: config.common.tz === 'local', getUser: (u) => o.provider.getUser(u), provider: o.provider,
   });
   await engine.reload();
   const onObjectChange = (e: ProviderObjectEvent): void => {

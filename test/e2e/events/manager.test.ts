@@ -173,9 +173,9 @@ test('an on-demand rule runs a whitelisted command with only its env_vars', asyn
 });
 
 test('refusals: unsupported action types and triggers are named, commands must be enabled, secrets never leave', async () => {
-  const idp = await env.api('POST', '/api/v2/eventactions', { name: 'idp', type: 13, options: {} });
-  assert.equal(idp.status, 400);
-  assert.match(JSON.stringify(idp.json), /Identity Provider account check.*not supported/);
+  const reserved = await env.api('POST', '/api/v2/eventactions', { name: 'reserved', type: 10, options: {} });
+  assert.equal(reserved.status, 400);
+  assert.match(JSON.stringify(reserved.json), /unsupported action type: 10/);
   const cmd = await env.api('POST', '/api/v2/eventactions', { name: 'c2', type: 2, options: { cmd_config: { cmd: '/bin/rm', timeout: 5 } } });
   assert.equal(cmd.status, 400);
   assert.match(JSON.stringify(cmd.json), /not allowed/);
