@@ -7,32 +7,19 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SMTPServer } from 'smtp-server';
-import { startEventsEnv, startReceiver, type EventsEnv, type Receiver } from './env';
+import { apiOk, startEventsEnv, startReceiver, startSmtpPeer, type EventsEnv, type Receiver, type SmtpPeer } from './env';
 
 let env: EventsEnv;
 let rec: Receiver;
-let smtp: SMTPServer;
-const mails: { to: string[]; raw: string }[] = [];
+let smtp: SmtpPeer;
 const DAY = 86400_000;
 const start = Date.now();
 let nowMs = start;
 
 before(async () => {
   rec = await startReceiver();
-  smtp = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString() });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const smtpPort = (smtp.server.address() as { port: number }).port;
+  smtp = await startSmtpPeer();
+  const smtpPort = smtp.port;
   env = await startEventsEnv((c) => {
     c.smtp.host = '127.0.0.1';
     c.smtp.port = smtpPort;
@@ -43,14 +30,10 @@ before(async () => {
 after(async () => {
   await env?.stop();
   await rec?.close();
-  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await smtp?.close();
 });
 
-async function ok(method: string, path: string, body: unknown, status = 201): Promise<unknown> {
-  const r = await env.api(method, path, body);
-  assert.equal(r.status, status, JSON.stringify(r.json));
-  return r.json;
-}
+const ok = (method: string, path: string, body: unknown, status = 201): Promise<unknown> => apiOk(env, method, path, body, status);
 
 const user = (username: string, extra: Record<string, unknown>) => ({
   username, password: `${username}-pw`, status: 1, home_dir: env.homeOf(username), permissions: { '/': ['*'] }, ...extra,
@@ -74,24 +57,24 @@ test('password expiration check: SFTPGo\'s email at or below the threshold, to t
 
   nowMs = start + 2 * DAY; // pw-soon: 8 days left, above the threshold; pw-gone: expired account, skipped
   await runRule('pwd-rule');
-  assert.equal(mails.length, 0);
+  assert.equal(smtp.mails.length, 0);
 
   nowMs = start + 7 * DAY; // 3 days left
   await runRule('pwd-rule');
-  assert.equal(mails.length, 1);
-  assert.deepEqual(mails[0]?.to, ['soon@example.com', 'soon2@example.com']);
-  assert.match(mails[0]?.raw ?? '', /Subject: SFTPGo password expiration notification/);
-  assert.match((mails[0]?.raw ?? '').replace(/=\r?\n/g, ''), /Hi pw-soon,[\s\S]*your SFTPGo password expires in 3 days\./);
+  assert.equal(smtp.mails.length, 1);
+  assert.deepEqual(smtp.mails[0]?.to, ['soon@example.com', 'soon2@example.com']);
+  assert.match(smtp.mails[0]?.raw ?? '', /Subject: SFTPGo password expiration notification/);
+  assert.match((smtp.mails[0]?.raw ?? '').replace(/=\r?\n/g, ''), /Hi pw-soon,[\s\S]*your SFTPGo password expires in 3 days\./);
 
   nowMs = start + 9.8 * DAY; // a few hours left: "1 day", as SFTPGo rounds
   await runRule('pwd-rule');
-  assert.match((mails[1]?.raw ?? '').replace(/=\r?\n/g, ''), /expires in 1 day\./);
+  assert.match((smtp.mails[1]?.raw ?? '').replace(/=\r?\n/g, ''), /expires in 1 day\./);
 
   nowMs = start + 12 * DAY; // expired
   await runRule('pwd-rule');
-  assert.equal(mails.length, 3);
-  assert.match((mails[2]?.raw ?? '').replace(/=\r?\n/g, ''), /your SFTPGo password has expired\./);
-  assert.ok(mails.every((m) => !m.to.includes('later@example.com') && !m.to.includes('never@example.com') && !m.to.includes('gone@example.com')));
+  assert.equal(smtp.mails.length, 3);
+  assert.match((smtp.mails[2]?.raw ?? '').replace(/=\r?\n/g, ''), /your SFTPGo password has expired\./);
+  assert.ok(smtp.mails.every((m) => !m.to.includes('later@example.com') && !m.to.includes('never@example.com') && !m.to.includes('gone@example.com')));
 });
 
 test('user expiration check: expired users fail the action and the failure action reports them', async () => {
