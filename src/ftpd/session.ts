@@ -73,6 +73,9 @@ export class FtpSession {
   /** when the banner was sent (the post-connect hook, if any, accepted): from then on the post-disconnect hook is owed */
   private admittedAt: number | undefined;
 
+  /** the post-disconnect hook's duration starts at the connection, as SFTPGo's, not at the login */
+  get connectedAt(): number | undefined { return this.admittedAt; }
+
   constructor(readonly deps: SessionDeps, socket: net.Socket) {
     this.socket = socket;
     this.secure = deps.implicit;

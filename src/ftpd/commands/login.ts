@@ -88,7 +88,7 @@ function loginRequest(s: FtpSession, username: string, method: LoginMethodName, 
     connectionId: '', clientVersion: s.clientVersion, encrypted: s.secure,
     register: {
       protocol: 'FTP', remoteAddr: hostPort(s.remoteIp, s.remotePort), localAddr: hostPort(s.localIp, s.localPort),
-      clientVersion: s.clientVersion, handle: { disconnect: (reason) => s.close(reason) },
+      clientVersion: s.clientVersion, handle: { disconnect: (reason) => s.close(reason) }, connectedAt: s.connectedAt,
     },
   };
 }
