@@ -96,13 +96,16 @@ test('HTTP hook, WebDAV: tls_cert in the body (scope 8); TLSCertificate+password
     json(res, 200, { status: 1, username: b.username, password: b.password || undefined, home_dir: `/tmp/hooks-tls/${b.username}`, permissions: { '/': ['*'] },
       filters: { tls_username: 'CommonName', ...(b.username === 'bob' ? { denied_login_methods: ['TLSCertificate'] } : {}) } });
   });
-  let scope = 8;
-  const env = await startHooksEnv((c) => {
-    withClientCerts(c);
-    c.data_provider.external_auth_scope = scope;
-    c.data_provider.external_auth_hook = `${srv.url}/auth`;
-  });
-  t.after(() => env.stop());
+  const withScope = async (scope: number): Promise<HooksEnv> => {
+    const e = await startHooksEnv((c) => {
+      withClientCerts(c);
+      c.data_provider.external_auth_scope = scope;
+      c.data_provider.external_auth_hook = `${srv.url}/auth`;
+    });
+    t.after(() => e.stop());
+    return e;
+  };
+  const env = await withScope(8);
   assert.equal(await davCert(env, pki.clients.alice!), 207);
   const body = JSON.parse(srv.requests.at(-1)?.body ?? '{}') as Record<string, string>;
   assert.equal(body.username, 'alice');
@@ -115,13 +118,7 @@ test('HTTP hook, WebDAV: tls_cert in the body (scope 8); TLSCertificate+password
   await env.stop();
 
   // scope 9: certificate first, then the password, each its own call (SFTPGo's CheckUserAndTLSCert, then CheckUserAndPass)
-  scope = 9;
-  const env9 = await startHooksEnv((c) => {
-    withClientCerts(c);
-    c.data_provider.external_auth_scope = scope;
-    c.data_provider.external_auth_hook = `${srv.url}/auth`;
-  });
-  t.after(() => env9.stop());
+  const env9 = await withScope(9);
   srv.requests.length = 0;
   assert.equal(await davCert(env9, pki.clients.bob!, 'bob:bob-secret'), 207);
   const steps = srv.requests.map((x) => JSON.parse(x.body) as Record<string, string>).map((b) => [b.tls_cert !== '', b.password]);
@@ -130,13 +127,7 @@ test('HTTP hook, WebDAV: tls_cert in the body (scope 8); TLSCertificate+password
   await env9.stop();
 
   // scope 1: the certificate step is not the hook's (the stored user decides)
-  scope = 1;
-  const env1 = await startHooksEnv((c) => {
-    withClientCerts(c);
-    c.data_provider.external_auth_scope = scope;
-    c.data_provider.external_auth_hook = `${srv.url}/auth`;
-  });
-  t.after(() => env1.stop());
+  const env1 = await withScope(1);
   srv.requests.length = 0;
   await env1.app.ctx.provider.addUser({ status: 1, username: 'alice', password: 'x', home_dir: '/tmp/hooks-tls/alice', permissions: { '/': ['*'] }, filters: { tls_username: 'CommonName' } });
   assert.equal(await davCert(env1, pki.clients.alice!), 207);
