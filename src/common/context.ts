@@ -26,6 +26,8 @@ export interface NewConnectionRequest {
   session: SessionHandle;
   /** the id to use (SSH channels share the SSH connection's id prefix); generated when absent */
   id?: string;
+  /** when the client connected, if before this registration (FTP); the post-disconnect hook's duration starts there */
+  connectedAt?: number;
 }
 
 export interface ConnectionManager {

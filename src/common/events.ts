@@ -6,7 +6,7 @@
  * `noEvents()` is the behaviour with nothing configured, used by the test
  * harnesses. Adapters never see this port: they get FsErrors back as usual.
  */
-import type { User } from '../dataprovider/models';
+import type { Admin, User } from '../dataprovider/models';
 import type { EventAction, EventRule } from '../dataprovider/event-models';
 import { FsError } from './errors';
 import type { Protocol } from './types';
@@ -110,13 +110,25 @@ export interface EventManagerPort {
   runRule(name: string): Promise<void>;
   /** runs the schedule rules due in the minute of `nowMs` (the scheduler calls it; tests inject the time); resolves when they finished */
   tick(nowMs: number): Promise<number>;
+  /**
+   * An OpenID Connect login: runs the IDP login rules; resolves to the user or
+   * admin an IDP account check created/updated (empty when no rule has one),
+   * rejects when the account check failed (the login is refused).
+   */
+  idpLogin(e: IdpLoginEvent): Promise<IdpLoginOutcome>;
 }
+
+/** An OpenID Connect login, as the IDP login rules see it. */
+export interface IdpLoginEvent { username: string; admin: boolean; ip: string; role: string; customFields?: Record<string, unknown> }
+
+/** What the IDP account check produced (nothing when no rule has one). */
+export interface IdpLoginOutcome { user?: User; admin?: Admin }
 
 export function noEventManager(): EventManagerPort {
   const refuse = (): Promise<never> => Promise.reject(new FsError('Unsupported', 'the event manager is not available'));
   return {
     listActions: () => Promise.resolve([]), getAction: () => Promise.resolve(undefined), addAction: refuse, updateAction: refuse, deleteAction: refuse,
     listRules: () => Promise.resolve([]), getRule: () => Promise.resolve(undefined), addRule: refuse, updateRule: refuse, deleteRule: refuse,
-    runRule: refuse, tick: () => Promise.resolve(0),
+    runRule: refuse, tick: () => Promise.resolve(0), idpLogin: () => Promise.resolve({}),
   };
 }

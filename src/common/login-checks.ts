@@ -252,7 +252,7 @@ const register: LoginCheck = {
     try {
       s.ops = s.ctx.connections.add({
         protocol: r.protocol, user, remoteAddr: r.remoteAddr, localAddr: r.localAddr,
-        clientVersion: r.clientVersion, session: r.handle, ...(r.id ? { id: r.id } : {}),
+        clientVersion: r.clientVersion, session: r.handle, ...(r.id ? { id: r.id } : {}), ...(r.connectedAt ? { connectedAt: r.connectedAt } : {}),
       });
     } catch (e) {
       throw new LoginRefusal('limit_exceeded', messageOf(e), e);

@@ -28,6 +28,8 @@ export interface ConnectionRegistration {
   clientVersion: string;
   handle: SessionHandle;
   id?: string;
+  /** when the client connected (FTP: before the login), for the post-disconnect hook's duration; now when absent */
+  connectedAt?: number;
 }
 
 export interface LoginRequest {

@@ -17,6 +17,7 @@ import { PasswordChecker } from './service-passwords';
 import { createDefaultAdmin } from './default-admin';
 import type { SecretsKms } from '../kms/types';
 import { sealFilesystemSecrets } from './fs-secrets';
+import { sameAccount } from './user-diff';
 import type { DataProviderBackend, FolderStore, ListOptions } from './provider';
 import { restoreDump } from './restore';
 import { ShareManager } from './shares';
@@ -132,7 +133,7 @@ export class ProviderService implements DataProviderService {
     return stored;
   }
 
-  async updateUser(username: string, input: unknown, executor?: Executor): Promise<User> {
+  async updateUser(username: string, input: unknown, executor?: Executor, opts: { skipUnchanged?: boolean } = {}): Promise<User> {
     const existing = await this.backend.getUser(username);
     if (!existing) throw new FsError('NotFound', `user "${username}" does not exist`);
     if (!isObj(input)) throw new ValidationError('user must be a JSON object');
@@ -146,18 +147,23 @@ export class ProviderService implements DataProviderService {
     await this.prepareUserStorage(u, existing);
     // as SFTPGo's update: second factors change only through the 2FA endpoints (saveSecondFactor)
     u.filters = withSecondFactor(u.filters, existing.filters ?? {});
-    if (!keepPassword && u.password) {
+    // skipUnchanged: the plain password a hook sent that matches the stored hash keeps that hash (a new salt is no change)
+    const samePlain = opts.skipUnchanged === true && !keepPassword && !!u.password && !isHashedPassword(u.password)
+      && (await this.verifyUserPassword(existing, u.password));
+    if (samePlain) u.password = existing.password;
+    else if (!keepPassword && u.password) {
       u.password = await this.hash(u.password);
       if (u.password !== existing.password) u.last_password_change = Date.now();
     }
+    let unchanged = false;
     const stored = await this.backend.transaction(async (tx) => {
       await checkUserRefs(tx, u);
       const virtual_folders = await this.resolveFolders(u.virtual_folders, tx);
-      return tx.updateUser({
-        ...u, virtual_folders, first_download: existing.first_download, first_upload: existing.first_upload,
-        updated_at: Date.now(),
-      });
+      const next = { ...u, virtual_folders, first_download: existing.first_download, first_upload: existing.first_upload };
+      unchanged = opts.skipUnchanged === true && sameAccount(next, existing);
+      return unchanged ? existing : tx.updateUser({ ...next, updated_at: Date.now() });
     });
+    if (unchanged) return stored;
     // entries are bound to the hash they matched: only a new hash makes them useless
     if (stored.password !== existing.password) this.passwords.users.remove(username);
     this.log.info(SENDER, `user "${username}" updated`, { executor: executor?.username, ip: executor?.ip });

@@ -58,7 +58,8 @@ export interface DataProviderService {
 
   // users (input is untrusted JSON: validated, normalized, password hashed)
   addUser(input: unknown, executor?: Executor): Promise<User>;
-  updateUser(username: string, input: unknown, executor?: Executor): Promise<User>;
+  /** skipUnchanged: an update that changes nothing is not written (no updated_at bump, no event) */
+  updateUser(username: string, input: unknown, executor?: Executor, opts?: { skipUnchanged?: boolean }): Promise<User>;
   deleteUser(username: string, executor?: Executor): Promise<void>;
   getUser(username: string): Promise<User | undefined>;
   listUsers(opts?: ListOptions): Promise<User[]>;

@@ -237,7 +237,10 @@ export function validateUser(input: unknown, opts: UserValidationOptions): User 
   const password = optString(o, 'password') ?? '';
   const publicKeys = validatePublicKeys(o.public_keys);
   const filters = validateFilters(o.filters);
-  if (password === '' && publicKeys.length === 0 && !filters.is_anonymous) {
+  // a user with TLS verification may have neither: the client certificate is the credential
+  // (SFTPGo dropped this check altogether; see the README's "Not supported yet")
+  const tlsVerified = filters.tls_username === 'CommonName' || (filters.tls_certs ?? []).length > 0;
+  if (password === '' && publicKeys.length === 0 && !filters.is_anonymous && !tlsVerified) {
     throw new ValidationError('please set a password or at least a public key');
   }
   // existence of the groups and the role is checked by the service, inside the write's transaction

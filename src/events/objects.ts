@@ -6,7 +6,7 @@
  * on-demand runs.
  */
 import { FsError } from '../common/errors';
-import type { EventExecutor, EventManagerPort } from '../common/events';
+import type { EventExecutor, EventManagerPort, IdpLoginEvent, IdpLoginOutcome } from '../common/events';
 import { TRIGGER, type EventAction, type EventRule, type StoredSecret } from '../dataprovider/event-models';
 import type { EventObjectStore } from '../dataprovider/event-store';
 import type { ProviderObjectEvent } from '../dataprovider/types';
@@ -171,6 +171,8 @@ export class EventObjects implements EventManagerPort {
   }
 
   tick(nowMs: number): Promise<number> { return this.d.engine.tick(nowMs); }
+
+  idpLogin(e: IdpLoginEvent): Promise<IdpLoginOutcome> { return this.d.engine.idpLogin(e); }
 
   /**
    * Dump restore (loaddata): actions then rules, validated as through the

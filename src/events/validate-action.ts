@@ -14,7 +14,8 @@ import {
 export const SUPPORTED_ACTION_TYPES: ReadonlySet<number> = new Set([
   ACTION_TYPE.http, ACTION_TYPE.command, ACTION_TYPE.email, ACTION_TYPE.dataRetention, ACTION_TYPE.filesystem,
   ACTION_TYPE.backup, ACTION_TYPE.transferQuotaReset, ACTION_TYPE.rotateLogs, ACTION_TYPE.userInactivity,
-  ACTION_TYPE.userQuotaReset, ACTION_TYPE.folderQuotaReset,
+  ACTION_TYPE.userQuotaReset, ACTION_TYPE.folderQuotaReset, ACTION_TYPE.passwordExpiration, ACTION_TYPE.userExpiration,
+  ACTION_TYPE.idpAccountCheck,
 ]);
 
 const ACTION_TYPE_NAMES: Record<number, string> = {
@@ -198,7 +199,23 @@ export function validateEventAction(input: unknown, enabledCommands: readonly st
     case ACTION_TYPE.dataRetention: options.retention_config = validateRetention(sub('retention_config')); break;
     case ACTION_TYPE.filesystem: options.fs_config = validateFs(sub('fs_config')); break;
     case ACTION_TYPE.userInactivity: options.user_inactivity_config = validateInactivity(sub('user_inactivity_config')); break;
-    default: break; // backup, quota resets, rotate logs: no options
+    case ACTION_TYPE.passwordExpiration: {
+      const threshold = optInt(sub('pwd_expiration_config'), 'threshold', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'pwd_expiration_config.threshold') ?? 0;
+      if (threshold <= 0) throw new ValidationError('threshold must be greater than 0');
+      options.pwd_expiration_config = { threshold };
+      break;
+    }
+    case ACTION_TYPE.idpAccountCheck: {
+      const c = sub('idp_config');
+      const mode = optInt(c, 'mode', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'idp_config.mode') ?? 0;
+      if (mode < 0 || mode > 1) throw new ValidationError(`invalid account check mode: ${mode}`);
+      const templateUser = optString(c, 'template_user', 'idp_config.template_user') ?? '';
+      const templateAdmin = optString(c, 'template_admin', 'idp_config.template_admin') ?? '';
+      if (templateUser === '' && templateAdmin === '') throw new ValidationError('at least a template must be set');
+      options.idp_config = { mode, template_user: templateUser, template_admin: templateAdmin };
+      break;
+    }
+    default: break; // backup, quota resets, rotate logs, user expiration check: no options
   }
   return { name, description: optString(o, 'description') ?? '', type, options };
 }

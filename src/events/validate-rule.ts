@@ -5,10 +5,10 @@
  * by name with a 400 rather than stored and never run.
  */
 import { FS_ACTIONS } from '../common/events';
-import { TRIGGER, type ConditionPattern, type EventConditions, type EventRule, type RuleAction, type Schedule } from '../dataprovider/event-models';
+import { ACTION_TYPE, TRIGGER, type ConditionPattern, type EventConditions, type EventRule, type RuleAction, type Schedule } from '../dataprovider/event-models';
 import { asObj, isObj, optBool, optInt, optString, optStringArray, ValidationError, type Obj } from '../dataprovider/validation-core';
 import { parseSchedule } from './manager/cron';
-import { validateName } from './validate-action';
+import { actionTypeName, validateName } from './validate-action';
 
 /** the values rules accept (the web admin's forms offer these) */
 export const PROVIDER_EVENTS = ['add', 'update', 'delete'];
@@ -17,10 +17,14 @@ export const PROVIDER_OBJECTS = ['user', 'folder', 'group', 'admin', 'api_key', 
 const MANDATORY_SYNC = ['pre-upload', 'pre-download', 'pre-delete'];
 const ALLOWED_SYNC = ['upload', 'pre-upload', 'pre-download', 'pre-delete'];
 
+/** Actions about users or folders: an IP blocked event has none (SFTPGo checkIPBlockedAndCertificateActions; refused on save here). */
+const NO_OBJECT_ACTIONS: ReadonlySet<number> = new Set([
+  ACTION_TYPE.userQuotaReset, ACTION_TYPE.folderQuotaReset, ACTION_TYPE.transferQuotaReset, ACTION_TYPE.dataRetention,
+  ACTION_TYPE.filesystem, ACTION_TYPE.passwordExpiration, ACTION_TYPE.userExpiration,
+]);
+
 const REFUSED_TRIGGERS: Record<number, string> = {
-  [TRIGGER.ipBlocked]: 'the "IP blocked" trigger needs the defender, which this server does not support yet',
   [TRIGGER.certificate]: 'the "certificate renewal" trigger needs ACME, which this server does not include',
-  [TRIGGER.idpLogin]: 'the "IDP login" trigger needs OpenID Connect, which this server does not support yet',
 };
 
 function patterns(o: Obj, key: string): ConditionPattern[] {
@@ -90,6 +94,13 @@ function conditions(raw: unknown, trigger: number): EventConditions {
     }
     // concurrent_execution: run on every node of a shared provider (SFTPGo keeps it for schedules)
     case TRIGGER.schedule: return { schedules: schedules(c), options: optBool(opts, 'concurrent_execution') === true ? { ...base, concurrent_execution: true } : base };
+    // SFTPGo clears every condition of an IP blocked rule
+    case TRIGGER.ipBlocked: return { options: {} };
+    case TRIGGER.idpLogin: {
+      const idp = optInt(c, 'idp_login_event', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'idp_login_event') ?? 0;
+      if (idp < 0 || idp > 2) throw new ValidationError(`invalid Identity Provider login event ${idp}`);
+      return { idp_login_event: idp, options: { names } };
+    }
     default: return { options: base };
   }
 }
@@ -103,7 +114,7 @@ export function validateEventRule(input: unknown, lookup: ActionLookup): Omit<Ev
   const status = optInt(o, 'status', 0, 1, 'status') ?? 0;
   const trigger = optInt(o, 'trigger', 0, 100, 'trigger') ?? 0;
   if (REFUSED_TRIGGERS[trigger]) throw new ValidationError(REFUSED_TRIGGERS[trigger]!);
-  if (![TRIGGER.fsEvent, TRIGGER.providerEvent, TRIGGER.schedule, TRIGGER.onDemand].includes(trigger as 1 | 2 | 3 | 6)) {
+  if (![TRIGGER.fsEvent, TRIGGER.providerEvent, TRIGGER.schedule, TRIGGER.ipBlocked, TRIGGER.onDemand, TRIGGER.idpLogin].includes(trigger as 1 | 2 | 3 | 4 | 6 | 7)) {
     throw new ValidationError(`invalid event rule trigger: ${trigger}`);
   }
   const cond = conditions(o.conditions, trigger);
@@ -113,6 +124,8 @@ export function validateEventRule(input: unknown, lookup: ActionLookup): Omit<Ev
   const seenOrders = new Set<number>();
   let failures = 0;
   let hasSync = false;
+  let idpChecks = 0;
+  let syncCount = 0;
   const actions: RuleAction[] = rawActions.map((x, idx) => {
     const a = asObj(x, `actions[${idx}]`);
     const actionName = optString(a, 'name', `actions[${idx}].name`) ?? '';
@@ -122,24 +135,36 @@ export function validateEventRule(input: unknown, lookup: ActionLookup): Omit<Ev
     if (seenOrders.has(order)) throw new ValidationError(`duplicated order ${order} for action "${actionName}"`);
     seenNames.add(actionName);
     seenOrders.add(order);
-    if (!lookup(actionName)) throw new ValidationError(`action "${actionName}" does not exist`);
+    const found = lookup(actionName);
+    if (!found) throw new ValidationError(`action "${actionName}" does not exist`);
+    if (trigger === TRIGGER.ipBlocked && NO_OBJECT_ACTIONS.has(found.type)) {
+      throw new ValidationError(`action "${actionName}", type "${actionTypeName(found.type)}" is not supported for event trigger "IP blocked"`);
+    }
     const ro = isObj(a.relation_options) ? a.relation_options : {};
     const relation = {
       is_failure_action: optBool(ro, 'is_failure_action') ?? false,
       stop_on_failure: optBool(ro, 'stop_on_failure') ?? false,
       execute_sync: optBool(ro, 'execute_sync') ?? false,
     };
-    if (relation.execute_sync) {
+    if (found.type === ACTION_TYPE.idpAccountCheck) {
+      if (trigger !== TRIGGER.idpLogin) throw new ValidationError('IDP account check action is only supported for IDP login trigger');
+      if (!relation.execute_sync) throw new ValidationError('IDP account check must be a sync action');
+      idpChecks++;
+    }
+    if (relation.execute_sync && trigger !== TRIGGER.idpLogin) {
       const events = cond.fs_events ?? [];
       if (trigger !== TRIGGER.fsEvent || !events.every((e) => ALLOWED_SYNC.includes(e))) {
-        throw new ValidationError(`sync execution is only supported for upload and pre-* events`);
+        throw new ValidationError(`sync execution is only supported for upload and pre-* events and Identity Provider logins`);
       }
     }
+    if (relation.execute_sync && relation.is_failure_action) throw new ValidationError('sync execution is not supported for failure actions');
     if (relation.is_failure_action) failures++;
-    if (relation.execute_sync) hasSync = true;
+    if (relation.execute_sync) { hasSync = true; syncCount++; }
     return { name: actionName, order, relation_options: relation };
   });
   if (failures === actions.length) throw new ValidationError('at least a non-failure action is required');
+  // SFTPGo: the account check decides the login, alone among the sync actions
+  if (idpChecks > 0 && syncCount !== 1) throw new ValidationError('IDP account check must be the only sync action');
   if (!hasSync && trigger === TRIGGER.fsEvent) {
     const ev = (cond.fs_events ?? []).find((e) => MANDATORY_SYNC.includes(e));
     if (ev) throw new ValidationError(`event "${ev}" requires at least a sync action`);

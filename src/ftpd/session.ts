@@ -70,6 +70,11 @@ export class FtpSession {
   private busy = false;
   private closed = false;
   private release: (() => void) | undefined;
+  /** when the banner was sent (the post-connect hook, if any, accepted): from then on the post-disconnect hook is owed */
+  private admittedAt: number | undefined;
+
+  /** the post-disconnect hook's duration starts at the connection, as SFTPGo's, not at the login */
+  get connectedAt(): number | undefined { return this.admittedAt; }
 
   constructor(readonly deps: SessionDeps, socket: net.Socket) {
     this.socket = socket;
@@ -104,10 +109,12 @@ export class FtpSession {
     this.socket.setTimeout(LOGIN_TIMEOUT_MS, () => { if (!this.ops) this.close('login timeout'); });
     // SFTPGo runs the post-connect hook before the banner
     if (!this.ctx.hooks?.hasPostConnect) {
+      this.admittedAt = Date.now();
       void this.reply(220, this.deps.banner);
       return;
     }
     void this.ctx.hooks.postConnect(this.remoteIp, 'FTP').then((ok) => {
+      if (ok && !this.closed) this.admittedAt = Date.now();
       if (ok) return this.reply(220, this.deps.banner);
       return this.reply(421, 'Access denied').finally(() => this.close('refused by the post-connect hook'));
     });
@@ -196,9 +203,17 @@ export class FtpSession {
     const ops = this.ops;
     if (ops) {
       this.ctx.connections.remove(ops.id).catch((e: unknown) => this.debug(`remove connection: ${String(e)}`));
-    } else if (!this.loginTried && this.release) {
-      // admitted, then gone without sending a password: the defender's no_auth event
-      reportNoAuth(this.ctx, 'FTP', this.remoteIp, `no authentication tried: ${reason}`);
+    } else {
+      if (!this.loginTried && this.release) {
+        // admitted, then gone without sending a password: the defender's no_auth event
+        reportNoAuth(this.ctx, 'FTP', this.remoteIp, `no authentication tried: ${reason}`);
+      }
+      // SFTPGo registers every accepted FTP connection before the login, so its post-disconnect
+      // hook also runs for one that never logged in (empty username); a logged-in one gets it
+      // when its registration is removed (hooks/connection-tracker.ts)
+      if (this.admittedAt !== undefined) {
+        this.ctx.hooks?.postDisconnect({ ip: this.remoteIp, protocol: 'FTP', username: '', connectionId: '', durationMs: Date.now() - this.admittedAt });
+      }
     }
     this.release?.();
     this.release = undefined;

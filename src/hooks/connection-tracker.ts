@@ -24,7 +24,7 @@ export function withDisconnectHook(inner: ConnectionManager, hooks: Hooks, now: 
     acceptClient: (ip) => inner.acceptClient(ip),
     add(req: NewConnectionRequest): FileOps {
       const ops = inner.add(req);
-      tracked.set(ops.id, { ip: ipFromAddr(req.remoteAddr) || req.remoteAddr, protocol: req.protocol, username: req.user.username, startedAt: now() });
+      tracked.set(ops.id, { ip: ipFromAddr(req.remoteAddr) || req.remoteAddr, protocol: req.protocol, username: req.user.username, startedAt: req.connectedAt ?? now() });
       return ops;
     },
     async remove(id: string): Promise<void> {

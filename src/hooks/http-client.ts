@@ -10,6 +10,14 @@
  * retry_wait_min * 2^attempt capped at retry_wait_max (or Retry-After on
  * 429/503), at most retry_max more attempts. Response bodies are read up to
  * 1 MiB; more is a failure.
+ *
+ * Connections are kept alive and reused (as Go's default transport does for
+ * SFTPGo), one pool per client: service/app.ts builds one client for every
+ * hook, action and event HTTP call, so a hook login does not pay a TCP (and
+ * TLS) handshake per call. A kept connection the peer closed while idle
+ * fails the next request before any answer: that request is sent once more
+ * on a new connection (nothing was processed), so keep-alive never turns
+ * into a refused login.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -37,6 +45,12 @@ export interface HttpClientOptions {
 }
 
 interface TlsMaterial { ca?: (string | Buffer)[]; cert?: Buffer[]; key?: Buffer[]; rejectUnauthorized: boolean }
+
+/** Go's http.Transport keeps idle connections 90 s; the peer's Keep-Alive hint shortens it (node's agent reads it). */
+const IDLE_SOCKET_MS = 90_000;
+
+/** A request failed on a reused connection before any answer: the peer had closed it while idle. */
+class StaleConnection extends Error {}
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -75,12 +89,29 @@ export class HookHttpClient {
   private readonly tls: TlsMaterial;
   private readonly headers: { key: string; value: string; url: string }[];
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
 
   constructor(private readonly cfg: HttpClientConfig, configDir: string, opts: HttpClientOptions = {}) {
     if (!(cfg.timeout > 0)) throw new ConfigError(`http.timeout: invalid timeout ${cfg.timeout}`);
     this.tls = loadTls(cfg, configDir);
     this.headers = cfg.headers.filter((h) => h.key !== '' && h.value !== '');
     this.sleep = opts.sleep ?? defaultSleep;
+    // lifo: the most recently used connection is the one least likely to have been closed by the peer
+    this.httpAgent = new http.Agent({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_SOCKET_MS });
+    // the `http` section's TLS settings are the agent's, so every pooled connection was made with them
+    this.httpsAgent = new https.Agent({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_SOCKET_MS, ...this.tls });
+  }
+
+  /** The pooled agent for a URL scheme (event HTTP actions reuse the same connections). */
+  agentFor(protocol: string): http.Agent {
+    return protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+  }
+
+  /** Closes the kept connections (server stop). */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
   }
 
   async send(req: HookHttpRequest): Promise<HookHttpResponse> {
@@ -91,7 +122,7 @@ export class HookHttpClient {
       let res: HookHttpResponse | undefined;
       let retryAfterMs: number | undefined;
       try {
-        const r = await this.once(req);
+        const r = await this.onceFresh(req);
         res = r.res;
         retryAfterMs = r.retryAfterMs;
       } catch (err) {
@@ -110,6 +141,20 @@ export class HookHttpClient {
     const min = Math.max(0, this.cfg.retry_wait_min) * 1000;
     const max = Math.max(0, this.cfg.retry_wait_max) * 1000;
     return Math.min(min * 2 ** attempt, max);
+  }
+
+  /** One exchange; a stale kept connection costs one more try on a new one, never a failure. */
+  private async onceFresh(req: HookHttpRequest): Promise<{ res: HookHttpResponse; retryAfterMs?: number }> {
+    for (let tries = 0; ; tries++) {
+      try {
+        return await this.once(req);
+      } catch (err) {
+        // the pool keeps a bounded number of idle sockets: bound the loop the same way
+        if (!(err instanceof StaleConnection) || tries >= 8) {
+          throw err instanceof StaleConnection ? new HookError(req.hook, 'http-error', `${HOOK_SENDER[req.hook]}: ${err.message}`) : err;
+        }
+      }
+    }
   }
 
   private once(req: HookHttpRequest): Promise<{ res: HookHttpResponse; retryAfterMs?: number }> {
@@ -133,9 +178,10 @@ export class HookHttpClient {
         headers['Content-Length'] = String(Buffer.byteLength(req.body));
       }
       for (const h of this.headers) if (h.url === '' || req.url.startsWith(h.url)) headers[h.key] = h.value;
-      const options: https.RequestOptions = { method: req.method, headers, agent: false };
-      if (isHttps) Object.assign(options, this.tls);
+      const options: https.RequestOptions = { method: req.method, headers, agent: this.agentFor(url.protocol) };
+      let answered = false;
       const r = (isHttps ? https : http).request(url, options, (resp) => {
+        answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
         resp.on('data', (c: Buffer) => {
@@ -155,14 +201,20 @@ export class HookHttpClient {
           resolve({ res: { status, body: Buffer.concat(chunks) }, retryAfterMs });
         });
       });
-      const fail = (e: HookError): void => {
+      const fail = (e: Error): void => {
         clearTimeout(timer);
         r.destroy();
         reject(e);
       };
       // Go's http.Client.Timeout bounds the whole exchange, body included
       const timer = setTimeout(() => fail(new HookError(req.hook, 'timeout', `${sender}: no complete response within ${this.cfg.timeout} s`)), this.cfg.timeout * 1000);
-      r.on('error', (e: NodeJS.ErrnoException) => fail(new HookError(req.hook, 'http-error', `${sender}: ${e.code ?? e.message}`)));
+      r.on('error', (e: NodeJS.ErrnoException) => {
+        if (r.reusedSocket && !answered && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
+          fail(new StaleConnection(`${e.code} on a kept-alive connection`));
+          return;
+        }
+        fail(new HookError(req.hook, 'http-error', `${sender}: ${e.code ?? e.message}`));
+      });
       // a login waits on this exchange: no Nagle delay between the request's segments
       r.setNoDelay(true);
       r.end(req.body);

@@ -72,6 +72,8 @@ export interface HooksDeps {
   logger: AppLogger;
   provider: DataProviderService;
   http?: HttpClientOptions;
+  /** the server's one hook HTTP client (its connection pool is shared with the event actions); built here when absent */
+  httpClient?: HookHttpClient;
 }
 
 export interface ExternalAuthAttempt {
@@ -100,7 +102,7 @@ export class Hooks {
   constructor(private readonly deps: HooksDeps) {
     this.cfg = deps.config;
     validateHooksConfig(deps.config);
-    const http = new HookHttpClient(deps.config.http, deps.configDir, deps.http);
+    const http = deps.httpClient ?? new HookHttpClient(deps.config.http, deps.configDir, deps.http);
     this.executor = new HookExecutor({ command: deps.config.command, http, logger: deps.logger });
   }
 

@@ -56,7 +56,8 @@ function userSourceCheck(hooks: Hooks): LoginCheck {
     async run(s) {
       const method = hookMethod(s);
       const c = s.req.credentials;
-      if (hooks.externalAuthApplies(method)) {
+      if (c.kind === 'tls-certificate' && (await certificateExternalAuth(hooks, s, c))) return;
+      if (c.kind !== 'tls-certificate' && hooks.externalAuthApplies(method)) {
         try {
           s.user = await hooks.externalAuth({
             username: s.req.username, method, ip: s.ip, protocol: s.req.protocol,
@@ -79,6 +80,29 @@ function userSourceCheck(hooks: Hooks): LoginCheck {
       }
     },
   };
+}
+
+/**
+ * A TLS certificate login and the external auth hook, as SFTPGo's FTP and
+ * WebDAV servers do it: with scope bit 8 the hook is asked about the
+ * certificate (tls_cert, no password: CheckUserAndTLSCert); for
+ * TLSCertificate+password it is then asked about the password (scope bit 1,
+ * no certificate: CheckUserAndPass). The built-in certificate check
+ * (tls_username / tls_certs) still runs on the user the hook returned.
+ * Returns false when the hook covers neither step (the pre-login hook then applies).
+ */
+async function certificateExternalAuth(hooks: Hooks, s: LoginState, c: Extract<LoginState['req']['credentials'], { kind: 'tls-certificate' }>): Promise<boolean> {
+  const certStep = hooks.externalAuthApplies('TLSCertificate');
+  const passwordStep = c.password !== undefined && hooks.externalAuthApplies('password');
+  if (!certStep && !passwordStep) return false;
+  const base = { username: s.req.username, ip: s.ip, protocol: s.req.protocol };
+  try {
+    if (certStep) s.user = await hooks.externalAuth({ ...base, method: 'TLSCertificate', tlsCertPem: c.cert.toString() });
+    if (passwordStep) s.user = await hooks.externalAuth({ ...base, method: 'password', password: c.password });
+  } catch (e) {
+    throw refusal(s, e, HOOK_SENDER.external_auth);
+  }
+  return true;
 }
 
 function keyboardInteractiveCheck(hooks: Hooks): LoginCheck {

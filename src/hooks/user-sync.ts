@@ -82,7 +82,8 @@ async function upsert(provider: DataProviderService, input: HookUser, memo?: Hoo
     const update = withStoredSecondFactor(input, stored);
     const digest = HookAnswerMemo.digest(update);
     if (memo?.isCurrent(stored, digest)) return stored;
-    await provider.updateUser(stored.username, update, { username: '__system__', ip: '' });
+    // an answer identical to the stored account is not written (no updated_at bump, no provider event)
+    await provider.updateUser(stored.username, update, { username: '__system__', ip: '' }, { skipUnchanged: true });
     const after = await mustRead(provider, input.username);
     memo?.remember(after, digest);
     return after;

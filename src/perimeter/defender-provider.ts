@@ -10,7 +10,7 @@ import type { DefenderConfig } from '../config/types';
 import type { LoginFailureKind } from '../common/perimeter';
 import type { DefenderStore } from '../dataprovider/iplist';
 import type { AppLogger } from '../logger/types';
-import { banIncrementMs, logBan, logDefenderEvent, MINUTE_MS, scoreOf, type Defender, type DefenderHost } from './defender';
+import { announceBan, banIncrementMs, type BanListener, logDefenderEvent, MINUTE_MS, scoreOf, type Defender, type DefenderHost } from './defender';
 
 export class ProviderDefender implements Defender {
   private chain: Promise<void> = Promise.resolve();
@@ -18,7 +18,7 @@ export class ProviderDefender implements Defender {
   private lastCleanup = 0;
 
   constructor(private readonly c: DefenderConfig, private readonly store: DefenderStore, private readonly log: AppLogger,
-    private readonly now: () => number) {}
+    private readonly now: () => number, private readonly onBan?: BanListener) {}
 
   private from(now: number): number {
     return now - this.c.observation_time * MINUTE_MS;
@@ -70,7 +70,7 @@ export class ProviderDefender implements Defender {
       if (host.ban_time > now) return;
       logDefenderEvent(this.log, ip, protocol, kind, score, host.score);
       if (host.score >= this.c.threshold) {
-        logBan(this.log, ip, protocol);
+        announceBan(this.log, ip, protocol, this.onBan);
         const until = now + this.c.ban_time * MINUTE_MS;
         await this.store.setDefenderBanTime(ip, until);
         this.remember(ip, until);

@@ -70,8 +70,17 @@ export function logDefenderEvent(log: AppLogger, ip: string, protocol: string, k
   log.debug('defender', 'defender event', { client_ip: ip, protocol, event: EVENT_NAMES[kind], increase_score_by: score, score: total });
 }
 
-export function logBan(log: AppLogger, ip: string, protocol: string): void {
+/** Called once when a host gets banned (the event manager's "IP blocked" trigger). */
+export type BanListener = (ip: string, protocol: string) => void;
+
+/** A host was just banned: the log line, then the listener (which must not throw into the defender). */
+export function announceBan(log: AppLogger, ip: string, protocol: string, onBan: BanListener | undefined): void {
   log.info('defender', 'host banned', { client_ip: ip, protocol, event: 'banned' });
+  try {
+    onBan?.(ip, protocol);
+  } catch (e) {
+    log.error('defender', `ban listener failed: ${(e as Error).message}`, { client_ip: ip });
+  }
 }
 
 /** Drops the first (least recently active) keys until `size` is at most `keep`. */
@@ -86,7 +95,8 @@ export class MemoryDefender implements Defender {
   private readonly scores = new Map<string, { at: number; score: number }[]>();
   private readonly banned = new Map<string, number>();
 
-  constructor(private readonly c: DefenderConfig, private readonly log: AppLogger, private readonly now: () => number) {}
+  constructor(private readonly c: DefenderConfig, private readonly log: AppLogger, private readonly now: () => number,
+    private readonly onBan?: BanListener) {}
 
   private bannedUntil(ip: string, now: number): number {
     const until = this.banned.get(ip);
@@ -121,7 +131,7 @@ export class MemoryDefender implements Defender {
     logDefenderEvent(this.log, ip, protocol, kind, score, total);
     this.scores.delete(ip);
     if (total >= this.c.threshold) {
-      logBan(this.log, ip, protocol);
+      announceBan(this.log, ip, protocol, this.onBan);
       this.banned.set(ip, now + this.c.ban_time * MINUTE_MS);
       if (this.banned.size > this.c.entries_hard_limit) {
         for (const [k, until] of this.banned) if (until <= now) this.banned.delete(k);

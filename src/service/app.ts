@@ -26,6 +26,7 @@ import { buildServices, serviceStatus } from './services';
 import { openDataProvider } from '../dataprovider/index';
 import { createConnectionManager } from '../common/manager';
 import { Hooks } from '../hooks/index';
+import { HookHttpClient } from '../hooks/http-client';
 import { withDisconnectHook } from '../hooks/connection-tracker';
 import { checkSharedProvider, joinCluster } from './cluster';
 import { installHookChecks } from '../hooks/login-checks';
@@ -148,20 +149,24 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
       getUser: (username) => provider.getUser(username),
     });
     const filesystems = createFilesystems({ common: config.common, kms, logger, metrics, selfConnections });
-    const eventsRuntime = await buildEvents({ config, configDir: rt.configDir || '.', logger, metrics, provider, kms, filesystems, now: opts.eventsClock });
+    // one HTTP client (one keep-alive pool) for every hook and action URL; certificates load here or start-up stops
+    const hookHttp = new HookHttpClient(config.http, rt.configDir || '.');
+    undo.push(async () => hookHttp.close());
+    const eventsRuntime = await buildEvents({ config, configDir: rt.configDir || '.', logger, metrics, provider, kms, filesystems, httpClient: hookHttp, now: opts.eventsClock });
     undo.push(async () => eventsRuntime.stop());
     const events = withNotifierPlugins(eventsRuntime.sink, plugins.notifiers);
     await loadInitialData(provider, rt, logger);
     await provider.ensureDefaultAdmin();
     // hooks are checked (programs exist, URLs parse, certificates load) before any listener starts
-    const hooks = new Hooks({ config, configDir: rt.configDir || '.', logger, provider });
+    const hooks = new Hooks({ config, configDir: rt.configDir || '.', logger, provider, httpClient: hookHttp });
     undo.push(async () => { await hooks.drain(HOOKS_DRAIN_MS); });
     const cluster = await joinCluster(config, provider, kms, logger, withDisconnectHook(createConnectionManager({
       config: config.common, logger, metrics, provider, trackQuota: config.data_provider.track_quota, filesystems, events,
     }), hooks));
     const connections = cluster.connections;
     undo.push(() => connections.shutdown(0));
-    const perimeter = withIpFilterPlugins(await createPerimeter(config.common, provider.backend.perimeter, logger, opts.perimeter), plugins.ipFilters);
+    const perimeter = withIpFilterPlugins(await createPerimeter(config.common, provider.backend.perimeter, logger,
+      { ...opts.perimeter, onBan: (ip) => eventsRuntime.ipBlocked(ip) }), plugins.ipFilters);
     const ctx: ServerContext = {
     kms, filesystems, perimeter, events, eventManager: eventsRuntime.manager, config, runtime: rt, logger, metrics, provider, connections, version, hooks, ...(cluster.port ? { cluster: cluster.port } : {}) };
     installHookChecks(loginService(ctx), hooks);
@@ -182,7 +187,8 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     undo.length = 0;
     // SFTPGo starts it in the background once the services are up; its outcome never stops the server
     hooks.runStartup();
-    return makeApp(ctx, started, ownedLogger, eventsRuntime.stop, () => plugins.stop());
+    // the kept hook connections close after the last hook and action ended (stopPlugins runs after both drains)
+    return makeApp(ctx, started, ownedLogger, eventsRuntime.stop, () => plugins.stop().finally(() => hookHttp.close()));
   } catch (err) {
     const msg = (err as Error).message;
     logger.error('service', `startup failed: ${msg}`);

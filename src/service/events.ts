@@ -43,6 +43,8 @@ export interface EventsOptions {
   provider: DataProviderService;
   kms: SecretsKms;
   filesystems: FsFactory;
+  /** the server's hook HTTP client, shared with the login hooks (one keep-alive pool) */
+  httpClient?: HookHttpClient;
   /** tests: the clock for timestamps, retention ages and schedules; the schedule timer is not started when given */
   now?: () => number;
 }
@@ -50,6 +52,8 @@ export interface EventsOptions {
 export interface EventsRuntime {
   sink: EventSink;
   manager: EventManagerPort;
+  /** the defender banned a host: the "IP blocked" rules run */
+  ipBlocked(ip: string): void;
   /** stops the schedule timer */
   stop(): void;
 }
@@ -76,7 +80,7 @@ export async function buildEvents(o: EventsOptions): Promise<EventsRuntime> {
   const now = o.now ?? Date.now;
   validateCommandConfig(config.command);
   validateSmtpConfig(config.smtp);
-  const executor = new HookExecutor({ command: config.command, http: new HookHttpClient(config.http, o.configDir), logger });
+  const executor = new HookExecutor({ command: config.command, http: o.httpClient ?? new HookHttpClient(config.http, o.configDir), logger });
   const fsQueue = new BoundedQueue({ name: 'filesystem actions', concurrency: FS_HOOK_CONCURRENCY, maxPending: MAX_PENDING, logger });
   const providerQueue = new BoundedQueue({ name: 'provider actions', concurrency: PROVIDER_HOOK_CONCURRENCY, maxPending: MAX_PENDING, logger });
   const ruleQueue = new BoundedQueue({ name: 'event rules', concurrency: RULE_CONCURRENCY, maxPending: MAX_PENDING, logger });
@@ -87,7 +91,7 @@ export async function buildEvents(o: EventsOptions): Promise<EventsRuntime> {
     config, configDir: o.configDir, logger, metrics: o.metrics, provider: o.provider, kms: o.kms, filesystems: o.filesystems, mailer: createMailer(config.smtp), now,
   });
   const engine = new EventEngine({
-    store, runner, queue: ruleQueue, logger, now, localTime: config.common.tz === 'local', getUser: (u) => o.provider.getUser(u),
+    store, runner, queue: ruleQueue, logger, now, localTime: config.common.tz === 'local', getUser: (u) => o.provider.getUser(u), provider: o.provider,
   });
   await engine.reload();
   const onObjectChange = (e: ProviderObjectEvent): void => {
@@ -109,6 +113,7 @@ export async function buildEvents(o: EventsOptions): Promise<EventsRuntime> {
       drain: async () => { await Promise.all([fsQueue.drain(), providerQueue.drain(), ruleQueue.drain()]); },
     },
     manager,
+    ipBlocked: (ip) => engine.ipBlocked(ip),
     stop: stopScheduler,
   };
 }

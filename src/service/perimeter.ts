@@ -7,7 +7,7 @@ import type { Perimeter } from '../common/perimeter';
 import type { CommonConfig } from '../config/types';
 import type { PerimeterStore } from '../dataprovider/iplist';
 import type { AppLogger } from '../logger/types';
-import { MemoryDefender, validateDefenderConfig, type Defender } from '../perimeter/defender';
+import { MemoryDefender, validateDefenderConfig, type BanListener, type Defender } from '../perimeter/defender';
 import { ProviderDefender } from '../perimeter/defender-provider';
 import { PerimeterGuard } from '../perimeter/guard';
 import { IpListTables } from '../perimeter/iplists';
@@ -18,6 +18,8 @@ export interface PerimeterOptions {
   now?: () => number;
   /** how a rate limiter's short delay is waited */
   wait?: (ms: number) => Promise<void>;
+  /** told when the defender bans a host (the event manager's "IP blocked" rules) */
+  onBan?: BanListener;
 }
 
 export async function createPerimeter(common: CommonConfig, store: PerimeterStore, log: AppLogger, opts: PerimeterOptions = {}): Promise<Perimeter> {
@@ -35,8 +37,8 @@ export async function createPerimeter(common: CommonConfig, store: PerimeterStor
   let defender: Defender | undefined;
   if (common.defender.enabled) {
     defender = common.defender.driver === 'provider'
-      ? new ProviderDefender(common.defender, store, log, now)
-      : new MemoryDefender(common.defender, log, now);
+      ? new ProviderDefender(common.defender, store, log, now, opts.onBan)
+      : new MemoryDefender(common.defender, log, now, opts.onBan);
     log.info('perimeter', `defender enabled, driver ${common.defender.driver}, threshold ${common.defender.threshold}`);
   }
   const lists = new IpListTables(store);

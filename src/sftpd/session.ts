@@ -14,6 +14,7 @@ import { splitCommandLine } from './cmdline';
 import { parseScpArgs, runScp } from './scp';
 import type { ScpArgs } from './scp';
 import { isSystemCommand, runSshCommand } from './sshcmd';
+import { isGitProtocolValue } from './sshcmd-git';
 
 const SENDER = 'sftpd';
 
@@ -97,7 +98,7 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
     finishExec(ch, 1);
   };
 
-  const onExec = (accept: () => ServerChannel | undefined, command: string): void => {
+  const onExec = (accept: () => ServerChannel | undefined, command: string, gitProtocol?: string): void => {
     let words: string[];
     try {
       words = splitCommandLine(command);
@@ -146,7 +147,7 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
         ctx.metrics.sshCommand(status !== 0);
       } else {
         status = await runSshCommand({ ctx, ops, channel: ch, name, args: words.slice(1), commandLine: command,
-          localAddr: o.localAddr, remoteAddr: o.remoteAddr });
+          localAddr: o.localAddr, remoteAddr: o.remoteAddr, gitProtocol });
       }
       finishExec(ch, status);
       unregister(ops.id);
@@ -193,7 +194,6 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
     if (ctx.connections.isShuttingDown) { rejectSession(); return; }
     const session = acceptSession();
     session.on('error', (e: Error) => log('debug', `session error: ${e.message}`));
-    session.on('exec', (accept, _reject, info) => onExec(accept as () => ServerChannel | undefined, info.command));
     session.on('subsystem', (accept, reject, info) => {
       if (info.name !== 'sftp') {
         log('debug', `refused subsystem ${JSON.stringify(info.name)}`);
@@ -202,9 +202,20 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
       }
       onSftp(accept as () => ServerChannel | undefined);
     });
-    for (const ev of ['pty', 'shell', 'x11', 'auth-agent', 'env', 'signal'] as const) {
+    // env requests: only GIT_PROTOCOL is kept (git's protocol v2), checked when a git command uses it
+    let gitProtocol: string | undefined;
+    session.on('env', (accept, reject, info) => {
+      if (info.key === 'GIT_PROTOCOL' && isGitProtocolValue(info.val)) {
+        gitProtocol = info.val;
+        accept?.();
+        return;
+      }
+      reject?.();
+    });
+    session.on('exec', (accept, _reject, info) => onExec(accept as () => ServerChannel | undefined, info.command, gitProtocol));
+    for (const ev of ['pty', 'shell', 'x11', 'auth-agent', 'signal'] as const) {
       session.on(ev, (_accept: unknown, reject?: () => void) => {
-        if (ev !== 'env') log('debug', `refused "${ev}" request from user ${user.username}`);
+        log('debug', `refused "${ev}" request from user ${user.username}`);
         reject?.();
       });
     }

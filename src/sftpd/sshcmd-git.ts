@@ -114,11 +114,25 @@ export async function prepareGit(name: string, clientArgs: readonly string[], fs
   return { args: sub === 'upload-pack' ? [...base, '--strict', real] : [...base, real], repo: real };
 }
 
-/** Environment built from nothing: never the daemon's. */
-export function gitEnvironment(home: string): NodeJS.ProcessEnv {
+/**
+ * Environment built from nothing: never the daemon's. The one client value
+ * let in is GIT_PROTOCOL (git's client sends it with SSH's env request to ask
+ * for protocol v2), and only in the form git itself produces.
+ */
+export function gitEnvironment(home: string, gitProtocol?: string): NodeJS.ProcessEnv {
   return {
     PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, LANG: 'C', LC_ALL: 'C',
     GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_ATTR_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0',
     GIT_NO_REPLACE_OBJECTS: '1', GIT_NO_LAZY_FETCH: '1',
+    ...(gitProtocol !== undefined && isGitProtocolValue(gitProtocol) ? { GIT_PROTOCOL: gitProtocol } : {}),
   };
+}
+
+/**
+ * GIT_PROTOCOL as git writes it: colon-separated `key=value` parameters
+ * (`version=2`), short, without characters a program could read as anything
+ * else; other values are dropped (git then speaks protocol v0).
+ */
+export function isGitProtocolValue(v: string): boolean {
+  return v.length <= 256 && /^version=[0-9]+(:[a-z][a-z0-9-]*=[A-Za-z0-9._-]+)*$|^([a-z][a-z0-9-]*=[A-Za-z0-9._-]+:)+version=[0-9]+(:[a-z][a-z0-9-]*=[A-Za-z0-9._-]+)*$/.test(v);
 }

@@ -26,7 +26,7 @@ export function isGitCommand(name: string): boolean {
 interface Planned { program: string; args: string[]; env: NodeJS.ProcessEnv; scope: SystemCommandScope }
 
 /** The client's path argument, jailed, and the program's argument array. */
-async function plan(ops: FileOps, name: string, args: readonly string[], home: string): Promise<Planned> {
+async function plan(ops: FileOps, name: string, args: readonly string[], home: string, gitProtocol?: string): Promise<Planned> {
   if (!ops.systemCommandScope) throw new FsError('Unsupported', 'command unsupported for this configuration');
   if (name === 'rsync') {
     const rs = parseRsyncArgs(args);
@@ -40,7 +40,7 @@ async function plan(ops: FileOps, name: string, args: readonly string[], home: s
   if (args.length !== 1) throw new Error(`usage: ${name} <repository>`);
   const vpath = ops.cleanPath(args[0]!);
   let scope = await ops.systemCommandScope(vpath);
-  const env = gitEnvironment(home);
+  const env = gitEnvironment(home, gitProtocol);
   const git = await prepareGit(name, args, scope.fsPath, scope.root, env);
   if (!isWithin(git.repo, scope.fsPath)) {
     // git found "<path>.git": that is the tree the rules, the jail and the quota scan are about
@@ -111,12 +111,12 @@ function runAs(scope: SystemCommandScope): { uid?: number; gid?: number } {
 }
 
 /** Never throws: refusals and failures come back as a status and an error for the logs. */
-export async function runSystemCommand(channel: ServerChannel, ops: FileOps, name: string, args: readonly string[]): Promise<SystemCommandResult> {
+export async function runSystemCommand(channel: ServerChannel, ops: FileOps, name: string, args: readonly string[], gitProtocol?: string): Promise<SystemCommandResult> {
   let home: string | undefined;
   let vpath = '';
   try {
     home = await fsp.mkdtemp(path.join(os.tmpdir(), 'sftpgo-sshcmd-'));
-    const p = await plan(ops, name, args, home);
+    const p = await plan(ops, name, args, home, gitProtocol);
     vpath = p.scope.vpath;
     const ids = runAs(p.scope);
     // the program's HOME must be its own when it runs as the user's account

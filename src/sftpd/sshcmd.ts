@@ -46,6 +46,8 @@ export interface SshCommandRun {
   commandLine: string;
   localAddr: string;
   remoteAddr: string;
+  /** the session's GIT_PROTOCOL env request, already checked (gitProtocolFromEnv) */
+  gitProtocol?: string;
 }
 
 function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
@@ -112,7 +114,7 @@ export async function runSshCommand(run: SshCommandRun): Promise<number> {
   const started = Date.now();
   ops.setCommand(run.commandLine);
   const system = isSystemCommand(run.name);
-  const outcome: CommandOutcome = system ? await runSystemCommand(channel, ops, run.name, run.args) : await runBuiltin(run);
+  const outcome: CommandOutcome = system ? await runSystemCommand(channel, ops, run.name, run.args, run.gitProtocol) : await runBuiltin(run);
   const { status, vpath, fsPath, error } = outcome;
   if (system && fsPath !== undefined) {
     // as SFTPGo: the program's input is an upload and its output a download of the path

@@ -125,7 +125,8 @@ async function main(): Promise<void> {
   }
   if (ONLY.has('events')) {
     step('events (async upload action)');
-    rows.push(await eventsRow(ours.sftp, (env) => startOurs(dir, pub, tls, { name: 'sftpgo-events', env }), key, dir, ROUNDS));
+    // BENCH_EVENTS_ROOT=<another checkout, built>: the events row's servers run that build (an A/B of a change)
+    rows.push(...await eventsRow((name, env) => startOurs(dir, pub, tls, { name, env, root: process.env.BENCH_EVENTS_ROOT }), key, dir, ROUNDS));
   }
   if (vsftpd) {
     for (const ftps of [false, true]) {

@@ -66,13 +66,17 @@ export async function hookLoginRows(dir: string, pub: string, tls: { cert: strin
     req.resume();
     req.on('end', () => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(hookedUser(home)); });
   });
+  // TCP connections the hook endpoint accepted: with the keep-alive pool, one for the whole row
+  let hookConnections = 0;
+  server.on('connection', () => { hookConnections++; });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   onCleanup(() => server.close());
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
   mkdirSync(join(dir, 'hook-http'));
   const viaHttp = await startOurs(join(dir, 'hook-http'), pub, tls,
     { env: { SFTPGO_DATA_PROVIDER__EXTERNAL_AUTH_HOOK: url }, userFilters: builtinUser });
-  rows.push(await compare(viaHttp, 'external auth HTTP hook', n));
+  const httpRow = await compare(viaHttp, 'external auth HTTP hook', n);
+  rows.push({ ...httpRow, label: `${httpRow.label}, ${hookConnections} hook TCP connections for ${n + 1} hooked logins` });
   viaHttp.proc.kill('SIGTERM');
   server.close();
   return rows;

@@ -4,6 +4,9 @@
  * Content-Type is JSON), basic auth with the stored password, multipart
  * bodies whose file parts are streamed from the user's files, a timeout on
  * the whole exchange, 200-204 = success. Response bodies are not kept.
+ * Connections are kept alive and reused as Go's default transport (which
+ * SFTPGo's actions use) does: one pool for plain HTTP, one per
+ * skip_tls_verify setting for HTTPS.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -22,6 +25,18 @@ export interface HttpActionEnv {
 }
 
 type Chunk = Buffer | { file: string };
+
+/** Go's default transport keeps idle connections 90 s. */
+const IDLE_SOCKET_MS = 90_000;
+const agents: { http?: http.Agent; verified?: https.Agent; unverified?: https.Agent } = {};
+
+function agentFor(isHttps: boolean, skipVerify: boolean): http.Agent {
+  const base = { keepAlive: true, scheduling: 'lifo' as const, timeout: IDLE_SOCKET_MS };
+  if (!isHttps) return (agents.http ??= new http.Agent(base));
+  // the agent's TLS options win over a request's: one pool per verification setting
+  if (skipVerify) return (agents.unverified ??= new https.Agent({ ...base, rejectUnauthorized: false }));
+  return (agents.verified ??= new https.Agent({ ...base, rejectUnauthorized: true }));
+}
 
 /**
  * Placeholders in the endpoint become escaped values, so a value can never
@@ -83,8 +98,28 @@ export function runHttpAction(c: HttpActionConfig, env: HttpActionEnv): Promise<
   }
   if (c.username) headers.Authorization = `Basic ${Buffer.from(`${env.replace(c.username, 0)}:${env.password}`).toString('base64')}`;
   const timeoutMs = (c.timeout ?? 20) * 1000;
+  return sendWithFreshRetry(() => sendOnce(c, env, url, headers, chunks, timeoutMs));
+}
+
+/** A request failed on a reused connection before any answer: the peer had closed it while idle. */
+class StaleConnection extends Error {}
+
+/** A kept connection the peer closed costs a new attempt on a new connection (nothing was processed), never a failed action. */
+async function sendWithFreshRetry(send: () => Promise<void>): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await send();
+    } catch (e) {
+      // bounded: the pool holds a bounded number of idle connections
+      if (!(e instanceof StaleConnection) || tries >= 8) throw e instanceof StaleConnection ? new Error(`error sending HTTP request: ${e.message}`) : e;
+    }
+  }
+}
+
+function sendOnce(c: HttpActionConfig, env: HttpActionEnv, url: URL, headers: Record<string, string>, chunks: Chunk[], timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let done = false;
+    let answered = false;
     const finish = (err?: Error): void => {
       if (done) return;
       done = true;
@@ -92,8 +127,9 @@ export function runHttpAction(c: HttpActionConfig, env: HttpActionEnv): Promise<
       if (err) { req.destroy(); reject(err); } else resolve();
     };
     const isHttps = url.protocol === 'https:';
-    const options: https.RequestOptions = { method: c.method ?? 'POST', headers, agent: false, ...(isHttps ? { rejectUnauthorized: !c.skip_tls_verify } : {}) };
+    const options: https.RequestOptions = { method: c.method ?? 'POST', headers, agent: agentFor(isHttps, c.skip_tls_verify === true) };
     const req = (isHttps ? https : http).request(url, options, (res) => {
+      answered = true;
       res.resume();
       res.on('error', (e) => finish(e));
       res.on('end', () => {
@@ -102,7 +138,10 @@ export function runHttpAction(c: HttpActionConfig, env: HttpActionEnv): Promise<
       });
     });
     const timer = setTimeout(() => finish(new Error(`no answer from ${url.host} within ${timeoutMs / 1000} s`)), timeoutMs);
-    req.on('error', (e) => finish(new Error(`error sending HTTP request: ${e.message}`)));
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      const stale = req.reusedSocket && !answered && (e.code === 'ECONNRESET' || e.code === 'EPIPE');
+      finish(stale ? new StaleConnection(`${e.code ?? ''} on a kept-alive connection`) : new Error(`error sending HTTP request: ${e.message}`));
+    });
     // a destroyed request never drains: 'close' ends the wait too
     const drained = (): Promise<void> => new Promise((r) => { req.once('drain', () => r()); req.once('close', () => r()); });
     void (async () => {

@@ -7,20 +7,22 @@
  * slow endpoint or a hanging command never holds a transfer.
  */
 import path from 'node:path';
-import type { FsAction, FsEventInput } from '../../common/events';
+import type { FsAction, FsEventInput, IdpLoginEvent, IdpLoginOutcome } from '../../common/events';
 import { notificationStatus } from '../../common/events';
 import { ipFromAddr } from '../../common/throttle';
 import { TRIGGER, type EventAction, type EventRule } from '../../dataprovider/event-models';
 import type { EventObjectStore } from '../../dataprovider/event-store';
 import type { User } from '../../dataprovider/models';
+import type { DataProviderService } from '../../dataprovider/types';
+import { checkIdpAdmin, checkIdpUser } from './actions-idp';
 import type { ProviderObjectEvent } from '../../dataprovider/types';
 import type { AppLogger } from '../../logger/types';
 import { withoutSecrets } from '../provider-actions';
 import type { BoundedQueue } from '../queue';
 import type { FsEventSubscriber } from '../sink';
-import { matchesFsEvent, matchesProviderEvent } from './conditions';
+import { matchesFsEvent, matchesPatterns, matchesProviderEvent } from './conditions';
 import { cronMatches, parseSchedule, timeFields, type CronSpec } from './cron';
-import { emptyParams, type EventParams } from './params';
+import { emptyParams, replacePlaceholders, replacements, type EventParams } from './params';
 import type { ActionRunner, BoundAction } from './runner';
 
 interface LoadedRule { rule: EventRule; actions: BoundAction[]; crons: CronSpec[] }
@@ -33,7 +35,12 @@ export interface EngineDeps {
   now: () => number;
   localTime: boolean;
   getUser(username: string): Promise<User | undefined>;
+  /** the IDP account check writes users and admins */
+  provider: DataProviderService;
 }
+
+/** SFTPGo's IDPLoginUser / IDPLoginAdmin event names and the idp_login_event condition values (0 any, 1 user, 2 admin). */
+const IDP_EVENT = { user: 'IDP login user', admin: 'IDP login admin' } as const;
 
 const SENDER = 'eventmanager';
 
@@ -118,6 +125,54 @@ export class EventEngine implements FsEventSubscriber {
         const user = e.objectType === 'user' ? await this.d.getUser(e.objectName) : undefined;
         await this.d.runner.runAsync(r.rule, r.actions, params, user, []);
       });
+    }
+  }
+
+  /** The defender banned a host (SFTPGo handleIPBlockedEvent): event "IP Blocked", the address, status 1; queued. */
+  ipBlocked(ip: string): void {
+    for (const r of this.rules) {
+      if (r.rule.trigger !== TRIGGER.ipBlocked) continue;
+      this.background(r, { ...emptyParams('IP Blocked', this.d.now()), ip }, undefined);
+    }
+  }
+
+  /**
+   * An OpenID Connect login (SFTPGo handleIDPLoginEvent): the matching rules
+   * without sync actions are queued; at most one may have the sync IDP
+   * account check, whose user or admin is returned (it decides the login:
+   * an error refuses it). Its other actions then run in the background.
+   */
+  async idpLogin(e: IdpLoginEvent): Promise<IdpLoginOutcome> {
+    const wanted = e.admin ? 2 : 1;
+    const matched = this.rules.filter((r) => r.rule.trigger === TRIGGER.idpLogin
+      && [0, wanted].includes(r.rule.conditions.idp_login_event ?? 0) && matchesPatterns(e.username, r.rule.conditions.options.names));
+    if (matched.length === 0) return {};
+    const idpFields: Record<string, string> = {};
+    for (const [k, v] of Object.entries(e.customFields ?? {})) if (typeof v === 'string') idpFields[k] = v;
+    const params = (): EventParams => ({
+      ...emptyParams(e.admin ? IDP_EVENT.admin : IDP_EVENT.user, this.d.now()), name: e.username, ip: e.ip, protocol: 'OIDC', role: e.role, idpFields,
+    });
+    const withSync = matched.filter((r) => r.actions.some((a) => a.rel.execute_sync));
+    if (withSync.length > 1) throw new Error(`more than one account check action rules matches: "${withSync.map((r) => r.rule.name).join(',')}"`);
+    for (const r of matched) if (!withSync.includes(r)) this.background(r, params(), undefined);
+    const r = withSync[0];
+    if (!r) return {};
+    const check = r.actions.find((a) => a.rel.execute_sync);
+    if (!check) return {};
+    const p = params();
+    const cfg = check.action.options.idp_config;
+    const tpl = (t: string | undefined): string => replacePlaceholders(t ?? '', replacements(p, 1, this.d.localTime));
+    try {
+      const out: IdpLoginOutcome = e.admin
+        ? { admin: await checkIdpAdmin(this.d.provider, e.username, cfg.mode ?? 0, tpl(cfg.template_admin)) }
+        : { user: await checkIdpUser(this.d.provider, e.username, cfg.mode ?? 0, tpl(cfg.template_user)) };
+      this.background(r, p, out.user);
+      return out;
+    } catch (err) {
+      p.errors.push(`unable to handle "${p.event}": ${(err as Error).message}`);
+      this.d.logger.error(SENDER, `unable to handle IDP login event "${p.event}", rule "${r.rule.name}": ${(err as Error).message}`);
+      this.background(r, p, undefined, [check.action.name]);
+      throw err;
     }
   }
 

@@ -32,6 +32,8 @@ export interface EventParams {
   errors: string[];
   /** data retention results, for {{.RetentionReports}} */
   retentionReport?: string;
+  /** IDP logins: the string custom fields of the ID token, for {{.IDPField<name>}} */
+  idpFields?: Record<string, string>;
 }
 
 export function emptyParams(event: string, nowMs: number): EventParams {
@@ -85,6 +87,7 @@ export function replacements(p: EventParams, escapeMode: 0 | 1 | 2, localTime: b
   out.push(['{{.ErrorString}}', esc(p.errors.join(', '))]);
   out.push(['{{.ObjectData}}', p.objectData ?? '{}'], ['{{.ObjectDataString}}', p.objectData ? jsonEscape(p.objectData) : '']);
   out.push(['{{.RetentionReports}}', p.retentionReport ?? ''], ['{{.Metadata}}', '{}'], ['{{.MetadataString}}', '']);
+  for (const [k, v] of Object.entries(p.idpFields ?? {})) out.push([`{{.IDPField${k}}}`, esc(v)]);
   return out;
 }
 

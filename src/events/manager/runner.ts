@@ -22,6 +22,7 @@ import type { Metrics } from '../../metrics/types';
 import { resetFolderQuota, resetTransferQuota, resetUserQuota, runBackup, runInactivityCheck } from './actions-admin';
 import { runCommandAction } from './actions-command';
 import { runEmailAction } from './actions-email';
+import { runPasswordExpirationCheck, runUserExpirationCheck } from './actions-expiration';
 import { runFsAction, runRetention } from './actions-fs';
 import { runHttpAction } from './actions-http';
 import { matchesPatterns, matchesUser } from './conditions';
@@ -161,6 +162,15 @@ export class ActionRunner {
         return;
       case ACTION_TYPE.userInactivity:
         await runInactivityCheck(this.d.provider, await this.usersFor(rule, eventUser), o.user_inactivity_config, this.d.now(), this.d.logger);
+        return;
+      case ACTION_TYPE.passwordExpiration:
+        await runPasswordExpirationCheck(await this.usersFor(rule, eventUser), o.pwd_expiration_config.threshold ?? 0, {
+          smtp: this.d.config.smtp, mailer: this.d.mailer, logger: this.d.logger, now: this.d.now(),
+          withGroups: (u) => this.d.provider.groups.withGroupSettings(u),
+        });
+        return;
+      case ACTION_TYPE.userExpiration:
+        runUserExpirationCheck(await this.usersFor(rule, eventUser), this.d.now(), this.d.logger);
         return;
       case ACTION_TYPE.rotateLogs:
         this.d.logger.rotate();

@@ -6,6 +6,7 @@ import type { User } from '../../dataprovider/models';
 import { isTlsVerificationEnabled } from '../../dataprovider/user-certs';
 import { isFsError } from '../../common/errors';
 import type { FtpSession } from '../session';
+import type { X509Certificate } from 'node:crypto';
 import { errorReply } from '../replies';
 import { MLST_FACTS } from '../format';
 import type { CommandTable } from './types';
@@ -47,7 +48,7 @@ async function user(s: FtpSession, arg: string): Promise<void> {
   // verification logs in now (TLSCertificate), or is kept for PASS (TLSCertificate+password)
   const cert = s.deps.binding.client_auth_type > 0 ? s.clientCertificate() : undefined;
   if (cert) {
-    const u = await s.ctx.provider.getUser(name).catch(() => undefined);
+    const u = await userBeforeCertificateLogin(s, name, cert);
     if (u && isTlsVerificationEnabled(u)) {
       if (isLoginMethodAllowed(u, 'TLSCertificate', 'FTP')) {
         s.loginTried = true;
@@ -65,13 +66,29 @@ async function user(s: FtpSession, arg: string): Promise<void> {
   return s.reply(331, `User ${name.slice(0, 64)} OK. Password required`);
 }
 
+/**
+ * SFTPGo's CheckUserBeforeTLSAuth: with external_auth_scope bit 8 the hook
+ * decides (and may create) the account the certificate belongs to before the
+ * login; a refusal leaves the login to PASS, where it is refused and counted.
+ */
+async function userBeforeCertificateLogin(s: FtpSession, name: string, cert: X509Certificate): Promise<User | undefined> {
+  const hooks = s.ctx.hooks;
+  if (!hooks?.externalAuthApplies('TLSCertificate')) return s.ctx.provider.getUser(name).catch(() => undefined);
+  try {
+    return await hooks.externalAuth({ username: name, method: 'TLSCertificate', ip: s.remoteIp, protocol: 'FTP', tlsCertPem: cert.toString() });
+  } catch (e) {
+    s.ctx.logger.warn('external_auth_hook', `certificate of user "${name}" refused on FTP USER: ${(e as Error).message}`, { ip: s.remoteIp });
+    return undefined;
+  }
+}
+
 function loginRequest(s: FtpSession, username: string, method: LoginMethodName, credentials: Credentials): LoginRequest {
   return {
     protocol: 'FTP', method, ip: s.remoteIp, username, credentials,
     connectionId: '', clientVersion: s.clientVersion, encrypted: s.secure,
     register: {
       protocol: 'FTP', remoteAddr: hostPort(s.remoteIp, s.remotePort), localAddr: hostPort(s.localIp, s.localPort),
-      clientVersion: s.clientVersion, handle: { disconnect: (reason) => s.close(reason) },
+      clientVersion: s.clientVersion, handle: { disconnect: (reason) => s.close(reason) }, connectedAt: s.connectedAt,
     },
   };
 }

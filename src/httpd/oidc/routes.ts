@@ -18,7 +18,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../../common/context';
 import type { HttpdBinding } from '../../config/types';
 import { checkAdminConditions } from '../../dataprovider/auth';
-import type { User } from '../../dataprovider/models';
+import type { Admin, User } from '../../dataprovider/models';
+import type { IdpLoginOutcome } from '../../common/events';
 import { parseCookies } from '../web/session';
 import { OidcError, OidcProvider, opaque } from './provider';
 import { ADMIN_OIDC_LOGIN_PATH, CLIENT_OIDC_LOGIN_PATH, identityOf, OIDC_REDIRECT_PATH, oidcEnabled, oidcSettings, type OidcSettings } from './settings';
@@ -181,8 +182,17 @@ export class OidcLogins {
       return fail(who.admin ? 'Wrong OpenID role, the logged in user is an SFTPGo admin'
         : 'Wrong OpenID role, the logged in user is not an SFTPGo admin', `role mismatch for "${who.username}"`, idToken);
     }
-    const refused = p.audience === 'admin' ? await this.adminRefusal(who.username, req.clientIp)
-      : await this.userRefusal(who.username, req.clientIp, who.customFields);
+    // the event manager's IDP login rules first: an IDP account check creates or updates the account (SFTPGo's getUser)
+    let checked: IdpLoginOutcome;
+    try {
+      checked = await this.ctx.eventManager.idpLogin({
+        username: who.username, admin: who.admin, ip: req.clientIp, role: '', customFields: who.customFields,
+      });
+    } catch (e) {
+      return fail('Unable to get the user associated with the OpenID token', `IDP account check: ${(e as Error).message}`, idToken);
+    }
+    const refused = p.audience === 'admin' ? await this.adminRefusal(who.username, req.clientIp, checked.admin)
+      : await this.userRefusal(who.username, req.clientIp, who.customFields, checked.user);
     if (refused) return fail('Unable to get the user associated with the OpenID token', refused, idToken);
     const sid = randomUUID();
     await sink.start(reply, req, who.username, sid);
@@ -206,8 +216,8 @@ export class OidcLogins {
   }
 
   /** SFTPGo: the admin must exist and be allowed to log in from this address. */
-  private async adminRefusal(username: string, ip: string): Promise<string | undefined> {
-    const admin = await this.ctx.provider.getAdmin(username);
+  private async adminRefusal(username: string, ip: string, checked: Admin | undefined): Promise<string | undefined> {
+    const admin = checked ?? await this.ctx.provider.getAdmin(username);
     if (!admin) return `admin "${username}" does not exist`;
     try {
       checkAdminConditions(admin, ip);
@@ -218,7 +228,7 @@ export class OidcLogins {
   }
 
   /** SFTPGo's getUser for an IDP login, reported like every user login (connection_failed line, metrics, last login). */
-  private async userRefusal(username: string, ip: string, customFields: Record<string, unknown> | undefined): Promise<string | undefined> {
+  private async userRefusal(username: string, ip: string, customFields: Record<string, unknown> | undefined, checked: User | undefined): Promise<string | undefined> {
     const { ctx } = this;
     const refuse = (reason: string): string => {
       ctx.metrics.loginResult('IDP', false);
@@ -228,7 +238,8 @@ export class OidcLogins {
     ctx.metrics.loginAttempt('IDP');
     let user: User | undefined;
     try {
-      user = ctx.hooks?.hasPreLogin ? await ctx.hooks.preLogin(username, 'IDP', ip, 'OIDC', customFields) : await ctx.provider.getUser(username);
+      if (checked) user = checked;
+      else user = ctx.hooks?.hasPreLogin ? await ctx.hooks.preLogin(username, 'IDP', ip, 'OIDC', customFields) : await ctx.provider.getUser(username);
     } catch (e) {
       return refuse((e as Error).message);
     }

@@ -5,12 +5,14 @@
  * with a status the test chooses, and the clients the event tests drive:
  * OpenSSH sftp/scp/ssh (key auth), lftp, curl, the REST API.
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '../../../src/config';
 import type { AppConfig, RuntimeOptions } from '../../../src/config/types';
 import { startApp, type App } from '../../../src/service/app';
@@ -145,4 +147,34 @@ export async function startEventsEnv(configure: (c: AppConfig, dir: string) => v
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface SmtpPeer { port: number; mails: { from: string; to: string[]; raw: string }[]; close(): Promise<void> }
+
+/** A real SMTP server (the smtp-server package) on a free loopback port, recording every delivered message. */
+export async function startSmtpPeer(): Promise<SmtpPeer> {
+  const mails: SmtpPeer['mails'] = [];
+  const smtp = new SMTPServer({
+    authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString() });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (smtp.server.address() as { port: number }).port, mails,
+    close: () => new Promise<void>((resolve) => smtp.close(() => resolve())),
+  };
+}
+
+/** A REST call that must answer `status` (201 by default); returns the JSON body. */
+export async function apiOk(env: EventsEnv, method: string, path: string, body: unknown, status = 201): Promise<unknown> {
+  const r = await env.api(method, path, body);
+  assert.equal(r.status, status, JSON.stringify(r.json));
+  return r.json;
 }

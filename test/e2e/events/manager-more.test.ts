@@ -152,9 +152,9 @@ test('loaddata restores event actions and rules from a dump, refusing an invalid
   assert.equal((await env.api('POST', '/api/v2/eventrules/run/restored-rule')).status, 202);
   await env.app.ctx.events.drain();
   assert.ok(existsSync(join(env.homeOf('erin'), 'restored-restored-rule')));
-  const bad = await env.api('POST', '/api/v2/loaddata?mode=0', { ...dump, event_actions: [{ name: 'x', type: 11, options: {} }], event_rules: [] });
+  const bad = await env.api('POST', '/api/v2/loaddata?mode=0', { ...dump, event_actions: [{ name: 'x', type: 13, options: { idp_config: { mode: 0 } } }], event_rules: [] });
   assert.equal(bad.status, 400);
-  assert.match(JSON.stringify(bad.json), /event action 1: .*Password expiration check/);
+  assert.match(JSON.stringify(bad.json), /event action 1: .*at least a template must be set/);
   assert.ok((await readFile(join(env.dir, 'sftpgo.log'), 'utf8')).length > 0);
 });
 

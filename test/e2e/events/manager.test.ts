@@ -11,31 +11,18 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { SMTPServer } from 'smtp-server';
-import { startEventsEnv, startReceiver, type EventsEnv, type Receiver } from './env';
+import { apiOk, startEventsEnv, startReceiver, startSmtpPeer, type EventsEnv, type Receiver, type SmtpPeer } from './env';
 
 let env: EventsEnv;
 let rec: Receiver;
-let smtp: SMTPServer;
-const mails: { from: string; to: string[]; raw: string }[] = [];
+let smtp: SmtpPeer;
 /** the injected clock: 2026-03-10 02:00:30 UTC */
 let nowMs = Date.UTC(2026, 2, 10, 2, 0, 30);
 
 before(async () => {
   rec = await startReceiver();
-  smtp = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString() });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const smtpPort = (smtp.server.address() as { port: number }).port;
+  smtp = await startSmtpPeer();
+  const smtpPort = smtp.port;
   env = await startEventsEnv((c, dir) => {
     c.smtp.host = '127.0.0.1';
     c.smtp.port = smtpPort;
@@ -52,14 +39,10 @@ before(async () => {
 after(async () => {
   await env?.stop();
   await rec?.close();
-  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await smtp?.close();
 });
 
-async function ok(method: string, path: string, body: unknown, status = 201): Promise<unknown> {
-  const r = await env.api(method, path, body);
-  assert.equal(r.status, status, JSON.stringify(r.json));
-  return r.json;
-}
+const ok = (method: string, path: string, body: unknown, status = 201): Promise<unknown> => apiOk(env, method, path, body, status);
 
 test('on upload of *.csv under /inbox: POST the file (multipart) and move it to /processed', async () => {
   await ok('POST', '/api/v2/eventactions', {
@@ -143,8 +126,8 @@ test('an email action delivers to the SMTP server with the uploaded file attache
   const r = await env.sftp('dana', 'mkdir /mail', `put ${join(env.local, 'doc.pdf')} /mail/doc.pdf`);
   assert.equal(r.status, 0, r.stderr);
   await env.app.ctx.events.drain();
-  assert.equal(mails.length, 1);
-  const m = mails[0]!;
+  assert.equal(smtp.mails.length, 1);
+  const m = smtp.mails[0]!;
   assert.equal(m.from, 'sftpgo@example.com');
   assert.deepEqual(m.to, ['ops@example.com']);
   assert.match(m.raw, /Subject: New file doc\.pdf from dana/);
@@ -173,15 +156,15 @@ test('an on-demand rule runs a whitelisted command with only its env_vars', asyn
 });
 
 test('refusals: unsupported action types and triggers are named, commands must be enabled, secrets never leave', async () => {
-  const pwd = await env.api('POST', '/api/v2/eventactions', { name: 'pwd', type: 11, options: {} });
-  assert.equal(pwd.status, 400);
-  assert.match(JSON.stringify(pwd.json), /Password expiration check.*not supported/);
+  const reserved = await env.api('POST', '/api/v2/eventactions', { name: 'reserved', type: 10, options: {} });
+  assert.equal(reserved.status, 400);
+  assert.match(JSON.stringify(reserved.json), /unsupported action type: 10/);
   const cmd = await env.api('POST', '/api/v2/eventactions', { name: 'c2', type: 2, options: { cmd_config: { cmd: '/bin/rm', timeout: 5 } } });
   assert.equal(cmd.status, 400);
   assert.match(JSON.stringify(cmd.json), /not allowed/);
-  const ipb = await env.api('POST', '/api/v2/eventrules', { name: 'ipb', status: 1, trigger: 4, conditions: { options: {} }, actions: [{ name: 'run-cmd' }] });
-  assert.equal(ipb.status, 400);
-  assert.match(JSON.stringify(ipb.json), /IP blocked/);
+  const cert = await env.api('POST', '/api/v2/eventrules', { name: 'cert', status: 1, trigger: 5, conditions: { options: {} }, actions: [{ name: 'run-cmd' }] });
+  assert.equal(cert.status, 400);
+  assert.match(JSON.stringify(cert.json), /certificate renewal.*ACME/);
   const pre = await env.api('POST', '/api/v2/eventrules', {
     name: 'pre', status: 1, trigger: 1, conditions: { fs_events: ['pre-upload'], options: {} }, actions: [{ name: 'run-cmd' }],
   });

@@ -8,6 +8,7 @@ import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hookServer, json, shScript, type Recorded } from '../../unit/hooks/support';
 import { startHooksEnv } from './env';
+import { run } from '../sftpd/openssh';
 
 /** Resolves with the first recorded request matching `pred` (event driven, bounded by the test's timeout). */
 function waitForRequest(srv: { requests: Recorded[]; setHandler(h: (r: Recorded, res: import('node:http').ServerResponse) => void): void },
@@ -72,4 +73,38 @@ test('post-connect program hook gates SSH (before the handshake), FTP (before th
   assert.equal(await env.dav('paul', 'pw-paul', 'PROPFIND', '/'), 403);
   const log = await env.logText();
   assert.match(log, /"sender":"post_connect_hook"[^\n]*denied/);
+});
+
+test('post-disconnect: FTP connections that never logged in fire it with an empty username (as SFTPGo); failed SSH and WebDAV logins do not', { timeout: 120_000 }, async (t) => {
+  const srv = await hookServer(t, (_r, res) => json(res, 200, ''));
+  const env = await startHooksEnv((c) => { c.common.post_disconnect_hook = `${srv.url}/disconnect`; });
+  t.after(() => env.stop());
+  await env.app.ctx.provider.addUser({ status: 1, username: 'ned', password: 'pw-ned', home_dir: join(env.dir, 'ned'), permissions: { '/': ['*'] } });
+  const ftpGone = () => waitForRequest(srv, (x) => x.url.pathname === '/disconnect' && x.url.searchParams.get('protocol') === 'FTP');
+  // curl: a wrong password, then it leaves
+  let gone = ftpGone();
+  const r = await run('curl', ['-s', '-u', 'ned:wrong', `ftp://127.0.0.1:${env.ports.ftp}/`]);
+  assert.notEqual(r.status, 0);
+  let q = (await gone).url.searchParams;
+  assert.equal(q.get('username'), '');
+  assert.equal(q.get('ip'), '127.0.0.1');
+  assert.match(q.get('connection_duration') ?? '', /^\d+$/);
+  // a client that reads the banner and quits without a login
+  srv.requests.length = 0;
+  gone = ftpGone();
+  const quit = await run('curl', ['-s', '--max-time', '20', `telnet://127.0.0.1:${env.ports.ftp}`], { input: 'QUIT\r\n' });
+  assert.match(quit.stdout, /^220 /);
+  q = (await gone).url.searchParams;
+  assert.equal(q.get('username'), '');
+  // one hook call per connection: a logged-in FTP session is reported once, with its user
+  srv.requests.length = 0;
+  gone = ftpGone();
+  assert.equal((await env.lftp('ned', 'pw-ned', 'ls')).status, 0);
+  assert.equal((await gone).url.searchParams.get('username'), 'ned');
+  // SSH: SFTPGo runs it per channel of a logged-in connection; WebDAV never
+  assert.notEqual((await env.sftpPassword('ned', 'wrong', ['ls'])).status, 0);
+  assert.equal(await env.dav('ned', 'wrong', 'PROPFIND', '/'), 401);
+  await env.app.ctx.hooks?.drain();
+  const calls = srv.requests.filter((x) => x.url.pathname === '/disconnect').map((x) => `${x.url.searchParams.get('protocol')}:${x.url.searchParams.get('username')}`);
+  assert.deepEqual(calls, ['FTP:ned']);
 });

@@ -48,6 +48,7 @@ describe('OpenID Connect login (oidc-provider, Chromium)', () => {
         'oidc-admin': { preferred_username: 'oidc-admin', sftpgo: { role: 'admin' } },
         alice: { preferred_username: 'alice', sftpgo: { role: 'user' }, department: 'engineering' },
         'not-admin': { preferred_username: 'not-admin', sftpgo: { role: 'user' } },
+        'idp-carl': { preferred_username: 'idp-carl', sftpgo: { role: 'user' }, department: 'sales' },
       },
     });
     // the pre-login hook: creates "alice" (and only her) from the IdP login
@@ -157,6 +158,29 @@ describe('OpenID Connect login (oidc-provider, Chromium)', () => {
       const alice = await env.app.ctx.provider.getUser('alice');
       assert.equal(alice?.description, 'from the IdP, department engineering');
       assert.ok((alice?.last_login ?? 0) > 0, 'last login recorded');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  test('an event rule on IDP login (sync IDP account check) creates the web client user from its template; the pre-login hook is not asked', async () => {
+    const by = { username: 'test', ip: '127.0.0.1' };
+    await env.app.ctx.eventManager.addAction({ name: 'idp-account', type: 13, options: { idp_config: { mode: 0, template_user: JSON.stringify({
+      username: '{{.Name}}', status: 1, home_dir: join(env.dir, 'homes', '{{.Name}}'), permissions: { '/': ['*'] },
+      password: 'idp-only-9a8b7c6d5e4f', description: 'department {{.IDPFielddepartment}}' }) } } }, by);
+    await env.app.ctx.eventManager.addRule({ name: 'idp-accounts', status: 1, trigger: 7, conditions: { idp_login_event: 1, options: { names: [{ pattern: 'idp-*' }] } },
+      actions: [{ name: 'idp-account', relation_options: { execute_sync: true } }] }, by);
+    const hookCallsBefore = hookCalls.length;
+    const ctx = await newContext();
+    try {
+      const page = await ctx.newPage();
+      await oidcLogin(page, '/web/client/login', 'idp-carl');
+      await page.waitForURL(`${base}/web/client/files`, { timeout: WAIT_MS });
+      await page.screenshot({ path: join(ARTIFACTS, 'idp-account-check.png') });
+      const carl = await env.app.ctx.provider.getUser('idp-carl');
+      assert.equal(carl?.description, 'department sales');
+      assert.ok((carl?.last_login ?? 0) > 0, 'last login recorded');
+      assert.equal(hookCalls.length, hookCallsBefore, 'the account check decided: no pre-login hook call');
     } finally {
       await ctx.close();
     }

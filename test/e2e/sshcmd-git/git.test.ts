@@ -138,4 +138,22 @@ describe('sshcmd: git over SSH as a jailed virtual user', () => {
     await initBare(path.join(env.srv.homeOf('erin'), 'repo.git'));
     await refusedClone('erin', '/repo.git', /permission denied/i);
   });
+  test('protocol v2: GIT_PROTOCOL from the SSH env request reaches git (clone and fetch), v0 when the client asks for it', async () => {
+    const traced = (version: number, args: string[], cwd?: string) => run('git', [...(cwd ? ['-C', cwd] : []), '-c', `protocol.version=${version}`, ...args], {
+      env: { PATH: process.env.PATH, HOME: env.outside, GIT_SSH_COMMAND: env.sshCommand, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_TRACE_PACKET: '1' },
+      timeoutMs: 120_000,
+    });
+    // the server's first pkt-line: "version 2" only when upload-pack got GIT_PROTOCOL=version=2
+    const spokeV2 = (stderr: string): boolean => /packet: +[a-z-]+< version 2\b/.test(stderr);
+    const v2 = path.join(env.outside, 'v2-clone');
+    const clone = await traced(2, ['clone', url('alice', '/repo.git'), v2]);
+    assert.equal(clone.status, 0, clone.stderr);
+    assert.ok(spokeV2(clone.stderr), `clone did not use protocol v2: ${clone.stderr.slice(0, 1500)}`);
+    const fetch = await traced(2, ['fetch', 'origin'], v2);
+    assert.equal(fetch.status, 0, fetch.stderr);
+    assert.ok(spokeV2(fetch.stderr), 'fetch did not use protocol v2');
+    const v0 = await traced(0, ['clone', url('alice', '/repo.git'), path.join(env.outside, 'v0-clone')]);
+    assert.equal(v0.status, 0, v0.stderr);
+    assert.equal(spokeV2(v0.stderr), false);
+  });
 });

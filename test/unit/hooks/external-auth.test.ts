@@ -201,3 +201,31 @@ test('the same answer for an unchanged user is not written again; a new answer o
   assert.equal(writes, 2);
   await f.provider.checkUserAndPass('memo', 'pw-memo', { ip: '1.1.1.1', protocol: 'SSH' });
 });
+
+test('a hook answering with the stored user unchanged writes nothing (no updated_at bump, same hash), first login after start included', async (t) => {
+  const answer = userJson('same', { description: 'kept', quota_files: 3, filters: { denied_protocols: ['FTP'] }, public_keys: [] });
+  const srv = await hookServer(t, (req, res) => json(res, 200, req.url.pathname === '/pre' ? answer : { ...answer, password: 'pw-same' }));
+  for (const [kind, setup] of [
+    ['external auth', (c: Parameters<Parameters<typeof makeHooks>[1]>[0]) => { c.data_provider.external_auth_hook = `${srv.url}/ext`; }],
+    ['pre-login', (c: Parameters<Parameters<typeof makeHooks>[1]>[0]) => { c.data_provider.pre_login_hook = `${srv.url}/pre`; }],
+  ] as const) {
+    const f = await makeHooks(t, setup);
+    // stored beforehand (as by an earlier process), so no hook answer is remembered yet
+    await f.provider.addUser({ ...answer, password: 'pw-same' });
+    const before = await f.provider.getUser('same');
+    assert.ok(before);
+    // the clock moves past the stored stamp, so a rewrite would show in updated_at
+    while (Date.now() <= (before.updated_at ?? 0)) await new Promise((r) => setImmediate(r));
+    const login = () => kind === 'pre-login' ? f.hooks.preLogin('same', 'password', '1.1.1.1', 'SSH')
+      : f.hooks.externalAuth({ username: 'same', method: 'password', ip: '1.1.1.1', protocol: 'SSH', password: 'pw-same' });
+    const after = await login();
+    assert.equal(after.updated_at, before.updated_at, `${kind}: not rewritten`);
+    assert.equal(after.password, before.password, `${kind}: the stored hash is kept`);
+    // a real change is still written
+    answer.description = `changed by ${kind}`;
+    const changed = await login();
+    assert.equal(changed.description, `changed by ${kind}`);
+    assert.ok((changed.updated_at ?? 0) > (before.updated_at ?? 0));
+    answer.description = 'kept';
+  }
+});

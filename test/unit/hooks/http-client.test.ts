@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -123,4 +124,44 @@ test('HTTPS: untrusted certificate refused (not retried), trusted via ca_certifi
   const withCert = client((c) => { c.http.ca_certificates = [path.join(dir, 'server.crt')]; c.http.certificates = [{ cert: 'client.crt', key: 'client.key' }]; }, dir);
   assert.equal((await withCert.send({ hook: 'pre_login', method: 'POST', url: mtls.url, body: '{}', retry: false })).status, 200);
   assert.deepEqual(mtls.clientCN, ['client']);
+});
+
+test('connections are kept alive and reused; a kept connection the peer reset is replaced, the call still succeeds', async (t) => {
+  // a raw HTTP/1.1 peer: answers the first request of each connection with keep-alive; on the
+  // second request of a connection it resets it without answering (a peer that dropped an idle connection)
+  const connections: net.Socket[] = [];
+  const server = net.createServer((sock) => {
+    connections.push(sock);
+    let requests = 0;
+    let buffered = '';
+    sock.on('data', (d: Buffer) => {
+      buffered += d.toString('latin1');
+      while (buffered.includes('\r\n\r\n')) {
+        buffered = buffered.slice(buffered.indexOf('\r\n\r\n') + 4);
+        requests++;
+        if (requests === 2 && resetSecond) {
+          sock.resetAndDestroy();
+          return;
+        }
+        sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4\r\nConnection: keep-alive\r\n\r\n"ok"');
+      }
+    });
+    sock.on('error', () => undefined);
+  });
+  let resetSecond = false;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => { for (const s of connections) s.destroy(); server.close(() => r()); }));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  const c = client(() => undefined);
+  t.after(() => c.close());
+  for (let i = 0; i < 3; i++) assert.equal((await c.send({ hook: 'pre_login', method: 'GET', url, retry: false })).status, 200);
+  assert.equal(connections.length, 1, 'three calls, one connection');
+  resetSecond = true;
+  const before = connections.length;
+  // the kept connection now answers its next request with a reset: one new connection, no failure
+  const c2 = client(() => undefined);
+  t.after(() => c2.close());
+  assert.equal((await c2.send({ hook: 'external_auth', method: 'POST', url, body: '{}', retry: false })).status, 200);
+  assert.equal((await c2.send({ hook: 'external_auth', method: 'POST', url, body: '{}', retry: false })).status, 200);
+  assert.equal(connections.length, before + 2, 'the reset connection was replaced by a new one');
 });
