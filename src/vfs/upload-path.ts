@@ -2,12 +2,14 @@
  * Rules every backend shares: where an atomic upload is written before the rename
  * (SFTPGo's `.sftpgo-upload.<xid>.<name>` beside the target) and how a backend that
  * cannot change attributes answers a SETSTAT (nothing asked: fine; anything asked:
- * unsupported, which setstat_mode then decides on).
+ * unsupported, which setstat_mode then decides on), and what an object-store upload
+ * in progress stats as (the bytes taken so far: nothing is in the store yet).
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { FsError } from '../common/errors';
-import type { SetStatAttrs } from './fs';
+import type { FileInfo, SetStatAttrs } from './fs';
+import { S_IFREG } from './fs';
 
 export function atomicUploadPath(p: string): string {
   const dir = path.posix.dirname(p);
@@ -18,4 +20,11 @@ export function atomicUploadPath(p: string): string {
 export function refuseSetStat(attrs: SetStatAttrs, backend: string): Promise<void> {
   const asked = Object.values(attrs).some((v) => v !== undefined);
   return asked ? Promise.reject(new FsError('Unsupported', `changing file attributes is not supported on ${backend}`)) : Promise.resolve();
+}
+
+export function pendingUploadInfo(name: string, written: number, started: Date): FileInfo {
+  return {
+    name, size: written, mode: S_IFREG | 0o644, mtime: started, atime: started,
+    uid: 0, gid: 0, isDirectory: false, isFile: true, isSymlink: false,
+  };
 }

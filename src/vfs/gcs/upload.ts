@@ -12,7 +12,7 @@ import type { File } from '@google-cloud/storage';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics } from '../../metrics/storage';
 import type { FileInfo, WriteHandle } from '../fs';
-import { S_IFREG } from '../fs';
+import { pendingUploadInfo } from '../upload-path';
 import { fromGcsError } from './client';
 
 export interface GcsUploadParams {
@@ -69,10 +69,7 @@ export class GcsWriteHandle implements WriteHandle {
   }
 
   async stat(): Promise<FileInfo> {
-    return {
-      name: this.p.name, size: this.written, mode: S_IFREG | 0o644, mtime: this.started, atime: this.started,
-      uid: 0, gid: 0, isDirectory: false, isFile: true, isSymlink: false,
-    };
+    return pendingUploadInfo(this.p.name, this.written, this.started);
   }
 
   async sync(): Promise<void> {
