@@ -14,10 +14,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { Client, type SFTPWrapper } from 'ssh2';
 import { curl, lftp, startCross, type CrossEnv } from '../crossproto/env';
 import { s3config, startS3rver, type TestS3 } from '../../support/s3rver';
 import { writeKeyPair, type TestKeyPair } from '../../support/sshkeys';
+import { sftpSession } from './ssh2-session';
 import { keyOpts } from '../sftpd/openssh';
 
 const USER = 'gone';
@@ -25,15 +25,6 @@ const PASSWORD = 'gone-pass-1';
 const MESSAGE = 'the storage backend is unavailable';
 /** a client still running after this long is hung: it is killed and the test fails */
 const CLIENT_LIMIT_MS = 90_000;
-
-function connect(port: number, username: string, privateKey: Buffer): Promise<{ conn: Client; sftp: SFTPWrapper }> {
-  return new Promise((resolve, reject) => {
-    const conn = new Client();
-    conn.on('error', reject);
-    conn.on('ready', () => conn.sftp((err, sftp) => (err ? reject(err) : resolve({ conn, sftp }))));
-    conn.connect({ host: '127.0.0.1', port, username, privateKey, readyTimeout: 30_000 });
-  });
-}
 
 describe('a storage backend that stops mid-session', () => {
   let s3: TestS3;
@@ -71,7 +62,7 @@ describe('a storage backend that stops mid-session', () => {
       });
     });
     const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-    const lib = await connect(env.sftpPort, USER, await fsp.readFile(key.privateKeyPath));
+    const lib = await sftpSession(env.sftpPort, USER, await fsp.readFile(key.privateKeyPath));
     try {
       child.stdin.write('ls /\n');
       await Promise.race([listed, exited.then(() => { throw new Error(`sftp ended before listing: ${stderr}`); })]);

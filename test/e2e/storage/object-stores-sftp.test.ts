@@ -16,7 +16,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { Client, type SFTPWrapper } from 'ssh2';
 import { FsError } from '../../../src/common/errors';
 import { toPublicUser, type Secret } from '../../../src/dataprovider/models';
 import { NO_STORAGE_METRICS } from '../../../src/metrics/storage';
@@ -32,6 +31,7 @@ import { s3config, startS3rver } from '../../support/s3rver';
 import { startSftpServer, type TestSftpServer } from '../../support/server';
 import { writeKeyPair, type TestKeyPair } from '../../support/sshkeys';
 import { readFile as readBackend } from '../../support/vfs-conformance';
+import { sftpSession } from './ssh2-session';
 import { keyOpts, run } from '../sftpd/openssh';
 
 const MB = 1024 * 1024;
@@ -129,15 +129,6 @@ const CASES: StoreCase[] = [
   },
 ];
 
-function connect(port: number, username: string, privateKey: Buffer): Promise<{ conn: Client; sftp: SFTPWrapper }> {
-  return new Promise((resolve, reject) => {
-    const conn = new Client();
-    conn.on('error', reject);
-    conn.on('ready', () => conn.sftp((err, sftp) => (err ? reject(err) : resolve({ conn, sftp }))));
-    conn.connect({ host: '127.0.0.1', port, username, privateKey, readyTimeout: 30_000 });
-  });
-}
-
 type SftpError = Error & { code?: number };
 
 for (const c of CASES) {
@@ -211,7 +202,7 @@ for (const c of CASES) {
       await fsp.mkdir(local, { recursive: true });
       const data = randomBytes(c.fastBytes);
       await fsp.writeFile(path.join(local, 'in.bin'), data);
-      const { conn, sftp } = await connect(srv.port, 'cloud', await fsp.readFile(key.privateKeyPath));
+      const { conn, sftp } = await sftpSession(srv.port, 'cloud', await fsp.readFile(key.privateKeyPath));
       try {
         await new Promise<void>((res, rej) => sftp.fastPut(path.join(local, 'in.bin'), '/fast.bin', { concurrency: 16, chunkSize: 32768 }, (e) => (e ? rej(e) : res())));
         await new Promise<void>((res, rej) => sftp.fastGet('/fast.bin', path.join(local, 'out.bin'), { concurrency: 8 }, (e) => (e ? rej(e) : res())));
