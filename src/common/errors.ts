@@ -17,12 +17,14 @@ export type ErrorKind =
   | 'Aborted'
   | 'ShuttingDown'
   | 'TooManyConnections'
+  /** the storage backend (object store, remote SFTP) could not be reached, timed out or answered a server error */
+  | 'Unavailable'
   | 'Generic';
 
 export const ERROR_KINDS: readonly ErrorKind[] = [
   'NotFound', 'PermissionDenied', 'QuotaExceeded', 'ReadQuotaExceeded', 'Unsupported',
   'AlreadyExists', 'NotEmpty', 'InvalidPath', 'IsDirectory', 'NotDirectory', 'Aborted',
-  'ShuttingDown', 'TooManyConnections', 'Generic',
+  'ShuttingDown', 'TooManyConnections', 'Unavailable', 'Generic',
 ];
 
 export class FsError extends Error {
@@ -51,6 +53,7 @@ function defaultMessage(kind: ErrorKind): string {
     case 'Aborted': return 'transfer aborted';
     case 'ShuttingDown': return 'the server is shutting down';
     case 'TooManyConnections': return 'too many open connections';
+    case 'Unavailable': return 'the storage backend is unavailable';
     default: return 'failure';
   }
 }

@@ -24,6 +24,8 @@ export const ERROR_REPLIES: Readonly<Record<ErrorKind, FtpReply>> = {
   Aborted: { code: 426, message: 'transfer aborted' },
   ShuttingDown: { code: 421, message: 'the server is shutting down' },
   TooManyConnections: { code: 421, message: 'too many open connections' },
+  // 451 "local error in processing": transient, the client may try again
+  Unavailable: { code: 451, message: 'the storage backend is unavailable' },
   // 451: "local error in processing"
   Generic: { code: 451, message: 'local error in processing' },
 };

@@ -20,6 +20,7 @@ export const FS_ERROR_STATUS: Record<ErrorKind, number> = {
   Aborted: 500,
   ShuttingDown: 503,
   TooManyConnections: 429,
+  Unavailable: 502,
   Generic: 500,
 };
 

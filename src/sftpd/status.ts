@@ -39,6 +39,7 @@ export const SFTP_STATUS_BY_KIND: Readonly<Record<ErrorKind, SftpStatus>> = {
   Aborted: { code: SFTP_STATUS.FAILURE, message: 'failure: transfer aborted' },
   ShuttingDown: { code: SFTP_STATUS.FAILURE, message: 'failure: the server is shutting down' },
   TooManyConnections: { code: SFTP_STATUS.FAILURE, message: 'failure: too many open connections' },
+  Unavailable: { code: SFTP_STATUS.FAILURE, message: 'failure: the storage backend is unavailable' },
   Generic: { code: SFTP_STATUS.FAILURE, message: 'failure' },
 };
 

@@ -1,11 +1,18 @@
 /**
  * An object opened for reading: ranged downloads of part-size windows with
  * read-ahead, shared by the object-store backends (each gives its ranged GET).
- * A read that continues where the last one ended starts the next
- * `concurrency` windows, so a sequential client (SFTP's pipelined 32 KiB
- * reads, an FTP RETR stream) always finds data ready; a jump fetches just the
- * window it needs. Windows behind the reader are dropped, so memory stays
- * under (concurrency + 2) x part size whatever the object size.
+ * A read that starts in the newest window reached (the frontier) or the one
+ * after it keeps the next `concurrency` windows coming, so a sequential client
+ * (SFTP's pipelined reads, an FTP RETR stream) always finds data ready; a jump
+ * fetches just the window it needs. Windows behind the frontier are dropped
+ * (and a dropped fetch nobody waits for is cancelled), so memory stays under
+ * (concurrency + 2) x part size whatever the object size.
+ *
+ * A pipelined client has several reads in progress: one that crosses a window
+ * boundary reaches its second window after later reads moved the frontier on.
+ * That continuation is not a jump: taking it for one dropped the whole
+ * read-ahead, every window was fetched about twice (111 GETs for a 256 MiB
+ * object in 5 MiB windows) and the dropped fetches' buffers piled up.
  */
 import type { Readable } from 'node:stream';
 import { FsError } from '../common/errors';
@@ -35,6 +42,8 @@ export interface WindowedReadParams {
  */
 interface Window {
   readonly buf: Buffer;
+  /** cancels this window's GET alone (a dropped read-ahead nobody waits for) */
+  readonly cancel: AbortController;
   data: Promise<Buffer>;
   readers: number;
   settled: boolean;
@@ -47,7 +56,8 @@ export class WindowedReadHandle implements ReadHandle {
   private readonly windows = new Map<number, Window>();
   /** full-size window buffers ready for reuse (no 5 MiB allocation per window for the GC to chase) */
   private readonly pool: Buffer[] = [];
-  private lastWindow = -1;
+  /** the newest window a sequential read reached */
+  private frontier = -1;
   private served = 0;
   private failed = false;
   private closed = false;
@@ -64,7 +74,7 @@ export class WindowedReadHandle implements ReadHandle {
     while (done < length && position + done < this.size) {
       const pos = position + done;
       const idx = Math.floor(pos / this.p.partSize);
-      const w = this.window(idx);
+      const w = done === 0 ? this.window(idx) : this.continued(idx);
       w.readers++;
       try {
         const data = await w.data;
@@ -82,12 +92,16 @@ export class WindowedReadHandle implements ReadHandle {
     return done;
   }
 
+  /** The window a read starts in: moves the frontier and the read-ahead, or jumps. */
   private window(idx: number): Window {
-    const sequential = idx === this.lastWindow || idx === this.lastWindow + 1;
-    this.lastWindow = idx;
+    // a read a little behind the frontier (the window kept before it) is no jump either
+    const behind = idx < this.frontier ? this.windows.get(idx) : undefined;
+    if (behind) return behind;
+    const sequential = idx === this.frontier || idx === this.frontier + 1;
+    this.frontier = idx;
     const last = Math.floor(Math.max(this.size - 1, 0) / this.p.partSize);
     const ahead = sequential ? this.p.concurrency : 1;
-    // keep the window before the reader (slightly out of order reads) and the read-ahead
+    // keep the window before the frontier (slightly out of order reads) and the read-ahead
     for (const [k, w] of this.windows) {
       if (k < idx - 1 || k >= idx + ahead + 1) this.evict(k, w);
     }
@@ -97,9 +111,24 @@ export class WindowedReadHandle implements ReadHandle {
     return this.windows.get(idx) as Window;
   }
 
+  /**
+   * The next window of a read already in progress. Behind the frontier it
+   * changes nothing (the read-ahead belongs to the reads that moved on); a
+   * window dropped meanwhile is fetched for this read alone.
+   */
+  private continued(idx: number): Window {
+    if (idx > this.frontier) return this.window(idx);
+    const kept = this.windows.get(idx);
+    if (kept) return kept;
+    const alone = this.fetch(idx);
+    alone.evicted = true;
+    return alone;
+  }
+
   private evict(idx: number, w: Window): void {
     if (this.windows.get(idx) === w) this.windows.delete(idx);
     w.evicted = true;
+    if (!w.settled && w.readers === 0) w.cancel.abort();
     this.maybeRecycle(w);
   }
 
@@ -112,15 +141,19 @@ export class WindowedReadHandle implements ReadHandle {
   private fetch(idx: number): Window {
     const start = idx * this.p.partSize;
     const end = Math.min(start + this.p.partSize, this.size) - 1;
-    const signal = this.p.partMaxTime > 0 ? AbortSignal.any([this.stop.signal, AbortSignal.timeout(this.p.partMaxTime)]) : this.stop.signal;
+    const cancel = new AbortController();
+    const signals = [this.stop.signal, cancel.signal];
+    if (this.p.partMaxTime > 0) signals.push(AbortSignal.timeout(this.p.partMaxTime));
+    const signal = AbortSignal.any(signals);
     const want = end - start + 1;
     const pooled = want === this.p.partSize ? this.pool.pop() : undefined;
     const buf = pooled ?? Buffer.allocUnsafe(want);
     const data = this.p.fetchRange(start, end, buf, signal).then((fill) => buf.subarray(0, fill));
-    const w: Window = { buf, data, readers: 0, settled: false, evicted: false, recycled: false };
+    const w: Window = { buf, cancel, data, readers: 0, settled: false, evicted: false, recycled: false };
     const settle = (): void => { w.settled = true; this.maybeRecycle(w); };
     w.data = data.then((d) => { settle(); return d; }, (e: unknown) => {
-      this.failed = true;
+      // a cancelled read-ahead is no failed transfer
+      if (!cancel.signal.aborted) this.failed = true;
       settle();
       // a failed window is forgotten so a retry by the client asks again
       this.evict(idx, w);

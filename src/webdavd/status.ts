@@ -12,6 +12,23 @@
 import { v2 } from 'webdav-server';
 import { FsError, isFsError, type ErrorKind } from '../common/errors';
 
+/**
+ * The library has no singleton for a failing upstream; this one is added to
+ * its status table (HTTPRequestContext.defaultErrorStatusCodes, the list it
+ * maps errors with) once, so a backend that is down answers 502 from
+ * library-driven methods as well as from our own handlers.
+ */
+const BACKEND_UNAVAILABLE = new Error('the storage backend is unavailable');
+const BAD_GATEWAY = 502;
+abstract class LibraryStatusTable extends v2.HTTPRequestContext {
+  /** the list is a protected static of the library's class: a subclass reaches the same array */
+  static add(error: Error, code: number): void {
+    const table = v2.HTTPRequestContext.defaultErrorStatusCodes;
+    if (!table.some((c) => c.error === error)) table.push({ error, code });
+  }
+}
+LibraryStatusTable.add(BACKEND_UNAVAILABLE, BAD_GATEWAY);
+
 export interface DavStatus {
   status: number;
   davError: Error | undefined;
@@ -34,6 +51,7 @@ export const DAV_STATUS: Readonly<Record<ErrorKind, DavStatus>> = {
   Aborted: { status: 500, davError: undefined },
   ShuttingDown: { status: 503, davError: undefined },
   TooManyConnections: { status: 503, davError: undefined },
+  Unavailable: { status: BAD_GATEWAY, davError: BACKEND_UNAVAILABLE },
   Generic: { status: 500, davError: undefined },
 };
 

@@ -18,7 +18,7 @@ import { drainInto } from '../s3/download';
 import { WindowedReadHandle } from '../windowed-read';
 import { AZ_CALL_TIMEOUT_MS, createContainerClient, fromAzError, type SecretDecrypter } from './client';
 import type { AzBlobOptions } from './config';
-import { AzWriteHandle } from './upload';
+import { azWriteHandle } from './upload';
 import { atomicUploadPath, refuseSetStat } from '../upload-path';
 
 const FEATURES: FsFeatures = {
@@ -231,7 +231,7 @@ export class AzBlobFs implements Fs {
     if (existing && opts.exclusive) throw new FsError('AlreadyExists');
     if (existing && !opts.truncate) throw new FsError('Unsupported', 'resuming uploads is not supported on Azure Blob');
     const blob = (await this.container()).getBlockBlobClient(this.key(p));
-    return new AzWriteHandle({
+    return azWriteHandle({
       blob, name: baseName(p), headers: {}, accessTier: this.o.accessTier, partSize: this.o.uploadPartSize,
       concurrency: this.o.uploadConcurrency, metrics: this.deps.metrics,
     });

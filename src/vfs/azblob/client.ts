@@ -6,6 +6,7 @@
  */
 import { BlobServiceClient, ContainerClient, StorageSharedKeyCredential, type StoragePipelineOptions } from '@azure/storage-blob';
 import { FsError } from '../../common/errors';
+import { isServerError, isUnreachable } from '../backend-errors';
 import type { StoredSecret as Secret } from '../fs';
 import { hasSecretValue } from '../s3/config';
 import { AZ_DEFAULT_ENDPOINT, type AzBlobOptions } from './config';
@@ -62,6 +63,7 @@ export function fromAzError(e: unknown, op: string): FsError {
   const what = `azblob ${op}: ${code}${firstLine ? `: ${firstLine}` : ''}`;
   if (err.statusCode === 404) return new FsError('NotFound', what, e);
   if (err.statusCode === 401 || err.statusCode === 403) return new FsError('PermissionDenied', what, e);
-  if (err.name === 'AbortError' || err.name === 'TimeoutError') return new FsError('Generic', `azblob ${op}: timed out`, e);
+  if (err.name === 'AbortError' || err.name === 'TimeoutError') return new FsError('Unavailable', `azblob ${op}: timed out`, e);
+  if (isUnreachable(e) || isServerError(err.statusCode)) return new FsError('Unavailable', what, e);
   return new FsError('Generic', what, e);
 }

@@ -8,6 +8,7 @@
  */
 import { Storage, type Bucket } from '@google-cloud/storage';
 import { FsError } from '../../common/errors';
+import { isServerError, isUnreachable } from '../backend-errors';
 import type { StoredSecret as Secret } from '../fs';
 import { hasSecretValue } from '../s3/config';
 import type { GcsOptions } from './config';
@@ -46,5 +47,6 @@ export function fromGcsError(e: unknown, op: string): FsError {
   const what = `gcs ${op}: ${err.name ?? 'error'}${err.message ? `: ${err.message.split('\n')[0]}` : ''}`;
   if (err.code === 404) return new FsError('NotFound', what, e);
   if (err.code === 401 || err.code === 403) return new FsError('PermissionDenied', what, e);
+  if (isUnreachable(e) || isServerError(typeof err.code === 'number' ? err.code : undefined)) return new FsError('Unavailable', what, e);
   return new FsError('Generic', what, e);
 }

@@ -14,6 +14,7 @@
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { FsError } from '../../common/errors';
+import { isUnreachable } from '../backend-errors';
 import type { StoredSecret as Secret } from '../fs';
 import type { HttpFsOptions } from './config';
 
@@ -82,7 +83,7 @@ export class HttpFsClient {
     const err = e as NodeJS.ErrnoException;
     const msg = `httpfs ${this.o.endpoint}: ${op} ${name}: ${err.code ? `${err.code} ` : ''}${err.message}`;
     this.deps.warn(msg);
-    return new FsError('Generic', msg, e);
+    return new FsError(isUnreachable(e) ? 'Unavailable' : 'Generic', msg, e);
   }
 
   /** SFTPGo getErrorFromResponseCode; the service's error text is only logged. */
@@ -94,7 +95,8 @@ export class HttpFsClient {
     if (status === 501) return new FsError('Unsupported', msg);
     this.deps.warn(msg);
     if (status === 401 || status === 403) return new FsError('PermissionDenied', msg);
-    return new FsError('Generic', msg);
+    // a service answers 500 for any failure (SFTPGo's contract: not empty, bad name...): only a gateway/unavailable answer means the storage is down
+    return new FsError(status === 502 || status === 503 || status === 504 ? 'Unavailable' : 'Generic', msg);
   }
 
   private release(): void {

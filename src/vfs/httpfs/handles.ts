@@ -12,6 +12,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { FsError } from '../../common/errors';
+import { isUnreachable } from '../backend-errors';
 import type { StorageMetrics } from '../../metrics/storage';
 import { uploadingInfo } from '../upload-path';
 import type { FileInfo, ReadHandle, WriteHandle } from '../fs';
@@ -176,7 +177,7 @@ export class HttpFsWriteHandle implements WriteHandle {
     private readonly timeoutMs: number, private readonly metrics: StorageMetrics) {
     ex.req.once('close', () => { this.reqClosed = true; });
     // the body can fail after an answer already came (a service answering before reading it all)
-    ex.req.on('error', (e) => { this.failure ??= e instanceof FsError ? e : new FsError('Generic', `httpfs ${label}: create ${name}: ${e.message}`, e); });
+    ex.req.on('error', (e) => { this.failure ??= e instanceof FsError ? e : new FsError(isUnreachable(e) ? 'Unavailable' : 'Generic', `httpfs ${label}: create ${name}: ${e.message}`, e); });
     // an answer before the body ended is a refusal (or the service giving up): stop sending
     ex.response.then(() => undefined, (e: unknown) => {
       this.failure ??= e instanceof FsError ? e : new FsError('Generic', (e as Error).message);

@@ -12,6 +12,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { FsError } from '../../common/errors';
 import type { StoredSecret as Secret } from '../fs';
+import { isServerError, isUnreachable } from '../backend-errors';
 import { hasSecretValue, type S3Options } from './config';
 
 export type SecretDecrypter = (s: Secret) => Promise<string>;
@@ -77,6 +78,7 @@ export function fromS3Error(e: unknown, op: string): FsError {
   const what = `s3 ${op}: ${err.name ?? 'error'}${err.message ? `: ${err.message}` : ''}`;
   if (status === 404 || err.name === 'NoSuchKey' || err.name === 'NotFound') return new FsError('NotFound', what, e);
   if (status === 401 || status === 403) return new FsError('PermissionDenied', what, e);
-  if (err.name === 'AbortError' || err.name === 'TimeoutError') return new FsError('Generic', `s3 ${op}: timed out`, e);
+  if (err.name === 'AbortError' || err.name === 'TimeoutError') return new FsError('Unavailable', `s3 ${op}: timed out`, e);
+  if (isUnreachable(e) || isServerError(status)) return new FsError('Unavailable', what, e);
   return new FsError('Generic', what, e);
 }

@@ -18,7 +18,7 @@ import { S_IFDIR, S_IFREG } from '../fs';
 import { createS3Client, fromS3Error, S3_CALL_TIMEOUT_MS, sseParams, type SecretDecrypter, type SseParams } from './client';
 import type { S3Options } from './config';
 import { S3ReadHandle } from './download';
-import { S3WriteHandle } from './upload';
+import { s3WriteHandle } from './upload';
 import { atomicUploadPath, refuseSetStat } from '../upload-path';
 
 const FEATURES: FsFeatures = {
@@ -205,7 +205,7 @@ export class S3Fs implements Fs {
     if (existing?.isDirectory) throw new FsError('IsDirectory');
     if (existing && opts.exclusive) throw new FsError('AlreadyExists');
     if (existing && !opts.truncate) throw new FsError('Unsupported', 'resuming uploads is not supported on S3');
-    return new S3WriteHandle({
+    return s3WriteHandle({
       client: this.client, bucket: this.o.bucket, key, name: baseName(p), storageClass: this.o.storageClass, acl: this.o.acl,
       sse: await this.sseParams(), partSize: this.o.uploadPartSize, concurrency: this.o.uploadConcurrency,
       partMaxTime: this.o.uploadPartMaxTime, metrics: this.deps.metrics, warn: this.deps.warn,

@@ -95,8 +95,10 @@ export class SftpConnectionPool {
     let refusal: string | undefined;
     const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
       const fail = (err: Error): void => { client.end(); reject(err); };
-      client.on('error', (err) => fail(new FsError('Generic', `sftpfs ${o.username}@${o.endpoint}: ${refusal ?? err.message}`, err)));
-      client.on('close', () => fail(new FsError('Generic', `sftpfs ${o.username}@${o.endpoint}: ${refusal ?? 'connection closed'}`)));
+      // a refused host key or self connection is a configuration error; anything else: the server is not there
+      const kind = (): 'Generic' | 'Unavailable' => (refusal ? 'Generic' : 'Unavailable');
+      client.on('error', (err) => fail(new FsError(kind(), `sftpfs ${o.username}@${o.endpoint}: ${refusal ?? err.message}`, err)));
+      client.on('close', () => fail(new FsError(kind(), `sftpfs ${o.username}@${o.endpoint}: ${refusal ?? 'connection closed'}`)));
       client.on('ready', () => client.sftp((err, s) => (err ? fail(new FsError('Generic', `sftpfs: ${err.message}`, err)) : resolve(s))));
       client.connect({
         host, port, username: o.username, password, privateKey, passphrase,

@@ -6,6 +6,7 @@
  */
 import type { Attributes, FileEntry, OpenMode, SFTPWrapper, Stats } from 'ssh2';
 import { FsError } from '../../common/errors';
+import { isUnreachable } from '../backend-errors';
 import { SFTP_CALL_TIMEOUT_MS, type PooledSftp } from './pool';
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02) */
@@ -22,6 +23,8 @@ export function fromSftpError(e: unknown, what: string): FsError {
   if (err.code === STATUS_NO_SUCH_FILE || err.code === 'ENOENT') return new FsError('NotFound', msg, e);
   if (err.code === STATUS_PERMISSION_DENIED) return new FsError('PermissionDenied', msg, e);
   if (err.code === STATUS_OP_UNSUPPORTED) return new FsError('Unsupported', msg, e);
+  // the session is gone (ssh2: "No response from server", a closed channel) or never got through
+  if (isUnreachable(e) || /no response from server|channel (is )?(not open|closed)/i.test(err.message ?? '')) return new FsError('Unavailable', msg, e);
   return new FsError('Generic', msg, e);
 }
 
@@ -39,7 +42,7 @@ export class Remote {
       const timer = setTimeout(() => {
         if (settled) return;
         settled = true;
-        const err = new FsError('Generic', `sftpfs ${this.label} ${op}: timed out`);
+        const err = new FsError('Unavailable', `sftpfs ${this.label} ${op}: timed out`);
         this.warn(err.message);
         this.conn.drop(`${op} timed out`);
         reject(err);
@@ -50,7 +53,7 @@ export class Remote {
         clearTimeout(timer);
         if (!err) { resolve(value as T); return; }
         const fe = fromSftpError(err, `sftpfs ${this.label} ${op}`);
-        if (fe.kind === 'Generic') this.warn(fe.message);
+        if (fe.kind === 'Generic' || fe.kind === 'Unavailable') this.warn(fe.message);
         reject(fe);
       };
       try {

@@ -56,7 +56,7 @@ test('azblob: a backend that is down fails fast with a log line, never hangs', a
   const fs = new AzBlobFs(azBlobOptions({ ...azblobconfig(az), endpoint: 'http://127.0.0.1:1' }), {
     decrypt: async (s) => s.payload ?? '', metrics: NO_STORAGE_METRICS, renameMode: 1, warn: (m) => warnings.push(m),
   });
-  await assert.rejects(fs.stat('/x'), (e: unknown) => e instanceof FsError && e.kind === 'Generic');
+  await assert.rejects(fs.stat('/x'), (e: unknown) => e instanceof FsError && e.kind === 'Unavailable');
   assert.ok(warnings.some((w) => w.includes('azblob head')), warnings.join('\n'));
 });
 

@@ -45,6 +45,6 @@ test('gcs: directories are "dir/" objects; an aborted resumable upload never bec
 test('gcs: a backend that is down fails fast with a log line, never hangs', async () => {
   const warnings: string[] = [];
   const fs = makeFs({}, `http://127.0.0.1:${await freePort()}`, (m) => warnings.push(m));
-  await assert.rejects(fs.stat('/x'), (e: unknown) => e instanceof FsError && e.kind === 'Generic');
+  await assert.rejects(fs.stat('/x'), (e: unknown) => e instanceof FsError && e.kind === 'Unavailable');
   assert.ok(warnings.some((w) => w.includes('gcs head')), warnings.join('\n'));
 });

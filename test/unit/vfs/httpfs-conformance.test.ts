@@ -179,7 +179,7 @@ test('httpfs: wrong credentials are permission denied; the secrets never reach t
 test('httpfs: a service that is down fails at once with a log line; one that never answers fails at the timeout', async () => {
   const down = makeFs(`http://127.0.0.1:${await freePort()}/api/v1`);
   warnings.length = 0;
-  await assert.rejects(down.stat('/x'), kindIs('Generic', /ECONNREFUSED/));
+  await assert.rejects(down.stat('/x'), kindIs('Unavailable', /ECONNREFUSED/));
   assert.ok(warnings.some((w) => w.includes('ECONNREFUSED')), warnings.join('\n'));
   await down.close();
   const sockets = new Set<Socket>();
@@ -189,9 +189,9 @@ test('httpfs: a service that is down fails at once with a log line; one that nev
   const port = (silent.address() as { port: number }).port;
   const hung = makeFs(`http://127.0.0.1:${port}/api/v1`, {}, 300);
   try {
-    await assert.rejects(hung.stat('/x'), kindIs('Generic', /within 300 ms/));
-    await assert.rejects(hung.openRead('/x'), kindIs('Generic'));
-    await assert.rejects(hung.openWrite('/y', { create: true, truncate: true, append: false, exclusive: false, read: false }), kindIs('Generic'));
+    await assert.rejects(hung.stat('/x'), kindIs('Unavailable', /within 300 ms/));
+    await assert.rejects(hung.openRead('/x'), kindIs('Unavailable'));
+    await assert.rejects(hung.openWrite('/y', { create: true, truncate: true, append: false, exclusive: false, read: false }), kindIs('Unavailable'));
   } finally {
     await hung.close();
     for (const s of sockets) s.destroy();
@@ -235,11 +235,11 @@ test('httpfs: a download whose service stops sending, and an upload whose servic
     warnings.length = 0;
     const r = await fs.openRead('/f');
     const buf = Buffer.alloc(100);
-    await assert.rejects(r.readAt(buf, 0, 100, 0), kindIs('Generic', /no data within 300 ms/));
+    await assert.rejects(r.readAt(buf, 0, 100, 0), kindIs('Unavailable', /no data within 300 ms/));
     assert.deepEqual([...buf.subarray(0, 10)], Array(10).fill(7));
     await r.close();
     const w = await fs.openWrite('/g', { create: true, truncate: true, append: false, exclusive: false, read: false });
-    await assert.rejects(w.writeAt(Buffer.alloc(16 * 1024 * 1024), 0), kindIs('Generic', /took no data for 300 ms/));
+    await assert.rejects(w.writeAt(Buffer.alloc(16 * 1024 * 1024), 0), kindIs('Unavailable', /took no data for 300 ms/));
     await w.abort(new FsError('Aborted'));
     assert.ok(warnings.some((m) => /no data within/.test(m)) && warnings.some((m) => /took no data/.test(m)), warnings.join('\n'));
   } finally {
@@ -293,7 +293,8 @@ test('httpfs: a service that answers an upload with success before reading its b
   try {
     const w = await fs.openWrite('/f', { create: true, truncate: true, append: false, exclusive: false, read: false });
     const failed = await uploadError(w, Buffer.alloc(1024 * 1024, 3));
-    assert.ok(failed instanceof FsError && failed.kind === 'Generic', `the upload must fail, got ${String(failed)}`);
+    // the early answer (Generic) or the dropped connection (Unavailable) may be seen first: either way a failure
+    assert.ok(failed instanceof FsError && (failed.kind === 'Generic' || failed.kind === 'Unavailable'), `the upload must fail, got ${String(failed)}`);
   } finally {
     await fs.close();
     hasty.closeAllConnections();

@@ -74,7 +74,7 @@ test('sftpfs: a wrong host key fingerprint is refused; a server that is down fai
   await fp.close();
   const dead = new SftpFs(sftpFsOptions({ ...config('/'), endpoint: `127.0.0.1:${await freePort()}` }),
     { pool, decrypt: async (s) => s.payload ?? '', warn: (m) => warnings.push(m) });
-  await assert.rejects(dead.stat('/x'), kindIs('Generic'));
+  await assert.rejects(dead.stat('/x'), kindIs('Unavailable'));
   assert.ok(warnings.some((w) => w.includes('ECONNREFUSED')), warnings.join('\n'));
   await dead.close();
   // the loop guard: this server's own host key is refused unless self connections are allowed
