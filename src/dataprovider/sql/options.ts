@@ -46,6 +46,29 @@ function poolSize(cfg: DataProviderConfig): number {
   return cfg.pool_size > 0 ? cfg.pool_size : DEFAULT_POOL_SIZE;
 }
 
+/** Node's codes for a server certificate that does not verify (chain or name). */
+const SERVER_CERT_REFUSED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE', 'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
+/**
+ * A TLS failure on the way to the database, said in terms of the keys to fix: the
+ * driver's bare "self-signed certificate in certificate chain" names none of them.
+ */
+export function explainTlsFailure(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  if (SERVER_CERT_REFUSED.has(code)) {
+    return new Error(`${KEY}: the database server's TLS certificate was refused (${e.message}): root_cert must be the CA ` +
+      'that signed it, and with sslmode verify-full the host must be a name the certificate carries', { cause: e });
+  }
+  if (/^ERR_SSL_(TLSV1|SSLV3)_ALERT_/.test(code)) {
+    return new Error(`${KEY}: the database server ended the TLS handshake (${code}): check client_cert/client_key ` +
+      '(a certificate its CA signed) and the server\'s TLS settings', { cause: e });
+  }
+  return e;
+}
+
 // --- PostgreSQL ---
 
 const PG_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full', 'prefer', 'allow'];
