@@ -9,7 +9,7 @@ import { loggerFromRuntime, startApp, type App } from '../service/app';
 import type { ClosableLogger } from '../logger/logger';
 import { missingNodeFlags } from './node-flags';
 import { checkSharedProvider } from '../service/cluster';
-import { checkWorkers, isWorker, runPrimary, workerCount, workerIndex } from '../service/workers';
+import { acknowledgeReload, announceWorkerReady, checkWorkers, isWorker, runPrimary, workerCount, workerIndex } from '../service/workers';
 
 /** Logger and config for commands that need both; errors are returned as a one-line message. */
 export function prepare(rt: RuntimeOptions): { logger: ClosableLogger; config: AppConfig } {
@@ -45,7 +45,7 @@ export function installSignals(app: App, onExit: (code: number) => void): () => 
   };
   const hup = (): void => {
     app.ctx.logger.info('service', 'received SIGHUP, reloading');
-    void app.reload();
+    void app.reload().finally(acknowledgeReload);
   };
   const usr1 = (): void => {
     app.ctx.logger.info('service', 'received SIGUSR1, rotating logs');
@@ -99,5 +99,6 @@ export async function serve(rt: RuntimeOptions): Promise<number> {
       remove();
       void logger.close().finally(() => resolve(code));
     });
+    announceWorkerReady();
   });
 }

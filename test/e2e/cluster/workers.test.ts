@@ -1,7 +1,7 @@
 /**
  * `serve --workers 2` on PostgreSQL: both workers serve the same SFTP and HTTP
  * ports; 10 parallel OpenSSH sessions are all listed by GET /api/v2/connections
- * (whichever worker answers), across both workers; SIGHUP reaches every worker;
+ * (whichever worker answers), across both workers;
  * FTP passive downloads work through both workers on one shared passive range;
  * a killed worker is restarted; SIGTERM stops them all with exit code 0.
  */
@@ -107,8 +107,7 @@ describe('serve with 2 workers on PostgreSQL', () => {
     }));
     for (const got of ftpRounds) assert.ok(got.equals(payload), 'FTP download intact');
 
-    // (SIGHUP forwarding to the workers is not asserted here: the reload lines of two processes
-    // sharing one log file were seen missing under load, one run in three; to be made deterministic)
+    // (SIGHUP forwarding, including to a worker still starting, is workers-signals.test.ts's)
 
     // a worker that dies is replaced
     const registered = (): number => d.logLines().filter((l) => /registered as/.test(String(l.message))).length;

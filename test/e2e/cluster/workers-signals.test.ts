@@ -1,0 +1,68 @@
+/**
+ * SIGHUP to `serve --workers 2` reaches every worker, including one still
+ * starting: a worker's signal handlers exist only once it has started (before
+ * that Node's default action for SIGHUP ends the process), so the primary
+ * holds the signal until the worker says "ready" over IPC and then delivers
+ * it. Each worker acknowledges its finished reload over IPC and the primary
+ * logs one line per worker: the test waits on those lines (one process
+ * writes them), never on a delay.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDaemon, removeDaemonDir, stopDaemon, until, type Daemon } from '../../support/daemon';
+import { createDatabase } from '../../support/databases';
+import { freePort } from '../../support/net';
+
+/** How many reloads the primary saw acknowledged, per worker index. */
+function acknowledged(d: Daemon): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const l of d.logLines()) {
+    const m = /^worker (\d+) \(pid \d+\) reloaded$/.exec(String(l.message));
+    if (m) counts.set(m[1]!, (counts.get(m[1]!) ?? 0) + 1);
+  }
+  return counts;
+}
+
+describe('serve with 2 workers: SIGHUP', () => {
+  test('a SIGHUP sent while the workers start reaches each once it is ready; every reload is acknowledged', async (t) => {
+    const cleanups: (() => Promise<void> | void)[] = [];
+    t.after(async () => { for (const fn of cleanups.reverse()) await fn(); });
+    const db = await createDatabase('postgresql');
+    cleanups.push(() => db.drop());
+    const dir = mkdtempSync(join(tmpdir(), 'sftpgo-workers-'));
+    const [sftpPort, httpPort] = [await freePort(), await freePort()];
+    const c = db.config;
+    const d = await startDaemon({
+      reuse: { dir, sftpPort, httpPort },
+      env: {
+        SFTPGO_DATA_PROVIDER__DRIVER: String(c.driver), SFTPGO_DATA_PROVIDER__NAME: String(c.name),
+        SFTPGO_DATA_PROVIDER__HOST: String(c.host), SFTPGO_DATA_PROVIDER__PORT: String(c.port),
+        SFTPGO_DATA_PROVIDER__USERNAME: String(c.username), SFTPGO_DATA_PROVIDER__PASSWORD: '',
+        SFTPGO_DATA_PROVIDER__IS_SHARED: '1', SFTPGO_DATA_PROVIDER__NODE__HOST: '127.0.0.1',
+        SFTPGO_FTPD__BINDINGS__0__PORT: '0', SFTPGO_WEBDAVD__BINDINGS__0__PORT: '0',
+        SFTPGO_WORKERS: '2',
+      },
+    });
+    cleanups.push(() => removeDaemonDir(d));
+    // at once: the ports answer as soon as one worker listens, the other is typically still starting
+    d.proc.kill('SIGHUP');
+    await until('both workers acknowledged the reload', async () => {
+      const acks = acknowledged(d);
+      return acks.get('0') === 1 && acks.get('1') === 1;
+    }, 90_000);
+    const lines = d.logLines().map((l) => String(l.message));
+    assert.ok(!lines.some((l) => /exited \(SIGHUP\)/.test(l)), 'no worker ended by the SIGHUP');
+
+    // both running now: one more SIGHUP, one more acknowledgment from each
+    d.proc.kill('SIGHUP');
+    await until('both workers acknowledged the second reload', async () => {
+      const acks = acknowledged(d);
+      return acks.get('0') === 2 && acks.get('1') === 2;
+    }, 90_000);
+    assert.equal(d.logLines().filter((l) => /exited/.test(String(l.message))).length, 0, 'no worker exited');
+    assert.equal(await stopDaemon(d), 0);
+  });
+});
