@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { chownSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { pgQuery } from './databases';
 import { freePort } from './net';
 
 const PG_LIB = '/usr/lib/postgresql';
@@ -104,15 +104,8 @@ export class PrivatePostgres {
   }
 
   /** Runs one statement as postgres over the unix socket (CREATE DATABASE, CREATE ROLE...). */
-  async query(sql: string, database = 'postgres'): Promise<Record<string, unknown>[]> {
-    const client = new pg.Client({ host: this.socketDir, port: this.port, user: 'postgres', database });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      return (await client.query(sql)).rows as Record<string, unknown>[];
-    } finally {
-      await client.end();
-    }
+  query(sql: string, database = 'postgres'): Promise<Record<string, unknown>[]> {
+    return pgQuery({ host: this.socketDir, port: this.port, user: 'postgres', database }, sql);
   }
 
   /** The server's own log (pg_ctl -l), for assertions and failure messages. */

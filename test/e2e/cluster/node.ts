@@ -14,17 +14,23 @@ import { keyOpts, run } from '../sftpd/openssh';
 
 export interface ClusterConn { username: string; connection_id: string; node: string; protocol: string }
 
+/** The env of a cluster member on this database: data_provider keys with is_shared 1, node on loopback. */
+export function sharedProviderEnv(c: Partial<DataProviderConfig>): Record<string, string> {
+  return {
+    SFTPGO_DATA_PROVIDER__DRIVER: String(c.driver), SFTPGO_DATA_PROVIDER__NAME: String(c.name),
+    SFTPGO_DATA_PROVIDER__HOST: String(c.host), SFTPGO_DATA_PROVIDER__PORT: String(c.port),
+    SFTPGO_DATA_PROVIDER__USERNAME: String(c.username), SFTPGO_DATA_PROVIDER__PASSWORD: '',
+    SFTPGO_DATA_PROVIDER__IS_SHARED: '1', SFTPGO_DATA_PROVIDER__NODE__HOST: '127.0.0.1',
+  };
+}
+
 export async function startNode(c: Partial<DataProviderConfig>, extra: Record<string, string> = {}): Promise<Daemon> {
   const dir = mkdtempSync(join(tmpdir(), 'sftpgo-node-'));
   const [sftpPort, httpPort] = [await freePort(), await freePort()];
   return startDaemon({
     reuse: { dir, sftpPort, httpPort },
     env: {
-      SFTPGO_DATA_PROVIDER__DRIVER: String(c.driver), SFTPGO_DATA_PROVIDER__NAME: String(c.name),
-      SFTPGO_DATA_PROVIDER__HOST: String(c.host), SFTPGO_DATA_PROVIDER__PORT: String(c.port),
-      SFTPGO_DATA_PROVIDER__USERNAME: String(c.username), SFTPGO_DATA_PROVIDER__PASSWORD: '',
-      SFTPGO_DATA_PROVIDER__IS_SHARED: '1',
-      SFTPGO_DATA_PROVIDER__NODE__HOST: '127.0.0.1', SFTPGO_DATA_PROVIDER__NODE__PORT: String(httpPort),
+      ...sharedProviderEnv(c), SFTPGO_DATA_PROVIDER__NODE__PORT: String(httpPort),
       SFTPGO_DATA_PROVIDER__NODE__PROTO: 'http',
       // one process per node here (the default with a shared provider is one worker per core)
       SFTPGO_WORKERS: '1',

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { startDaemon, removeDaemonDir, stopDaemon, until, type Daemon } from '../../support/daemon';
 import { createDatabase } from '../../support/databases';
 import { freePort } from '../../support/net';
+import { sharedProviderEnv } from './node';
 
 /** How many reloads the primary saw acknowledged, per worker index. */
 function acknowledged(d: Daemon): Map<string, number> {
@@ -34,14 +35,10 @@ describe('serve with 2 workers: SIGHUP', () => {
     cleanups.push(() => db.drop());
     const dir = mkdtempSync(join(tmpdir(), 'sftpgo-workers-'));
     const [sftpPort, httpPort] = [await freePort(), await freePort()];
-    const c = db.config;
     const d = await startDaemon({
       reuse: { dir, sftpPort, httpPort },
       env: {
-        SFTPGO_DATA_PROVIDER__DRIVER: String(c.driver), SFTPGO_DATA_PROVIDER__NAME: String(c.name),
-        SFTPGO_DATA_PROVIDER__HOST: String(c.host), SFTPGO_DATA_PROVIDER__PORT: String(c.port),
-        SFTPGO_DATA_PROVIDER__USERNAME: String(c.username), SFTPGO_DATA_PROVIDER__PASSWORD: '',
-        SFTPGO_DATA_PROVIDER__IS_SHARED: '1', SFTPGO_DATA_PROVIDER__NODE__HOST: '127.0.0.1',
+        ...sharedProviderEnv(db.config),
         SFTPGO_FTPD__BINDINGS__0__PORT: '0', SFTPGO_WEBDAVD__BINDINGS__0__PORT: '0',
         SFTPGO_WORKERS: '2',
       },

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { startDaemon, removeDaemonDir, stopDaemon, until, type Daemon } from '../../support/daemon';
 import { createDatabase } from '../../support/databases';
 import { freePort } from '../../support/net';
+import { sharedProviderEnv } from './node';
 import { freePortRange } from '../../bench/util';
 import { writeKeyPair } from '../../support/sshkeys';
 import { keyOpts, run } from '../sftpd/openssh';
@@ -37,14 +38,10 @@ describe('serve with 2 workers on PostgreSQL', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sftpgo-workers-'));
     const [sftpPort, httpPort, ftpPort] = [await freePort(), await freePort(), await freePort()];
     const pasv = await freePortRange(8);
-    const c = db.config;
     const d = await startDaemon({
       reuse: { dir, sftpPort, httpPort },
       env: {
-        SFTPGO_DATA_PROVIDER__DRIVER: String(c.driver), SFTPGO_DATA_PROVIDER__NAME: String(c.name),
-        SFTPGO_DATA_PROVIDER__HOST: String(c.host), SFTPGO_DATA_PROVIDER__PORT: String(c.port),
-        SFTPGO_DATA_PROVIDER__USERNAME: String(c.username), SFTPGO_DATA_PROVIDER__PASSWORD: '',
-        SFTPGO_DATA_PROVIDER__IS_SHARED: '1', SFTPGO_DATA_PROVIDER__NODE__HOST: '127.0.0.1',
+        ...sharedProviderEnv(db.config),
         SFTPGO_FTPD__BINDINGS__0__PORT: String(ftpPort), SFTPGO_FTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
         SFTPGO_FTPD__PASSIVE_PORT_RANGE__START: String(pasv), SFTPGO_FTPD__PASSIVE_PORT_RANGE__END: String(pasv + 7),
         SFTPGO_WEBDAVD__BINDINGS__0__PORT: '0',
