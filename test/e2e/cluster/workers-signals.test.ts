@@ -9,7 +9,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, removeDaemonDir, stopDaemon, until, type Daemon } from '../../support/daemon';
@@ -34,9 +34,11 @@ describe('serve with 2 workers: SIGHUP', () => {
     const db = await createDatabase('postgresql');
     cleanups.push(() => db.drop());
     const dir = mkdtempSync(join(tmpdir(), 'sftpgo-workers-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const [sftpPort, httpPort] = [await freePort(), await freePort()];
     const d = await startDaemon({
       reuse: { dir, sftpPort, httpPort },
+      startTimeoutMs: 120_000,
       env: {
         ...sharedProviderEnv(db.config),
         SFTPGO_FTPD__BINDINGS__0__PORT: '0', SFTPGO_WEBDAVD__BINDINGS__0__PORT: '0',

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { Client as FtpClient } from 'basic-ftp';
 import { tmpdir } from 'node:os';
@@ -36,10 +36,12 @@ describe('serve with 2 workers on PostgreSQL', () => {
     const db = await createDatabase('postgresql');
     cleanups.push(() => db.drop());
     const dir = mkdtempSync(join(tmpdir(), 'sftpgo-workers-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const [sftpPort, httpPort, ftpPort] = [await freePort(), await freePort(), await freePort()];
     const pasv = await freePortRange(8);
     const d = await startDaemon({
       reuse: { dir, sftpPort, httpPort },
+      startTimeoutMs: 120_000,
       env: {
         ...sharedProviderEnv(db.config),
         SFTPGO_FTPD__BINDINGS__0__PORT: String(ftpPort), SFTPGO_FTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
