@@ -29,6 +29,8 @@ export async function startNode(c: Partial<DataProviderConfig>, extra: Record<st
   const [sftpPort, httpPort] = [await freePort(), await freePort()];
   return startDaemon({
     reuse: { dir, sftpPort, httpPort },
+    // three nodes generating host keys at once on a busy machine start slowly
+    startTimeoutMs: 120_000,
     env: {
       ...sharedProviderEnv(c), SFTPGO_DATA_PROVIDER__NODE__PORT: String(httpPort),
       SFTPGO_DATA_PROVIDER__NODE__PROTO: 'http',
