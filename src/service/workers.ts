@@ -15,6 +15,8 @@
  * the primary holds a SIGHUP for a starting worker and delivers it on "ready"
  * (a SIGUSR1 is dropped: the worker opens its log file when it starts). Each
  * worker acknowledges a finished reload, and the primary logs one line per worker.
+ * Forced log rotation (SIGUSR1 to the primary, a worker's event action) renames
+ * the shared file once, in the primary; the workers reopen it on SIGUSR1.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
@@ -33,6 +35,7 @@ const RESTART_DELAY_MS = 1_000;
 /** IPC messages from a worker to the primary. */
 const READY = 'sftpgo-ts:worker-ready';
 const RELOADED = 'sftpgo-ts:worker-reloaded';
+const ROTATE = 'sftpgo-ts:rotate-logs';
 
 function isMessage(m: unknown, type: string): boolean {
   return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type;
@@ -46,6 +49,14 @@ export function announceWorkerReady(): void {
 /** In a worker, after a SIGHUP reload finished (failed parts are logged by the reload itself). */
 export function acknowledgeReload(): void {
   if (cluster.isWorker) process.send?.({ type: RELOADED });
+}
+
+/**
+ * In a worker: how its logger asks for a forced rotation of the shared log file. The primary renames the file
+ * once and sends every worker SIGUSR1, which reopens (one rename, not one per process). Undefined elsewhere.
+ */
+export function workerRotationRequest(): (() => void) | undefined {
+  return cluster.isWorker ? () => { process.send?.({ type: ROTATE }); } : undefined;
 }
 
 /** The worker count `serve` runs: --workers, else common.workers; 0 = cores with a shared provider, 1 otherwise. */
@@ -113,6 +124,8 @@ export async function runPrimary(config: AppConfig, count: number, logger: AppLo
         }
       } else if (isMessage(m, RELOADED)) {
         logger.info('service', `worker ${index} (pid ${worker.process.pid}) reloaded`);
+      } else if (isMessage(m, ROTATE)) {
+        rotateLogs();
       }
     });
     worker.on('exit', (code, signal) => {
@@ -135,6 +148,13 @@ export async function runPrimary(config: AppConfig, count: number, logger: AppLo
       setTimeout(() => { if (!stopping) fork(index); }, RESTART_DELAY_MS).unref();
     });
   };
+
+  /** The primary renames the shared log file once; each ready worker reopens it on SIGUSR1 (serve.ts). */
+  function rotateLogs(): void {
+    logger.rotate();
+    logger.info('service', 'log file rotated, workers reopen it');
+    signalReady('SIGUSR1');
+  }
 
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => { done = resolve; });
@@ -162,7 +182,7 @@ export async function runPrimary(config: AppConfig, count: number, logger: AppLo
   const onTerm = (): void => stopAll('SIGTERM');
   const onInt = (): void => stopAll('SIGINT');
   const onHup = (): void => { logger.info('service', 'received SIGHUP, reloading every worker'); signalReady('SIGHUP'); };
-  const onUsr1 = (): void => signalReady('SIGUSR1');
+  const onUsr1 = (): void => rotateLogs();
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
   process.on('SIGHUP', onHup);
