@@ -4,11 +4,12 @@
  * worker, its REST port as the node address.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataProviderConfig } from '../../../src/config/types';
-import { startDaemon, until, type Daemon } from '../../support/daemon';
+import { removeDaemonDir, startDaemon, until, type Daemon } from '../../support/daemon';
+import { createDatabase } from '../../support/databases';
 import { freePort } from '../../support/net';
 import { keyOpts, run } from '../sftpd/openssh';
 
@@ -40,6 +41,31 @@ export async function startNode(c: Partial<DataProviderConfig>, extra: Record<st
       ...extra,
     },
   });
+}
+
+/**
+ * `serve --workers N` on a fresh PostgreSQL database; the database, the daemon and its dir go through `cleanups`
+ * (the caller runs them in t.after), so a failed start leaves nothing behind.
+ */
+export async function startWorkers(cleanups: (() => Promise<void> | void)[], count: number, extra: Record<string, string> = {}): Promise<Daemon> {
+  const db = await createDatabase('postgresql');
+  cleanups.push(() => db.drop());
+  const dir = mkdtempSync(join(tmpdir(), 'sftpgo-workers-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const [sftpPort, httpPort] = [await freePort(), await freePort()];
+  const d = await startDaemon({
+    reuse: { dir, sftpPort, httpPort },
+    // several workers generating host keys on a busy machine start slowly
+    startTimeoutMs: 120_000,
+    env: {
+      ...sharedProviderEnv(db.config),
+      SFTPGO_FTPD__BINDINGS__0__PORT: '0', SFTPGO_WEBDAVD__BINDINGS__0__PORT: '0',
+      SFTPGO_WORKERS: String(count),
+      ...extra,
+    },
+  });
+  cleanups.push(() => removeDaemonDir(d));
+  return d;
 }
 
 /** OpenSSH sftp in batch mode with a key. */

@@ -10,13 +10,9 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startDaemon, removeDaemonDir, stopDaemon, until, type Daemon } from '../../support/daemon';
-import { createDatabase } from '../../support/databases';
-import { freePort } from '../../support/net';
-import { sharedProviderEnv } from './node';
+import { readdirSync } from 'node:fs';
+import { stopDaemon, until, type Daemon } from '../../support/daemon';
+import { startWorkers } from './node';
 
 /** How many reloads the primary saw acknowledged, per worker index. */
 function acknowledged(d: Daemon): Map<string, number> {
@@ -32,21 +28,8 @@ describe('serve with 2 workers: SIGHUP', () => {
   test('a SIGHUP sent while the workers start reaches each once it is ready; every reload is acknowledged; SIGUSR1 rotates the shared log once', async (t) => {
     const cleanups: (() => Promise<void> | void)[] = [];
     t.after(async () => { for (const fn of cleanups.reverse()) await fn(); });
-    const db = await createDatabase('postgresql');
-    cleanups.push(() => db.drop());
-    const dir = mkdtempSync(join(tmpdir(), 'sftpgo-workers-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const [sftpPort, httpPort] = [await freePort(), await freePort()];
-    const d = await startDaemon({
-      reuse: { dir, sftpPort, httpPort },
-      startTimeoutMs: 120_000,
-      env: {
-        ...sharedProviderEnv(db.config),
-        SFTPGO_FTPD__BINDINGS__0__PORT: '0', SFTPGO_WEBDAVD__BINDINGS__0__PORT: '0',
-        SFTPGO_WORKERS: '2',
-      },
-    });
-    cleanups.push(() => removeDaemonDir(d));
+    const d = await startWorkers(cleanups, 2);
+    const { dir } = d;
     // at once: the ports answer as soon as one worker listens, the other is typically still starting
     d.proc.kill('SIGHUP');
     await until('both workers acknowledged the reload', async () => {

@@ -9,15 +9,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { Client as FtpClient } from 'basic-ftp';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon, removeDaemonDir, stopDaemon, until, type Daemon } from '../../support/daemon';
-import { createDatabase } from '../../support/databases';
+import { stopDaemon, until, type Daemon } from '../../support/daemon';
 import { freePort } from '../../support/net';
-import { sharedProviderEnv } from './node';
+import { startWorkers } from './node';
 import { freePortRange } from '../../bench/util';
 import { writeKeyPair } from '../../support/sshkeys';
 import { keyOpts, run } from '../sftpd/openssh';
@@ -33,24 +31,13 @@ describe('serve with 2 workers on PostgreSQL', () => {
   test('10 parallel OpenSSH sessions listed completely, restart of a dead worker, clean stop', async (t) => {
     const cleanups: (() => Promise<void> | void)[] = [];
     t.after(async () => { for (const fn of cleanups.reverse()) await fn(); });
-    const db = await createDatabase('postgresql');
-    cleanups.push(() => db.drop());
-    const dir = mkdtempSync(join(tmpdir(), 'sftpgo-workers-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const [sftpPort, httpPort, ftpPort] = [await freePort(), await freePort(), await freePort()];
+    const ftpPort = await freePort();
     const pasv = await freePortRange(8);
-    const d = await startDaemon({
-      reuse: { dir, sftpPort, httpPort },
-      startTimeoutMs: 120_000,
-      env: {
-        ...sharedProviderEnv(db.config),
-        SFTPGO_FTPD__BINDINGS__0__PORT: String(ftpPort), SFTPGO_FTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
-        SFTPGO_FTPD__PASSIVE_PORT_RANGE__START: String(pasv), SFTPGO_FTPD__PASSIVE_PORT_RANGE__END: String(pasv + 7),
-        SFTPGO_WEBDAVD__BINDINGS__0__PORT: '0',
-        SFTPGO_WORKERS: '2',
-      },
+    const d = await startWorkers(cleanups, 2, {
+      SFTPGO_FTPD__BINDINGS__0__PORT: String(ftpPort), SFTPGO_FTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
+      SFTPGO_FTPD__PASSIVE_PORT_RANGE__START: String(pasv), SFTPGO_FTPD__PASSIVE_PORT_RANGE__END: String(pasv + 7),
     });
-    cleanups.push(() => removeDaemonDir(d));
+    const { dir, sftpPort, httpPort } = d;
     await until('two workers', async () => (await workerPids(d)).length === 2, 60_000);
     // both workers answer REST calls: wait until both registered as nodes
     await until('both workers registered', async () => {
