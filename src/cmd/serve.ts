@@ -9,13 +9,15 @@ import { loggerFromRuntime, startApp, type App } from '../service/app';
 import type { ClosableLogger } from '../logger/logger';
 import { missingNodeFlags } from './node-flags';
 import { checkSharedProvider } from '../service/cluster';
-import { checkWorkers, isWorker, runPrimary, workerCount, workerIndex } from '../service/workers';
+import {
+  acknowledgeReload, announceWorkerReady, checkWorkers, isWorker, runPrimary, workerCount, workerIndex, workerRotationRequest,
+} from '../service/workers';
 
 /** Logger and config for commands that need both; errors are returned as a one-line message. */
 export function prepare(rt: RuntimeOptions): { logger: ClosableLogger; config: AppConfig } {
   let logger: ClosableLogger;
   try {
-    logger = loggerFromRuntime(rt);
+    logger = loggerFromRuntime(rt, workerRotationRequest());
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
@@ -31,7 +33,8 @@ export function prepare(rt: RuntimeOptions): { logger: ClosableLogger; config: A
   }
 }
 
-export function installSignals(app: App, onExit: (code: number) => void): () => void {
+/** `reopenLog`: a worker's SIGUSR1 means "the primary renamed the log file", not "rotate it" (service/workers.ts). */
+export function installSignals(app: App, onExit: (code: number) => void, reopenLog?: () => void): () => void {
   let stopping = false;
   const stop = (sig: NodeJS.Signals): void => {
     if (stopping) {
@@ -45,9 +48,14 @@ export function installSignals(app: App, onExit: (code: number) => void): () => 
   };
   const hup = (): void => {
     app.ctx.logger.info('service', 'received SIGHUP, reloading');
-    void app.reload();
+    void app.reload().finally(acknowledgeReload);
   };
   const usr1 = (): void => {
+    if (reopenLog) {
+      reopenLog();
+      app.ctx.logger.info('service', 'received SIGUSR1, log file reopened');
+      return;
+    }
     app.ctx.logger.info('service', 'received SIGUSR1, rotating logs');
     app.rotateLogs();
   };
@@ -98,6 +106,7 @@ export async function serve(rt: RuntimeOptions): Promise<number> {
     const remove = installSignals(app, (code) => {
       remove();
       void logger.close().finally(() => resolve(code));
-    });
+    }, isWorker() ? () => logger.reopen() : undefined);
+    announceWorkerReady();
   });
 }

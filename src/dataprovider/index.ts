@@ -15,6 +15,7 @@ import { ProviderService } from './service';
 import { openSqliteBackend } from './sqlite';
 import type { SqlBackend } from './sql/backend';
 import { openMysqlBackend } from './sql/mysql';
+import { explainTlsFailure } from './sql/options';
 import { openPgBackend } from './sql/pgsql';
 import type { DataProviderService } from './types';
 import type { AccountSecrets } from './secrets';
@@ -112,7 +113,7 @@ async function openBackend(opts: OpenOptions): Promise<DataProviderBackend> {
     else await checkSchema(backend);
   } catch (e) {
     await backend.close();
-    throw e;
+    throw explainTlsFailure(e);
   }
   watchAvailability(backend, opts);
   if (opts.config.delayed_quota_update > 0) {

@@ -7,7 +7,8 @@ import { FsError } from '../common/errors';
 import { canonicalGroup, canonicalRole } from './canonical';
 import type { Admin, Folder, Group, Role, User, VirtualFolder } from './models';
 
-export interface FolderMapping { folder: string; virtual_path: string; quota_size: number; quota_files: number }
+/** A folder mounted by a user or a group: the folder by name, so folder updates show through every mount. */
+export interface FolderMapping { folder: string; virtual_path: string; quota_size: number; quota_files: number; subpath?: string }
 
 export interface GroupState {
   users: Map<string, { user: User }>;
@@ -20,10 +21,23 @@ export interface GroupState {
 
 const notFound = (what: string): FsError => new FsError('NotFound', `${what} does not exist`);
 
-export function folderMappings(s: GroupState, folders: readonly VirtualFolder[] | undefined): FolderMapping[] {
+export function folderMappings(s: Pick<GroupState, 'folders'>, folders: readonly VirtualFolder[] | undefined): FolderMapping[] {
   return (folders ?? []).map((vf) => {
     if (!s.folders.has(vf.name)) throw notFound(`folder "${vf.name}"`);
-    return { folder: vf.name, virtual_path: vf.virtual_path, quota_size: vf.quota_size ?? 0, quota_files: vf.quota_files ?? 0 };
+    const m: FolderMapping = { folder: vf.name, virtual_path: vf.virtual_path, quota_size: vf.quota_size ?? 0, quota_files: vf.quota_files ?? 0 };
+    if (vf.subpath) m.subpath = vf.subpath;
+    return m;
+  });
+}
+
+/** The mounts as the API shows them: each folder's current state plus the mapping's path, quota and subpath. */
+export function mountedFolders(s: Pick<GroupState, 'folders'>, mappings: readonly FolderMapping[]): VirtualFolder[] {
+  return mappings.map((m) => {
+    const f = s.folders.get(m.folder);
+    if (!f) throw new FsError('Generic', `folder "${m.folder}" missing`);
+    const vf: VirtualFolder = { ...f, virtual_path: m.virtual_path, quota_size: m.quota_size, quota_files: m.quota_files };
+    if (m.subpath) vf.subpath = m.subpath;
+    return vf;
   });
 }
 
@@ -41,11 +55,7 @@ export function checkAdminRefs(s: GroupState, a: Admin): void {
 export function groupOut(s: GroupState, e: { group: Group; mappings: FolderMapping[] }): Group {
   const users: string[] = [];
   for (const [name, u] of s.users) if ((u.user.groups ?? []).some((g) => g.name === e.group.name)) users.push(name);
-  const virtual_folders = e.mappings.map((m): VirtualFolder => {
-    const f = s.folders.get(m.folder);
-    if (!f) throw new FsError('Generic', `folder "${m.folder}" missing`);
-    return { ...f, virtual_path: m.virtual_path, quota_size: m.quota_size, quota_files: m.quota_files };
-  });
+  const virtual_folders = mountedFolders(s, e.mappings);
   const admins = [...s.admins.entries()].filter(([, a]) => (a.groups ?? []).some((g) => g.name === e.group.name)).map(([n]) => n).sort();
   return canonicalGroup({ ...e.group, virtual_folders, users: users.sort(), admins });
 }

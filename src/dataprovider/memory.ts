@@ -9,7 +9,7 @@ import { FsError } from '../common/errors';
 import { canonicalAdmin, canonicalApiKey, canonicalFolder, canonicalUser } from './canonical';
 import * as groups from './memory-groups';
 import { OperationQueue } from './lock';
-import type { Admin, ApiKey, DumpData, Folder, Group, Role, User, VirtualFolder } from './models';
+import type { Admin, ApiKey, DumpData, Folder, Group, Role, User } from './models';
 import { DUMP_VERSION } from './models';
 import type { DataProviderBackend, ProviderStores, ListOptions } from './provider';
 import type { Share } from './shares';
@@ -19,7 +19,7 @@ import {
 import { MemoryPerimeterStore } from './perimeter-memory';
 import { dumpIpLists } from './iplist';
 
-interface Mapping { folder: string; virtual_path: string; quota_size: number; quota_files: number; subpath?: string }
+type Mapping = groups.FolderMapping;
 
 interface State {
   users: Map<string, { user: User; mappings: Mapping[] }>;
@@ -46,7 +46,6 @@ function page<T>(items: T[], key: (t: T) => string, opts?: ListOptions): T[] {
 export class MemoryBackend implements DataProviderBackend {
   readonly driver = 'memory';
   readonly perimeter = new MemoryPerimeterStore();
-  readonly storesFolderSubpath = true;
   private readonly queue = new OperationQueue();
   private state: State = {
     users: new Map(), folders: new Map(), admins: new Map(), apiKeys: new Map(), shares: new Map(), groups: new Map(), roles: new Map(),
@@ -66,14 +65,7 @@ export class MemoryBackend implements DataProviderBackend {
   }
 
   private materialize(s: State, user: User, mappings: Mapping[]): User {
-    const virtual_folders: VirtualFolder[] = mappings.map((m) => {
-      const f = s.folders.get(m.folder);
-      if (!f) throw new FsError('Generic', `folder "${m.folder}" missing`);
-      const vf: VirtualFolder = { ...f, virtual_path: m.virtual_path, quota_size: m.quota_size, quota_files: m.quota_files };
-      if (m.subpath) vf.subpath = m.subpath;
-      return vf;
-    });
-    return canonicalUser({ ...user, virtual_folders });
+    return canonicalUser({ ...user, virtual_folders: groups.mountedFolders(s, mappings) });
   }
 
   private folderOut(s: State, f: Folder): Folder {
@@ -83,10 +75,7 @@ export class MemoryBackend implements DataProviderBackend {
   }
 
   private mappingsOf(s: State, u: User): Mapping[] {
-    return (u.virtual_folders ?? []).map((vf) => {
-      if (!s.folders.has(vf.name)) throw this.notFound(`folder "${vf.name}"`);
-      return { folder: vf.name, virtual_path: vf.virtual_path, quota_size: vf.quota_size ?? 0, quota_files: vf.quota_files ?? 0, subpath: vf.subpath };
-    });
+    return groups.folderMappings(s, u.virtual_folders);
   }
 
   async migrate(): Promise<void> { /* nothing to migrate */ }

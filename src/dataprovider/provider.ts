@@ -99,8 +99,6 @@ export interface DataProviderBackend extends UserStore, FolderStore, AdminStore,
   readonly perimeter: PerimeterStore;
   /** cluster nodes and sessions: SQL backends only (sql/nodes.ts) */
   readonly cluster?: ClusterStore;
-  /** keeps virtual_folders[].subpath; a backend without it gets users with a subpath refused (400) */
-  readonly storesFolderSubpath?: boolean;
   /** event manager actions and rules; absent on backends that do not store them yet */
   readonly eventObjects?: EventObjectStore;
   /** Applies pending migrations (idempotent). */

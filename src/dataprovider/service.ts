@@ -105,11 +105,8 @@ export class ProviderService implements DataProviderService {
   }
 
   // --- users ---
-  /** Storage rules needing the backend or the kms: subpath support, sealed secrets. */
+  /** The user's filesystem secrets sealed with the kms. */
   private async prepareUserStorage(u: User, existing: User | undefined): Promise<void> {
-    if (!this.backend.storesFolderSubpath && (u.virtual_folders ?? []).some((vf) => vf.subpath)) {
-      throw new ValidationError(`virtual_folders[].subpath is not supported by the ${this.backend.driver} data provider yet`);
-    }
     u.filesystem = await sealFilesystemSecrets(u.filesystem ?? { provider: 0 }, existing ? existing.filesystem ?? { provider: 0 } : undefined,
       this.kms, u.username, 'filesystem');
   }

@@ -17,11 +17,15 @@ export interface LoggerOptions {
   maxAgeDays: number;
   compress: boolean;
   utc: boolean;
+  /** `serve --workers` worker: forced rotations are asked of the primary (rotate.ts) */
+  requestRotation?: () => void;
 }
 
 /** An AppLogger that also owns its file: close() drains and releases it (app stop, tests). */
 export interface ClosableLogger extends AppLogger {
   close(): Promise<void>;
+  /** The file was renamed by another process (the primary's rotation): write to a new one at the path. */
+  reopen(): void;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -115,6 +119,7 @@ function buildAppLogger(p: pino.Logger, file: RotatingFile | undefined): Closabl
       emitFields(level, { sender: 'httpd', ...rest });
     },
     rotate: () => file?.rotate(),
+    reopen: () => file?.reopen(),
     flush: async () => {
       if (file) await file.flush();
     },
@@ -139,6 +144,7 @@ export function createNullLogger(): ClosableLogger {
     login: noop,
     http: noop,
     rotate: noop,
+    reopen: noop,
     flush: async () => undefined,
     close: async () => undefined,
   };

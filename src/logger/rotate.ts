@@ -26,6 +26,11 @@ export interface RotationOptions {
   utc: boolean;
   /** Reports I/O problems (the logger cannot log about itself). */
   onError: (err: Error) => void;
+  /**
+   * A `serve --workers` worker: the file is shared, so a forced rotation (SIGUSR1 is the primary's, the event
+   * manager's rotate action here) is asked of the primary, which renames it once and has every process reopen.
+   */
+  requestRotation?: () => void;
 }
 
 const BACKUP_TIME_LEN = 'YYYY-MM-DDTHH-MM-SS.mmm'.length;
@@ -56,13 +61,27 @@ export class RotatingFile {
   write(line: string): boolean {
     if (this.closed) return false;
     const n = Buffer.byteLength(line);
-    if (this.maxBytes > 0 && this.size > 0 && this.size + n > this.maxBytes) this.rotate();
+    if (this.maxBytes > 0 && this.size > 0 && this.size + n > this.maxBytes) this.renameAndReopen();
     this.size += n;
     return this.current.write(line);
   }
 
-  /** Forced rotation (SIGUSR1), also used when the size limit is hit. */
+  /** Forced rotation (SIGUSR1, the event manager's action); a worker asks the primary instead. */
   rotate(): void {
+    if (this.opts.requestRotation) this.opts.requestRotation();
+    else this.renameAndReopen();
+  }
+
+  /** Another process renamed the file: new lines go to a new file at the path, the old stream drains where it is. */
+  reopen(): void {
+    if (this.closed) return;
+    const old = this.current;
+    this.current = this.open();
+    this.size = fs.fstatSync(this.currentFd()).size;
+    this.chain = this.chain.then(() => endBoom(old)).catch((err: Error) => this.opts.onError(err));
+  }
+
+  private renameAndReopen(): void {
     if (this.closed) return;
     const backup = this.backupPath();
     try {

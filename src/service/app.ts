@@ -72,8 +72,9 @@ export interface App {
   addresses(name: string): { address: string; port: number }[];
 }
 
-export function loggerFromRuntime(rt: RuntimeOptions): ClosableLogger {
+export function loggerFromRuntime(rt: RuntimeOptions, requestRotation?: () => void): ClosableLogger {
   return createLogger({
+    requestRotation,
     // SFTPGo: a relative log path is relative to the config dir
     filePath: resolveConfigPath(rt.configDir || '.', rt.logFilePath),
     level: rt.logLevel,

@@ -9,6 +9,14 @@
  * reachable on its own private REST port, so connections, max_sessions and
  * quotas stay exact across workers. The primary forwards SIGHUP/SIGUSR1,
  * stops every worker on SIGTERM/SIGINT and restarts a worker that dies.
+ *
+ * A worker says "ready" over IPC once its signal handlers are installed: before
+ * that, Node's default action for SIGHUP and SIGUSR1 is to end the process, so
+ * the primary holds a SIGHUP for a starting worker and delivers it on "ready"
+ * (a SIGUSR1 is dropped: the worker opens its log file when it starts). Each
+ * worker acknowledges a finished reload, and the primary logs one line per worker.
+ * Forced log rotation (SIGUSR1 to the primary, a worker's event action) renames
+ * the shared file once, in the primary; the workers reopen it on SIGUSR1.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
@@ -23,6 +31,33 @@ export const WORKER_INDEX_ENV = 'SFTPGO_TS_WORKER_INDEX';
 const EARLY_DEATH_MS = 10_000;
 const MAX_EARLY_DEATHS = 5;
 const RESTART_DELAY_MS = 1_000;
+
+/** IPC messages from a worker to the primary. */
+const READY = 'sftpgo-ts:worker-ready';
+const RELOADED = 'sftpgo-ts:worker-reloaded';
+const ROTATE = 'sftpgo-ts:rotate-logs';
+
+function isMessage(m: unknown, type: string): boolean {
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type;
+}
+
+/** In a worker, once its signal handlers are installed: the primary may signal it from now on. */
+export function announceWorkerReady(): void {
+  if (cluster.isWorker) process.send?.({ type: READY });
+}
+
+/** In a worker, after a SIGHUP reload finished (failed parts are logged by the reload itself). */
+export function acknowledgeReload(): void {
+  if (cluster.isWorker) process.send?.({ type: RELOADED });
+}
+
+/**
+ * In a worker: how its logger asks for a forced rotation of the shared log file. The primary renames the file
+ * once and sends every worker SIGUSR1, which reopens (one rename, not one per process). Undefined elsewhere.
+ */
+export function workerRotationRequest(): (() => void) | undefined {
+  return cluster.isWorker ? () => { process.send?.({ type: ROTATE }); } : undefined;
+}
 
 /** The worker count `serve` runs: --workers, else common.workers; 0 = cores with a shared provider, 1 otherwise. */
 export function workerCount(config: AppConfig, rt: RuntimeOptions, cores = availableParallelism()): number {
@@ -69,14 +104,30 @@ export async function runPrimary(config: AppConfig, count: number, logger: AppLo
   const bindHost = config.data_provider.node.host || '127.0.0.1';
   const ports: number[] = [];
   for (let i = 0; i < count; i++) ports.push(await freePort(bindHost));
-  const workers = new Map<number, { worker: Worker; startedAt: number }>();
+  /** ready: its signal handlers are installed; reloadPending: a SIGHUP arrived before that */
+  const workers = new Map<number, { worker: Worker; startedAt: number; ready: boolean; reloadPending: boolean }>();
   let stopping = false;
   let earlyDeaths = 0;
   let exitCode = 0;
 
   const fork = (index: number): void => {
     const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index), [WORKER_NODE_PORT_ENV]: String(ports[index]) });
-    workers.set(index, { worker, startedAt: Date.now() });
+    const entry = { worker, startedAt: Date.now(), ready: false, reloadPending: false };
+    workers.set(index, entry);
+    worker.on('message', (m: unknown) => {
+      if (isMessage(m, READY)) {
+        entry.ready = true;
+        if (entry.reloadPending && !stopping) {
+          entry.reloadPending = false;
+          logger.info('service', `worker ${index} ready: delivering the SIGHUP it missed while starting`);
+          worker.process.kill('SIGHUP');
+        }
+      } else if (isMessage(m, RELOADED)) {
+        logger.info('service', `worker ${index} (pid ${worker.process.pid}) reloaded`);
+      } else if (isMessage(m, ROTATE)) {
+        rotateLogs();
+      }
+    });
     worker.on('exit', (code, signal) => {
       const started = workers.get(index)?.startedAt ?? 0;
       workers.delete(index);
@@ -98,10 +149,24 @@ export async function runPrimary(config: AppConfig, count: number, logger: AppLo
     });
   };
 
+  /** The primary renames the shared log file once; each ready worker reopens it on SIGUSR1 (serve.ts). */
+  function rotateLogs(): void {
+    logger.rotate();
+    logger.info('service', 'log file rotated, workers reopen it');
+    signalReady('SIGUSR1');
+  }
+
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => { done = resolve; });
   const signalAll = (sig: NodeJS.Signals): void => {
     for (const { worker } of workers.values()) worker.process.kill(sig);
+  };
+  /** SIGHUP/SIGUSR1 only to workers that handle them: to a starting one they would be fatal. */
+  const signalReady = (sig: 'SIGHUP' | 'SIGUSR1'): void => {
+    for (const entry of workers.values()) {
+      if (entry.ready) entry.worker.process.kill(sig);
+      else if (sig === 'SIGHUP') entry.reloadPending = true;
+    }
   };
   const stopAll = (sig: NodeJS.Signals): void => {
     if (stopping) {
@@ -116,8 +181,8 @@ export async function runPrimary(config: AppConfig, count: number, logger: AppLo
   };
   const onTerm = (): void => stopAll('SIGTERM');
   const onInt = (): void => stopAll('SIGINT');
-  const onHup = (): void => { logger.info('service', 'received SIGHUP, reloading every worker'); signalAll('SIGHUP'); };
-  const onUsr1 = (): void => signalAll('SIGUSR1');
+  const onHup = (): void => { logger.info('service', 'received SIGHUP, reloading every worker'); signalReady('SIGHUP'); };
+  const onUsr1 = (): void => rotateLogs();
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
   process.on('SIGHUP', onHup);

@@ -31,6 +31,8 @@ export interface DaemonOptions {
   env?: Record<string, string>;
   /** reuse a previous daemon's dir and ports (restart) */
   reuse?: { dir: string; sftpPort: number; httpPort: number };
+  /** how long the SFTP and HTTP ports may take to answer (default 30 s; several workers start slower on a busy machine) */
+  startTimeoutMs?: number;
 }
 
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SFTPGO_')));
@@ -60,8 +62,15 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<number | string | null>((res) => proc.on('exit', (code, sig) => res(code ?? sig)));
   const early = exited.then((c) => { throw new Error(`daemon exited early (${String(c)}): ${stderr}`); });
-  await Promise.race([Promise.all([waitForPort(sftpPort), waitForPort(httpPort)]), early]);
   early.catch(() => undefined);
+  const startTimeout = opts.startTimeoutMs ?? 30_000;
+  try {
+    await Promise.race([Promise.all([waitForPort(sftpPort, '127.0.0.1', startTimeout), waitForPort(httpPort, '127.0.0.1', startTimeout)]), early]);
+  } catch (e) {
+    // the caller never gets the daemon to clean up: a process left running would keep the test file alive
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    throw e;
+  }
   let token = '';
   const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> => {
     if (!token) {

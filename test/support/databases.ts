@@ -84,19 +84,22 @@ export async function createDatabase(engine: SqlEngine): Promise<TestDatabase> {
   };
 }
 
+/** One statement on its own PostgreSQL connection (closed afterwards, failure or not). */
+export async function pgQuery(config: pg.ClientConfig, sql: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client(config);
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
+}
+
 /** Runs SQL inside a test database (to plant foreign tables, inspect rows). */
 export async function queryDatabase(db: TestDatabase, sql: string): Promise<Record<string, unknown>[]> {
   const s = serverOf(db.engine);
-  if (db.engine === 'postgresql') {
-    const client = new pg.Client({ host: s.host, port: s.port, user: s.user, database: db.name });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      return (await client.query(sql)).rows as Record<string, unknown>[];
-    } finally {
-      await client.end();
-    }
-  }
+  if (db.engine === 'postgresql') return pgQuery({ host: s.host, port: s.port, user: s.user, database: db.name }, sql);
   const conn = await mysql.createConnection({ host: s.host, port: s.port, user: s.user, database: db.name, multipleStatements: true });
   conn.on('error', () => undefined);
   try {

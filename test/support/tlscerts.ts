@@ -1,6 +1,6 @@
 /**
  * A test PKI made with the openssl binary in a temp dir: a CA, a server
- * certificate, client certificates signed by the CA (CommonName = the given
+ * certificate (self-signed, and one signed by the CA), client certificates signed by the CA (CommonName = the given
  * names), one of them revoked in a CRL, and a client certificate from a CA the
  * server does not trust. EC P-256 keys (fast to generate).
  */
@@ -14,6 +14,10 @@ export interface TestPki {
   crl: string;
   serverCert: string;
   serverKey: string;
+  /** a server certificate signed by the CA, for 127.0.0.1 only (IP SAN): "localhost" does not match it */
+  caSignedServer: { cert: string; key: string };
+  /** the untrusted CA's certificate */
+  otherCaCert: string;
   /** cert and key paths per client name (CN) */
   clients: Record<string, { cert: string; key: string }>;
   /** signed by the trusted CA, then revoked in `crl` */
@@ -38,9 +42,11 @@ async function selfSigned(dir: string, name: string, cn: string, ca: boolean): P
   await openssl(dir, ['req', '-x509', ...EC, '-days', '2', '-subj', `/CN=${cn}`, ...ext, '-keyout', `${name}.key`, '-out', `${name}.pem`]);
 }
 
-async function signed(dir: string, name: string, cn: string, ca: string): Promise<{ cert: string; key: string }> {
-  await openssl(dir, ['req', ...EC, '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
-  await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-out', `${name}.pem`]);
+async function signed(dir: string, name: string, cn: string, ca: string, san?: string): Promise<{ cert: string; key: string }> {
+  const ext = san ? ['-addext', `subjectAltName=${san}`] : [];
+  await openssl(dir, ['req', ...EC, '-subj', `/CN=${cn}`, ...ext, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
+  await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2',
+    ...(san ? ['-copy_extensions', 'copy'] : []), '-out', `${name}.pem`]);
   return { cert: path.join(dir, `${name}.pem`), key: path.join(dir, `${name}.key`) };
 }
 
@@ -49,6 +55,7 @@ export async function makePki(dir: string, clientNames: string[]): Promise<TestP
   await selfSigned(dir, 'ca', 'sftpgo-ts test CA', true);
   await selfSigned(dir, 'other-ca', 'untrusted CA', true);
   await selfSigned(dir, 'server', '127.0.0.1', false);
+  const caSignedServer = await signed(dir, 'server-by-ca', '127.0.0.1', 'ca', 'IP:127.0.0.1');
   const clients: TestPki['clients'] = {};
   for (const n of clientNames) clients[n] = await signed(dir, `client-${n}`, n, 'ca');
   const revoked = await signed(dir, 'client-revoked', clientNames[0] ?? 'revoked', 'ca');
@@ -64,6 +71,7 @@ export async function makePki(dir: string, clientNames: string[]): Promise<TestP
   await openssl(dir, ['ca', '-config', 'ca.cnf', '-gencrl', '-out', 'crl.pem']);
   return {
     dir, caCert: path.join(dir, 'ca.pem'), crl: path.join(dir, 'crl.pem'),
-    serverCert: path.join(dir, 'server.pem'), serverKey: path.join(dir, 'server.key'), clients, revoked, stranger,
+    serverCert: path.join(dir, 'server.pem'), serverKey: path.join(dir, 'server.key'), caSignedServer,
+    otherCaCert: path.join(dir, 'other-ca.pem'), clients, revoked, stranger,
   };
 }

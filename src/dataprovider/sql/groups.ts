@@ -5,10 +5,11 @@
  */
 import { FsError } from '../../common/errors';
 import { canonicalGroup, canonicalRole } from '../canonical';
-import type { AdminGroupRef, FilesystemConfig, Group, GroupUserSettings, Role, UserGroupRef, VirtualFolder } from '../models';
+import type { AdminGroupRef, Group, GroupUserSettings, Role, UserGroupRef, VirtualFolder } from '../models';
 import type { ListOptions } from '../provider';
 import type { Row } from './dialect';
 import { json, num, orNull, type SqlContext, str, toJson } from './context';
+import { MOUNT_COLUMNS, mountFromRow } from './mounts';
 
 const inList = (ids: readonly unknown[]): string => ids.map(() => '?').join(', ');
 
@@ -100,19 +101,13 @@ async function withDetails(ctx: SqlContext, rows: Row[]): Promise<Group[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => num(r.id));
   const folderRows = await ctx.all(
-    `SELECT m.group_id, m.virtual_path, m.quota_size AS m_quota_size, m.quota_files AS m_quota_files, f.id, f.name,
-       f.description, f.path, f.used_quota_size, f.used_quota_files, f.last_quota_update, f.filesystem
+    `SELECT m.group_id, ${MOUNT_COLUMNS}
      FROM ${ctx.t('groups_folders_mapping')} m INNER JOIN ${ctx.t('folders')} f ON m.folder_id = f.id
      WHERE m.group_id IN (${inList(ids)})`, ids);
   const folders = new Map<number, VirtualFolder[]>();
   for (const r of folderRows) {
     const list = folders.get(num(r.group_id)) ?? [];
-    list.push({
-      id: num(r.id), name: str(r.name), description: str(r.description), mapped_path: str(r.path),
-      used_quota_size: num(r.used_quota_size), used_quota_files: num(r.used_quota_files),
-      last_quota_update: num(r.last_quota_update), filesystem: json<FilesystemConfig>(r.filesystem, { provider: 0 }),
-      virtual_path: str(r.virtual_path), quota_size: num(r.m_quota_size), quota_files: num(r.m_quota_files),
-    });
+    list.push(mountFromRow(r));
     folders.set(num(r.group_id), list);
   }
   const userRows = await ctx.all(
@@ -150,8 +145,8 @@ async function writeGroupFolders(ctx: SqlContext, groupId: number, folders: read
   for (const vf of folders) {
     const folderId = await idOf(ctx, 'folders', vf.name, 'folder');
     await ctx.write(`mapping for folder "${vf.name}"`,
-      `INSERT INTO ${ctx.t('groups_folders_mapping')} (virtual_path, quota_size, quota_files, folder_id, group_id)
-       VALUES (?, ?, ?, ?, ?)`, [vf.virtual_path, vf.quota_size ?? 0, vf.quota_files ?? 0, folderId, groupId]);
+      `INSERT INTO ${ctx.t('groups_folders_mapping')} (virtual_path, quota_size, quota_files, subpath, folder_id, group_id)
+       VALUES (?, ?, ?, ?, ?, ?)`, [vf.virtual_path, vf.quota_size ?? 0, vf.quota_files ?? 0, vf.subpath ?? '', folderId, groupId]);
   }
 }
 

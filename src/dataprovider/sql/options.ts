@@ -5,6 +5,7 @@
  * than any, MySQL's "preferred" TLS) stops start-up naming the key.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { PoolConfig } from 'pg';
 import type { PoolOptions } from 'mysql2';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
@@ -44,6 +45,36 @@ export function providerPassword(cfg: DataProviderConfig): string {
 
 function poolSize(cfg: DataProviderConfig): number {
   return cfg.pool_size > 0 ? cfg.pool_size : DEFAULT_POOL_SIZE;
+}
+
+/** Node's codes for a server certificate that does not verify (chain or name). */
+const SERVER_CERT_REFUSED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE', 'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
+/**
+ * A TLS failure on the way to the database, said in terms of the keys to fix: the
+ * driver's bare "self-signed certificate in certificate chain" names none of them.
+ */
+export function explainTlsFailure(e: unknown): unknown {
+  // the TLS error may come wrapped ("data provider unavailable: ...", FsError cause)
+  let tlsError: unknown = e;
+  for (let i = 0; i < 4 && tlsError instanceof Error && !(tlsError as NodeJS.ErrnoException).code; i++) tlsError = tlsError.cause;
+  if (!(tlsError instanceof Error)) return e;
+  const code = (tlsError as NodeJS.ErrnoException).code ?? '';
+  // mysql2 overwrites the TLS error's code with its own: then the message tells an alert from a refused certificate
+  const mysqlHandshake = code === 'HANDSHAKE_SSL_ERROR';
+  const alert = /^ERR_SSL_(TLSV1|SSLV3)_ALERT_/.test(code) || (mysqlHandshake && /alert/i.test(tlsError.message));
+  if (SERVER_CERT_REFUSED.has(code) || (mysqlHandshake && !alert)) {
+    return new Error(`${KEY}: the database server's TLS certificate was refused (${tlsError.message}): root_cert must be the CA ` +
+      'that signed it, and with sslmode verify-full the host must be a name the certificate carries', { cause: e });
+  }
+  if (alert) {
+    const what = mysqlHandshake ? /alert [\w ]+/i.exec(tlsError.message)?.[0] ?? code : code;
+    return new Error(`${KEY}: the database server ended the TLS handshake (${what}): check client_cert/client_key ` +
+      '(a certificate its CA signed) and the server\'s TLS settings', { cause: e });
+  }
+  return e;
 }
 
 // --- PostgreSQL ---
@@ -130,13 +161,17 @@ export function pgPoolConfig(cfg: DataProviderConfig): PoolConfig {
 const MYSQL_HARMLESS_PARAMS = new Set(['collation', 'charset', 'interpolateParams', 'parseTime', 'clientFoundRows',
   'timeout', 'readTimeout', 'writeTimeout', 'loc', 'maxAllowedPacket']);
 
-function mysqlTls(mode: string, cfg: DataProviderConfig, key: string): PoolOptions['ssl'] {
+function mysqlTls(mode: string, cfg: DataProviderConfig, key: string, host: string): PoolOptions['ssl'] {
   if (mode === 'false') return undefined;
   if (mode === 'preferred') {
     refuse(key, '"preferred" (try TLS, fall back to plain) is not supported by the MySQL driver: use 0 (off), 1 (verify) or 2 (skip-verify)');
   }
   if (!['true', 'skip-verify', 'custom'].includes(mode)) refuse(key, `unknown TLS mode "${mode}"`);
-  const ssl: NonNullable<Exclude<PoolOptions['ssl'], string>> = { rejectUnauthorized: mode !== 'skip-verify' };
+  const verify = mode !== 'skip-verify';
+  // Go's driver also checks the host against the certificate (ServerName = host). mysql2 does it only when told,
+  // and for a host name only: with an IP address it would compare the certificate with "localhost", so there the
+  // chain is checked and the address is not (README)
+  const ssl: NonNullable<Exclude<PoolOptions['ssl'], string>> = { rejectUnauthorized: verify, verifyIdentity: verify && isIP(host) === 0 };
   if (cfg.root_cert) ssl.ca = readFileFor(`${KEY}.root_cert`, cfg.root_cert);
   if (cfg.client_cert && cfg.client_key) {
     ssl.cert = readFileFor(`${KEY}.client_cert`, cfg.client_cert);
@@ -166,7 +201,7 @@ export function mysqlPoolOptions(cfg: DataProviderConfig): PoolOptions {
       return { host: m[1] || '127.0.0.1', port: Number(m[2] ?? '3306') };
     })();
     return { ...base, ...where, user: dsn.user, password: dsn.password, database: dsn.database,
-      ssl: mysqlTls(dsn.params.get('tls') ?? 'false', cfg, key) };
+      ssl: mysqlTls(dsn.params.get('tls') ?? 'false', cfg, key, where.host ?? '') };
   }
   const mode = MYSQL_SSL_MODES[cfg.sslmode];
   if (mode === undefined) refuse(`${KEY}.sslmode`, `${cfg.sslmode} is not a MySQL mode (0-3)`);
@@ -178,6 +213,6 @@ export function mysqlPoolOptions(cfg: DataProviderConfig): PoolOptions {
   }
   return {
     ...base, host, port: cfg.port || 3306, user: cfg.username, password: providerPassword(cfg),
-    database: cfg.name, ssl: mysqlTls(mode, cfg, `${KEY}.sslmode`),
+    database: cfg.name, ssl: mysqlTls(mode, cfg, `${KEY}.sslmode`, host),
   };
 }

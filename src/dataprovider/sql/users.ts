@@ -8,6 +8,7 @@ import type { FilesystemConfig, Permission, User, UserFilters, VirtualFolder } f
 import type { ListOptions } from '../provider';
 import type { Row, SqlParam } from './dialect';
 import { json, num, orNull, type SqlContext, str, toJson } from './context';
+import { MOUNT_COLUMNS, mountFromRow } from './mounts';
 import { deleteUserRefs, loadUserRefs, writeUserRefs } from './groups';
 
 const USER_COLS = [
@@ -56,18 +57,12 @@ async function loadMappings(ctx: SqlContext, userIds: number[]): Promise<Map<num
   const out = new Map<number, VirtualFolder[]>();
   if (userIds.length === 0) return out;
   const rows = await ctx.all(
-    `SELECT m.user_id, m.virtual_path, m.quota_size AS m_quota_size, m.quota_files AS m_quota_files, f.id, f.name,
-       f.description, f.path, f.used_quota_size, f.used_quota_files, f.last_quota_update, f.filesystem
+    `SELECT m.user_id, ${MOUNT_COLUMNS}
      FROM ${ctx.t('users_folders_mapping')} m INNER JOIN ${ctx.t('folders')} f ON m.folder_id = f.id
      WHERE m.user_id IN (${userIds.map(() => '?').join(', ')}) ORDER BY m.virtual_path ASC`, userIds);
   for (const r of rows) {
     const list = out.get(num(r.user_id)) ?? [];
-    list.push({
-      id: num(r.id), name: str(r.name), description: str(r.description), mapped_path: str(r.path),
-      used_quota_size: num(r.used_quota_size), used_quota_files: num(r.used_quota_files),
-      last_quota_update: num(r.last_quota_update), filesystem: json<FilesystemConfig>(r.filesystem, { provider: 0 }),
-      virtual_path: str(r.virtual_path), quota_size: num(r.m_quota_size), quota_files: num(r.m_quota_files),
-    });
+    list.push(mountFromRow(r));
     out.set(num(r.user_id), list);
   }
   return out;
@@ -111,8 +106,8 @@ async function writeMappings(ctx: SqlContext, userId: number, folders: readonly 
     const f = await ctx.get(`SELECT id FROM ${ctx.t('folders')} WHERE name = ?`, [vf.name]);
     if (!f) throw new FsError('NotFound', `folder "${vf.name}" does not exist`);
     await ctx.write(`mapping for folder "${vf.name}"`,
-      `INSERT INTO ${ctx.t('users_folders_mapping')} (virtual_path, quota_size, quota_files, folder_id, user_id)
-       VALUES (?, ?, ?, ?, ?)`, [vf.virtual_path, vf.quota_size ?? 0, vf.quota_files ?? 0, num(f.id), userId]);
+      `INSERT INTO ${ctx.t('users_folders_mapping')} (virtual_path, quota_size, quota_files, subpath, folder_id, user_id)
+       VALUES (?, ?, ?, ?, ?, ?)`, [vf.virtual_path, vf.quota_size ?? 0, vf.quota_files ?? 0, vf.subpath ?? '', num(f.id), userId]);
   }
 }
 

@@ -50,22 +50,24 @@ async function authenticate(deps: HttpDeps, req: FastifyRequest, allowApiKeys: b
   }
   const token = bearer(req);
   if (!token) return { status: 401, detail: 'no token found' };
+  let claims: Awaited<ReturnType<typeof deps.tokens.verify>>;
   try {
-    const claims = await deps.tokens.verify(token, req.clientIp);
-    const admin = await loadActiveAdmin(deps, claims.username);
-    if (!admin) return { status: 401, detail: 'invalid token: unknown or disabled admin' };
-    // token_validation bit 2: any change to the account invalidates its tokens
-    if ((deps.ctx.config.httpd.token_validation & 2) !== 0 && claims.updatedAt !== (admin.updated_at ?? 0)) {
-      return { status: 401, detail: 'invalid token: the account was updated' };
-    }
-    req.authMethod = 'jwt';
-    req.tokenId = claims.jti;
-    req.tokenExp = claims.exp;
-    return { admin };
+    claims = await deps.tokens.verify(token, req.clientIp);
   } catch (e) {
     const detail = e instanceof Error && /exp/i.test(e.message) ? 'token is expired' : 'invalid token';
     return { status: 401, detail };
   }
+  // outside the try: a database that does not answer is a 500 (errors table), not a misleading "invalid token"
+  const admin = await loadActiveAdmin(deps, claims.username);
+  if (!admin) return { status: 401, detail: 'invalid token: unknown or disabled admin' };
+  // token_validation bit 2: any change to the account invalidates its tokens
+  if ((deps.ctx.config.httpd.token_validation & 2) !== 0 && claims.updatedAt !== (admin.updated_at ?? 0)) {
+    return { status: 401, detail: 'invalid token: the account was updated' };
+  }
+  req.authMethod = 'jwt';
+  req.tokenId = claims.jti;
+  req.tokenExp = claims.exp;
+  return { admin };
 }
 
 /**

@@ -8,42 +8,15 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon, removeDaemonDir, stopDaemon, until, type Daemon } from '../../support/daemon';
-import { createDatabase, queryDatabase, type TestDatabase } from '../../support/databases';
+import { startDaemon, removeDaemonDir, stopDaemon, until } from '../../support/daemon';
+import { createDatabase, queryDatabase } from '../../support/databases';
 import { freePort } from '../../support/net';
 import { writeKeyPair } from '../../support/sshkeys';
-import { keyOpts, run } from '../sftpd/openssh';
-
-interface Conn { username: string; connection_id: string; node: string; protocol: string }
-
-async function startNode(db: TestDatabase, extra: Record<string, string> = {}): Promise<Daemon> {
-  const dir = mkdtempSync(join(tmpdir(), 'sftpgo-node-'));
-  const [sftpPort, httpPort] = [await freePort(), await freePort()];
-  const c = db.config;
-  return startDaemon({
-    reuse: { dir, sftpPort, httpPort },
-    env: {
-      SFTPGO_DATA_PROVIDER__DRIVER: String(c.driver), SFTPGO_DATA_PROVIDER__NAME: String(c.name),
-      SFTPGO_DATA_PROVIDER__HOST: String(c.host), SFTPGO_DATA_PROVIDER__PORT: String(c.port),
-      SFTPGO_DATA_PROVIDER__USERNAME: String(c.username), SFTPGO_DATA_PROVIDER__PASSWORD: '',
-      SFTPGO_DATA_PROVIDER__IS_SHARED: '1',
-      SFTPGO_DATA_PROVIDER__NODE__HOST: '127.0.0.1', SFTPGO_DATA_PROVIDER__NODE__PORT: String(httpPort),
-      SFTPGO_DATA_PROVIDER__NODE__PROTO: 'http',
-      // one process per node here (the default with a shared provider is one worker per core)
-      SFTPGO_WORKERS: '1',
-      SFTPGO_FTPD__BINDINGS__0__PORT: '0', SFTPGO_WEBDAVD__BINDINGS__0__PORT: '0',
-      ...extra,
-    },
-  });
-}
-
-function sftp(d: Daemon, key: string, user: string, batch: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return run('sftp', [...keyOpts(key), '-P', String(d.sftpPort), '-b', '-', `${user}@127.0.0.1`], { input: batch, timeoutMs: 120_000 });
-}
+import { run } from '../sftpd/openssh';
+import { type ClusterConn as Conn, holdSftp, sftp, startNode } from './node';
 
 describe('cluster of three nodes on PostgreSQL', () => {
   test('login on another node, cluster-wide list and close, exact quota, max_sessions across nodes', async (t) => {
@@ -52,9 +25,9 @@ describe('cluster of three nodes on PostgreSQL', () => {
     const db = await createDatabase('postgresql');
     cleanups.push(() => db.drop());
     // A first: it migrates; B and C join the same schema
-    const a = await startNode(db);
+    const a = await startNode(db.config);
     cleanups.push(() => removeDaemonDir(a));
-    const [b, c] = [await startNode(db), await startNode(db)];
+    const [b, c] = [await startNode(db.config), await startNode(db.config)];
     cleanups.push(() => removeDaemonDir(b), () => removeDaemonDir(c));
     const nodes = await queryDatabase(db, 'SELECT name FROM nodes');
     assert.equal(nodes.length, 3, 'each node registered');
@@ -66,15 +39,9 @@ describe('cluster of three nodes on PostgreSQL', () => {
     });
     assert.equal(created.status, 201, JSON.stringify(created.json));
 
-    // a session held open on node B (sftp reads its batch from our pipe)
-    const held = spawn('sftp', [...keyOpts(keys.privateKeyPath), '-P', String(b.sftpPort), '-b', '-', 'alice@127.0.0.1'],
-      { stdio: ['pipe', 'pipe', 'pipe'] });
-    cleanups.push(() => { if (held.exitCode === null) held.kill('SIGKILL'); });
-    const heldExit = new Promise<number | null>((res) => held.on('close', (code) => res(code)));
-    let out = '';
-    held.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    held.stdin.write('pwd\n');
-    await until('the sftp session on node B', async () => out.includes('Remote working directory'), 60_000);
+    // a session held open on node B
+    const held = await holdSftp(b, keys.privateKeyPath, 'alice');
+    cleanups.push(() => held.kill());
 
     // node C answers for the whole cluster and names the node holding the session
     let listed: Conn[] = [];
@@ -103,8 +70,7 @@ describe('cluster of three nodes on PostgreSQL', () => {
     await until('the session gone from node B', async () =>
       (await b.api<Conn[]>('GET', '/connections')).json.every((x) => x.username !== 'alice'));
     // sftp in batch mode notices the closed connection on its next command
-    held.stdin.end('ls\n');
-    const code = await heldExit;
+    const code = await held.finish('ls');
     assert.notEqual(code, 0, 'sftp ended by the server');
     await until('the session gone cluster-wide', async () =>
       (await a.api<Conn[]>('GET', '/connections')).json.every((x) => x.username !== 'alice'));

@@ -94,6 +94,39 @@ for (const backend of BACKENDS) {
       assert.deepEqual((await dp.getUser('carol'))?.virtual_folders?.map((v) => v.name), ['newone']);
     });
 
+    test('folder subpath: kept on user and group mounts, changed, cleared, through dump -> restore', async (t) => {
+      const dp = await backend.open(tempDir(t));
+      t.after(() => dp.close());
+      await dp.addFolder({ name: 'team', mapped_path: '/srv/team' });
+      await dp.groups.addGroup({ name: 'g1', virtual_folders: [{ name: 'team', virtual_path: '/gteam', subpath: '/docs/g1' }] });
+      await dp.addUser(userInput('sub1', {
+        groups: [{ name: 'g1', type: 2 }],
+        virtual_folders: [{ name: 'team', virtual_path: '/t', subpath: '/a/b' }, { name: 'whole', mapped_path: '/srv/whole', virtual_path: '/w' }],
+      }));
+      const mounts = async (): Promise<unknown> => (await dp.getUser('sub1'))?.virtual_folders?.map((v) => [v.name, v.subpath]);
+      assert.deepEqual(await mounts(), [['team', '/a/b'], ['whole', undefined]], 'no subpath stays absent, not ""');
+      assert.equal((await dp.groups.getGroup('g1'))?.virtual_folders?.[0]?.subpath, '/docs/g1');
+      // the member sees the group's mount with its subpath
+      const merged = await dp.groups.withGroupSettings((await dp.getUser('sub1'))!);
+      assert.deepEqual(merged.virtual_folders?.find((v) => v.virtual_path === '/gteam')?.subpath, '/docs/g1');
+
+      await dp.updateUser('sub1', userInput('sub1', { groups: [{ name: 'g1', type: 2 }],
+        virtual_folders: [{ name: 'team', virtual_path: '/t', subpath: '/c' }, { name: 'whole', virtual_path: '/w', subpath: '/x' }] }));
+      assert.deepEqual(await mounts(), [['team', '/c'], ['whole', '/x']]);
+      const dump = await dp.dump();
+      await dp.updateUser('sub1', userInput('sub1', { groups: [{ name: 'g1', type: 2 }], virtual_folders: [{ name: 'team', virtual_path: '/t' }] }));
+      assert.deepEqual(await mounts(), [['team', undefined]]);
+      await dp.groups.updateGroup('g1', { name: 'g1', virtual_folders: [{ name: 'team', virtual_path: '/gteam' }] });
+      assert.equal((await dp.groups.getGroup('g1'))?.virtual_folders?.[0]?.subpath, undefined);
+
+      const dst = await backend.open(tempDir(t));
+      t.after(() => dst.close());
+      await dst.restore(JSON.parse(JSON.stringify(dump)), 0);
+      assert.deepEqual((await dst.getUser('sub1'))?.virtual_folders?.map((v) => [v.name, v.subpath]), [['team', '/c'], ['whole', '/x']]);
+      assert.equal((await dst.groups.getGroup('g1'))?.virtual_folders?.[0]?.subpath, '/docs/g1');
+      assert.deepEqual(withoutIds(await dst.dump()), withoutIds(dump));
+    });
+
     test('transaction rolls back every write when the body throws', async (t) => {
       const dp = await backend.open(tempDir(t));
       t.after(() => dp.close());

@@ -1,8 +1,7 @@
 /**
  * Storage settings on save: S3 secrets sealed with the kms (SFTPGo's
  * additional data), kept when an update sends back the hidden form, hidden
- * on output; a plain secret without a kms refused; folder subpaths stored
- * where the provider keeps them and refused (400) where it cannot.
+ * on output; a plain secret without a kms refused.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -46,16 +45,4 @@ test('a plain storage secret without a kms is refused, nothing stored', async (t
   t.after(() => p.close());
   await assert.rejects(p.addUser(userInput('u2', { filesystem: s3({ status: 'Plain', payload: 'x' }) })), (e: unknown) => isValidationError(e) && /no kms/.test((e as Error).message));
   assert.equal(await p.getUser('u2'), undefined);
-});
-
-test('virtual folder subpath: stored by the memory provider, refused by a provider without the column', async (t) => {
-  const dir = tempDir(t);
-  const mem = await openDataProvider({ config: providerConfig({ driver: 'memory', name: '' }), configDir: dir, logger: new RecordingLogger(), migrate: true, env: {} });
-  t.after(() => mem.close());
-  const vf = [{ name: 'f', mapped_path: '/srv/f', virtual_path: '/v', subpath: '/team/a' }];
-  await mem.addUser(userInput('u3', { virtual_folders: vf }));
-  assert.equal((await mem.getUser('u3'))!.virtual_folders?.[0]?.subpath, '/team/a');
-  const sql = await openDataProvider({ config: providerConfig({ driver: 'sqlite', name: 'x.db' }), configDir: dir, logger: new RecordingLogger(), migrate: true, env: {} });
-  t.after(() => sql.close());
-  await assert.rejects(sql.addUser(userInput('u3', { virtual_folders: vf })), (e: unknown) => isValidationError(e) && /subpath is not supported by the sqlite/.test((e as Error).message));
 });

@@ -3,6 +3,7 @@
  * written by the test: applied in order and recorded (the version row is
  * updated in place), reverted one version at a time with its down script,
  * re-applied; a missing down script stops revertprovider with a clear error.
+ * The shipped migrations, too, revert one by one down to 0 and apply again.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { openMysqlBackend } from '../../../src/dataprovider/sql/mysql';
 import { openPgBackend } from '../../../src/dataprovider/sql/pgsql';
 import { openSqliteBackend } from '../../../src/dataprovider/sqlite';
 import { createDatabase } from '../../support/databases';
+import { latestSchemaVersion } from '../../support/schema';
 import { providerConfig, tempDir } from './support';
 
 type Engine = 'sqlite' | 'postgresql' | 'mysql';
@@ -63,6 +65,20 @@ for (const engine of ['sqlite', 'postgresql', 'mysql'] as const) {
     assert.equal(await backend.schemaVersion(), 2);
     assert.equal(await backend.revert(0), 0);
     assert.equal(await backend.schemaVersion(), 0);
+  });
+
+  test(`${engine}: the shipped migrations step back one version at a time to 0 and apply again`, async (t) => {
+    const { backend } = await open(t, engine, findMigrationsDir(engine));
+    await backend.migrate();
+    const latest = latestSchemaVersion(engine);
+    assert.equal(await backend.schemaVersion(), latest);
+    for (let v = latest - 1; v >= 0; v--) {
+      assert.equal(await backend.revert(), v);
+      assert.equal(await backend.schemaVersion(), v);
+    }
+    // every down script removed what its migration added: applying them all again succeeds
+    await backend.migrate();
+    assert.equal(await backend.schemaVersion(), latest);
   });
 
   test(`${engine}: without a down script revertprovider stops and changes nothing`, async (t) => {

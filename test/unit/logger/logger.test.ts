@@ -154,6 +154,30 @@ test('forced rotate (SIGUSR1) loses nothing', async (t) => {
   assert.deepEqual(seq, Array.from({ length: 50 }, (_, i) => i));
 });
 
+test('worker mode: a forced rotate asks the owner; after the owner renamed the file, reopen writes to a new one', async (t) => {
+  const dir = tmpDir(t);
+  const file = path.join(dir, 'shared.log');
+  const owner = createLogger(opts(file));
+  let asked = 0;
+  const worker = createLogger(opts(file, { requestRotation: () => { asked++; } }));
+  worker.info('w', 'before');
+  worker.rotate();
+  assert.equal(asked, 1);
+  await worker.flush();
+  assert.deepEqual(fs.readdirSync(dir), ['shared.log'], 'the worker renamed nothing');
+  owner.rotate();
+  worker.info('w', 'into the backup until reopened');
+  worker.reopen();
+  worker.info('w', 'after');
+  owner.info('o', 'owner after');
+  await worker.close();
+  await owner.close();
+  const backups = fs.readdirSync(dir).filter((n) => n !== 'shared.log');
+  assert.equal(backups.length, 1);
+  assert.deepEqual(readLines(path.join(dir, backups[0]!)).map((l) => l.message), ['before', 'into the backup until reopened']);
+  assert.deepEqual(readLines(file).map((l) => l.message).sort(), ['after', 'owner after']);
+});
+
 test('null logger is silent and complete', async () => {
   const log = createNullLogger();
   log.info('a', 'b');

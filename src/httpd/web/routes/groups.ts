@@ -15,7 +15,7 @@ import type { WebApp, WebRequest } from '../webapp';
 const GROUP_PERMS = ['manage_groups'] as const;
 const ROLE_PERMS = ['manage_roles'] as const;
 
-function groupFromForm(form: Form, base: Group | undefined): Group {
+export function groupFromForm(form: Form, base: Group | undefined): Group {
   const settings: GroupUserSettings = {
     ...(base?.user_settings ?? {}),
     home_dir: form.str('home_dir'),
@@ -26,7 +26,9 @@ function groupFromForm(form: Form, base: Group | undefined): Group {
     permissions: permissionsFrom(form),
     filters: { ...(base?.user_settings.filters ?? {}), denied_protocols: form.all('denied_protocols') as ProtocolName[] },
   };
-  return { ...(base ?? {}), name: form.str('name'), description: form.str('description'), user_settings: settings, virtual_folders: foldersFrom(form) };
+  return { ...(base ?? {}), name: form.str('name'), description: form.str('description'), user_settings: settings,
+    // the stored mounts: the form has no subpath field, an unchanged mount keeps its subpath
+    virtual_folders: foldersFrom(form, base?.virtual_folders) };
 }
 
 const isFormError = (e: unknown): e is Error => isValidationError(e) || (e instanceof FsError && e.kind !== 'Generic');

@@ -1,0 +1,67 @@
+/**
+ * SIGHUP to `serve --workers 2` reaches every worker, including one still
+ * starting: a worker's signal handlers exist only once it has started (before
+ * that Node's default action for SIGHUP ends the process), so the primary
+ * holds the signal until the worker says "ready" over IPC and then delivers
+ * it. Each worker acknowledges its finished reload over IPC and the primary
+ * logs one line per worker: the test waits on those lines (one process
+ * writes them), never on a delay. SIGUSR1 rotates the shared log file once
+ * (the primary renames it, the workers reopen it).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { stopDaemon, until, type Daemon } from '../../support/daemon';
+import { startWorkers } from './node';
+
+/** How many reloads the primary saw acknowledged, per worker index. */
+function acknowledged(d: Daemon): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const l of d.logLines()) {
+    const m = /^worker (\d+) \(pid \d+\) reloaded$/.exec(String(l.message));
+    if (m) counts.set(m[1]!, (counts.get(m[1]!) ?? 0) + 1);
+  }
+  return counts;
+}
+
+describe('serve with 2 workers: SIGHUP', () => {
+  test('a SIGHUP sent while the workers start reaches each once it is ready; every reload is acknowledged; SIGUSR1 rotates the shared log once', async (t) => {
+    const cleanups: (() => Promise<void> | void)[] = [];
+    t.after(async () => { for (const fn of cleanups.reverse()) await fn(); });
+    const d = await startWorkers(cleanups, 2);
+    const { dir } = d;
+    // at once: the ports answer as soon as one worker listens, the other is typically still starting
+    d.proc.kill('SIGHUP');
+    await until('both workers acknowledged the reload', async () => {
+      const acks = acknowledged(d);
+      return acks.get('0') === 1 && acks.get('1') === 1;
+    }, 90_000);
+    const lines = d.logLines().map((l) => String(l.message));
+    assert.ok(!lines.some((l) => /exited \(SIGHUP\)/.test(l)), 'no worker ended by the SIGHUP');
+
+    // both running now: one more SIGHUP, one more acknowledgment from each
+    d.proc.kill('SIGHUP');
+    await until('both workers acknowledged the second reload', async () => {
+      const acks = acknowledged(d);
+      return acks.get('0') === 2 && acks.get('1') === 2;
+    }, 90_000);
+    assert.equal(d.logLines().filter((l) => /exited/.test(String(l.message))).length, 0, 'no worker exited');
+
+    // SIGUSR1: the primary renames the shared log file once, every worker reopens it; lines from all three
+    // processes land in the new file (each process renaming it would scatter them over several backups)
+    d.proc.kill('SIGUSR1');
+    const backups = (): string[] => readdirSync(dir).filter((n) => /^sftpgo-.+\.log$/.test(n));
+    await until('both workers reopened the rotated log', async () =>
+      d.logLines().filter((l) => String(l.message) === 'received SIGUSR1, log file reopened').length === 2, 90_000);
+    assert.equal(backups().length, 1, `one rename: ${backups().join(', ')}`);
+    assert.ok(d.logLines().some((l) => String(l.message) === 'log file rotated, workers reopen it'));
+    d.proc.kill('SIGHUP');
+    await until('both reload acknowledgments in the new file', async () => {
+      const acks = acknowledged(d);
+      return acks.get('0') === 1 && acks.get('1') === 1;
+    }, 90_000);
+    assert.equal(d.logLines().filter((l) => String(l.message) === 'received SIGHUP, reloading').length, 2, 'both workers write to the new file');
+    assert.equal(backups().length, 1);
+    assert.equal(await stopDaemon(d), 0);
+  });
+});
