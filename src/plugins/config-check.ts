@@ -14,14 +14,32 @@ export const KMS_SCHEMES = ['awskms', 'gcpkms', 'hashivault', 'azurekeyvault', '
 export const KMS_STATUSES = ['AWS', 'GCP', 'VaultTransit', 'AzureKeyVault', 'OracleKeyVault'];
 const FS_EVENTS = ['download', 'upload', 'delete', 'rename', 'mkdir', 'rmdir', 'ssh_cmd', 'copy', 'first-upload', 'first-download'];
 
+const SUPPORTED_TYPES = ['auth', 'notifier', 'kms', 'ipfilter'];
+
+/**
+ * Why a plugin type is not run, or undefined when it is. SFTPGo 2.7 knows
+ * five types: the four above and `eventsearcher` (the events search of
+ * /api/v2/events, which this server does not have yet). `metadata` plugins
+ * were removed from SFTPGo in 2.6.0, so a configuration that still names
+ * one is stale, not merely unsupported here.
+ */
+function pluginTypeRefusal(type: string): string | undefined {
+  if (SUPPORTED_TYPES.includes(type)) return undefined;
+  const supported = `supported here: ${SUPPORTED_TYPES.join(', ')}`;
+  if (type === 'eventsearcher') {
+    return `"eventsearcher" plugins (SFTPGo's events search API) are not supported yet by this server (${supported}); remove this entry (see README, "Plugins")`;
+  }
+  if (type === 'metadata') return `"metadata" plugins no longer exist: SFTPGo removed them in 2.6.0; remove this entry`;
+  if (type === 'searcher') return `unknown plugin type "searcher" (SFTPGo's type is "eventsearcher", not supported yet by this server; ${supported})`;
+  return `unknown plugin type "${type}" (${supported})`;
+}
+
 /** The first reason the `plugins` section cannot be served, or undefined. */
 export function pluginConfigProblem(plugins: PluginConfig[]): string | undefined {
   for (const [i, p] of plugins.entries()) {
     const at = `plugins[${i}]`;
-    if (p.type === 'searcher' || p.type === 'metadata') {
-      return `${at}.type: "${p.type}" plugins are not supported yet by this server (supported: auth, notifier, kms, ipfilter); remove this entry (see README, "Plugins")`;
-    }
-    if (!['auth', 'notifier', 'kms', 'ipfilter'].includes(p.type)) return `${at}.type: unknown plugin type "${p.type}"`;
+    const refusal = pluginTypeRefusal(p.type);
+    if (refusal !== undefined) return `${at}.type: ${refusal}`;
     if (p.cmd === '' || !path.isAbsolute(p.cmd)) return `${at}.cmd: the plugin command must be an absolute path`;
     if (p.sha256sum !== '' && !/^[0-9a-fA-F]{64}$/.test(p.sha256sum)) return `${at}.sha256sum: not a hex SHA-256 digest`;
     if (p.type === 'auth') {

@@ -232,7 +232,7 @@ test('HCL values: heredoc, escapes, labels, numbers', () => {
 
 test('sections this server does not implement stop start-up naming the key', (t) => {
   refusedWith(t, 'sftpgo.json', JSON.stringify({ acme: { domains: ['example.com'], email: 'a@example.com' } }), /^acme\.domains: ACME certificates are not supported by this server; get them with certbot .*SIGHUP/);
-  refusedWith(t, 'sftpgo.hcl', 'plugins = [\n  { type = "searcher", cmd = "/usr/bin/sftpgo-plugin-search" },\n]\n', /^plugins\[0\]\.type: "searcher" plugins are not supported yet/);
+  refusedWith(t, 'sftpgo.hcl', 'plugins = [\n  { type = "eventsearcher", cmd = "/usr/bin/sftpgo-plugin-eventsearch" },\n]\n', /^plugins\[0\]\.type: "eventsearcher" plugins .* are not supported yet/);
   refusedWith(t, 'sftpgo.properties', 'plugins.0.type = notifier\nplugins.0.cmd = /usr/bin/notify\nplugins.0.notifier_options.log_events = 1,2\n', /^plugins\[0\]\.notifier_options\.log_events: log events/);
   refusedWith(t, 'sftpgo.yaml', 'httpd:\n  bindings:\n    - port: 8080\n    - port: 8081\n      security:\n        enabled: true\n', /^httpd\.bindings\[1\]\.security\.enabled: /);
   refusedWith(t, 'sftpgo.json', JSON.stringify({ httpd: { bindings: [{ port: 8080, security: { enabled: true } }] } }), /^httpd\.bindings\[0\]\.security\.enabled: /);

@@ -17,7 +17,9 @@ test('supported auth and notifier entries pass', () => {
 
 test('unsupported types and options are refused with the key', () => {
   const cases: [Parameters<typeof pluginConfigProblem>[0], RegExp][] = [
-    [[{ ...pluginConfig('auth', '/x'), type: 'searcher' }], /^plugins\[0\]\.type: "searcher" plugins are not supported yet/],
+    [[{ ...pluginConfig('auth', '/x'), type: 'eventsearcher' }], /^plugins\[0\]\.type: "eventsearcher" plugins \(SFTPGo's events search API\) are not supported yet/],
+    [[{ ...pluginConfig('auth', '/x'), type: 'metadata' }], /^plugins\[0\]\.type: "metadata" plugins no longer exist: SFTPGo removed them in 2\.6\.0/],
+    [[{ ...pluginConfig('auth', '/x'), type: 'searcher' }], /^plugins\[0\]\.type: unknown plugin type "searcher" \(SFTPGo's type is "eventsearcher"/],
     [[pluginConfig('kms', '/x', { kms_options: { scheme: 'local', encrypted_status: 'AWS' } })], /kms_options\.scheme: invalid kms scheme "local"/],
     [[pluginConfig('kms', '/x', { kms_options: { scheme: 'awskms', encrypted_status: 'Plain' } })], /kms_options\.encrypted_status: invalid kms encrypted status "Plain"/],
     [[{ ...pluginConfig('auth', '/x'), type: 'geoip' }], /^plugins\[0\]\.type: unknown plugin type "geoip"/],
