@@ -12,6 +12,7 @@ import type { FilesystemConfig } from '../dataprovider/models';
 import { loadConfig } from '../config';
 import { loggerFromRuntime, startApp } from '../service/app';
 import { installSignals } from './serve';
+import { describeStorage } from './portable-fs';
 
 export interface PortableOptions {
   directory: string;
@@ -84,7 +85,7 @@ export async function portable(o: PortableOptions, out: (s: string) => void): Pr
   out(`Username: ${username}`);
   if (password) out(`Password: ${password}`);
   if (o.publicKeys.length > 0) out(`Public keys: ${o.publicKeys.length}`);
-  out(o.filesystem?.provider === 1 ? `Storage: S3 bucket ${String(o.filesystem.s3config?.bucket ?? '')}` : `Directory: ${dir}`);
+  out(`Storage: ${describeStorage(o.filesystem ?? { provider: 0 }, dir)}`);
   out(`Permissions: ${permissions.join(',')}`);
   return new Promise<number>((resolve) => {
     const remove = installSignals(app, (code) => {
