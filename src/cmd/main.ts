@@ -35,6 +35,8 @@ const portableFlags: FlagSpec[] = [
   { name: 'sftpd-port', short: 's', type: 'int', default: 0, help: 'SFTP port; 0 = a random free port' },
   { name: 'log-file-path', short: 'l', type: 'string', default: '', help: 'log file; empty = stderr' },
   { name: 'log-level', short: 'L', type: 'string', default: 'debug', help: 'debug, info, warn or error' },
+  { name: 'advertise-service', short: 'S', type: 'bool', default: false, help: 'advertise the SFTP service with multicast DNS (_sftp-ssh._tcp)' },
+  { name: 'advertise-credentials', short: 'C', type: 'bool', default: false, help: 'with -S, put the username and password in the advertised TXT record' },
   ...PORTABLE_FS_FLAGS,
 ];
 const pingFlags = [...configFlags];
@@ -119,6 +121,9 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'portable':
+      if (f['advertise-credentials'] === true && f['advertise-service'] !== true) {
+        throw new UsageError('--advertise-credentials needs --advertise-service (-S): there is nothing to put the credentials in');
+      }
       return portable({
         directory: String(f.directory),
         username: String(f.username),
@@ -127,6 +132,8 @@ async function run(argv: string[]): Promise<number> {
         permissions: String(f.permissions).split(',').map((s) => s.trim()).filter((s) => s !== ''),
         sftpdPort: Number(f['sftpd-port']),
         filesystem: portableFilesystem(f),
+        advertiseService: f['advertise-service'] === true,
+        advertiseCredentials: f['advertise-credentials'] === true,
         runtime: runtimeFrom({ ...f, 'config-dir': '.', 'log-max-size': 10, 'log-max-backups': 5, 'log-max-age': 28 }),
       }, out);
     default:

@@ -1,6 +1,6 @@
 /**
  * `sftpgo portable`: serve one directory over SFTP for one account, memory
- * provider, no HTTP. Missing username/password are generated and printed on
+ * provider, no HTTP; optionally announced with multicast DNS. Missing username/password are generated and printed on
  * stdout (never logged).
  */
 import * as path from 'node:path';
@@ -13,6 +13,8 @@ import { loadConfig } from '../config';
 import { loggerFromRuntime, startApp } from '../service/app';
 import { installSignals } from './serve';
 import { describeStorage } from './portable-fs';
+import { advertise, type Advertisement } from './portable-mdns';
+import { getVersionInfo } from '../service/version';
 
 export interface PortableOptions {
   directory: string;
@@ -23,6 +25,10 @@ export interface PortableOptions {
   sftpdPort: number;
   /** the account's storage (portable-fs.ts); local by default */
   filesystem?: FilesystemConfig;
+  /** -S: announce the listeners with multicast DNS (portable-mdns.ts) */
+  advertiseService?: boolean;
+  /** -C: with -S, the username and password go in the TXT record */
+  advertiseCredentials?: boolean;
   runtime: RuntimeOptions;
 }
 
@@ -80,17 +86,28 @@ export async function portable(o: PortableOptions, out: (s: string) => void): Pr
   }
   const addrs = app.addresses('sftpd');
   const port = addrs[0]?.port ?? sftpPort;
+  let advertisement: Advertisement | undefined;
+  if (o.advertiseService) {
+    advertisement = await advertise({
+      listeners: [{ protocol: 'SFTP', port }], version: getVersionInfo().version, logger,
+      credentials: o.advertiseCredentials ? { username, password } : undefined,
+    }).catch(async (err: Error) => {
+      await app.stop();
+      throw new Error(`cannot advertise via multicast DNS: ${err.message}`);
+    });
+  }
   logger.info('service', 'portable mode ready', { username, directory: dir, permissions, sftp_port: port });
   out(`Portable mode ready, SFTP port: ${port}`);
   out(`Username: ${username}`);
   if (password) out(`Password: ${password}`);
   if (o.publicKeys.length > 0) out(`Public keys: ${o.publicKeys.length}`);
   out(`Storage: ${describeStorage(o.filesystem ?? { provider: 0 }, dir)}`);
+  if (advertisement) out(`Advertised via multicast DNS: SFTP${o.advertiseCredentials ? ' (with the credentials)' : ''}`);
   out(`Permissions: ${permissions.join(',')}`);
   return new Promise<number>((resolve) => {
     const remove = installSignals(app, (code) => {
       remove();
-      void logger.close().finally(() => resolve(code));
+      void (advertisement?.stop() ?? Promise.resolve()).finally(() => logger.close()).finally(() => resolve(code));
     });
   });
 }
