@@ -1,14 +1,12 @@
 /**
- * Which `plugins` entries this server runs (auth for password, public key
- * and TLS certificate; notifier for fs events; kms; ipfilter) and, for everything else, the
+ * Which `plugins` entries this server runs (auth for password, public key,
+ * keyboard-interactive and TLS certificate; notifier for fs events; kms; ipfilter) and, for everything else, the
  * start-up refusal naming the entry. Kept free of runtime imports so the
  * config layer (config/unsupported.ts) can call it.
  */
 import path from 'node:path';
 import type { PluginConfig } from '../config/types';
 
-/** SFTPGo's auth_options.scope bit for keyboard-interactive */
-const SCOPE_KEYBOARD_INTERACTIVE = 4;
 /** SFTPGo's valid kms_options (sdk kms schemes and encrypted statuses) */
 export const KMS_SCHEMES = ['awskms', 'gcpkms', 'hashivault', 'azurekeyvault', 'oraclekeyvault'];
 export const KMS_STATUSES = ['AWS', 'GCP', 'VaultTransit', 'AzureKeyVault', 'OracleKeyVault'];
@@ -45,9 +43,6 @@ export function pluginConfigProblem(plugins: PluginConfig[]): string | undefined
     if (p.type === 'auth') {
       const s = p.auth_options.scope;
       if (!Number.isInteger(s) || s <= 0 || s > 15) return `${at}.auth_options.scope: invalid auth scope ${s}`;
-      if (s & SCOPE_KEYBOARD_INTERACTIVE) {
-        return `${at}.auth_options.scope: keyboard-interactive (4) through an auth plugin is not supported yet by this server; use 1 (password), 2 (public key), 8 (TLS certificate) or a sum of them`;
-      }
     } else if (p.type === 'kms') {
       if (!KMS_SCHEMES.includes(p.kms_options.scheme)) return `${at}.kms_options.scheme: invalid kms scheme "${p.kms_options.scheme}"`;
       if (!KMS_STATUSES.includes(p.kms_options.encrypted_status)) {

@@ -1,8 +1,8 @@
 /**
  * Plugins in the whole application (startApp), driven by OpenSSH sftp: an
  * auth plugin (a separate Node process speaking go-plugin over gRPC, with
- * AutoMTLS) logs users in with a password and a public key and refuses a wrong
- * password; a plugin that dies in the middle of a login refuses that login
+ * AutoMTLS) logs users in with a password, a public key and a
+ * keyboard-interactive dialogue (paramiko) and refuses a wrong password; a plugin that dies in the middle of a login refuses that login
  * (fail closed) and is restarted; a notifier plugin receives the upload
  * event; the IP filter plugin denies an address at accept; the KMS plugin
  * encrypts the server's secrets. A plugin that cannot start stops start-up with a clear error.
@@ -24,11 +24,12 @@ before(async () => {
     const key = readFileSync(join(dir, 'client.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
     events = join(dir, 'events.jsonl');
     writeFileSync(events, '');
+    c.sftpd.keyboard_interactive_authentication = true;
     c.kms.secrets.url = 'awskms://alias/sftpgo-test';
     c.kms.secrets.master_key = 'e2e-master-key';
     c.plugins = [
       pluginConfig('auth', writePluginLauncher(dir, 'auth-plugin', 'auth'), {
-        args: [`--home=${join(dir, 'homes')}`, `--key=${key}`, '--crash-on=boom', '--network=tcp'], auto_mtls: true, auth_options: { scope: 3 },
+        args: [`--home=${join(dir, 'homes')}`, `--key=${key}`, '--crash-on=boom', '--network=tcp'], auto_mtls: true, auth_options: { scope: 7 },
       }),
       pluginConfig('kms', writePluginLauncher(dir, 'kms-plugin', 'kms'), { kms_options: { scheme: 'awskms', encrypted_status: 'AWS' } }),
       pluginConfig('ipfilter', writePluginLauncher(dir, 'ipfilter-plugin', 'ipfilter'), { args: ['--deny=127.0.0.2'], auto_mtls: true }),
@@ -71,6 +72,33 @@ test('an auth plugin accepts a public key it knows', { timeout: 120_000 }, async
   const r = await env.sftpKey('keyuser', 'mkdir by-key');
   assert.equal(r.status, 0, r.stderr);
   assert.ok(existsSync(join(env.dir, 'homes', 'keyuser', 'by-key')));
+});
+
+test('keyboard-interactive through the auth plugin: its rounds reach paramiko with their echo flags, check_password is verified by the server', { timeout: 120_000 }, async () => {
+  const ok = await env.paramikoKi('kiuser', { 'Favourite colour? ': 'blue', 'PIN: ': '4321', 'Password: ': 'ki-pw' });
+  assert.equal(ok.ok, true, ok.error);
+  assert.deepEqual(ok.asked, [
+    { instruction: 'Answer the plugin', prompts: ['Favourite colour? ', 'PIN: '], echos: [true, false] },
+    { instruction: '', prompts: ['Password: '], echos: [false] },
+  ]);
+  assert.ok(existsSync(join(env.dir, 'homes', 'kiuser')), 'the account the plugin returned was created');
+  const stored = await env.app.ctx.provider.getUser('kiuser');
+  assert.match(stored?.password ?? '', /^\$/, 'the plaintext password from the plugin is stored hashed');
+
+  const wrongPin = await env.paramikoKi('kiuser', { 'Favourite colour? ': 'blue', 'PIN: ': '0000', 'Password: ': 'ki-pw' });
+  assert.equal(wrongPin.ok, false);
+  assert.equal(wrongPin.asked.length, 1, 'the plugin ended the dialogue after the wrong PIN');
+  const wrongPassword = await env.paramikoKi('kiuser', { 'Favourite colour? ': 'blue', 'PIN: ': '4321', 'Password: ': 'nope' });
+  assert.equal(wrongPassword.ok, false);
+  const unknown = await env.paramikoKi('nobody', { 'Password: ': 'x' });
+  assert.equal(unknown.ok, false);
+  assert.equal(unknown.asked.length, 0, 'an unknown user is refused before any question');
+  const bad = await env.paramikoKi('kimute', {});
+  assert.equal(bad.ok, false);
+  const log = await env.logText();
+  assert.match(log, /keyboard interactive auth error for user \\"kimute\\": keyboard interactive plugin: the response does not contain questions/);
+  assert.match(log, /"step":1,"stored_password_is_hash":true/, 'the plugin gets the stored hash, never a plaintext password');
+  assert.ok(!log.includes('ki-pw') && !log.includes('4321'), 'no password or answer in the log');
 });
 
 test('the auth plugin dying refuses the login in progress; it is restarted and logins work again', { timeout: 120_000 }, async () => {

@@ -8,7 +8,7 @@ const notifierOpts = { fs_events: ['upload'], provider_events: [], provider_obje
 
 test('supported auth and notifier entries pass', () => {
   assert.equal(pluginConfigProblem([
-    pluginConfig('auth', '/usr/local/bin/auth', { auth_options: { scope: 11 } }),
+    pluginConfig('auth', '/usr/local/bin/auth', { auth_options: { scope: 15 } }),
     pluginConfig('notifier', '/usr/local/bin/notify', { notifier_options: notifierOpts }),
     pluginConfig('ipfilter', '/usr/local/bin/geoip'),
     pluginConfig('kms', '/usr/local/bin/kms', { kms_options: { scheme: 'gcpkms', encrypted_status: 'GCP' } }),
@@ -26,7 +26,6 @@ test('unsupported types and options are refused with the key', () => {
     [[pluginConfig('auth', 'relative/auth', { auth_options: { scope: 1 } })], /^plugins\[0\]\.cmd: .* absolute path/],
     [[pluginConfig('auth', '/x', { auth_options: { scope: 0 } })], /auth_options\.scope: invalid auth scope 0/],
     [[pluginConfig('auth', '/x', { auth_options: { scope: 16 } })], /invalid auth scope 16/],
-    [[pluginConfig('auth', '/x', { auth_options: { scope: 5 } })], /keyboard-interactive \(4\) through an auth plugin is not supported yet/],
     [[pluginConfig('auth', '/x', { auth_options: { scope: 1 }, sha256sum: 'xyz' })], /sha256sum: not a hex SHA-256 digest/],
     [[pluginConfig('notifier', '/x')], /fs_events: no actions defined/],
     [[pluginConfig('notifier', '/x', { notifier_options: { ...notifierOpts, fs_events: ['upload', 'explode'] } })], /unknown fs event "explode"/],
