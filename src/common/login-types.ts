@@ -121,3 +121,7 @@ export type LoginSlot = typeof LOGIN_SLOTS[number];
 
 export type PasswordCheck = (state: LoginState, password: string) => Promise<'accept' | 'continue' | { verify: string }>;
 export type LoginObserver = (state: LoginState, result: LoginResult) => void | Promise<void>;
+
+/** A client gone without trying to log in; `notNegotiated`: its SSH handshake failed on the algorithms. */
+export interface NoAuthEvent { protocol: ProtocolName; ip: string; error: string; notNegotiated: boolean }
+export type NoAuthObserver = (e: NoAuthEvent) => void;

@@ -38,6 +38,7 @@ import { loadInitialData } from './loaddata';
 import { buildEvents } from './events';
 import { startPlugins, type PluginRuntimeOptions } from '../plugins';
 import { installAuthPluginChecks } from '../plugins/auth';
+import { installNotifierLogEvents } from '../plugins/notifier';
 import { withNotifierPlugins } from '../plugins/notifier';
 import { withIpFilterPlugins } from '../plugins/ipfilter';
 import { createKmsWithPlugins } from '../plugins/kms';
@@ -148,7 +149,10 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
       getUser: (username) => provider.getUser(username),
     });
     const filesystems = createFilesystems({ common: config.common, kms, logger, metrics, selfConnections });
-    const eventsRuntime = await buildEvents({ config, configDir: rt.configDir || '.', logger, metrics, provider, kms, filesystems, now: opts.eventsClock });
+    const eventsRuntime = await buildEvents({
+      config, configDir: rt.configDir || '.', logger, metrics, provider, kms, filesystems, now: opts.eventsClock,
+      onProviderObject: (e) => { for (const n of plugins.notifiers) n.notifyProvider(e); },
+    });
     undo.push(async () => eventsRuntime.stop());
     const events = withNotifierPlugins(eventsRuntime.sink, plugins.notifiers);
     await loadInitialData(provider, rt, logger);
@@ -167,6 +171,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     installHookChecks(loginService(ctx), hooks);
     installLdap(loginService(ctx), { config, configDir: rt.configDir || '.', logger, provider, hooks });
     installAuthPluginChecks(loginService(ctx), plugins.auth);
+    installNotifierLogEvents(loginService(ctx), plugins.notifiers);
     if (plugins.auth.some((p) => (p.scope & 2) !== 0)) hooks.keysComeFromLoginSource();
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];

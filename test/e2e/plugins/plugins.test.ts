@@ -45,6 +45,11 @@ after(async () => {
   await env?.stop();
 });
 
+/** The notifier plugin's record of one kind of event ("fs", "provider", "log"). */
+function readEvents<T>(kind: string): T[] {
+  return readFileSync(events, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T & { kind: string }).filter((e) => e.kind === kind);
+}
+
 /** Bounded wait on a condition the server reaches on its own (a plugin restart, a background notification). */
 async function eventually(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -115,7 +120,7 @@ test('a notifier plugin receives the upload event', { timeout: 120_000 }, async 
   const r = await env.sftpPassword('plug', 'plug-pw', [`put ${local} up.txt`]);
   assert.equal(r.status, 0, r.stderr);
   type Ev = { action: string; username: string; virtual_path: string; file_size: number; protocol: string; status: number; fs_path: string };
-  const read = (): Ev[] => readFileSync(events, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Ev);
+  const read = (): Ev[] => readEvents<Ev>('fs');
   await eventually('the upload event at the plugin', () => read().some((e) => e.action === 'upload'));
   const up = read().find((e) => e.action === 'upload')!;
   assert.equal(up.username, 'plug');

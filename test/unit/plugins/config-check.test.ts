@@ -10,6 +10,8 @@ test('supported auth and notifier entries pass', () => {
   assert.equal(pluginConfigProblem([
     pluginConfig('auth', '/usr/local/bin/auth', { auth_options: { scope: 15 } }),
     pluginConfig('notifier', '/usr/local/bin/notify', { notifier_options: notifierOpts }),
+    pluginConfig('notifier', '/usr/local/bin/notify', { notifier_options: { ...notifierOpts, fs_events: [], provider_events: ['add', 'update', 'delete'], provider_objects: ['user', 'admin', 'configs'] } }),
+    pluginConfig('notifier', '/usr/local/bin/notify', { notifier_options: { ...notifierOpts, fs_events: [], log_events: [1, 2, 3, 4, 5] } }),
     pluginConfig('ipfilter', '/usr/local/bin/geoip'),
     pluginConfig('kms', '/usr/local/bin/kms', { kms_options: { scheme: 'gcpkms', encrypted_status: 'GCP' } }),
   ]), undefined);
@@ -29,8 +31,10 @@ test('unsupported types and options are refused with the key', () => {
     [[pluginConfig('auth', '/x', { auth_options: { scope: 1 }, sha256sum: 'xyz' })], /sha256sum: not a hex SHA-256 digest/],
     [[pluginConfig('notifier', '/x')], /fs_events: no actions defined/],
     [[pluginConfig('notifier', '/x', { notifier_options: { ...notifierOpts, fs_events: ['upload', 'explode'] } })], /unknown fs event "explode"/],
-    [[pluginConfig('notifier', '/x', { notifier_options: { ...notifierOpts, provider_events: ['add'], provider_objects: ['user'] } })], /provider events .* not supported yet/],
-    [[pluginConfig('notifier', '/x', { notifier_options: { ...notifierOpts, log_events: [1] } })], /log events .* not supported yet/],
+    [[pluginConfig('notifier', '/x', { notifier_options: { ...notifierOpts, provider_events: ['add'] } })], /notifier_options\.provider_objects: provider events need both/],
+    [[pluginConfig('notifier', '/x', { notifier_options: { ...notifierOpts, provider_events: ['add', 'rename'], provider_objects: ['user'] } })], /provider_events: unknown provider event "rename"/],
+    [[pluginConfig('notifier', '/x', { notifier_options: { ...notifierOpts, provider_events: ['add'], provider_objects: ['users'] } })], /provider_objects: unknown provider object "users"/],
+    [[pluginConfig('notifier', '/x', { notifier_options: { ...notifierOpts, log_events: [1, 6] } })], /log_events: unknown log event 6/],
   ];
   for (const [plugins, expected] of cases) assert.match(pluginConfigProblem(plugins) ?? '', expected);
 });
