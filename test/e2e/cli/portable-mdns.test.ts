@@ -3,7 +3,8 @@
  * DNS-SD browser (python3-zeroconf). Everything runs in two network
  * namespaces the test creates (server in one, browser and client in the
  * other, joined by a veth pair), so no multicast packet reaches a real
- * network. With -C the browser gets the account from the TXT record and
+ * network. SFTP, FTP and WebDAV are each announced under their DNS-SD type.
+ * With -C the browser gets the account from the TXT record and
  * OpenSSH's sftp logs in with it at the advertised address and port; the
  * shutdown's goodbye removes the service from the browser; without -C only
  * the version is published.
@@ -72,7 +73,7 @@ describe('portable mode advertised with multicast DNS', { skip: unavailable }, (
     ns = createNsPair('mdns');
     dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'portable-mdns-'));
     await fsp.writeFile(path.join(dir, 'hello.txt'), 'found by mDNS\n');
-    const child = spawn(ns.exec(ns.b)[0], [...ns.exec(ns.b).slice(1), '/usr/bin/python3', BROWSER, '_sftp-ssh._tcp.local.', '120'],
+    const child = spawn(ns.exec(ns.b)[0], [...ns.exec(ns.b).slice(1), '/usr/bin/python3', BROWSER, '_sftp-ssh._tcp.local.,_ftp._tcp.local.,_http._tcp.local.', '120'],
       { stdio: ['pipe', 'pipe', 'inherit'] });
     browser = new Browser(child);
     await browser.next((e) => e.event === 'browsing', 'browser start');
@@ -83,16 +84,23 @@ describe('portable mode advertised with multicast DNS', { skip: unavailable }, (
     if (dir) await fsp.rm(dir, { recursive: true, force: true });
   });
 
-  test('-S -C: _sftp-ssh._tcp with version, user and password; sftp logs in with them; goodbye on shutdown', async (t) => {
-    const p = await startPortable({ cwd: dir, wrapper: ns.exec(ns.a), args: ['-d', dir, '-s', '40022', '-u', 'mdnsuser', '-p', 'mdns-secret-pw', '-S', '-C', '-L', 'debug'] });
+  test('-S -C: _sftp-ssh._tcp, _ftp._tcp and _http._tcp with version, user and password; sftp logs in with them; goodbye on shutdown', async (t) => {
+    const p = await startPortable({ cwd: dir, wrapper: ns.exec(ns.a), args: ['-d', dir, '-s', '40022', '--ftpd-port', '40021', '--webdav-port', '40080',
+      '-u', 'mdnsuser', '-p', 'mdns-secret-pw', '-S', '-C', '-L', 'debug'] });
     t.after(() => p.stop());
-    assert.ok(p.lines.includes('Advertised via multicast DNS: SFTP (with the credentials)'), p.lines.join('\n'));
+    assert.ok(p.lines.includes('Advertised via multicast DNS: SFTP, FTP, WebDAV (with the credentials)'), p.lines.join('\n'));
+    const txt = { version: getVersionInfo().version, user: 'mdnsuser', password: 'mdns-secret-pw' };
+    for (const [type, port] of [['_ftp._tcp.local.', 40021], ['_http._tcp.local.', 40080]] as const) {
+      const other = await browser.next((e) => e.event === 'added' && e.name === `SFTPGo portable ${port}.${type}`, `${type} announcement`);
+      assert.equal(other.port, port);
+      assert.deepEqual(other.txt, txt);
+    }
     const added = await browser.next((e) => e.event === 'added' && e.name === 'SFTPGo portable 40022._sftp-ssh._tcp.local.', 'announcement');
     assert.equal(added.port, 40022);
     // the veth's IPv4 address (plus its IPv6 link-local one); loopback is never announced
     assert.ok(added.addresses?.includes(ns.addrA), JSON.stringify(added));
     assert.ok(!added.addresses?.some((a) => a.startsWith('127.')), JSON.stringify(added));
-    assert.deepEqual(added.txt, { version: getVersionInfo().version, user: 'mdnsuser', password: 'mdns-secret-pw' });
+    assert.deepEqual(added.txt, txt);
 
     const addr = ns.addrA;
     const r = await run(ns.exec(ns.b)[0], [...ns.exec(ns.b).slice(1), 'sshpass', '-e', 'sftp', '-P', String(added.port), '-F', '/dev/null',
