@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
+import { generateTotpSecret, totpCode } from '../../../src/mfa/totp';
 import { startHooksEnv, type HooksEnv } from '../hooks/env';
 import { pluginConfig, writePluginLauncher } from '../../support/plugin-fixtures';
 
@@ -104,6 +105,22 @@ test('keyboard-interactive through the auth plugin: its rounds reach paramiko wi
   assert.match(log, /keyboard interactive auth error for user \\"kimute\\": keyboard interactive plugin: the response does not contain questions/);
   assert.match(log, /"step":1,"stored_password_is_hash":true/, 'the plugin gets the stored hash, never a plaintext password');
   assert.ok(!log.includes('ki-pw') && !log.includes('4321'), 'no password or answer in the log');
+});
+
+test('after the plugin\'s keyboard-interactive dialogue, a user with TOTP for SSH is asked for the code', { timeout: 120_000 }, async () => {
+  const secret = generateTotpSecret();
+  assert.ok(await env.app.ctx.provider.getUser('kiuser'), 'kiuser was created by the previous test');
+  // as the 2FA endpoints save it
+  await env.app.ctx.provider.saveSecondFactor('user', 'kiuser', {
+    totp_config: { enabled: true, config_name: 'Default', secret: { status: 'Plain', payload: secret }, protocols: ['SSH'] },
+  });
+  const answers = { 'Favourite colour? ': 'blue', 'PIN: ': '4321', 'Password: ': 'ki-pw' };
+  const wrong = await env.paramikoKi('kiuser', { ...answers, 'Authentication code: ': '000000' });
+  assert.equal(wrong.ok, false);
+  assert.deepEqual(wrong.asked.map((a) => a.prompts), [['Favourite colour? ', 'PIN: '], ['Password: '], ['Authentication code: ']]);
+  const ok = await env.paramikoKi('kiuser', { ...answers, 'Authentication code: ': totpCode(secret, 'sha1', Date.now()) });
+  assert.equal(ok.ok, true, ok.error);
+  assert.equal(ok.asked.length, 3);
 });
 
 test('the auth plugin dying refuses the login in progress; it is restarted and logins work again', { timeout: 120_000 }, async () => {
