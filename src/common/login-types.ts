@@ -92,6 +92,8 @@ export interface LoginState {
   method: LoginMethodName;
   /** set by lookup (or a pre-login / external auth check) */
   user?: User;
+  /** an auth plugin gave `user`: as in SFTPGo, the external auth and pre-login hooks are not asked then */
+  userFromPlugin?: boolean;
   /** the password the built-in check compares (FTP: without the appended passcode; a check-password hook may change it) */
   password?: string;
   /** a check verified the credentials (external auth, check-password hook): the built-in one is skipped */

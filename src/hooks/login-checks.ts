@@ -55,6 +55,7 @@ function userSourceCheck(hooks: Hooks): LoginCheck {
   return {
     name: 'external-auth-or-pre-login-hook',
     async run(s) {
+      if (s.userFromPlugin) return;
       const method = hookMethod(s);
       const c = s.req.credentials;
       if (hooks.externalAuthApplies(method)) {

@@ -1,9 +1,9 @@
 /**
  * The auth plugin as a login source (SFTPGo doPluginAuth): for a method in
  * `auth_options.scope` (password, public key, keyboard-interactive, TLS
- * certificate) it runs first in the pre-login slot, before the
- * external auth and pre-login hooks, exactly as SFTPGo checks plugins before
- * hooks. The plugin answers with the SFTPGo user as JSON (empty = accepted,
+ * certificate) it runs first in the pre-login slot, and the external auth
+ * and pre-login hooks are then not asked (SFTPGo checks a plugin instead of
+ * the hooks, not before them). The plugin answers with the SFTPGo user as JSON (empty = accepted,
  * no change) and the account is created/updated like an external auth
  * answer, so the rest of the sequence (password against the saved hash,
  * public key, TOTP, per-user rules) applies unchanged. The plugin down, slow
@@ -141,6 +141,7 @@ export function installAuthPluginChecks(login: LoginService, plugins: AuthPlugin
       const started = Date.now();
       try {
         s.user = await plugin.authenticate(s, existing);
+        s.userFromPlugin = true;
         s.ctx.logger.debug(PLUGIN_SENDER, `plugin auth completed for user "${s.req.username}", elapsed ${Date.now() - started} ms, auth scope ${plugin.scope}`);
       } catch (e) {
         const notFound = isFsError(e) && e.kind === 'NotFound';

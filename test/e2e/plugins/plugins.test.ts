@@ -19,6 +19,7 @@ import { pluginConfig, writePluginLauncher } from '../../support/plugin-fixtures
 
 let env: HooksEnv;
 let events: string;
+let preLoginCalls: string;
 
 before(async () => {
   env = await startHooksEnv((c, dir) => {
@@ -26,6 +27,11 @@ before(async () => {
     events = join(dir, 'events.jsonl');
     writeFileSync(events, '');
     c.sftpd.keyboard_interactive_authentication = true;
+    // never run: the auth plugin covers every SSH method, and SFTPGo asks a plugin instead of the hooks
+    preLoginCalls = join(dir, 'pre-login-calls');
+    const hook = join(dir, 'pre-login.sh');
+    writeFileSync(hook, `#!/bin/sh\necho "$SFTPGO_LOGIND_USER" >> "${preLoginCalls}"\n`, { mode: 0o755 });
+    c.data_provider.pre_login_hook = hook;
     c.kms.secrets.url = 'awskms://alias/sftpgo-test';
     c.kms.secrets.master_key = 'e2e-master-key';
     c.plugins = [
@@ -72,6 +78,7 @@ test('an auth plugin logs a user in over SFTP with a password and refuses a wron
   const log = await env.logText();
   assert.match(log, /plugin auth error for user \\"plug\\": CheckUserAndPass: invalid credentials/);
   assert.ok(!log.includes('plug-pw') && !log.includes('not-the-password'), 'no password in the log');
+  assert.equal(existsSync(preLoginCalls), false, 'the pre-login hook is not asked for a method the plugin covers');
 });
 
 test('an auth plugin accepts a public key it knows', { timeout: 120_000 }, async () => {
