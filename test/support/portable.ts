@@ -18,8 +18,8 @@ export interface RunningPortable {
   /** stdout lines so far */
   lines: string[];
   stderr(): string;
-  /** SIGTERM, then SIGKILL after 10 s; resolves to the exit code */
-  stop(): Promise<number | null>;
+  /** SIGTERM, then SIGKILL after 10 s; resolves to the exit code, or the signal's name when a signal ended it */
+  stop(): Promise<number | string | null>;
 }
 
 export interface PortableRun {
@@ -38,14 +38,14 @@ export async function startPortable(o: PortableRun): Promise<RunningPortable> {
   const lines: string[] = [];
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-20_000); });
-  const stop = async (): Promise<number | null> => {
+  const stop = async (): Promise<number | string | null> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(killer);
     }
-    return child.exitCode;
+    return child.exitCode ?? child.signalCode;
   };
   const ready = new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => { lines.push(l); if (l.startsWith('Permissions: ')) resolve(); });
