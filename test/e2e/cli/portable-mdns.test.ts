@@ -110,7 +110,7 @@ describe('portable mode advertised with multicast DNS', { skip: unavailable }, (
     assert.equal(r.status, 0, r.stderr + p.stderr());
     assert.equal(await fsp.readFile(path.join(dir, 'fetched.txt'), 'utf8'), 'found by mDNS\n');
 
-    assert.equal(await p.stop(), 0);
+    assert.equal(await p.stop(), 0, p.stderr().slice(-3000));
     await browser.next((e) => e.event === 'removed' && e.name === 'SFTPGo portable 40022._sftp-ssh._tcp.local.', 'goodbye');
     assert.match(p.stderr(), /unregistering the multicast DNS services/);
   });
@@ -120,7 +120,7 @@ describe('portable mode advertised with multicast DNS', { skip: unavailable }, (
     t.after(() => p.stop());
     const added = await browser.next((e) => e.event === 'added' && e.name === 'SFTPGo portable 40023._sftp-ssh._tcp.local.', 'announcement');
     assert.deepEqual(added.txt, { version: getVersionInfo().version });
-    assert.equal(await p.stop(), 0);
+    assert.equal(await p.stop(), 0, p.stderr().slice(-3000));
     assert.ok(!p.stderr().includes('not-published-pw'));
   });
 

@@ -56,7 +56,7 @@ describe('portable mode on remote backends', () => {
     const svc = new BlobServiceClient(`${az.endpoint}/${AZURITE_ACCOUNT}`, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
     const blob = await svc.getContainerClient(az.container).getBlobClient('pfx/d/up.bin').downloadToBuffer();
     assert.ok(blob.equals(payload));
-    assert.equal(await p.stop(), 0);
+    assert.equal(await p.stop(), 0, p.stderr().slice(-3000));
   });
 
   test('sftpfs: --sftp-* flags against OpenSSH sshd, the prefix jails the account; a wrong fingerprint fails the login to the backend', async (t) => {
@@ -75,7 +75,7 @@ describe('portable mode on remote backends', () => {
     assert.equal(r.status, 0, r.stderr + good.p.stderr());
     assert.ok((await fsp.readFile(path.join(remoteRoot, 'up.bin'))).equals(payload), 'stored under the prefix on the remote server');
     assert.ok((await fsp.readFile(path.join(dir, 'sftp-back.bin'))).equals(payload));
-    assert.equal(await good.p.stop(), 0);
+    assert.equal(await good.p.stop(), 0, good.p.stderr().slice(-3000));
 
     const wrongFp = `SHA256:${randomBytes(32).toString('base64').replace(/=+$/, '')}`;
     const bad = await portableWith(flags(wrongFp));
@@ -97,7 +97,7 @@ describe('portable mode on remote backends', () => {
     const r = await batch([`put ${path.join(dir, 'up.bin')} /g.bin`, 'ls /']);
     assert.equal(r.status, 0, r.stderr + p.stderr());
     assert.ok(gcs.objects.get('port/g.bin')?.data.equals(payload));
-    assert.equal(await p.stop(), 0);
+    assert.equal(await p.stop(), 0, p.stderr().slice(-3000));
   });
 
   test('a flag the backend cannot honour stops start-up naming it; an unknown provider is a usage error', async () => {

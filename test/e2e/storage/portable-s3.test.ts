@@ -48,5 +48,5 @@ test('portable --fs-provider s3fs serves a bucket prefix over SFTP', async (t) =
     await direct.close();
   }
   assert.ok(p.lines.includes(`Storage: S3 bucket ${s3.bucket}`), p.lines.join('\n'));
-  assert.equal(await p.stop(), 0);
+  assert.equal(await p.stop(), 0, p.stderr().slice(-3000));
 });
