@@ -38,8 +38,7 @@ import { loadInitialData } from './loaddata';
 import { buildEvents } from './events';
 import { startPlugins, type PluginRuntimeOptions } from '../plugins';
 import { installAuthPluginChecks } from '../plugins/auth';
-import { installNotifierLogEvents } from '../plugins/notifier';
-import { withNotifierPlugins } from '../plugins/notifier';
+import { installNotifierLogEvents, withNotifierPlugins } from '../plugins/notifier';
 import { withIpFilterPlugins } from '../plugins/ipfilter';
 import { createKmsWithPlugins } from '../plugins/kms';
 
