@@ -18,7 +18,7 @@ import { secretReader } from './prompt';
 import { smtpTest } from './smtptest';
 import { runGen } from './gen';
 import { importUsers, importUsersFlags } from './importusers';
-import { PORTABLE_FS_FLAGS, portableFilesystem } from './portable-fs';
+import { PORTABLE_FLAGS, portableOptions } from './portable-flags';
 
 const out = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -26,17 +26,6 @@ const out = (s: string): void => {
 
 const serveFlags = [...configFlags, ...logFlags('sftpgo.log'), ...serveExtraFlags];
 const providerFlags = [...configFlags, ...logFlags('sftpgo.log')];
-const portableFlags: FlagSpec[] = [
-  { name: 'directory', short: 'd', type: 'string', default: '.', help: 'directory to serve' },
-  { name: 'username', short: 'u', type: 'string', default: '', help: 'account name; random when empty' },
-  { name: 'password', short: 'p', type: 'string', default: '', help: 'account password; random when empty and no public key' },
-  { name: 'public-key', short: 'k', type: 'list', default: [], help: 'authorized public key (repeatable)' },
-  { name: 'permissions', short: 'g', type: 'string', default: 'list,download', help: 'comma-separated permissions, "*" for all' },
-  { name: 'sftpd-port', short: 's', type: 'int', default: 0, help: 'SFTP port; 0 = a random free port' },
-  { name: 'log-file-path', short: 'l', type: 'string', default: '', help: 'log file; empty = stderr' },
-  { name: 'log-level', short: 'L', type: 'string', default: 'debug', help: 'debug, info, warn or error' },
-  ...PORTABLE_FS_FLAGS,
-];
 const pingFlags = [...configFlags];
 const resetFlags: FlagSpec[] = [...providerFlags, { name: 'force', type: 'bool', default: false, help: 'confirm that all data is deleted' }];
 const revertFlags: FlagSpec[] = [...providerFlags,
@@ -46,7 +35,7 @@ const smtpTestFlags: FlagSpec[] = [...configFlags, { name: 'recipient', type: 's
 
 const COMMANDS: CommandTable = {
   serve: { summary: 'Start the SFTPGo service', flags: serveFlags },
-  portable: { summary: 'Serve a single directory/account', flags: portableFlags },
+  portable: { summary: 'Serve a single directory/account', flags: PORTABLE_FLAGS },
   initprovider: { summary: 'Initialize and/or update the configured data provider', flags: providerFlags },
   resetprovider: { summary: 'Reset the configured data provider, any data will be lost', flags: resetFlags },
   revertprovider: { summary: 'Revert the configured data provider to a previous version', flags: revertFlags },
@@ -119,16 +108,7 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'portable':
-      return portable({
-        directory: String(f.directory),
-        username: String(f.username),
-        password: String(f.password),
-        publicKeys: f['public-key'] as string[],
-        permissions: String(f.permissions).split(',').map((s) => s.trim()).filter((s) => s !== ''),
-        sftpdPort: Number(f['sftpd-port']),
-        filesystem: portableFilesystem(f),
-        runtime: runtimeFrom({ ...f, 'config-dir': '.', 'log-max-size': 10, 'log-max-backups': 5, 'log-max-age': 28 }),
-      }, out);
+      return portable(portableOptions(f), out);
     default:
       throw new UsageError(`unknown command "${cmd}"`);
   }

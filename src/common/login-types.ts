@@ -94,6 +94,8 @@ export interface LoginState {
   method: LoginMethodName;
   /** set by lookup (or a pre-login / external auth check) */
   user?: User;
+  /** an auth plugin gave `user`: as in SFTPGo, the external auth and pre-login hooks are not asked then */
+  userFromPlugin?: boolean;
   /** the password the built-in check compares (FTP: without the appended passcode; a check-password hook may change it) */
   password?: string;
   /** a check verified the credentials (external auth, check-password hook): the built-in one is skipped */
@@ -123,3 +125,7 @@ export type LoginSlot = typeof LOGIN_SLOTS[number];
 
 export type PasswordCheck = (state: LoginState, password: string) => Promise<'accept' | 'continue' | { verify: string }>;
 export type LoginObserver = (state: LoginState, result: LoginResult) => void | Promise<void>;
+
+/** A client gone without trying to log in; `notNegotiated`: its SSH handshake failed on the algorithms. */
+export interface NoAuthEvent { protocol: ProtocolName; ip: string; error: string; notNegotiated: boolean }
+export type NoAuthObserver = (e: NoAuthEvent) => void;

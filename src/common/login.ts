@@ -21,7 +21,7 @@ import { TotpValidator } from '../mfa/totp';
 import { builtinChecks } from './login-checks';
 import {
   LOGIN_SLOTS, LoginRefusal, PartialSuccess,
-  type LoginCheck, type LoginObserver, type LoginRequest, type LoginResult, type LoginSlot, type LoginState, type PasswordCheck,
+  type LoginCheck, type LoginObserver, type LoginRequest, type NoAuthEvent, type NoAuthObserver, type LoginResult, type LoginSlot, type LoginState, type PasswordCheck,
 } from './login-types';
 
 export * from './login-types';
@@ -37,6 +37,7 @@ export class LoginService {
   private readonly slots = new Map<LoginSlot, LoginCheck[]>();
   private readonly passwordChecks: PasswordCheck[] = [];
   private readonly observers: LoginObserver[] = [];
+  private readonly noAuthObservers: NoAuthObserver[] = [];
   /**
    * One per process, shared with the HTTP 2FA endpoints (the provider's): a code used over
    * SSH is refused over FTP or REST. Tests may inject a clock, which gives them their own.
@@ -72,6 +73,21 @@ export class LoginService {
    */
   onOutcome(observer: LoginObserver): void {
     this.observers.push(observer);
+  }
+
+  /** Told every client that left without trying to log in (reportNoAuth); a failing observer is logged. */
+  onNoAuth(observer: NoAuthObserver): void {
+    this.noAuthObservers.push(observer);
+  }
+
+  noAuth(e: NoAuthEvent): void {
+    for (const observe of this.noAuthObservers) {
+      try {
+        observe(e);
+      } catch (err) {
+        this.ctx.logger.warn(SENDER, `no-auth observer failed: ${messageOf(err)}`);
+      }
+    }
   }
 
   /** The checks in order, for tests and logs. */
@@ -157,13 +173,16 @@ export function loginService(ctx: ServerContext): LoginService {
 /**
  * A client that disconnected without trying to authenticate (SSH, FTP): the
  * no_auth_tried metric and log line, and the defender's no_auth score.
+ * `notNegotiated`: the SSH handshake failed on the algorithms (SFTPGo counts
+ * it as no login tried; only the notifier's log event tells them apart).
  */
-export function reportNoAuth(ctx: ServerContext, protocol: ProtocolName, ip: string, error: string): void {
+export function reportNoAuth(ctx: ServerContext, protocol: ProtocolName, ip: string, error: string, notNegotiated = false): void {
   ctx.metrics.noAuthTried();
   ctx.logger.connectionFailed({ clientIp: ip, username: '', loginType: 'no_auth_tried', protocol, error });
   ctx.perimeter.loginFailed(ip, protocol, 'no_auth');
   // SFTPGo notifies the post-login hook of these too, with an empty user
   ctx.hooks?.postLogin({ username: '', method: 'no_auth_tried', ip, protocol, success: false });
+  loginService(ctx).noAuth({ protocol, ip, error, notNegotiated });
 }
 
 /**

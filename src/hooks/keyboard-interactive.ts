@@ -22,8 +22,8 @@ import { HOOK_SENDER, HookError, MAX_HOOK_RESPONSE_BYTES, type HookName } from '
 const HOOK: HookName = 'keyboard_interactive';
 const SENDER = HOOK_SENDER[HOOK];
 export const KEYBOARD_INTERACTIVE_DEADLINE_MS = 60_000;
-/** an HTTP hook cannot keep a client in an endless dialogue */
-const MAX_HTTP_STEPS = 50;
+/** an HTTP hook or a plugin cannot keep a client in an endless dialogue */
+const MAX_STEPS = 50;
 
 export type KiChallenge = (instruction: string, questions: string[], echos: boolean[]) => Promise<string[]>;
 
@@ -41,9 +41,10 @@ export interface KiContext {
   deadlineMs?: number;
 }
 
-interface Round { instruction: string; questions: string[]; echos: boolean[]; checkPassword: number; authResult: number }
+/** One answer of the dialogue: SFTPGo's KeyboardAuthResponse. */
+export interface KiRound { instruction: string; questions: string[]; echos: boolean[]; checkPassword: number; authResult: number }
 
-function parseRound(line: Buffer | string): Round {
+function parseRound(line: Buffer | string): KiRound {
   const o = parseJsonObject(HOOK, Buffer.isBuffer(line) ? line : Buffer.from(line));
   const int = (v: unknown, name: string): number => {
     if (v === undefined || v === null) return 0;
@@ -65,30 +66,63 @@ function parseRound(line: Buffer | string): Round {
   };
 }
 
+/** How a dialogue failure is reported (the hook's HookError, the auth plugin's own error). */
+export type KiFailure = (message: string) => Error;
+
+const hookFailure: KiFailure = (message) => new HookError(HOOK, 'bad-response', `${SENDER}: ${message}`);
+
 /** SFTPGo KeyboardAuthResponse.Validate, applied when auth_result is 0. */
-function validateRound(r: Round): void {
-  if (r.questions.length === 0) throw new HookError(HOOK, 'bad-response', `${SENDER}: the response does not contain questions`);
-  if (r.questions.length !== r.echos.length) {
-    throw new HookError(HOOK, 'bad-response', `${SENDER}: ${r.questions.length} questions but ${r.echos.length} echos`);
-  }
+function validateRound(r: KiRound, fail: KiFailure): void {
+  if (r.questions.length === 0) throw fail('the response does not contain questions');
+  if (r.questions.length !== r.echos.length) throw fail(`${r.questions.length} questions but ${r.echos.length} echos`);
 }
 
 /** Asks the client and applies check_password; the answers returned are what the hook receives. */
-async function answerRound(ctx: KiContext, r: Round): Promise<string[]> {
+async function answerRound(ctx: KiContext, r: KiRound, fail: KiFailure): Promise<string[]> {
   const answers = await ctx.challenge(r.instruction, r.questions, r.echos);
-  if (answers.length !== r.questions.length) {
-    throw new HookError(HOOK, 'bad-response', `${SENDER}: the client sent ${answers.length} answers to ${r.questions.length} questions`);
-  }
+  if (answers.length !== r.questions.length) throw fail(`the client sent ${answers.length} answers to ${r.questions.length} questions`);
   if (answers.length === 1 && r.checkPassword > 0) {
     if (r.checkPassword === 2) {
-      if (!ctx.checkTotp) throw new HookError(HOOK, 'bad-response', `${SENDER}: TOTP check requested but TOTP is not enabled for SSH for this user`);
-      if (!(await ctx.checkTotp(answers[0] ?? ''))) throw new HookError(HOOK, 'bad-response', `${SENDER}: invalid TOTP passcode`);
+      if (!ctx.checkTotp) throw fail('TOTP check requested but TOTP is not enabled for SSH for this user');
+      if (!(await ctx.checkTotp(answers[0] ?? ''))) throw fail('invalid TOTP passcode');
     } else if (!(await ctx.checkPassword(answers[0] ?? ''))) {
-      throw new HookError(HOOK, 'bad-response', `${SENDER}: password check requested by the hook failed`);
+      throw fail('the password check it asked for failed');
     }
     return ['OK'];
   }
   return answers;
+}
+
+/** One request of a step dialogue (SFTPGo KeyboardAuthRequest): the HTTP hook's JSON body, the auth plugin's message. */
+export interface KiStepRequest {
+  requestId: string;
+  step: number;
+  username: string;
+  /** sent with the first step only, as SFTPGo does */
+  ip?: string;
+  /** the stored password hash */
+  password: string;
+  answers?: string[];
+  questions?: string[];
+}
+
+/**
+ * SFTPGo's step dialogue (HTTP hook, auth plugin): step 1 carries the user
+ * and IP, every later step the previous questions and the client's answers,
+ * until a non-zero auth_result. Bounded in steps; the caller bounds it in time.
+ */
+export async function runKeyboardSteps(send: (req: KiStepRequest) => Promise<KiRound>, ctx: KiContext, fail: KiFailure): Promise<number> {
+  const requestId = randomBytes(10).toString('hex');
+  const base = { requestId, username: ctx.user.username, password: ctx.user.password ?? '' };
+  let req: KiStepRequest = { ...base, step: 1, ip: ctx.ip };
+  for (let step = 1; step <= MAX_STEPS; step++) {
+    const round = await send(req);
+    if (round.authResult !== 0) return round.authResult;
+    validateRound(round, fail);
+    const answers = await answerRound(ctx, round, fail);
+    req = { ...base, step: step + 1, answers, questions: round.questions };
+  }
+  throw fail(`no auth_result after ${MAX_STEPS} steps`);
 }
 
 /** Runs the configured hook; resolves with SFTPGo's auth result (1 = success), rejects with a HookError. */
@@ -119,8 +153,8 @@ async function runProgramDialogue(started: StartedProgram, ctx: KiContext): Prom
       if (line.trim() === '') continue;
       const round = parseRound(line);
       if (round.authResult !== 0) return round.authResult;
-      validateRound(round);
-      const answers = await Promise.race([answerRound(ctx, round), killed]);
+      validateRound(round, hookFailure);
+      const answers = await Promise.race([answerRound(ctx, round, hookFailure), killed]);
       started.child.stdin?.write(answers.map((a) => `${a}\n`).join(''));
     }
   } catch (err) {
@@ -174,29 +208,23 @@ function lineQueue(started: StartedProgram): { next(): Promise<string | undefine
   };
 }
 
-async function runHttp(ex: HookExecutor, url: string, ctx: KiContext): Promise<number> {
-  const requestId = randomBytes(10).toString('hex');
-  let req: Record<string, unknown> = {
-    request_id: requestId, step: 1, username: ctx.user.username, ip: ctx.ip, password: ctx.user.password ?? '',
-  };
-  for (let step = 1; step <= MAX_HTTP_STEPS; step++) {
-    const body = JSON.stringify(Object.fromEntries(Object.entries(req).filter(([, v]) => v !== '' && v !== undefined)));
+function runHttp(ex: HookExecutor, url: string, ctx: KiContext): Promise<number> {
+  return runKeyboardSteps(async (req) => {
+    const json: Record<string, unknown> = {
+      request_id: req.requestId, step: req.step, username: req.username, ip: req.ip, password: req.password,
+      answers: req.answers, questions: req.questions,
+    };
+    const body = JSON.stringify(Object.fromEntries(Object.entries(json).filter(([, v]) => v !== '' && v !== undefined)));
     const res = await ex.deps.http.send({ hook: HOOK, method: 'POST', url, body, retry: false });
     if (res.status !== 200) throw new HookError(HOOK, 'http-status', `${SENDER}: HTTP status ${res.status}, expected 200`);
-    const round = parseRound(res.body);
-    if (round.authResult !== 0) return round.authResult;
-    validateRound(round);
-    const answers = await answerRound(ctx, round);
-    // SFTPGo sends the ip only with the first step
-    req = { request_id: requestId, step: step + 1, username: ctx.user.username, password: ctx.user.password ?? '', answers, questions: round.questions };
-  }
-  throw new HookError(HOOK, 'bad-response', `${SENDER}: no auth_result after ${MAX_HTTP_STEPS} steps`);
+    return parseRound(res.body);
+  }, ctx, hookFailure);
 }
 
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+export function withDeadline<T>(p: Promise<T>, ms: number, onTimeout: () => Error = () => new HookError(HOOK, 'timeout', `${SENDER}: no result within ${ms / 1000} s`)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HookError(HOOK, 'timeout', `${SENDER}: no result within ${ms / 1000} s`)), ms);
+    timer = setTimeout(() => reject(onTimeout()), ms);
   });
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }

@@ -16,10 +16,11 @@
  */
 import type { LoginService } from '../common/login';
 import { verifyPasscode, verifyPassword } from '../common/login-checks';
-import { LoginRefusal, type LoginCheck, type LoginResult, type LoginState, type PasswordCheck } from '../common/login-types';
+import { LoginRefusal, type KeyboardChallenge, type LoginCheck, type LoginResult, type LoginState, type PasswordCheck } from '../common/login-types';
+import type { User } from '../dataprovider/models';
 import { isFsError } from '../common/errors';
 import { hasTotpFor } from '../dataprovider/user-auth';
-import type { Hooks } from './index';
+import type { Hooks, KiContext } from './index';
 import type { LoginMethod } from './auth-hooks';
 import { HOOK_SENDER } from './types';
 
@@ -54,6 +55,7 @@ function userSourceCheck(hooks: Hooks): LoginCheck {
   return {
     name: 'external-auth-or-pre-login-hook',
     async run(s) {
+      if (s.userFromPlugin) return;
       const method = hookMethod(s);
       const c = s.req.credentials;
       if (c.kind === 'tls-certificate' && (await certificateExternalAuth(hooks, s, c))) return;
@@ -105,6 +107,34 @@ async function certificateExternalAuth(hooks: Hooks, s: LoginState, c: Extract<L
   return true;
 }
 
+/**
+ * What a keyboard-interactive dialogue (the hook's, the auth plugin's) needs
+ * from the login: the SSH client's challenge, and the server's own password
+ * and TOTP checks for check_password 1 and 2.
+ */
+export function keyboardDialogueContext(s: LoginState, user: User, challenge: KeyboardChallenge): KiContext {
+  return {
+    user, ip: s.ip,
+    challenge: (instruction, questions, echos) => challenge(questions.map((prompt, i) => ({ prompt, echo: echos[i] ?? false })), instruction),
+    checkPassword: async (answer) => {
+      try {
+        await verifyPassword(s, answer);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    checkTotp: hasTotpFor(user, 'SSH') ? async (code) => {
+      try {
+        await verifyPasscode(s, code);
+        return true;
+      } catch {
+        return false;
+      }
+    } : undefined,
+  };
+}
+
 function keyboardInteractiveCheck(hooks: Hooks): LoginCheck {
   return {
     name: 'keyboard-interactive-hook',
@@ -117,26 +147,7 @@ function keyboardInteractiveCheck(hooks: Hooks): LoginCheck {
       if (user.filters?.hooks?.external_auth_disabled) return;
       let ok: boolean;
       try {
-        ok = await hooks.keyboardInteractive({
-          user, ip: s.ip,
-          challenge: (instruction, questions, echos) => c.challenge(questions.map((prompt, i) => ({ prompt, echo: echos[i] ?? false })), instruction),
-          checkPassword: async (answer) => {
-            try {
-              await verifyPassword(s, answer);
-              return true;
-            } catch {
-              return false;
-            }
-          },
-          checkTotp: hasTotpFor(user, 'SSH') ? async (code) => {
-            try {
-              await verifyPasscode(s, code);
-              return true;
-            } catch {
-              return false;
-            }
-          } : undefined,
-        });
+        ok = await hooks.keyboardInteractive(keyboardDialogueContext(s, user, c.challenge));
       } catch (e) {
         throw refusal(s, e, HOOK_SENDER.keyboard_interactive);
       }

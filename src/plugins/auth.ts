@@ -1,8 +1,9 @@
 /**
  * The auth plugin as a login source (SFTPGo doPluginAuth): for a method in
- * `auth_options.scope` it runs first in the pre-login slot, before the
- * external auth and pre-login hooks, exactly as SFTPGo checks plugins before
- * hooks. The plugin answers with the SFTPGo user as JSON (empty = accepted,
+ * `auth_options.scope` (password, public key, keyboard-interactive, TLS
+ * certificate) it runs first in the pre-login slot, and the external auth
+ * and pre-login hooks are then not asked (SFTPGo checks a plugin instead of
+ * the hooks, not before them). The plugin answers with the SFTPGo user as JSON (empty = accepted,
  * no change) and the account is created/updated like an external auth
  * answer, so the rest of the sequence (password against the saved hash,
  * public key, TOTP, per-user rules) applies unchanged. The plugin down, slow
@@ -15,6 +16,8 @@ import { isFsError } from '../common/errors';
 import { authorizedKeyLine, userJsonForHook, type HookUser, type HookUserAnswer } from '../hooks/auth-hooks';
 import { applyExternalAuthAnswer, HookAnswerMemo } from '../hooks/user-sync';
 import type { User } from '../dataprovider/models';
+import { keyboardDialogueContext } from '../hooks/login-checks';
+import { KEYBOARD_INTERACTIVE_DEADLINE_MS, runKeyboardSteps, withDeadline, type KiRound, type KiStepRequest } from '../hooks/keyboard-interactive';
 import { loadService, unaryCall } from './proto';
 import { PLUGIN_SENDER, type PluginProcess } from './process';
 
@@ -51,7 +54,7 @@ export class AuthPlugin {
     if (c.kind === 'password') return (this.scope & AUTH_SCOPE.password) !== 0;
     if (c.kind === 'publickey') return (this.scope & AUTH_SCOPE.publickey) !== 0;
     if (c.kind === 'tls-certificate') return (this.scope & AUTH_SCOPE.tlsCertificate) !== 0;
-    return false;
+    return (this.scope & AUTH_SCOPE.keyboardInteractive) !== 0;
   }
 
   /** Asks the plugin; resolves to the user to check the credentials against. */
@@ -73,11 +76,57 @@ export class AuthPlugin {
       password = c.password ?? '';
       res = await unaryCall(client, this.service, 'CheckUserAndTLSCert', { ...base, tlsCert: c.cert.toString() }, timeout);
     } else {
-      throw new Error('keyboard-interactive is not handled by the auth plugin');
+      // SFTPGo: the plugin answers with the user first; the dialogue itself comes in the credentials slot
+      res = await unaryCall(client, this.service, 'CheckUserAndKeyboardInteractive', base, timeout);
     }
     const answer = parseAuthAnswer(res.user);
     return applyExternalAuthAnswer(s.ctx.provider, { loginName: s.req.username, existing, password, publicKeyLine: keyLine }, answer, this.answers);
   }
+
+  /** One step of the keyboard-interactive dialogue (SendKeyboardAuthRequest). */
+  async keyboardStep(req: KiStepRequest): Promise<KiRound> {
+    const res = await unaryCall<{ instructions: string; questions: string[]; echos: boolean[]; auth_result: number; check_password: number }>(
+      this.process.client(this.service), this.service, 'SendKeyboardAuthRequest', {
+        requestID: req.requestId, step: req.step, username: req.username, password: req.password, ip: req.ip ?? '',
+        answers: req.answers ?? [], questions: req.questions ?? [],
+      }, this.process.callTimeoutMs);
+    return {
+      instruction: res.instructions, questions: res.questions, echos: res.echos, checkPassword: res.check_password, authResult: res.auth_result,
+    };
+  }
+}
+
+/**
+ * The keyboard-interactive dialogue through the plugin whose scope has 4
+ * (SFTPGo's executeKeyboardInteractivePlugin): it runs before the
+ * keyboard-interactive hook and the built-in dialogue, and on success the
+ * SSH second factor (TOTP for SSH) is still asked, as SFTPGo does after a
+ * plugin. Bounded by the same 60 s as the hook's dialogue.
+ */
+function keyboardPluginCheck(plugins: AuthPlugin[]): LoginCheck {
+  return {
+    name: 'auth-plugin-keyboard-interactive',
+    async run(s) {
+      const c = s.req.credentials;
+      if (c.kind !== 'keyboard-interactive' || s.authenticated) return;
+      const plugin = plugins.find((p) => p.covers(s));
+      if (!plugin) return;
+      const user = s.user;
+      if (!user) throw new LoginRefusal('invalid_user', `user "${s.req.username}" does not exist`);
+      if (user.filters?.hooks?.external_auth_disabled) return;
+      const fail = (message: string): Error => new Error(`keyboard interactive plugin: ${message}`);
+      let result: number;
+      try {
+        result = await withDeadline(runKeyboardSteps((req) => plugin.keyboardStep(req), keyboardDialogueContext(s, user, c.challenge), fail),
+          KEYBOARD_INTERACTIVE_DEADLINE_MS, () => fail(`no result within ${KEYBOARD_INTERACTIVE_DEADLINE_MS / 1000} s`));
+      } catch (e) {
+        s.ctx.logger.warn(PLUGIN_SENDER, `keyboard interactive auth error for user "${s.req.username}": ${messageOf(e)}`, { ip: s.ip, protocol: s.req.protocol });
+        throw new LoginRefusal('valid_user', `plugin keyboard interactive auth: ${messageOf(e)}`, e);
+      }
+      if (result !== 1) throw new LoginRefusal('valid_user', `keyboard interactive auth failed, result: ${result}`);
+      s.authenticated = true;
+    },
+  };
 }
 
 export function installAuthPluginChecks(login: LoginService, plugins: AuthPlugin[]): void {
@@ -92,6 +141,7 @@ export function installAuthPluginChecks(login: LoginService, plugins: AuthPlugin
       const started = Date.now();
       try {
         s.user = await plugin.authenticate(s, existing);
+        s.userFromPlugin = true;
         s.ctx.logger.debug(PLUGIN_SENDER, `plugin auth completed for user "${s.req.username}", elapsed ${Date.now() - started} ms, auth scope ${plugin.scope}`);
       } catch (e) {
         const notFound = isFsError(e) && e.kind === 'NotFound';
@@ -102,4 +152,6 @@ export function installAuthPluginChecks(login: LoginService, plugins: AuthPlugin
     },
   };
   login.use('pre-login', check, 'first');
+  // installed after the hooks: first in its slot, so it runs before the keyboard-interactive hook
+  login.use('credentials', keyboardPluginCheck(plugins), 'first');
 }

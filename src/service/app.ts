@@ -39,7 +39,7 @@ import { loadInitialData } from './loaddata';
 import { buildEvents } from './events';
 import { startPlugins, type PluginRuntimeOptions } from '../plugins';
 import { installAuthPluginChecks } from '../plugins/auth';
-import { withNotifierPlugins } from '../plugins/notifier';
+import { installNotifierLogEvents, withNotifierPlugins } from '../plugins/notifier';
 import { withIpFilterPlugins } from '../plugins/ipfilter';
 import { createKmsWithPlugins } from '../plugins/kms';
 
@@ -153,7 +153,10 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     // one HTTP client (one keep-alive pool) for every hook and action URL; certificates load here or start-up stops
     const hookHttp = new HookHttpClient(config.http, rt.configDir || '.');
     undo.push(async () => hookHttp.close());
-    const eventsRuntime = await buildEvents({ config, configDir: rt.configDir || '.', logger, metrics, provider, kms, filesystems, httpClient: hookHttp, now: opts.eventsClock });
+    const eventsRuntime = await buildEvents({
+      config, configDir: rt.configDir || '.', logger, metrics, provider, kms, filesystems, httpClient: hookHttp, now: opts.eventsClock,
+      onProviderObject: (e) => { for (const n of plugins.notifiers) n.notifyProvider(e); },
+    });
     undo.push(async () => eventsRuntime.stop());
     const events = withNotifierPlugins(eventsRuntime.sink, plugins.notifiers);
     await loadInitialData(provider, rt, logger);
@@ -173,6 +176,7 @@ export async function startApp(opts: StartAppOptions): Promise<App> {
     installHookChecks(loginService(ctx), hooks);
     installLdap(loginService(ctx), { config, configDir: rt.configDir || '.', logger, provider, hooks });
     installAuthPluginChecks(loginService(ctx), plugins.auth);
+    installNotifierLogEvents(loginService(ctx), plugins.notifiers);
     if (plugins.auth.some((p) => (p.scope & 2) !== 0)) hooks.keysComeFromLoginSource();
     const services = await buildServices(ctx, () => serviceStatus(ctx, services));
     const started: Service[] = [];

@@ -47,6 +47,8 @@ export interface EventsOptions {
   httpClient?: HookHttpClient;
   /** tests: the clock for timestamps, retention ages and schedules; the schedule timer is not started when given */
   now?: () => number;
+  /** told every provider object change after data_provider.actions and the event rules (notifier plugins) */
+  onProviderObject?: (e: ProviderObjectEvent) => void;
 }
 
 export interface EventsRuntime {
@@ -97,6 +99,7 @@ export async function buildEvents(o: EventsOptions): Promise<EventsRuntime> {
   const onObjectChange = (e: ProviderObjectEvent): void => {
     providerActions.notify(e);
     engine.providerEvent(e);
+    o.onProviderObject?.(e);
   };
   o.provider.setObjectListener?.(onObjectChange);
   const manager = new EventObjects({

@@ -129,7 +129,12 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
     const clientVersion = info.header.identRaw;
     const entry: { sessions?: ClientSessions } = {};
     clients.set(client, entry);
-    client.on('error', (e: Error) => ctx.logger.debug(SENDER, `client ${remoteAddr} error: ${e.message}`, { connection_id: connectionId }));
+    // ssh2 tags key exchange failures (no common algorithm) with level "handshake"
+    let handshakeFailure: string | undefined;
+    client.on('error', (e: Error & { level?: string }) => {
+      if (e.level === 'handshake' && !auth.tried) handshakeFailure = e.message;
+      ctx.logger.debug(SENDER, `client ${remoteAddr} error: ${e.message}`, { connection_id: connectionId });
+    });
     const grace = setTimeout(() => {
       ctx.logger.info(SENDER, `client ${remoteAddr} did not authenticate in time, disconnecting`, { connection_id: connectionId });
       client.end();
@@ -145,7 +150,9 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
     client.once('close', () => {
       clearTimeout(grace);
       clients.delete(client);
-      if (!auth.tried && !auth.authenticated) reportNoAuth(ctx, 'SSH', ip, 'no authentication method tried');
+      if (!auth.tried && !auth.authenticated) {
+        reportNoAuth(ctx, 'SSH', ip, handshakeFailure ?? 'no authentication method tried', handshakeFailure !== undefined);
+      }
     });
   };
 

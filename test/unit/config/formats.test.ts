@@ -232,8 +232,8 @@ test('HCL values: heredoc, escapes, labels, numbers', () => {
 
 test('sections this server does not implement stop start-up naming the key', (t) => {
   refusedWith(t, 'sftpgo.json', JSON.stringify({ acme: { domains: ['example.com'], email: 'a@example.com' } }), /^acme\.domains: ACME certificates are not supported by this server; get them with certbot .*SIGHUP/);
-  refusedWith(t, 'sftpgo.hcl', 'plugins = [\n  { type = "searcher", cmd = "/usr/bin/sftpgo-plugin-search" },\n]\n', /^plugins\[0\]\.type: "searcher" plugins are not supported yet/);
-  refusedWith(t, 'sftpgo.properties', 'plugins.0.type = notifier\nplugins.0.cmd = /usr/bin/notify\nplugins.0.notifier_options.log_events = 1,2\n', /^plugins\[0\]\.notifier_options\.log_events: log events/);
+  refusedWith(t, 'sftpgo.hcl', 'plugins = [\n  { type = "eventsearcher", cmd = "/usr/bin/sftpgo-plugin-eventsearch" },\n]\n', /^plugins\[0\]\.type: "eventsearcher" plugins .* are not supported yet/);
+  refusedWith(t, 'sftpgo.properties', 'plugins.0.type = notifier\nplugins.0.cmd = /usr/bin/notify\nplugins.0.notifier_options.log_events = 1,7\n', /^plugins\[0\]\.notifier_options\.log_events: unknown log event 7/);
   refusedWith(t, 'sftpgo.yaml', 'httpd:\n  bindings:\n    - port: 8080\n    - port: 8081\n      security:\n        enabled: true\n', /^httpd\.bindings\[1\]\.security\.enabled: /);
   refusedWith(t, 'sftpgo.json', JSON.stringify({ httpd: { bindings: [{ port: 8080, security: { enabled: true } }] } }), /^httpd\.bindings\[0\]\.security\.enabled: /);
   refusedWith(t, 'sftpgo.json', JSON.stringify({ httpd: { bindings: [{ port: 8080, branding: { web_client: { name: 'ACME files' } } }] } }), /^httpd\.bindings\[0\]\.branding\.web_client\.name: branding is not supported yet/);
@@ -241,8 +241,8 @@ test('sections this server does not implement stop start-up naming the key', (t)
   refusedWith(t, 'sftpgo.json', JSON.stringify({ httpd: { ca_revocation_lists: ['crl.pem'] } }), /^httpd\.ca_revocation_lists: certificate revocation lists are not supported yet/);
   refusedWith(t, 'sftpgo.yaml', 'httpd:\n  web_root: /sftpgo\n', /^httpd\.web_root: serving the web UI and REST API under a web_root prefix is not supported yet/);
   const dir = tmpDir(t);
-  assert.throws(() => loadConfig({ configDir: dir, env: { SFTPGO_PLUGINS__0__TYPE: 'auth', SFTPGO_PLUGINS__0__CMD: '/bin/true', SFTPGO_PLUGINS__0__AUTH_OPTIONS__SCOPE: '5' } }),
-    /^ConfigError: plugins\[0\]\.auth_options\.scope: keyboard-interactive \(4\) through an auth plugin is not supported yet/);
+  assert.throws(() => loadConfig({ configDir: dir, env: { SFTPGO_PLUGINS__0__TYPE: 'auth', SFTPGO_PLUGINS__0__CMD: '/bin/true', SFTPGO_PLUGINS__0__AUTH_OPTIONS__SCOPE: '16' } }),
+    /^ConfigError: plugins\[0\]\.auth_options\.scope: invalid auth scope 16/);
   // SFTPGo's own default blocks (empty) load fine
   const ok = loadConfig({ configDir: dir, env: { SFTPGO_ACME__DOMAINS: '', SFTPGO_SMTP__HOST: '' } });
   assert.deepEqual(ok.plugins, []);
