@@ -145,6 +145,7 @@ const BENCH_TOOLS: Record<string, [string, string][]> = {
   sftp: [['/usr/sbin/sshd', 'openssh-server'], ['/usr/bin/sftp', 'openssh-client'], ['/usr/bin/ssh-keygen', 'openssh-client']],
   ftp: [['/usr/sbin/vsftpd', 'vsftpd'], ['/usr/bin/lftp', 'lftp'], ['/usr/bin/openssl', 'openssl']],
   webdav: [['/usr/bin/rclone', 'rclone'], ['/usr/bin/curl', 'curl']],
+  http: [['/usr/bin/rclone', 'rclone'], ['/usr/bin/curl', 'curl']],
 };
 
 /**
