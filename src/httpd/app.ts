@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ServerContext } from '../common/context';
 import type { HttpdBinding } from '../config/types';
 import type { HttpDeps } from './deps';
+import type { ResetCodes } from './pwreset';
 import type { TlsMaterial } from './tls';
 import { errorBody } from './errors';
 import { installAuth } from './plugins/auth';
@@ -53,7 +54,7 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** The hook the web admin module (src/httpd/web/index.ts) exports. */
 export type WebAdminRegistrar = (
-  app: FastifyInstance, ctx: ServerContext, opts: { serviceStatus?: () => Record<string, unknown>; oidc?: OidcLogins },
+  app: FastifyInstance, ctx: ServerContext, opts: { serviceStatus?: () => Record<string, unknown>; oidc?: OidcLogins; resetCodes?: ResetCodes },
 ) => Promise<void> | void;
 
 export interface BuildAppOptions {
@@ -160,7 +161,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   if (binding.enable_web_admin !== false) {
     const web = loadWebAdmin();
     // the status page shows the live service state, as GET /api/v2/status does
-    if (web) await web(app, deps.ctx, { serviceStatus: deps.serviceStatus, oidc });
+    if (web) await web(app, deps.ctx, { serviceStatus: deps.serviceStatus, oidc, resetCodes: deps.resetCodes });
   }
   oidc?.register(app);
   await app.ready();

@@ -6,6 +6,7 @@ import type { ListOptions } from '../dataprovider/provider';
 import type { TokenManager } from './tokens';
 import type { LoginLimiter } from './ratelimit';
 import type { QuotaScanner } from './quotascan';
+import type { ResetCodes } from './pwreset';
 import { ApiError } from './errors';
 
 export interface HttpDeps {
@@ -13,6 +14,8 @@ export interface HttpDeps {
   tokens: TokenManager;
   limiter: LoginLimiter;
   scans: QuotaScanner;
+  /** emailed password reset codes, shared by every binding's web admin and web client */
+  resetCodes: ResetCodes;
   serviceStatus: () => Record<string, unknown>;
 }
 

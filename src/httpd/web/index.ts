@@ -20,6 +20,7 @@ import { registerMfaPages } from './routes/mfa';
 import { registerTwoFactorPages } from './routes/twofactor';
 import { registerProfilePages } from './routes/profile';
 import { registerPerimeterPages } from './routes/perimeter';
+import { registerResetPages } from './pwreset-pages';
 import { registerSystemPages } from './routes/system';
 import { registerUserPages } from './routes/users';
 import { WebSessions } from './session';
@@ -104,6 +105,12 @@ export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext,
       registerTwoFactorPages(w);
       registerMfaPages(w);
       registerPerimeterPages(w);
+      if (opts.resetCodes) {
+        registerResetPages({
+          app: web, ctx, kind: 'admin', base: BASE, codes: opts.resetCodes, limiter: w.limiter, sessions,
+          render: (reply, name, page, data, status) => views.send(reply, name, page, data, status),
+        });
+      }
     }, { prefix: BASE });
   });
 }

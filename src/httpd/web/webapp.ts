@@ -9,6 +9,7 @@ import type { ServerContext } from '../../common/context';
 import type { Admin, AdminPermission } from '../../dataprovider/models';
 import type { Executor } from '../../dataprovider/types';
 import type { OidcLogins } from '../oidc/routes';
+import type { ResetCodes } from '../pwreset';
 import { LoginLimiter } from '../ratelimit';
 import { ipAllowed } from '../ipfilter';
 import { adminMustSetSecondFactor } from '../tokens';
@@ -41,6 +42,8 @@ export interface WebAppOptions {
   serviceStatus?: () => Record<string, unknown>;
   /** the binding's OpenID Connect login, when configured: it starts sessions of this console */
   oidc?: OidcLogins;
+  /** emailed password reset codes (httpd's, shared with the web client); without them no "forgot password" pages */
+  resetCodes?: ResetCodes;
 }
 
 export class WebApp {

@@ -13,6 +13,7 @@ import type { HttpDeps } from '../../deps';
 import { classifyError } from '../../errors';
 import { signingPassphrase } from '../../signing';
 import { registerStatic, resolveAssetDir } from '../assets';
+import { registerResetPages } from '../pwreset-pages';
 import { Views } from '../view';
 import { registerClientActions, registerClientUploads } from './actions';
 import { ClientApp } from './app';
@@ -72,6 +73,10 @@ export async function registerWebClient(app: FastifyInstance, deps: HttpDeps, bi
       registerClientActions(c);
       registerClientShares(c);
       registerClientProfile(c);
+      registerResetPages({
+        app: web, ctx, kind: 'user', base: CLIENT_BASE, codes: deps.resetCodes, limiter: c.limiter, sessions,
+        render: (reply, name, page, data, status) => c.render(reply, name, { ...data, ...page }, status),
+      });
       await web.register(async (raw) => {
         raw.removeAllContentTypeParsers();
         raw.addContentTypeParser('*', (_req, _payload, done) => { done(null, undefined); });
