@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ServerContext } from '../common/context';
 import type { Executor } from '../dataprovider/types';
+import type { HttpdBinding } from '../config/types';
 import type { ListOptions } from '../dataprovider/provider';
 import type { TokenManager } from './tokens';
 import type { LoginLimiter } from './ratelimit';
@@ -23,6 +24,11 @@ export function executorOf(req: FastifyRequest): Executor {
   const admin = req.admin;
   if (!admin) throw new ApiError(401, 'authentication required');
   return { username: admin.username, ip: req.clientIp, role: admin.role };
+}
+
+/** httpd.bindings[i], for start-up errors naming a binding's key */
+export function bindingKey(deps: HttpDeps, binding: HttpdBinding): string {
+  return `httpd.bindings[${Math.max(0, deps.ctx.config.httpd.bindings.indexOf(binding))}]`;
 }
 
 export interface ListQuery { offset?: string; limit?: string; order?: 'ASC' | 'DESC' }

@@ -21,6 +21,7 @@ import { checkAdminConditions } from '../../dataprovider/auth';
 import type { User } from '../../dataprovider/models';
 import { parseCookies } from '../web/session';
 import { OidcError, OidcProvider, opaque } from './provider';
+import { normalizeWebRoot } from '../webroot';
 import { ADMIN_OIDC_LOGIN_PATH, CLIENT_OIDC_LOGIN_PATH, identityOf, OIDC_REDIRECT_PATH, oidcEnabled, oidcSettings, type OidcSettings } from './settings';
 
 type Audience = 'admin' | 'client';
@@ -79,7 +80,7 @@ export class OidcLogins {
   static async create(ctx: ServerContext, binding: HttpdBinding): Promise<OidcLogins | undefined> {
     if (!oidcEnabled(binding)) return undefined;
     const index = Math.max(0, ctx.config.httpd.bindings.indexOf(binding));
-    const s = oidcSettings(binding, index, ctx.runtime.configDir);
+    const s = oidcSettings(binding, index, ctx.runtime.configDir, normalizeWebRoot(ctx.config.httpd.web_root));
     try {
       return new OidcLogins(ctx, s, await OidcProvider.discover(s));
     } catch (e) {

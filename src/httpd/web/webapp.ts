@@ -10,6 +10,7 @@ import type { Admin, AdminPermission } from '../../dataprovider/models';
 import type { Executor } from '../../dataprovider/types';
 import type { OidcLogins } from '../oidc/routes';
 import type { ResetCodes } from '../pwreset';
+import type { BrandingConfig } from '../../config/types-ops';
 import { LoginLimiter } from '../ratelimit';
 import { ipAllowed } from '../ipfilter';
 import { adminMustSetSecondFactor } from '../tokens';
@@ -44,6 +45,9 @@ export interface WebAppOptions {
   oidc?: OidcLogins;
   /** emailed password reset codes (httpd's, shared with the web client); without them no "forgot password" pages */
   resetCodes?: ResetCodes;
+  /** the binding's branding.web_admin and where it is in the config (for start-up errors) */
+  branding?: BrandingConfig;
+  bindingKey?: string;
 }
 
 export class WebApp {

@@ -62,7 +62,7 @@ export class ClientApp {
   }
 
   render(reply: FastifyReply, name: string, data: Record<string, unknown>, status = 200): FastifyReply {
-    const base = { brand: 'SFTPGo', base: CLIENT_BASE };
+    const base = { base: CLIENT_BASE };
     return this.views.send(reply, name, { csrf: String(data.csrf ?? '') }, { ...base, ...data }, status);
   }
 
