@@ -36,14 +36,19 @@ async function webLogin(port: number, ip: string, username: string, password: st
   return r.status;
 }
 
-test('web admin login failures are scored by the defender and ban the address', async (t) => {
-  const env = await startPerimeterApp((c: AppConfig) => {
+/** The server with a memory defender banning at `threshold` (wrong password 1, unknown account 2) and one web UI on. */
+function startWithDefender(threshold: number, ui: 'enable_web_admin' | 'enable_web_client'): ReturnType<typeof startPerimeterApp> {
+  return startPerimeterApp((c: AppConfig) => {
     Object.assign(c.common.defender, {
-      enabled: true, driver: 'memory', threshold: 5, score_valid: 1, score_invalid: 2, score_limit_exceeded: 3, score_no_auth: 0,
+      enabled: true, driver: 'memory', threshold, score_valid: 1, score_invalid: 2, score_limit_exceeded: Math.min(3, threshold - 1), score_no_auth: 0,
       ban_time: 30, ban_time_increment: 50, observation_time: 30, login_delay: { success: 0, password_failed: 0 },
     });
-    c.httpd.bindings[0]!.enable_web_admin = true;
+    c.httpd.bindings[0]![ui] = true;
   });
+}
+
+test('web admin login failures are scored by the defender and ban the address', async (t) => {
+  const env = await startWithDefender(5, 'enable_web_admin');
   t.after(() => env.close());
   // an unknown admin scores 2: banned at the third failure
   for (let i = 0; i < 3; i++) assert.equal(await webLogin(env.http, '127.0.0.71', 'nobody', 'x'), 401);
@@ -78,13 +83,7 @@ async function shareLogin(port: number, ip: string, id: string, password: string
 }
 
 test('wrong share passwords (web page and REST) are scored by the defender like other logins', async (t) => {
-  const env = await startPerimeterApp((c: AppConfig) => {
-    Object.assign(c.common.defender, {
-      enabled: true, driver: 'memory', threshold: 3, score_valid: 1, score_invalid: 2, score_limit_exceeded: 2, score_no_auth: 0,
-      ban_time: 30, ban_time_increment: 50, observation_time: 30, login_delay: { success: 0, password_failed: 0 },
-    });
-    c.httpd.bindings[0]!.enable_web_client = true;
-  });
+  const env = await startWithDefender(3, 'enable_web_client');
   t.after(() => env.close());
   await env.addUser('owner', 'Owner-pw-1');
   const id = await addPasswordShare(env.http, 'owner', 'Owner-pw-1');
