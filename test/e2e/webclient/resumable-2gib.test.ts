@@ -24,6 +24,9 @@ const CHUNK = 8 << 20;
 /** the growth a streaming server may show; buffering a 2 GiB upload would be far beyond it */
 const MAX_RSS_GROWTH_MIB = 256;
 
+/** the part of the page's globals the progress predicate reads (the tests compile without the DOM types) */
+interface PageGlobals { document: { querySelector(s: string): { getAttribute(name: string): string | null } | null } }
+
 let d: Daemon;
 let browser: Browser;
 let proxy: TcpProxy;
@@ -95,7 +98,9 @@ test('2 GiB through the page, network cut at 50 %, resumed from the server offse
 
     // a local browser gets the path, not the bytes: the page reads the 2 GiB File in slices as a user's would
     await page.setInputFiles('#upload-input', source);
-    await page.waitForFunction("Number(document.querySelector('li.upload')?.getAttribute('data-progress') ?? 0) >= 50", undefined, { timeout: 300_000 });
+    // a function, not a string: the page's CSP (no unsafe-eval) refuses a string predicate
+    await page.waitForFunction(() => Number((globalThis as unknown as PageGlobals).document.querySelector('li.upload')?.getAttribute('data-progress') ?? 0) >= 50,
+      undefined, { timeout: 300_000 });
     await proxy.down();
     await page.waitForSelector('li.upload[data-retries]', { timeout: 60_000 });
     assert.notEqual(await page.getAttribute('li.upload', 'data-state'), 'done');
