@@ -24,7 +24,6 @@ const CHECKS: Check[] = [
   { key: 'ftpd.combine_support', active: (c) => c.ftpd.combine_support !== 0, what: 'the FTP COMB command' },
   { key: 'data_provider.password_validation', active: (c) => c.data_provider.password_validation.admins.min_entropy > 0 || c.data_provider.password_validation.users.min_entropy > 0, what: 'password strength validation' },
   { key: 'httpd.ca_revocation_lists', active: (c) => c.httpd.ca_revocation_lists.length > 0, what: 'certificate revocation lists' },
-  { key: 'httpd.web_root', active: (c) => nonEmpty(c.httpd.web_root), what: 'serving the web UI and REST API under a web_root prefix' },
 ];
 
 /**
@@ -42,11 +41,6 @@ function firstActiveSection(c: AppConfig): string | undefined {
   for (const [i, b] of c.httpd.bindings.entries()) {
     const at = `httpd.bindings[${i}]`;
     if (b.security?.enabled) return `${at}.security.enabled: the HTTP security headers middleware is not supported yet by this server; set it to false`;
-    for (const part of ['web_admin', 'web_client'] as const) {
-      const brand = b.branding?.[part];
-      const set = brand ? Object.entries(brand).find(([, v]) => (Array.isArray(v) ? v.length > 0 : nonEmpty(v))) : undefined;
-      if (set) return `${at}.branding.${part}.${set[0]}: branding is not supported yet by this server; leave it empty`;
-    }
   }
   return undefined;
 }

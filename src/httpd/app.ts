@@ -11,7 +11,10 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ServerContext } from '../common/context';
 import type { HttpdBinding } from '../config/types';
-import type { HttpDeps } from './deps';
+import { bindingKey, type HttpDeps } from './deps';
+import type { WebAppOptions } from './web/webapp';
+import { registerStatic, staticRoots } from './web/assets';
+import { installWebRootReplies, normalizeWebRoot, webRootRewriter } from './webroot';
 import type { TlsMaterial } from './tls';
 import { errorBody } from './errors';
 import { installAuth } from './plugins/auth';
@@ -53,7 +56,7 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** The hook the web admin module (src/httpd/web/index.ts) exports. */
 export type WebAdminRegistrar = (
-  app: FastifyInstance, ctx: ServerContext, opts: { serviceStatus?: () => Record<string, unknown>; oidc?: OidcLogins },
+  app: FastifyInstance, ctx: ServerContext, opts: WebAppOptions,
 ) => Promise<void> | void;
 
 export interface BuildAppOptions {
@@ -90,7 +93,10 @@ function loadWebAdmin(): WebAdminRegistrar | undefined {
 export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<BuiltApp> {
   let httpsServer: HttpsServer | undefined;
   const tls = opts.tls;
+  const webRoot = normalizeWebRoot(deps.ctx.config.httpd.web_root);
+  const rewrite = webRootRewriter(webRoot);
   const app = Fastify({
+    ...(rewrite ? { rewriteUrl: (req: { url?: string }) => rewrite(req.url ?? '/') } : {}),
     logger: false,
     bodyLimit: DEFAULT_BODY_LIMIT,
     exposeHeadRoutes: false,
@@ -119,6 +125,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   const openapi = binding.render_openapi === false ? undefined : installOpenApi(app, deps.ctx.version.version);
   const clientIp = httpClientIpResolver(binding);
   installClientIp(app, clientIp, deps.ctx.perimeter);
+  installWebRootReplies(app, webRoot);
   installCors(app, deps.ctx.config.httpd.cors);
   installErrorHandlers(app, deps.ctx.logger);
   installAccessLog(app, deps.ctx.logger, tls ? 'https' : 'http');
@@ -148,6 +155,8 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     if ((binding.disabled_login_methods & DISABLED_USER_TOKEN) === 0) registerUserTokenRoutes(app, deps);
     registerUserApi(app, deps);
   }
+  // /static: the UIs' assets and branding files (static_files_path, then the package's own)
+  if (binding.enable_web_client !== false || binding.enable_web_admin !== false) registerStatic(app, staticRoots(deps.ctx));
   // OpenID Connect: discovery at start-up (a provider that cannot be read stops the server, as in SFTPGo)
   const oidc = await OidcLogins.create(deps.ctx, binding);
   if (binding.enable_web_client !== false) {
@@ -160,7 +169,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   if (binding.enable_web_admin !== false) {
     const web = loadWebAdmin();
     // the status page shows the live service state, as GET /api/v2/status does
-    if (web) await web(app, deps.ctx, { serviceStatus: deps.serviceStatus, oidc });
+    if (web) await web(app, deps.ctx, { serviceStatus: deps.serviceStatus, oidc, resetCodes: deps.resetCodes, branding: binding.branding?.web_admin, bindingKey: bindingKey(deps, binding) });
   }
   oidc?.register(app);
   await app.ready();

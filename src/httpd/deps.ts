@@ -2,10 +2,12 @@
 import type { FastifyRequest } from 'fastify';
 import type { ServerContext } from '../common/context';
 import type { Executor } from '../dataprovider/types';
+import type { HttpdBinding } from '../config/types';
 import type { ListOptions } from '../dataprovider/provider';
 import type { TokenManager } from './tokens';
 import type { LoginLimiter } from './ratelimit';
 import type { QuotaScanner } from './quotascan';
+import type { ResetCodes } from './pwreset';
 import { ApiError } from './errors';
 
 export interface HttpDeps {
@@ -13,6 +15,8 @@ export interface HttpDeps {
   tokens: TokenManager;
   limiter: LoginLimiter;
   scans: QuotaScanner;
+  /** emailed password reset codes, shared by every binding's web admin and web client */
+  resetCodes: ResetCodes;
   serviceStatus: () => Record<string, unknown>;
 }
 
@@ -20,6 +24,11 @@ export function executorOf(req: FastifyRequest): Executor {
   const admin = req.admin;
   if (!admin) throw new ApiError(401, 'authentication required');
   return { username: admin.username, ip: req.clientIp, role: admin.role };
+}
+
+/** httpd.bindings[i], for start-up errors naming a binding's key */
+export function bindingKey(deps: HttpDeps, binding: HttpdBinding): string {
+  return `httpd.bindings[${Math.max(0, deps.ctx.config.httpd.bindings.indexOf(binding))}]`;
 }
 
 export interface ListQuery { offset?: string; limit?: string; order?: 'ASC' | 'DESC' }

@@ -9,6 +9,7 @@ import type { ServerContext, Service } from '../common/context';
 import type { HttpdBinding } from '../config/types';
 import { buildApp, type BuiltApp } from './app';
 import type { HttpDeps } from './deps';
+import { ResetCodes } from './pwreset';
 import { QuotaScanner } from './quotascan';
 import { LoginLimiter, type LoginLimiterOptions } from './ratelimit';
 import { loadTls } from './tls';
@@ -73,6 +74,7 @@ export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions):
     }),
     limiter: new LoginLimiter(opts.tokenRateLimit ?? { maxFailures: 10, windowMs: 60_000 }),
     scans,
+    resetCodes: new ResetCodes(),
     serviceStatus: opts.serviceStatus,
   });
 

@@ -8,6 +8,8 @@
  * - SSH password login with an external auth hook (program, HTTP) beside the built-in check;
  * - FTP against vsftpd with lftp (passive, plain and explicit TLS);
  * - WebDAV against `rclone serve webdav` with curl PUT/GET;
+ * - HTTP: the user REST API (raw upload, download) with curl against `rclone serve http`
+ *   (downloads) and `rclone serve webdav` (uploads) on the same directory;
  * - BENCH_BIG=1: 10 GiB through FTP and WebDAV with the server's peak RSS.
  * Prints one table with the ratio to the reference for each row, because this
  * machine is noisy: only ratios measured side by side mean anything. Rounds
@@ -37,6 +39,7 @@ import { providerRows } from './provider';
 import { workersRows } from './workers';
 import { makeCert, startOpenSsh, startOurs, startRclone, startVsftpd } from './servers';
 import { hookLoginRows } from './hooks';
+import { httpRows } from './http';
 import { ldapLoginRows } from './ldap';
 import { perimeterRows } from './perimeter';
 import { ensureBenchTools, installSignalCleanup, killAll, onCleanup, printTable, sh } from './util';
@@ -49,8 +52,8 @@ const IDLE_SESSIONS = Number(process.env.BENCH_IDLE_SESSIONS ?? 200);
 const BIG = process.env.BENCH_BIG === '1';
 const BIG_GB = Number(process.env.BENCH_BIG_GB ?? 10);
 const CIPHERS = ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'];
-/** BENCH_ONLY=idle,login,provider,workers,hooks,sftp,parallel,events,ftp,webdav,perimeter runs only those groups (all by default) */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'idle,login,provider,workers,hooks,sftp,parallel,events,ftp,webdav,perimeter').split(','));
+/** BENCH_ONLY=idle,login,provider,workers,hooks,sftp,parallel,events,ftp,webdav,http,perimeter runs only those groups (all by default) */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'idle,login,provider,workers,hooks,sftp,parallel,events,ftp,webdav,http,perimeter').split(','));
 const CIPHER_ONLY = process.env.BENCH_CIPHER;
 
 function machine(): string {
@@ -72,7 +75,8 @@ async function main(): Promise<void> {
   const alt = B_ROOT ? (await startOurs(dir, pub, tls, { name: 'sftpgo-ts-B', root: B_ROOT })).sftp : undefined;
   // references of the groups that run only: a missing one would stop the others
   const vsftpd = ONLY.has('ftp') ? await startVsftpd(dir, tls) : undefined;
-  const rclone = ONLY.has('webdav') ? await startRclone(dir) : undefined;
+  const rclone = ONLY.has('webdav') || ONLY.has('http') ? await startRclone(dir) : undefined;
+  const rcloneHttp = rclone && ONLY.has('http') ? await startRclone(dir, 'http', rclone.home) : undefined;
   const src = join(dir, 'payload.bin');
   sh('sh', ['-c', `head -c ${SIZE_MB}M /dev/urandom > ${src}`]);
   sh('sh', ['-c', `head -c 16M /dev/urandom > ${join(dir, 'small.bin')}`]);
@@ -135,7 +139,12 @@ async function main(): Promise<void> {
         tool: lftpTool(ftps), ours: ours.ftp, ref: vsftpd, src, sizeMiB: SIZE_MB, rounds: ROUNDS, dir, min: 0.8 }));
     }
   }
-  if (rclone) {
+  if (rclone && rcloneHttp) {
+    step('HTTP user API');
+    const ref = { ...rclone, pids: () => [...rclone.pids(), ...rcloneHttp.pids()] };
+    rows.push(...await httpRows({ ours: ours.http, rcloneDav: ref, rcloneHttpPort: rcloneHttp.port, src, sizeMiB: SIZE_MB, rounds: ROUNDS, dir }));
+  }
+  if (rclone && ONLY.has('webdav')) {
     step('WebDAV');
     rows.push(...await compareTransfers({ label: 'WebDAV (curl)', tool: curlDavTool(), ours: ours.webdav, ref: rclone,
       src, sizeMiB: SIZE_MB, rounds: ROUNDS, dir, min: 1.0 }));

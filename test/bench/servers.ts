@@ -37,6 +37,8 @@ export interface Ours {
   sftp: Endpoint;
   ftp: Endpoint;
   webdav: Endpoint;
+  /** the REST API binding (user API) */
+  http: Endpoint;
 }
 
 /** A self-signed certificate for both FTPS servers. */
@@ -131,7 +133,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   mkdirSync(home, { recursive: true });
   const ep = (name: string, port: number): Endpoint =>
     ({ name, port, user: 'bench', password: PASSWORD, home, pids: () => [proc.pid ?? 0], rootPid: () => proc.pid ?? 0 });
-  return { proc, httpPort, sftp: ep(name, sftpPort), ftp: ep(name, ftpPort), webdav: ep(name, davPort) };
+  return { proc, httpPort, sftp: ep(name, sftpPort), ftp: ep(name, ftpPort), webdav: ep(name, davPort), http: ep(name, httpPort) };
 }
 
 /**
@@ -171,12 +173,14 @@ export async function startVsftpd(dir: string, tls: { cert: string; key: string 
     pids: () => [proc.pid ?? 0, ...childPids(proc.pid ?? 0)], rootPid: () => proc.pid ?? 0 };
 }
 
-export async function startRclone(dir: string): Promise<Endpoint> {
+/** `rclone serve webdav` (or `serve http`, read-only) on `home` (default: a new rclone-home). */
+export async function startRclone(dir: string, protocol: 'webdav' | 'http' = 'webdav', home = join(dir, 'rclone-home')): Promise<Endpoint> {
   const port = await freePort();
-  const home = join(dir, 'rclone-home');
-  mkdirSync(home);
-  const proc = track('/usr/bin/rclone', ['serve', 'webdav', home, '--addr', `127.0.0.1:${port}`,
-    '--user', 'bench', '--pass', PASSWORD, '--config', '/dev/null', '-q'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  mkdirSync(home, { recursive: true });
+  // serve http lists what the webdav side wrote: no directory cache between them
+  const cache = protocol === 'http' ? ['--dir-cache-time', '0s'] : [];
+  const proc = track('/usr/bin/rclone', ['serve', protocol, home, '--addr', `127.0.0.1:${port}`,
+    '--user', 'bench', '--pass', PASSWORD, '--config', '/dev/null', '-q', ...cache], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitForPort(port);
   return { name: 'rclone', port, user: 'bench', password: PASSWORD, home, pids: () => [proc.pid ?? 0], rootPid: () => proc.pid ?? 0 };
 }

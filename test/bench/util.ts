@@ -147,6 +147,7 @@ const BENCH_TOOLS: Record<string, [string, string][]> = {
   webdav: [['/usr/bin/rclone', 'rclone'], ['/usr/bin/curl', 'curl']],
   // npm run bench:storage (test/bench/storage-s3.ts): rclone against the same s3rver
   storage: [['/usr/bin/rclone', 'rclone'], ['/usr/bin/sftp', 'openssh-client']],
+  http: [['/usr/bin/rclone', 'rclone'], ['/usr/bin/curl', 'curl']],
 };
 
 /**

@@ -22,6 +22,7 @@ import type { Admin, User } from '../../dataprovider/models';
 import type { IdpLoginOutcome } from '../../common/events';
 import { parseCookies } from '../web/session';
 import { OidcError, OidcProvider, opaque } from './provider';
+import { normalizeWebRoot } from '../webroot';
 import { ADMIN_OIDC_LOGIN_PATH, CLIENT_OIDC_LOGIN_PATH, identityOf, OIDC_REDIRECT_PATH, oidcEnabled, oidcSettings, type OidcSettings } from './settings';
 
 type Audience = 'admin' | 'client';
@@ -80,7 +81,7 @@ export class OidcLogins {
   static async create(ctx: ServerContext, binding: HttpdBinding): Promise<OidcLogins | undefined> {
     if (!oidcEnabled(binding)) return undefined;
     const index = Math.max(0, ctx.config.httpd.bindings.indexOf(binding));
-    const s = oidcSettings(binding, index, ctx.runtime.configDir);
+    const s = oidcSettings(binding, index, ctx.runtime.configDir, normalizeWebRoot(ctx.config.httpd.web_root));
     try {
       return new OidcLogins(ctx, s, await OidcProvider.discover(s));
     } catch (e) {

@@ -15,7 +15,7 @@ export interface OidcSettings {
   clientSecret: string;
   /** the issuer: discovery is read from <config_url>/.well-known/openid-configuration */
   configUrl: string;
-  /** redirect_base_url + /web/oidc/redirect */
+  /** redirect_base_url + web_root + /web/oidc/redirect */
   redirectUrl: string;
   usernameField: string;
   roleField: string;
@@ -39,7 +39,7 @@ export function oidcEnabled(binding: HttpdBinding): boolean {
 }
 
 /** Throws an Error naming the key for a configuration SFTPGo would refuse too (and for a missing client_id). */
-export function oidcSettings(binding: HttpdBinding, index: number, configDir: string): OidcSettings {
+export function oidcSettings(binding: HttpdBinding, index: number, configDir: string, webRoot = ''): OidcSettings {
   const o = binding.oidc;
   const at = `httpd.bindings[${index}].oidc`;
   if (!o) throw new Error(`${at}: not configured`);
@@ -67,7 +67,7 @@ export function oidcSettings(binding: HttpdBinding, index: number, configDir: st
     clientId: o.client_id,
     clientSecret,
     configUrl: o.config_url.replace(/\/+$/, ''),
-    redirectUrl: `${o.redirect_base_url.replace(/\/+$/, '')}${OIDC_REDIRECT_PATH}`,
+    redirectUrl: `${o.redirect_base_url.replace(/\/+$/, '')}${webRoot}${OIDC_REDIRECT_PATH}`,
     usernameField: o.username_field,
     roleField: o.role_field,
     implicitRoles: o.implicit_roles,

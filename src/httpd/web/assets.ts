@@ -34,32 +34,66 @@ export function resolveAssetDir(ctx: ServerContext, configured: string, fallback
   return packageDir(fallback);
 }
 
+/**
+ * Where /static/* is read from: the configured static_files_path when it is a
+ * directory (branding files, or a full copy of ours), then the package's own.
+ */
+export function staticRoots(ctx: ServerContext): string[] {
+  const configured = ctx.config.httpd.static_files_path || 'static';
+  const p = isAbsolute(configured) ? configured : resolve(ctx.runtime.configDir || '.', configured);
+  const own = resolve(packageDir('static'));
+  return isDir(p) && resolve(p) !== own ? [resolve(p), own] : [own];
+}
+
 const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
   '.txt': 'text/plain; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
 };
 
-/** GET /static/* from one directory: known types only, no dot files, nothing outside the root. */
-export function registerStatic(app: FastifyInstance, root: string): void {
-  const base = resolve(root);
+/** The file a /static/ path names under `base`, or undefined (unknown type, dot files, outside the root). */
+function staticFile(base: string, rel: string): { file: string; type: string } | undefined {
+  const type = TYPES[extname(rel).toLowerCase()];
+  const parts = rel.split('/');
+  const bad = rel === '' || rel.includes('\\') || rel.includes('\0') || parts.some((p) => p === '' || p.startsWith('.'));
+  const file = resolve(base, ...parts);
+  if (bad || !type || !file.startsWith(base + sep)) return undefined;
+  return { file, type };
+}
+
+/** True when `/static<rel>` would be served from one of the roots (start-up checks of branding paths). */
+export function staticFileExists(roots: string[], rel: string): boolean {
+  return roots.some((r) => {
+    const f = staticFile(resolve(r), rel.replace(/^\/+/, ''));
+    return f !== undefined && existsSync(f.file) && statSync(f.file).isFile();
+  });
+}
+
+/** GET /static/* from the first root holding the file: known types only, no dot files, nothing outside a root. */
+export function registerStatic(app: FastifyInstance, root: string | string[]): void {
+  const bases = (Array.isArray(root) ? root : [root]).map((r) => resolve(r));
   app.get<{ Params: { '*': string } }>('/static/*', { config: { auth: 'none' } }, async (req, reply) => {
     const rel = req.params['*'] ?? '';
-    const type = TYPES[extname(rel).toLowerCase()];
-    const parts = rel.split('/');
-    const bad = rel === '' || rel.includes('\\') || rel.includes('\0') || parts.some((p) => p === '' || p.startsWith('.'));
-    const file = resolve(base, ...parts);
-    if (bad || !type || !file.startsWith(base + sep)) return reply.code(404).type('text/plain').send('not found');
-    let data: Buffer;
-    try {
-      data = await readFile(file);
-    } catch {
-      return reply.code(404).type('text/plain').send('not found');
+    for (const base of bases) {
+      const f = staticFile(base, rel);
+      if (!f) break;
+      let data: Buffer;
+      try {
+        data = await readFile(f.file);
+      } catch {
+        continue;
+      }
+      return reply.type(f.type).header('cache-control', 'public, max-age=3600').send(data);
     }
-    return reply.type(type).header('cache-control', 'public, max-age=3600').send(data);
+    return reply.code(404).type('text/plain').send('not found');
   });
 }

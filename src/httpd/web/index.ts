@@ -9,7 +9,9 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerContext } from '../../common/context';
 import { classifyError } from '../errors';
-import { registerStatic, resolveAssetDir } from './assets';
+import { resolveAssetDir, staticRoots } from './assets';
+import { brandOf, type BrandDefaults } from './branding';
+import { normalizeWebRoot } from '../webroot';
 import { boundaryOf, MultipartError, parseMultipart } from './multipart';
 import { registerApiKeyPages } from './routes/apikeys';
 import { registerAuthPages } from './routes/auth';
@@ -21,6 +23,7 @@ import { registerMfaPages } from './routes/mfa';
 import { registerTwoFactorPages } from './routes/twofactor';
 import { registerProfilePages } from './routes/profile';
 import { registerPerimeterPages } from './routes/perimeter';
+import { registerResetPages } from './pwreset-pages';
 import { registerSystemPages } from './routes/system';
 import { registerUserPages } from './routes/users';
 import { WebSessions } from './session';
@@ -29,6 +32,8 @@ import { BASE, FORM_LIMIT, WebApp, type WebAppOptions } from './webapp';
 import { signingPassphrase } from '../signing';
 
 export { BASE } from './webapp';
+
+const ADMIN_BRAND: BrandDefaults = { name: 'SFTPGo-ts', shortName: 'SFTPGo-ts', favicon: '/static/webadmin/favicon.svg', css: ['/static/webadmin/admin.css'] };
 export type { WebAppOptions } from './webapp';
 
 
@@ -54,8 +59,9 @@ function secureHeaders(reply: FastifyReply): void {
  */
 export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext, opts: WebAppOptions = {}): Promise<void> {
   const templatesDir = resolveAssetDir(ctx, ctx.config.httpd.templates_path, 'templates', join('webadmin', 'layout.eta'));
-  const staticDir = resolveAssetDir(ctx, ctx.config.httpd.static_files_path, 'static', join('webadmin', 'admin.css'));
-  const views = new Views(join(templatesDir, 'webadmin'), ctx.version.version);
+  const webRoot = normalizeWebRoot(ctx.config.httpd.web_root);
+  const brand = brandOf(opts.branding, ADMIN_BRAND, `${opts.bindingKey ?? 'httpd.bindings[0]'}.branding.web_admin`, webRoot, staticRoots(ctx));
+  const views = new Views(join(templatesDir, 'webadmin'), ctx.version.version, { webRoot, brand });
   const sessions = new WebSessions({
     passphrase: signingPassphrase(ctx),
     lifetimeMinutes: ctx.config.httpd.cookie_lifetime,
@@ -68,7 +74,6 @@ export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext,
       secureHeaders(reply);
       return payload;
     });
-    registerStatic(scope, staticDir);
     // no web client yet: everything lands on the admin console
     for (const p of ['/', '/web', '/web/']) {
       scope.get(p, { config: { auth: 'none' } }, async (_req, reply) => reply.redirect(BASE, 302));
@@ -106,6 +111,12 @@ export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext,
       registerMfaPages(w);
       registerPerimeterPages(w);
       registerEventPages(w);
+      if (opts.resetCodes) {
+        registerResetPages({
+          app: web, ctx, kind: 'admin', base: BASE, codes: opts.resetCodes, limiter: w.limiter, sessions,
+          render: (reply, name, page, data, status) => views.send(reply, name, page, data, status),
+        });
+      }
     }, { prefix: BASE });
   });
 }

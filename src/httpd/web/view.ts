@@ -7,6 +7,7 @@ import { Eta } from 'eta';
 import type { FastifyReply } from 'fastify';
 import type { Admin, AdminPermission } from '../../dataprovider/models';
 import { hasPermission } from '../types';
+import type { Brand } from './branding';
 
 export interface Flash { kind: string; text: string }
 
@@ -59,10 +60,19 @@ export const helpers = {
   },
 };
 
+/** What every template of one UI sees as plain variables (layouts and partials alike). */
+export interface TemplateGlobals {
+  /** httpd.web_root as a prefix ('' or "/a/b"): every link a page writes starts with it */
+  webRoot: string;
+  brand: Brand;
+}
+
 export class Views {
   private readonly eta: Eta;
-  constructor(dir: string, private readonly version: string) {
-    this.eta = new Eta({ views: dir, autoEscape: true, cache: true, defaultExtension: '.eta' });
+  constructor(dir: string, private readonly version: string, globals: TemplateGlobals) {
+    // JSON is a valid JS expression: the values become constants of every compiled template
+    const functionHeader = `const webRoot = ${JSON.stringify(globals.webRoot)}; const brand = ${JSON.stringify(globals.brand)};`;
+    this.eta = new Eta({ views: dir, autoEscape: true, cache: true, defaultExtension: '.eta', functionHeader });
   }
 
   html(name: string, page: PageContext, data: Record<string, unknown>): string {

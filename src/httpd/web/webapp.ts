@@ -9,6 +9,8 @@ import type { ServerContext } from '../../common/context';
 import type { Admin, AdminPermission } from '../../dataprovider/models';
 import type { Executor } from '../../dataprovider/types';
 import type { OidcLogins } from '../oidc/routes';
+import type { ResetCodes } from '../pwreset';
+import type { BrandingConfig } from '../../config/types-ops';
 import { LoginLimiter } from '../ratelimit';
 import { ipAllowed } from '../ipfilter';
 import { adminMustSetSecondFactor } from '../tokens';
@@ -41,6 +43,11 @@ export interface WebAppOptions {
   serviceStatus?: () => Record<string, unknown>;
   /** the binding's OpenID Connect login, when configured: it starts sessions of this console */
   oidc?: OidcLogins;
+  /** emailed password reset codes (httpd's, shared with the web client); without them no "forgot password" pages */
+  resetCodes?: ResetCodes;
+  /** the binding's branding.web_admin and where it is in the config (for start-up errors) */
+  branding?: BrandingConfig;
+  bindingKey?: string;
 }
 
 export class WebApp {

@@ -236,10 +236,8 @@ test('sections this server does not implement stop start-up naming the key', (t)
   refusedWith(t, 'sftpgo.properties', 'plugins.0.type = notifier\nplugins.0.cmd = /usr/bin/notify\nplugins.0.notifier_options.log_events = 1,7\n', /^plugins\[0\]\.notifier_options\.log_events: unknown log event 7/);
   refusedWith(t, 'sftpgo.yaml', 'httpd:\n  bindings:\n    - port: 8080\n    - port: 8081\n      security:\n        enabled: true\n', /^httpd\.bindings\[1\]\.security\.enabled: /);
   refusedWith(t, 'sftpgo.json', JSON.stringify({ httpd: { bindings: [{ port: 8080, security: { enabled: true } }] } }), /^httpd\.bindings\[0\]\.security\.enabled: /);
-  refusedWith(t, 'sftpgo.json', JSON.stringify({ httpd: { bindings: [{ port: 8080, branding: { web_client: { name: 'ACME files' } } }] } }), /^httpd\.bindings\[0\]\.branding\.web_client\.name: branding is not supported yet/);
   refusedWith(t, 'sftpgo.json', JSON.stringify({ smtp: { host: 'mail', auth_type: 3 } }), /^smtp\.auth_type: OAuth2 SMTP authentication \(3\) is not supported yet/);
   refusedWith(t, 'sftpgo.json', JSON.stringify({ httpd: { ca_revocation_lists: ['crl.pem'] } }), /^httpd\.ca_revocation_lists: certificate revocation lists are not supported yet/);
-  refusedWith(t, 'sftpgo.yaml', 'httpd:\n  web_root: /sftpgo\n', /^httpd\.web_root: serving the web UI and REST API under a web_root prefix is not supported yet/);
   const dir = tmpDir(t);
   assert.throws(() => loadConfig({ configDir: dir, env: { SFTPGO_PLUGINS__0__TYPE: 'auth', SFTPGO_PLUGINS__0__CMD: '/bin/true', SFTPGO_PLUGINS__0__AUTH_OPTIONS__SCOPE: '16' } }),
     /^ConfigError: plugins\[0\]\.auth_options\.scope: invalid auth scope 16/);

@@ -5,6 +5,7 @@
  * password-change-disabled); a changed password invalidates the token used.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServerContext } from '../../../common/context';
 import type { User } from '../../../dataprovider/models';
 import type { Executor } from '../../../dataprovider/types';
 import type { HttpDeps } from '../../deps';
@@ -76,13 +77,17 @@ export async function changeUserPassword(deps: HttpDeps, user: User, current: st
   } catch {
     throw new ApiError(400, 'current password does not match');
   }
+  await setUserPassword(deps.ctx, user.username, next, executor);
+}
+
+/** Stores a new password (a change or an emailed reset); the "must change" flag is then satisfied, as in SFTPGo. */
+export async function setUserPassword(ctx: ServerContext, username: string, next: string, executor: Executor): Promise<void> {
   // the stored account, not the request's group-merged view (group settings must not be written into the user)
-  const stored = await deps.ctx.provider.getUser(user.username);
+  const stored = await ctx.provider.getUser(username);
   if (!stored) throw new ApiError(404, 'user not found');
   const { password: _hash, ...rest } = stored;
-  // as SFTPGo's password change: the "must change" flag is satisfied
   const filters = { ...(rest.filters ?? {}), require_password_change: false };
-  await deps.ctx.provider.updateUser(user.username, { ...rest, filters, password: next }, executor);
+  await ctx.provider.updateUser(username, { ...rest, filters, password: next }, executor);
 }
 
 export function selfExecutor(req: FastifyRequest, user: User): Executor {

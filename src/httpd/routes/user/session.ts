@@ -16,7 +16,8 @@ import { ApiError } from '../../errors';
 /** filters.web_client values that close routes (SFTPGo sdk.WebClient*). */
 export type WebClientRestriction =
   | 'write-disabled' | 'shares-disabled' | 'password-change-disabled' | 'info-change-disabled'
-  | 'publickey-change-disabled' | 'api-key-auth-change-disabled' | 'mfa-disabled' | 'shares-without-password-disabled';
+  | 'publickey-change-disabled' | 'api-key-auth-change-disabled' | 'mfa-disabled' | 'shares-without-password-disabled'
+  | 'password-reset-disabled';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

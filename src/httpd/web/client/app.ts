@@ -14,6 +14,7 @@ import type { HttpDeps } from '../../deps';
 import { LoginLimiter } from '../../ratelimit';
 import { openUserSession, userRestricted, type WebClientRestriction } from '../../routes/user/session';
 import { userMustSetSecondFactor } from '../../tokens';
+import { mustChangePassword } from '../../../dataprovider/auth';
 import { Form } from '../form';
 import { Views } from '../view';
 import type { OidcLogins } from '../../oidc/routes';
@@ -23,6 +24,8 @@ export const CSRF_FIELD = '_form_token';
 const CSRF_HEADER = 'x-csrf-token';
 /** Reachable while an HTTP two-factor requirement is not met (SFTPGo: profile, MFA, logout). */
 const PENDING_2FA = new Set(['/profile', '/changepwd', '/mfa', '/mfa/generate', '/mfa/save', '/logout']);
+/** Reachable while the password must be changed (require_password_change or password_expiration), as SFTPGo. */
+const PENDING_PASSWORD = new Set(['/changepwd', '/logout']);
 
 export interface ClientRequest {
   req: FastifyRequest;
@@ -59,7 +62,7 @@ export class ClientApp {
   }
 
   render(reply: FastifyReply, name: string, data: Record<string, unknown>, status = 200): FastifyReply {
-    const base = { brand: 'SFTPGo', base: CLIENT_BASE };
+    const base = { base: CLIENT_BASE };
     return this.views.send(reply, name, { csrf: String(data.csrf ?? '') }, { ...base, ...data }, status);
   }
 
@@ -86,6 +89,12 @@ export class ClientApp {
     const { user, session } = auth;
     const r: ClientRequest = { req, reply, user, session, csrf: this.sessions.csrfFor(session.sid) };
     const page = (req.routeOptions.url ?? '').slice(CLIENT_BASE.length);
+    // before the 2FA gate: the password page is reachable there, the 2FA pages are not reachable here (no loop)
+    if (mustChangePassword(user, Date.now()) && !PENDING_PASSWORD.has(page)) {
+      if (req.method === 'GET') void reply.redirect(`${CLIENT_BASE}/changepwd`, 303);
+      else this.errorPage(reply, 403, 'Password change required', 'Please set a new password to continue to use your account.', r);
+      return undefined;
+    }
     if (userMustSetSecondFactor(user) && (user.filters?.two_factor_protocols ?? []).includes('HTTP') && !PENDING_2FA.has(page)) {
       if (req.method === 'GET') void reply.redirect(`${CLIENT_BASE}/mfa`, 303);
       else this.errorPage(reply, 403, 'Two-factor authentication required', 'Set up two-factor authentication first.', r);

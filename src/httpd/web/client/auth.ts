@@ -5,6 +5,7 @@
  * httpd.bindings[].disabled_login_methods bit 8 turns the login form off.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { passwordResetAvailable } from '../../pwreset';
 import { authenticateHttpUser, verifyHttpUserPasscode } from '../../userauth';
 import { Form } from '../form';
 import type { ClientApp } from './app';
@@ -21,6 +22,7 @@ export function registerClientAuth(c: ClientApp): void {
   const loginPage = (req: FastifyRequest, reply: FastifyReply, data: { username?: string; error?: string }, status = 200): FastifyReply =>
     c.render(reply, 'login', {
       title: 'Sign in', csrf: sessions.preLoginToken(req, reply), username: data.username ?? '', formDisabled, adminLink, oidcLogin: c.oidc !== undefined,
+      forgotLink: passwordResetAvailable(ctx),
       flash: data.error ? { kind: 'error', text: data.error } : sessions.takeFlash(req, reply),
     }, status);
 

@@ -9,10 +9,13 @@ import { join } from 'node:path';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { HttpdBinding } from '../../../config/types';
-import type { HttpDeps } from '../../deps';
+import { bindingKey, type HttpDeps } from '../../deps';
 import { classifyError } from '../../errors';
 import { signingPassphrase } from '../../signing';
-import { registerStatic, resolveAssetDir } from '../assets';
+import { registerStatic, resolveAssetDir, staticRoots } from '../assets';
+import { brandOf, type BrandDefaults } from '../branding';
+import { normalizeWebRoot } from '../../webroot';
+import { registerResetPages } from '../pwreset-pages';
 import { Views } from '../view';
 import { registerClientActions, registerClientUploads } from './actions';
 import { ClientApp } from './app';
@@ -24,6 +27,8 @@ import { CLIENT_BASE, ClientSessions } from './session';
 import { registerClientShares } from './shares';
 import { registerTus, TusUploads } from './tus';
 import type { OidcLogins } from '../../oidc/routes';
+
+const CLIENT_BRAND: BrandDefaults = { name: 'SFTPGo', shortName: 'SFTPGo', favicon: '/web/client/static/favicon.svg', css: ['/web/client/static/client.css'] };
 
 const CSP = [
   "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "media-src 'self'", "font-src 'self'",
@@ -43,7 +48,9 @@ export async function registerWebClient(app: FastifyInstance, deps: HttpDeps, bi
   const ctx = deps.ctx;
   const templatesDir = resolveAssetDir(ctx, ctx.config.httpd.templates_path, 'templates', join('webclient', 'layout.eta'));
   const staticDir = resolveAssetDir(ctx, ctx.config.httpd.static_files_path, 'static', join('webclient', 'client.css'));
-  const views = new Views(join(templatesDir, 'webclient'), ctx.version.version);
+  const webRoot = normalizeWebRoot(ctx.config.httpd.web_root);
+  const brand = brandOf(binding.branding?.web_client, CLIENT_BRAND, `${bindingKey(deps, binding)}.branding.web_client`, webRoot, staticRoots(ctx));
+  const views = new Views(join(templatesDir, 'webclient'), ctx.version.version, { webRoot, brand });
   const sessions = new ClientSessions({
     passphrase: signingPassphrase(ctx), lifetimeMinutes: ctx.config.httpd.cookie_lifetime,
     shareLifetimeMinutes: ctx.config.httpd.share_cookie_lifetime, skipIpBinding: (ctx.config.httpd.token_validation & 1) !== 0,
@@ -72,6 +79,10 @@ export async function registerWebClient(app: FastifyInstance, deps: HttpDeps, bi
       registerClientActions(c);
       registerClientShares(c);
       registerClientProfile(c);
+      registerResetPages({
+        app: web, ctx, kind: 'user', base: CLIENT_BASE, codes: deps.resetCodes, limiter: c.limiter, sessions,
+        render: (reply, name, page, data, status) => c.render(reply, name, { ...data, ...page }, status),
+      });
       await web.register(async (raw) => {
         raw.removeAllContentTypeParsers();
         raw.addContentTypeParser('*', (_req, _payload, done) => { done(null, undefined); });

@@ -5,6 +5,7 @@
  * PNG data URL rendered here, passcode proof, recovery codes shown once).
  */
 import QRCode from 'qrcode';
+import { mustChangePassword } from '../../../dataprovider/auth';
 import { generateRecoveryCodes } from '../../../dataprovider/secrets';
 import { generateTotpSecret, otpauthUrl, validateTotpSecret } from '../../../mfa/totp';
 import { ApiError } from '../../errors';
@@ -31,11 +32,14 @@ export function registerClientProfile(c: ClientApp): void {
     return c.done(r, '/profile', 'Profile updated.');
   });
 
+  c.get('/changepwd', async (r) => c.page(r, 'changepwd', { title: 'Change password', nav: 'profile', required: mustChangePassword(r.user, Date.now()) }),
+    { deny: 'password-change-disabled' });
+
   c.post('/changepwd', async (r, form) => {
     try {
       await changeUserPassword(c.deps, r.user, form.str('current_password', false), form.str('new_password1', false), form.str('new_password2', false), selfExecutor(r.req, r.user));
     } catch (e) {
-      if (e instanceof ApiError) return c.done(r, '/profile', e.message, 'error');
+      if (e instanceof ApiError) return c.done(r, '/changepwd', e.message, 'error');
       throw e;
     }
     // as SFTPGo: a new password ends the session

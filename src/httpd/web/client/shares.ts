@@ -11,11 +11,13 @@ import { createShare } from '../../routes/user/shares';
 import type { ClientApp } from './app';
 import { segment } from './actions';
 import { sharePath } from './session';
+import { normalizeWebRoot } from '../../webroot';
 
 export function registerClientShares(c: ClientApp): void {
   const shares = c.ctx.provider.shares;
   const opts = { deny: 'shares-disabled' as const };
-  const linkOf = (id: string, host: string, proto: string): string => `${proto}://${host}${sharePath(id)}`;
+  const webRoot = normalizeWebRoot(c.ctx.config.httpd.web_root);
+  const linkOf = (id: string, host: string, proto: string): string => `${proto}://${host}${webRoot}${sharePath(id)}`;
 
   c.get('/shares', async (r) => {
     const list = await shares.list(r.user.username, { limit: 1000, order: 'ASC' });

@@ -7,6 +7,7 @@ import { isValidationError } from '../../../dataprovider/validation';
 import { FsError } from '../../../common/errors';
 import type { Admin, AdminPermission } from '../../../dataprovider/models';
 import { ipAllowed } from '../../ipfilter';
+import { passwordResetAvailable } from '../../pwreset';
 import { hasPermission } from '../../types';
 import { Form } from '../form';
 import { CSRF_FIELD } from '../session';
@@ -31,7 +32,8 @@ export function registerAuthPages(w: WebApp): void {
   const loginPage = (req: FastifyRequest, reply: FastifyReply, v: AuthView = {}): FastifyReply => {
     const csrf = sessions.preLoginToken(req, reply);
     const flash = v.error ? { kind: 'error', text: v.error } : sessions.takeFlash(req, reply);
-    return views.send(reply, 'login', { csrf, flash }, { title: 'Login', username: v.username ?? '', oidcLogin: w.opts.oidc !== undefined }, v.status ?? 200);
+    return views.send(reply, 'login', { csrf, flash }, { title: 'Login', username: v.username ?? '', oidcLogin: w.opts.oidc !== undefined,
+      forgotLink: w.opts.resetCodes !== undefined && passwordResetAvailable(ctx) }, v.status ?? 200);
   };
   const setupPage = (req: FastifyRequest, reply: FastifyReply, v: AuthView & { email?: string } = {}): FastifyReply => {
     const csrf = sessions.preLoginToken(req, reply);
