@@ -5,6 +5,8 @@
  * rule's HTTP action reaches the test's receiver once per due minute for the
  * whole cluster, and once per node with concurrent_execution. Without a
  * shared provider (SQLite, memory) each process runs its schedules itself.
+ * A run that outlasts its minute blocks the next one everywhere; a lock that
+ * cannot be claimed skips the run instead of running it on every node.
  * The database is created and dropped by the test.
  */
 import assert from 'node:assert/strict';
@@ -123,6 +125,17 @@ describe('schedules on three nodes sharing PostgreSQL', () => {
     assert.equal(await tickAll(nodes), 1);
     assert.equal(hitsFor(rec, 'slow'), 2);
     rec.hold = () => Promise.resolve();
+  });
+
+  // last: it breaks the schema
+  test('a lock that cannot be claimed (its table gone) skips the run on every node rather than running it everywhere', async () => {
+    const [a] = nodes;
+    assert.ok(a);
+    await everyMinuteRule(a, rec, 'unlockable', false);
+    await queryDatabase(db, 'DROP TABLE tasks');
+    nowMs += 60_000;
+    assert.equal(await tickAll(nodes), 0);
+    assert.equal(hitsFor(rec, 'unlockable'), 0);
   });
 });
 
