@@ -5,6 +5,7 @@
  * rows between users and folders, so one conformance suite covers both.
  */
 import { MemoryEventStore } from './event-store';
+import { MemoryTaskLockStore } from './task-lock';
 import { FsError } from '../common/errors';
 import { canonicalAdmin, canonicalApiKey, canonicalFolder, canonicalUser } from './canonical';
 import * as groups from './memory-groups';
@@ -99,6 +100,8 @@ export class MemoryBackend implements DataProviderBackend {
 
   /** event actions and rules (src/dataprovider/event-store.ts) */
   readonly eventObjects = new MemoryEventStore();
+  /** schedule lock rows (the SQL contract; a memory provider is never shared, so schedules do not consult it) */
+  readonly tasks = new MemoryTaskLockStore();
 
   async dump(): Promise<DumpData> {
     const ipLists = await dumpIpLists(this.perimeter);

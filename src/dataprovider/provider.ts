@@ -9,6 +9,7 @@ import type { Admin, ApiKey, DumpData, Folder, Group, Role, User } from './model
 import type { ShareStore } from './shares';
 import type { PerimeterStore } from './iplist';
 import type { EventObjectStore } from './event-store';
+import type { TaskLockStore } from './task-lock';
 
 export interface ListOptions {
   limit?: number;
@@ -101,6 +102,8 @@ export interface DataProviderBackend extends UserStore, FolderStore, AdminStore,
   readonly cluster?: ClusterStore;
   /** event manager actions and rules; absent on backends that do not store them yet */
   readonly eventObjects?: EventObjectStore;
+  /** the schedule lock rows (task-lock.ts): a shared provider runs each schedule once per cluster */
+  readonly tasks: TaskLockStore;
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;
   /** Current schema version, 0 when not initialized. */

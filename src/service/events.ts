@@ -94,6 +94,8 @@ export async function buildEvents(o: EventsOptions): Promise<EventsRuntime> {
   });
   const engine = new EventEngine({
     store, runner, queue: ruleQueue, logger, now, localTime: config.common.tz === 'local', getUser: (u) => o.provider.getUser(u), provider: o.provider,
+    // a shared provider: every node ticks, the lock rows pick the one that runs each schedule
+    scheduleLock: config.data_provider.is_shared === 1 ? o.provider.backend.tasks : undefined,
   });
   await engine.reload();
   const onObjectChange = (e: ProviderObjectEvent): void => {

@@ -25,6 +25,8 @@ import * as users from './users';
 import * as shares from './shares';
 import { sqlPerimeterStore } from './perimeter';
 import { sqlClusterStore, type ClusterStore } from './nodes';
+import { sqlTaskLockStore } from './tasks';
+import type { TaskLockStore } from '../task-lock';
 import { dumpIpLists, type PerimeterStore } from '../iplist';
 import { listEventActions, listEventRules, sqlEventStore } from './events';
 import type { EventObjectStore } from '../event-store';
@@ -43,6 +45,7 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
   readonly perimeter: PerimeterStore = sqlPerimeterStore((fn) => this.op(fn));
   /** cluster nodes and their sessions (data_provider.is_shared 1) */
   readonly cluster: ClusterStore = sqlClusterStore((fn) => this.op(fn));
+  readonly tasks: TaskLockStore = sqlTaskLockStore((fn) => this.op(fn));
 
   constructor(
     readonly driver: string,

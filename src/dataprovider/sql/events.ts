@@ -121,6 +121,8 @@ export function sqlEventStore(
       if (!old) throw new FsError('NotFound', `event rule "${name}" does not exist`);
       await c.run(`DELETE FROM ${c.t('rules_actions_mapping')} WHERE rule_id = ?`, [num(old.id)]);
       await c.run(`DELETE FROM ${c.t('events_rules')} WHERE id = ?`, [num(old.id)]);
+      // its schedule lock row goes with it (as SFTPGo's): a new rule of that name starts unclaimed
+      await c.run(`DELETE FROM ${c.t('tasks')} WHERE name = ?`, [name]);
     }),
   };
 }

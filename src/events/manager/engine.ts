@@ -14,6 +14,7 @@ import { TRIGGER, type EventAction, type EventRule } from '../../dataprovider/ev
 import type { EventObjectStore } from '../../dataprovider/event-store';
 import type { User } from '../../dataprovider/models';
 import type { DataProviderService } from '../../dataprovider/types';
+import type { TaskLockStore } from '../../dataprovider/task-lock';
 import { checkIdpAdmin, checkIdpUser } from './actions-idp';
 import type { ProviderObjectEvent } from '../../dataprovider/types';
 import type { AppLogger } from '../../logger/types';
@@ -37,7 +38,18 @@ export interface EngineDeps {
   getUser(username: string): Promise<User | undefined>;
   /** the IDP account check writes users and admins */
   provider: DataProviderService;
+  /**
+   * data_provider.is_shared 1: the provider's schedule lock rows, so a
+   * schedule rule runs on one node of the cluster (unless its
+   * concurrent_execution option asks for every node). Absent: every
+   * schedule runs in this process.
+   */
+  scheduleLock?: TaskLockStore;
 }
+
+/** SFTPGo: the running node refreshes its lock row every 5 minutes; a row silent for twice that is a dead node's. */
+export const TASK_HEARTBEAT_MS = 5 * 60_000;
+export const TASK_STALE_MS = 2 * TASK_HEARTBEAT_MS;
 
 /** SFTPGo's IDPLoginUser / IDPLoginAdmin event names and the idp_login_event condition values (0 any, 1 user, 2 admin). */
 const IDP_EVENT = { user: 'IDP login user', admin: 'IDP login admin' } as const;
@@ -184,23 +196,65 @@ export class EventEngine implements FsEventSubscriber {
     return true;
   }
 
-  /** Runs the schedule rules due in the minute of `nowMs`; resolves when they all finished. Each rule runs at most once per minute. */
+  /**
+   * Runs the schedule rules due in the minute of `nowMs`; resolves when they
+   * all finished (or were skipped). Each rule runs at most once per minute in
+   * this process, and with a shared provider at most once per minute in the
+   * cluster. Resolves to the number of rules this node ran.
+   */
   async tick(nowMs: number): Promise<number> {
+    // other nodes of a shared provider change rules too; this node only hears of its own changes
+    if (this.d.scheduleLock) await this.reload().catch((e: Error) => this.d.logger.warn(SENDER, `unable to reload the event rules: ${e.message}`));
     const minute = Math.floor(nowMs / 60_000);
     const fields = timeFields(nowMs, this.d.localTime);
     const due = this.rules.filter((r) => r.crons.some((c) => cronMatches(c, fields)) && this.lastRun.get(r.rule.name) !== minute);
-    const runs: Promise<void>[] = [];
-    for (const r of due) {
-      this.lastRun.set(r.rule.name, minute);
-      this.d.logger.info(SENDER, `schedule rule "${r.rule.name}" started`);
-      const params = { ...emptyParams('schedule', nowMs), name: r.rule.name };
-      runs.push(new Promise<void>((resolve) => {
+    for (const r of due) this.lastRun.set(r.rule.name, minute);
+    const ran = await Promise.all(due.map((r) => this.runScheduled(r, minute, nowMs)));
+    return ran.filter(Boolean).length;
+  }
+
+  private async runScheduled(r: LoadedRule, minute: number, nowMs: number): Promise<boolean> {
+    const lock = r.rule.conditions.options.concurrent_execution ? undefined : this.d.scheduleLock;
+    let version: number | undefined;
+    if (lock) {
+      try {
+        version = await lock.claimTask({ name: r.rule.name, minute, nowMs, staleBeforeMs: nowMs - TASK_STALE_MS });
+      } catch (e) {
+        this.d.logger.warn(SENDER, `schedule rule "${r.rule.name}" skipped: unable to claim its lock: ${(e as Error).message}`);
+        return false;
+      }
+      if (version === undefined) {
+        this.d.logger.debug(SENDER, `schedule rule "${r.rule.name}" skipped: another node runs it, or a previous run still does`);
+        return false;
+      }
+    }
+    this.d.logger.info(SENDER, `schedule rule "${r.rule.name}" started`);
+    const heartbeat = lock && version !== undefined ? this.keepClaim(lock, r.rule.name, version) : undefined;
+    try {
+      await new Promise<void>((resolve) => {
+        const params = { ...emptyParams('schedule', nowMs), name: r.rule.name };
         const queued = this.d.queue.push(() => this.d.runner.runAsync(r.rule, r.actions, params, undefined, [])
           .catch((e: Error) => this.d.logger.error(SENDER, `rule "${r.rule.name}": ${e.message}`)).finally(resolve));
         if (!queued) resolve();
-      }));
+      });
+    } finally {
+      if (heartbeat) clearInterval(heartbeat);
+      if (lock && version !== undefined) {
+        await lock.releaseTask(r.rule.name, version)
+          .catch((e: Error) => this.d.logger.warn(SENDER, `schedule rule "${r.rule.name}": unable to release its lock: ${e.message}`));
+      }
     }
-    await Promise.all(runs);
-    return due.length;
+    return true;
+  }
+
+  /** Refreshes the lock row while a long run lasts, so other nodes do not take it over as stale. */
+  private keepClaim(lock: TaskLockStore, name: string, version: number): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      lock.touchTask(name, version, this.d.now()).then((held) => {
+        if (!held) this.d.logger.warn(SENDER, `schedule rule "${name}": its lock was taken over by another node`);
+      }, (e: Error) => this.d.logger.warn(SENDER, `schedule rule "${name}": unable to refresh its lock: ${e.message}`));
+    }, TASK_HEARTBEAT_MS);
+    timer.unref();
+    return timer;
   }
 }

@@ -116,7 +116,13 @@ export function actionFromForm(form: Form, name?: string): ActionInput {
     case ACTION_TYPE.userInactivity:
       options.user_inactivity_config = { disable_threshold: num(form, 'inactivity_disable') ?? 0, delete_threshold: num(form, 'inactivity_delete') ?? 0 };
       break;
-    default: break;
+    case ACTION_TYPE.passwordExpiration: options.pwd_expiration_config = { threshold: num(form, 'pwd_expiration_threshold') ?? 0 }; break;
+    case ACTION_TYPE.idpAccountCheck:
+      options.idp_config = {
+        mode: num(form, 'idp_mode') ?? 0, template_user: form.str('idp_template_user', false), template_admin: form.str('idp_template_admin', false),
+      };
+      break;
+    default: break; // backup, quota resets, user expiration check, log rotation: no options
   }
   return { name: name ?? form.str('name'), description: form.str('description'), type, options };
 }
@@ -149,6 +155,7 @@ export function actionForRender(input: ActionInput, stored: EventAction | undefi
     options: {
       ...base.options, http_config: { ...http, ...(storedPw ? { password: storedPw } : {}) }, cmd_config: pick('cmd_config'), email_config: pick('email_config'),
       retention_config: pick('retention_config'), fs_config: pick('fs_config'), user_inactivity_config: pick('user_inactivity_config'),
+      pwd_expiration_config: pick('pwd_expiration_config'), idp_config: pick('idp_config'),
     },
   };
 }

@@ -11,15 +11,19 @@ import type { Form } from './form';
 
 /** The triggers the API accepts (the others are refused by name). */
 export const TRIGGER_CHOICES: readonly [number, string][] = [
-  [TRIGGER.fsEvent, 'Filesystem events'], [TRIGGER.providerEvent, 'Provider events'], [TRIGGER.schedule, 'Schedule'], [TRIGGER.onDemand, 'On demand'],
+  [TRIGGER.fsEvent, 'Filesystem events'], [TRIGGER.providerEvent, 'Provider events'], [TRIGGER.schedule, 'Schedule'],
+  [TRIGGER.ipBlocked, 'IP blocked'], [TRIGGER.onDemand, 'On demand'], [TRIGGER.idpLogin, 'Identity Provider login'],
 ];
+
+/** SFTPGo's idp_login_event values. */
+export const IDP_LOGIN_EVENT_CHOICES: readonly [number, string][] = [[0, 'Any'], [1, 'User login'], [2, 'Admin login']];
 
 /** SFTPGo's event statuses for filesystem events. */
 export const EVENT_STATUS_CHOICES: readonly [number, string][] = [[1, 'OK'], [2, 'Failed'], [3, 'Quota exceeded']];
 
 export const RULE_FORM_CHOICES = {
   triggers: TRIGGER_CHOICES, fsEvents: FS_ACTIONS, providerEvents: PROVIDER_EVENTS, providerObjects: PROVIDER_OBJECTS,
-  protocols: RULE_PROTOCOLS, statuses: EVENT_STATUS_CHOICES,
+  protocols: RULE_PROTOCOLS, statuses: EVENT_STATUS_CHOICES, idpLoginEvents: IDP_LOGIN_EVENT_CHOICES,
 };
 
 /** The pattern lists of the conditions: form row prefix → JSON key. */
@@ -75,10 +79,13 @@ export function ruleFromForm(form: Form, name?: string): RuleInput {
     minute: form.str(`sched_${i}_minute`) || '0', hour: form.str(`sched_${i}_hour`), day_of_week: form.str(`sched_${i}_day_of_week`),
     day_of_month: form.str(`sched_${i}_day_of_month`), month: form.str(`sched_${i}_month`),
   })).filter((s) => [s.hour, s.day_of_week, s.day_of_month, s.month].some((v) => v !== ''));
+  const trigger = int(form, 'trigger');
+  // the select's value only means something for that trigger (the validator keeps it there alone)
+  const idp = trigger === TRIGGER.idpLogin ? { idp_login_event: int(form, 'idp_login_event') ?? 0 } : {};
   return {
     name: name ?? form.str('name'), description: form.str('description'), status: form.str('status') === '0' ? 0 : 1,
-    trigger: int(form, 'trigger'),
-    conditions: { fs_events: form.all('fs_events'), provider_events: form.all('provider_events'), schedules, options },
+    trigger,
+    conditions: { fs_events: form.all('fs_events'), provider_events: form.all('provider_events'), schedules, ...idp, options },
     actions: actions(form),
   };
 }

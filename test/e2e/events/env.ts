@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SMTPServer } from 'smtp-server';
+import { isFsError } from '../../../src/common/errors';
 import { loadConfig } from '../../../src/config';
 import type { AppConfig, RuntimeOptions } from '../../../src/config/types';
 import { startApp, type App } from '../../../src/service/app';
@@ -106,7 +107,9 @@ export async function startEventsEnv(configure: (c: AppConfig, dir: string) => v
   let app: App;
   try {
     app = await startApp({ runtime, config, eventsClock: clock });
-    await app.ctx.provider.addAdmin({ username: 'admin', password: 'password', status: 1, permissions: ['*'] });
+    // nodes sharing one database: the first one made the admin
+    await app.ctx.provider.addAdmin({ username: 'admin', password: 'password', status: 1, permissions: ['*'] })
+      .catch((e: unknown) => { if (!isFsError(e, 'AlreadyExists')) throw e; });
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw e;

@@ -3,8 +3,9 @@
  * tokens): every action type saved through the form and read back through
  * the event manager, refused saves shown in the form with the validator's
  * message naming the field, the HTTP password sealed and shown only as
- * [**redacted**], a rule with every condition kind, an on-demand run, the
- * permission (manage_event_rules) and the CSRF check.
+ * [**redacted**], a rule with every condition kind, the expiration and IDP
+ * account check actions, IP blocked and IDP login rules, an on-demand run,
+ * the permission (manage_event_rules) and the CSRF check.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -188,6 +189,54 @@ test('a rule with every condition kind; errors name the field; run on demand; de
   assert.equal(await em().getRule('by-hand'), undefined);
   await web.submit('/web/admin/eventactions', '/web/admin/eventaction/logs/delete');
   assert.equal(await em().getAction('logs'), undefined);
+});
+
+test('password and user expiration checks, the IDP account check; IP blocked and IDP login rules', async () => {
+  const refused: [Record<string, string>, RegExp][] = [
+    [{ name: 'pw-bad', type: '11', pwd_expiration_threshold: '0' }, /threshold must be greater than 0/],
+    [{ name: 'idp-bad', type: '13', idp_mode: '1' }, /at least a template must be set/],
+  ];
+  for (const [fields, re] of refused) {
+    const r = await addAction(fields);
+    assert.equal(r.status, 400, fields.name);
+    assert.match(r.text, re);
+    assert.equal(await em().getAction(fields.name), undefined);
+  }
+  // the refused IDP form keeps the chosen mode
+  assert.match((await addAction({ name: 'idp-bad', type: '13', idp_mode: '1' })).text, /<option value="1" selected>Create only/);
+
+  const template = '{"username":"{{.Name}}","status":1,"permissions":{"/":["*"]},"home_dir":"/srv/{{.Name}}"}';
+  assert.equal((await addAction({ name: 'pw-soon', type: '11', pwd_expiration_threshold: '10' })).status, 303);
+  assert.deepEqual((await em().getAction('pw-soon'))?.options.pwd_expiration_config, { threshold: 10 });
+  assert.equal((await addAction({ name: 'expired', type: '12' })).status, 303);
+  assert.equal((await em().getAction('expired'))?.type, 12);
+  assert.equal((await addAction({ name: 'sso-sync', type: '13', idp_mode: '1', idp_template_user: template })).status, 303);
+  assert.deepEqual((await em().getAction('sso-sync'))?.options.idp_config, { mode: 1, template_user: template, template_admin: '' });
+  assert.match((await web.get('/web/admin/eventaction/pw-soon')).text, /name="pwd_expiration_threshold" value="10"/);
+  const idpPage = (await web.get('/web/admin/eventaction/sso-sync')).text;
+  assert.match(idpPage, /<option value="1" selected>Create only/);
+  assert.ok(idpPage.includes('&quot;username&quot;:&quot;{{.Name}}&quot;'), 'the template is shown, escaped');
+  assert.equal((await addAction({ name: 'ban-logs', type: '15' })).status, 303);
+
+  const banned = await web.submit('/web/admin/eventrule', '/web/admin/eventrule', { name: 'on-ban', trigger: '4', act_0_name: 'ban-logs' });
+  assert.equal(banned.status, 303, banned.text.slice(0, 400));
+  assert.equal((await em().getRule('on-ban'))?.trigger, 4);
+  const banCheck = await web.submit('/web/admin/eventrule', '/web/admin/eventrule', { name: 'on-ban-bad', trigger: '4', act_0_name: 'expired' });
+  assert.equal(banCheck.status, 400);
+  assert.match(banCheck.text, /not supported for event trigger &quot;IP blocked&quot;/);
+
+  const sso = await web.submit('/web/admin/eventrule', '/web/admin/eventrule', {
+    name: 'on-sso', trigger: '7', idp_login_event: '1', cond_name_0_pattern: 'sso-*', act_0_name: 'sso-sync', act_0_execute_sync: '1',
+  });
+  assert.equal(sso.status, 303, sso.text.slice(0, 400));
+  const rule = await em().getRule('on-sso');
+  assert.equal(rule?.trigger, 7);
+  assert.equal(rule?.conditions.idp_login_event, 1);
+  assert.deepEqual(rule?.conditions.options.names, [{ pattern: 'sso-*', inverse_match: false }]);
+  assert.match((await web.get('/web/admin/eventrule/on-sso')).text, /<option value="1" selected>User login/);
+  const badIdp = await web.submit('/web/admin/eventrule', '/web/admin/eventrule', { name: 'on-sso-bad', trigger: '7', idp_login_event: '3', act_0_name: 'ban-logs' });
+  assert.equal(badIdp.status, 400);
+  assert.match(badIdp.text, /invalid Identity Provider login event 3/);
 });
 
 test('CSRF token required; admins without manage_event_rules get 403', async () => {

@@ -1,0 +1,2 @@
+-- Reverts schema 8: the schedule lock table goes.
+DROP TABLE IF EXISTS `{{prefix}}tasks`;
