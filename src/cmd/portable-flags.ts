@@ -2,8 +2,9 @@
  * `sftpgo portable`'s flags (SFTPGo's names, defaults and short forms) and
  * their translation into PortableOptions: the account (credentials, start
  * directory, file patterns), the listeners (SFTP always; FTP and WebDAV with
- * a port, TLS with a certificate and key), the SSH commands, multicast DNS,
- * and the storage flags of portable-fs.ts.
+ * a port, TLS with a certificate and key; the web client with --httpd-*),
+ * the SSH commands, multicast DNS, the storage flags of portable-fs.ts, and
+ * --config-dir/--config-file for the settings portable mode does not set.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import type { FilePatternFilter } from '../dataprovider/models';
 import { UsageError, type FlagSpec, type FlagValues } from './args';
 import { PORTABLE_FS_FLAGS, portableFilesystem } from './portable-fs';
 import type { PortableOptions } from './portable';
-import { runtimeFrom } from './runtime';
+import { configFlags, runtimeFrom } from './runtime';
 
 const PATTERNS_HELP = 'repeatable "/dir::pattern1,pattern2", e.g. "/somedir::*.jpg,a*b?.png"';
 
@@ -33,6 +34,9 @@ export const PORTABLE_FLAGS: FlagSpec[] = [
   { name: 'webdav-port', type: 'int', default: -1, help: 'WebDAV port; 0 = a random free port, -1 = no WebDAV' },
   { name: 'webdav-cert', type: 'string', default: '', help: 'certificate file for WebDAV over HTTPS' },
   { name: 'webdav-key', type: 'string', default: '', help: 'key file for WebDAV over HTTPS' },
+  { name: 'httpd-port', type: 'int', default: -1, help: 'web client port for the account (no web admin, no REST API); 0 = a random free port, -1 = no web client' },
+  { name: 'httpd-cert', type: 'string', default: '', help: 'certificate file for the web client over HTTPS' },
+  { name: 'httpd-key', type: 'string', default: '', help: 'key file for the web client over HTTPS' },
   { name: 'log-file-path', short: 'l', type: 'string', default: '', help: 'log file; empty = stderr' },
   { name: 'log-level', short: 'L', type: 'string', default: 'debug', help: 'debug, info, warn or error' },
   { name: 'log-utc-time', type: 'bool', default: false, help: 'log times in UTC' },
@@ -40,6 +44,7 @@ export const PORTABLE_FLAGS: FlagSpec[] = [
   { name: 'advertise-service', short: 'S', type: 'bool', default: false, help: 'advertise the SFTP, FTP and WebDAV services with multicast DNS' },
   { name: 'advertise-credentials', short: 'C', type: 'bool', default: false, help: 'with -S, put the username and password in the advertised TXT records' },
   ...PORTABLE_FS_FLAGS,
+  ...configFlags,
 ];
 
 /** SFTPGo's "/dir::a,b" filters, allowed and denied merged per directory; a malformed value is an error naming the flag. */
@@ -96,9 +101,11 @@ export function portableOptions(f: FlagValues): PortableOptions {
     ftpTls: tlsPair(f, 'ftpd-cert', 'ftpd-key'),
     webdavPort: Number(f['webdav-port']),
     webdavTls: tlsPair(f, 'webdav-cert', 'webdav-key'),
+    httpdPort: Number(f['httpd-port']),
+    httpdTls: tlsPair(f, 'httpd-cert', 'httpd-key'),
     filesystem: portableFilesystem(f),
     advertiseService: f['advertise-service'] === true,
     advertiseCredentials: f['advertise-credentials'] === true,
-    runtime: runtimeFrom({ ...f, 'config-dir': '.', 'log-max-size': 10, 'log-max-backups': 5, 'log-max-age': 28 }),
+    runtime: runtimeFrom({ ...f, 'log-max-size': 10, 'log-max-backups': 5, 'log-max-age': 28 }),
   };
 }

@@ -1,13 +1,16 @@
 /**
  * `sftpgo portable`: serve one directory (or one remote storage) for one
- * account, memory provider, no REST API: SFTP always, FTP and WebDAV when
- * given a port, optionally announced with multicast DNS. Missing
- * username/password are generated and printed on stdout (never logged).
+ * account, memory provider: SFTP always; FTP, WebDAV and the web client
+ * (never the web admin or the REST API, as SFTPGo) when given a port;
+ * optionally announced with multicast DNS. The other settings come from the
+ * config dir/file like `serve`. Missing username/password are generated and
+ * printed on stdout (never logged).
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { AppConfig, RuntimeOptions } from '../config/types';
 import type { FilePatternFilter, FilesystemConfig } from '../dataprovider/models';
 import { loadConfig } from '../config';
@@ -36,6 +39,9 @@ export interface PortableOptions {
   ftpTls?: TlsFiles;
   webdavPort?: number;
   webdavTls?: TlsFiles;
+  /** the web client for the account: -1 (default) none, 0 a free port */
+  httpdPort?: number;
+  httpdTls?: TlsFiles;
   /** the account's storage (portable-fs.ts); local by default */
   filesystem?: FilesystemConfig;
   /** -S: announce the listeners with multicast DNS (portable-mdns.ts) */
@@ -66,19 +72,39 @@ async function listenerPort(flag: string, port: number, optional: boolean): Prom
   return port > 0 ? port : pickFreePort();
 }
 
+/** the pair must load now (as SFTPGo's portable): a bad certificate is a start-up error, not a failed handshake later */
 function checkTls(flag: string, tls: TlsFiles | undefined): void {
-  for (const f of tls ? [tls.cert, tls.key] : []) {
+  if (!tls) return;
+  for (const f of [tls.cert, tls.key]) {
     if (!fs.existsSync(f)) throw new Error(`--${flag}-cert/--${flag}-key: ${f} does not exist`);
+  }
+  try {
+    createSecureContext({ cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) });
+  } catch (e) {
+    throw new Error(`--${flag}-cert/--${flag}-key: cannot load the key pair ${tls.cert}, ${tls.key}: ${(e as Error).message}`);
   }
 }
 
+/** SFTPGo's portable web client: the config's first binding on the given port, web client only, HTTPS with --httpd-cert/--httpd-key */
+function webClientBindings(config: AppConfig, port: number | undefined, tls: TlsFiles | undefined): AppConfig['httpd']['bindings'] {
+  if (port === undefined) return [];
+  const [base] = config.httpd.bindings;
+  if (!base) throw new Error('--httpd-port: the configuration has no httpd binding to base the web client on');
+  return [{
+    ...base, port, enable_web_admin: false, enable_web_client: true, enable_rest_api: false, render_openapi: false,
+    enable_https: tls !== undefined, certificate_file: tls?.cert ?? '', certificate_key_file: tls?.key ?? '',
+  }];
+}
+
 /** The listeners in the defaults (plus SFTPGO_ env): one per enabled protocol, on every address as SFTPGo's portable mode. */
-async function configureListeners(config: AppConfig, o: PortableOptions): Promise<{ sftp: number; ftp?: number; dav?: number }> {
+async function configureListeners(config: AppConfig, o: PortableOptions): Promise<{ sftp: number; ftp?: number; dav?: number; http?: number }> {
   const sftp = await listenerPort('sftpd-port', o.sftpdPort, false) as number;
   const ftp = await listenerPort('ftpd-port', o.ftpdPort ?? -1, true);
   const dav = await listenerPort('webdav-port', o.webdavPort ?? -1, true);
+  const http = await listenerPort('httpd-port', o.httpdPort ?? -1, true);
   checkTls('ftpd', o.ftpTls);
   checkTls('webdav', o.webdavTls);
+  checkTls('httpd', o.httpdTls);
   config.sftpd.bindings = [{ port: sftp, address: '', apply_proxy_config: true }];
   const commands = o.sshCommands ?? [];
   if (commands.length > 0) config.sftpd.enabled_ssh_commands = commands;
@@ -91,9 +117,17 @@ async function configureListeners(config: AppConfig, o: PortableOptions): Promis
     ...davBase, port: dav, address: '', enable_https: o.webdavTls !== undefined,
     certificate_file: o.webdavTls?.cert ?? '', certificate_key_file: o.webdavTls?.key ?? '',
   }];
-  config.httpd.bindings = [];
+  config.httpd.bindings = webClientBindings(config, http, o.httpdTls);
   config.telemetry.bind_port = 0;
-  return { sftp, ftp, dav };
+  return { sftp, ftp, dav, http };
+}
+
+/** as SFTPGo: the portable account cannot change itself or share; without upload/overwrite the web client is read-only */
+function portableWebClientLimits(permissions: string[]): string[] {
+  const limits = ['shares-disabled', 'info-change-disabled', 'publickey-change-disabled', 'password-change-disabled',
+    'api-key-auth-change-disabled', 'mfa-disabled', 'password-reset-disabled', 'tls-cert-change-disabled'];
+  const canWrite = permissions.some((p) => p === '*' || p === 'upload' || p === 'overwrite');
+  return canWrite ? limits : [...limits, 'write-disabled'];
 }
 
 function listeningPort(app: App, service: string, configured: number): number {
@@ -107,8 +141,8 @@ export async function portable(o: PortableOptions, out: (s: string) => void): Pr
   const password = o.password || (o.publicKeys.length === 0 ? randomBytes(12).toString('base64url') : '');
   const permissions = o.permissions.length > 0 ? o.permissions : ['list', 'download'];
 
-  // Defaults (plus SFTPGO_ env), but no config file: portable mode is self-contained.
-  const config = loadConfig({ configDir: o.runtime.configDir, configFile: '', onWarning: () => undefined });
+  // --config-dir/--config-file (and SFTPGO_ env) for what portable mode does not set; a broken file is refused.
+  const config = loadConfig({ configDir: o.runtime.configDir, configFile: o.runtime.configFile, onWarning: () => undefined });
   config.data_provider.driver = 'memory';
   config.data_provider.name = '';
   config.data_provider.create_default_admin = false;
@@ -127,7 +161,11 @@ export async function portable(o: PortableOptions, out: (s: string) => void): Pr
       public_keys: o.publicKeys,
       home_dir: dir,
       permissions: { '/': permissions },
-      filters: { start_directory: o.startDirectory && o.startDirectory !== '/' ? o.startDirectory : undefined, file_patterns: o.filePatterns ?? [] },
+      filters: {
+        start_directory: o.startDirectory && o.startDirectory !== '/' ? o.startDirectory : undefined,
+        file_patterns: o.filePatterns ?? [],
+        web_client: portableWebClientLimits(permissions),
+      },
       filesystem: o.filesystem ?? { provider: 0 },
     }, { username: '__system__', ip: '127.0.0.1' });
   } catch (err) {
@@ -137,6 +175,7 @@ export async function portable(o: PortableOptions, out: (s: string) => void): Pr
   const listeners: { protocol: AdvertisedProtocol; port: number }[] = [{ protocol: 'SFTP', port: listeningPort(app, 'sftpd', ports.sftp) }];
   if (ports.ftp !== undefined) listeners.push({ protocol: 'FTP', port: listeningPort(app, 'ftpd', ports.ftp) });
   if (ports.dav !== undefined) listeners.push({ protocol: 'WebDAV', port: listeningPort(app, 'webdavd', ports.dav) });
+  const webClientPort = ports.http === undefined ? undefined : listeningPort(app, 'httpd', ports.http);
   let advertisement: Advertisement | undefined;
   if (o.advertiseService) {
     advertisement = await advertise({
@@ -153,6 +192,7 @@ export async function portable(o: PortableOptions, out: (s: string) => void): Pr
     out(l.protocol === 'FTP' ? `FTP port: ${l.port}${o.ftpTls ? ' (explicit TLS available)' : ''}`
       : `WebDAV URL: ${o.webdavTls ? 'https' : 'http'}://<your IP>:${l.port}/`);
   }
+  if (webClientPort !== undefined) out(`WebClient URL: ${o.httpdTls ? 'https' : 'http'}://<your IP>:${webClientPort}/`);
   out(`Username: ${username}`);
   if (password) out(`Password: ${password}`);
   if (o.publicKeys.length > 0) out(`Public keys: ${o.publicKeys.length}`);
