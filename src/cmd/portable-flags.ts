@@ -2,7 +2,7 @@
  * `sftpgo portable`'s flags (SFTPGo's names, defaults and short forms) and
  * their translation into PortableOptions: the account (credentials, start
  * directory, file patterns), the listeners (SFTP always; FTP and WebDAV with
- * a port, TLS with a certificate and key; the web client with --httpd-*),
+ * a port (SFTP unless negative), TLS with a certificate and key; the web client with --httpd-*),
  * the SSH commands, multicast DNS, the storage flags of portable-fs.ts, and
  * --config-dir/--config-file for the settings portable mode does not set.
  */
@@ -26,15 +26,15 @@ export const PORTABLE_FLAGS: FlagSpec[] = [
   { name: 'permissions', short: 'g', type: 'string', default: 'list,download', help: 'comma-separated permissions, "*" for all' },
   { name: 'allowed-patterns', type: 'list', default: [], help: `allowed file patterns, ${PATTERNS_HELP}` },
   { name: 'denied-patterns', type: 'list', default: [], help: `denied file patterns, ${PATTERNS_HELP}` },
-  { name: 'sftpd-port', short: 's', type: 'int', default: 0, help: 'SFTP port; 0 = a random free port' },
+  { name: 'sftpd-port', short: 's', type: 'int', default: 0, help: 'SFTP port; 0 = a random free port, < 0 = no SFTP' },
   { name: 'ssh-commands', type: 'list', default: [], help: 'SSH commands to enable (comma-separated or repeated), "*" for all; empty = sftpd\'s default set' },
-  { name: 'ftpd-port', type: 'int', default: -1, help: 'FTP port; 0 = a random free port, -1 = no FTP' },
+  { name: 'ftpd-port', type: 'int', default: -1, help: 'FTP port; 0 = a random free port, < 0 = no FTP' },
   { name: 'ftpd-cert', type: 'string', default: '', help: 'certificate file for FTPS (explicit TLS)' },
   { name: 'ftpd-key', type: 'string', default: '', help: 'key file for FTPS' },
-  { name: 'webdav-port', type: 'int', default: -1, help: 'WebDAV port; 0 = a random free port, -1 = no WebDAV' },
+  { name: 'webdav-port', type: 'int', default: -1, help: 'WebDAV port; 0 = a random free port, < 0 = no WebDAV' },
   { name: 'webdav-cert', type: 'string', default: '', help: 'certificate file for WebDAV over HTTPS' },
   { name: 'webdav-key', type: 'string', default: '', help: 'key file for WebDAV over HTTPS' },
-  { name: 'httpd-port', type: 'int', default: -1, help: 'web client port for the account (no web admin, no REST API); 0 = a random free port, -1 = no web client' },
+  { name: 'httpd-port', type: 'int', default: -1, help: 'web client port for the account (no web admin, no REST API); 0 = a random free port, < 0 = no web client' },
   { name: 'httpd-cert', type: 'string', default: '', help: 'certificate file for the web client over HTTPS' },
   { name: 'httpd-key', type: 'string', default: '', help: 'key file for the web client over HTTPS' },
   { name: 'log-file-path', short: 'l', type: 'string', default: '', help: 'log file; empty = stderr' },
@@ -84,6 +84,9 @@ function tlsPair(f: FlagValues, cert: string, key: string): { cert: string; key:
 export function portableOptions(f: FlagValues): PortableOptions {
   if (f['advertise-credentials'] === true && f['advertise-service'] !== true) {
     throw new UsageError('--advertise-credentials needs --advertise-service (-S): there is nothing to put the credentials in');
+  }
+  if (f['advertise-service'] === true && ['sftpd-port', 'ftpd-port', 'webdav-port'].every((p) => Number(f[p]) < 0)) {
+    throw new UsageError('--advertise-service (-S) needs an SFTP, FTP or WebDAV listener: all three ports are negative (off)');
   }
   const passwordFile = String(f['password-file']);
   const list = (name: string): string[] => (f[name] as string[]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');

@@ -1,7 +1,8 @@
 /**
  * `sftpgo portable`: serve one directory (or one remote storage) for one
- * account, memory provider: SFTP always; FTP, WebDAV and the web client
- * (never the web admin or the REST API, as SFTPGo) when given a port;
+ * account, memory provider: SFTP (unless --sftpd-port is negative); FTP,
+ * WebDAV and the web client (never the web admin or the REST API, as
+ * SFTPGo) when given a port;
  * optionally announced with multicast DNS. The other settings come from the
  * config dir/file like `serve`. Missing username/password are generated and
  * printed on stdout (never logged).
@@ -64,10 +65,9 @@ function pickFreePort(): Promise<number> {
   });
 }
 
-/** -1 = off (undefined), 0 = a free port, else the port itself */
-async function listenerPort(flag: string, port: number, optional: boolean): Promise<number | undefined> {
-  const min = optional ? -1 : 0;
-  if (!Number.isInteger(port) || port < min || port > 65535) throw new Error(`--${flag} ${port}: must be between ${min} and 65535`);
+/** negative = off (undefined, SFTPGo's "< 0 disabled"), 0 = a free port, else the port itself */
+async function listenerPort(flag: string, port: number): Promise<number | undefined> {
+  if (!Number.isInteger(port) || port > 65535) throw new Error(`--${flag} ${port}: must be an integer up to 65535 (0 = a free port, < 0 = off)`);
   if (port < 0) return undefined;
   return port > 0 ? port : pickFreePort();
 }
@@ -97,15 +97,15 @@ function webClientBindings(config: AppConfig, port: number | undefined, tls: Tls
 }
 
 /** The listeners in the defaults (plus SFTPGO_ env): one per enabled protocol, on every address as SFTPGo's portable mode. */
-async function configureListeners(config: AppConfig, o: PortableOptions): Promise<{ sftp: number; ftp?: number; dav?: number; http?: number }> {
-  const sftp = await listenerPort('sftpd-port', o.sftpdPort, false) as number;
-  const ftp = await listenerPort('ftpd-port', o.ftpdPort ?? -1, true);
-  const dav = await listenerPort('webdav-port', o.webdavPort ?? -1, true);
-  const http = await listenerPort('httpd-port', o.httpdPort ?? -1, true);
+async function configureListeners(config: AppConfig, o: PortableOptions): Promise<{ sftp?: number; ftp?: number; dav?: number; http?: number }> {
+  const sftp = await listenerPort('sftpd-port', o.sftpdPort);
+  const ftp = await listenerPort('ftpd-port', o.ftpdPort ?? -1);
+  const dav = await listenerPort('webdav-port', o.webdavPort ?? -1);
+  const http = await listenerPort('httpd-port', o.httpdPort ?? -1);
   checkTls('ftpd', o.ftpTls);
   checkTls('webdav', o.webdavTls);
   checkTls('httpd', o.httpdTls);
-  config.sftpd.bindings = [{ port: sftp, address: '', apply_proxy_config: true }];
+  config.sftpd.bindings = sftp === undefined ? [] : [{ port: sftp, address: '', apply_proxy_config: true }];
   const commands = o.sshCommands ?? [];
   if (commands.length > 0) config.sftpd.enabled_ssh_commands = commands;
   const [ftpBase] = config.ftpd.bindings;
@@ -172,7 +172,8 @@ export async function portable(o: PortableOptions, out: (s: string) => void): Pr
     await app.stop();
     throw new Error(`cannot create the portable user: ${(err as Error).message}`);
   }
-  const listeners: { protocol: AdvertisedProtocol; port: number }[] = [{ protocol: 'SFTP', port: listeningPort(app, 'sftpd', ports.sftp) }];
+  const listeners: { protocol: AdvertisedProtocol; port: number }[] = [];
+  if (ports.sftp !== undefined) listeners.push({ protocol: 'SFTP', port: listeningPort(app, 'sftpd', ports.sftp) });
   if (ports.ftp !== undefined) listeners.push({ protocol: 'FTP', port: listeningPort(app, 'ftpd', ports.ftp) });
   if (ports.dav !== undefined) listeners.push({ protocol: 'WebDAV', port: listeningPort(app, 'webdavd', ports.dav) });
   const webClientPort = ports.http === undefined ? undefined : listeningPort(app, 'httpd', ports.http);
@@ -187,10 +188,11 @@ export async function portable(o: PortableOptions, out: (s: string) => void): Pr
     });
   }
   logger.info('service', 'portable mode ready', { username, directory: dir, permissions, ports: listeners.map((l) => `${l.protocol}:${l.port}`).join(' ') });
-  out(`Portable mode ready, SFTP port: ${listeners[0].port}`);
-  for (const l of listeners.slice(1)) {
-    out(l.protocol === 'FTP' ? `FTP port: ${l.port}${o.ftpTls ? ' (explicit TLS available)' : ''}`
-      : `WebDAV URL: ${o.webdavTls ? 'https' : 'http'}://<your IP>:${l.port}/`);
+  const sftp = listeners.find((l) => l.protocol === 'SFTP');
+  out(sftp ? `Portable mode ready, SFTP port: ${sftp.port}` : 'Portable mode ready, SFTP disabled');
+  for (const l of listeners) {
+    if (l.protocol === 'FTP') out(`FTP port: ${l.port}${o.ftpTls ? ' (explicit TLS available)' : ''}`);
+    if (l.protocol === 'WebDAV') out(`WebDAV URL: ${o.webdavTls ? 'https' : 'http'}://<your IP>:${l.port}/`);
   }
   if (webClientPort !== undefined) out(`WebClient URL: ${o.httpdTls ? 'https' : 'http'}://<your IP>:${webClientPort}/`);
   out(`Username: ${username}`);

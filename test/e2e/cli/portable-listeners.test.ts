@@ -99,7 +99,7 @@ test('malformed portable flags are usage errors naming the flag', async () => {
   try {
     await assert.rejects(startPortable({ cwd: dir, args: ['-d', dir, '--allowed-patterns', '*.jpg'] }), /--allowed-patterns "\*\.jpg": expected "\/dir::pattern1,pattern2"/);
     await assert.rejects(startPortable({ cwd: dir, args: ['-d', dir, '--ftpd-port', '0', '--ftpd-cert', '/nonexistent.pem'] }), /--ftpd-cert and --ftpd-key go together/);
-    await assert.rejects(startPortable({ cwd: dir, args: ['-d', dir, '--webdav-port', '70000'] }), /--webdav-port 70000: must be between -1 and 65535/);
+    await assert.rejects(startPortable({ cwd: dir, args: ['-d', dir, '--webdav-port', '70000'] }), /--webdav-port 70000: must be an integer up to 65535/);
     await assert.rejects(startPortable({ cwd: dir, args: ['-d', dir, '--password-file', path.join(dir, 'missing')] }), /--password-file .*missing: ENOENT/);
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });

@@ -4,7 +4,8 @@
  * (login form with its token, a download); the web admin and the REST API
  * stay off; the account is read-only in the web client without upload
  * permission; --config-dir/--config-file feed the settings portable mode
- * does not set (here the web client's branding); bad values are refused.
+ * does not set (here the web client's branding); a negative --sftpd-port
+ * turns SFTP off; bad values are refused.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,12 +37,13 @@ describe('portable mode with the web client over HTTPS', () => {
     pki = await makePki(path.join(dir, 'pki'), ['nobody']);
     p = await startPortable({
       cwd: dir,
-      args: ['-d', served, '-u', 'webby', '-p', 'Web-pw-123', '-L', 'info', '--config-dir', path.join(dir, 'conf'), '--config-file', 'custom.json',
+      args: ['-d', served, '-s', '-1', '-u', 'webby', '-p', 'Web-pw-123', '-L', 'info', '--config-dir', path.join(dir, 'conf'), '--config-file', 'custom.json',
         '--httpd-port', '0', '--httpd-cert', pki.serverCert, '--httpd-key', pki.serverKey],
     });
     const port = Number(/^WebClient URL: https:\/\/<your IP>:(\d+)\/$/m.exec(p.lines.join('\n'))?.[1]);
     assert.ok(port > 0 && port !== 8080, p.lines.join('\n'));
     base = `https://127.0.0.1:${port}`;
+    assert.ok(p.lines.includes('Portable mode ready, SFTP disabled'), 'a negative --sftpd-port turns SFTP off');
   });
   after(async () => {
     await p?.stop();
@@ -87,11 +89,12 @@ test('bad web client flags and config are refused with a message naming them', a
   try {
     const pki = await makePki(path.join(dir, 'pki'), ['nobody']);
     const start = (args: string[]) => startPortable({ cwd: dir, args: ['-d', dir, ...args] });
-    await assert.rejects(start(['--httpd-port', '70000']), /--httpd-port 70000: must be between -1 and 65535/);
+    await assert.rejects(start(['--httpd-port', '70000']), /--httpd-port 70000: must be an integer up to 65535/);
     await assert.rejects(start(['--httpd-port', 'abc']), /httpd-port/);
     await assert.rejects(start(['--httpd-port', '0', '--httpd-cert', pki.serverCert]), /--httpd-cert and --httpd-key go together/);
     await assert.rejects(start(['--httpd-port', '0', '--httpd-cert', pki.serverCert, '--httpd-key', path.join(dir, 'none.key')]), /--httpd-cert\/--httpd-key: .*none\.key does not exist/);
     await assert.rejects(start(['--httpd-port', '0', '--httpd-cert', pki.serverCert, '--httpd-key', pki.stranger.key]), /--httpd-cert\/--httpd-key: cannot load the key pair/);
+    await assert.rejects(start(['-s', '-1', '-S', '--httpd-port', '0']), /--advertise-service \(-S\) needs an SFTP, FTP or WebDAV listener/);
     await fsp.writeFile(path.join(dir, 'broken.json'), '{ "httpd": ');
     await assert.rejects(start(['--config-file', path.join(dir, 'broken.json')]), /broken\.json/);
   } finally {
