@@ -126,6 +126,8 @@ export interface TableStorage {
   isDir(rel: string): Promise<boolean>;
   /** every name stored in the table's location (files and directory markers), relative */
   names(): Promise<string[]>;
+  /** whether a path as the server logs it (file_path: a local path or an object key) is inside this location */
+  holds(loggedPath: string): boolean;
   close(): Promise<void>;
 }
 
@@ -134,7 +136,7 @@ const walk = (dir: string, rel = ''): string[] => (fs.existsSync(dir) ? fs.readd
   return d.isDirectory() ? [r, ...walk(path.join(dir, d.name), r)] : [r];
 }) : []);
 
-function localTable(home: string, features: FsFeatures): TableStorage {
+export function localTable(home: string, features: FsFeatures): TableStorage {
   const p = (rel: string): string => path.join(home, rel);
   return {
     profile: 'local', root: '', features, home, store: undefined,
@@ -148,18 +150,23 @@ function localTable(home: string, features: FsFeatures): TableStorage {
     exists: async (rel) => { try { fs.lstatSync(p(rel)); return true; } catch { return false; } },
     isDir: async (rel) => fs.existsSync(p(rel)) && fs.statSync(p(rel)).isDirectory(),
     names: async () => walk(home),
+    holds: (p) => p === home || p.startsWith(`${home}/`),
     close: async () => undefined,
   };
 }
 
-function objectTable(profile: ProfileName, root: string, home: string, backend: Fs, store: ObjectStore): TableStorage {
+export function objectTable(profile: ProfileName, root: string, home: string, backend: Fs, store: ObjectStore): TableStorage {
+  const prefix = backend.fsPath('/');
   const under = (keys: string[], rel: string): boolean => keys.some((k) => k === rel || k === `${rel}/` || k.startsWith(`${rel}/`));
   return {
     profile, root, features: backend.features, home, store,
     async reset(dirs, files) {
       await store.clear();
-      fs.rmSync(home, { recursive: true, force: true });
-      fs.mkdirSync(home, { recursive: true });
+      // a home on the store: its local dir must stay empty (checked by the tables), a folder leaves the home alone
+      if (!root) {
+        fs.rmSync(home, { recursive: true, force: true });
+        fs.mkdirSync(home, { recursive: true });
+      }
       // through the backend: its own directory markers, parents first
       const all = new Set<string>();
       for (const d of dirs) d.split('/').forEach((_, i, parts) => all.add(parts.slice(0, i + 1).join('/')));
@@ -172,6 +179,7 @@ function objectTable(profile: ProfileName, root: string, home: string, backend: 
       try { return (await backend.stat(`/${rel}`)).isDirectory; } catch { return false; }
     },
     names: () => store.keys(),
+    holds: (p) => p.startsWith(prefix) || `${p}/` === prefix,
     close: () => backend.close(),
   };
 }
