@@ -124,6 +124,8 @@ export interface TableStorage {
   read(rel: string): Promise<string | undefined>;
   exists(rel: string): Promise<boolean>;
   isDir(rel: string): Promise<boolean>;
+  /** the entry itself (a link is not followed): undefined when missing */
+  lstat(rel: string): Promise<{ isSymlink: boolean; mode: number } | undefined>;
   /** every name stored in the table's location (files and directory markers), relative */
   names(): Promise<string[]>;
   /** whether a path as the server logs it (file_path: a local path or an object key) is inside this location */
@@ -149,6 +151,9 @@ export function localTable(home: string, features: FsFeatures): TableStorage {
     read: async (rel) => (fs.existsSync(p(rel)) && fs.statSync(p(rel)).isFile() ? fs.readFileSync(p(rel), 'utf8') : undefined),
     exists: async (rel) => { try { fs.lstatSync(p(rel)); return true; } catch { return false; } },
     isDir: async (rel) => fs.existsSync(p(rel)) && fs.statSync(p(rel)).isDirectory(),
+    async lstat(rel) {
+      try { const st = fs.lstatSync(p(rel)); return { isSymlink: st.isSymbolicLink(), mode: st.mode & 0o7777 }; } catch { return undefined; }
+    },
     names: async () => walk(home),
     holds: (p) => p === home || p.startsWith(`${home}/`),
     close: async () => undefined,
@@ -177,6 +182,11 @@ export function objectTable(profile: ProfileName, root: string, home: string, ba
     exists: async (rel) => under(await store.keys(), rel),
     async isDir(rel) {
       try { return (await backend.stat(`/${rel}`)).isDirectory; } catch { return false; }
+    },
+    async lstat(rel) {
+      if (!under(await store.keys(), rel)) return undefined;
+      const st = await backend.lstat(`/${rel}`);
+      return { isSymlink: st.isSymlink, mode: st.mode & 0o7777 };
     },
     names: () => store.keys(),
     holds: (p) => p.startsWith(prefix) || `${p}/` === prefix,

@@ -3,7 +3,7 @@
  * a home on Azure with OpenSSH's sftp and the ssh2 client (fastPut pipelines
  * writes out of order), a local home with a virtual folder on Azure with a
  * subpath, secrets sealed on save and hidden on output, resume refused as
- * SSH_FX_OP_UNSUPPORTED, and a backend that is down answering a failure.
+ * SSH_FX_OP_UNSUPPORTED (chmod and symlink too), and a backend that is down answering a failure.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,7 +100,7 @@ describe('Azure Blob storage over SFTP', () => {
     }
   });
 
-  test('ssh2 fastPut (out of order pipelined writes) and fastGet round trip; resume and chmod are OP_UNSUPPORTED', async () => {
+  test('ssh2 fastPut (out of order pipelined writes) and fastGet round trip; resume, chmod and symlink are OP_UNSUPPORTED', async () => {
     const local = path.join(srv.configDir, 'fast');
     await fsp.mkdir(local, { recursive: true });
     const data = randomBytes(3 * 1024 * 1024 + 5);
@@ -114,6 +114,8 @@ describe('Azure Blob storage over SFTP', () => {
       assert.equal(err?.code, 8, 'SSH_FX_OP_UNSUPPORTED');
       const attrsErr = await new Promise<Error & { code?: number }>((res) => sftp.setstat('/fast.bin', { mode: 0o600 }, (e) => res(e as Error & { code?: number })));
       assert.equal(attrsErr?.code, 8, 'chmod is OP_UNSUPPORTED on Azure Blob');
+      const linkErr = await new Promise<Error & { code?: number }>((res) => sftp.symlink('/fast.bin', '/fast.link', (e) => res(e as Error & { code?: number })));
+      assert.equal(linkErr?.code, 8, 'symlink is OP_UNSUPPORTED on Azure Blob (not "permission denied")');
     } finally {
       conn.end();
     }
