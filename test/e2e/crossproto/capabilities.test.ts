@@ -10,9 +10,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FsFeatures } from '../../../src/vfs/fs';
-import { startCross, type CrossEnv } from './env';
 import { driverFor, PROTOCOLS, type Driver, type Result } from './drivers';
-import { addProfileUser, PROFILES, startPeers, type Peers, type TableStorage } from './profiles';
+import { addProfileUser, crossWithPeers, PROFILES, type TableStorage } from './profiles';
 
 const ORIGINAL = 'original content\n';
 const MORE = 'appended\n';
@@ -53,21 +52,13 @@ const CAPABILITIES: Capability[] = [
 ];
 
 describe('FTP and SFTP: symlink, chmod and resume as the storage declares them', () => {
-  let env: CrossEnv;
-  let peers: Peers;
-  before(async () => {
-    [env, peers] = await Promise.all([startCross((c) => { c.ftpd.enable_site = true; c.common.symlink_mode = 1; }), startPeers()]);
-  });
-  after(async () => {
-    await env?.close();
-    await peers?.stop();
-  });
+  const cross = crossWithPeers((c) => { c.ftpd.enable_site = true; c.common.symlink_mode = 1; });
 
   for (const profile of PROFILES) {
     describe(`profile ${profile}`, () => {
       let table: TableStorage;
       const user = `caps-${profile}`;
-      before(async () => { table = await addProfileUser(env, peers, profile, { username: user, password: 'caps-pass' }); });
+      before(async () => { table = await addProfileUser(cross.env, cross.peers, profile, { username: user, password: 'caps-pass' }); });
       after(async () => { await table?.close(); });
       const at = (p: string): string => `${table.root}${p}`;
 
@@ -75,7 +66,7 @@ describe('FTP and SFTP: symlink, chmod and resume as the storage declares them',
         for (const cap of CAPABILITIES) {
           test(`${proto}: ${cap.op} is done where the storage declares ${cap.feature}, else unsupported`, async (t) => {
             await table.reset([], { 'f.txt': ORIGINAL });
-            const d = driverFor(proto, env, user, 'caps-pass');
+            const d = driverFor(proto, cross.env, user, 'caps-pass');
             const r = cap.run(d, at);
             if (!r) {
               assert.equal(d.unsupported, undefined, `${proto} declares an unsupported code but no ${cap.op}`);

@@ -7,8 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCross, type CrossEnv } from './env';
-import { addProfileUser, PROFILES, startPeers, type Peers, type TableStorage } from './profiles';
+import { addProfileUser, crossWithPeers, PROFILES, type TableStorage } from './profiles';
 import { driverFor, PROTOCOLS, type Driver, type Proto, type Result } from './drivers';
 
 const PERMS: Record<string, string[]> = {
@@ -82,21 +81,13 @@ function label(c: Case, proto: Proto): string {
 const rel = (p: string): string => p.replace(/^\/+/, '');
 
 describe('FTP, SFTP, WebDAV and HTTP: per-directory permissions', () => {
-  let env: CrossEnv;
-  let peers: Peers;
-  before(async () => {
-    [env, peers] = await Promise.all([startCross(), startPeers()]);
-  });
-  after(async () => {
-    await env?.close();
-    await peers?.stop();
-  });
+  const cross = crossWithPeers();
 
   for (const profile of PROFILES) {
     describe(`profile ${profile}`, () => {
       let table: TableStorage;
       const user = `perm-${profile}`;
-      before(async () => { table = await addProfileUser(env, peers, profile, { username: user, password: 'perm-pass', permissions: PERMS }); });
+      before(async () => { table = await addProfileUser(cross.env, cross.peers, profile, { username: user, password: 'perm-pass', permissions: PERMS }); });
       after(async () => { await table?.close(); });
 
       const at = (p: string): string => `${table.root}${p === '/' && table.root ? '' : p}`;
@@ -146,7 +137,7 @@ describe('FTP, SFTP, WebDAV and HTTP: per-directory permissions', () => {
         for (const c of CASES) {
           test(`${proto}: ${label(c, proto)}`, async () => {
             await table.reset(DIRS, FILES);
-            const d = driverFor(proto, env, user, 'perm-pass');
+            const d = driverFor(proto, cross.env, user, 'perm-pass');
             const r = await run(d, c);
             const allow = allowed(c, proto);
             if (allow) assert.ok(r.ok, `expected success, got ${r.ok ? '' : r.code} ${r.body.slice(0, 300)}`);

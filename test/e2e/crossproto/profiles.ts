@@ -9,6 +9,8 @@
  * set up through the backend (its own directory markers), checked through the
  * store's own client (an object left behind shows up whatever the server thinks).
  */
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -17,7 +19,8 @@ import type { Fs, FsFeatures } from '../../../src/vfs/fs';
 import { AZURITE_ACCOUNT, AZURITE_KEY, azblobconfig, startAzurite, type TestAzurite } from '../../support/azurite';
 import { s3config, startS3rver, type TestS3 } from '../../support/s3rver';
 import { writeFile } from '../../support/vfs-conformance';
-import type { CrossEnv } from './env';
+import type { AppConfig } from '../../../src/config/types';
+import { startCross, type CrossEnv } from './env';
 
 export type ProfileName = 'local' | 's3-home' | 'azure-folder';
 export const PROFILES: readonly ProfileName[] = ['local', 's3-home', 'azure-folder'];
@@ -28,6 +31,23 @@ export interface Peers { s3: TestS3; az: TestAzurite; stop(): Promise<void> }
 export async function startPeers(): Promise<Peers> {
   const [s3, az] = await Promise.all([startS3rver('cross-bucket'), startAzurite('cross-container')]);
   return { s3, az, async stop() { await Promise.all([s3.stop(), az.stop()]); } };
+}
+
+/**
+ * Inside a describe block: one server and the peers for the whole block, started
+ * before its tests and stopped after them (read env and peers from the tests).
+ */
+export function crossWithPeers(tune?: (c: AppConfig) => void): { readonly env: CrossEnv; readonly peers: Peers } {
+  const started: { env?: CrossEnv; peers?: Peers } = {};
+  before(async () => { [started.env, started.peers] = await Promise.all([startCross(tune), startPeers()]); });
+  after(async () => {
+    await started.env?.close();
+    await started.peers?.stop();
+  });
+  return {
+    get env() { assert.ok(started.env, 'the server is not started'); return started.env; },
+    get peers() { assert.ok(started.peers, 'the peers are not started'); return started.peers; },
+  };
 }
 
 /** The raw store under one key prefix, through its own client (not the server's backend). */
