@@ -65,6 +65,24 @@ describe('FTP, SFTP, WebDAV and HTTP: quota exceeded', () => {
               assert.equal(u?.used_quota_size, 0);
               assert.equal(u?.used_quota_files, 0);
             });
+            /**
+             * over an existing file: where the old content survives a failed upload (the storage commits only at
+             * close, or the upload is atomic) it is kept and still counted; else (local disk, upload_mode 0, the
+             * file was truncated) the file is removed and no longer counted
+             */
+            test(`${v.proto} ${v.name} over an existing file: ${code}, old file and quota as the storage allows`, async () => {
+              const old = 'x'.repeat(100);
+              await table.reset([], { 'old.bin': old });
+              await env.ctx.provider.updateUserQuota(user, 100, 1, true);
+              const d = driverFor(v.proto, env, user, 'small-pass');
+              const r = await d.upload(`${table.root}/old.bin`, Buffer.alloc(300_000, 7), { chunked: v.chunked });
+              assert.deepEqual(r.ok ? 'success' : r.code, d.quota, r.body.slice(0, 300));
+              const kept = table.features.commitOnClose || (mode === 1 && table.features.atomicRename);
+              assert.deepEqual(await leftovers(), kept ? ['old.bin'] : [], 'nothing but the old file where it survives');
+              if (kept) assert.equal(await table.read('old.bin'), old);
+              const u = await env.ctx.provider.getUser(user);
+              assert.deepEqual([u?.used_quota_size, u?.used_quota_files], kept ? [100, 1] : [0, 0], 'used quota');
+            });
           }
         });
       }
