@@ -18,11 +18,11 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { lftp, startCross, type CrossEnv } from './env';
+import { lftp, type CrossEnv } from './env';
 import { azblobconfig } from '../../support/azurite';
 import { s3config } from '../../support/s3rver';
 import {
-  azureStore, localTable, objectTable, PROFILES, s3Store, startPeers, type ObjectStore, type Peers, type ProfileName, type TableStorage,
+  azureStore, localTable, objectTable, PROFILES, s3Store, startServerAndPeers, type ObjectStore, type Peers, type ProfileName, type TableStorage,
 } from './profiles';
 import { driverFor, PROTOCOLS, type Driver, type Proto, type Result } from './drivers';
 
@@ -159,7 +159,7 @@ describe('FTP, SFTP, WebDAV and HTTP: the user cannot leave the jail', () => {
   }
 
   before(async () => {
-    [env, peers] = await Promise.all([startCross(), startPeers()]);
+    ({ env, peers } = await startServerAndPeers());
     outside = path.join(env.base, 'homes', 'outside');
     fs.mkdirSync(outside, { recursive: true });
     for (const f of [path.join(outside, 'canary.txt'), path.join(env.base, 'vfesc.txt')]) {

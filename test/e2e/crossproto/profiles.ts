@@ -28,9 +28,24 @@ export const PROFILES: readonly ProfileName[] = ['local', 's3-home', 'azure-fold
 /** one s3rver and one azurite per test file, shared by every profile and server of the file */
 export interface Peers { s3: TestS3; az: TestAzurite; stop(): Promise<void> }
 
+/** Starts both at once; when one fails the other is stopped again (no child process left behind). */
+async function startBoth<A extends { stop(): Promise<void> }, B extends { stop(): Promise<void> }>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value];
+  if (ra.status === 'fulfilled') await ra.value.stop();
+  if (rb.status === 'fulfilled') await rb.value.stop();
+  throw ra.status === 'rejected' ? ra.reason : (rb as PromiseRejectedResult).reason;
+}
+
 export async function startPeers(): Promise<Peers> {
-  const [s3, az] = await Promise.all([startS3rver('cross-bucket'), startAzurite('cross-container')]);
+  const [s3, az] = await startBoth(startS3rver('cross-bucket'), startAzurite('cross-container'));
   return { s3, az, async stop() { await Promise.all([s3.stop(), az.stop()]); } };
+}
+
+/** The in-process server and the peers, started at once (neither left running when the other fails). */
+export async function startServerAndPeers(tune?: (c: AppConfig) => void): Promise<{ env: CrossEnv; peers: Peers }> {
+  const [server, peers] = await startBoth(startCross(tune).then((env) => ({ env, stop: () => env.close() })), startPeers());
+  return { env: server.env, peers };
 }
 
 /**
@@ -39,7 +54,7 @@ export async function startPeers(): Promise<Peers> {
  */
 export function crossWithPeers(tune?: (c: AppConfig) => void): { readonly env: CrossEnv; readonly peers: Peers } {
   const started: { env?: CrossEnv; peers?: Peers } = {};
-  before(async () => { [started.env, started.peers] = await Promise.all([startCross(tune), startPeers()]); });
+  before(async () => { Object.assign(started, await startServerAndPeers(tune)); });
   after(async () => {
     await started.env?.close();
     await started.peers?.stop();
