@@ -296,7 +296,9 @@ export class Connection implements FileOps, OpenHost {
     const t = cleanVirtualPath(target, vdir(link));
     // common.symlink_mode bit 1: symlink creation allowed on local backends (default 0: disabled)
     const { fs, mount } = this.mounts.resolve(link);
-    if ((this.config.symlink_mode & 1) === 0 || !fs.features.symlinks) throw new FsError('PermissionDenied', 'symlink creation is disabled');
+    // a storage that cannot hold links answers "unsupported" (SFTPGo: ErrVfsUnsupported → SSH_FX_OP_UNSUPPORTED), as chmod and resume do
+    if (!fs.features.symlinks) throw new FsError('Unsupported', 'symlinks are not supported by this storage');
+    if ((this.config.symlink_mode & 1) === 0) throw new FsError('PermissionDenied', 'symlink creation is disabled');
     const tr = this.mounts.resolve(t);
     if (tr.mount !== mount) throw new FsError('PermissionDenied', 'symlinks cannot cross virtual folders');
     if (!canCreateSymlink(this.user, link) || !canCreateSymlink(this.user, t)) throw new FsError('PermissionDenied');

@@ -345,10 +345,13 @@ export class UploadTransfer extends BaseTransfer implements Upload {
     let err = error;
     // a failed upload is aborted, never committed: object stores drop what was sent
     try { await (err ? p.handle.abort(err) : p.handle.close()); } catch (e) { err ??= e as Error; }
-    if (err instanceof FsError && err.kind === 'QuotaExceeded') {
+    if (err instanceof FsError && err.kind === 'QuotaExceeded' && p.fs.features.commitOnClose) {
+      // the abort discarded what was sent: what stands at the path is the previous
+      // content, untouched, which must not be removed (SFTPGo removes only local files)
+      this.host.logger.warn('common', 'upload denied due to space limit, nothing committed', { connection_id: this.host.id, file_path: p.fs.fsPath(p.writePath) });
+    } else if (err instanceof FsError && err.kind === 'QuotaExceeded') {
       // An upload denied for space removes what it wrote, in every upload mode (as
       // SFTPGo): a partial file would keep using the space the quota just refused.
-      // (Nothing to remove when the backend's abort already discarded it.)
       const removeErr = await p.fs.remove(p.writePath).then(() => undefined,
         (e: Error) => (e instanceof FsError && e.kind === 'NotFound' ? undefined : e));
       this.host.logger.warn('common', 'upload denied due to space limit, partial file removed',

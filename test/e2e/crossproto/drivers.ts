@@ -33,6 +33,14 @@ export interface Driver {
   rename(from: string, to: string): Promise<Result>;
   /** WebDAV COPY; FTP has none (undefined) */
   copy?(from: string, to: string): Promise<Result>;
+  /** the code for "the storage cannot do this" (FTP and SFTP; WebDAV and the user API have none of the operations below) */
+  unsupported?: number;
+  /** FTP SITE SYMLINK, SFTP SYMLINK */
+  symlink?(target: string, link: string): Promise<Result>;
+  /** FTP SITE CHMOD, SFTP SETSTAT with a mode */
+  chmod?(file: string, mode: number): Promise<Result>;
+  /** an upload that resumes an existing file at its end: FTP APPE, SFTP OPEN with append and no truncate */
+  append?(file: string, data: Buffer): Promise<Result>;
 }
 
 export function ftpDriver(env: CrossEnv, user: string, password: string): Driver {
@@ -63,6 +71,10 @@ export function ftpDriver(env: CrossEnv, user: string, password: string): Driver
     removeDir: (dir) => run(async (c) => { await c.send(`RMD ${dir}`); }),
     mkdir: (dir) => run(async (c) => { await c.send(`MKD ${dir}`); }),
     rename: (from, to) => run(async (c) => { await c.rename(from, to); }),
+    unsupported: 504,
+    symlink: (target, link) => run(async (c) => { await c.send(`SITE SYMLINK ${target} ${link}`); }),
+    chmod: (file, mode) => run(async (c) => { await c.send(`SITE CHMOD ${mode.toString(8)} ${file}`); }),
+    append: (file, data) => run(async (c) => { await c.appendFrom(Readable.from([data]), file); }),
   };
 }
 
@@ -150,6 +162,21 @@ export function sftpDriver(env: CrossEnv, user: string, password: string): Drive
     removeDir: (dir) => run(async (s) => { await sftpCall((cb) => s.rmdir(dir, cb)); }),
     mkdir: (dir) => run(async (s) => { await sftpCall((cb) => s.mkdir(dir, cb)); }),
     rename: (from, to) => run(async (s) => { await sftpCall((cb) => s.rename(from, to, cb)); }),
+    unsupported: 8,
+    // the server reads SYMLINK in OpenSSH's order (target first, as SFTPGo does); ssh2 only swaps for an OpenSSH banner
+    symlink: (target, link) => run(async (s) => { await sftpCall((cb) => s.symlink(link, target, cb)); }),
+    chmod: (file, mode) => run(async (s) => { await sftpCall((cb) => s.chmod(file, mode, cb)); }),
+    append: (file, data) => run(async (s) => {
+      const size = (await sftpCall<{ size: number }>((cb) => s.stat(file, cb)))?.size ?? 0;
+      // 'a': WRITE|APPEND|CREAT without TRUNC, the resume of an existing file
+      const handle = await sftpCall<Buffer>((cb) => s.open(file, 'a', cb));
+      if (!handle) throw new Error('no handle');
+      try {
+        await sftpCall((cb) => s.write(handle, data, 0, data.length, size, cb));
+      } finally {
+        await sftpCall((cb) => s.close(handle, cb)).catch(() => undefined);
+      }
+    }),
   };
 }
 

@@ -1,15 +1,13 @@
 /**
  * Per-directory permissions through FTP (basic-ftp), SFTP (ssh2), WebDAV
- * (curl) and the REST user API (fetch) on one server: one table of cases, each run through every protocol on
- * a freshly built home, checking the protocol's code (FTP 550, SFTP permission
+ * (curl) and the REST user API (fetch) on one server: one table of cases, each run through every protocol
+ * and every storage profile (local home, home on S3, virtual folder on Azure Blob) on a freshly built tree, checking the protocol's code (FTP 550, SFTP permission
  * denied, WebDAV and HTTP 403) and the
- * effect on disk both ways (done when allowed, nothing changed when denied).
+ * effect on the storage both ways (done when allowed, nothing changed when denied).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { startCross, type CrossEnv } from './env';
+import { addProfileUser, crossWithPeers, PROFILES, type TableStorage } from './profiles';
 import { driverFor, PROTOCOLS, type Driver, type Proto, type Result } from './drivers';
 
 const PERMS: Record<string, string[]> = {
@@ -73,84 +71,81 @@ const CASES: Case[] = [
   { op: 'rename', path: '/rnf/dir', to: '/rnf/dir2', allow: false },
 ];
 
-const exists = (p: string): boolean => { try { fs.lstatSync(p); return true; } catch { return false; } };
-
 const allowed = (c: Case, proto: Proto): boolean => (typeof c.allow === 'boolean' ? c.allow : c.allow[proto]);
 
 function label(c: Case, proto: Proto): string {
   return `${c.op} ${c.path}${c.op === 'rename' ? ` → ${c.to}` : ''}: ${allowed(c, proto) ? 'allowed' : 'denied'}`;
 }
 
+/** a table path ("/up/x") as stored, relative to the table's root ("up/x") */
+const rel = (p: string): string => p.replace(/^\/+/, '');
+
 describe('FTP, SFTP, WebDAV and HTTP: per-directory permissions', () => {
-  let env: CrossEnv;
-  let home: string;
-  const h = (p: string): string => path.join(home, p);
+  const cross = crossWithPeers();
 
-  function rebuildHome(): void {
-    fs.rmSync(home, { recursive: true, force: true });
-    for (const d of DIRS) fs.mkdirSync(h(d), { recursive: true });
-    for (const [f, c] of Object.entries(FILES)) fs.writeFileSync(h(f), c);
-  }
+  for (const profile of PROFILES) {
+    describe(`profile ${profile}`, () => {
+      let table: TableStorage;
+      const user = `perm-${profile}`;
+      before(async () => { table = await addProfileUser(cross.env, cross.peers, profile, { username: user, password: 'perm-pass', permissions: PERMS }); });
+      after(async () => { await table?.close(); });
 
-  function run(d: Driver, c: Case): Promise<Result> {
-    switch (c.op) {
-      case 'list': return d.list(c.path);
-      case 'download': return d.download(c.path);
-      case 'upload': return d.upload(c.path, NEW_DATA);
-      case 'removeFile': return d.removeFile(c.path);
-      case 'removeDir': return d.removeDir(c.path);
-      case 'mkdir': return d.mkdir(c.path);
-      case 'rename': return d.rename(c.path, c.to);
-    }
-  }
+      const at = (p: string): string => `${table.root}${p === '/' && table.root ? '' : p}`;
+      function run(d: Driver, c: Case): Promise<Result> {
+        switch (c.op) {
+          case 'list': return d.list(at(c.path));
+          case 'download': return d.download(at(c.path));
+          case 'upload': return d.upload(at(c.path), NEW_DATA);
+          case 'removeFile': return d.removeFile(at(c.path));
+          case 'removeDir': return d.removeDir(at(c.path));
+          case 'mkdir': return d.mkdir(at(c.path));
+          case 'rename': return d.rename(at(c.path), at(c.to));
+        }
+      }
 
-  /** What must be on disk after the operation, both when it was allowed and when it was denied. */
-  function checkDisk(c: Case, allow: boolean, r: Result): void {
-    const p = h(c.path);
-    const original = FILES[c.path.slice(1)];
-    switch (c.op) {
-      case 'list':
-        for (const n of c.names) assert.equal(r.body.includes(n), allow, `listing shows ${n}: ${r.body}`);
-        break;
-      case 'download':
-        assert.equal(r.body.includes(original!), allow, `content served: ${r.body}`);
-        break;
-      case 'upload':
-        if (allow) assert.equal(fs.readFileSync(p, 'utf8'), NEW_DATA.toString());
-        else if (original !== undefined) assert.equal(fs.readFileSync(p, 'utf8'), original);
-        else assert.equal(exists(p), false, `${c.path} was created`);
-        break;
-      case 'removeFile':
-      case 'removeDir':
-        assert.equal(exists(p), !allow);
-        break;
-      case 'mkdir':
-        assert.equal(exists(p) && fs.statSync(p).isDirectory(), allow);
-        break;
-      case 'rename':
-        assert.equal(exists(p), !allow, `source ${c.path}`);
-        assert.equal(exists(h(c.to)), allow, `target ${c.to}`);
-        break;
-    }
-  }
+      /** What must be stored after the operation, both when it was allowed and when it was denied. */
+      async function checkStored(c: Case, allow: boolean, r: Result): Promise<void> {
+        const p = rel(c.path);
+        const original = FILES[p];
+        switch (c.op) {
+          case 'list':
+            for (const n of c.names) assert.equal(r.body.includes(n), allow, `listing shows ${n}: ${r.body}`);
+            break;
+          case 'download':
+            assert.equal(r.body.includes(original!), allow, `content served: ${r.body}`);
+            break;
+          case 'upload':
+            if (allow) assert.equal(await table.read(p), NEW_DATA.toString());
+            else if (original !== undefined) assert.equal(await table.read(p), original);
+            else assert.equal(await table.exists(p), false, `${c.path} was created`);
+            break;
+          case 'removeFile':
+          case 'removeDir':
+            assert.equal(await table.exists(p), !allow);
+            break;
+          case 'mkdir':
+            assert.equal(await table.isDir(p), allow);
+            break;
+          case 'rename':
+            assert.equal(await table.exists(p), !allow, `source ${c.path}`);
+            assert.equal(await table.exists(rel(c.to)), allow, `target ${c.to}`);
+            break;
+        }
+      }
 
-  before(async () => {
-    env = await startCross();
-    home = await env.addUser({ username: 'perm', password: 'perm-pass', permissions: PERMS });
-  });
-  after(async () => { await env?.close(); });
-
-  for (const proto of PROTOCOLS) {
-    for (const c of CASES) {
-      test(`${proto}: ${label(c, proto)}`, async () => {
-        rebuildHome();
-        const d = driverFor(proto, env, 'perm', 'perm-pass');
-        const r = await run(d, c);
-        const allow = allowed(c, proto);
-        if (allow) assert.ok(r.ok, `expected success, got ${r.ok ? '' : r.code} ${r.body.slice(0, 300)}`);
-        else assert.deepEqual(r.ok ? 'success' : r.code, d.denied, r.body.slice(0, 300));
-        checkDisk(c, allow, r);
-      });
-    }
+      for (const proto of PROTOCOLS) {
+        for (const c of CASES) {
+          test(`${proto}: ${label(c, proto)}`, async () => {
+            await table.reset(DIRS, FILES);
+            const d = driverFor(proto, cross.env, user, 'perm-pass');
+            const r = await run(d, c);
+            const allow = allowed(c, proto);
+            if (allow) assert.ok(r.ok, `expected success, got ${r.ok ? '' : r.code} ${r.body.slice(0, 300)}`);
+            else assert.deepEqual(r.ok ? 'success' : r.code, d.denied, r.body.slice(0, 300));
+            await checkStored(c, allow, r);
+          });
+        }
+      }
+    });
   }
 });

@@ -7,7 +7,7 @@
  * parts) and the ssh2 client (whose fastPut pipelines writes out of order), a
  * local home with a virtual folder on the store with a subpath and a rename
  * into it (copy + delete, logged as not atomic), the secret sealed on save
- * and hidden on output, resume and chmod refused as SSH_FX_OP_UNSUPPORTED,
+ * and hidden on output, resume, chmod and symlink refused as SSH_FX_OP_UNSUPPORTED,
  * and, where the store's endpoint is configurable, a backend that is down
  * answering a failure with a log line naming the backend's error.
  */
@@ -197,7 +197,7 @@ for (const c of CASES) {
       assert.notEqual(gone.status, 0, 'the directory is gone');
     });
 
-    test('ssh2 fastPut (out of order pipelined writes) and fastGet round trip; resume and chmod are OP_UNSUPPORTED', async () => {
+    test('ssh2 fastPut (out of order pipelined writes) and fastGet round trip; resume, chmod and symlink are OP_UNSUPPORTED', async () => {
       const local = path.join(srv.configDir, 'fast');
       await fsp.mkdir(local, { recursive: true });
       const data = randomBytes(c.fastBytes);
@@ -212,6 +212,8 @@ for (const c of CASES) {
         assert.equal(err?.code, 8, 'SSH_FX_OP_UNSUPPORTED');
         const attrsErr = await new Promise<SftpError>((res) => sftp.setstat('/fast.bin', { mode: 0o600 }, (e) => res(e as SftpError)));
         assert.equal(attrsErr?.code, 8, `chmod is OP_UNSUPPORTED on ${c.name}`);
+        const linkErr = await new Promise<SftpError>((res) => sftp.symlink('/fast.bin', '/fast.link', (e) => res(e as SftpError)));
+        assert.equal(linkErr?.code, 8, `symlink is OP_UNSUPPORTED on ${c.name} (not "permission denied")`);
       } finally {
         conn.end();
       }
