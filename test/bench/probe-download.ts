@@ -6,7 +6,7 @@
  * of each side. BENCH_DIRECTION=down (default), up or both; BENCH_B=<another
  * build's checkout> adds that build as a third side (an A/B of server CPU per
  * byte that the machine's load disturbs less than wall time); BENCH_B_ENV='K=V ...' sets
- * environment variables of B's server only.
+ * environment variables of B's server only, BENCH_B_FLAGS node flags of B's server only.
  * `node dist/test/bench/probe-download.js` (not part of npm run bench).
  */
 import { spawnSync } from 'node:child_process';
@@ -44,7 +44,8 @@ async function main(): Promise<void> {
   const envB = Object.fromEntries((process.env.BENCH_B_ENV ?? '').split(/\s+/).filter((kv) => kv.includes('='))
     .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   const oursB = process.env.BENCH_B
-    ? await startOurs(dir, pub, cert, { name: 'B', root: process.env.BENCH_B, env: envB }) : undefined;
+    ? await startOurs(dir, pub, cert, { name: 'B', root: process.env.BENCH_B, env: envB, flags: (process.env.BENCH_B_FLAGS ?? '').split(/\s+/).filter((f) => f !== '') })
+    : undefined;
   if (oursB) sides.push(oursB.sftp);
   sides.push(await startOpenSsh(dir, pub));
   const cipher = process.env.BENCH_CIPHER?.startsWith('chacha') ? 'chacha20-poly1305@openssh.com' : 'aes128-gcm@openssh.com';

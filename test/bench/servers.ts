@@ -78,6 +78,8 @@ export async function startOpenSsh(dir: string, pubKey: string): Promise<Endpoin
 /** `root` runs another checkout's build (its dist/ and sftpgo.json): BENCH_B's side of an A/B run. */
 export interface OursOptions {
   name?: string; env?: Record<string, string>; userFilters?: Record<string, unknown>; root?: string; wrapper?: string[];
+  /** node flags after NODE_FLAGS and BENCH_SERVER_FLAGS (a V8 flag given twice: the last one counts) */
+  flags?: string[];
   /** how long to wait for the listeners (a server under valgrind starts slowly) */
   startTimeoutMs?: number;
 }
@@ -117,7 +119,7 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   const base = opts.root ?? root;
   // opts.wrapper: a command the server runs under (probe-instructions: valgrind --tool=callgrind)
   const [cmd, ...pre] = [...(opts.wrapper ?? []), process.execPath];
-  const proc = track(cmd!, [...pre, ...NODE_FLAGS, ...extra, ...prof, join(base, 'dist/src/cmd/main.js'), 'serve',
+  const proc = track(cmd!, [...pre, ...NODE_FLAGS, ...extra, ...(opts.flags ?? []), ...prof, join(base, 'dist/src/cmd/main.js'), 'serve',
     '--config-dir', configDir, '--config-file', join(base, 'sftpgo.json'), '--log-file-path', join(dir, `${name}.log`)],
   { env, stdio: ['ignore', stdout, 'inherit'] });
   for (const p of [sftpPort, httpPort, ftpPort, davPort]) await waitForPort(p, '127.0.0.1', opts.startTimeoutMs);
