@@ -11,12 +11,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { primePageCache, sshArgs, settleDisk } from './rows';
 import { type Endpoint, makeCert, startOpenSsh, startOurs } from './servers';
-import { counterDelta, installSignalCleanup, killAll, onCleanup, procCounters, sh } from './util';
+import { benchDirWithKey, counterDelta, installSignalCleanup, killAll, procCounters, sh } from './util';
 
 /** read- and write-type system calls of `pid` so far, all its threads (/proc/<pid>/io syscr + syscw) */
 function syscalls(pid: number): number {
@@ -32,11 +32,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   installSignalCleanup();
-  const dir = mkdtempSync(join(tmpdir(), 'sftpgo-probe-'));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-  const key = join(dir, 'id_ed25519');
-  sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-  const pub = readFileSync(`${key}.pub`, 'utf8');
+  const { dir, key, pub } = benchDirWithKey('sftpgo-probe-');
   const cert = makeCert(dir);
   const ours = await startOurs(dir, pub, cert);
   const sides: Endpoint[] = [ours.sftp];

@@ -13,12 +13,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sshArgs } from './rows';
 import { type Endpoint, makeCert, startOurs } from './servers';
-import { installSignalCleanup, killAll, onCleanup, sh } from './util';
+import { benchDirWithKey, installSignalCleanup, killAll, sh } from './util';
 
 function transfer(ep: Endpoint, key: string, cipher: string, batch: string): void {
   const r = spawnSync('sftp', [...sshArgs(ep, key, ['-c', cipher]), '-b', '-', `${ep.user}@127.0.0.1`],
@@ -40,11 +39,7 @@ function dumpedIr(dir: string, pid: number): number {
 
 async function main(): Promise<void> {
   installSignalCleanup();
-  const dir = mkdtempSync(join(tmpdir(), 'sftpgo-instr-'));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-  const key = join(dir, 'id_ed25519');
-  sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-  const pub = readFileSync(`${key}.pub`, 'utf8');
+  const { dir, key, pub } = benchDirWithKey('sftpgo-instr-');
   const cert = makeCert(dir);
   const cipher = process.env.BENCH_CIPHER?.startsWith('chacha') ? 'chacha20-poly1305@openssh.com' : 'aes128-gcm@openssh.com';
   const mib = Number((process.env.BENCH_SIZES ?? '64').split(',')[0]);
