@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --no-memory-reducer --initial-old-space-size=64
+#!/usr/bin/env -S node --max-semi-space-size=4 --no-memory-reducer --initial-old-space-size=128
 /**
  * The `sftpgo` command line: serve, portable, initprovider, resetprovider,
  * revertprovider, resetpwd, smtptest, importusers, ping, gen (completion, man), version. Errors are one line on stderr and a non-zero exit code.

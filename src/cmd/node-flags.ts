@@ -21,7 +21,7 @@
  * 250-384 MB/s with it). The cost is that an idle daemon keeps its heap at
  * the size its last burst left.
  *
- * --initial-old-space-size=64 (MiB): V8 counts the Buffers allocated since
+ * --initial-old-space-size=128 (MiB): V8 counts the Buffers allocated since
  * the last mark-compact against the old generation's limit, and a transfer
  * allocates its whole payload as Buffers (socket reads, SSH packets) that
  * only the next scavenge frees: ~20 MiB of them between two scavenges of an
@@ -33,8 +33,14 @@
  * fast). Starting with a 64 MiB limit: at most one mark-compact per transfer
  * over 20 transfers, uploads 620-1085 MB/s. The heap may hold that much
  * garbage before it is collected. See README, "Benchmarks".
+ * The live heap has since grown (more services and SDKs loaded at start) to
+ * ~46 MB, and with 64 MiB the slack fell back to 13-17 MB: "Start (allocation
+ * limit)" right after each mark-compact again, 37 mark-compacts over two 1 GiB
+ * downloads and two 1 GiB uploads, against 2 with 128 MiB in the same run
+ * (aes128-gcm, server CPU per GiB down 296 -> 184 ticks, up 358-454 ->
+ * 207-437; docs/benchmarks.md).
  */
-export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--no-memory-reducer', '--initial-old-space-size=64'];
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--no-memory-reducer', '--initial-old-space-size=128'];
 
 /** The NODE_FLAGS this process was not started with (from its argv or NODE_OPTIONS). */
 export function missingNodeFlags(execArgv: readonly string[], nodeOptions: string | undefined): string[] {

@@ -13,6 +13,7 @@ import type { ClientInfo, Connection } from 'ssh2';
 import type { Service, ServerContext } from '../common/context';
 import { nativeCryptoAvailable, resolveAlgorithms } from './algorithms';
 import { paddingPoolState } from './ssh2-padding';
+import { packetSlabState } from './ssh2-packet-slab';
 import { attachAuthentication } from './auth';
 import { reportNoAuth } from '../common/login';
 import { hostKeyAllowed, loadHostKeys } from './hostkeys';
@@ -187,7 +188,7 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
       const { enabled: sshCommands, unknown } = enabledSshCommands(cfg.enabled_ssh_commands ?? []);
       if (unknown.length > 0) ctx.logger.warn(SENDER, `unsupported SSH commands ignored: ${unknown.join(', ')}`);
       ctx.logger.info(SENDER, `ssh2 native crypto binding "${nativeCryptoAvailable ? 'available' : 'unavailable'}"`);
-      ctx.logger.info(SENDER, `ssh2 packet padding pool "${paddingPoolState}"`);
+      ctx.logger.info(SENDER, `ssh2 packet padding pool "${paddingPoolState}", packet slab "${packetSlabState}"`);
       const banner = await readBanner(ctx);
       const server = new Server({
         hostKeys: keys.map((k) => k.privateKey),

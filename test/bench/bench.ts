@@ -25,8 +25,8 @@
  * BENCH_BIG_GB sets the big transfer size (default 10).
  */
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { nativeCryptoAvailable } from '../../src/sftpd/algorithms';
 import { bigCells, bigTransfers } from './big';
@@ -42,7 +42,7 @@ import { hookLoginRows } from './hooks';
 import { httpRows } from './http';
 import { ldapLoginRows } from './ldap';
 import { perimeterRows } from './perimeter';
-import { ensureBenchTools, installSignalCleanup, killAll, onCleanup, printTable, sh } from './util';
+import { benchDirWithKey, ensureBenchTools, installSignalCleanup, killAll, printTable, sh } from './util';
 
 const SIZES_MB = (process.env.BENCH_SIZES ?? process.env.BENCH_SIZE_MB ?? '16,256,1024').split(',').map(Number);
 const SIZE_MB = Math.max(...SIZES_MB);
@@ -64,11 +64,7 @@ function machine(): string {
 async function main(): Promise<void> {
   installSignalCleanup();
   ensureBenchTools(ONLY);
-  const dir = mkdtempSync(join(tmpdir(), 'sftpgo-bench-'));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-  const key = join(dir, 'id_ed25519');
-  sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-  const pub = readFileSync(`${key}.pub`, 'utf8');
+  const { dir, key, pub } = benchDirWithKey('sftpgo-bench-');
   const tls = makeCert(dir);
   const ossh = await startOpenSsh(dir, pub);
   const ours = await startOurs(dir, pub, tls);

@@ -78,7 +78,13 @@ export async function startOpenSsh(dir: string, pubKey: string): Promise<Endpoin
 /** A second instance (another provider) takes its own name, config dir and extra env. */
 /** `userFilters` goes into the bench user's filters (hooks rows). */
 /** `root` runs another checkout's build (its dist/ and sftpgo.json): BENCH_B's side of an A/B run. */
-export interface OursOptions { name?: string; env?: Record<string, string>; userFilters?: Record<string, unknown>; root?: string }
+export interface OursOptions {
+  name?: string; env?: Record<string, string>; userFilters?: Record<string, unknown>; root?: string; wrapper?: string[];
+  /** node flags after NODE_FLAGS and BENCH_SERVER_FLAGS (a V8 flag given twice: the last one counts) */
+  flags?: string[];
+  /** how long to wait for the listeners (a server under valgrind starts slowly) */
+  startTimeoutMs?: number;
+}
 
 export async function startOurs(dir: string, pubKey: string, tls: { cert: string; key: string }, opts: OursOptions = {}): Promise<Ours> {
   const name = opts.name ?? 'sftpgo-ts';
@@ -113,10 +119,12 @@ export async function startOurs(dir: string, pubKey: string, tls: { cert: string
   const extra = (process.env.BENCH_SERVER_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
   const stdout = process.env.BENCH_SERVER_STDOUT ? openSync(process.env.BENCH_SERVER_STDOUT, 'a') : 'ignore';
   const base = opts.root ?? root;
-  const proc = track(process.execPath, [...NODE_FLAGS, ...extra, ...prof, join(base, 'dist/src/cmd/main.js'), 'serve',
+  // opts.wrapper: a command the server runs under (probe-instructions: valgrind --tool=callgrind)
+  const [cmd, ...pre] = [...(opts.wrapper ?? []), process.execPath];
+  const proc = track(cmd!, [...pre, ...NODE_FLAGS, ...extra, ...(opts.flags ?? []), ...prof, join(base, 'dist/src/cmd/main.js'), 'serve',
     '--config-dir', configDir, '--config-file', join(base, 'sftpgo.json'), '--log-file-path', join(dir, `${name}.log`)],
   { env, stdio: ['ignore', stdout, 'inherit'] });
-  for (const p of [sftpPort, httpPort, ftpPort, davPort]) await waitForPort(p);
+  for (const p of [sftpPort, httpPort, ftpPort, davPort]) await waitForPort(p, '127.0.0.1', opts.startTimeoutMs);
   const api = `http://127.0.0.1:${httpPort}/api/v2`;
   const basic = Buffer.from('admin:bench-admin-pw').toString('base64');
   const tok = await (await fetch(`${api}/token`, { headers: { authorization: `Basic ${basic}` } })).json() as { access_token: string };

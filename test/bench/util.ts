@@ -3,7 +3,9 @@
  * starts is killed on exit, error or SIGINT), /proc sampling, timing, table.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 
 const children = new Set<ChildProcess>();
@@ -189,4 +191,13 @@ export function procCounters(pid: number): ProcCounters {
 
 export function counterDelta(before: ProcCounters, after: ProcCounters): ProcCounters {
   return { cpuTicks: after.cpuTicks - before.cpuTicks, minorFaults: after.minorFaults - before.minorFaults };
+}
+
+/** A temporary directory (removed by killAll) holding a fresh ed25519 client key: what every bench run starts from. */
+export function benchDirWithKey(prefix: string): { dir: string; key: string; pub: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const key = join(dir, 'id_ed25519');
+  sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+  return { dir, key, pub: readFileSync(`${key}.pub`, 'utf8') };
 }

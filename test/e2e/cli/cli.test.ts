@@ -169,7 +169,7 @@ test('serve starts sftpd and httpd, answers /healthz and ping, stops cleanly on 
   // the entry point loads the padding pool before anything loads ssh2 (src/sftpd/ssh2-padding.ts)
   await srv.waitLine('stderr', /ssh2 packet padding pool \\"applied\\"/);
   // started as `node main.js serve`, without the V8 flags the bin's shebang passes
-  await srv.waitLine('stderr', /"level":"warn".*node started without --max-semi-space-size=4 --no-memory-reducer --initial-old-space-size=64/);
+  await srv.waitLine('stderr', /"level":"warn".*node started without --max-semi-space-size=4 --no-memory-reducer --initial-old-space-size=128/);
   const h = await get(`http://127.0.0.1:${httpPort}/healthz`);
   assert.equal(h.status, 200);
   assert.equal(h.body.trim(), 'ok');
