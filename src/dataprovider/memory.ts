@@ -6,6 +6,7 @@
  */
 import { MemoryEventStore } from './event-store';
 import { MemoryTaskLockStore } from './task-lock';
+import { MemorySharedSessionStore } from './shared-sessions';
 import { FsError } from '../common/errors';
 import { canonicalAdmin, canonicalApiKey, canonicalFolder, canonicalUser } from './canonical';
 import * as groups from './memory-groups';
@@ -102,6 +103,8 @@ export class MemoryBackend implements DataProviderBackend {
   readonly eventObjects = new MemoryEventStore();
   /** schedule lock rows (the SQL contract; a memory provider is never shared, so schedules do not consult it) */
   readonly tasks = new MemoryTaskLockStore();
+  /** shared web state rows (the SQL contract; a memory provider is never shared, so the web UIs keep their own) */
+  readonly sharedSessions = new MemorySharedSessionStore();
 
   async dump(): Promise<DumpData> {
     const ipLists = await dumpIpLists(this.perimeter);

@@ -10,6 +10,7 @@ import type { ShareStore } from './shares';
 import type { PerimeterStore } from './iplist';
 import type { EventObjectStore } from './event-store';
 import type { TaskLockStore } from './task-lock';
+import type { SharedSessionStore } from './shared-sessions';
 
 export interface ListOptions {
   limit?: number;
@@ -104,6 +105,8 @@ export interface DataProviderBackend extends UserStore, FolderStore, AdminStore,
   readonly eventObjects?: EventObjectStore;
   /** the schedule lock rows (task-lock.ts): a shared provider runs each schedule once per cluster */
   readonly tasks: TaskLockStore;
+  /** web state every node must see (shared-sessions.ts): reset codes, OIDC pending logins and tokens */
+  readonly sharedSessions: SharedSessionStore;
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;
   /** Current schema version, 0 when not initialized. */

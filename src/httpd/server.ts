@@ -74,7 +74,7 @@ export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions):
     }),
     limiter: new LoginLimiter(opts.tokenRateLimit ?? { maxFailures: 10, windowMs: 60_000 }),
     scans,
-    resetCodes: new ResetCodes(),
+    resetCodes: ResetCodes.for(ctx),
     serviceStatus: opts.serviceStatus,
   });
 

@@ -27,6 +27,8 @@ import { sqlPerimeterStore } from './perimeter';
 import { sqlClusterStore, type ClusterStore } from './nodes';
 import { sqlTaskLockStore } from './tasks';
 import type { TaskLockStore } from '../task-lock';
+import { sqlSharedSessionStore } from './shared-sessions';
+import type { SharedSessionStore } from '../shared-sessions';
 import { dumpIpLists, type PerimeterStore } from '../iplist';
 import { listEventActions, listEventRules, sqlEventStore } from './events';
 import type { EventObjectStore } from '../event-store';
@@ -46,6 +48,7 @@ export class SqlBackend extends SqlStores implements DataProviderBackend {
   /** cluster nodes and their sessions (data_provider.is_shared 1) */
   readonly cluster: ClusterStore = sqlClusterStore((fn) => this.op(fn));
   readonly tasks: TaskLockStore = sqlTaskLockStore((fn) => this.op(fn));
+  readonly sharedSessions: SharedSessionStore = sqlSharedSessionStore((fn) => this.op(fn));
 
   constructor(
     readonly driver: string,

@@ -23,9 +23,9 @@ import type { IdpLoginOutcome } from '../../common/events';
 import { parseCookies } from '../web/session';
 import { OidcError, OidcProvider, opaque } from './provider';
 import { normalizeWebRoot } from '../webroot';
+import { type Audience, OidcState, PENDING_TTL_MS, type PendingLogin } from './state';
 import { ADMIN_OIDC_LOGIN_PATH, CLIENT_OIDC_LOGIN_PATH, identityOf, OIDC_REDIRECT_PATH, oidcEnabled, oidcSettings, type OidcSettings } from './settings';
 
-type Audience = 'admin' | 'client';
 
 /** What the web admin and the web client lend to the OIDC login: their own session cookie and flash message. */
 export interface OidcSessionSink {
@@ -33,14 +33,6 @@ export interface OidcSessionSink {
   setFlash(reply: FastifyReply, kind: 'success' | 'error', text: string): void;
 }
 
-interface PendingLogin { nonce: string; verifier: string; audience: Audience; createdAt: number; next?: string }
-
-/** SFTPGo's authStateValidity */
-const PENDING_TTL_MS = 2 * 60_000;
-const MAX_PENDING = 10_000;
-/** an OIDC session is remembered (for the end-session call) at most as long as the longest web session */
-const SESSION_MEMORY_MS = 12 * 3600_000;
-const MAX_SESSIONS = 50_000;
 const STATE_COOKIE = 'sftpgo_oidc_state';
 const LOGIN_PAGE: Record<Audience, string> = { admin: '/web/admin/login', client: '/web/client/login' };
 const HOME_PAGE: Record<Audience, string> = { admin: '/web/admin/users', client: '/web/client/files' };
@@ -71,11 +63,9 @@ function sameString(a: string, b: string): boolean {
 
 export class OidcLogins {
   readonly sinks: Partial<Record<Audience, OidcSessionSink>> = {};
-  private readonly pending = new Map<string, PendingLogin>();
-  /** web session id → the ID token it was opened with (id_token_hint at logout) */
-  private readonly sessions = new Map<string, { idToken: string; at: number }>();
-
-  private constructor(private readonly ctx: ServerContext, private readonly s: OidcSettings, private readonly provider: OidcProvider) {}
+  private constructor(private readonly ctx: ServerContext, private readonly s: OidcSettings, private readonly provider: OidcProvider,
+    /** pending logins and, per web session, its ID token (id_token_hint at logout) */
+    private readonly state: OidcState) {}
 
   /** undefined when the binding has no oidc.config_url; throws (start-up error) when it has one that cannot work. */
   static async create(ctx: ServerContext, binding: HttpdBinding): Promise<OidcLogins | undefined> {
@@ -83,7 +73,7 @@ export class OidcLogins {
     const index = Math.max(0, ctx.config.httpd.bindings.indexOf(binding));
     const s = oidcSettings(binding, index, ctx.runtime.configDir, normalizeWebRoot(ctx.config.httpd.web_root));
     try {
-      return new OidcLogins(ctx, s, await OidcProvider.discover(s));
+      return new OidcLogins(ctx, s, await OidcProvider.discover(s), OidcState.for(ctx));
     } catch (e) {
       throw new Error(`httpd.bindings[${index}].oidc.config_url: ${(e as Error).message}`);
     }
@@ -100,18 +90,11 @@ export class OidcLogins {
 
   /** Called by the web admin and web client logout: ends the provider session when this one came from it. */
   loggedOut(sid: string): void {
-    const entry = this.sessions.get(sid);
-    if (!entry) return;
-    this.sessions.delete(sid);
-    this.provider.endSession(entry.idToken).then(
-      (status) => this.ctx.logger.debug('httpd', `oidc: end session endpoint answered ${String(status)}`),
-      (e: unknown) => this.ctx.logger.warn('httpd', `oidc: error calling the end session endpoint: ${(e as Error).message}`),
-    );
-  }
-
-  private purge(now: number): void {
-    for (const [state, p] of this.pending) if (now - p.createdAt > PENDING_TTL_MS) this.pending.delete(state);
-    for (const [sid, e] of this.sessions) if (now - e.at > SESSION_MEMORY_MS) this.sessions.delete(sid);
+    this.state.takeToken(sid).then(async (idToken) => {
+      if (idToken === undefined) return;
+      const status = await this.provider.endSession(idToken);
+      this.ctx.logger.debug('httpd', `oidc: end session endpoint answered ${String(status)}`);
+    }).catch((e: unknown) => this.ctx.logger.warn('httpd', `oidc: error calling the end session endpoint: ${(e as Error).message}`));
   }
 
   private stateCookie(req: FastifyRequest, reply: FastifyReply, value: string, maxAge: number): void {
@@ -120,14 +103,12 @@ export class OidcLogins {
     void reply.header('set-cookie', `${STATE_COOKIE}=${value}; Path=${OIDC_REDIRECT_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure}`);
   }
 
-  private startLogin(req: FastifyRequest<{ Querystring: { next?: string } }>, reply: FastifyReply, audience: Audience): FastifyReply {
-    const now = Date.now();
-    this.purge(now);
-    if (this.pending.size >= MAX_PENDING) return reply.code(429).type('text/plain').send('Too many pending OpenID logins, retry later');
+  private async startLogin(req: FastifyRequest<{ Querystring: { next?: string } }>, reply: FastifyReply, audience: Audience): Promise<FastifyReply> {
     const state = opaque();
-    const p: PendingLogin = { nonce: opaque(), verifier: opaque(), audience, createdAt: now };
-    if (audience === 'client') p.next = safeNext(req.query.next);
-    this.pending.set(state, p);
+    const p: PendingLogin = { nonce: opaque(), verifier: opaque(), audience };
+    const next = audience === 'client' ? safeNext(req.query.next) : undefined;
+    if (next !== undefined) p.next = next;
+    if (!(await this.state.addPending(state, p))) return reply.code(429).type('text/plain').send('Too many pending OpenID logins, retry later');
     this.stateCookie(req, reply, state, PENDING_TTL_MS / 1000);
     return reply.redirect(this.provider.authorizationUrl(state, p.nonce, p.verifier), 302);
   }
@@ -140,10 +121,9 @@ export class OidcLogins {
   private async finishLogin(req: FastifyRequest<{ Querystring: Record<string, string | undefined> }>, reply: FastifyReply): Promise<FastifyReply> {
     const state = req.query.state ?? '';
     const cookieState = parseCookies(req.headers.cookie).get(STATE_COOKIE) ?? '';
-    const p = state === '' ? undefined : this.pending.get(state);
     // used once, whatever happens next
-    if (p) this.pending.delete(state);
-    if (!p || Date.now() - p.createdAt > PENDING_TTL_MS || !sameString(state, cookieState)) {
+    const p = await this.state.takePending(state);
+    if (!p || !sameString(state, cookieState)) {
       this.ctx.logger.debug('httpd', 'oidc authentication state did not match', { ip: req.clientIp });
       return this.badRequest(reply, 'The authentication state is unknown, expired or was started by another browser. Please log in again.');
     }
@@ -197,8 +177,12 @@ export class OidcLogins {
     if (refused) return fail('Unable to get the user associated with the OpenID token', refused, idToken);
     const sid = randomUUID();
     await sink.start(reply, req, who.username, sid);
-    if (this.sessions.size >= MAX_SESSIONS) this.purge(Date.now());
-    if (this.sessions.size < MAX_SESSIONS) this.sessions.set(sid, { idToken, at: Date.now() });
+    try {
+      await this.state.rememberToken(sid, idToken);
+    } catch (e) {
+      // the login stands; only the provider-side logout at the end of this session is lost
+      this.ctx.logger.warn('httpd', `oidc: unable to remember the session's id token: ${(e as Error).message}`);
+    }
     this.ctx.logger.info('httpd', `oidc login succeeded for ${p.audience === 'admin' ? 'admin' : 'user'} "${who.username}"`, { ip: req.clientIp });
     return this.continueTo(reply, p.next ?? HOME_PAGE[p.audience]);
   }

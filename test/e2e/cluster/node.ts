@@ -25,9 +25,11 @@ export function sharedProviderEnv(c: Partial<DataProviderConfig>): Record<string
   };
 }
 
-export async function startNode(c: Partial<DataProviderConfig>, extra: Record<string, string> = {}): Promise<Daemon> {
+/** `httpPort`: when the test must know the node's address before it starts (an OpenID provider's redirect URI) */
+export async function startNode(c: Partial<DataProviderConfig>, extra: Record<string, string> = {}, httpPort?: number): Promise<Daemon> {
   const dir = mkdtempSync(join(tmpdir(), 'sftpgo-node-'));
-  const [sftpPort, httpPort] = [await freePort(), await freePort()];
+  const sftpPort = await freePort();
+  httpPort ??= await freePort();
   return startDaemon({
     reuse: { dir, sftpPort, httpPort },
     // three nodes generating host keys at once on a busy machine start slowly

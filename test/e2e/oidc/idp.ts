@@ -8,6 +8,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Page } from 'playwright-core';
 
 export type Tamper = 'none' | 'payload' | 'unsigned';
 
@@ -106,4 +107,22 @@ export async function startIdp(opts: {
   });
   server.on('request', provider.callback());
   return idp;
+}
+
+/** On the provider's development pages (/interaction/…): sign in as `account` (any password), then consent; bounded. */
+export async function signInAtIdp(page: Page, idp: Idp, account: string, waitMs: number): Promise<void> {
+  for (let step = 0; step < 4; step++) {
+    await page.waitForLoadState('domcontentloaded');
+    if (!page.url().startsWith(`${idp.issuer}/interaction/`)) return;
+    const login = page.locator('input[name="login"]');
+    if (await login.count() > 0) {
+      await login.fill(account);
+      await page.locator('input[name="password"]').fill('any-password');
+    }
+    const here = page.url();
+    await Promise.all([
+      page.waitForURL((u) => u.toString() !== here, { timeout: waitMs, waitUntil: 'commit' }),
+      page.locator('button[type="submit"]').first().click(),
+    ]);
+  }
 }

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startWebAdminEnv, type WebAdminEnv } from '../webadmin/harness';
 import { freePort } from '../../support/net';
-import { startIdp, type Idp } from './idp';
+import { signInAtIdp, startIdp, type Idp } from './idp';
 
 const ARTIFACTS = join(__dirname, '..', '..', '..', '..', 'test', 'artifacts', 'oidc');
 const WAIT_MS = 60_000;
@@ -95,29 +95,11 @@ describe('OpenID Connect login (oidc-provider, Chromium)', () => {
     return ctx;
   }
 
-  /** On the provider's development pages (/interaction/…): sign in as `account` (any password), then consent; bounded. */
-  async function signInAtIdp(page: Page, account: string): Promise<void> {
-    for (let step = 0; step < 4; step++) {
-      await page.waitForLoadState('domcontentloaded');
-      if (!page.url().startsWith(`${idp.issuer}/interaction/`)) return;
-      const login = page.locator('input[name="login"]');
-      if (await login.count() > 0) {
-        await login.fill(account);
-        await page.locator('input[name="password"]').fill('any-password');
-      }
-      const here = page.url();
-      await Promise.all([
-        page.waitForURL((u) => u.toString() !== here, { timeout: WAIT_MS, waitUntil: 'commit' }),
-        page.locator('button[type="submit"]').first().click(),
-      ]);
-    }
-  }
-
   async function oidcLogin(page: Page, loginPage: string, account: string): Promise<void> {
     await page.goto(`${base}${loginPage}`);
     await page.locator('#oidc-login').click();
     await page.waitForURL((u) => u.toString().startsWith(`${idp.issuer}/interaction/`), { timeout: WAIT_MS });
-    await signInAtIdp(page, account);
+    await signInAtIdp(page, idp, account, WAIT_MS);
   }
 
   test('an admin logs in to the web admin by the role claim, then logs out (end session called)', async () => {

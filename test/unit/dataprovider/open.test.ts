@@ -25,7 +25,7 @@ test('sqlite: migrations run once, are recorded, and data survives a reopen', as
     .map((r) => r.name).filter((n) => n.startsWith('pfx_'));
   assert.deepEqual(tables, ['pfx_admins', 'pfx_admins_groups_mapping', 'pfx_admins_roles_mapping', 'pfx_api_keys', 'pfx_defender_events',
     'pfx_defender_hosts', 'pfx_events_actions', 'pfx_events_rules', 'pfx_folders', 'pfx_groups', 'pfx_groups_folders_mapping', 'pfx_ip_lists',
-    'pfx_node_sessions', 'pfx_nodes', 'pfx_roles', 'pfx_rules_actions_mapping', 'pfx_schema_version', 'pfx_shares', 'pfx_tasks', 'pfx_users', 'pfx_users_folders_mapping',
+    'pfx_node_sessions', 'pfx_nodes', 'pfx_roles', 'pfx_rules_actions_mapping', 'pfx_schema_version', 'pfx_shared_sessions', 'pfx_shares', 'pfx_tasks', 'pfx_users', 'pfx_users_folders_mapping',
     'pfx_users_groups_mapping', 'pfx_users_roles_mapping']);
   assert.deepEqual(raw.prepare('SELECT id, version FROM pfx_schema_version').all(), [{ id: 1, version: latestSchemaVersion('sqlite') }]);
   assert.equal((raw.pragma('journal_mode', { simple: true }) as string).toLowerCase(), 'wal');
