@@ -1,9 +1,9 @@
 /**
  * One ranged GET that serves a run of consecutive windows of an object: the
  * windowed reader (windowed-read.ts) queues its sequential read-ahead windows
- * here instead of issuing one request per window. The body is pulled only
- * while a queued window has room (async iteration reads on demand), so a
- * client that stops reading parks the socket instead of buffering the object:
+ * here instead of issuing one request per window. The body flows only while
+ * a queued window has room (paused otherwise: backpressure), so a client that
+ * stops reading parks the socket instead of buffering the object:
  * memory stays the windows' buffers plus the stream's small internal buffer.
  *
  * Why: an SDK request costs far more CPU and garbage than the bytes of a
@@ -40,11 +40,12 @@ export class StreamedRun {
   private readonly queue: QueuedWindow[] = [];
   private readonly stop = new AbortController();
   private body?: Readable;
-  private chunks?: AsyncIterator<Buffer>;
-  /** the rest of a chunk that crossed into a window not queued yet */
-  private leftover?: Buffer;
-  private pumping = false;
+  private opening = false;
+  /** bytes that came while no window had room (the body is paused until one is queued) */
+  private readonly spare: Buffer[] = [];
   private ended = false;
+  /** the body has ended: what is left is in `spare` */
+  private bodyDone = false;
 
   constructor(start: number, private readonly end: number, private readonly open: OpenRun, private readonly fetchRange: FetchRange) {
     this.next = start;
@@ -52,7 +53,7 @@ export class StreamedRun {
 
   /** false once the run can serve nothing more (ended, failed, closed) */
   get usable(): boolean {
-    return !this.ended;
+    return !this.ended && !(this.bodyDone && this.spare.length === 0);
   }
 
   /** Queues the window [next, next + want) into buf; resolves with the bytes written. */
@@ -67,7 +68,11 @@ export class StreamedRun {
       this.queue.push(w);
       if (signal.aborted) { this.close(); return; }
       signal.addEventListener('abort', w.onAbort, { once: true });
-      if (!this.pumping) void this.pump();
+      if (!this.body) { if (!this.opening) void this.openBody(); return; }
+      // bounded: each round empties one spare chunk or fills the queue
+      while (this.spare.length > 0 && this.queue.length > 0) this.deliver(this.spare.shift() as Buffer);
+      if (this.queue.length === 0) return;
+      if (this.bodyDone) this.endedShort(); else this.body.resume();
     });
   }
 
@@ -80,7 +85,7 @@ export class StreamedRun {
     this.ended = true;
     this.stop.abort();
     this.body?.destroy();
-    this.leftover = undefined;
+    this.spare.length = 0;
     const queued = this.queue.splice(0);
     for (const w of queued) {
       w.signal.removeEventListener('abort', w.onAbort);
@@ -90,53 +95,57 @@ export class StreamedRun {
     }
   }
 
-  private async pump(): Promise<void> {
-    this.pumping = true;
+  private async openBody(): Promise<void> {
+    this.opening = true;
+    let body: Readable;
     try {
-      if (!this.chunks) {
-        const first = this.queue[0];
-        let body: Readable;
-        try {
-          body = await this.open(first.start, this.end, this.stop.signal);
-        } catch (e) {
-          // the SDK already retried the request: the queued windows fail with its error
-          this.failQueued(e);
-          return;
-        }
-        if (this.ended) { body.destroy(); return; }
-        this.body = body;
-        this.chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-      }
-      // bounded: each round fills a queued window or the stream ends
-      while (!this.ended && this.queue.length > 0) {
-        const w = this.queue[0];
-        const chunk = this.leftover ?? await this.nextChunk();
-        this.leftover = undefined;
-        if (this.ended) return;
-        if (!chunk) {
-          // the object is shorter than its size said: the window gets what came (the reader reports it)
-          this.settleHead(w);
-          this.ended = true;
-          this.failQueued(new Error('the object ended early'));
-          return;
-        }
-        const n = Math.min(chunk.length, w.want - w.fill);
-        chunk.copy(w.buf, w.fill, 0, n);
-        w.fill += n;
-        if (n < chunk.length) this.leftover = chunk.subarray(n);
-        if (w.fill === w.want) this.settleHead(w);
-      }
-    } catch {
-      // a body that failed mid-way: the windows still wanted are fetched alone (close does it)
-      this.close();
-    } finally {
-      this.pumping = false;
+      body = await this.open(this.queue[0].start, this.end, this.stop.signal);
+    } catch (e) {
+      // the SDK already retried the request: the queued windows fail with its error
+      this.failQueued(e);
+      return;
+    }
+    if (this.ended) { body.destroy(); return; }
+    this.body = body;
+    // 'data' events rather than async iteration: no promise per chunk
+    body.on('data', (chunk: Buffer) => this.deliver(chunk));
+    body.on('end', () => this.bodyEnded());
+    // a body that fails mid-way (or closes before its end): the windows still wanted are fetched alone
+    body.on('error', () => this.close());
+    body.on('close', () => { if (!body.readableEnded) this.close(); });
+  }
+
+  /** Copies a chunk into the queued windows in order; what finds no room waits in `spare` with the body paused. */
+  private deliver(chunk: Buffer): void {
+    if (this.ended) return;
+    let off = 0;
+    // bounded: each round fills a window or uses up the chunk
+    while (off < chunk.length && this.queue.length > 0) {
+      const w = this.queue[0];
+      const n = Math.min(chunk.length - off, w.want - w.fill);
+      chunk.copy(w.buf, w.fill, off, off + n);
+      w.fill += n;
+      off += n;
+      if (w.fill === w.want) this.settleHead(w);
+    }
+    if (off < chunk.length) {
+      this.spare.push(off === 0 ? chunk : chunk.subarray(off));
+      this.body?.pause();
     }
   }
 
-  private async nextChunk(): Promise<Buffer | undefined> {
-    const r = await (this.chunks as AsyncIterator<Buffer>).next();
-    return r.done ? undefined : r.value;
+  private bodyEnded(): void {
+    this.bodyDone = true;
+    // the last chunks may still wait in `spare` for windows to come
+    if (this.spare.length === 0 && this.queue.length > 0) this.endedShort();
+  }
+
+  /** The body ended before the queued windows were full: the object is shorter than its size said. */
+  private endedShort(): void {
+    if (this.ended) return;
+    // the head gets what came (the reader reports a short object)
+    this.settleHead(this.queue[0]);
+    this.failQueued(new Error('the object ended early'));
   }
 
   private settleHead(w: QueuedWindow): void {
