@@ -192,3 +192,19 @@ test('a jump far ahead ends the parked stream (its socket closes) and later sequ
     await srv.stop();
   }
 });
+
+test('an object shorter than its listed size fails the read that reaches the gap, without hanging', async () => {
+  const listed = 4 * MB;
+  const actual = 3 * MB + 100;
+  const srv = await rangeServer(actual);
+  const { handle, agent } = handleOver(srv, listed, 1 * MB, 3);
+  try {
+    await readChecked(handle, 0, 3 * MB);
+    await readChecked(handle, 3 * MB, 100);
+    await assert.rejects(handle.readAt(Buffer.alloc(200), 0, 200, 3 * MB + 50), (e: unknown) => e instanceof FsError);
+  } finally {
+    await handle.close();
+    await noSocketsLeft(srv, agent);
+    await srv.stop();
+  }
+});
