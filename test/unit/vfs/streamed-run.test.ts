@@ -105,12 +105,24 @@ async function noSocketsLeft(srv: RangeServer, agent: Agent): Promise<void> {
   assert.equal(srv.sockets.size, 0);
 }
 
+/** Runs `body` over a handle on a fresh server; then closes the handle and checks that no socket stays open. */
+async function withObject(o: { served: number; listed?: number; partSize: number; concurrency: number },
+  body: (handle: WindowedReadHandle, srv: RangeServer) => Promise<void>): Promise<void> {
+  const srv = await rangeServer(o.served);
+  const { handle, agent } = handleOver(srv, o.listed ?? o.served, o.partSize, o.concurrency);
+  try {
+    await body(handle, srv);
+  } finally {
+    await handle.close();
+    await noSocketsLeft(srv, agent);
+    await srv.stop();
+  }
+}
+
 test('sequential pipelined reads come from one stream, byte-exact across window and chunk boundaries', async () => {
   const size = 24 * MB + 4321;
   const partSize = 1 * MB;
-  const srv = await rangeServer(size);
-  const { handle, agent } = handleOver(srv, size, partSize, 4);
-  try {
+  await withObject({ served: size, partSize, concurrency: 4 }, async (handle, srv) => {
     // OpenSSH-like: 32 KiB + 3 reads (never aligned), 64 in flight
     const chunk = 32 * KB + 3;
     // bounded: each round starts up to 64 reads
@@ -120,19 +132,13 @@ test('sequential pipelined reads come from one stream, byte-exact across window 
       await Promise.all(reads);
     }
     assert.deepEqual(srv.ranges, [`0-${size - 1}`], 'one GET for the whole sequential read');
-  } finally {
-    await handle.close();
-    await noSocketsLeft(srv, agent);
-    await srv.stop();
-  }
+  });
 });
 
 test('random jumps read single windows; reads after a jump stream again from there', async () => {
   const size = 16 * MB + 999;
   const partSize = 256 * KB;
-  const srv = await rangeServer(size);
-  const { handle, agent } = handleOver(srv, size, partSize, 3);
-  try {
+  await withObject({ served: size, partSize, concurrency: 3 }, async (handle, srv) => {
     // a fixed pseudo-random walk (no Math.random: the test is reproducible)
     let seed = 12345;
     const nextRandom = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
@@ -146,11 +152,7 @@ test('random jumps read single windows; reads after a jump stream again from the
     const streamed = srv.ranges.filter((r) => r.endsWith(`-${size - 1}`));
     assert.ok(streamed.length >= 1, 'the sequential stretch streams');
     assert.ok(srv.ranges.length < 40 * 4 + 10, `bounded GETs: ${srv.ranges.length}`);
-  } finally {
-    await handle.close();
-    await noSocketsLeft(srv, agent);
-    await srv.stop();
-  }
+  });
 });
 
 test('a handle closed in the middle of a stream destroys its GET: no socket stays open', async () => {
@@ -175,9 +177,7 @@ test('a handle closed in the middle of a stream destroys its GET: no socket stay
 test('a jump far ahead ends the parked stream (its socket closes) and later sequential reads stream anew', async () => {
   const size = 64 * MB;
   const partSize = 1 * MB;
-  const srv = await rangeServer(size);
-  const { handle, agent } = handleOver(srv, size, partSize, 2);
-  try {
+  await withObject({ served: size, partSize, concurrency: 2 }, async (handle, srv) => {
     await readChecked(handle, 0, 300 * KB);
     const [first] = [...srv.sockets];
     const closed = closeOf(first);
@@ -186,25 +186,15 @@ test('a jump far ahead ends the parked stream (its socket closes) and later sequ
     await readChecked(handle, 40 * MB + 5 + 200 * KB, 2 * MB);
     await closed;
     assert.deepEqual(srv.ranges, [`0-${size - 1}`, `${40 * MB}-${41 * MB - 1}`, `${41 * MB}-${size - 1}`]);
-  } finally {
-    await handle.close();
-    await noSocketsLeft(srv, agent);
-    await srv.stop();
-  }
+  });
 });
 
 test('an object shorter than its listed size fails the read that reaches the gap, without hanging', async () => {
   const listed = 4 * MB;
   const actual = 3 * MB + 100;
-  const srv = await rangeServer(actual);
-  const { handle, agent } = handleOver(srv, listed, 1 * MB, 3);
-  try {
+  await withObject({ served: actual, listed, partSize: 1 * MB, concurrency: 3 }, async (handle) => {
     await readChecked(handle, 0, 3 * MB);
     await readChecked(handle, 3 * MB, 100);
     await assert.rejects(handle.readAt(Buffer.alloc(200), 0, 200, 3 * MB + 50), (e: unknown) => e instanceof FsError);
-  } finally {
-    await handle.close();
-    await noSocketsLeft(srv, agent);
-    await srv.stop();
-  }
+  });
 });
