@@ -19,6 +19,7 @@ import { FsError } from '../common/errors';
 import type { StorageBackendName, StorageMetrics } from '../metrics/storage';
 import type { ReadHandle } from './fs';
 import { readStreamFrom } from './read-stream';
+import { StreamedRun, type OpenRun } from './streamed-run';
 
 export interface WindowedReadParams {
   /** the object, for messages */
@@ -32,6 +33,11 @@ export interface WindowedReadParams {
   metrics: StorageMetrics;
   /** downloads [start, end] (inclusive) into buf, returns the bytes written; never more than buf holds */
   fetchRange(start: number, end: number, buf: Buffer, signal: AbortSignal): Promise<number>;
+  /**
+   * when given, sequential read-ahead windows come from one GET per run of
+   * windows (streamed-run.ts) instead of one GET each; jumps keep fetchRange
+   */
+  openRun?: OpenRun;
   mapError(e: unknown, op: string): FsError;
 }
 
@@ -62,6 +68,8 @@ export class WindowedReadHandle implements ReadHandle {
   private failed = false;
   private closed = false;
   private readonly stop = new AbortController();
+  /** the GET serving the sequential read-ahead, when the backend streams runs */
+  private run?: StreamedRun;
 
   constructor(private readonly p: WindowedReadParams) {
     this.size = p.size;
@@ -106,7 +114,7 @@ export class WindowedReadHandle implements ReadHandle {
       if (k < idx - 1 || k >= idx + ahead + 1) this.evict(k, w);
     }
     for (let i = idx; i < idx + ahead && i <= last; i++) {
-      if (!this.windows.has(i)) this.windows.set(i, this.fetch(i));
+      if (!this.windows.has(i)) this.windows.set(i, this.fetch(i, sequential));
     }
     return this.windows.get(idx) as Window;
   }
@@ -138,7 +146,7 @@ export class WindowedReadHandle implements ReadHandle {
     if (!this.closed && w.buf.length === this.p.partSize && this.pool.length < this.p.concurrency + 2) this.pool.push(w.buf);
   }
 
-  private fetch(idx: number): Window {
+  private fetch(idx: number, sequential = false): Window {
     const start = idx * this.p.partSize;
     const end = Math.min(start + this.p.partSize, this.size) - 1;
     const cancel = new AbortController();
@@ -148,7 +156,8 @@ export class WindowedReadHandle implements ReadHandle {
     const want = end - start + 1;
     const pooled = want === this.p.partSize ? this.pool.pop() : undefined;
     const buf = pooled ?? Buffer.allocUnsafe(want);
-    const data = this.p.fetchRange(start, end, buf, signal).then((fill) => buf.subarray(0, fill));
+    const data = (sequential ? this.fromRun(start, buf, want, signal) : this.p.fetchRange(start, end, buf, signal))
+      .then((fill) => buf.subarray(0, fill));
     const w: Window = { buf, cancel, data, readers: 0, settled: false, evicted: false, recycled: false };
     const settle = (): void => { w.settled = true; this.maybeRecycle(w); };
     w.data = data.then((d) => { settle(); return d; }, (e: unknown) => {
@@ -164,6 +173,18 @@ export class WindowedReadHandle implements ReadHandle {
     return w;
   }
 
+  /** A read-ahead window through the current run, or a new run when the window does not follow it. */
+  private fromRun(start: number, buf: Buffer, want: number, signal: AbortSignal): Promise<number> {
+    const open = this.p.openRun;
+    if (!open) return this.p.fetchRange(start, start + want - 1, buf, signal);
+    if (!this.run?.usable || this.run.next !== start) {
+      // the old run's windows still wanted are fetched alone; its GET and socket end here
+      this.run?.close();
+      this.run = new StreamedRun(start, this.size - 1, open, this.p.fetchRange);
+    }
+    return this.run.read(buf, want, signal);
+  }
+
   createReadStream(start: number, end?: number): Readable {
     return readStreamFrom((b, o, l, pos) => this.readAt(b, o, l, pos), this.size, start, end);
   }
@@ -172,6 +193,7 @@ export class WindowedReadHandle implements ReadHandle {
     if (this.closed) return;
     this.closed = true;
     this.stop.abort();
+    this.run?.close();
     this.windows.clear();
     this.pool.length = 0;
     this.p.metrics.transferCompleted(this.p.backend, 'download', this.served, this.failed);

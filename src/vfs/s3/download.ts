@@ -1,6 +1,7 @@
 /**
  * An S3 object opened for reading: ranged GETs (pinned to the ETag read at
- * open) through the shared windowed reader (vfs/windowed-read.ts).
+ * open) through the shared windowed reader (vfs/windowed-read.ts); the
+ * sequential read-ahead streams one GET per run of windows.
  */
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -25,14 +26,20 @@ export interface S3DownloadParams {
 
 export class S3ReadHandle extends WindowedReadHandle {
   constructor(p: S3DownloadParams) {
+    const get = async (start: number, end: number, signal: AbortSignal): Promise<Readable | undefined> => {
+      const out = await p.client.send(new GetObjectCommand({
+        Bucket: p.bucket, Key: p.key, Range: `bytes=${start}-${end}`, IfMatch: p.etag, ...p.sse,
+      }), { abortSignal: signal });
+      return out.Body as Readable | undefined;
+    };
     super({
       name: p.key, size: p.size, partSize: p.partSize, concurrency: p.concurrency, partMaxTime: p.partMaxTime,
       backend: 's3', metrics: p.metrics, mapError: (e, op) => fromS3Error(e, op),
-      fetchRange: async (start, end, buf, signal) => {
-        const out = await p.client.send(new GetObjectCommand({
-          Bucket: p.bucket, Key: p.key, Range: `bytes=${start}-${end}`, IfMatch: p.etag, ...p.sse,
-        }), { abortSignal: signal });
-        return drainInto(out.Body as Readable | undefined, buf, p.key);
+      fetchRange: async (start, end, buf, signal) => drainInto(await get(start, end, signal), buf, p.key),
+      openRun: async (start, end, signal) => {
+        const body = await get(start, end, signal);
+        if (!body) throw new FsError('Generic', `read of ${p.key}: no body`);
+        return body;
       },
     });
   }
