@@ -93,7 +93,9 @@ describe('connection manager', () => {
     mgr.add({ protocol: 'SFTP', user: makeUser(home), remoteAddr: 'a', localAddr: 'b', session: busy });
     // the manager hands out the Connection itself; its lastActivity is what the sweeper reads
     (idleOps as unknown as { lastActivity: number }).lastActivity = Date.now() - 120_000;
-    const reason = await idle.disconnected;
+    // the sweeper's interval is unref'd (it never keeps a server alive): hold the loop open while waiting
+    const holdLoop = setTimeout(() => undefined, 60_000);
+    const reason = await idle.disconnected.finally(() => clearTimeout(holdLoop));
     assert.equal(reason, 'idle timeout');
     assert.equal(busy.reasons.length, 0);
     await mgr.shutdown(0);
