@@ -10,6 +10,8 @@
  * - WebDAV against `rclone serve webdav` with curl PUT/GET;
  * - HTTP: the user REST API (raw upload, download) with curl against `rclone serve http`
  *   (downloads) and `rclone serve webdav` (uploads) on the same directory;
+ * - storage (BENCH_ONLY=storage): SFTP to S3 (s3rver) beside rclone copyto, with the
+ *   daemon's RSS growth (storage-s3.ts, also `npm run bench:storage`);
  * - BENCH_BIG=1: 10 GiB through FTP and WebDAV with the server's peak RSS.
  * Prints one table with the ratio to the reference for each row, because this
  * machine is noisy: only ratios measured side by side mean anything. Rounds
@@ -42,6 +44,7 @@ import { hookLoginRows } from './hooks';
 import { httpRows } from './http';
 import { ldapLoginRows } from './ldap';
 import { perimeterRows } from './perimeter';
+import { storageRows } from './storage-rows';
 import { benchDirWithKey, ensureBenchTools, installSignalCleanup, killAll, printTable, sh } from './util';
 
 const SIZES_MB = (process.env.BENCH_SIZES ?? process.env.BENCH_SIZE_MB ?? '16,256,1024').split(',').map(Number);
@@ -52,8 +55,8 @@ const IDLE_SESSIONS = Number(process.env.BENCH_IDLE_SESSIONS ?? 200);
 const BIG = process.env.BENCH_BIG === '1';
 const BIG_GB = Number(process.env.BENCH_BIG_GB ?? 10);
 const CIPHERS = ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'];
-/** BENCH_ONLY=idle,login,provider,workers,hooks,sftp,parallel,events,ftp,webdav,http,perimeter runs only those groups (all by default) */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'idle,login,provider,workers,hooks,sftp,parallel,events,ftp,webdav,http,perimeter').split(','));
+/** BENCH_ONLY=idle,login,provider,workers,hooks,sftp,parallel,events,ftp,webdav,http,perimeter,storage runs only those groups (all by default) */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'idle,login,provider,workers,hooks,sftp,parallel,events,ftp,webdav,http,perimeter,storage').split(','));
 const CIPHER_ONLY = process.env.BENCH_CIPHER;
 
 function machine(): string {
@@ -151,6 +154,10 @@ async function main(): Promise<void> {
     const p = await perimeterRows(dir, pub, tls, key);
     rows.push(...p.rows);
     notes = p.notes;
+  }
+  if (ONLY.has('storage')) {
+    step(`storage: ${SIZE_MB} MiB SFTP to S3 beside rclone`);
+    rows.push(...await storageRows(SIZE_MB, Math.max(ROUNDS, 2)));
   }
   rmSync(src, { force: true });
   let big: string[][] = [];

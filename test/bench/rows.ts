@@ -80,7 +80,7 @@ function minMedMax(xs: number[]): string {
 }
 
 /** A row from every round of two sides: medians, ratio, and each side's min/median/max. */
-function spreadRow(label: string, ours: number[], ref: number[], refName: string, min: number): Row {
+export function spreadRow(label: string, ours: number[], ref: number[], refName: string, min: number): Row {
   return { ...ratioRow(label, median(ours), median(ref), refName, min), spread: `${minMedMax(ours)} | ${minMedMax(ref)}` };
 }
 
