@@ -1,7 +1,7 @@
 /**
  * Web state that every node of a shared provider must see (SFTPGo's
- * shared_sessions table): emailed password reset codes and OpenID Connect
- * pending logins and tokens. A row is keyed by (key, type), carries JSON and
+ * shared_sessions table): emailed password reset codes, OpenID Connect
+ * pending logins and tokens, and logged-out tokens and sessions. A row is keyed by (key, type), carries JSON and
  * expires at `expiresAt`. Taking a row is get-then-delete where only the
  * caller whose DELETE removed the row wins, so of two nodes taking the same
  * code exactly one gets it. The memory implementation serves single-process
@@ -9,7 +9,7 @@
  */
 
 /** SFTPGo's SessionType values */
-export const SharedSessionType = { oidcAuth: 1, oidcToken: 2, resetCode: 3 } as const;
+export const SharedSessionType = { oidcAuth: 1, oidcToken: 2, resetCode: 3, invalidToken: 5 } as const;
 export type SharedSessionKind = typeof SharedSessionType[keyof typeof SharedSessionType];
 
 export interface SharedSession {

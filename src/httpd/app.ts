@@ -169,7 +169,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   if (binding.enable_web_admin !== false) {
     const web = loadWebAdmin();
     // the status page shows the live service state, as GET /api/v2/status does
-    if (web) await web(app, deps.ctx, { serviceStatus: deps.serviceStatus, oidc, resetCodes: deps.resetCodes, branding: binding.branding?.web_admin, bindingKey: bindingKey(deps, binding) });
+    if (web) await web(app, deps.ctx, { serviceStatus: deps.serviceStatus, oidc, resetCodes: deps.resetCodes, revocations: deps.revocations, branding: binding.branding?.web_admin, bindingKey: bindingKey(deps, binding) });
   }
   oidc?.register(app);
   await app.ready();

@@ -1,4 +1,5 @@
 /** What every route module receives (built once per service in server.ts). */
+import type { RevocationList } from './revocations';
 import type { FastifyRequest } from 'fastify';
 import type { ServerContext } from '../common/context';
 import type { Executor } from '../dataprovider/types';
@@ -17,6 +18,8 @@ export interface HttpDeps {
   scans: QuotaScanner;
   /** emailed password reset codes, shared by every binding's web admin and web client */
   resetCodes: ResetCodes;
+  /** logged-out API tokens and web sessions, shared by every binding (and every node on a shared provider) */
+  revocations: RevocationList;
   serviceStatus: () => Record<string, unknown>;
 }
 

@@ -3,6 +3,7 @@
  * Unix socket path as address), REST API v2, OpenAPI, /metrics, HTTPS with
  * certificate reload on SIGHUP.
  */
+import { revocationsFor } from './revocations';
 import type { AddressInfo, Server } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext, Service } from '../common/context';
@@ -65,13 +66,15 @@ export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions):
   /** front: the TCP listener reading PROXY headers for a proxy_mode 1 binding */
   let running: { binding: HttpdBinding; built: BuiltApp; front?: Server }[] = [];
 
-  const makeDeps = (): HttpDeps => ({
+  const makeDeps = (revocations = revocationsFor(ctx)): HttpDeps => ({
     ctx,
     tokens: new TokenManager({
       passphrase: signingPassphrase(ctx),
       lifetimeMinutes: httpd.jwt_lifetime,
       skipIpBinding: (httpd.token_validation & 1) !== 0,
+      revocations,
     }),
+    revocations,
     limiter: new LoginLimiter(opts.tokenRateLimit ?? { maxFailures: 10, windowMs: 60_000 }),
     scans,
     resetCodes: ResetCodes.for(ctx),

@@ -1,13 +1,16 @@
 /**
  * API tokens: HS256 JWTs (jose) with audience "API" (admins) or "APIUser"
- * (users, GET /api/v2/user/token) bound to the client IP, and a revocation set
- * kept until each token would expire anyway. Claim names follow SFTPGo's
+ * (users, GET /api/v2/user/token) bound to the client IP; logged-out tokens
+ * go to the service's revocation list (revocations.ts), shared between nodes
+ * on a shared provider. Claim names follow SFTPGo's
  * (`2fa_required`, `2fa_protos`, `permissions`); the auth plugin still decides
  * from the reloaded account, the claims are informative.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Admin, User } from '../dataprovider/models';
+import { StoreRevocations, type RevocationList } from './revocations';
+import { MemorySharedSessionStore } from '../dataprovider/shared-sessions';
 
 export const API_AUDIENCE = 'API';
 export const API_USER_AUDIENCE = 'APIUser';
@@ -28,6 +31,8 @@ export interface TokenManagerOptions {
   lifetimeMinutes: number;
   /** token_validation bit 1: tokens are not bound to the issuing IP */
   skipIpBinding: boolean;
+  /** where logged-out tokens are kept (default: this process's memory) */
+  revocations?: RevocationList;
   now?: () => number;
 }
 
@@ -36,8 +41,7 @@ export class TokenManager {
   private readonly lifetimeSec: number;
   private readonly skipIp: boolean;
   private readonly now: () => number;
-  /** jti → exp (seconds); purged as entries expire */
-  private readonly revoked = new Map<string, number>();
+  private readonly revoked: RevocationList;
 
   constructor(opts: TokenManagerOptions) {
     this.key = opts.passphrase
@@ -48,6 +52,7 @@ export class TokenManager {
     this.lifetimeSec = minutes * 60;
     this.skipIp = opts.skipIpBinding;
     this.now = opts.now ?? Date.now;
+    this.revoked = opts.revocations ?? new StoreRevocations(new MemorySharedSessionStore(), this.now);
   }
 
   issue(admin: Admin, ip: string): Promise<{ access_token: string; expires_at: string }> {
@@ -96,7 +101,7 @@ export class TokenManager {
     if (typeof jti !== 'string' || typeof exp !== 'number' || typeof username !== 'string') {
       throw new Error('invalid token claims');
     }
-    if (this.revoked.has(jti)) throw new Error('token has been invalidated');
+    if (await this.revoked.isRevoked(jti)) throw new Error('token has been invalidated');
     const perms = payload['permissions'];
     const upd = payload['upd'];
     return {
@@ -108,10 +113,8 @@ export class TokenManager {
     };
   }
 
-  revoke(jti: string, exp: number): void {
-    const nowSec = Math.floor(this.now() / 1000);
-    for (const [id, e] of this.revoked) if (e < nowSec) this.revoked.delete(id);
-    this.revoked.set(jti, exp);
+  revoke(jti: string, exp: number): Promise<void> {
+    return this.revoked.revoke(jti, exp);
   }
 }
 

@@ -13,7 +13,7 @@ import { NODE_FLAGS } from '../../src/cmd/node-flags';
 
 const MAIN = resolve(__dirname, '../../src/cmd/main.js');
 const REPO_CONFIG = resolve(__dirname, '../../../sftpgo.json');
-const ADMIN_PASSWORD = 'daemon-test-admin-pw';
+export const ADMIN_PASSWORD = 'daemon-test-admin-pw';
 
 export interface Daemon {
   dir: string;

@@ -66,6 +66,7 @@ export async function registerWebAdmin(app: FastifyInstance, ctx: ServerContext,
     passphrase: signingPassphrase(ctx),
     lifetimeMinutes: ctx.config.httpd.cookie_lifetime,
     skipIpBinding: (ctx.config.httpd.token_validation & 1) !== 0,
+    revocations: opts.revocations,
   });
 
   if (opts.oidc) opts.oidc.sinks.admin = sessions;

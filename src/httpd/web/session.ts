@@ -8,6 +8,8 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MemorySharedSessionStore } from '../../dataprovider/shared-sessions';
+import { StoreRevocations, type RevocationList } from '../revocations';
 
 export const WEB_AUDIENCE = 'WebAdmin';
 /** SFTPGo's audience for a password-checked login still waiting for its second factor */
@@ -26,6 +28,8 @@ export interface SessionOptions {
   passphrase: string;
   lifetimeMinutes: number;
   skipIpBinding: boolean;
+  /** where logged-out sessions are kept (default: this process's memory) */
+  revocations?: RevocationList;
 }
 
 export function parseCookies(header: string | undefined): Map<string, string> {
@@ -55,8 +59,8 @@ export class WebSessions {
   private readonly key: Uint8Array;
   private readonly csrfKey: Buffer;
   private readonly lifetimeSec: number;
-  /** sid → exp (seconds): logged-out sessions, purged once they would have expired */
-  private readonly revoked = new Map<string, number>();
+  /** logged-out sessions, until they would have expired (shared between nodes on a shared provider) */
+  private readonly revoked: RevocationList;
 
   constructor(private readonly opts: SessionOptions) {
     const base = opts.passphrase ? createHash('sha256').update(`webadmin:${opts.passphrase}`).digest() : randomBytes(32);
@@ -65,6 +69,7 @@ export class WebSessions {
     // SFTPGo: 20 minutes by default, at most 12 hours
     const minutes = opts.lifetimeMinutes > 0 ? Math.min(opts.lifetimeMinutes, 720) : 20;
     this.lifetimeSec = minutes * 60;
+    this.revoked = opts.revocations ?? new StoreRevocations(new MemorySharedSessionStore());
   }
 
   /** Cookies set over HTTPS get the Secure attribute. */
@@ -117,7 +122,7 @@ export class WebSessions {
       if (!this.opts.skipIpBinding && !aud.includes(req.ip)) return undefined;
       const { username, sid } = payload as { username?: unknown; sid?: unknown };
       if (typeof username !== 'string' || typeof sid !== 'string' || typeof payload.exp !== 'number') return undefined;
-      if (this.revoked.has(sid)) return undefined;
+      if (await this.revoked.isRevoked(sid)) return undefined;
       return { username, sid, exp: payload.exp, iat: payload.iat ?? 0 };
     } catch {
       return undefined;
@@ -129,16 +134,14 @@ export class WebSessions {
     return s.exp - Math.floor(Date.now() / 1000) < this.lifetimeSec / 2;
   }
 
-  end(reply: FastifyReply, s: SessionClaims | undefined): void {
-    if (s) this.revoke(s);
+  async end(reply: FastifyReply, s: SessionClaims | undefined): Promise<void> {
+    if (s) await this.revoke(s);
     this.cookie(reply, SESSION_COOKIE, '', 0);
   }
 
   /** The session (or half login) can no longer be used, whatever its cookie says. */
-  revoke(s: SessionClaims): void {
-    const now = Math.floor(Date.now() / 1000);
-    for (const [id, exp] of this.revoked) if (exp < now) this.revoked.delete(id);
-    this.revoked.set(s.sid, s.exp);
+  revoke(s: SessionClaims): Promise<void> {
+    return this.revoked.revoke(s.sid, s.exp);
   }
 
   csrfFor(sid: string): string {

@@ -4,6 +4,7 @@
  * handler. Handlers get the page context (admin, CSRF token, flash) and a
  * typed form; thrown errors become an HTML error page.
  */
+import type { RevocationList } from '../revocations';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../../common/context';
 import type { Admin, AdminPermission } from '../../dataprovider/models';
@@ -45,6 +46,8 @@ export interface WebAppOptions {
   oidc?: OidcLogins;
   /** emailed password reset codes (httpd's, shared with the web client); without them no "forgot password" pages */
   resetCodes?: ResetCodes;
+  /** logged-out sessions (httpd's list: shared by the bindings, and the nodes of a shared provider) */
+  revocations?: RevocationList;
   /** the binding's branding.web_admin and where it is in the config (for start-up errors) */
   branding?: BrandingConfig;
   bindingKey?: string;

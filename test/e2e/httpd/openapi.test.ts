@@ -37,7 +37,7 @@ test('document and registered routes match exactly', async () => {
   const built = await buildApp({
     ctx: s.ctx,
     // the other deps are not used while registering routes
-    tokens: undefined as never, limiter: undefined as never, scans: s.svc.scans, resetCodes: undefined as never, serviceStatus: () => ({}),
+    tokens: undefined as never, limiter: undefined as never, scans: s.svc.scans, resetCodes: undefined as never, revocations: undefined as never, serviceStatus: () => ({}),
   }, {
     binding: s.ctx.config.httpd.bindings[0],
     beforeRoutes: (app) => app.addHook('onRoute', (r) => {

@@ -46,7 +46,7 @@ export function registerUserTokenRoutes(app: FastifyInstance, deps: HttpDeps): v
     schema: { response: { 200: apiResponseSchema, ...errorResponses } },
   }, async (req) => {
     if (!req.tokenId || req.tokenExp === undefined) throw new ApiError(400, 'no token to invalidate');
-    deps.tokens.revoke(req.tokenId, req.tokenExp);
+    await deps.tokens.revoke(req.tokenId, req.tokenExp);
     return message('Your token has been invalidated');
   });
 }

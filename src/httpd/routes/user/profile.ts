@@ -120,7 +120,7 @@ export function registerUserProfileRoutes(app: FastifyInstance, deps: HttpDeps):
     const user = requestUser(req);
     const next = req.body.new_password ?? '';
     await changeUserPassword(deps, user, req.body.current_password ?? '', next, next, selfExecutor(req, user));
-    if (req.tokenId && req.tokenExp !== undefined) deps.tokens.revoke(req.tokenId, req.tokenExp);
+    if (req.tokenId && req.tokenExp !== undefined) await deps.tokens.revoke(req.tokenId, req.tokenExp);
     return message('Password updated');
   });
 }

@@ -74,20 +74,20 @@ export function registerClientAuth(c: ClientApp): void {
       if (!res.ok) {
         c.limiter.recordFailure(req.clientIp);
         if (res.status !== 401) {
-          sessions.revoke(partial);
+          await sessions.revoke(partial);
           return c.render(reply, 'error', { title: 'Login refused', status: res.status, text: 'The login cannot be completed.' }, res.status);
         }
         return twofactorPage(req, reply, recovery, recovery ? 'Invalid recovery code.' : 'Invalid passcode.', 401);
       }
       c.limiter.recordSuccess(req.clientIp);
-      sessions.revoke(partial);
+      await sessions.revoke(partial);
       await sessions.start(reply, req, res.user.username);
       return reply.redirect(`${CLIENT_BASE}/files`, 303);
     });
   }
 
   c.post('/logout', async (r) => {
-    sessions.end(r.reply, r.session);
+    await sessions.end(r.reply, r.session);
     c.oidc?.loggedOut(r.session.sid);
     return r.reply.redirect(`${CLIENT_BASE}/login`, 303);
   });

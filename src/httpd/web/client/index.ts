@@ -54,6 +54,7 @@ export async function registerWebClient(app: FastifyInstance, deps: HttpDeps, bi
   const sessions = new ClientSessions({
     passphrase: signingPassphrase(ctx), lifetimeMinutes: ctx.config.httpd.cookie_lifetime,
     shareLifetimeMinutes: ctx.config.httpd.share_cookie_lifetime, skipIpBinding: (ctx.config.httpd.token_validation & 1) !== 0,
+    revocations: deps.revocations,
   });
 
   if (oidc) oidc.sinks.client = sessions;

@@ -43,7 +43,7 @@ export function registerClientProfile(c: ClientApp): void {
       throw e;
     }
     // as SFTPGo: a new password ends the session
-    c.sessions.end(r.reply, r.session);
+    await c.sessions.end(r.reply, r.session);
     c.sessions.setFlash(r.reply, 'success', 'Password changed, please log in again.');
     return r.reply.redirect('/web/client/login', 303);
   }, { deny: 'password-change-disabled' });

@@ -10,6 +10,8 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { SignJWT, jwtVerify } from 'jose';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseCookies } from '../session';
+import { MemorySharedSessionStore } from '../../../dataprovider/shared-sessions';
+import { StoreRevocations, type RevocationList } from '../../revocations';
 
 export const CLIENT_BASE = '/web/client';
 const AUD_USER = 'WebClient';
@@ -23,7 +25,11 @@ const PARTIAL_LIFETIME_SEC = 5 * 60;
 
 export interface ClientClaims { username: string; sid: string; exp: number }
 
-export interface ClientSessionOptions { passphrase: string; lifetimeMinutes: number; shareLifetimeMinutes: number; skipIpBinding: boolean }
+export interface ClientSessionOptions {
+  passphrase: string; lifetimeMinutes: number; shareLifetimeMinutes: number; skipIpBinding: boolean;
+  /** where logged-out sessions are kept (default: this process's memory) */
+  revocations?: RevocationList;
+}
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -36,7 +42,8 @@ export class ClientSessions {
   private readonly csrfKey: Buffer;
   private readonly lifetimeSec: number;
   private readonly shareLifetimeSec: number;
-  private readonly revoked = new Map<string, number>();
+  /** logged-out sessions, until they would have expired (shared between nodes on a shared provider) */
+  private readonly revoked: RevocationList;
 
   constructor(private readonly opts: ClientSessionOptions) {
     const base = opts.passphrase ? createHash('sha256').update(`webclient:${opts.passphrase}`).digest() : randomBytes(32);
@@ -44,6 +51,7 @@ export class ClientSessions {
     this.csrfKey = createHash('sha256').update(base).update('csrf').digest();
     this.lifetimeSec = (opts.lifetimeMinutes > 0 ? Math.min(opts.lifetimeMinutes, 720) : 20) * 60;
     this.shareLifetimeSec = (opts.shareLifetimeMinutes > 0 ? Math.min(opts.shareLifetimeMinutes, 720) : 120) * 60;
+    this.revoked = opts.revocations ?? new StoreRevocations(new MemorySharedSessionStore());
   }
 
   private cookie(reply: FastifyReply, name: string, value: string, maxAge: number, path: string): void {
@@ -70,7 +78,7 @@ export class ClientSessions {
       if (!this.opts.skipIpBinding && !auds.includes(req.clientIp)) return undefined;
       const { username, sid } = payload as { username?: unknown; sid?: unknown };
       if (typeof username !== 'string' || typeof sid !== 'string' || typeof payload.exp !== 'number') return undefined;
-      if (this.revoked.has(sid)) return undefined;
+      if (await this.revoked.isRevoked(sid)) return undefined;
       return { username, sid, exp: payload.exp };
     } catch {
       return undefined;
@@ -96,14 +104,12 @@ export class ClientSessions {
     return c && c.username === shareId ? c : undefined;
   }
 
-  end(reply: FastifyReply, s: ClientClaims | undefined): void {
-    if (s) this.revoke(s);
+  async end(reply: FastifyReply, s: ClientClaims | undefined): Promise<void> {
+    if (s) await this.revoke(s);
     this.cookie(reply, USER_COOKIE, '', 0, CLIENT_BASE);
   }
-  revoke(s: ClientClaims): void {
-    const now = Math.floor(Date.now() / 1000);
-    for (const [id, exp] of this.revoked) if (exp < now) this.revoked.delete(id);
-    this.revoked.set(s.sid, s.exp);
+  revoke(s: ClientClaims): Promise<void> {
+    return this.revoked.revoke(s.sid, s.exp);
   }
 
   csrfFor(sid: string): string { return createHmac('sha256', this.csrfKey).update(sid).digest('base64url'); }

@@ -137,7 +137,7 @@ export function registerAuthPages(w: WebApp): void {
   });
 
   w.post('/logout', [], async (r) => {
-    sessions.end(r.reply, r.session);
+    await sessions.end(r.reply, r.session);
     w.opts.oidc?.loggedOut(r.session.sid);
     sessions.setFlash(r.reply, 'success', 'You have been logged out.');
     return r.reply.redirect(`${BASE}/login`, 303);

@@ -70,7 +70,7 @@ export function registerTwoFactorPages(w: WebApp): void {
         return render(reply, step, p.s, step === 'twofactor' ? 'Invalid passcode.' : 'Invalid recovery code.', 401);
       }
       w.limiter.recordSuccess(ip);
-      sessions.revoke(p.s);
+      await sessions.revoke(p.s);
       ctx.logger.info('httpd', 'web admin login', { username: p.admin.username, ip, second_factor: step === 'twofactor' ? 'totp' : 'recovery code' });
       await sessions.start(reply, req, p.admin.username);
       return reply.redirect(landingPage(p.admin), 303);
