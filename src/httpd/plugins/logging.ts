@@ -1,7 +1,8 @@
 /**
  * One access-log line per request (sender httpd, SFTPGo's field names). The
  * Authorization and API key headers are never logged; the query string is
- * part of `uri` as in SFTPGo, and no API route takes a secret in the query.
+ * part of `uri` as in SFTPGo (the URL as the client sent it, web_root prefix
+ * included), and no API route takes a secret in the query.
  */
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
@@ -18,7 +19,8 @@ export function installAccessLog(app: FastifyInstance, logger: AppLogger, scheme
       proto: `HTTP/${req.raw.httpVersion}`,
       method: req.method,
       user_agent: req.headers['user-agent'] ?? '',
-      uri: `${scheme}://${req.headers.host ?? ''}${req.url}`,
+      // as received: with httpd.web_root, req.url has lost the prefix (rewriteUrl)
+      uri: `${scheme}://${req.headers.host ?? ''}${req.originalUrl}`,
       cipher_suite: tls?.name,
       request_id: req.id,
       resp_status: reply.statusCode,

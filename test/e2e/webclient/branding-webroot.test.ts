@@ -112,6 +112,9 @@ test('curl: redirects carry the prefix, unprefixed web URLs are 404, the REST AP
   const headers = (await run('curl', ['-s', '-D', '-', '-o', '/dev/null', `${host}${ROOT}/web/client/login`], { encoding: 'utf8' })).stdout;
   const paths = [...headers.matchAll(/^set-cookie: [^\n]*?; Path=([^;\r\n]*)/gim)].map((m) => m[1]);
   assert.ok(paths.length > 0 && paths.every((p) => p!.startsWith(`${ROOT}/`)), `cookie paths ${paths.join(', ')}`);
+  // the access log shows the URL as the client sent it, prefix included
+  const uris = (await env.logLines()).filter((l) => l['sender'] === 'httpd' && typeof l['uri'] === 'string').map((l) => String(l['uri']));
+  assert.ok(uris.includes(`${host}${ROOT}/web/client/login`), `access log uris: ${uris.slice(-5).join(', ')}`);
 });
 
 test('web client in Chromium under the prefix, with its branding', async () => {
