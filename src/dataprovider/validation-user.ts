@@ -236,13 +236,10 @@ export function validateUser(input: unknown, opts: UserValidationOptions): User 
   const homeDir = cleanFsPath(homeRaw, 'home_dir');
   const password = optString(o, 'password') ?? '';
   const publicKeys = validatePublicKeys(o.public_keys);
+  // Neither a password nor a key is a valid account, as in SFTPGo: it logs in with an SSH
+  // certificate, a TLS client certificate, OpenID Connect or a hook. An empty stored password
+  // never matches (checkUserAndPass, verifyPassword), so it cannot be a way in.
   const filters = validateFilters(o.filters);
-  // a user with TLS verification may have neither: the client certificate is the credential
-  // (SFTPGo dropped this check altogether; see the README's "Not supported yet")
-  const tlsVerified = filters.tls_username === 'CommonName' || (filters.tls_certs ?? []).length > 0;
-  if (password === '' && publicKeys.length === 0 && !filters.is_anonymous && !tlsVerified) {
-    throw new ValidationError('please set a password or at least a public key');
-  }
   // existence of the groups and the role is checked by the service, inside the write's transaction
   const groups = validateUserGroups(o.groups, opts.namingRules);
   const role = o.role === undefined || o.role === null || o.role === '' ? '' : normalizeName(o.role, opts.namingRules, 'role');

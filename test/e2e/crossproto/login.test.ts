@@ -36,6 +36,9 @@ const CASES: Case[] = [
   { name: 'SSH denied', user: { filters: { denied_protocols: ['SSH'] } }, allow: { FTP: true, DAV: true, SFTP: false, HTTP: true } },
   { name: 'HTTP denied', user: { filters: { denied_protocols: ['HTTP'] } }, allow: { FTP: true, DAV: true, SFTP: true, HTTP: false }, error: /protocol HTTP is not allowed/ },
   { name: '2FA required for FTP, not set up', user: { filters: { two_factor_protocols: ['FTP'] } }, allow: { FTP: false, DAV: true, SFTP: true, HTTP: true } },
+  // SFTPGo stores accounts with neither password nor key (certificate, OIDC or hook logins): an empty stored password never matches
+  { name: 'no stored credential, empty password', user: { password: '' }, password: '', allow: false },
+  { name: 'no stored credential, some password', user: { password: '' }, password: 'guess', allow: false, error: /credentials cannot be null or empty|invalid credentials/ },
   { name: 'anonymous: any password, no SSH', user: { filters: { is_anonymous: true } }, password: 'anything', allow: { FTP: true, DAV: true, SFTP: false, HTTP: false } },
 ];
 

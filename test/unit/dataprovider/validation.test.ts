@@ -26,8 +26,6 @@ const BAD_USERS: [string, unknown, RegExp][] = [
   ['duplicated permission path', userInput('u', { permissions: { '/': ['*'], '/a/': ['list'], '/a': ['list'] } }), /duplicated/],
   ['relative home', userInput('u', { home_dir: 'relative/home' }), /home_dir must be an absolute path/],
   ['no home and no base dir', { ...userInput('u'), home_dir: '' }, /home_dir is mandatory/],
-  ['no credentials', { ...userInput('u'), password: '' }, /password or at least a public key/],
-  ['no credentials, TLS verification off', { ...userInput('u'), password: '', filters: { tls_username: 'None' } }, /password or at least a public key/],
   ['invalid public key', userInput('u', { public_keys: ['ssh-rsa notbase64'] }), /could not parse public key nr\. 1/],
   ['private key as public', userInput('u', { public_keys: [privateKey] }), /public key nr\. 1/],
   ['public_keys not array', userInput('u', { public_keys: goodKey }), /public_keys must be an array/],
