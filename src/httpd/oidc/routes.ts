@@ -40,8 +40,11 @@ const MAX_NEXT_LENGTH = 4096;
 
 const html = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** SFTPGo's safeRedirectTarget: a local path below /web/client/files, cleaned, else nothing. */
-function safeNext(next: string | undefined): string | undefined {
+/**
+ * SFTPGo's safeRedirectTarget: a local path below /web/client/files, cleaned, else nothing.
+ * Returned without httpd.web_root (continueTo adds it), which `next` may carry or not.
+ */
+function safeNext(next: string | undefined, webRoot: string): string | undefined {
   if (!next || next.length > MAX_NEXT_LENGTH || next.includes('\\')) return undefined;
   let u: URL;
   try {
@@ -50,7 +53,8 @@ function safeNext(next: string | undefined): string | undefined {
     return undefined;
   }
   if (u.host !== 'local.invalid' || !next.startsWith('/') || next.startsWith('//')) return undefined;
-  const path = posix.normalize(u.pathname);
+  let path = posix.normalize(u.pathname);
+  if (webRoot !== '' && path.startsWith(`${webRoot}/`)) path = path.slice(webRoot.length);
   if (path !== HOME_PAGE.client && !path.startsWith(`${HOME_PAGE.client}/`)) return undefined;
   return `${path}${u.search}`;
 }
@@ -65,15 +69,18 @@ export class OidcLogins {
   readonly sinks: Partial<Record<Audience, OidcSessionSink>> = {};
   private constructor(private readonly ctx: ServerContext, private readonly s: OidcSettings, private readonly provider: OidcProvider,
     /** pending logins and, per web session, its ID token (id_token_hint at logout) */
-    private readonly state: OidcState) {}
+    private readonly state: OidcState,
+    /** httpd.web_root: the pages this flow sends the browser to are under it */
+    private readonly webRoot: string) {}
 
   /** undefined when the binding has no oidc.config_url; throws (start-up error) when it has one that cannot work. */
   static async create(ctx: ServerContext, binding: HttpdBinding): Promise<OidcLogins | undefined> {
     if (!oidcEnabled(binding)) return undefined;
     const index = Math.max(0, ctx.config.httpd.bindings.indexOf(binding));
-    const s = oidcSettings(binding, index, ctx.runtime.configDir, normalizeWebRoot(ctx.config.httpd.web_root));
+    const webRoot = normalizeWebRoot(ctx.config.httpd.web_root);
+    const s = oidcSettings(binding, index, ctx.runtime.configDir, webRoot);
     try {
-      return new OidcLogins(ctx, s, await OidcProvider.discover(s), OidcState.for(ctx));
+      return new OidcLogins(ctx, s, await OidcProvider.discover(s), OidcState.for(ctx), webRoot);
     } catch (e) {
       throw new Error(`httpd.bindings[${index}].oidc.config_url: ${(e as Error).message}`);
     }
@@ -106,7 +113,7 @@ export class OidcLogins {
   private async startLogin(req: FastifyRequest<{ Querystring: { next?: string } }>, reply: FastifyReply, audience: Audience): Promise<FastifyReply> {
     const state = opaque();
     const p: PendingLogin = { nonce: opaque(), verifier: opaque(), audience };
-    const next = audience === 'client' ? safeNext(req.query.next) : undefined;
+    const next = audience === 'client' ? safeNext(req.query.next, this.webRoot) : undefined;
     if (next !== undefined) p.next = next;
     if (!(await this.state.addPending(state, p))) return reply.code(429).type('text/plain').send('Too many pending OpenID logins, retry later');
     this.stateCookie(req, reply, state, PENDING_TTL_MS / 1000);
@@ -194,7 +201,8 @@ export class OidcLogins {
    * navigates by itself is same-site.
    */
   private continueTo(reply: FastifyReply, target: string): FastifyReply {
-    const to = html(target);
+    // a page body, not a Location header: the web_root hook (webroot.ts) does not see it
+    const to = html(`${this.webRoot}${target}`);
     return reply.code(200).type('text/html; charset=utf-8').header('cache-control', 'no-store')
       .header('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
       .send(`<!DOCTYPE html><html><head><meta http-equiv="refresh" content="0;url=${to}"><title>Continue</title></head><body><p><a href="${to}">Continue</a></p></body></html>`);
