@@ -1,5 +1,5 @@
 /**
- * Quota scans started through the API: walk a user's home (plus folders
+ * Quota scans started through the API: measure a user's home (plus folders
  * counted in the user's quota) or a folder through its storage backend, then store
  * the totals with reset semantics. One scan per user/folder at a time; the
  * API answers 202 and the scan runs in the background.
@@ -20,12 +20,29 @@ function isOnDisk(fs: FilesystemConfig | undefined): boolean {
 const within = (child: string, parent: string): boolean => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 
 /**
- * Size and file count of a backend, walked through the VFS from its root, not
- * following symlinks and skipping the `exclude` trees (backend paths: virtual
- * folders whose storage lies inside the home are counted apart). A missing
- * root counts as empty.
+ * Size and file count of a backend. A backend that counts by itself
+ * (Fs.dirSize: HTTPFs `dirsize`, as SFTPGo's ScanRootDirContents) is asked
+ * once, unless trees must be excluded; otherwise, or when it turns out not to
+ * offer it (Unsupported) or has no root yet (NotFound), the VFS is walked
+ * from its root, not following symlinks and skipping the `exclude` trees
+ * (backend paths: virtual folders whose storage lies inside the home are
+ * counted apart). A missing root counts as empty.
  */
-export async function fsUsage(fs: Fs, exclude: readonly string[] = [], shouldStop: () => boolean = () => false): Promise<{ size: number; files: number }> {
+export async function fsUsage(fs: Fs, exclude: readonly string[] = [], shouldStop: () => boolean = () => false,
+  log: (msg: string) => void = () => undefined): Promise<{ size: number; files: number }> {
+  if (fs.dirSize && exclude.length === 0) {
+    try {
+      const counted = await fs.dirSize('/');
+      return { size: counted.size, files: counted.files };
+    } catch (e) {
+      if (!(e instanceof FsError && (e.kind === 'Unsupported' || e.kind === 'NotFound'))) throw e;
+      log(`${fs.name} ${fs.root}: the backend did not count the files itself (${e.message}): walking it`);
+    }
+  }
+  return walkUsage(fs, exclude, shouldStop);
+}
+
+async function walkUsage(fs: Fs, exclude: readonly string[], shouldStop: () => boolean): Promise<{ size: number; files: number }> {
   let size = 0;
   let files = 0;
   const stack: string[] = ['/'];
@@ -60,6 +77,7 @@ export class QuotaScanner {
   private readonly running = new Set<Promise<void>>();
   private stopping = false;
   private readonly stopped = (): boolean => this.stopping;
+  private readonly log = (msg: string): void => this.ctx.logger.info('httpd', `quota scan: ${msg}`);
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -117,7 +135,7 @@ export class QuotaScanner {
       const nested = isOnDisk(user.filesystem) ? folders.filter((f) => isOnDisk(f.filesystem))
         .map((f) => resolve(f.mapped_path ?? '')).filter((p) => p !== resolve(user.home_dir) && within(p, resolve(user.home_dir)))
         .map((p) => '/' + relative(resolve(user.home_dir), p).split(sep).join('/')) : [];
-      const u = await fsUsage(home, nested, this.stopped);
+      const u = await fsUsage(home, nested, this.stopped, this.log);
       total.size += u.size; total.files += u.files;
     } finally {
       await home.close().catch(() => undefined);
@@ -135,7 +153,7 @@ export class QuotaScanner {
     const subpath = 'subpath' in folder && folder.subpath ? folder.subpath : undefined;
     const fs = this.ctx.filesystems({ owner: `folder ${folder.name}`, localRoot: folder.mapped_path ?? '', filesystem: folder.filesystem ?? { provider: 0 }, subpath });
     try {
-      return await fsUsage(fs, [], this.stopped);
+      return await fsUsage(fs, [], this.stopped, this.log);
     } finally {
       await fs.close().catch(() => undefined);
     }
