@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { FsError, type ErrorKind } from '../../src/common/errors';
 import { OrderedWriteHandle } from '../../src/common/ordered-writes';
-import { fsUsage } from '../../src/httpd/quotascan';
+import { fsUsage } from '../../src/common/backend-usage';
 import type { FileInfo, Fs, WriteHandle } from '../../src/vfs/fs';
 
 export interface ConformanceTarget {

@@ -14,7 +14,7 @@ import { promises as fsp } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { FsError } from '../../../src/common/errors';
-import { fsUsage } from '../../../src/httpd/quotascan';
+import { fsUsage } from '../../../src/common/backend-usage';
 import { NO_STORAGE_METRICS } from '../../../src/metrics/storage';
 import { httpFsOptions } from '../../../src/vfs/httpfs/config';
 import { HttpFs } from '../../../src/vfs/httpfs/httpfs';
