@@ -215,6 +215,13 @@ export class Connection implements FileOps, OpenHost {
     if (pending.size > 0) yield [...pending].map((n) => virtualDirInfo(n));
   }
 
+  async backendMimeType(vpath: string): Promise<string | undefined> {
+    if (!hasPerm(this.user, 'list', vdir(vpath))) throw new FsError('PermissionDenied');
+    this.checkVisible(vpath);
+    const { fs, fsPath } = this.mounts.resolve(vpath);
+    return fs.mimeType ? fs.mimeType(fsPath) : undefined;
+  }
+
   async readlink(vpath: string): Promise<string> {
     if (!hasPerm(this.user, 'list', vdir(vpath))) throw new FsError('PermissionDenied');
     this.checkVisible(vpath);

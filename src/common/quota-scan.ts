@@ -1,8 +1,9 @@
 /**
  * Disk usage of a user's home (plus the virtual folders counted in the
- * user's quota) or of a folder, for quota scans: the REST API's scans
- * (src/httpd/quotascan.ts) and the event manager's quota reset actions.
- * Local storage only; symlinks are not followed.
+ * user's quota) or of a folder, walked on the local disk: the scans after a
+ * loaddata and the system commands' quota accounting. Local storage only;
+ * symlinks are not followed. The REST API's scans and the event manager's
+ * quota resets measure any storage through its backend (backend-usage.ts).
  */
 import { lstat, opendir } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';

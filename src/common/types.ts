@@ -117,6 +117,12 @@ export interface FileOps {
   copy(from: string, to: string): Promise<void>;
   openRead(vpath: string, offset?: number): Promise<Download>;
   openWrite(vpath: string, req: OpenWriteRequest): Promise<Upload>;
+  /**
+   * The content type the file's storage backend knows (Fs.mimeType; "" when
+   * it has none), or undefined when that backend cannot tell; needs `list`
+   * on the parent, as stat. common/connection.ts implements it.
+   */
+  backendMimeType?(vpath: string): Promise<string | undefined>;
   /** hex digest of [offset, offset+length) (length 0 = to the end); needs download. */
   checksum(vpath: string, algo: 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512', offset?: number, length?: number): Promise<Buffer>;
   /** Marks activity for the idle timeout. */

@@ -1,58 +1,15 @@
 /**
- * Quota scans started through the API: walk a user's home (plus folders
+ * Quota scans started through the API: measure a user's home (plus folders
  * counted in the user's quota) or a folder through its storage backend, then store
  * the totals with reset semantics. One scan per user/folder at a time; the
  * API answers 202 and the scan runs in the background.
  */
-import { relative, resolve, sep } from 'node:path';
+import { folderUsage, userUsage } from '../common/backend-usage';
 import type { ServerContext } from '../common/context';
 import { FsError } from '../common/errors';
-import type { FilesystemConfig, Folder, User, VirtualFolder } from '../dataprovider/models';
-import type { Fs } from '../vfs/fs';
+import type { Folder, User } from '../dataprovider/models';
 
 export interface ActiveScan { name: string; start_time: number }
-
-/** Local (0) and encrypted local (4) storage live under a local path (nested folders are on the same disk). */
-function isOnDisk(fs: FilesystemConfig | undefined): boolean {
-  return fs === undefined || fs.provider === 0 || fs.provider === 4;
-}
-
-const within = (child: string, parent: string): boolean => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
-
-/**
- * Size and file count of a backend, walked through the VFS from its root, not
- * following symlinks and skipping the `exclude` trees (backend paths: virtual
- * folders whose storage lies inside the home are counted apart). A missing
- * root counts as empty.
- */
-export async function fsUsage(fs: Fs, exclude: readonly string[] = [], shouldStop: () => boolean = () => false): Promise<{ size: number; files: number }> {
-  let size = 0;
-  let files = 0;
-  const stack: string[] = ['/'];
-  const skip = new Set(exclude);
-  while (stack.length > 0) {
-    if (shouldStop()) throw new FsError('Aborted', 'quota scan aborted: the service is stopping');
-    const dir = stack.pop() as string;
-    try {
-      for await (const batch of fs.readDir(dir)) {
-        for (const fi of batch) {
-          const full = dir === '/' ? `/${fi.name}` : `${dir}/${fi.name}`;
-          if (fi.isDirectory) {
-            if (!skip.has(full)) stack.push(full);
-          } else if (fi.isFile) {
-            size += fi.size;
-            files++;
-          }
-        }
-      }
-    } catch (e) {
-      // removed while scanning, or a root never created: nothing to count
-      if (e instanceof FsError && (e.kind === 'NotFound' || e.kind === 'NotDirectory')) continue;
-      throw e;
-    }
-  }
-  return { size, files };
-}
 
 export class QuotaScanner {
   private readonly users = new Map<string, ActiveScan>();
@@ -60,6 +17,7 @@ export class QuotaScanner {
   private readonly running = new Set<Promise<void>>();
   private stopping = false;
   private readonly stopped = (): boolean => this.stopping;
+  private readonly log = (msg: string): void => this.ctx.logger.info('httpd', `quota scan: ${msg}`);
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -108,41 +66,13 @@ export class QuotaScanner {
   }
 
   private async scanUser(user: User): Promise<void> {
-    const home = this.ctx.filesystems({ owner: `user ${user.username}`, localRoot: user.home_dir, filesystem: user.filesystem ?? { provider: 0 } });
-    const folders = user.virtual_folders ?? [];
-    const total = { size: 0, files: 0 };
-    try {
-      // folders stored inside a local home are left out of its walk; the ones
-      // counted in the user's quota are then walked on their own
-      const nested = isOnDisk(user.filesystem) ? folders.filter((f) => isOnDisk(f.filesystem))
-        .map((f) => resolve(f.mapped_path ?? '')).filter((p) => p !== resolve(user.home_dir) && within(p, resolve(user.home_dir)))
-        .map((p) => '/' + relative(resolve(user.home_dir), p).split(sep).join('/')) : [];
-      const u = await fsUsage(home, nested, this.stopped);
-      total.size += u.size; total.files += u.files;
-    } finally {
-      await home.close().catch(() => undefined);
-    }
-    for (const f of folders.filter((v) => v.quota_size === -1)) {
-      const u = await this.folderUsage(f);
-      total.size += u.size;
-      total.files += u.files;
-    }
+    const total = await userUsage(this.ctx.filesystems, user, this.stopped, this.log);
     await this.ctx.provider.updateUserQuota(user.username, total.size, total.files, true);
     this.ctx.logger.info('httpd', `quota scan for user ${user.username} done: ${total.files} files, ${total.size} bytes`);
   }
 
-  private async folderUsage(folder: Folder | VirtualFolder): Promise<{ size: number; files: number }> {
-    const subpath = 'subpath' in folder && folder.subpath ? folder.subpath : undefined;
-    const fs = this.ctx.filesystems({ owner: `folder ${folder.name}`, localRoot: folder.mapped_path ?? '', filesystem: folder.filesystem ?? { provider: 0 }, subpath });
-    try {
-      return await fsUsage(fs, [], this.stopped);
-    } finally {
-      await fs.close().catch(() => undefined);
-    }
-  }
-
   private async scanFolder(folder: Folder): Promise<void> {
-    const u = await this.folderUsage(folder);
+    const u = await folderUsage(this.ctx.filesystems, folder, this.stopped, this.log);
     await this.ctx.provider.updateFolderQuota(folder.name, u.size, u.files, true);
     this.ctx.logger.info('httpd', `quota scan for folder ${folder.name} done: ${u.files} files, ${u.size} bytes`);
   }

@@ -26,8 +26,11 @@ export interface FileInfo {
 
 /**
  * What a backend can do, declared once; `common` decides from these flags
- * alone (no backend-name checks, no probing for optional methods). A method
- * whose feature is false throws FsError('Unsupported').
+ * alone (no backend-name checks). A method whose feature is false throws
+ * FsError('Unsupported'). The only optional methods of Fs (dirSize,
+ * mimeType) are answers some backends can give faster or better than the
+ * generic way (a walk, the file extension): their presence is the
+ * capability, and the one caller of each keeps the generic way as fallback.
  */
 export interface FsFeatures {
   /** rename is atomic and can be used for atomic uploads */
@@ -135,6 +138,12 @@ export interface OpenWriteOptions {
   mode?: number;
 }
 
+/** Files and their total size below a directory, recursively. */
+export interface DirSize {
+  files: number;
+  size: number;
+}
+
 export interface SetStatAttrs {
   mode?: number;
   uid?: number;
@@ -176,6 +185,19 @@ export interface Fs {
   statvfs(p: string): Promise<StatVFS>;
   /** Server-side copy of a file (features.serverSideCopy). */
   copy(from: string, to: string): Promise<void>;
+  /**
+   * Optional: the backend counts a directory's files and their size itself,
+   * recursively (HTTPFs `dirsize`), instead of being walked. Quota scans use
+   * it (httpd/quotascan.ts fsUsage) and walk when it throws Unsupported or
+   * NotFound (a service that does not offer it, or a root never created).
+   */
+  dirSize?(p: string): Promise<DirSize>;
+  /**
+   * Optional: the content type the backend knows for a file (HTTPFs
+   * `mimetype`); "" when it has none. Asked only for names whose extension
+   * does not tell (webdavd/mime.ts ContentTypes).
+   */
+  mimeType?(p: string): Promise<string>;
   /** Unique sibling name for atomic uploads: `.sftpgo-upload.<id>.<name>` in the same dir. */
   tempUploadPath(p: string): string;
   close(): Promise<void>;

@@ -11,7 +11,7 @@ import type { FileInfo } from '../vfs/fs';
 import { etagOf } from './davfs';
 import { ifHolds } from './ifheader';
 import { DavStatus, type MethodCall } from './request';
-import { mimeTypeOf } from './mime';
+import { backendLookup, type ContentTypes } from './mime';
 
 export interface ByteRange { start: number; end: number }
 
@@ -36,11 +36,11 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
-function setEntityHeaders(res: v2.HTTPRequestContext['response'], fi: FileInfo): void {
+function setEntityHeaders(res: v2.HTTPRequestContext['response'], fi: FileInfo, type: string): void {
   res.setHeader('Last-Modified', fi.mtime.toUTCString());
   res.setHeader('ETag', etagOf(fi));
   res.setHeader('Accept-Ranges', 'bytes');
-  res.setHeader('Content-Type', mimeTypeOf(fi.name));
+  res.setHeader('Content-Type', type);
 }
 
 /**
@@ -48,7 +48,7 @@ function setEntityHeaders(res: v2.HTTPRequestContext['response'], fi: FileInfo):
  * file lazily and checks the download permission on the first read; its stat
  * needs only the list permission), so HEAD can be 200 where GET is 403.
  */
-export async function getOrHead(call: MethodCall, head: boolean): Promise<void> {
+export async function getOrHead(call: MethodCall, head: boolean, types: ContentTypes): Promise<void> {
   const { ctx, user, vpath } = call;
   const { ops } = user;
   call.input.resume();
@@ -59,10 +59,12 @@ export async function getOrHead(call: MethodCall, head: boolean): Promise<void> 
   let range = parseRange(ctx.headers.find('Range'), fi.size);
   const ifRange = ctx.headers.find('If-Range');
   if (range && ifRange && ifRange !== etagOf(fi) && ifRange !== fi.mtime.toUTCString()) range = undefined;
+  // asked before the download is opened: ContentTypes.of never throws, so nothing opened can leak
+  const type = await types.of(fi.name, backendLookup(ops, vpath));
   // open before any header is written so a refused download is a clean 403
   const dl = head || range === 'unsatisfiable' ? undefined : await ops.openRead(vpath, range?.start ?? 0);
   const res = ctx.response;
-  setEntityHeaders(res, fi);
+  setEntityHeaders(res, fi, type);
   if (range === 'unsatisfiable') {
     res.setHeader('Content-Range', `bytes */${fi.size}`);
     ctx.setCode(v2.HTTPCodes.RequestedRangeNotSatisfiable);

@@ -12,6 +12,7 @@ import { lock, unlock } from './locks';
 import { propfind } from './propfind';
 import { proppatch } from './proppatch';
 import { put } from './put';
+import type { ContentTypes } from './mime';
 import { davMethod, type ErrorReporter, type MethodCall } from './request';
 
 /** The authenticated user of a request, set by handler.ts before executeRequest. */
@@ -23,7 +24,7 @@ const onExisting: Validity = (_ctx, type) => !!type;
 const onMissing: Validity = (_ctx, type) => !type;
 const always: Validity = () => true;
 
-export function createDavLibrary(opts: { lookup: UserLookup; serverName: string; version: string; report: ErrorReporter }): {
+export function createDavLibrary(opts: { lookup: UserLookup; serverName: string; version: string; report: ErrorReporter; types: ContentTypes }): {
   server: v2.WebDAVServer; fs: DelegatingFileSystem;
 } {
   const fs = new DelegatingFileSystem(opts.report);
@@ -45,12 +46,12 @@ export function createDavLibrary(opts: { lookup: UserLookup; serverName: string;
   });
   const methods: Record<string, [(call: MethodCall) => Promise<void>, Validity]> = {
     OPTIONS: [async (c) => { c.input.resume(); c.ctx.setCode(200); }, always],
-    GET: [(c) => getOrHead(c, false), onFile],
+    GET: [(c) => getOrHead(c, false, opts.types), onFile],
     // x/net/webdav serves POST like GET
-    POST: [(c) => getOrHead(c, false), onFile],
-    HEAD: [(c) => getOrHead(c, true), onFile],
+    POST: [(c) => getOrHead(c, false, opts.types), onFile],
+    HEAD: [(c) => getOrHead(c, true, opts.types), onFile],
     PUT: [put, onFile],
-    PROPFIND: [propfind, onExisting],
+    PROPFIND: [(c) => propfind(c, opts.types), onExisting],
     PROPPATCH: [proppatch, onExisting],
     MKCOL: [mkcol, onMissing],
     DELETE: [del, onExisting],

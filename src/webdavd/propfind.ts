@@ -9,7 +9,7 @@ import type { FileInfo } from '../vfs/fs';
 import { isFsError } from '../common/errors';
 import { etagOf } from './davfs';
 import { activeLockXml } from './locks';
-import { mimeTypeOf } from './mime';
+import { backendLookup, type ContentTypes, type TypeMemo } from './mime';
 import { childPath, DavStatus, hrefOf, MAX_XML_BODY, readBounded, sendXml, type MethodCall } from './request';
 import { propKey } from './state';
 import { childElems, DAV_NS, emptyElem, escText, parseXml, type XElem } from './xml';
@@ -40,17 +40,25 @@ const SUPPORTED_LOCK = ['exclusive', 'shared'].map((s) =>
 
 const isoDate = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+const nameOf = (vpath: string): string => (vpath === '/' ? '' : vpath.slice(vpath.lastIndexOf('/') + 1));
+
+/** getcontenttype is computed only when asked for (it may cost the backend a call): allprop or a prop request naming it. */
+function wantsContentType(req: PropfindRequest): boolean {
+  return req.kind === 'allprop' || (req.kind === 'prop' && req.props.some((p) => p.ns === DAV_NS && p.local === 'getcontenttype'));
+}
+
 /** Live DAV: properties of a resource (name → inner XML); files and collections differ as in SFTPGo. */
-function liveProps(call: MethodCall, vpath: string, fi: FileInfo): Map<string, string> {
+function liveProps(call: MethodCall, vpath: string, fi: FileInfo, contentType: string | undefined): Map<string, string> {
   const m = new Map<string, string>();
-  const name = vpath === '/' ? '' : vpath.slice(vpath.lastIndexOf('/') + 1);
+  const name = nameOf(vpath);
   m.set('creationdate', isoDate(fi.mtime));
   m.set('displayname', escText(name));
   m.set('getlastmodified', fi.mtime.toUTCString());
   m.set('resourcetype', fi.isDirectory ? '<D:collection/>' : '');
   if (!fi.isDirectory) {
     m.set('getcontentlength', String(fi.size));
-    m.set('getcontenttype', escText(mimeTypeOf(name)));
+    // a propname answer lists the name; its value is never shown there
+    m.set('getcontenttype', escText(contentType ?? ''));
     m.set('getetag', escText(etagOf(fi)));
   }
   m.set('supportedlock', SUPPORTED_LOCK);
@@ -61,8 +69,13 @@ function liveProps(call: MethodCall, vpath: string, fi: FileInfo): Map<string, s
 const propstat = (inner: string, status: number): string =>
   `<D:propstat><D:prop>${inner}</D:prop><D:status>HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}</D:status></D:propstat>`;
 
-function responseFor(call: MethodCall, req: PropfindRequest, vpath: string, fi: FileInfo): string {
-  const live = liveProps(call, vpath, fi);
+/** What a PROPFIND answers with: the request, and the content types by extension for this one listing. */
+interface PropfindScope { req: PropfindRequest; types: ContentTypes; memo: TypeMemo }
+
+async function responseFor(call: MethodCall, scope: PropfindScope, vpath: string, fi: FileInfo): Promise<string> {
+  const { req } = scope;
+  const contentType = !fi.isDirectory && wantsContentType(req) ? await scope.types.of(nameOf(vpath), backendLookup(call.user.ops, vpath), scope.memo) : undefined;
+  const live = liveProps(call, vpath, fi, contentType);
   const dead = call.user.state.propsAt(vpath);
   let body = `<D:response><D:href>${escText(hrefOf(call.ctx, vpath, fi.isDirectory))}</D:href>`;
   if (req.kind === 'propname') {
@@ -87,13 +100,19 @@ function responseFor(call: MethodCall, req: PropfindRequest, vpath: string, fi: 
   return `${body}</D:response>`;
 }
 
-export async function propfind(call: MethodCall): Promise<void> {
+/**
+ * A listing asks the backend for the type of a name whose extension does not
+ * tell at most once per extension (SFTPGo asks per entry, bounded by its
+ * cache of types by extension, which `types` keeps too).
+ */
+export async function propfind(call: MethodCall, types: ContentTypes): Promise<void> {
   const { ctx, user, vpath } = call;
   user.ops.setCommand('PROPFIND');
   const req = parsePropfind(await readBounded(call.input, MAX_XML_BODY));
+  const scope: PropfindScope = { req, types, memo: new Map() };
   const fi = await user.ops.stat(vpath);
   const depth = ctx.headers.find('Depth', '1').trim();
-  const parts = [responseFor(call, req, vpath, fi)];
+  const parts = [await responseFor(call, scope, vpath, fi)];
   if (fi.isDirectory && depth !== '0') {
     for await (const batch of user.ops.readDir(vpath)) {
       for (const entry of batch) {
@@ -108,7 +127,7 @@ export async function propfind(call: MethodCall): Promise<void> {
             throw e;
           }
         }
-        parts.push(responseFor(call, req, child, cfi));
+        parts.push(await responseFor(call, scope, child, cfi));
       }
     }
   }

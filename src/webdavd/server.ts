@@ -16,6 +16,7 @@ import { LoginCache } from './auth';
 import type { DavUser } from './davfs';
 import { createHandler } from './handler';
 import { createDavLibrary } from './library';
+import { ContentTypes, customMimeMap } from './mime';
 import { DavStates } from './state';
 import { clientIpResolver, listenProxied } from '../perimeter/http-client';
 import { httpProxySettings } from '../perimeter/proxy-accept';
@@ -63,7 +64,15 @@ export function createWebdavService(ctx: ServerContext, opts: WebdavServiceOptio
     maxSize: conf.cache.users.max_size,
     now: opts.now,
   });
+  // SFTPGo: the custom mappings belong to the type cache and apply only while it is enabled
+  const mimeConf = conf.cache.mime_types;
+  const types = new ContentTypes({
+    custom: mimeConf.enabled ? customMimeMap(mimeConf.custom_mappings) : undefined,
+    cacheSize: mimeConf.enabled ? mimeConf.max_size : 0,
+    log: (m) => ctx.logger.debug(SENDER, m),
+  });
   const { server: library } = createDavLibrary({
+    types,
     lookup: (req) => users.get(req),
     serverName: 'SFTPGo',
     version: ctx.config.common.server_version === 'short' ? '' : ctx.version.version,

@@ -9,6 +9,10 @@
  * and/or X-API-KEY are checked when configured (401 otherwise); errors are
  * ApiResponse JSON with 403/404/500 as the contract lists; an unknown
  * operation answers 501. Names are confined to the root, symlinks included.
+ * `dirsize` sums the regular files below a directory; `mimetype` sniffs the
+ * file's first bytes (so a "%PDF-" file named "x.unknown" is application/pdf,
+ * which no extension table gives). `answer` makes chosen operations fail
+ * with a status (501: a service without them; 503: one that is down).
  * Uploads are written in place as they arrive (an aborted body leaves what
  * came), as SFTPGo's own test service does.
  */
@@ -32,6 +36,8 @@ export interface HttpFsServerOptions {
   /** listen on this UNIX socket instead of a TCP port */
   socketPath?: string;
   tls?: { cert: string; key: string };
+  /** operation ("dirsize", "mimetype"...) → the status it always answers, with an ApiResponse error */
+  answer?: Readonly<Record<string, number>>;
 }
 
 export interface TestHttpFs {
@@ -200,6 +206,8 @@ export async function startHttpFsServer(opts: HttpFsServerOptions = {}): Promise
     const q = url.searchParams;
     requests.push(`${req.method} ${op} ${name}${url.search}`);
     if (!authorized(req)) throw new HttpError(401, 'unauthorized');
+    const forced = opts.answer?.[op];
+    if (forced !== undefined) throw new HttpError(forced, `${op} answers ${forced} in this test`);
     const route = `${req.method} ${op}`;
     const file = await local(name, route !== 'DELETE remove' && route !== 'PATCH rename');
     switch (route) {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { FsError, type ErrorKind } from '../../src/common/errors';
 import { OrderedWriteHandle } from '../../src/common/ordered-writes';
-import { fsUsage } from '../../src/httpd/quotascan';
+import { fsUsage } from '../../src/common/backend-usage';
 import type { FileInfo, Fs, WriteHandle } from '../../src/vfs/fs';
 
 export interface ConformanceTarget {
@@ -221,13 +221,19 @@ export function runConformance(name: string, make: () => Promise<ConformanceTarg
     assert.equal((await readFile(fs, '/ordered')).toString(), 'aabbcc');
   });
 
-  withFs('quota: reported sizes match what was written, a backend walk counts them', async (fs) => {
+  withFs('quota: reported sizes match what was written, a backend walk (or its own count) counts them', async (fs) => {
     await fs.mkdir('/q');
     await writeFile(fs, '/q/one', randomBytes(1000));
     await writeFile(fs, '/two', randomBytes(70_000));
     await writeFile(fs, '/q/zero', Buffer.alloc(0));
     assert.deepEqual(await fsUsage(fs), { size: 71_000, files: 3 });
     assert.deepEqual(await fsUsage(fs, ['/q']), { size: 70_000, files: 1 });
+    // a backend that counts by itself (optional Fs.dirSize) agrees with the walk, below the root too
+    if (fs.dirSize) {
+      assert.deepEqual(await fs.dirSize('/'), { size: 71_000, files: 3 });
+      assert.deepEqual(await fs.dirSize('/q'), { size: 1000, files: 2 });
+      await assert.rejects(fs.dirSize('/missing'), (e: unknown) => e instanceof FsError && e.kind === 'NotFound');
+    }
   });
 
   withFs('features decide: unsupported operations fail as Unsupported, supported ones work', async (fs) => {

@@ -6,7 +6,8 @@
  */
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { dirUsage, isLocal, userUsage } from '../../common/quota-scan';
+import { folderUsage, userUsage } from '../../common/backend-usage';
+import type { FsFactory } from '../../common/fs-factory';
 import type { Folder, User } from '../../dataprovider/models';
 import type { DataProviderService } from '../../dataprovider/types';
 import type { AppLogger } from '../../logger/types';
@@ -74,25 +75,43 @@ export async function runInactivityCheck(
   if (acted.length > 0) throw new Error(acted.join(', '));
 }
 
-/** SFTPGo's user quota reset: a scan of the home (and included folders) stored with reset semantics; local storage only. */
-export async function resetUserQuota(provider: DataProviderService, users: User[], logger: AppLogger): Promise<void> {
+/**
+ * SFTPGo's user quota reset: a scan of the home (and included folders)
+ * through the storage backends, stored with reset semantics; a failed scan
+ * leaves the stored usage alone and fails the action naming the user.
+ */
+export async function resetUserQuota(provider: DataProviderService, filesystems: FsFactory, users: User[], logger: AppLogger): Promise<void> {
   const failed: string[] = [];
+  const log = (m: string): void => logger.info('eventmanager', `quota reset: ${m}`);
   for (const u of users) {
-    if (!isLocal(u.filesystem)) { failed.push(u.username); continue; }
-    const usage = await userUsage(u);
+    let usage;
+    try {
+      usage = await userUsage(filesystems, u, () => false, log);
+    } catch (e) {
+      logger.error('eventmanager', `error scanning quota for user "${u.username}": ${e instanceof Error ? e.message : String(e)}`);
+      failed.push(u.username);
+      continue;
+    }
     await provider.updateUserQuota(u.username, usage.size, usage.files, true);
     logger.info('eventmanager', `quota reset for user "${u.username}": ${usage.files} files, ${usage.size} bytes`);
   }
-  if (failed.length > 0) throw new Error(`quota reset is only supported for local storage, users: ${failed.join(', ')}`);
+  if (failed.length > 0) throw new Error(`quota reset failed for users: ${failed.join(', ')}`);
 }
 
-export async function resetFolderQuota(provider: DataProviderService, folders: Folder[], logger: AppLogger): Promise<void> {
+export async function resetFolderQuota(provider: DataProviderService, filesystems: FsFactory, folders: Folder[], logger: AppLogger): Promise<void> {
   const failed: string[] = [];
+  const log = (m: string): void => logger.info('eventmanager', `quota reset: ${m}`);
   for (const f of folders) {
-    if (!isLocal(f.filesystem)) { failed.push(f.name); continue; }
-    const usage = await dirUsage(f.mapped_path);
+    let usage;
+    try {
+      usage = await folderUsage(filesystems, f, () => false, log);
+    } catch (e) {
+      logger.error('eventmanager', `error scanning quota for folder "${f.name}": ${e instanceof Error ? e.message : String(e)}`);
+      failed.push(f.name);
+      continue;
+    }
     await provider.updateFolderQuota(f.name, usage.size, usage.files, true);
     logger.info('eventmanager', `quota reset for folder "${f.name}": ${usage.files} files, ${usage.size} bytes`);
   }
-  if (failed.length > 0) throw new Error(`quota reset is only supported for local storage, folders: ${failed.join(', ')}`);
+  if (failed.length > 0) throw new Error(`quota reset failed for folders: ${failed.join(', ')}`);
 }

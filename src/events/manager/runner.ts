@@ -152,10 +152,10 @@ export class ActionRunner {
         return;
       }
       case ACTION_TYPE.userQuotaReset:
-        await resetUserQuota(this.d.provider, await this.usersFor(rule, eventUser), this.d.logger);
+        await resetUserQuota(this.d.provider, this.d.filesystems, await this.usersFor(rule, eventUser), this.d.logger);
         return;
       case ACTION_TYPE.folderQuotaReset:
-        await resetFolderQuota(this.d.provider, await this.foldersFor(rule, params), this.d.logger);
+        await resetFolderQuota(this.d.provider, this.d.filesystems, await this.foldersFor(rule, params), this.d.logger);
         return;
       case ACTION_TYPE.transferQuotaReset:
         await resetTransferQuota(this.d.provider, (await this.usersFor(rule, eventUser)).map((u) => u.username), this.d.logger);

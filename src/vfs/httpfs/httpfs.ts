@@ -7,11 +7,14 @@
  * chtimes and truncate through their endpoints, statvfs, no symlinks, no
  * chown, no server-side copy. Nothing is contacted before the first
  * operation (SFTPGo's CheckRootPath for HTTPFs needs only a local temp dir).
+ * The contract's `dirsize` and `mimetype` back the optional dirSize and
+ * mimeType; a service may answer 501 for them, which this instance then
+ * remembers (logged once) so a large listing does not ask again per entry.
  */
 import * as path from 'node:path';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics } from '../../metrics/storage';
-import { checkBackendPath, statVfsFrom, type FileInfo, type Fs, type FsFeatures, type OpenWriteOptions, type ReadHandle, type SetStatAttrs, type StatVFS, type WriteHandle } from '../fs';
+import { checkBackendPath, statVfsFrom, type DirSize, type FileInfo, type Fs, type FsFeatures, type OpenWriteOptions, type ReadHandle, type SetStatAttrs, type StatVFS, type WriteHandle } from '../fs';
 import { atomicUploadPath } from '../upload-path';
 import { HttpFsClient, MAX_LISTING_RESPONSE, type SecretDecrypter } from './client';
 import type { HttpFsOptions } from './config';
@@ -38,6 +41,9 @@ export interface HttpFsDeps {
 const baseName = (p: string): string => (p === '/' ? '/' : path.posix.basename(p));
 const unsupported = (what: string): Promise<never> => Promise.reject(new FsError('Unsupported', `${what} is not supported on HTTP storage`));
 const notFound = (e: unknown): boolean => e instanceof FsError && e.kind === 'NotFound';
+/** The contract's endpoints a service may leave out (answering 501). */
+type OptionalOp = 'dirsize' | 'mimetype';
+const FALLBACK_OF: Record<OptionalOp, string> = { dirsize: 'quota scans walk the storage instead', mimetype: 'content types come from file extensions only' };
 
 
 export class HttpFs implements Fs {
@@ -47,6 +53,8 @@ export class HttpFs implements Fs {
   readonly root: string;
   private readonly client: HttpFsClient;
   private readonly timeoutMs: number;
+  /** optional endpoints the service answered 501 for: not asked again */
+  private readonly missing = new Set<OptionalOp>();
 
   constructor(o: HttpFsOptions, private readonly deps: HttpFsDeps) {
     if (!o.socketPath && o.host === '') throw new FsError('InvalidPath', `HTTP storage: invalid endpoint ${JSON.stringify(o.endpoint)}`);
@@ -172,6 +180,40 @@ export class HttpFs implements Fs {
     checkBackendPath(p);
     const v = await this.client.json('GET', 'statvfs', p);
     return statVfsFrom(typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : {});
+  }
+
+  /** An optional endpoint's JSON object; a 501 is remembered and logged once, later calls fail with Unsupported at once. */
+  private async optionalCall(op: OptionalOp, p: string): Promise<Record<string, unknown>> {
+    checkBackendPath(p);
+    if (this.missing.has(op)) throw new FsError('Unsupported', `httpfs ${this.root}: the service does not implement ${op}`);
+    let v: unknown;
+    try {
+      v = await this.client.json('GET', op, p);
+    } catch (e) {
+      if (e instanceof FsError && e.kind === 'Unsupported' && !this.missing.has(op)) {
+        this.missing.add(op);
+        this.deps.warn(`httpfs ${this.root}: the service does not implement ${op} (501): ${FALLBACK_OF[op]}`);
+      }
+      throw e;
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new FsError('Generic', `httpfs ${this.root}: ${op} ${p}: the answer is not a JSON object`);
+    return v as Record<string, unknown>;
+  }
+
+  async dirSize(p: string): Promise<DirSize> {
+    const v = await this.optionalCall('dirsize', p);
+    // a malformed count is an error, never a zero stored as the user's usage
+    const count = (k: keyof DirSize): number => {
+      const n = v[k];
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new FsError('Generic', `httpfs ${this.root}: dirsize ${p}: "${k}" is not a count`);
+      return n;
+    };
+    return { files: count('files'), size: count('size') };
+  }
+
+  async mimeType(p: string): Promise<string> {
+    const v = await this.optionalCall('mimetype', p);
+    return typeof v.mime === 'string' ? v.mime : '';
   }
 
   symlink(): Promise<void> { return unsupported('symlink'); }

@@ -3,7 +3,8 @@
  * naming the field (as SFTPGo validates HTTPFsConfig), the password and API
  * key sealed with the kms, hidden on output, kept sealed in dumps and
  * accepted back sealed by loaddata; a quota scan of a home on HTTP storage
- * walks the service. (A subpath on an HTTP folder: the
+ * takes the service's `dirsize` figures (one call, no walk), and walks a
+ * service that answers 501 for it, with a log line. (A subpath on an HTTP folder: the
  * memory provider test in test/unit/dataprovider/validation.test.ts, this
  * sqlite provider refuses every subpath yet.)
  */
@@ -82,7 +83,16 @@ test('REST: the password and API key are sealed, hidden on output, kept sealed i
   assert.match(refused.text, /httpconfig\.endpoint: invalid endpoint schema/);
 });
 
-test('REST: a quota scan of a home on HTTP storage counts the files the service holds', async () => {
+/** Scans `username` through the REST API and returns [used_quota_size, used_quota_files]. */
+async function scan(username: string): Promise<[number, number]> {
+  const r = await srv.call('POST', `/api/v2/quotas/users/${username}/scan`, { token });
+  assert.equal(r.status, 202, r.text);
+  await srv.svc.scans.whenIdle();
+  const u = (await srv.call('GET', `/api/v2/users/${username}`, { token })).json as { used_quota_size: number; used_quota_files: number };
+  return [u.used_quota_size, u.used_quota_files];
+}
+
+test('REST: a quota scan of a home on HTTP storage takes the service\'s dirsize figures, one call and no walk', async () => {
   const svc = await startHttpFsServer({ apiKey: 'scan-key' });
   try {
     await fsp.mkdir(path.join(svc.root, 'sub'));
@@ -90,13 +100,32 @@ test('REST: a quota scan of a home on HTTP storage counts the files the service 
     await fsp.writeFile(path.join(svc.root, 'sub', 'b.bin'), Buffer.alloc(234));
     const r = await srv.call('POST', '/api/v2/users', { token, body: user('scanned', httpconfig(svc, { api_key: { status: 'Plain', payload: 'scan-key' } })) });
     assert.equal(r.status, 201, r.text);
-    const scan = await srv.call('POST', '/api/v2/quotas/users/scanned/scan', { token });
-    assert.equal(scan.status, 202, scan.text);
-    await srv.svc.scans.whenIdle();
-    const u = (await srv.call('GET', '/api/v2/users/scanned', { token })).json as { used_quota_size: number; used_quota_files: number };
-    assert.deepEqual([u.used_quota_size, u.used_quota_files], [1234, 2]);
-    assert.ok(svc.requests.some((q) => q.startsWith('GET readdir /sub')), svc.requests.join('\n'));
+    assert.deepEqual(await scan('scanned'), [1234, 2]);
+    assert.deepEqual(svc.requests, ['GET dirsize /']);
   } finally {
     await svc.stop();
+  }
+});
+
+test('REST: a quota scan of a service without dirsize (501) walks it, with a log line; one that is down fails the scan', async () => {
+  const svc = await startHttpFsServer({ answer: { dirsize: 501 } });
+  const down = await startHttpFsServer({ answer: { dirsize: 503 } });
+  try {
+    await fsp.mkdir(path.join(svc.root, 'sub'));
+    await fsp.writeFile(path.join(svc.root, 'a.bin'), Buffer.alloc(1000));
+    await fsp.writeFile(path.join(svc.root, 'sub', 'b.bin'), Buffer.alloc(234));
+    assert.equal((await srv.call('POST', '/api/v2/users', { token, body: user('walked', httpconfig(svc)) })).status, 201);
+    assert.deepEqual(await scan('walked'), [1234, 2]);
+    assert.deepEqual(svc.requests, ['GET dirsize /', 'GET readdir /', 'GET readdir /sub']);
+    assert.ok(srv.logs.some((l) => /does not implement dirsize \(501\): quota scans walk/.test(l.message)), 'the backend says why');
+    assert.ok(srv.logs.some((l) => /quota scan: httpfs .*response code 501.*walking it/.test(l.message)), 'the scan says it walks');
+    await fsp.writeFile(path.join(down.root, 'c.bin'), Buffer.alloc(10));
+    assert.equal((await srv.call('POST', '/api/v2/users', { token, body: user('unscanned', httpconfig(down)) })).status, 201);
+    assert.deepEqual(await scan('unscanned'), [0, 0]);
+    assert.deepEqual(down.requests, ['GET dirsize /'], 'a failing service is not walked');
+    assert.ok(srv.logs.some((l) => /quota scan for user unscanned failed: .*response code 503/.test(l.message)));
+  } finally {
+    await svc.stop();
+    await down.stop();
   }
 });

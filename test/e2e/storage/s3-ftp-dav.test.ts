@@ -13,7 +13,7 @@ import { Client, FTPError } from 'basic-ftp';
 import { NO_STORAGE_METRICS } from '../../../src/metrics/storage';
 import { s3Options } from '../../../src/vfs/s3/config';
 import { S3Fs } from '../../../src/vfs/s3/s3fs';
-import { fsUsage } from '../../../src/httpd/quotascan';
+import { fsUsage } from '../../../src/common/backend-usage';
 import { startCross, type CrossEnv } from '../crossproto/env';
 import { davDriver, ftpDriver, type Driver } from '../crossproto/drivers';
 import { s3config, startS3rver, type TestS3 } from '../../support/s3rver';

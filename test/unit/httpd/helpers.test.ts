@@ -8,7 +8,7 @@ import { ValidationError } from '../../../src/dataprovider/validation';
 import { ApiError, classifyError, FS_ERROR_STATUS } from '../../../src/httpd/errors';
 import { ipAllowed } from '../../../src/httpd/ipfilter';
 import { LoginLimiter } from '../../../src/httpd/ratelimit';
-import { fsUsage } from '../../../src/httpd/quotascan';
+import { fsUsage } from '../../../src/common/backend-usage';
 import { OsFs } from '../../../src/vfs/osfs';
 import { buildOpenApiDocument, toOpenApiPath } from '../../../src/httpd/openapi/document';
 import { renderOpenApiPage } from '../../../src/httpd/openapi/page';
