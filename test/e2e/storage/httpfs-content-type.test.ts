@@ -4,8 +4,8 @@
  * extension table gives; the fallback would be application/octet-stream),
  * seen with curl: WebDAV GET and PROPFIND (getcontenttype; one call per
  * unknown extension in a listing, none for a request not asking for the
- * type, none for known extensions or custom mappings) and the REST user
- * download. A service answering 501 for it: binary type, the file still
+ * type, none for known extensions or custom mappings); the REST user
+ * download goes by extension only, as SFTPGo's. A service answering 501 for it: binary type, the file still
  * served, a log line. Learned types are shared by extension across the
  * WebDAV service, as SFTPGo's cache.mime_types.
  */
@@ -75,15 +75,15 @@ describe('HTTPFs content types over WebDAV and the REST API', () => {
     assert.equal(mimeCalls(svc).length - before, 1, mimeCalls(svc).join('\n'));
   });
 
-  test('REST user download: the service\'s type for an unknown extension', async () => {
+  test('REST user download: by extension only, as SFTPGo (the service is not asked)', async () => {
     const tok = await curl(['-u', 'mt:mt-pass', `${env.httpUrl}/api/v2/user/token`]);
     assert.equal(tok.status, 200, tok.body);
     const token = (JSON.parse(tok.body) as { access_token: string }).access_token;
     const r = await curl(['-H', `Authorization: Bearer ${token}`, `${env.httpUrl}/api/v2/user/files?path=%2Frest.zq3`]);
     assert.equal(r.status, 200, r.headers);
-    assert.equal(contentType(r.headers), 'application/pdf');
+    assert.equal(contentType(r.headers), 'application/octet-stream');
     assert.equal(r.body, PDF);
-    assert.ok(mimeCalls(svc).includes('GET mimetype /rest.zq3'), mimeCalls(svc).join('\n'));
+    assert.ok(!mimeCalls(svc).includes('GET mimetype /rest.zq3'), mimeCalls(svc).join('\n'));
   });
 
   test('a service without mimetype (501): binary type, the file still served, a log line', async () => {

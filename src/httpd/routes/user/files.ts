@@ -10,7 +10,7 @@ import type { FileOps } from '../../../common/types';
 import type { FileInfo } from '../../../vfs/fs';
 import { S_IFLNK, S_IFMT } from '../../../vfs/fs';
 import { parseRange } from '../../../webdavd/get';
-import { backendLookup, ContentTypes } from '../../../webdavd/mime';
+import { mimeTypeOf } from '../../../webdavd/mime';
 import { downloadPump } from '../../../common/pump';
 import type { HttpDeps } from '../../deps';
 import { message } from '../../deps';
@@ -19,13 +19,6 @@ import { writeZipSelection, zipFileName } from '../../zipselect';
 import { boolQuery, mkdirParents, openUserSession, requestUser, userPath } from './session';
 
 const tags = ['user APIs'];
-/**
- * Download types: by extension, else the storage backend's (HTTPFs
- * `mimetype`), one call per download. SFTPGo's REST downloads use the
- * extension alone; its WebDAV configuration (custom mappings, cache) is
- * WebDAV's, so none of it applies here.
- */
-const DOWNLOAD_TYPES = new ContentTypes();
 const GO_MODE_DIR = 2 ** 31;
 const GO_MODE_SYMLINK = 2 ** 27;
 
@@ -74,8 +67,9 @@ export async function sendFile(ops: FileOps, req: FastifyRequest, reply: Fastify
   }
   const start = range?.start ?? 0;
   const end = range?.end ?? fi.size - 1;
-  // asked before the download is opened: ContentTypes.of never throws, so nothing opened waits on it
-  const type = inlineType ?? await DOWNLOAD_TYPES.of(fi.name, backendLookup(ops, vpath));
+  // by extension alone, as SFTPGo's REST and web client downloads: no type learned from one
+  // account's storage backend (WebDAV's cache) applies to another account's files here
+  const type = inlineType ?? mimeTypeOf(fi.name);
   const dl = await ops.openRead(vpath, start);
   const res = reply.raw;
   res.statusCode = range ? 206 : 200;
