@@ -7,7 +7,7 @@
 import pino from 'pino';
 import type { AppLogger, LogFields } from './types';
 import { commandFields, formatLogTime, redactPaths, transferFields } from './format';
-import { RotatingFile } from './rotate';
+import { RotatingFile, type RotationReason } from './rotate';
 
 export interface LoggerOptions {
   filePath: string;
@@ -17,8 +17,8 @@ export interface LoggerOptions {
   maxAgeDays: number;
   compress: boolean;
   utc: boolean;
-  /** `serve --workers` worker: forced rotations are asked of the primary (rotate.ts) */
-  requestRotation?: () => void;
+  /** `serve --workers` worker: rotations (forced, or the shared file is full) are asked of the primary (rotate.ts) */
+  requestRotation?: (reason: RotationReason) => void;
 }
 
 /** An AppLogger that also owns its file: close() drains and releases it (app stop, tests). */
@@ -26,6 +26,10 @@ export interface ClosableLogger extends AppLogger {
   close(): Promise<void>;
   /** The file was renamed by another process (the primary's rotation): write to a new one at the path. */
   reopen(): void;
+  /** The primary of `serve --workers`: rotates the shared file only if it is full (a worker's request). */
+  rotateIfFull(): boolean;
+  /** The primary of `serve --workers`: called after it rotated the shared file by size. */
+  onSizeRotation(fn: () => void): void;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -120,6 +124,8 @@ function buildAppLogger(p: pino.Logger, file: RotatingFile | undefined): Closabl
     },
     rotate: () => file?.rotate(),
     reopen: () => file?.reopen(),
+    rotateIfFull: () => file?.rotateIfFull() ?? false,
+    onSizeRotation: (fn) => file?.onSizeRotation(fn),
     flush: async () => {
       if (file) await file.flush();
     },
@@ -145,6 +151,8 @@ export function createNullLogger(): ClosableLogger {
     http: noop,
     rotate: noop,
     reopen: noop,
+    rotateIfFull: () => false,
+    onSizeRotation: noop,
     flush: async () => undefined,
     close: async () => undefined,
   };

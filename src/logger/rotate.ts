@@ -4,6 +4,13 @@
  * the next line would exceed maxSize, optionally gzipped, and old backups are
  * pruned by count (maxBackups) and age (maxAgeDays).
  *
+ * With `serve --workers` every process appends to the same file, so the size
+ * that counts is the file's, not what one process wrote: each process
+ * re-reads it (fstat, cheap) every SIZE_CHECK_FRACTION of maxSize it writes.
+ * A worker whose file is full asks the primary (requestRotation 'size'),
+ * which renames it only if it is still full at the path (two workers asking
+ * at once rotate it once) and has every process reopen.
+ *
  * No line is lost: the old SonicBoom keeps its file descriptor, which after
  * the rename points at the backup, so `end()` drains its buffer there while
  * new lines already go to a fresh SonicBoom on the original path.
@@ -30,8 +37,14 @@ export interface RotationOptions {
    * A `serve --workers` worker: the file is shared, so a forced rotation (SIGUSR1 is the primary's, the event
    * manager's rotate action here) is asked of the primary, which renames it once and has every process reopen.
    */
-  requestRotation?: () => void;
+  requestRotation?: (reason: RotationReason) => void;
 }
+
+/** forced: SIGUSR1 or the event manager's action; size: the shared file reached maxSize */
+export type RotationReason = 'forced' | 'size';
+
+/** How much of maxSize one process writes between two looks at the file's real size. */
+const SIZE_CHECK_FRACTION = 1 / 16;
 
 const BACKUP_TIME_LEN = 'YYYY-MM-DDTHH-MM-SS.mmm'.length;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -46,6 +59,12 @@ export class RotatingFile {
   /** Backup jobs run one after another so pruning never sees a half-compressed file. */
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** bytes written since the file's size was last read */
+  private sinceCheck = 0;
+  /** a worker asked for a size rotation since the last check (one request per check interval) */
+  private asked = false;
+  /** the primary of `serve --workers`: after renaming the file by size, the workers must reopen it */
+  private afterSizeRotation: (() => void) | undefined;
 
   constructor(private readonly opts: RotationOptions) {
     this.dir = path.dirname(opts.filePath);
@@ -61,15 +80,63 @@ export class RotatingFile {
   write(line: string): boolean {
     if (this.closed) return false;
     const n = Buffer.byteLength(line);
-    if (this.maxBytes > 0 && this.size > 0 && this.size + n > this.maxBytes) this.renameAndReopen();
+    if (this.maxBytes > 0) {
+      this.sinceCheck += n;
+      if (this.sinceCheck >= this.maxBytes * SIZE_CHECK_FRACTION) this.checkSize();
+      if (this.size > 0 && this.size + n > this.maxBytes) this.full();
+    }
     this.size += n;
     return this.current.write(line);
   }
 
   /** Forced rotation (SIGUSR1, the event manager's action); a worker asks the primary instead. */
   rotate(): void {
-    if (this.opts.requestRotation) this.opts.requestRotation();
+    if (this.opts.requestRotation) this.opts.requestRotation('forced');
     else this.renameAndReopen();
+  }
+
+  /**
+   * The primary's answer to a worker's size request: renames the file only if the one at the
+   * path is still full (another request may have rotated it already). True when it rotated.
+   */
+  rotateIfFull(): boolean {
+    if (this.closed || this.maxBytes <= 0) return false;
+    let size: number;
+    try {
+      size = fs.statSync(this.opts.filePath).size;
+    } catch {
+      return false;
+    }
+    if (size < this.maxBytes) return false;
+    this.renameAndReopen();
+    return true;
+  }
+
+  /** Called after each rotation by size this process makes (the primary tells the workers to reopen). */
+  onSizeRotation(fn: () => void): void {
+    this.afterSizeRotation = fn;
+  }
+
+  /** Other processes append to the file too: what one process wrote is not the file's size. */
+  private checkSize(): void {
+    this.sinceCheck = 0;
+    this.asked = false;
+    try {
+      this.size = Math.max(this.size, fs.fstatSync(this.currentFd()).size);
+    } catch {
+      // keep counting; the next check tries again
+    }
+  }
+
+  private full(): void {
+    if (this.opts.requestRotation) {
+      if (this.asked) return;
+      this.asked = true;
+      this.opts.requestRotation('size');
+      return;
+    }
+    this.renameAndReopen();
+    this.afterSizeRotation?.();
   }
 
   /** Another process renamed the file: new lines go to a new file at the path, the old stream drains where it is. */
@@ -78,6 +145,8 @@ export class RotatingFile {
     const old = this.current;
     this.current = this.open();
     this.size = fs.fstatSync(this.currentFd()).size;
+    this.sinceCheck = 0;
+    this.asked = false;
     this.chain = this.chain.then(() => endBoom(old)).catch((err: Error) => this.opts.onError(err));
   }
 

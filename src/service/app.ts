@@ -20,6 +20,7 @@ import type { DataProviderService } from '../dataprovider/types';
 import type { ConnectionManager, Service, ServerContext } from '../common/context';
 import { loadConfig, resolveConfigPath } from '../config';
 import { createLogger, type ClosableLogger } from '../logger/logger';
+import type { RotationReason } from '../logger/rotate';
 import { createMetrics } from '../metrics/metrics';
 import { getVersionInfo } from './version';
 import { buildServices, serviceStatus } from './services';
@@ -72,7 +73,7 @@ export interface App {
   addresses(name: string): { address: string; port: number }[];
 }
 
-export function loggerFromRuntime(rt: RuntimeOptions, requestRotation?: () => void): ClosableLogger {
+export function loggerFromRuntime(rt: RuntimeOptions, requestRotation?: (reason: RotationReason) => void): ClosableLogger {
   return createLogger({
     requestRotation,
     // SFTPGo: a relative log path is relative to the config dir

@@ -23,6 +23,8 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { AppConfig, RuntimeOptions } from '../config/types';
 import type { AppLogger } from '../logger/types';
+import type { ClosableLogger } from '../logger/logger';
+import type { RotationReason } from '../logger/rotate';
 
 /** env var naming a worker's private REST port (the node's port in the cluster table) */
 export const WORKER_NODE_PORT_ENV = 'SFTPGO_TS_WORKER_NODE_PORT';
@@ -36,6 +38,8 @@ const RESTART_DELAY_MS = 1_000;
 const READY = 'sftpgo-ts:worker-ready';
 const RELOADED = 'sftpgo-ts:worker-reloaded';
 const ROTATE = 'sftpgo-ts:rotate-logs';
+/** a worker saw the shared log file reach log_max_size */
+const ROTATE_IF_FULL = 'sftpgo-ts:rotate-logs-if-full';
 
 function isMessage(m: unknown, type: string): boolean {
   return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type;
@@ -52,11 +56,12 @@ export function acknowledgeReload(): void {
 }
 
 /**
- * In a worker: how its logger asks for a forced rotation of the shared log file. The primary renames the file
- * once and sends every worker SIGUSR1, which reopens (one rename, not one per process). Undefined elsewhere.
+ * In a worker: how its logger asks for a rotation of the shared log file, forced or because it is full. The
+ * primary renames the file once (a size request only if the file is still full) and sends every worker SIGUSR1,
+ * which reopens (one rename, not one per process). Undefined elsewhere.
  */
-export function workerRotationRequest(): (() => void) | undefined {
-  return cluster.isWorker ? () => { process.send?.({ type: ROTATE }); } : undefined;
+export function workerRotationRequest(): ((reason: RotationReason) => void) | undefined {
+  return cluster.isWorker ? (reason) => { process.send?.({ type: reason === 'size' ? ROTATE_IF_FULL : ROTATE }); } : undefined;
 }
 
 /** The worker count `serve` runs: --workers, else common.workers; 0 = cores with a shared provider, 1 otherwise. */
@@ -100,7 +105,7 @@ function freePort(host: string): Promise<number> {
 }
 
 /** Runs the primary until every worker stopped; resolves with serve's exit code. */
-export async function runPrimary(config: AppConfig, count: number, logger: AppLogger): Promise<number> {
+export async function runPrimary(config: AppConfig, count: number, logger: ClosableLogger): Promise<number> {
   const bindHost = config.data_provider.node.host || '127.0.0.1';
   const ports: number[] = [];
   for (let i = 0; i < count; i++) ports.push(await freePort(bindHost));
@@ -126,6 +131,8 @@ export async function runPrimary(config: AppConfig, count: number, logger: AppLo
         logger.info('service', `worker ${index} (pid ${worker.process.pid}) reloaded`);
       } else if (isMessage(m, ROTATE)) {
         rotateLogs();
+      } else if (isMessage(m, ROTATE_IF_FULL) && logger.rotateIfFull()) {
+        workersReopen('log file reached log_max_size');
       }
     });
     worker.on('exit', (code, signal) => {
@@ -152,9 +159,14 @@ export async function runPrimary(config: AppConfig, count: number, logger: AppLo
   /** The primary renames the shared log file once; each ready worker reopens it on SIGUSR1 (serve.ts). */
   function rotateLogs(): void {
     logger.rotate();
-    logger.info('service', 'log file rotated, workers reopen it');
+    workersReopen('log file rotated');
+  }
+  function workersReopen(why: string): void {
+    logger.info('service', `${why}, workers reopen it`);
     signalReady('SIGUSR1');
   }
+  // the primary's own lines can fill the file too: its rename must reach the workers as well
+  logger.onSizeRotation(() => workersReopen('log file reached log_max_size'));
 
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => { done = resolve; });

@@ -6,11 +6,15 @@
  * it. Each worker acknowledges its finished reload over IPC and the primary
  * logs one line per worker: the test waits on those lines (one process
  * writes them), never on a delay. SIGUSR1 rotates the shared log file once
- * (the primary renames it, the workers reopen it).
+ * (the primary renames it, the workers reopen it). Size rotation of the
+ * shared file (log_max_size) is the primary's too: each backup holds about
+ * log_max_size, never one rename per process.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
 import { stopDaemon, until, type Daemon } from '../../support/daemon';
 import { startWorkers } from './node';
 
@@ -62,6 +66,39 @@ describe('serve with 2 workers: SIGHUP', () => {
     }, 90_000);
     assert.equal(d.logLines().filter((l) => String(l.message) === 'received SIGHUP, reloading').length, 2, 'both workers write to the new file');
     assert.equal(backups().length, 1);
+    assert.equal(await stopDaemon(d), 0);
+  });
+
+  test('log_max_size: the shared file is rotated by size once per fill, by the primary', async (t) => {
+    const cleanups: (() => Promise<void> | void)[] = [];
+    t.after(async () => { for (const fn of cleanups.reverse()) await fn(); });
+    const d = await startWorkers(cleanups, 2, { SFTPGO_LOG_MAX_SIZE: '1', SFTPGO_LOG_LEVEL: 'debug' });
+    const { dir } = d;
+    const backups = (): string[] => readdirSync(dir).filter((n) => /^sftpgo-.+\.log$/.test(n));
+    // each request on its own connection (the primary deals connections to the workers in turn) and logged with
+    // a 2 KiB user agent: about 1,500 requests fill the 1 MB file three times
+    const agent = 'x'.repeat(2048);
+    const hit = (): Promise<void> => new Promise((resolve, reject) => {
+      const r = request({ host: '127.0.0.1', port: d.httpPort, path: '/healthz', agent: false, headers: { 'user-agent': agent } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      r.on('error', reject);
+      r.end();
+    });
+    for (let batch = 0; batch < 100 && backups().length < 3; batch++) {
+      await Promise.all(Array.from({ length: 20 }, hit));
+    }
+    await until('three size rotations', async () => backups().length >= 3, 90_000);
+    const mb = 1024 * 1024;
+    for (const b of backups()) {
+      const size = statSync(join(dir, b)).size;
+      // one rename per process would leave small backups; a missed rotation, one far past the limit
+      assert.ok(size > 0.5 * mb && size < 1.5 * mb, `${b}: ${size} bytes`);
+    }
+    const all = [...backups().map((b) => join(dir, b))];
+    assert.ok(all.length >= 3);
+    assert.equal(d.logLines().filter((l) => /exited/.test(String(l.message))).length, 0, 'no worker exited');
     assert.equal(await stopDaemon(d), 0);
   });
 });

@@ -178,6 +178,42 @@ test('worker mode: a forced rotate asks the owner; after the owner renamed the f
   assert.deepEqual(readLines(file).map((l) => l.message).sort(), ['after', 'owner after']);
 });
 
+test('worker mode: the shared file is rotated by size once, by the owner, whichever process fills it', async (t) => {
+  const dir = tmpDir(t);
+  const file = path.join(dir, 'shared.log');
+  const max = { maxSizeMB: 4 / 1024, maxBackups: 0, maxAgeDays: 0 };
+  const owner = createLogger(opts(file, max));
+  const requests: string[] = [];
+  // two workers, each writing well under the limit by itself: only the file's real size can tell it is full
+  const workers = [0, 1].map((w) => createLogger(opts(file, { ...max, requestRotation: (reason) => { requests.push(`${w}:${reason}`); } })));
+  let ownerRotations = 0;
+  owner.onSizeRotation(() => { ownerRotations++; });
+  const total = 300;
+  for (let i = 0; i < total; i++) {
+    const log = i % 3 === 2 ? owner : workers[i % 3]!;
+    log.info('t', 'm', { n: i });
+    await log.flush();
+    // the primary answers each request; every process then reopens (SIGUSR1), as runPrimary does
+    if (requests.length > 0) {
+      requests.length = 0;
+      if (owner.rotateIfFull()) for (const w of workers) w.reopen();
+    }
+    if (ownerRotations > 0) { ownerRotations = 0; for (const w of workers) w.reopen(); }
+  }
+  for (const w of workers) await w.close();
+  await owner.close();
+  const backups = fs.readdirSync(dir).filter((n) => n !== 'shared.log').sort();
+  assert.ok(backups.length >= 5, `rotated ${backups.length} times`);
+  const limit = 4 * 1024;
+  for (const b of backups) {
+    const size = fs.statSync(path.join(dir, b)).size;
+    // never rotated twice in a row (a tiny backup) nor left to grow far past the limit
+    assert.ok(size > limit / 2 && size < limit * 1.5, `${b}: ${size} bytes`);
+  }
+  const seq = [...backups, 'shared.log'].flatMap((f) => readLines(path.join(dir, f))).map((l) => Number(l.n)).sort((a, b) => a - b);
+  assert.deepEqual(seq, Array.from({ length: total }, (_, i) => i), 'every line once');
+});
+
 test('null logger is silent and complete', async () => {
   const log = createNullLogger();
   log.info('a', 'b');
