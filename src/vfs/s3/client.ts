@@ -33,17 +33,18 @@ export interface SseParams {
 /** SFTPGo (the AWS Go SDK's AssumeRole provider default): temporary credentials live 15 minutes */
 export const ASSUMED_ROLE_DURATION_SECONDS = 900;
 
+type CredentialsProvider = ReturnType<typeof fromTemporaryCredentials>;
+type StaticKeysProvider = Exclude<FromTemporaryCredentialsOptions['masterCredentials'], undefined>;
+
 /**
  * With a role_arn, SFTPGo's credentials come from STS AssumeRole, signed by
  * the configured keys (or the default AWS chain when there are none), in the
- * S3 region, over the same HTTP client; the S3 endpoint setting does not
+ * S3 region, over the same HTTP client (same timeouts), with the SDK's
+ * generated session name; the S3 endpoint setting does not
  * apply to STS (AWS_ENDPOINT_URL_STS, which the SDK reads, can point it
  * elsewhere). The S3 client memoizes the result and assumes the role again
  * five minutes before the expiration. A refusal names STS and the role.
  */
-type CredentialsProvider = ReturnType<typeof fromTemporaryCredentials>;
-type StaticKeysProvider = Exclude<FromTemporaryCredentialsOptions['masterCredentials'], undefined>;
-
 function assumeRoleCredentials(roleArn: string, source: StaticKeysProvider | undefined): CredentialsProvider {
   const assume = fromTemporaryCredentials({
     params: { RoleArn: roleArn, DurationSeconds: ASSUMED_ROLE_DURATION_SECONDS },
