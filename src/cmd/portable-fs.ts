@@ -3,7 +3,7 @@
  * --fs-provider osfs|s3fs|gcsfs|azblobfs|cryptfs|sftpfs (or 0-5) and each
  * backend's flags, turned into the user's filesystem JSON. The account is
  * then validated like any other user, so a value the backend cannot honour
- * (an S3 role ARN, a bad access tier) stops start-up naming the field.
+ * (a bad access tier, a key prefix naming the root) stops start-up naming the field.
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { FilesystemConfig } from '../dataprovider/models';
@@ -19,7 +19,7 @@ export const PORTABLE_FS_FLAGS: FlagSpec[] = [
   { name: 's3-region', type: 'string', default: '', help: 'S3 region' },
   { name: 's3-access-key', type: 'string', default: '', help: 'S3 access key' },
   { name: 's3-access-secret', type: 'string', default: '', help: 'S3 access secret' },
-  { name: 's3-role-arn', type: 'string', default: '', help: 'IAM role to assume (refused: not supported by this server)' },
+  { name: 's3-role-arn', type: 'string', default: '', help: 'IAM role to assume through STS (the access key/secret, or the default AWS credentials, sign the AssumeRole call)' },
   { name: 's3-endpoint', type: 'string', default: '', help: 'S3 endpoint (empty: AWS)' },
   { name: 's3-storage-class', type: 'string', default: '', help: 'S3 storage class' },
   { name: 's3-acl', type: 'string', default: '', help: 'S3 canned ACL' },

@@ -66,13 +66,12 @@ function validateS3(o: Obj, field: string): Record<string, unknown> {
   const secret = optSecret(o, 'access_secret', `${field}.access_secret`);
   if (accessKey === '' && secret) throw new ValidationError(`${field}: access_key cannot be empty with access_secret not empty`);
   if (accessKey !== '' && !secret) throw new ValidationError(`${field}: access_secret cannot be empty with access_key not empty`);
-  if ((optString(o, 'role_arn', `${field}.role_arn`) ?? '').trim() !== '') {
-    throw new ValidationError(`${field}.role_arn: assuming an IAM role is not supported by this server`);
-  }
+  const roleArn = (optString(o, 'role_arn', `${field}.role_arn`) ?? '').trim();
   const out: Record<string, unknown> = { bucket };
   if (region) out.region = region;
   if (accessKey) out.access_key = accessKey;
   if (secret) out.access_secret = secret;
+  if (roleArn) out.role_arn = roleArn;
   const sse = optSecret(o, 'sse_customer_key', `${field}.sse_customer_key`);
   if (sse) out.sse_customer_key = sse;
   const token = optString(o, 'session_token', `${field}.session_token`);

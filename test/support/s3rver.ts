@@ -27,6 +27,9 @@ export interface TestS3 {
  */
 const CHILD = `
 const S3rver = require(process.argv[1]);
+// extra key pairs (temporary credentials a test STS hands out): s3rver checks every signature against its accounts
+const account = require(require('path').join(require('path').dirname(process.argv[1]), 'models', 'account'));
+for (const [id, secret] of JSON.parse(process.argv[4])) account.DUMMY_ACCOUNT.createKeyPair(id, secret);
 const server = new S3rver({ address: '127.0.0.1', port: 0, silent: process.env.S3RVER_DEBUG !== '1', directory: process.argv[2],
   configureBuckets: [{ name: process.argv[3] }] });
 server.run().then((a) => process.stdout.write(JSON.stringify({ port: a.port }) + '\\n'), (e) => { console.error(e); process.exit(1); });
@@ -35,9 +38,10 @@ process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
 
 const START_TIMEOUT_MS = 30_000;
 
-export async function startS3rver(bucket = 'test-bucket'): Promise<TestS3> {
+/** extraKeys: [accessKeyId, secretAccessKey] pairs s3rver accepts besides S3RVER/S3RVER */
+export async function startS3rver(bucket = 'test-bucket', extraKeys: [string, string][] = []): Promise<TestS3> {
   const dir = await mkdtemp(join(tmpdir(), 's3rver-'));
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD, require.resolve('s3rver'), dir, bucket], {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD, require.resolve('s3rver'), dir, bucket, JSON.stringify(extraKeys)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout });

@@ -30,7 +30,7 @@ interface Backend { section: Section; prefix: string; fields: readonly (readonly
 /** Form field `fs_<prefix>_<key>` ↔ `<section>.<key>`, per provider number. */
 const BACKENDS: Readonly<Record<number, Backend>> = {
   1: { section: 's3config', prefix: 's3', fields: [
-    ['bucket', 'text'], ['region', 'text'], ['endpoint', 'text'], ['access_key', 'text'], ['key_prefix', 'text'], ['storage_class', 'text'],
+    ['bucket', 'text'], ['region', 'text'], ['endpoint', 'text'], ['access_key', 'text'], ['role_arn', 'text'], ['key_prefix', 'text'], ['storage_class', 'text'],
     ['acl', 'text'], ['upload_part_size', 'int'], ['upload_concurrency', 'int'], ['upload_part_max_time', 'int'], ['download_part_size', 'int'],
     ['download_concurrency', 'int'], ['download_part_max_time', 'int'], ['force_path_style', 'flag'], ['skip_tls_verify', 'flag'],
     ['access_secret', 'secret'], ['sse_customer_key', 'secret'],

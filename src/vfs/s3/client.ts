@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
+import { fromTemporaryCredentials, type FromTemporaryCredentialsOptions } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { FsError } from '../../common/errors';
 import type { StoredSecret as Secret } from '../fs';
@@ -29,10 +30,42 @@ export interface SseParams {
   SSECustomerKeyMD5?: string;
 }
 
+/** SFTPGo (the AWS Go SDK's AssumeRole provider default): temporary credentials live 15 minutes */
+export const ASSUMED_ROLE_DURATION_SECONDS = 900;
+
+type CredentialsProvider = ReturnType<typeof fromTemporaryCredentials>;
+type StaticKeysProvider = Exclude<FromTemporaryCredentialsOptions['masterCredentials'], undefined>;
+
+/**
+ * With a role_arn, SFTPGo's credentials come from STS AssumeRole, signed by
+ * the configured keys (or the default AWS chain when there are none), in the
+ * S3 region, over the same HTTP client (same timeouts), with the SDK's
+ * generated session name; the S3 endpoint setting does not
+ * apply to STS (AWS_ENDPOINT_URL_STS, which the SDK reads, can point it
+ * elsewhere). The S3 client memoizes the result and assumes the role again
+ * five minutes before the expiration. A refusal names STS and the role.
+ */
+function assumeRoleCredentials(roleArn: string, source: StaticKeysProvider | undefined): CredentialsProvider {
+  const assume = fromTemporaryCredentials({
+    params: { RoleArn: roleArn, DurationSeconds: ASSUMED_ROLE_DURATION_SECONDS },
+    masterCredentials: source,
+  });
+  return async (props) => {
+    try {
+      return await assume(props);
+    } catch (e) {
+      throw fromS3Error(e, `sts AssumeRole ${roleArn}`);
+    }
+  };
+}
+
 export function createS3Client(o: S3Options, decrypt: SecretDecrypter): S3Client {
   const maxSockets = Math.max(o.uploadConcurrency, o.downloadConcurrency) + 4;
   const secret = o.accessSecret;
   const withKeys = o.accessKey !== '' && hasSecretValue(secret);
+  const configuredKeys: StaticKeysProvider | undefined = withKeys
+    ? async () => ({ accessKeyId: o.accessKey, secretAccessKey: await decrypt(secret), sessionToken: o.sessionToken || undefined })
+    : undefined;
   return new S3Client({
     region: o.region || 'us-east-1',
     endpoint: o.endpoint || undefined,
@@ -40,9 +73,8 @@ export function createS3Client(o: S3Options, decrypt: SecretDecrypter): S3Client
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
-    credentials: withKeys
-      ? async () => ({ accessKeyId: o.accessKey, secretAccessKey: await decrypt(secret), sessionToken: o.sessionToken || undefined })
-      : undefined,
+    // config.credentials (memoized by the SDK) is what every request signs with, SDK commands and own requests alike
+    credentials: o.roleArn ? assumeRoleCredentials(o.roleArn, configuredKeys) : configuredKeys,
     requestHandler: new NodeHttpHandler({
       connectionTimeout: CONNECT_TIMEOUT_MS,
       socketTimeout: SOCKET_IDLE_TIMEOUT_MS,

@@ -12,6 +12,8 @@ export interface S3Options {
   accessKey: string;
   accessSecret?: Secret;
   sessionToken: string;
+  /** IAM role the client assumes through STS ("" = use the keys as they are) */
+  roleArn: string;
   forcePathStyle: boolean;
   skipTlsVerify: boolean;
   /** "" or "a/b/" (normalized, no leading slash, trailing slash) */
@@ -72,6 +74,7 @@ export function s3Options(cfg: Record<string, unknown>, subpath?: string): S3Opt
     accessKey: str(cfg, 'access_key'),
     accessSecret: isSecret(cfg.access_secret) ? cfg.access_secret : undefined,
     sessionToken: str(cfg, 'session_token'),
+    roleArn: str(cfg, 'role_arn'),
     forcePathStyle: cfg.force_path_style === true,
     skipTlsVerify: cfg.skip_tls_verify === true,
     keyPrefix,

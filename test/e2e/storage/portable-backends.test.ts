@@ -101,8 +101,8 @@ describe('portable mode on remote backends', () => {
   });
 
   test('a flag the backend cannot honour stops start-up naming it; an unknown provider is a usage error', async () => {
-    await assert.rejects(portableWith(['--fs-provider', 's3fs', '--s3-bucket', 'b', '--s3-region', 'r', '--s3-role-arn', 'arn:aws:iam::1:role/x']),
-      /role_arn: assuming an IAM role is not supported/);
+    await assert.rejects(portableWith(['--fs-provider', 's3fs', '--s3-bucket', 'b', '--s3-region', 'r', '--s3-key-prefix', '/../']),
+      /key_prefix, it cannot point to the storage root/);
     await assert.rejects(portableWith(['--fs-provider', 'sftpfs', '--sftp-endpoint', '127.0.0.1:22', '--sftp-username', 'u', '--sftp-key-path', path.join(dir, 'missing')]),
       /--sftp-key-path .*missing: ENOENT/);
     await assert.rejects(portableWith(['--fs-provider', 'httpfs']), /--fs-provider httpfs: not supported by this server/);

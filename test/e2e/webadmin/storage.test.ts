@@ -25,7 +25,7 @@ after(async () => { await s.close(); });
 const userFields = (extra: Record<string, string>): Record<string, string> => ({
   username: 'cloudy', password: 'cloudy-pass-1', home_dir: '/srv/cloudy', status: '1', perm_0_path: '/', perm_0_perm: '*',
   fs_provider: '1', fs_s3_bucket: 'bkt', fs_s3_region: 'eu-west-1', fs_s3_access_key: 'AKIA', fs_s3_key_prefix: 'users/cloudy',
-  fs_s3_upload_part_size: '8', fs_s3_force_path_style: '1', ...extra,
+  fs_s3_upload_part_size: '8', fs_s3_force_path_style: '1', fs_s3_role_arn: ' arn:aws:iam::123456789012:role/web ', ...extra,
 });
 
 const secretOf = async (): Promise<Secret> => (await s.ctx.provider.getUser('cloudy'))?.filesystem?.s3config?.access_secret as Secret;
@@ -38,6 +38,7 @@ test('a user on S3 through the form: sealed secret, never shown, kept when left 
   assert.equal(u?.filesystem?.s3config?.key_prefix, 'users/cloudy/');
   assert.equal(u?.filesystem?.s3config?.upload_part_size, 8);
   assert.equal(u?.filesystem?.s3config?.force_path_style, true);
+  assert.equal(u?.filesystem?.s3config?.role_arn, 'arn:aws:iam::123456789012:role/web');
   const first = await secretOf();
   assert.equal(first.status, 'Secretbox');
   assert.equal(await s.ctx.kms.decrypt(first), 'first-web-secret');
@@ -46,6 +47,7 @@ test('a user on S3 through the form: sealed secret, never shown, kept when left 
   assert.equal(page.status, 200);
   assert.ok(!page.text.includes('first-web-secret') && !page.text.includes(first.payload ?? 'x'), 'no secret in the page');
   assert.match(page.text, /value="bkt"/);
+  assert.match(page.text, /name="fs_s3_role_arn" value="arn:aws:iam::123456789012:role\/web"/);
   assert.match(page.text, /name="fs_s3_access_secret" value="\[\*\*redacted\*\*\]"/);
 
   const kept = await web.submit('/web/admin/user/cloudy', '/web/admin/user/cloudy', userFields({ fs_s3_access_secret: '[**redacted**]', password: '' }));

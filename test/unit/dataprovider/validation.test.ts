@@ -96,8 +96,6 @@ const BAD_USERS: [string, unknown, RegExp][] = [
     /download_concurrency must be between 0 and 64/],
   ['s3 key prefix at the root', userInput('u', { filesystem: { provider: 1, s3config: { bucket: 'b', region: 'r', key_prefix: '/../' } } }),
     /key_prefix, it cannot point to the storage root/],
-  ['s3 role arn', userInput('u', { filesystem: { provider: 1, s3config: { bucket: 'b', region: 'r', role_arn: 'arn:aws:iam::1:role/x' } } }),
-    /assuming an IAM role is not supported/],
   ['subpath not canonical', userInput('u', { virtual_folders: [{ name: 'f', mapped_path: '/m', virtual_path: '/v', subpath: '/a/../b' }] }),
     /invalid subpath "\/a\/..\/b"/],
   ['fs provider out of range', userInput('u', { filesystem: { provider: 9 } }), /provider must be between/],
