@@ -2,13 +2,16 @@
  * GCS streamed reads against the GCS JSON-API test server: GETs counted at
  * the server, the generation pin checked by replacing the object mid-read.
  */
-import { after, before } from 'node:test';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { NO_STORAGE_METRICS } from '../../../src/metrics/storage';
 import { gcsOptions } from '../../../src/vfs/gcs/config';
 import { GcsFs } from '../../../src/vfs/gcs/gcsfs';
 import { gcsconfig, startGcsServer, type TestGcs } from '../../support/gcs-server';
-import { streamedReadCases, type StreamedReadTarget } from '../../support/streamed-read-cases';
+import { allClosed, pipelinedRead, streamedReadCases, type StreamedReadTarget } from '../../support/streamed-read-cases';
+
+const MB = 1024 * 1024;
 
 let gcs: TestGcs;
 let target: StreamedReadTarget;
@@ -35,3 +38,26 @@ before(async () => {
 after(async () => { await gcs?.stop(); });
 
 streamedReadCases('gcs', () => target);
+
+test('gcs: a file closed in the middle of its GETs leaves the other reads of the process alone', { timeout: 60_000 }, async () => {
+  const a = randomBytes(24 * MB);
+  const b = randomBytes(64 * MB);
+  await target.put('/a.bin', a);
+  await target.put('/b.bin', b);
+  const hb = await target.fs.openRead('/b.bin');
+  const reading = pipelinedRead(hb);
+  // B has its GET going; A opens, starts its read-ahead and closes with it in flight, several times
+  for (let i = 0; i < 5; i++) {
+    const ha = await target.fs.openRead('/a.bin');
+    const head = Buffer.alloc(64 * 1024);
+    assert.equal(await ha.readAt(head, 0, head.length, 0), head.length);
+    await ha.close();
+  }
+  const got = await reading;
+  await hb.close();
+  assert.ok(got.equals(b), 'B is byte exact');
+  // the SDK's stream destroyed its shared agent on such a close: B's GET died with A's
+  const gets = target.gets('/b.bin');
+  assert.equal(gets.length, 1, gets.join(', '));
+  await allClosed(target);
+});
