@@ -4,8 +4,9 @@
  * from a home on Azure Blob (azurite, telemetry off, its own process) or
  * Google Cloud Storage (the JSON-API test server, in this process: its CPU is
  * this process's). The object is stored behind the daemon's back (no upload
- * measured). Per download: the daemon's CPU seconds from /proc, MiB/s, the
- * store's CPU seconds, the media GETs the store saw, content checked.
+ * measured). Per download: the daemon's CPU seconds from /proc, MiB/s, its
+ * RSS growth (sampled every 100 ms), the store's CPU seconds, the media GETs
+ * the store saw, content checked.
  *   STORAGE_BENCH_BACKEND=azure|gcs node dist/test/bench/storage-other.js
  * STORAGE_BENCH_ROUNDS (default 3): round 1 is a fresh daemon.
  * Azure GETs are counted through a proxy only with STORAGE_BENCH_COUNT=1
@@ -29,6 +30,11 @@ const ROUNDS = Math.max(1, Number(process.env.STORAGE_BENCH_ROUNDS ?? '3'));
 const SIZE_MB = Number(process.env.STORAGE_BENCH_MB ?? '256');
 const TICKS_PER_S = 100;
 const KEY = 'bench/big.bin';
+
+async function rssKiB(pid: number): Promise<number> {
+  const status = await fsp.readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
 
 async function sha256(file: string): Promise<string> {
   const h = createHash('sha256');
@@ -91,15 +97,20 @@ async function main(): Promise<void> {
       const gets0 = store.gets();
       const cpu0 = procCounters(pid);
       const store0 = store.cpu();
+      const rss0 = await rssKiB(pid);
+      let peak = rss0;
+      const sampler = setInterval(() => { rssKiB(pid).then((v) => { peak = Math.max(peak, v); }, () => undefined); }, 100);
       const t0 = process.hrtime.bigint();
       const r = await run('sftp', ['-P', String(d.sftpPort), ...keyOpts(key.privateKeyPath), '-b', '-', 'bench@127.0.0.1'],
         { input: `get /big.bin ${back}`, timeoutMs: 3_600_000 });
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      clearInterval(sampler);
       if (r.status !== 0) throw new Error(`download failed: ${r.stderr}`);
       const gets1 = store.gets();
       console.log(JSON.stringify({
         transfer: `SFTP download, ${BACKEND === 'gcs' ? 'GCS (test server)' : 'Azure Blob (azurite)'}`, round, daemon: round === 1 ? 'fresh' : 'settled',
         size_mib: SIZE_MB, seconds: Number(seconds.toFixed(2)), mib_per_s: Number((SIZE_MB / seconds).toFixed(1)),
+        rss_growth_mib: Number(((peak - rss0) / 1024).toFixed(1)),
         server_cpu_s: counterDelta(cpu0, procCounters(pid)).cpuTicks / TICKS_PER_S,
         store_cpu_s: Number((store.cpu() - store0).toFixed(2)),
         ...(gets0 !== undefined && gets1 !== undefined ? { media_gets: gets1 - gets0 } : {}),

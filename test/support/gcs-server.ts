@@ -25,6 +25,8 @@ export interface TestGcs {
   requests: string[];
   /** media GETs seen: object name and Range header ('' for none) */
   mediaGets: { name: string; range: string }[];
+  /** the next this-many media GETs answer 503 (a failing backend, for retry tests) */
+  failMedia: { next: number };
   /** media responses still open (a client that destroys its GET closes its one) */
   mediaInFlight: Set<ServerResponse>;
   stop(): Promise<void>;
@@ -95,8 +97,14 @@ export async function startGcsServer(bucket = 'test-bucket'): Promise<TestGcs> {
 
   const mediaInFlight = new Set<ServerResponse>();
   const mediaGets: { name: string; range: string }[] = [];
+  const failMedia = { next: 0 };
   const media = (req: IncomingMessage, res: ServerResponse, name: string, o: StoredObject): void => {
     mediaGets.push({ name, range: req.headers.range ?? '' });
+    if (failMedia.next > 0) {
+      failMedia.next--;
+      json(res, 503, { error: { code: 503, message: 'Backend Error' } });
+      return;
+    }
     mediaInFlight.add(res);
     res.on('close', () => mediaInFlight.delete(res));
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
@@ -230,7 +238,7 @@ export async function startGcsServer(bucket = 'test-bucket'): Promise<TestGcs> {
   await once(server, 'listening');
   endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return {
-    endpoint, bucket, objects, sessions, requests, mediaGets, mediaInFlight,
+    endpoint, bucket, objects, sessions, requests, mediaGets, failMedia, mediaInFlight,
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

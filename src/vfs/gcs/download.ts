@@ -91,7 +91,8 @@ export async function openMedia(p: GcsDownloadParams, start: number, end: number
     } catch (e) {
       last = e;
       const code = e instanceof GcsMediaError ? e.code : undefined;
-      const retryable = code === undefined || code === 429 || (typeof code === 'number' && code >= 500);
+      // network errors (no GcsMediaError), no response in time, throttling, server failures
+      const retryable = code === undefined || code === 'ETIMEDOUT' || code === 429 || (typeof code === 'number' && code >= 500);
       if (signal.aborted || !retryable) throw e;
     }
   }
@@ -115,7 +116,12 @@ async function mediaGet(p: GcsDownloadParams, start: number, end: number, signal
     req.end();
   });
   const status = res.statusCode ?? 0;
-  if (status !== 206 && !(status === 200 && start === 0)) {
+  if (status === 200 && start > 0) {
+    // the whole object instead of the range asked for: not read
+    res.destroy();
+    throw new GcsMediaError('Generic', `GET ${p.key} bytes=${start}-${end}: the server ignored the range`);
+  }
+  if (status !== 206 && status !== 200) {
     const body = await readSmall(res);
     throw new GcsMediaError(status, `GET ${p.key} bytes=${start}-${end}: ${status} ${gcsMessage(body)}`);
   }

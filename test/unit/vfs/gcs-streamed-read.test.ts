@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { FsError } from '../../../src/common/errors';
 import { NO_STORAGE_METRICS } from '../../../src/metrics/storage';
 import { gcsOptions } from '../../../src/vfs/gcs/config';
 import { GcsFs } from '../../../src/vfs/gcs/gcsfs';
@@ -60,4 +61,20 @@ test('gcs: a file closed in the middle of its GETs leaves the other reads of the
   const gets = target.gets('/b.bin');
   assert.equal(gets.length, 1, gets.join(', '));
   await allClosed(target);
+});
+
+test('gcs: a media GET answered 503 is retried (3 attempts), then fails as Unavailable', { timeout: 60_000 }, async () => {
+  const data = randomBytes(MB + 5);
+  await target.put('/flaky.bin', data);
+  const h = await target.fs.openRead('/flaky.bin');
+  gcs.failMedia.next = 2;
+  const got = await pipelinedRead(h);
+  assert.ok(got.equals(data));
+  assert.equal(target.gets('/flaky.bin').length, 3, 'two 503s then the body');
+  await h.close();
+  const again = await target.fs.openRead('/flaky.bin');
+  gcs.failMedia.next = 3;
+  await assert.rejects(again.readAt(Buffer.alloc(10), 0, 10, 0), (e: unknown) => e instanceof FsError && e.kind === 'Unavailable');
+  assert.equal(gcs.failMedia.next, 0);
+  await again.close();
 });
