@@ -93,6 +93,8 @@ export class WindowedReadHandle implements ReadHandle {
         done += n;
       } finally {
         w.readers--;
+        // a window kept behind the frontier for its reads goes with the last of them
+        if (w.readers === 0 && idx < this.frontier - 1 && this.windows.get(idx) === w) this.evict(idx, w);
         this.maybeRecycle(w);
       }
     }
@@ -109,10 +111,16 @@ export class WindowedReadHandle implements ReadHandle {
     this.frontier = idx;
     const last = Math.floor(Math.max(this.size - 1, 0) / this.p.partSize);
     const ahead = sequential ? this.p.concurrency : 1;
-    // keep the window before the frontier (slightly out of order reads) and the read-ahead
-    for (const [k, w] of this.windows) {
-      if (k < idx - 1 || k >= idx + ahead + 1) this.evict(k, w);
-    }
+    // keep the window before the frontier (slightly out of order reads), the read-ahead and,
+    // on a sequential move, the windows behind that reads are still in (a burst of pipelined
+    // reads spans several small windows: their continuations must find them, not fetch them
+    // again; their buffers are held by those reads anyway). The furthest are dropped first:
+    // a run cut short by its first dropped window would otherwise start single GETs for the
+    // windows after it, dropped a moment later.
+    const dropped = [...this.windows]
+      .filter(([k, w]) => k >= idx + ahead + 1 || (k < idx - 1 && (w.readers === 0 || !sequential)))
+      .sort(([a], [b]) => b - a);
+    for (const [k, w] of dropped) this.evict(k, w);
     for (let i = idx; i < idx + ahead && i <= last; i++) {
       if (!this.windows.has(i)) this.windows.set(i, this.fetch(i, sequential));
     }

@@ -3,7 +3,8 @@
  * emulator is installable here): one bucket in memory on a loopback port.
  * Implemented: bucket get; object insert (uploadType media, multipart and
  * resumable with 308 chunks and session cancel); object get (metadata, or
- * alt=media with a Range); list with prefix/delimiter/pageToken/maxResults;
+ * alt=media with a Range, open-ended or not; a `generation` that is not
+ * the live one answers 404 as GCS does without versioning); list with prefix/delimiter/pageToken/maxResults;
  * delete; copyTo and rewriteTo. Objects become visible only when an upload
  * finishes, as on GCS. Anything else answers 501 so a test sees it.
  */
@@ -22,6 +23,12 @@ export interface TestGcs {
   sessions: Map<string, Session>;
   /** requests seen, "METHOD path?query" */
   requests: string[];
+  /** media GETs seen: object name and Range header ('' for none) */
+  mediaGets: { name: string; range: string }[];
+  /** the next this-many media GETs answer 503 (a failing backend, for retry tests) */
+  failMedia: { next: number };
+  /** media responses still open (a client that destroys its GET closes its one) */
+  mediaInFlight: Set<ServerResponse>;
   stop(): Promise<void>;
 }
 
@@ -88,7 +95,18 @@ export async function startGcsServer(bucket = 'test-bucket'): Promise<TestGcs> {
     });
   };
 
-  const media = (req: IncomingMessage, res: ServerResponse, o: StoredObject): void => {
+  const mediaInFlight = new Set<ServerResponse>();
+  const mediaGets: { name: string; range: string }[] = [];
+  const failMedia = { next: 0 };
+  const media = (req: IncomingMessage, res: ServerResponse, name: string, o: StoredObject): void => {
+    mediaGets.push({ name, range: req.headers.range ?? '' });
+    if (failMedia.next > 0) {
+      failMedia.next--;
+      json(res, 503, { error: { code: 503, message: 'Backend Error' } });
+      return;
+    }
+    mediaInFlight.add(res);
+    res.on('close', () => mediaInFlight.delete(res));
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     if (!range) {
       res.writeHead(200, { 'content-type': o.contentType, 'content-length': o.data.length, 'x-goog-generation': String(o.generation) });
@@ -98,7 +116,10 @@ export async function startGcsServer(bucket = 'test-bucket'): Promise<TestGcs> {
     const start = Number(range[1]);
     const end = Math.min(range[2] === '' ? o.data.length - 1 : Number(range[2]), o.data.length - 1);
     if (start >= o.data.length) { res.writeHead(416); res.end(); return; }
-    res.writeHead(206, { 'content-type': o.contentType, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${o.data.length}` });
+    res.writeHead(206, {
+      'content-type': o.contentType, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${o.data.length}`,
+      'x-goog-generation': String(o.generation),
+    });
     res.end(o.data.subarray(start, end + 1));
   };
 
@@ -197,8 +218,9 @@ export async function startGcsServer(bucket = 'test-bucket'): Promise<TestGcs> {
         return;
       }
       if (req.method === 'GET') {
-        if (!o) { notFound(res); return; }
-        if (q.get('alt') === 'media') media(req, res, o); else json(res, 200, resource(name, o));
+        // a pinned read of a replaced object finds no such generation
+        if (!o || (q.has('generation') && q.get('generation') !== String(o.generation))) { notFound(res); return; }
+        if (q.get('alt') === 'media') media(req, res, name, o); else json(res, 200, resource(name, o));
         return;
       }
       if (req.method === 'DELETE') {
@@ -216,7 +238,7 @@ export async function startGcsServer(bucket = 'test-bucket'): Promise<TestGcs> {
   await once(server, 'listening');
   endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return {
-    endpoint, bucket, objects, sessions, requests,
+    endpoint, bucket, objects, sessions, requests, mediaGets, failMedia, mediaInFlight,
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -5,7 +5,8 @@
  * type application/x-directory and metadata hdi_isfolder=true, or any prefix
  * with blobs below it. Rename is copy + delete (directories only empty, or
  * recursively with common.rename_mode 1); uploads are staged blocks committed
- * at close (upload.ts), reads ranged windows (vfs/windowed-read.ts).
+ * at close (upload.ts), reads ranged windows pinned to the etag, one GET
+ * per sequential run (vfs/windowed-read.ts, vfs/streamed-run.ts).
  */
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -205,18 +206,21 @@ export class AzBlobFs implements Fs {
     }
     if (isDirMarker(props.contentType, props.metadata)) throw new FsError('IsDirectory');
     const blob = (await this.container()).getBlobClient(name);
-    const etag = props.etag;
+    // later GETs must come from the version opened: a replaced blob fails the read (412) instead of mixing bytes
+    const conditions = props.etag ? { ifMatch: props.etag } : undefined;
+    const get = async (start: number, end: number, signal: AbortSignal): Promise<Readable> => {
+      // the SDK's per-try timeout ends at the response headers; a stalled body is bounded by partMaxTime
+      const out = await blob.download(start, end - start + 1, { abortSignal: signal, conditions });
+      const body = out.readableStreamBody as Readable | undefined;
+      if (!body) throw new FsError('Generic', `azblob read ${name}: no body`);
+      return body;
+    };
     return new WindowedReadHandle({
       name, size: props.contentLength ?? 0, partSize: this.o.downloadPartSize, concurrency: this.o.downloadConcurrency,
-      partMaxTime: 0, backend: 'az', metrics: this.deps.metrics, mapError: (e, op) => fromAzError(e, op),
-      fetchRange: async (start, end, buf, signal) => {
-        // later windows must come from the version opened: a replaced blob fails the read
-        const out = await blob.download(start, end - start + 1, {
-          abortSignal: AbortSignal.any([signal, AbortSignal.timeout(AZ_CALL_TIMEOUT_MS * 3)]),
-          conditions: etag ? { ifMatch: etag } : undefined,
-        });
-        return drainInto(out.readableStreamBody as Readable | undefined, buf, name);
-      },
+      partMaxTime: AZ_CALL_TIMEOUT_MS * 3, backend: 'az', metrics: this.deps.metrics, mapError: (e, op) => fromAzError(e, op),
+      fetchRange: async (start, end, buf, signal) => drainInto(await get(start, end, signal), buf, name),
+      // the sequential read-ahead: one ranged GET per run of windows (destroying its body destroys the socket)
+      openRun: (start, end, signal) => get(start, end, signal),
     });
   }
 

@@ -5,19 +5,18 @@
  * application/x-directory, or any prefix with objects below it. Rename is
  * copy + delete (directories only empty, or recursively with
  * common.rename_mode 1); uploads are resumable streams (upload.ts), reads
- * ranged windows pinned to the object generation (vfs/windowed-read.ts).
+ * ranged windows pinned to the object generation, one GET per sequential
+ * run (download.ts).
  */
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
 import type { Bucket, FileMetadata } from '@google-cloud/storage';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics, StorageRequest } from '../../metrics/storage';
 import type { FileInfo, Fs, FsFeatures, OpenWriteOptions, ReadHandle, SetStatAttrs, StatVFS, WriteHandle } from '../fs';
 import { S_IFDIR, S_IFREG } from '../fs';
-import { drainInto } from '../s3/download';
-import { WindowedReadHandle } from '../windowed-read';
 import { createBucket, fromGcsError, GCS_CALL_TIMEOUT_MS, type SecretDecrypter } from './client';
 import type { GcsOptions } from './config';
+import { gcsReadHandle } from './download';
 import { GcsWriteHandle } from './upload';
 import { atomicUploadPath, refuseSetStat } from '../upload-path';
 
@@ -30,8 +29,6 @@ const DIR_MIME = 'application/x-directory';
 /** bound on the items one recursive directory rename visits */
 const MAX_RENAME_ITEMS = 100_000;
 const DEFAULT_BATCH = 100;
-const DOWNLOAD_PART = 5 * 1024 * 1024;
-const DOWNLOAD_CONCURRENCY = 4;
 
 export interface GcsFsDeps {
   decrypt: SecretDecrypter;
@@ -196,16 +193,9 @@ export class GcsFs implements Fs {
     }
     if (obj.contentType === DIR_MIME) throw new FsError('IsDirectory');
     // pinned to the generation opened: a replaced object fails the read instead of mixing versions
-    const file = (await this.bucket()).file(key, obj.generation !== undefined ? { generation: Number(obj.generation) } : {});
-    return new WindowedReadHandle({
-      name: key, size: sizeOf(obj), partSize: DOWNLOAD_PART, concurrency: DOWNLOAD_CONCURRENCY, partMaxTime: GCS_CALL_TIMEOUT_MS * 3,
-      backend: 'gcs', metrics: this.deps.metrics, mapError: (e, op) => fromGcsError(e, op),
-      fetchRange: (start, end, buf, signal) => {
-        const stream: Readable = file.createReadStream({ start, end, validation: false, decompress: false });
-        const onAbort = (): void => { stream.destroy(new FsError('Aborted', 'read cancelled')); };
-        signal.addEventListener('abort', onAbort, { once: true });
-        return drainInto(stream, buf, key).finally(() => signal.removeEventListener('abort', onAbort));
-      },
+    return gcsReadHandle({
+      bucket: await this.bucket(), key, size: sizeOf(obj), metrics: this.deps.metrics,
+      generation: obj.generation !== undefined ? Number(obj.generation) : undefined,
     });
   }
 
