@@ -77,7 +77,7 @@ abstract class BaseTransfer implements ActiveTransfer {
       this.closing = (async () => {
         let err: Error | undefined;
         try {
-          err = await this.finish(error ?? this.failure);
+          err = await this.finish(this.failure ?? error); // the first failure wins (SFTPGo TransferError): a refusal stays one
         } finally {
           this.host.unregister(this);
         }
