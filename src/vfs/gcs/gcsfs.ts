@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Bucket, FileMetadata } from '@google-cloud/storage';
+import type { Bucket, CombineOptions, FileMetadata } from '@google-cloud/storage';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics, StorageRequest } from '../../metrics/storage';
 import type { FileInfo, Fs, FsFeatures, OpenWriteOptions, ReadHandle, SetStatAttrs, StatVFS, WriteHandle } from '../fs';
@@ -239,7 +239,9 @@ export class GcsFs implements Fs {
     const b = await this.bucket();
     const compose = async (): Promise<void> => {
       try {
-        await this.call(undefined, `compose ${key}`, (bk) => bk.combine([bk.file(key, { generation }), bk.file(partial)], bk.file(key), { ifGenerationMatch: generation }));
+        // the SDK passes unknown options on as query parameters: the ACL is compose's destinationPredefinedAcl
+        const options: CombineOptions & { destinationPredefinedAcl?: string } = { ifGenerationMatch: generation, ...(this.o.acl ? { destinationPredefinedAcl: this.o.acl } : {}) };
+        await this.call(undefined, `compose ${key}`, (bk) => bk.combine([bk.file(key, { generation }), bk.file(partial)], bk.file(key), options));
       } finally {
         await this.call('delete_object', `delete ${partial}`, (bk) => bk.file(partial).delete({ ignoreNotFound: true })).catch(() => undefined);
       }

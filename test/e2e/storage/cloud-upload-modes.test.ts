@@ -96,6 +96,7 @@ describe('object stores: upload_mode 4/8/16 and resume_max_size over SFTP', () =
   let key: TestKeyPair;
   let local: string;
   let previousEmulator: string | undefined;
+  let gcsRequests: string[] = [];
 
   before(async () => {
     const s3 = await startS3rver();
@@ -108,7 +109,8 @@ describe('object stores: upload_mode 4/8/16 and resume_max_size over SFTP', () =
     stores.push(gcs);
     previousEmulator = process.env.STORAGE_EMULATOR_HOST;
     process.env.STORAGE_EMULATOR_HOST = gcs.endpoint;
-    configs.set('GCS', (extra) => gcsconfig(gcs, extra));
+    gcsRequests = gcs.requests;
+    configs.set('GCS', (extra) => gcsconfig(gcs, { acl: 'projectPrivate', ...extra }));
     readers.set('S3', readerThrough(() => new S3Fs(s3Options(s3config(s3)), directDeps)));
     readers.set('Azure Blob', readerThrough(() => new AzBlobFs(azBlobOptions(azblobconfig(az)), directDeps)));
     // the GCS test server's own map: the bytes it stores
@@ -167,6 +169,8 @@ describe('object stores: upload_mode 4/8/16 and resume_max_size over SFTP', () =
         // the partial object of the compose is gone
         const names = await sftpBatch(user, 'ls -a /');
         assert.doesNotMatch(names.stdout, /sftpgo-partial/);
+        // the compose is conditional on the generation read and keeps the configured ACL
+        assert.ok(gcsRequests.some((q) => /\/compose\?.*ifGenerationMatch=\d+/.test(q) && q.includes('destinationPredefinedAcl=projectPrivate')), gcsRequests.filter((q) => q.includes('compose')).join('\n'));
       }
       const rm = await sftpBatch(user, 'rm /resume.bin');
       assert.equal(rm.status, 0, rm.stderr);
