@@ -15,6 +15,7 @@ import { OrderedWriteHandle } from './ordered-writes';
 import type { FsAction } from './events';
 import { DownloadTransfer, UploadTransfer, type TransferHost } from './transfer';
 import type { OpenWriteRequest } from './types';
+import { canResume, checkResumeOffset } from './upload-outcome';
 
 export interface OpenHost extends TransferHost {
   readonly mounts: MountTable;
@@ -98,7 +99,8 @@ export async function openUpload(h: OpenHost, vpath: string, req: OpenWriteReque
   }
   if (req.offset > 0 && !isResume) throw new FsError('Generic', 'a resume offset needs an existing file opened without truncate');
   // SFTPGo GetMaxWriteSize: a resume the storage cannot do is an unsupported operation
-  if (isResume && !fs.features.resume) throw new FsError('Unsupported', 'resuming uploads is not supported by this storage');
+  if (isResume && !canResume(fs.features, oldSize)) throw new FsError('Unsupported', 'resuming uploads is not supported by this storage');
+  if (isResume) checkResumeOffset(fs.features, req.offset, oldSize);
   await h.preAction('pre-upload', vpath, oldSize, req.openFlags ?? 0);
 
   const quota = await h.quota.check(vpath, !exists);

@@ -114,6 +114,18 @@ export class OrderedWriteHandle implements WriteHandle {
     await this.inner.close();
   }
 
+  /** An interrupted upload kept as far as it got: the bytes in sequence are committed, those past a gap dropped. */
+  async closeReceived(): Promise<void> {
+    await this.draining;
+    const failure = this.failure;
+    this.failAll();
+    if (failure) {
+      await this.inner.abort(failure);
+      throw failure;
+    }
+    await (this.inner.closeReceived ? this.inner.closeReceived() : this.inner.close());
+  }
+
   async abort(reason: Error): Promise<void> {
     this.failure ??= reason;
     this.failAll();

@@ -14,6 +14,7 @@ import { FsError, fromNodeError } from './errors';
 import type { QuotaService } from './quota';
 import { writeThen } from './pump';
 import { Throttle } from './throttle';
+import { endUpload } from './upload-outcome';
 import type { ActiveTransferInfo, Download, Protocol, Upload } from './types';
 import { vbase } from './vpath';
 
@@ -76,7 +77,7 @@ abstract class BaseTransfer implements ActiveTransfer {
       this.closing = (async () => {
         let err: Error | undefined;
         try {
-          err = await this.finish(error ?? this.failure);
+          err = await this.finish(this.failure ?? error); // the first failure wins (SFTPGo TransferError): a refusal stays one
         } finally {
           this.host.unregister(this);
         }
@@ -342,9 +343,8 @@ export class UploadTransfer extends BaseTransfer implements Upload {
 
   protected async finish(error: Error | undefined): Promise<Error | undefined> {
     const p = this.p;
-    let err = error;
-    // a failed upload is aborted, never committed: object stores drop what was sent
-    try { await (err ? p.handle.abort(err) : p.handle.close()); } catch (e) { err ??= e as Error; }
+    // a failed upload is aborted, never committed (object stores drop what was sent), unless upload_mode keeps an interrupted one
+    let err = await endUpload(p.handle, p.fs.features, error, (msg) => this.host.logger.info('common', msg, { connection_id: this.host.id, file_path: p.fs.fsPath(p.writePath) }));
     if (err instanceof FsError && err.kind === 'QuotaExceeded' && p.fs.features.commitOnClose) {
       // the abort discarded what was sent: what stands at the path is the previous
       // content, untouched, which must not be removed (SFTPGo removes only local files)

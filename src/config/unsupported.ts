@@ -14,9 +14,6 @@ interface Check { key: string; active: (c: AppConfig) => boolean; what: string }
 const nonEmpty = (s: string): boolean => s.trim() !== '';
 
 const CHECKS: Check[] = [
-  // bits 4/8/16 keep partial uploads on S3/GCS/Azure: this server always aborts a failed cloud upload
-  { key: 'common.upload_mode', active: (c) => (c.common.upload_mode & ~3) !== 0, what: 'keeping partial uploads on object storage (upload_mode 4, 8, 16)' },
-  { key: 'common.resume_max_size', active: (c) => c.common.resume_max_size > 0, what: 'resuming uploads on object storage by rewriting them' },
   { key: 'sftpd.host_certificates', active: (c) => c.sftpd.host_certificates.length > 0, what: 'SSH host certificates' },
   { key: 'sftpd.trusted_user_ca_keys', active: (c) => c.sftpd.trusted_user_ca_keys.length > 0, what: 'SSH user certificates' },
   { key: 'sftpd.revoked_user_certs_file', active: (c) => nonEmpty(c.sftpd.revoked_user_certs_file), what: 'SSH user certificates' },

@@ -31,7 +31,7 @@ import { NO_STORAGE_METRICS } from '../metrics/storage';
 import { PROVIDER_NAMES } from '../vfs/providers';
 
 export interface FilesystemDeps {
-  common: Pick<CommonConfig, 'umask' | 'rename_mode'>;
+  common: Pick<CommonConfig, 'umask' | 'rename_mode'> & Partial<Pick<CommonConfig, 'upload_mode' | 'resume_max_size'>>;
   kms: SecretsKms;
   logger: AppLogger;
   metrics: Metrics;
@@ -63,18 +63,23 @@ export function createFilesystems(deps: FilesystemDeps): FsFactory {
       decrypt: (s) => deps.kms.decrypt(s),
       metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
       renameMode: deps.common.rename_mode,
+      keepPartialUploads: ((deps.common.upload_mode ?? 0) & 4) !== 0,
+      resumeMaxSize: deps.common.resume_max_size ?? 0,
       warn: (msg) => deps.logger.warn('s3fs', `${t.owner}: ${msg}`),
     })],
     [2, (t) => new GcsFs(gcsOptions(t.filesystem.gcsconfig ?? {}, t.subpath), {
       decrypt: (s) => deps.kms.decrypt(s),
       metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
       renameMode: deps.common.rename_mode,
+      keepPartialUploads: ((deps.common.upload_mode ?? 0) & 8) !== 0,
       warn: (msg) => deps.logger.warn('gcsfs', `${t.owner}: ${msg}`),
     })],
     [3, (t) => new AzBlobFs(azBlobOptions(t.filesystem.azblobconfig ?? {}, t.subpath), {
       decrypt: (s) => deps.kms.decrypt(s),
       metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
       renameMode: deps.common.rename_mode,
+      keepPartialUploads: ((deps.common.upload_mode ?? 0) & 16) !== 0,
+      resumeMaxSize: deps.common.resume_max_size ?? 0,
       warn: (msg) => deps.logger.warn('azblobfs', `${t.owner}: ${msg}`),
     })],
     [5, (t) => new SftpFs(sftpFsOptions(t.filesystem.sftpconfig ?? {}, t.subpath), {

@@ -54,6 +54,21 @@ export interface FsFeatures {
   truncate: boolean;
   statvfs: boolean;
   serverSideCopy: boolean;
+  /**
+   * resume: false, but an existing file up to this size can be resumed all
+   * the same: the backend makes the new object from the old bytes followed by
+   * the new ones (S3/Azure read them back and rewrite them up to
+   * common.resume_max_size, GCS composes them server side at any size).
+   * Absent or 0: never.
+   */
+  resumeMaxSize?: number;
+  /**
+   * commitOnClose backends: an upload the client interrupted (connection
+   * lost, transfer aborted) is committed with the bytes received instead of
+   * discarded (common.upload_mode 4 S3, 8 GCS, 16 Azure). Refusals (quota)
+   * and backend failures still never commit.
+   */
+  keepPartialUploads?: boolean;
 }
 
 export interface StatVFS {
@@ -115,6 +130,12 @@ export interface WriteHandle {
   sync(): Promise<void>;
   /** Ends the upload and makes what was written the file's content (object stores commit here). */
   close(): Promise<void>;
+  /**
+   * Optional: close() for an upload the client interrupted, kept as far as
+   * it got (features.keepPartialUploads): a handle holding out-of-order
+   * bytes commits only the part received in sequence. Absent: close().
+   */
+  closeReceived?(): Promise<void>;
   /**
    * Ends a failed, cancelled or refused upload instead of close(): a backend
    * that commits whole objects discards everything written (S3 aborts the

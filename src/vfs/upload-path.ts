@@ -17,6 +17,13 @@ export function atomicUploadPath(p: string): string {
   return dir === '/' ? '/' + name : `${dir}/${name}`;
 }
 
+/** Where a GCS resume uploads the new bytes before composing them onto the object: SFTPGo's `.sftpgo-partial.<xid>.<name>`. */
+export function partialObjectPath(p: string): string {
+  const dir = path.posix.dirname(p);
+  const name = `.sftpgo-partial.${randomBytes(8).toString('hex')}.${path.posix.basename(p)}`;
+  return dir === '/' ? '/' + name : `${dir}/${name}`;
+}
+
 export function refuseSetStat(attrs: SetStatAttrs, backend: string): Promise<void> {
   const asked = Object.values(attrs).some((v) => v !== undefined);
   return asked ? Promise.reject(new FsError('Unsupported', `changing file attributes is not supported on ${backend}`)) : Promise.resolve();

@@ -5,7 +5,7 @@
  * resumable with 308 chunks and session cancel); object get (metadata, or
  * alt=media with a Range, open-ended or not; a `generation` that is not
  * the live one answers 404 as GCS does without versioning); list with prefix/delimiter/pageToken/maxResults;
- * delete; copyTo and rewriteTo. Objects become visible only when an upload
+ * delete; copyTo, rewriteTo and compose (with ifGenerationMatch). Objects become visible only when an upload
  * finishes, as on GCS. Anything else answers 501 so a test sees it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -193,12 +193,32 @@ export async function startGcsServer(bucket = 'test-bucket'): Promise<TestGcs> {
     res.end();
   };
 
+  /** objects.compose: the sources (generation-pinned when given) concatenated, under the destination's ifGenerationMatch */
+  const compose = async (req: IncomingMessage, res: ServerResponse, dest: string, q: URLSearchParams): Promise<void> => {
+    const spec = JSON.parse((await body(req)).toString()) as { destination?: { contentType?: string }; sourceObjects?: { name: string; generation?: number }[] };
+    const want = q.get('ifGenerationMatch');
+    if (want !== null && (objects.get(dest)?.generation ?? 0) !== Number(want)) {
+      json(res, 412, { error: { code: 412, message: 'Precondition Failed' } });
+      return;
+    }
+    const parts: Buffer[] = [];
+    for (const src of spec.sourceObjects ?? []) {
+      const o = objects.get(src.name);
+      if (!o || (src.generation !== undefined && o.generation !== Number(src.generation))) { notFound(res); return; }
+      parts.push(o.data);
+    }
+    if (parts.length === 0 || parts.length > 32) { json(res, 400, { error: { code: 400, message: 'between 1 and 32 source objects' } }); return; }
+    json(res, 200, resource(dest, store(dest, Buffer.concat(parts), spec.destination?.contentType ?? objects.get(dest)?.contentType ?? '')));
+  };
+
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.push(`${req.method} ${url.pathname}${url.search}`);
     const q = url.searchParams;
     const handle = async (): Promise<void> => {
       if (url.pathname === `/upload/storage/v1/b/${bucket}/o`) { await upload(req, res, q); return; }
+      const composeTo = /^\/(?:storage\/v1\/)?b\/([^/]+)\/o\/([^/]+)\/compose$/.exec(url.pathname);
+      if (composeTo && composeTo[1] === bucket && req.method === 'POST') { await compose(req, res, decodeURIComponent(composeTo[2]), q); return; }
       // the SDK drops /storage/v1 when it is given STORAGE_EMULATOR_HOST
       const m = /^\/(?:download\/)?(?:storage\/v1\/)?b\/([^/]+)(?:\/o(?:\/(.+?))?)?(?:\/(copyTo|rewriteTo)\/b\/[^/]+\/o\/(.+))?$/.exec(url.pathname);
       if (!m || m[1] !== bucket) { json(res, 404, { error: { code: 404, message: 'No such bucket' } }); return; }

@@ -6,7 +6,7 @@
  */
 import { createKms } from '../../src/kms';
 import { openPerimeter } from '../../src/common/perimeter';
-import { noEventManager, noEvents } from '../../src/common/events';
+import { noEventManager, noEvents, type EventSink } from '../../src/common/events';
 import { promises as fsp, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +33,8 @@ export interface StartSftpOptions {
    * (RSA 4096 generation is slow); 'generate': let the service create them.
    */
   hostKeys?: 'shared' | 'generate';
+  /** filesystem events (the `upload` action ...): a test waits on them instead of sleeping */
+  events?: EventSink;
 }
 
 export interface LogLine { level: string; sender: string; message?: string; [k: string]: unknown }
@@ -89,9 +91,9 @@ export async function startSftpServer(opts: StartSftpOptions = {}): Promise<Test
   const kms = createKms(config.kms);
   const provider = await openDataProvider({ config: config.data_provider, configDir, logger, migrate: true, env: {}, kms, secrets: new AccountSecrets(kms, new TotpValidator(config.mfa.totp)) });
   const filesystems = testFilesystems(config.common, logger, metrics, kms);
-  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems, trackQuota: config.data_provider.track_quota });
+  const connections = createConnectionManager({ config: config.common, logger, metrics, provider, filesystems, trackQuota: config.data_provider.track_quota, events: opts.events });
   const ctx: ServerContext = {
-    kms, filesystems, perimeter: openPerimeter(), events: noEvents(), eventManager: noEventManager(),
+    kms, filesystems, perimeter: openPerimeter(), events: opts.events ?? noEvents(), eventManager: noEventManager(),
     config, runtime, logger, metrics, provider, connections,
     version: { version: '0.0.0-test', commit_hash: '', build_date: '', features: [] },
   };

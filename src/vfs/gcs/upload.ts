@@ -23,16 +23,21 @@ export interface GcsUploadParams {
   partSize: number;
   partMaxTime: number;
   metrics: StorageMetrics;
+  /** a resume: the bytes already in the object, the client's writes start here */
+  startAt?: number;
+  /** run once the upload is an object, before close() returns (a resume composes it onto the old object) */
+  finalize?: () => Promise<void>;
 }
 
 export class GcsWriteHandle implements WriteHandle {
-  private written = 0;
+  private written: number;
   private readonly stream: Writable;
   private failure: FsError | undefined;
   private ended = false;
   private readonly started = new Date();
 
   constructor(private readonly p: GcsUploadParams) {
+    this.written = p.startAt ?? 0;
     this.stream = p.file.createWriteStream({
       resumable: true, chunkSize: p.partSize, validation: false,
       metadata: p.storageClass ? { storageClass: p.storageClass } : {},
@@ -85,7 +90,8 @@ export class GcsWriteHandle implements WriteHandle {
       await finished;
       if (this.failure) throw this.failure;
       this.ended = true;
-      this.p.metrics.transferCompleted('gcs', 'upload', this.written, false);
+      this.p.metrics.transferCompleted('gcs', 'upload', this.written - (this.p.startAt ?? 0), false);
+      if (this.p.finalize) await this.p.finalize();
     } catch (e) {
       await this.abort(e as Error);
       throw e instanceof FsError ? e : fromGcsError(e, `upload ${this.p.file.name}`);
@@ -101,6 +107,6 @@ export class GcsWriteHandle implements WriteHandle {
       this.stream.destroy(this.failure);
       await closed;
     }
-    this.p.metrics.transferCompleted('gcs', 'upload', this.written, true);
+    this.p.metrics.transferCompleted('gcs', 'upload', this.written - (this.p.startAt ?? 0), true);
   }
 }

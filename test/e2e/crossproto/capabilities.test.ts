@@ -9,7 +9,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FsFeatures } from '../../../src/vfs/fs';
 import { driverFor, PROTOCOLS, type Driver, type Result } from './drivers';
 import { addProfileUser, crossWithPeers, PROFILES, type TableStorage } from './profiles';
 
@@ -18,7 +17,7 @@ const MORE = 'appended\n';
 
 interface Capability {
   op: 'symlink' | 'chmod' | 'append';
-  feature: keyof FsFeatures;
+  feature: 'symlinks' | 'chmod' | 'resume';
   run(d: Driver, at: (p: string) => string): Promise<Result> | undefined;
   /** what the storage holds when the operation was done, and when it was refused */
   check(table: TableStorage, done: boolean): Promise<void>;
