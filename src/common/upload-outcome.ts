@@ -27,13 +27,22 @@ export function checkResumeOffset(f: FsFeatures, offset: number, size: number): 
 }
 
 /**
+ * The client asked for the upload to be thrown away (tus DELETE): an
+ * interruption like any other for the protocols, but never kept.
+ */
+export class CancelledUpload extends FsError {
+  constructor(reason: string) { super('Aborted', reason); }
+}
+
+/**
  * The upload ended with `err` caused by the client (its connection went
  * away, it aborted the transfer): SFTPGo stores what it received when the
  * backend's upload_mode bit is set. A refusal (quota, permission), a write
  * the storage could not honour or a backend failure is never kept.
  */
 export function keepsReceivedBytes(f: FsFeatures, err: Error | undefined): boolean {
-  return err instanceof FsError && err.kind === 'Aborted' && f.commitOnClose && f.keepPartialUploads === true;
+  return err instanceof FsError && err.kind === 'Aborted' && !(err instanceof CancelledUpload)
+    && f.commitOnClose && f.keepPartialUploads === true;
 }
 
 /**

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FsError } from '../../../src/common/errors';
 import { OrderedWriteHandle } from '../../../src/common/ordered-writes';
-import { canResume, checkResumeOffset, endUpload, keepsReceivedBytes } from '../../../src/common/upload-outcome';
+import { canResume, CancelledUpload, checkResumeOffset, endUpload, keepsReceivedBytes } from '../../../src/common/upload-outcome';
 import type { FileInfo, FsFeatures, WriteHandle } from '../../../src/vfs/fs';
 
 const BASE: FsFeatures = {
@@ -47,6 +47,7 @@ test('keepsReceivedBytes: only a client interruption, only on a commit-on-close 
   }
   assert.equal(keepsReceivedBytes(keep, new Error('socket hang up')), false, 'an unclassified error is not kept');
   assert.equal(keepsReceivedBytes(BASE, new FsError('Aborted')), false, 'bit not set');
+  assert.equal(keepsReceivedBytes(keep, new CancelledUpload('tus DELETE')), false, 'a cancel the client asked for is thrown away');
   assert.equal(keepsReceivedBytes({ ...LOCAL, keepPartialUploads: true }, new FsError('Aborted')), false, 'local files are upload_mode 0/1/2 business');
 });
 

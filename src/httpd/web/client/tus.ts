@@ -10,6 +10,7 @@
  * PATCHes pass proxies that cap request bodies. Uploads live in memory: a
  * restart or UNFINISHED_TTL_MS of inactivity aborts them.
  */
+import { CancelledUpload } from '../../../common/upload-outcome';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../../../common/context';
@@ -72,9 +73,10 @@ export class TusUploads {
     for (const e of [...this.entries.values()]) await this.abort(e, 'server stopping');
   }
 
-  private async abort(e: Entry, reason: string): Promise<void> {
+  /** `err`: why it ends; a CancelledUpload (the client's DELETE) is never kept, even with upload_mode 4/8/16 */
+  private async abort(e: Entry, reason: string, err: FsError = new FsError('Aborted', reason)): Promise<void> {
     this.entries.delete(e.id);
-    await e.up.close(new FsError('Aborted', reason)).catch(() => undefined);
+    await e.up.close(err).catch(() => undefined);
     await this.ctx.connections.remove(e.ops.id).catch(() => undefined);
   }
 
@@ -141,7 +143,7 @@ export class TusUploads {
     if (e.offset === e.length) await this.finish(e);
   }
 
-  async terminate(e: Entry): Promise<void> { await this.abort(e, 'cancelled by the client'); }
+  async terminate(e: Entry): Promise<void> { await this.abort(e, 'cancelled by the client', new CancelledUpload('cancelled by the client')); }
 }
 
 function tusHeaders(reply: FastifyReply): FastifyReply {
