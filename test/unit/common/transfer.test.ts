@@ -249,6 +249,29 @@ describe('downloads', () => {
     await h.mgr.shutdown(0);
   });
 
+  test('data transfer quota through readWithHeadroom: sequential (batched) reads capped exactly', async () => {
+    const home = freshHome();
+    const data = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 13) & 0xff;
+    writeFileSync(path.join(home, 'f'), data);
+    const user = makeUser(home, { download_data_transfer: 1, used_download_data_transfer: 1024 * 1024 - 250_000 });
+    const prov = new QuotaRecorder([user]);
+    const h = await connect(user, {}, prov);
+    const d = await h.conn.openRead('/f');
+    const head = 13;
+    // the second read starts a batch on local disk; the third is cut by the quota to 50_000 bytes
+    for (const [pos, want] of [[0, 100_000], [100_000, 100_000], [200_000, 50_000]] as const) {
+      const reply = await d.readWithHeadroom(head, 100_000, pos);
+      assert.equal(reply.length, head + want, `read at ${pos}`);
+      assert.deepEqual(reply.subarray(head), data.subarray(pos, pos + want));
+    }
+    await rejectsKind(d.readWithHeadroom(head, 100_000, 250_000), 'ReadQuotaExceeded');
+    await rejectsKind(d.close(), 'ReadQuotaExceeded');
+    assert.ok(prov.calls.some((c) => c.fn === 'transfer' && c.files === 250_000));
+    assert.deepEqual(h.metrics.transfers.at(-1), { kind: 'download', bytes: 250_000, failed: true });
+    await h.mgr.shutdown(0);
+  });
+
   test('throttled transfers deliver every byte', async () => {
     const home = freshHome();
     const data = Buffer.alloc(96 * 1024, 7);
