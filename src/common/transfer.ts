@@ -10,7 +10,6 @@ import { writeThen } from './pump';
 import { Throttle } from './throttle';
 import type { ActiveTransferInfo, Download, Upload } from './types';
 import type { ActiveTransfer, TransferHost } from './transfer-host';
-import { readWithHeadroom } from '../vfs/read-batcher';
 import { vbase } from './vpath';
 
 export type { ActiveTransfer, TransferHost } from './transfer-host';
@@ -106,7 +105,7 @@ export class DownloadTransfer extends BaseTransfer implements Download {
     return { operation_type: 'download', path: this.virtualPath, start_time: this.startTime, size: this.bytesSent };
   }
 
-  /** Reads in flight, counted as used: pipelined READs must not each see the same quota left. */
+  /** Bytes of reads in flight, counted as used: pipelined READs must not each see the same quota left. */
   private reserved = 0;
 
   /** Caps a read to the data-transfer quota left. */
@@ -120,38 +119,19 @@ export class DownloadTransfer extends BaseTransfer implements Download {
     return Math.min(length, left);
   }
 
-  /** An EOF probe is not data: it must not fail a download that used its quota exactly. */
-  private isQuotaEofProbe(position: number): boolean {
-    return position >= this.handle.size && this.allowed >= 0 && this.bytesSent + this.reserved >= this.allowed;
-  }
-
-  /** read(capped length), with the capped length reserved while it runs; resolves to the bytes read. */
-  private async reservedRead<T>(length: number, read: (capped: number) => Promise<T>, bytes: (r: T) => number): Promise<T> {
+  async readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
+    this.ensureOpen();
+    // an EOF probe is not data: it must not fail a download that used its quota exactly
+    if (position >= this.handle.size && this.allowed >= 0 && this.bytesSent + this.reserved >= this.allowed) return 0;
     const capped = this.capLength(length);
     this.reserved += capped;
-    let r: T;
-    try { r = await read(capped); } finally { this.reserved -= capped; }
+    let n: number;
+    try { n = await this.handle.readAt(buf, bufOffset, capped, position); } finally { this.reserved -= capped; }
     // no await between the release and the count: the quota never looks freer than it is
-    await this.counted(bytes(r));
-    return r;
-  }
-
-  private async counted(n: number): Promise<void> {
     this.bytesSent += n;
     this.host.touch();
     await this.throttle.consume(n);
-  }
-
-  async readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
-    this.ensureOpen();
-    if (this.isQuotaEofProbe(position)) return 0;
-    return this.reservedRead(length, (capped) => this.handle.readAt(buf, bufOffset, capped, position), (n) => n);
-  }
-
-  async readWithHeadroom(headroom: number, length: number, position: number): Promise<Buffer> {
-    this.ensureOpen();
-    if (this.isQuotaEofProbe(position)) return Buffer.allocUnsafe(headroom);
-    return this.reservedRead(length, (capped) => readWithHeadroom(this.handle, headroom, capped, position), (b) => b.length - headroom);
+    return n;
   }
 
   createReadStream(start: number, end?: number): Readable {

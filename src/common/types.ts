@@ -33,13 +33,6 @@ export interface Download {
   readonly virtualPath: string;
   readonly size: number;
   readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number>;
-  /**
-   * readAt into a buffer it allocates: `headroom` free bytes (a reply header)
-   * then the n bytes read, `headroom + n` long. Counted, capped and throttled
-   * exactly as readAt; backends offering ReadHandle.readWithHeadroom batch
-   * sequential requests (vfs/read-batcher.ts).
-   */
-  readWithHeadroom(headroom: number, length: number, position: number): Promise<Buffer>;
   /** A throttled, counted stream from `start` (to `end` inclusive when given). */
   createReadStream(start: number, end?: number): Readable;
   close(error?: Error): Promise<void>;

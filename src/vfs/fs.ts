@@ -91,13 +91,6 @@ export interface ReadHandle {
   readonly size: number;
   /** Reads up to `length` bytes at `position`; returns fewer (or 0) at end of file. */
   readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number>;
-  /**
-   * Optional (local disk, see vfs/read-batcher.ts): readAt into a buffer it
-   * allocates, `headroom` free bytes then the data (`headroom + n` bytes), so
-   * that sequential requests can be served by one batched read. Callers use it
-   * only through Download.readWithHeadroom, which falls back to readAt.
-   */
-  readWithHeadroom?(headroom: number, length: number, position: number): Promise<Buffer>;
   /** A sequential stream from `start` (FTP RETR, WebDAV GET). */
   createReadStream(start: number, end?: number): Readable;
   close(): Promise<void>;

@@ -4,13 +4,12 @@
  * inline-writes.ts); the read stream is a thin wrapper over that same handle
  * and never closes it (the owner closes the handle).
  */
-import { fstatSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import * as path from 'node:path';
 import { fromNodeError } from '../common/errors';
 import type { FileInfo, ReadHandle, WriteHandle } from './fs';
-import { SequentialReadBatcher, type FileVersion } from './read-batcher';
 import { InlineWritePolicy, processInlineWriteBudget } from './inline-writes';
 import { statsToFileInfo } from './osfs-info';
 
@@ -22,24 +21,6 @@ async function readAt(fh: FileHandle, buf: Buffer, bufOffset: number, length: nu
     return bytesRead;
   } catch (e) {
     throw fromNodeError(e, 'read');
-  }
-}
-
-async function readvAt(fh: FileHandle, buffers: Buffer[], position: number): Promise<number> {
-  try {
-    const { bytesRead } = await fh.readv(buffers, position);
-    return bytesRead;
-  } catch (e) {
-    throw fromNodeError(e, 'read');
-  }
-}
-
-function fileVersion(fh: FileHandle): FileVersion | undefined {
-  try {
-    const st = fstatSync(fh.fd);
-    return { size: st.size, mtimeMs: st.mtimeMs };
-  } catch {
-    return undefined;
   }
 }
 
@@ -90,13 +71,7 @@ function writeFullyInline(fd: number, buf: Buffer, position: number): void {
 }
 
 export class OsReadHandle implements ReadHandle {
-  private readonly batcher: SequentialReadBatcher;
-  constructor(private readonly fh: FileHandle, readonly size: number) {
-    this.batcher = new SequentialReadBatcher((buffers, position) => readvAt(fh, buffers, position), () => fileVersion(fh), size);
-  }
-  readWithHeadroom(headroom: number, length: number, position: number): Promise<Buffer> {
-    return this.batcher.read(headroom, length, position);
-  }
+  constructor(private readonly fh: FileHandle, readonly size: number) {}
   readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
     return readAt(this.fh, buf, bufOffset, length, position);
   }
@@ -104,7 +79,6 @@ export class OsReadHandle implements ReadHandle {
     return positionalReadStream(this.fh, start, end);
   }
   async close(): Promise<void> {
-    this.batcher.close();
     try { await this.fh.close(); } catch (e) { throw fromNodeError(e, 'close'); }
   }
 }

@@ -111,22 +111,15 @@ const read: RequestHandler = async (s, id, r) => {
   const release = useEntry(e);
   const untrack = s.trackRead(len);
   try {
-    // header and payload in one buffer: the backend reads straight into it (a download
-    // through readWithHeadroom, so that the local disk can batch sequential READs)
-    let buf: Buffer;
-    if (len === 0) buf = Buffer.allocUnsafe(DATA_HEADER_LEN);
-    else if (e.download) buf = await e.download.readWithHeadroom(DATA_HEADER_LEN, len, offset);
-    else {
-      buf = Buffer.allocUnsafe(DATA_HEADER_LEN + len);
-      buf = buf.subarray(0, DATA_HEADER_LEN + await src.readAt(buf, DATA_HEADER_LEN, len, offset));
-    }
-    const n = buf.length - DATA_HEADER_LEN;
+    // header and payload in one buffer: the backend reads straight into it
+    const buf = Buffer.allocUnsafe(DATA_HEADER_LEN + len);
+    const n = len === 0 ? 0 : await src.readAt(buf, DATA_HEADER_LEN, len, offset);
     if (n <= 0) return statusPacket(id, SFTP_STATUS.EOF, 'End of file');
     buf.writeUInt32BE(DATA_HEADER_LEN - 4 + n, 0);
     buf[4] = PKT.DATA;
     buf.writeUInt32BE(id, 5);
     buf.writeUInt32BE(n, 9);
-    return buf;
+    return buf.subarray(0, DATA_HEADER_LEN + n);
   } finally {
     untrack();
     release();

@@ -97,9 +97,6 @@ class GateOps {
     return {
       id: 2, virtualPath: vpath, size: 1 << 20,
       readAt: async (_b: Buffer, _o: number, len: number) => { const d = deferred(); this.reads.push(d); await d.promise; return len; },
-      readWithHeadroom: async (headroom: number, len: number) => {
-        const d = deferred(); this.reads.push(d); await d.promise; return Buffer.alloc(headroom + len);
-      },
       createReadStream: () => { throw new FsError('Unsupported'); },
       close: async () => undefined,
     };
