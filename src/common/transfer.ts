@@ -4,44 +4,16 @@
  * close commit (atomic rename), account quota, log and record metrics.
  */
 import { Transform, Writable, type Readable } from 'node:stream';
-import type { User } from '../dataprovider/models';
-import type { AppLogger } from '../logger/types';
-import type { Metrics } from '../metrics/types';
 import type { FileInfo, Fs, ReadHandle, SetStatAttrs, WriteHandle } from '../vfs/fs';
-import type { ActionDone } from './connection-events';
-import type { FsAction } from './events';
 import { FsError, fromNodeError } from './errors';
-import type { QuotaService } from './quota';
 import { writeThen } from './pump';
 import { Throttle } from './throttle';
 import { endUpload } from './upload-outcome';
-import type { ActiveTransferInfo, Download, Protocol, Upload } from './types';
+import type { ActiveTransferInfo, Download, Upload } from './types';
+import type { ActiveTransfer, TransferHost } from './transfer-host';
 import { vbase } from './vpath';
 
-/** What a transfer needs from its connection. */
-export interface TransferHost {
-  readonly id: string;
-  readonly protocol: Protocol;
-  readonly user: User;
-  readonly remoteAddr: string;
-  readonly localAddr: string;
-  readonly logger: AppLogger;
-  readonly metrics: Metrics;
-  readonly quota: QuotaService;
-  /** reports a finished transfer to the event sink (failures only logged) */
-  actionDone(action: FsAction, vpath: string, o: ActionDone): Promise<void>;
-  /** the `upload` action; resolves to the error of a failed synchronous subscriber */
-  uploadDone(vpath: string, fileSize: number, elapsedMs: number, error?: Error): Promise<Error | undefined>;
-  register(t: ActiveTransfer): void;
-  unregister(t: ActiveTransfer): void;
-  touch(): void;
-}
-
-export interface ActiveTransfer {
-  readonly id: number;
-  info(): ActiveTransferInfo;
-  close(error?: Error): Promise<void>;
-}
+export type { ActiveTransfer, TransferHost } from './transfer-host';
 
 abstract class BaseTransfer implements ActiveTransfer {
   protected readonly startTime = Date.now();
@@ -134,10 +106,13 @@ export class DownloadTransfer extends BaseTransfer implements Download {
     return { operation_type: 'download', path: this.virtualPath, start_time: this.startTime, size: this.bytesSent };
   }
 
+  /** Bytes of reads in flight, counted as used: pipelined READs must not each see the same quota left. */
+  private reserved = 0;
+
   /** Caps a read to the data-transfer quota left. */
   private capLength(length: number): number {
     if (this.allowed < 0) return length;
-    const left = this.allowed - this.bytesSent;
+    const left = this.allowed - this.bytesSent - this.reserved;
     if (left <= 0) {
       this.failure = new FsError('ReadQuotaExceeded');
       throw this.failure;
@@ -148,8 +123,12 @@ export class DownloadTransfer extends BaseTransfer implements Download {
   async readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
     this.ensureOpen();
     // an EOF probe is not data: it must not fail a download that used its quota exactly
-    if (position >= this.handle.size && this.allowed >= 0 && this.bytesSent >= this.allowed) return 0;
-    const n = await this.handle.readAt(buf, bufOffset, this.capLength(length), position);
+    if (position >= this.handle.size && this.allowed >= 0 && this.bytesSent + this.reserved >= this.allowed) return 0;
+    const capped = this.capLength(length);
+    this.reserved += capped;
+    let n: number;
+    try { n = await this.handle.readAt(buf, bufOffset, capped, position); } finally { this.reserved -= capped; }
+    // no await between the release and the count: the quota never looks freer than it is
     this.bytesSent += n;
     this.host.touch();
     await this.throttle.consume(n);

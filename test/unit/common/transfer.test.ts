@@ -249,6 +249,33 @@ describe('downloads', () => {
     await h.mgr.shutdown(0);
   });
 
+  test('data transfer quota: pipelined reads in flight together never pass it', async () => {
+    const home = freshHome();
+    const data = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 13) & 0xff;
+    writeFileSync(path.join(home, 'f'), data);
+    const user = makeUser(home, { download_data_transfer: 1, used_download_data_transfer: 1024 * 1024 - 250_000 });
+    const prov = new QuotaRecorder([user]);
+    const h = await connect(user, {}, prov);
+    const d = await h.conn.openRead('/f');
+    // as OpenSSH's READs: several issued before any completes (each used to see 250_000 left)
+    const reads = [0, 100_000, 200_000, 300_000].map(async (pos) => {
+      const buf = Buffer.alloc(100_000);
+      const n = await d.readAt(buf, 0, 100_000, pos);
+      return buf.subarray(0, n);
+    });
+    const got = await Promise.allSettled(reads);
+    const sent = got.map((r) => (r.status === 'fulfilled' ? r.value.length : -1));
+    assert.deepEqual(sent, [100_000, 100_000, 50_000, -1]);
+    for (const [i, r] of got.entries()) {
+      if (r.status === 'fulfilled') assert.ok(r.value.equals(data.subarray(i * 100_000, i * 100_000 + r.value.length)));
+    }
+    await rejectsKind(d.close(), 'ReadQuotaExceeded');
+    assert.ok(prov.calls.some((c) => c.fn === 'transfer' && c.files === 250_000));
+    assert.deepEqual(h.metrics.transfers.at(-1), { kind: 'download', bytes: 250_000, failed: true });
+    await h.mgr.shutdown(0);
+  });
+
   test('throttled transfers deliver every byte', async () => {
     const home = freshHome();
     const data = Buffer.alloc(96 * 1024, 7);
