@@ -9,8 +9,10 @@
  * mtime, no new name appears outside the home, in the folder root or in /etc,
  * and no response ever carried a canary's content.
  *
- * The table runs per storage profile: a local home, a home on S3 (the escape
- * targets are then also a canary object next to the user's key prefix) and a
+ * The table runs per storage profile: a local home, a home on S3, on GCS or on
+ * HTTPFs (the escape targets are then also a canary object next to the user's
+ * key prefix, or a canary file next to the directory the user's HTTPFs service
+ * serves, and no name the service receives climbs above its root) and a
  * local home whose /vf folder is on Azure Blob (canary blob next to the
  * folder's prefix). Symlinks are planted only where the storage declares them.
  */
@@ -20,9 +22,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lftp, type CrossEnv } from './env';
 import { azblobconfig } from '../../support/azurite';
-import { s3config } from '../../support/s3rver';
 import {
-  azureStore, localTable, objectTable, PROFILES, s3Store, startServerAndPeers, type ObjectStore, type Peers, type ProfileName, type TableStorage,
+  addStoreHomeUser, azureStore, gcsStore, httpfsStore, isStoreHome, localTable, objectTable, PROFILES, s3Store, startServerAndPeers,
+  type ObjectStore, type Peers, type ProfileName, type TableStorage,
 } from './profiles';
 import { driverFor, PROTOCOLS, type Driver, type Proto, type Result } from './drivers';
 
@@ -109,6 +111,13 @@ const CASES: Case[] = [
 interface Layout { profile: ProfileName; user: string; home: TableStorage; vf: TableStorage }
 
 const STORE_CANARY = 'outside/canary.txt';
+const CANARY_DIR = 'outside/';
+/** the names in one HTTPFs request as the service logs it ("METHOD op name?query"): the name and a rename's target */
+function serviceNames(request: string): string[] {
+  const [name = '', query = ''] = request.split(' ').slice(2).join(' ').split('?');
+  const target = new URLSearchParams(query).get('target');
+  return target === null ? [name] : [name, target];
+}
 
 describe('FTP, SFTP, WebDAV and HTTP: the user cannot leave the jail', () => {
   let env: CrossEnv;
@@ -121,7 +130,7 @@ describe('FTP, SFTP, WebDAV and HTTP: the user cannot leave the jail', () => {
   const bodies: string[] = [];
   const guarded = (): string[] => [path.join(outside, 'canary.txt'), path.join(env.base, 'vfesc.txt')];
 
-  /** the user of a profile: the home on S3 (s3-home) or local, /vf on Azure (azure-folder) or local */
+  /** the user of a profile: the home on a store (s3-home, gcs-home, httpfs-home) or local, /vf on Azure (azure-folder) or local */
   async function addLayout(profile: ProfileName): Promise<Layout> {
     const user = `jail-${profile}`;
     const localVf = path.join(env.base, `vfroot-${profile}`);
@@ -139,10 +148,7 @@ describe('FTP, SFTP, WebDAV and HTTP: the user cannot leave the jail', () => {
     const virtual_folders = [{ name: `${user}-vf`, mapped_path: localVf, virtual_path: '/vf', quota_size: -1, quota_files: -1 }];
     const vf = localTable(localVf, osFeatures);
     if (profile === 'local') return { profile, user, home: localTable(await env.addUser({ ...json, virtual_folders }), osFeatures), vf };
-    const filesystem = { provider: 1, s3config: s3config(peers.s3, { key_prefix: `${user}/` }) };
-    const homeDir = await env.addUser({ ...json, virtual_folders, filesystem });
-    const backend = env.ctx.filesystems({ owner: user, localRoot: homeDir, filesystem: (await env.ctx.provider.getUser(user))!.filesystem! });
-    return { profile, user, home: objectTable(profile, '', homeDir, backend, s3Store(peers.s3, `${user}/`)), vf };
+    return { profile, user, home: await addStoreHomeUser(env, peers, profile, { ...json, virtual_folders }), vf };
   }
 
   async function rebuild(l: Layout): Promise<void> {
@@ -166,9 +172,11 @@ describe('FTP, SFTP, WebDAV and HTTP: the user cannot leave the jail', () => {
       fs.writeFileSync(f, CANARY);
       fs.utimesSync(f, FIXED, FIXED);
     }
-    // a canary object next to the users' prefixes in the bucket and in the container
+    // a canary object next to the users' prefixes in the buckets and in the container, a canary file next to the HTTPFs root
     stores = [
-      { name: 'bucket', store: s3Store(peers.s3, ''), prefixes: ['jail-s3-home/'] },
+      { name: 'S3 bucket', store: s3Store(peers.s3, ''), prefixes: ['jail-s3-home/'] },
+      { name: 'GCS bucket', store: gcsStore(peers.gcs, ''), prefixes: ['jail-gcs-home/'] },
+      { name: 'HTTPFs parent dir', store: httpfsStore(peers.httpfs.dir, ''), prefixes: ['jail-httpfs-home/'] },
       { name: 'container', store: azureStore(peers.az, ''), prefixes: ['jail-azure-folder/'] },
     ];
     for (const s of stores) await s.store.put(STORE_CANARY, CANARY);
@@ -189,13 +197,18 @@ describe('FTP, SFTP, WebDAV and HTTP: the user cannot leave the jail', () => {
     assert.deepEqual(fs.readdirSync(outside), ['canary.txt'], 'nothing new outside the home');
     assert.deepEqual(fs.readdirSync(env.base).sort(), baseBefore, 'nothing new in the parent of the homes');
     assert.deepEqual(fs.readdirSync(path.join(env.base, 'homes')).sort(), homesBefore, 'nothing new next to the homes');
-    assert.deepEqual(fs.readdirSync(layouts.get('s3-home')!.home.home), [], 'nothing written in the local dir of a home on S3');
+    for (const l of layouts.values()) {
+      if (isStoreHome(l.profile)) assert.deepEqual(fs.readdirSync(l.home.home), [], `nothing written in the local dir of the ${l.profile} home`);
+    }
     assert.deepEqual(fs.readdirSync('/etc').filter((n) => n.startsWith('xp-')), [], 'nothing written in /etc');
     for (const s of stores) {
       assert.equal(await s.store.get(STORE_CANARY), CANARY, `the ${s.name}'s canary changed`);
-      const stray = (await s.store.allKeys()).filter((k) => k !== STORE_CANARY && !s.prefixes.some((p) => k.startsWith(p)));
+      // a directory store (HTTPFs) lists the canary's directory too
+      const stray = (await s.store.allKeys()).filter((k) => k !== STORE_CANARY && k !== CANARY_DIR && !s.prefixes.some((p) => k.startsWith(p)));
       assert.deepEqual(stray, [], `nothing new in the ${s.name} outside the user's prefix`);
     }
+    const climbing = peers.httpfs.requests().filter((r) => serviceNames(r).some((n) => n.split('/').includes('..')));
+    assert.deepEqual(climbing, [], 'a name sent to the HTTPFs service climbs with ..');
     for (const b of bodies.splice(0)) assert.ok(!b.includes('canary: must never'), `a response carried the canary: ${b.slice(0, 200)}`);
   });
   after(async () => {
@@ -303,13 +316,23 @@ describe('FTP, SFTP, WebDAV and HTTP: the user cannot leave the jail', () => {
     const lines = await env.logLines();
     const ops = lines.filter((x) => typeof x['file_path'] === 'string');
     assert.ok(ops.length > 10, 'the cases above were logged');
-    const inside = (p: string): boolean => [...layouts.values()].some((l) => l.home.holds(p) || l.vf.holds(p));
+    /**
+     * a line is checked against its user's home and folder; HTTPFs logs the service's names (any clean absolute
+     * name is one), so a line naming no user is checked against the other layouts only
+     */
+    const candidates = (user: unknown): Layout[] => {
+      const own = [...layouts.values()].filter((l) => l.user === user);
+      return own.length > 0 ? own : [...layouts.values()].filter((l) => l.profile !== 'httpfs-home');
+    };
+    const inside = (p: string, user: unknown): boolean => candidates(user).some((l) => l.home.holds(p) || l.vf.holds(p));
     for (const x of ops) {
       const p = String(x['file_path']);
-      assert.ok(inside(p), `${String(x['sender'])} on ${p}`);
+      assert.ok(inside(p, x['username']), `${String(x['sender'])} on ${p}`);
       const target = String(x['target_path'] ?? '');
-      if (target) assert.ok(inside(target), `${String(x['sender'])} to ${target}`);
+      if (target) assert.ok(inside(target, x['username']), `${String(x['sender'])} to ${target}`);
     }
-    for (const l of layouts.values()) assert.ok(ops.some((x) => l.home.holds(String(x['file_path']))), `operations logged for ${l.profile}`);
+    for (const l of layouts.values()) {
+      assert.ok(ops.some((x) => x['username'] === l.user && l.home.holds(String(x['file_path']))), `operations logged for ${l.profile}`);
+    }
   });
 });

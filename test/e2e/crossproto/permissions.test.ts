@@ -1,7 +1,7 @@
 /**
  * Per-directory permissions through FTP (basic-ftp), SFTP (ssh2), WebDAV
  * (curl) and the REST user API (fetch) on one server: one table of cases, each run through every protocol
- * and every storage profile (local home, home on S3, virtual folder on Azure Blob) on a freshly built tree, checking the protocol's code (FTP 550, SFTP permission
+ * and every storage profile (local home, home on S3, GCS or HTTPFs, virtual folder on Azure Blob) on a freshly built tree, checking the protocol's code (FTP 550, SFTP permission
  * denied, WebDAV and HTTP 403) and the
  * effect on the storage both ways (done when allowed, nothing changed when denied).
  */

@@ -1,8 +1,12 @@
 /**
  * Storage profiles for the cross-protocol tables: the same table of cases runs
  * with the table's paths on a local home ("local"), on a home on S3 (s3rver,
- * "s3-home") and in a virtual folder on Azure Blob (azurite) mounted in a
- * local home ("azure-folder"). A profile gives the user's JSON, the virtual
+ * "s3-home"), on a home on Google Cloud Storage (our GCS JSON-API test server,
+ * "gcs-home"), on a home on HTTPFs (provider 6, our HTTPFs test service,
+ * "httpfs-home") and in a virtual folder on Azure Blob (azurite) mounted in a
+ * local home ("azure-folder"). HTTPFs is a home rather than a folder: then every
+ * table path, the home's root and the jail table's escapes against the home
+ * all go through HTTPFs (a folder on a store is covered by azure-folder). A profile gives the user's JSON, the virtual
  * root the table's paths live under, the backend's declared features (read
  * from the Fs the server builds for that location, so a case a backend cannot
  * do is selected from its declaration) and a view of what is stored there:
@@ -12,39 +16,98 @@
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import type { Fs, FsFeatures } from '../../../src/vfs/fs';
-import { AZURITE_ACCOUNT, AZURITE_KEY, azblobconfig, startAzurite, type TestAzurite } from '../../support/azurite';
+import { azblobconfig, startAzurite, type TestAzurite } from '../../support/azurite';
+import { gcsconfig, startGcsServer, type TestGcs } from '../../support/gcs-server';
+import { httpconfig, startHttpFsServer, type TestHttpFs } from '../../support/httpfs-server';
 import { s3config, startS3rver, type TestS3 } from '../../support/s3rver';
 import { writeFile } from '../../support/vfs-conformance';
 import type { AppConfig } from '../../../src/config/types';
 import { startCross, type CrossEnv } from './env';
+import { azureStore, gcsStore, httpfsStore, s3Store, type ObjectStore } from './stores';
 
-export type ProfileName = 'local' | 's3-home' | 'azure-folder';
-export const PROFILES: readonly ProfileName[] = ['local', 's3-home', 'azure-folder'];
+export type { ObjectStore } from './stores';
+export { azureStore, gcsStore, httpfsStore, s3Store } from './stores';
 
-/** one s3rver and one azurite per test file, shared by every profile and server of the file */
-export interface Peers { s3: TestS3; az: TestAzurite; stop(): Promise<void> }
+export type ProfileName = 'local' | 's3-home' | 'gcs-home' | 'httpfs-home' | 'azure-folder';
+export const PROFILES: readonly ProfileName[] = ['local', 's3-home', 'gcs-home', 'httpfs-home', 'azure-folder'];
+/** the profiles whose home (not only a folder) is on a store: their local home dir must stay empty */
+export type StoreHomeProfile = 's3-home' | 'gcs-home' | 'httpfs-home';
+export const isStoreHome = (p: ProfileName): p is StoreHomeProfile => p === 's3-home' || p === 'gcs-home' || p === 'httpfs-home';
 
-/** Starts both at once; when one fails the other is stopped again (no child process left behind). */
-async function startBoth<A extends { stop(): Promise<void> }, B extends { stop(): Promise<void> }>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [ra, rb] = await Promise.allSettled([a, b]);
-  if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value];
-  if (ra.status === 'fulfilled') await ra.value.stop();
-  if (rb.status === 'fulfilled') await rb.value.stop();
-  throw ra.status === 'rejected' ? ra.reason : (rb as PromiseRejectedResult).reason;
+/**
+ * The HTTPFs services of one test file. HTTPFs has no key prefix (the service
+ * decides what its root is), so each user gets its own in-process service
+ * serving `<dir>/<user>`: `dir` plays the bucket, the user's subdirectory its prefix.
+ */
+export interface HttpFsPeers {
+  dir: string;
+  serve(user: string): Promise<TestHttpFs>;
+  /** "METHOD op name?query" of every request any of the services received */
+  requests(): string[];
+  stop(): Promise<void>;
+}
+
+/** one s3rver, one azurite, one GCS test server and the HTTPFs services per test file, shared by every profile and server of the file */
+export interface Peers { s3: TestS3; az: TestAzurite; gcs: TestGcs; httpfs: HttpFsPeers; stop(): Promise<void> }
+
+interface Stoppable { stop(): Promise<void> }
+
+/** Starts them all at once; when one fails the others are stopped again (no child process left behind). */
+async function startAll<T extends readonly Stoppable[]>(starts: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(starts as readonly Promise<Stoppable>[]);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<Stoppable>).value) as unknown as T;
+  for (const r of settled) if (r.status === 'fulfilled') await r.value.stop();
+  throw failed.reason;
+}
+
+async function startHttpFsPeers(): Promise<HttpFsPeers> {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'cross-httpfs-')));
+  const services: TestHttpFs[] = [];
+  return {
+    dir,
+    async serve(user) {
+      const root = path.join(dir, user);
+      fs.mkdirSync(root, { recursive: true });
+      const s = await startHttpFsServer({ root });
+      services.push(s);
+      return s;
+    },
+    requests: () => services.flatMap((s) => s.requests),
+    async stop() {
+      for (const s of services.splice(0)) await s.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The GCS test server, reached by the server's GCS backends through STORAGE_EMULATOR_HOST (as the SDK reads it) until stopped. */
+async function startGcsPeer(): Promise<TestGcs> {
+  const gcs = await startGcsServer('cross-gcs-bucket');
+  const previous = process.env.STORAGE_EMULATOR_HOST;
+  process.env.STORAGE_EMULATOR_HOST = gcs.endpoint;
+  return {
+    ...gcs,
+    async stop() {
+      if (previous === undefined) delete process.env.STORAGE_EMULATOR_HOST; else process.env.STORAGE_EMULATOR_HOST = previous;
+      await gcs.stop();
+    },
+  };
 }
 
 export async function startPeers(): Promise<Peers> {
-  const [s3, az] = await startBoth(startS3rver('cross-bucket'), startAzurite('cross-container'));
-  return { s3, az, async stop() { await Promise.all([s3.stop(), az.stop()]); } };
+  const [s3, az, gcs, httpfs] = await startAll<[TestS3, TestAzurite, TestGcs, HttpFsPeers]>(
+    [startS3rver('cross-bucket'), startAzurite('cross-container'), startGcsPeer(), startHttpFsPeers()]);
+  return { s3, az, gcs, httpfs, async stop() { await Promise.all([s3.stop(), az.stop(), gcs.stop(), httpfs.stop()]); } };
 }
 
 /** The in-process server and the peers, started at once (neither left running when the other fails). */
 export async function startServerAndPeers(tune?: (c: AppConfig) => void): Promise<{ env: CrossEnv; peers: Peers }> {
-  const [server, peers] = await startBoth(startCross(tune).then((env) => ({ env, stop: () => env.close() })), startPeers());
+  const [server, peers] = await startAll<[{ env: CrossEnv; stop(): Promise<void> }, Peers]>(
+    [startCross(tune).then((env) => ({ env, stop: () => env.close() })), startPeers()]);
   return { env: server.env, peers };
 }
 
@@ -65,84 +128,6 @@ export function crossWithPeers(tune?: (c: AppConfig) => void): { readonly env: C
   };
 }
 
-/** The raw store under one key prefix, through its own client (not the server's backend). */
-export interface ObjectStore {
-  /** every key under the prefix, relative to it */
-  keys(): Promise<string[]>;
-  /** every key in the bucket/container (for "nothing written outside the prefix") */
-  allKeys(): Promise<string[]>;
-  get(key: string): Promise<string | undefined>;
-  /** removes every key under the prefix */
-  clear(): Promise<void>;
-  put(absoluteKey: string, content: string): Promise<void>;
-}
-
-const MAX_KEYS = 10_000;
-
-export function s3Store(s3: TestS3, prefix: string): ObjectStore {
-  const client = new S3Client({
-    endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
-  const list = async (p: string): Promise<string[]> => {
-    const out: string[] = [];
-    let token: string | undefined;
-    // bounded: MAX_KEYS keys at most
-    do {
-      const r = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: p, ContinuationToken: token }));
-      for (const o of r.Contents ?? []) out.push(o.Key ?? '');
-      token = r.IsTruncated ? r.NextContinuationToken : undefined;
-    } while (token && out.length < MAX_KEYS);
-    return out;
-  };
-  return {
-    keys: async () => (await list(prefix)).map((k) => k.slice(prefix.length)),
-    allKeys: () => list(''),
-    async get(key) {
-      try {
-        const r = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: prefix + key }));
-        return await r.Body?.transformToString('utf8');
-      } catch (e) {
-        if ((e as { name?: string }).name === 'NoSuchKey') return undefined;
-        throw e;
-      }
-    },
-    async clear() {
-      for (const k of await list(prefix)) await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: k }));
-    },
-    async put(key, content) {
-      await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: content }));
-    },
-  };
-}
-
-export function azureStore(az: TestAzurite, prefix: string): ObjectStore {
-  const container: ContainerClient = new BlobServiceClient(`${az.endpoint}/${AZURITE_ACCOUNT}`,
-    new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY)).getContainerClient(az.container);
-  const list = async (p: string): Promise<string[]> => {
-    const out: string[] = [];
-    for await (const b of container.listBlobsFlat({ prefix: p })) {
-      out.push(b.name);
-      if (out.length >= MAX_KEYS) break;
-    }
-    return out;
-  };
-  return {
-    keys: async () => (await list(prefix)).map((k) => k.slice(prefix.length)),
-    allKeys: () => list(''),
-    async get(key) {
-      const blob = container.getBlobClient(prefix + key);
-      if (!(await blob.exists())) return undefined;
-      return (await blob.downloadToBuffer()).toString('utf8');
-    },
-    async clear() {
-      for (const k of await list(prefix)) await container.deleteBlob(k);
-    },
-    async put(key, content) {
-      await container.getBlockBlobClient(key).upload(content, Buffer.byteLength(content));
-    },
-  };
-}
-
 /** Where one table's paths live for one user, and how to see what is stored there. */
 export interface TableStorage {
   profile: ProfileName;
@@ -150,7 +135,7 @@ export interface TableStorage {
   root: string;
   /** the declared features of the backend that stores the table's paths */
   features: FsFeatures;
-  /** the local home (always local disk for azure-folder, a cache dir only for s3-home) */
+  /** the local home (always local disk for azure-folder, a dir that must stay empty for a home on a store) */
   home: string;
   /** the raw store (undefined on local disk) */
   store: ObjectStore | undefined;
@@ -195,6 +180,15 @@ export function localTable(home: string, features: FsFeatures): TableStorage {
   };
 }
 
+const HTTPFS_PROVIDER = 6;
+/**
+ * HTTPFs logs the names it sends its service ("/dir/f.txt": the service, not the
+ * name, decides where that is), so a name of the location is a clean absolute one
+ * (no ".." left to climb out of the service's root); the jail table also checks
+ * the names the service received
+ */
+const isServiceName = (p: string): boolean => p.startsWith('/') && path.posix.normalize(p) === p;
+
 export function objectTable(profile: ProfileName, root: string, home: string, backend: Fs, store: ObjectStore): TableStorage {
   const prefix = backend.fsPath('/');
   const under = (keys: string[], rel: string): boolean => keys.some((k) => k === rel || k === `${rel}/` || k.startsWith(`${rel}/`));
@@ -224,9 +218,35 @@ export function objectTable(profile: ProfileName, root: string, home: string, ba
       return { isSymlink: st.isSymlink, mode: st.mode & 0o7777 };
     },
     names: () => store.keys(),
-    holds: (p) => p.startsWith(prefix) || `${p}/` === prefix,
+    holds: (p) => (backend.provider === HTTPFS_PROVIDER ? isServiceName(p) : p.startsWith(prefix) || `${p}/` === prefix),
     close: () => backend.close(),
   };
+}
+
+/**
+ * The filesystem JSON of a home on a store and the raw view of that store under
+ * the user's prefix (HTTPFs: the user's own service, serving `<dir>/<user>`).
+ */
+export async function storeHome(peers: Peers, profile: StoreHomeProfile, username: string): Promise<{ filesystem: Record<string, unknown>; store: ObjectStore }> {
+  const prefix = `${username}/`;
+  switch (profile) {
+    case 's3-home': return { filesystem: { provider: 1, s3config: s3config(peers.s3, { key_prefix: prefix }) }, store: s3Store(peers.s3, prefix) };
+    case 'gcs-home': return { filesystem: { provider: 2, gcsconfig: gcsconfig(peers.gcs, { key_prefix: prefix }) }, store: gcsStore(peers.gcs, prefix) };
+    case 'httpfs-home': {
+      const service = await peers.httpfs.serve(username);
+      return { filesystem: { provider: 6, httpconfig: httpconfig(service) }, store: httpfsStore(peers.httpfs.dir, prefix) };
+    }
+  }
+}
+
+/** Adds a user (json: its fields) whose home is on a store, and the view of that home. */
+export async function addStoreHomeUser(env: CrossEnv, peers: Peers, profile: StoreHomeProfile, json: Record<string, unknown>): Promise<TableStorage> {
+  const username = String(json.username);
+  const { filesystem, store } = await storeHome(peers, profile, username);
+  const home = await env.addUser({ ...json, filesystem });
+  const stored = await env.ctx.provider.getUser(username);
+  const backend = env.ctx.filesystems({ owner: username, localRoot: home, filesystem: stored!.filesystem! });
+  return objectTable(profile, '', home, backend, store);
 }
 
 /**
@@ -240,13 +260,7 @@ export async function addProfileUser(env: CrossEnv, peers: Peers, profile: Profi
     const home = await env.addUser(json);
     return localTable(home, env.ctx.filesystems({ owner: username, localRoot: home, filesystem: { provider: 0 } }).features);
   }
-  if (profile === 's3-home') {
-    const filesystem = { provider: 1, s3config: s3config(peers.s3, { key_prefix: prefix }) };
-    const home = await env.addUser({ ...json, filesystem });
-    const stored = await env.ctx.provider.getUser(username);
-    const backend = env.ctx.filesystems({ owner: username, localRoot: home, filesystem: stored!.filesystem! });
-    return objectTable(profile, '', home, backend, s3Store(peers.s3, prefix));
-  }
+  if (isStoreHome(profile)) return addStoreHomeUser(env, peers, profile, json);
   const root = '/az';
   const folder = `az-${username}`;
   await env.ctx.provider.addFolder({ name: folder, filesystem: { provider: 3, azblobconfig: azblobconfig(peers.az, { key_prefix: prefix }) } });

@@ -3,8 +3,8 @@
  * WebDAV (PUT with a Content-Length and chunked, with curl) and the user API
  * (raw POST /user/files/upload, sized and chunked, with fetch): FTP 552, SFTP
  * failure, WebDAV 507, HTTP 413, and no partial or temp file left (no object
- * in the bucket or container), in atomic (upload_mode 1) and standard (0) mode,
- * for every storage profile (local home, home on S3, virtual folder on Azure Blob).
+ * in the bucket, container or HTTPFs directory), in atomic (upload_mode 1) and standard (0) mode,
+ * for every storage profile (local home, home on S3, GCS or HTTPFs, virtual folder on Azure Blob).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
