@@ -15,9 +15,6 @@ import { createConnection } from 'node:net';
 import { createInterface } from 'node:readline';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { FsError } from '../../../src/common/errors';
-import { NO_STORAGE_METRICS } from '../../../src/metrics/storage';
-import type { Fs } from '../../../src/vfs/fs';
 import { azBlobOptions } from '../../../src/vfs/azblob/config';
 import { AzBlobFs } from '../../../src/vfs/azblob/azblobfs';
 import { s3Options } from '../../../src/vfs/s3/config';
@@ -25,7 +22,7 @@ import { S3Fs } from '../../../src/vfs/s3/s3fs';
 import { azblobconfig, startAzurite } from '../../support/azurite';
 import { gcsconfig, startGcsServer } from '../../support/gcs-server';
 import { s3config, startS3rver } from '../../support/s3rver';
-import { readFile as readBackend } from '../../support/vfs-conformance';
+import { directDeps, readerThrough } from '../../support/object-read';
 import { lftp, startCross, type CrossEnv } from '../crossproto/env';
 
 const KB = 1024;
@@ -39,22 +36,6 @@ const ROWS: Row[] = [
 ];
 
 type Reader = (key: string) => Promise<Buffer | undefined>;
-const directDeps = { decrypt: async (s: { payload?: string }) => s.payload ?? '', metrics: NO_STORAGE_METRICS, renameMode: 0, warn: () => undefined };
-
-function readerThrough(make: () => Fs): Reader {
-  return async (key) => {
-    const fs = make();
-    try {
-      return await readBackend(fs, `/${key}`);
-    } catch (e) {
-      if (e instanceof FsError && e.kind === 'NotFound') return undefined;
-      throw e;
-    } finally {
-      await fs.close();
-    }
-  };
-}
-
 /** curl against the FTP binding; resolves with its exit code and stderr (curl -w prints the last reply code). */
 function curlFtp(args: string[]): Promise<{ code: number; reply: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -25,14 +25,11 @@ import { startSftpServer, type TestSftpServer } from '../../support/server';
 import { writeKeyPair, type TestKeyPair } from '../../support/sshkeys';
 import { sftpSession } from './ssh2-session';
 import { keyOpts, run } from '../sftpd/openssh';
-import { FsError } from '../../../src/common/errors';
-import { NO_STORAGE_METRICS } from '../../../src/metrics/storage';
-import type { Fs } from '../../../src/vfs/fs';
 import { azBlobOptions } from '../../../src/vfs/azblob/config';
 import { AzBlobFs } from '../../../src/vfs/azblob/azblobfs';
 import { s3Options } from '../../../src/vfs/s3/config';
 import { S3Fs } from '../../../src/vfs/s3/s3fs';
-import { readFile as readBackend } from '../../support/vfs-conformance';
+import { directDeps, readerThrough } from '../../support/object-read';
 
 const KB = 1024;
 const RESUME_MAX = 512 * KB;
@@ -47,23 +44,6 @@ const ROWS: Row[] = [
 
 /** An object's bytes at a key from the bucket root, undefined when there is none. */
 type StoreReader = (key: string) => Promise<Buffer | undefined>;
-
-const directDeps = { decrypt: async (s: { payload?: string }) => s.payload ?? '', metrics: NO_STORAGE_METRICS, renameMode: 0, warn: () => undefined };
-
-/** Reads through a fresh backend instance with an empty key prefix: what the bucket holds, not what the server says. */
-function readerThrough(make: () => Fs): StoreReader {
-  return async (key) => {
-    const fs = make();
-    try {
-      return await readBackend(fs, `/${key}`);
-    } catch (e) {
-      if (e instanceof FsError && e.kind === 'NotFound') return undefined;
-      throw e;
-    } finally {
-      await fs.close();
-    }
-  };
-}
 
 /** `upload` actions as they happen: a test waits for the one of its path. */
 function uploadEvents(): { sink: EventSink; next(vpath: string): Promise<FsEventInput> } {

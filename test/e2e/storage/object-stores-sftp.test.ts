@@ -16,10 +16,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { FsError } from '../../../src/common/errors';
 import { toPublicUser, type Secret } from '../../../src/dataprovider/models';
 import { NO_STORAGE_METRICS } from '../../../src/metrics/storage';
-import type { Fs } from '../../../src/vfs/fs';
 import { azBlobOptions } from '../../../src/vfs/azblob/config';
 import { AzBlobFs } from '../../../src/vfs/azblob/azblobfs';
 import { s3Options } from '../../../src/vfs/s3/config';
@@ -32,7 +30,7 @@ import { freePort } from '../../support/net';
 import { s3config, startS3rver } from '../../support/s3rver';
 import { startSftpServer, type TestSftpServer } from '../../support/server';
 import { writeKeyPair, type TestKeyPair } from '../../support/sshkeys';
-import { readFile as readBackend } from '../../support/vfs-conformance';
+import { objectThrough } from '../../support/object-read';
 import { sftpSession } from './ssh2-session';
 import { keyOpts, run } from '../sftpd/openssh';
 
@@ -70,18 +68,6 @@ interface StoreCase {
   /** the endpoint is part of the config (GCS takes it from the process environment: no per-user dead endpoint) */
   endpointInConfig: boolean;
   start(): Promise<RunningStore>;
-}
-
-/** Reads an object through a backend instance with an empty key prefix: what the bucket holds, not what the server says. */
-async function objectThrough(fs: Fs, key: string): Promise<Buffer | undefined> {
-  try {
-    return await readBackend(fs, `/${key}`);
-  } catch (e) {
-    if (e instanceof FsError && e.kind === 'NotFound') return undefined;
-    throw e;
-  } finally {
-    await fs.close();
-  }
 }
 
 const fsDeps = { decrypt: async (s: Secret) => s.payload ?? '', metrics: NO_STORAGE_METRICS, renameMode: 1, warn: () => undefined };
