@@ -25,6 +25,8 @@ export interface Daemon {
   exited: Promise<number | string | null>;
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }>;
   logLines(): Record<string, unknown>[];
+  /** everything the daemon wrote on stderr so far (start-up errors are one line there) */
+  stderr(): string;
 }
 
 export interface DaemonOptions {
@@ -88,7 +90,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   };
   const logLines = (): Record<string, unknown>[] => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '')
     .split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { dir, configDir, sftpPort, httpPort, proc, exited, api, logLines };
+  return { dir, configDir, sftpPort, httpPort, proc, exited, api, logLines, stderr: () => stderr };
 }
 
 /** SIGTERM and wait for the exit code. */
