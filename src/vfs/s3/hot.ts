@@ -165,7 +165,9 @@ export class S3Requests {
     const t = this.target;
     const path = encodeS3Path(t.basePath, key);
     const host = t.port ? `${t.hostname}:${t.port}` : t.hostname;
-    const signed = t.signer.sign({ method, host, path, query, headers, payloadHash }, await this.credentials());
+    // the SDK's clock correction (set when a metadata call saw RequestTimeTooSkewed) applies here too
+    const now = new Date(Date.now() + (this.client.config.systemClockOffset ?? 0));
+    const signed = t.signer.sign({ method, host, path, query, headers, payloadHash }, await this.credentials(), now);
     const qs = new URLSearchParams(query).toString().replace(/\+/g, '%20');
     const send = t.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send({
