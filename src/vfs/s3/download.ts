@@ -1,7 +1,9 @@
 /**
  * An S3 object opened for reading: ranged GETs (pinned to the ETag read at
  * open) through the shared windowed reader (vfs/windowed-read.ts); the
- * sequential read-ahead streams one GET per run of windows.
+ * sequential read-ahead streams one GET per run of windows. The GETs go
+ * through hot.ts (no SDK request per GET) unless the endpoint needs the
+ * SDK's auth scheme.
  */
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
