@@ -19,7 +19,7 @@ import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { isServerError, isUnreachable } from '../backend-errors';
 import type { S3Options } from './config';
-import { encodeS3Path, SigV4Signer, UNSIGNED_PAYLOAD, EMPTY_SHA256, type SigningCredentials } from './sigv4';
+import { canonicalQuery, encodeS3Path, SigV4Signer, UNSIGNED_PAYLOAD, EMPTY_SHA256, type SigningCredentials } from './sigv4';
 import { S3ResponseError, readErrorResponse } from './hot-errors';
 import type { SseParams } from './client';
 
@@ -168,7 +168,8 @@ export class S3Requests {
     // the SDK's clock correction (set when a metadata call saw RequestTimeTooSkewed) applies here too
     const now = new Date(Date.now() + (this.client.config.systemClockOffset ?? 0));
     const signed = t.signer.sign({ method, host, path, query, headers, payloadHash }, await this.credentials(), now);
-    const qs = new URLSearchParams(query).toString().replace(/\+/g, '%20');
+    // the wire query is the canonical one: what is signed is exactly what is sent
+    const qs = canonicalQuery(query);
     const send = t.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send({
       protocol: t.protocol, hostname: t.hostname, port: t.port || undefined, method, agent: this.agent, headers: signed,
