@@ -36,6 +36,9 @@ export interface TokenManagerOptions {
   now?: () => number;
 }
 
+/** The revocation list could not be read (a shared provider that is down): not a verdict on the token. */
+export class RevocationStoreError extends Error {}
+
 export class TokenManager {
   private readonly key: Uint8Array;
   private readonly lifetimeSec: number;
@@ -101,7 +104,13 @@ export class TokenManager {
     if (typeof jti !== 'string' || typeof exp !== 'number' || typeof username !== 'string') {
       throw new Error('invalid token claims');
     }
-    if (await this.revoked.isRevoked(jti)) throw new Error('token has been invalidated');
+    let revoked: boolean;
+    try {
+      revoked = await this.revoked.isRevoked(jti);
+    } catch (e) {
+      throw new RevocationStoreError(`cannot check whether the token was invalidated: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (revoked) throw new Error('token has been invalidated');
     const perms = payload['permissions'];
     const upd = payload['upd'];
     return {

@@ -13,8 +13,9 @@
  * A window whose own signal aborts (dropped read-ahead, per-window timeout,
  * handle closed) ends the run: the GET is destroyed with its socket and the
  * windows still wanted are fetched one by one through the plain ranged GET.
- * A body that fails mid-way does the same (the single GETs have the SDK's
- * retries); a run that fails to open rejects its windows (the SDK retried it).
+ * A body that fails mid-way does the same (the single GETs are retried by
+ * the backend's request layer); a run that fails to open rejects its windows
+ * (its opening was retried already).
  */
 import type { Readable } from 'node:stream';
 

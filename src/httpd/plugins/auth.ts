@@ -14,7 +14,7 @@ import { NODE_TOKEN_HEADER } from '../../cluster/peers';
 import type { HttpDeps } from '../deps';
 import { errorBody } from '../errors';
 import { ipAllowed } from '../ipfilter';
-import { adminMustSetSecondFactor, API_USER_AUDIENCE, userMustSetSecondFactor } from '../tokens';
+import { adminMustSetSecondFactor, API_USER_AUDIENCE, RevocationStoreError, userMustSetSecondFactor } from '../tokens';
 import { hasPermission } from '../types';
 
 const ADMIN_2FA_REQUIRED = 'Two-factor authentication requirements not met, please configure two-factor authentication';
@@ -54,6 +54,8 @@ async function authenticate(deps: HttpDeps, req: FastifyRequest, allowApiKeys: b
   try {
     claims = await deps.tokens.verify(token, req.clientIp);
   } catch (e) {
+    // a provider that is down is a 500 (errors table), not a misleading "invalid token"
+    if (e instanceof RevocationStoreError) throw e;
     const detail = e instanceof Error && /exp/i.test(e.message) ? 'token is expired' : 'invalid token';
     return { status: 401, detail };
   }
@@ -138,6 +140,8 @@ async function authenticateUser(deps: HttpDeps, req: FastifyRequest, userApiKeys
     req.authMethod = 'jwt';
     return { user };
   } catch (e) {
+    // a provider that is down is a 500 (errors table), not a misleading "invalid token"
+    if (e instanceof RevocationStoreError) throw e;
     const detail = e instanceof Error && /exp/i.test(e.message) ? 'token is expired' : 'invalid token';
     return { status: 401, detail };
   }

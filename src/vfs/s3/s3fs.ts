@@ -18,6 +18,7 @@ import { S_IFDIR, S_IFREG } from '../fs';
 import { createS3Client, fromS3Error, S3_CALL_TIMEOUT_MS, sseParams, type SecretDecrypter, type SseParams } from './client';
 import type { S3Options } from './config';
 import { S3ReadHandle } from './download';
+import { S3Requests } from './hot';
 import { s3WriteHandle } from './upload';
 import { atomicUploadPath, refuseSetStat } from '../upload-path';
 import { checkRewriteSize, cloudFeatures, rewriteExisting } from '../resume-rewrite';
@@ -65,6 +66,8 @@ export class S3Fs implements Fs {
   readonly root: string;
   private readonly client: S3Client;
   private sse: Promise<SseParams> | undefined;
+  /** UploadPart and ranged GETs without the SDK, resolved at the first transfer */
+  private hot: Promise<S3Requests | undefined> | undefined;
 
   constructor(private readonly o: S3Options, private readonly deps: S3FsDeps) {
     if (!o.bucket) throw new FsError('InvalidPath', 'S3: the bucket is mandatory');
@@ -95,6 +98,14 @@ export class S3Fs implements Fs {
       throw new FsError('Generic', `s3: cannot decrypt the SSE customer key: ${(e as Error).message}`);
     });
     return this.sse;
+  }
+
+  private hotRequests(): Promise<S3Requests | undefined> {
+    this.hot ??= S3Requests.forClient(this.client, this.o).catch((e: unknown) => {
+      this.hot = undefined;
+      throw fromS3Error(e, 'endpoint');
+    });
+    return this.hot;
   }
 
   /** One metadata call with a timeout, counted in sftpgo_s3_* and mapped to FsError. */
@@ -194,7 +205,7 @@ export class S3Fs implements Fs {
     }
     if (DIR_MIMES.has(obj.ContentType ?? '')) throw new FsError('IsDirectory');
     return new S3ReadHandle({
-      client: this.client, bucket: this.o.bucket, key, size: obj.ContentLength ?? 0, etag: obj.ETag, sse: await this.sseParams(),
+      client: this.client, requests: await this.hotRequests(), bucket: this.o.bucket, key, size: obj.ContentLength ?? 0, etag: obj.ETag, sse: await this.sseParams(),
       partSize: this.o.downloadPartSize, concurrency: this.o.downloadConcurrency, partMaxTime: this.o.downloadPartMaxTime,
       metrics: this.deps.metrics,
     });
@@ -213,7 +224,7 @@ export class S3Fs implements Fs {
     const resume = existing !== undefined && !opts.truncate;
     if (resume) checkRewriteSize(existing.size, this.features.resumeMaxSize ?? 0, 'S3');
     const handle = s3WriteHandle({
-      client: this.client, bucket: this.o.bucket, key, name: baseName(p), storageClass: this.o.storageClass, acl: this.o.acl,
+      client: this.client, requests: await this.hotRequests(), bucket: this.o.bucket, key, name: baseName(p), storageClass: this.o.storageClass, acl: this.o.acl,
       sse: await this.sseParams(), partSize: this.o.uploadPartSize, concurrency: this.o.uploadConcurrency,
       partMaxTime: this.o.uploadPartMaxTime, metrics: this.deps.metrics, warn: this.deps.warn,
     });
@@ -315,5 +326,6 @@ export class S3Fs implements Fs {
 
   async close(): Promise<void> {
     this.client.destroy();
+    (await this.hot?.catch(() => undefined))?.destroy();
   }
 }

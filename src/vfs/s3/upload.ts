@@ -14,9 +14,12 @@ import { FsError } from '../../common/errors';
 import type { StorageMetrics } from '../../metrics/storage';
 import { PartUploadHandle, type PartStore } from '../part-upload';
 import { fromS3Error, S3_CALL_TIMEOUT_MS, type SseParams } from './client';
+import type { S3Requests } from './hot';
 
 export interface S3UploadParams {
   client: S3Client;
+  /** UploadPart without the SDK (hot.ts); undefined when the endpoint needs the SDK's auth */
+  requests?: S3Requests;
   bucket: string;
   key: string;
   name: string;
@@ -70,9 +73,15 @@ class S3PartStore implements PartStore {
   async uploadPart(index: number, body: Buffer, stop: AbortSignal): Promise<void> {
     this.uploadId ??= this.createMultipart();
     const uploadId = await this.uploadId;
+    const signal = signalFor(stop, this.p.partMaxTime);
+    if (this.p.requests) {
+      const etag = await this.p.requests.uploadPart(this.p.key, uploadId, index, body, this.p.sse, signal);
+      this.parts[index - 1] = { ETag: etag, PartNumber: index };
+      return;
+    }
     const out = await this.p.client.send(new UploadPartCommand({
       ...this.common(), UploadId: uploadId, PartNumber: index, Body: body, ContentLength: body.length,
-    }), { abortSignal: signalFor(stop, this.p.partMaxTime) });
+    }), { abortSignal: signal });
     this.parts[index - 1] = { ETag: out.ETag, PartNumber: index };
   }
 
