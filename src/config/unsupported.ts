@@ -20,6 +20,8 @@ const CHECKS: Check[] = [
   { key: 'sftpd.opkssh_path', active: (c) => nonEmpty(c.sftpd.opkssh_path), what: 'OpenPubkey SSH' },
   { key: 'ftpd.combine_support', active: (c) => c.ftpd.combine_support !== 0, what: 'the FTP COMB command' },
   { key: 'data_provider.password_validation', active: (c) => c.data_provider.password_validation.admins.min_entropy > 0 || c.data_provider.password_validation.users.min_entropy > 0, what: 'password strength validation' },
+  // Go's net/http/pprof: no Node equivalent is served (use --cpu-prof / --heapsnapshot-signal on node instead)
+  { key: 'telemetry.enable_profiler', active: (c) => c.telemetry.enable_profiler, what: "Go's pprof profiler endpoints" },
   { key: 'httpd.ca_revocation_lists', active: (c) => c.httpd.ca_revocation_lists.length > 0, what: 'certificate revocation lists' },
 ];
 

@@ -4,6 +4,7 @@
  * files; sessions pick the current context each time they start TLS, so new
  * handshakes use the new certificate while running ones are untouched.
  */
+import { goSuitesToOpenssl } from '../util/tls-suites';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type * as net from 'node:net';
@@ -49,7 +50,9 @@ export async function loadTlsMaterial(cfg: FtpdConfig, b: FtpdBinding, configDir
     if (!certFile || !keyFile) return;
     const [cert, key] = await Promise.all([readFile(abs(certFile)), readFile(abs(keyFile))]);
     const base: tls.TlsOptions = { cert, key, minVersion: tlsVersion(b.min_tls_version), ticketKeys };
-    if (b.tls_cipher_suites.length > 0) base.ciphers = b.tls_cipher_suites.join(':');
+    // SFTPGo's (Go) suite names, mapped to OpenSSL's; an unknown one stops start-up naming the key
+    const ciphers = goSuitesToOpenssl(b.tls_cipher_suites, `ftpd.bindings[${Math.max(0, cfg.bindings.indexOf(b))}].tls_cipher_suites`);
+    if (ciphers !== undefined) base.ciphers = ciphers;
     // SFTPGo's client_auth_type: 1 require and verify a client certificate, 2 verify it
     // if given (the session refuses an unverified one after the handshake, session.ts)
     const withClientAuth = b.client_auth_type > 0 ? { ...base, ...clientAuthOptions(cfg, b.client_auth_type, abs) } : base;

@@ -112,7 +112,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     serverFactory: (handler): HttpServer => {
       if (!tls) return createHttpServer(handler);
-      httpsServer = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: tls.minVersion }, handler);
+      httpsServer = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: tls.minVersion, ciphers: tls.ciphers, ALPNProtocols: tls.ALPNProtocols }, handler);
       return httpsServer;
     },
   });

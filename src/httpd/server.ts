@@ -92,6 +92,7 @@ export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions):
       try {
         for (const binding of bindings) {
           const tls = binding.enable_https ? await loadTls(httpd, binding, ctx.runtime.configDir) : undefined;
+          if (tls?.h2Dropped) ctx.logger.warn('httpd', `httpd binding ${binding.address}:${binding.port}: tls_protocols names h2, HTTP/2 is not served, clients get HTTP/1.1`);
           const built = await buildApp(deps, { binding, tls });
           const entry: { binding: HttpdBinding; built: BuiltApp; front?: Server } = { binding, built };
           running.push(entry);
@@ -134,7 +135,7 @@ export function createHttpService(ctx: ServerContext, opts: HttpServiceOptions):
         try {
           const tls = await loadTls(httpd, binding, ctx.runtime.configDir);
           // swaps the certificate for new handshakes; the listener keeps running
-          built.httpsServer.setSecureContext({ cert: tls.cert, key: tls.key, minVersion: tls.minVersion });
+          built.httpsServer.setSecureContext({ cert: tls.cert, key: tls.key, minVersion: tls.minVersion, ciphers: tls.ciphers });
           ctx.logger.info('httpd', `TLS certificate reloaded for binding port ${binding.port}`);
         } catch (e) {
           ctx.logger.error('httpd', `TLS certificate reload failed, keeping the previous one: ${e instanceof Error ? e.message : String(e)}`);

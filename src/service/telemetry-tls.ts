@@ -1,54 +1,20 @@
 /**
  * TLS settings of the telemetry listener (SFTPGo `telemetry.certificate_file`,
  * `certificate_key_file`, `min_tls_version`, `tls_cipher_suites`,
- * `tls_protocols`). SFTPGo names cipher suites as Go does (the IANA names);
- * OpenSSL wants its own names, so they are mapped here. SFTPGo drops unknown
- * names silently; here an unknown name stops start-up, naming the key, since
- * a cipher list the server does not apply is a setting it cannot honour.
+ * `tls_protocols`); cipher suite names are mapped by util/tls-suites.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { SecureVersion } from 'node:tls';
 import type { TelemetryConfig } from '../config/types';
+import { goSuitesToOpenssl } from '../util/tls-suites';
 
-/** Go's TLS 1.2 suite names (crypto/tls) → OpenSSL names. RC4 and 3DES are absent: OpenSSL 3 has none. */
-const TLS12_SUITES: Record<string, string> = {
-  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: 'ECDHE-ECDSA-AES128-SHA',
-  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: 'ECDHE-ECDSA-AES256-SHA',
-  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: 'ECDHE-RSA-AES128-SHA',
-  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: 'ECDHE-RSA-AES256-SHA',
-  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 'ECDHE-ECDSA-AES128-GCM-SHA256',
-  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 'ECDHE-ECDSA-AES256-GCM-SHA384',
-  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 'ECDHE-RSA-AES128-GCM-SHA256',
-  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 'ECDHE-RSA-AES256-GCM-SHA384',
-  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-RSA-CHACHA20-POLY1305',
-  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-ECDSA-CHACHA20-POLY1305',
-  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256: 'ECDHE-ECDSA-AES128-SHA256',
-  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: 'ECDHE-RSA-AES128-SHA256',
-  TLS_RSA_WITH_AES_128_CBC_SHA: 'AES128-SHA',
-  TLS_RSA_WITH_AES_256_CBC_SHA: 'AES256-SHA',
-  TLS_RSA_WITH_AES_128_CBC_SHA256: 'AES128-SHA256',
-  TLS_RSA_WITH_AES_128_GCM_SHA256: 'AES128-GCM-SHA256',
-  TLS_RSA_WITH_AES_256_GCM_SHA384: 'AES256-GCM-SHA384',
-};
-
-/** TLS 1.3 suites: SFTPGo (Go) does not let them be configured, so listing them changes nothing. */
-const TLS13_SUITES = new Set(['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']);
-
-/** The OpenSSL cipher list for `tls_cipher_suites`, undefined for OpenSSL's defaults (empty list). */
+/** The OpenSSL cipher list for `telemetry.tls_cipher_suites` (shared table: util/tls-suites.ts). */
 export function opensslCiphers(names: string[]): string | undefined {
-  const out: string[] = [];
-  for (const raw of names) {
-    const name = raw.trim();
-    if (TLS13_SUITES.has(name)) continue;
-    const mapped = TLS12_SUITES[name];
-    if (mapped === undefined) throw new Error(`telemetry.tls_cipher_suites: unsupported cipher suite "${name}"`);
-    if (!out.includes(mapped)) out.push(mapped);
-  }
-  return out.length > 0 ? out.join(':') : undefined;
+  return goSuitesToOpenssl(names, 'telemetry.tls_cipher_suites');
 }
 
-/** ALPN protocols in preference order; SFTPGo's default (empty list) is http/1.1 then h2. */
+/** ALPN protocols in preference order; SFTPGo's default (empty list) is http/1.1 then h2 (telemetry serves both). */
 export function alpnProtocols(protocols: string[]): string[] {
   for (const p of protocols) {
     if (p !== 'http/1.1' && p !== 'h2') throw new Error(`telemetry.tls_protocols: unsupported protocol "${p}" (http/1.1 and h2 are)`);

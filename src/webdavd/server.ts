@@ -3,6 +3,7 @@
  * disabled, as in SFTPGo), all sharing one webdav-server instance whose file
  * system delegates to the connection manager's FileOps.
  */
+import { goSuitesToOpenssl, http11Alpn } from '../util/tls-suites';
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -39,6 +40,12 @@ function tlsOptions(ctx: ServerContext, b: WebdavdBinding): https.ServerOptions 
     key: readFileSync(resolveFile(ctx, keyFile)),
     minVersion: b.min_tls_version === 13 ? 'TLSv1.3' : 'TLSv1.2',
   };
+  const at = `webdavd.bindings[${Math.max(0, conf.bindings.indexOf(b))}]`;
+  const ciphers = goSuitesToOpenssl(b.tls_cipher_suites, `${at}.tls_cipher_suites`);
+  if (ciphers !== undefined) opts.ciphers = ciphers;
+  const alpn = http11Alpn(b.tls_protocols, `${at}.tls_protocols`);
+  opts.ALPNProtocols = alpn.ALPNProtocols;
+  if (alpn.h2Dropped) ctx.logger.warn(SENDER, `${at}.tls_protocols: HTTP/2 is not served, clients get HTTP/1.1`);
   // client_auth_type 1 requires a verified client certificate, 2 verifies one if given;
   // a verified certificate is a login credential (handler.ts)
   if (b.client_auth_type === 1 || b.client_auth_type === 2) {

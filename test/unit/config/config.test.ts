@@ -174,4 +174,5 @@ test('resolveConfigPath', () => {
 test('settings for features not implemented yet stop start-up with a clear message', (t) => {
   refused(t, () => ({ env: { SFTPGO_SFTPD__HOST_CERTIFICATES: 'id_ecdsa-cert.pub' } }), /^sftpd\.host_certificates: SSH host certificates are not supported yet/);
   refused(t, () => ({ env: { SFTPGO_SFTPD__TRUSTED_USER_CA_KEYS: 'ca.pub' } }), /^sftpd\.trusted_user_ca_keys: SSH user certificates are not supported yet/);
+  refused(t, () => ({ env: { SFTPGO_TELEMETRY__ENABLE_PROFILER: 'true' } }), /^telemetry\.enable_profiler: Go's pprof profiler endpoints are not supported yet/);
 });
