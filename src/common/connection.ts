@@ -9,7 +9,6 @@ import type { CommonConfig } from '../config/types';
 import type { User } from '../dataprovider/models';
 import type { AppLogger, CommandLogEntry } from '../logger/types';
 import type { Metrics } from '../metrics/types';
-import type { FsFactory } from './fs-factory';
 import { S_IFDIR, type FileInfo, type SetStatAttrs, type StatVFS } from '../vfs/fs';
 import { FsError } from './errors';
 import { ensureRootOwned, giveToUser } from './ownership';
@@ -19,7 +18,7 @@ import { getPatternsFilterForPath, isFileAllowed, isHiddenInListing } from './fi
 import { MountTable, type Resolved } from './mounts';
 import { deniedFileError, openDownload, openUpload, type OpenHost } from './open';
 import { canCreateDir, canCreateSymlink, canDeleteDir, canDeleteFile, canDownload, hasPerm, hasPerms } from './permissions';
-import { QuotaService, type QuotaProvider } from './quota';
+import { QuotaService } from './quota';
 import { doRename, doSetStat } from './connection-ops';
 import { doCopy, doRemoveAll } from './copy';
 import { UploadTransfer, type ActiveTransfer } from './transfer';

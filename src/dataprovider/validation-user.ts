@@ -8,7 +8,7 @@ import { parseCertificate } from './user-certs';
 import { utils as sshUtils } from 'ssh2';
 import { ALL_PERMISSIONS, GROUP_TYPE, type LoginMethod, type Permission, type ProtocolName, type User, type UserFilters, type UserGroupRef, type VirtualFolder } from './models';
 import {
-  asObj, checkCidrs, cleanAbsPath, cleanFsPath, isObj, normalizeName, type Obj, optBool, optEmail, optInt, optObj,
+  asObj, checkCidrs, cleanAbsPath, cleanFsPath, normalizeName, type Obj, optBool, optEmail, optInt, optObj,
   optString, optStringArray, pathContains, ValidationError,
 } from './validation-core';
 import { parseSecondFactor } from './secrets';

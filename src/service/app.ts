@@ -17,7 +17,7 @@ import type { AppConfig, RuntimeOptions } from '../config/types';
 import type { AppLogger } from '../logger/types';
 import type { Metrics } from '../metrics/types';
 import type { DataProviderService } from '../dataprovider/types';
-import type { ConnectionManager, Service, ServerContext } from '../common/context';
+import type { Service, ServerContext } from '../common/context';
 import { loadConfig, resolveConfigPath } from '../config';
 import { createLogger, type ClosableLogger } from '../logger/logger';
 import type { RotationReason } from '../logger/rotate';

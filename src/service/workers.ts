@@ -22,7 +22,6 @@ import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { AppConfig, RuntimeOptions } from '../config/types';
-import type { AppLogger } from '../logger/types';
 import type { ClosableLogger } from '../logger/logger';
 import type { RotationReason } from '../logger/rotate';
 

@@ -5,7 +5,7 @@
  * end-to-end tests (restart, graceful shutdown, killed clients, concurrency).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, waitForPort } from './net';
@@ -94,6 +94,28 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
 }
 
 /** SIGTERM and wait for the exit code. */
+/**
+ * A daemon whose config dir already holds `files` (relative paths in the settings resolve there), started with
+ * `env`, and answered once `port` (a listener the SFTP/HTTP readiness check does not cover, e.g. telemetry or
+ * WebDAV) accepts connections. A setting refused after the SFTP and HTTP listeners are up shows as an exit:
+ * that rejects with the daemon's stderr, and its dir is removed.
+ */
+export async function startDaemonListening(parent: string, files: Record<string, string>, env: Record<string, string>, port: number): Promise<Daemon> {
+  const dir = mkdtempSync(join(parent, 'd-'));
+  mkdirSync(join(dir, 'config'), { recursive: true });
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, 'config', name), content);
+  const d = await startDaemon({ env, reuse: { dir, sftpPort: await freePort(), httpPort: await freePort() } });
+  const exitedEarly = d.exited.then((c) => { throw new Error(`daemon exited (${String(c)}): ${d.stderr()}`); });
+  try {
+    await Promise.race([waitForPort(port), exitedEarly]);
+  } catch (e) {
+    removeDaemonDir(d);
+    throw e;
+  }
+  exitedEarly.catch(() => undefined);
+  return d;
+}
+
 export async function stopDaemon(d: Daemon): Promise<number | string | null> {
   if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGTERM');
   return d.exited;

@@ -14,7 +14,7 @@ import {
 } from './handles';
 import { formatLongname } from './longname';
 import {
-  namePacket, PacketWriter, readAttrs, statusPacket, type NameEntry, type PacketReader, type SftpAttrs,
+  namePacket, PacketWriter, readAttrs, statusPacket, type NameEntry, type SftpAttrs,
 } from './packet';
 import type { RequestHandler, SftpSession } from './session';
 

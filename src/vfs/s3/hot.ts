@@ -66,7 +66,7 @@ function backoff(attempt: number, signal: AbortSignal): Promise<void> {
 export class S3Requests {
   private readonly agent: HttpAgent;
 
-  private constructor(private readonly client: S3Client, private readonly o: S3Options, private readonly target: Target) {
+  private constructor(private readonly client: S3Client, o: S3Options, private readonly target: Target) {
     const maxSockets = Math.max(o.uploadConcurrency, o.downloadConcurrency) + 4;
     this.agent = target.protocol === 'https:'
       ? new HttpsAgent({ keepAlive: true, maxSockets, rejectUnauthorized: !o.skipTlsVerify })

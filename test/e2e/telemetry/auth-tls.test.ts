@@ -7,13 +7,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import bcrypt from 'bcryptjs';
-import { removeDaemonDir, startDaemon, stopDaemon, until, type Daemon } from '../../support/daemon';
-import { freePort, waitForPort } from '../../support/net';
+import { removeDaemonDir, startDaemonListening, stopDaemon, until, type Daemon } from '../../support/daemon';
+import { freePort } from '../../support/net';
 import { makePki, type TestPki } from '../../support/tlscerts';
 
 const run = promisify(execFile);
@@ -51,23 +51,11 @@ async function caSignedFiles(): Promise<Record<string, string>> {
 }
 
 async function daemonWith(files: Record<string, string>, telemetry: Record<string, string>): Promise<{ d: Daemon; port: number }> {
-  const dir = await mkdtemp(join(root, 'd-'));
-  await mkdir(join(dir, 'config'), { recursive: true });
-  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, 'config', name), content);
   const port = await freePort();
   const env: Record<string, string> = { SFTPGO_TELEMETRY__BIND_PORT: String(port), SFTPGO_TELEMETRY__BIND_ADDRESS: '127.0.0.1' };
   for (const [k, v] of Object.entries(telemetry)) env[`SFTPGO_TELEMETRY__${k.toUpperCase()}`] = v;
-  const d = await startDaemon({ env, reuse: { dir, sftpPort: await freePort(), httpPort: await freePort() } });
-  // telemetry starts after the SFTP and HTTP listeners: a refused setting shows as an exit after those are up
-  const exitedEarly = d.exited.then((c) => { throw new Error(`daemon exited (${String(c)}): ${d.stderr()}`); });
-  try {
-    await Promise.race([waitForPort(port), exitedEarly]);
-  } catch (e) {
-    removeDaemonDir(d);
-    throw e;
-  }
-  exitedEarly.catch(() => undefined);
-  return { d, port };
+  // telemetry starts after the SFTP and HTTP listeners
+  return { d: await startDaemonListening(root, files, env, port), port };
 }
 
 async function apr1(password: string): Promise<string> {

@@ -9,12 +9,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { removeDaemonDir, startDaemon, stopDaemon, type Daemon } from '../../support/daemon';
-import { freePort, waitForPort } from '../../support/net';
+import { removeDaemonDir, startDaemonListening, stopDaemon, type Daemon } from '../../support/daemon';
+import { freePort } from '../../support/net';
 import { makePki, type TestPki } from '../../support/tlscerts';
 import { goSuitesToOpenssl, http11Alpn } from '../../../src/util/tls-suites';
 
@@ -40,26 +40,14 @@ async function curlCode(args: string[]): Promise<number> {
 }
 
 async function davDaemon(binding: Record<string, string>): Promise<{ d: Daemon; port: number }> {
-  const dir = await mkdtemp(join(root, 'd-'));
-  await mkdir(join(dir, 'config'), { recursive: true });
-  await writeFile(join(dir, 'config', 'c.pem'), await readFile(pki.caSignedServer.cert, 'utf8'));
-  await writeFile(join(dir, 'config', 'c.key'), await readFile(pki.caSignedServer.key, 'utf8'));
+  const files = { 'c.pem': await readFile(pki.caSignedServer.cert, 'utf8'), 'c.key': await readFile(pki.caSignedServer.key, 'utf8') };
   const port = await freePort();
   const env: Record<string, string> = {
     SFTPGO_WEBDAVD__BINDINGS__0__PORT: String(port), SFTPGO_WEBDAVD__BINDINGS__0__ADDRESS: '127.0.0.1',
     SFTPGO_WEBDAVD__BINDINGS__0__ENABLE_HTTPS: 'true', SFTPGO_WEBDAVD__CERTIFICATE_FILE: 'c.pem', SFTPGO_WEBDAVD__CERTIFICATE_KEY_FILE: 'c.key',
   };
   for (const [k, v] of Object.entries(binding)) env[`SFTPGO_WEBDAVD__BINDINGS__0__${k.toUpperCase()}`] = v;
-  const d = await startDaemon({ env, reuse: { dir, sftpPort: await freePort(), httpPort: await freePort() } });
-  const exitedEarly = d.exited.then((c) => { throw new Error(`daemon exited (${String(c)}): ${d.stderr()}`); });
-  try {
-    await Promise.race([waitForPort(port), exitedEarly]);
-  } catch (e) {
-    removeDaemonDir(d);
-    throw e;
-  }
-  exitedEarly.catch(() => undefined);
-  return { d, port };
+  return { d: await startDaemonListening(root, files, env, port), port };
 }
 
 test('the mapping: Go names to OpenSSL names, unknown ones refused naming the key; HTTP/1.1-only ALPN', () => {

@@ -13,7 +13,7 @@ import { httpFsOptions } from '../../../src/vfs/httpfs/config';
 import { HttpFs } from '../../../src/vfs/httpfs/httpfs';
 import type { WriteHandle } from '../../../src/vfs/fs';
 import { freePort } from '../../support/net';
-import { startHttpFsServer, type TestHttpFs } from '../../support/httpfs-server';
+import { startHttpFsServer } from '../../support/httpfs-server';
 import { makePki, type TestPki } from '../../support/tlscerts';
 import { listNames, readFile, runConformance, writeFile } from '../../support/vfs-conformance';
 
