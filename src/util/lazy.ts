@@ -8,6 +8,7 @@
  *   const s3Sdk = lazy(() => require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3'));
  *   new (s3Sdk().PutObjectCommand)(...)
  * Type-only imports (`import type`) cost nothing at run time and stay as they are.
+ * The memo holds a module, as require's own cache does: no application state.
  */
 
 /** A loader that runs `load` once, on the first call, and returns the same value after. A failed load is retried on the next call. */
