@@ -30,7 +30,7 @@ function recordingEnv(dir: string): { env: Record<string, string>; loaded: () =>
   const file = path.join(dir, 'modules.txt');
   fs.writeFileSync(file, '');
   return {
-    env: { NODE_OPTIONS: `--require ${RECORDER}`, MODULE_RECORD_FILE: file },
+    env: { NODE_OPTIONS: `--require ${JSON.stringify(RECORDER)}`, MODULE_RECORD_FILE: file },
     loaded: () => new Set(fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '')),
   };
 }
