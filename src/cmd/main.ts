@@ -3,22 +3,28 @@
  * The `sftpgo` command line: serve, portable, initprovider, resetprovider,
  * revertprovider, resetpwd, smtptest, importusers, ping, gen (completion, man), version. Errors are one line on stderr and a non-zero exit code.
  */
-// first: it must run before anything loads ssh2 (see the module)
-import '../sftpd/ssh2-padding';
+// Each command's module is loaded when that command runs (src/util/lazy.ts has
+// the rule): `--version`, `--help`, `gen` and `ping` never load the server,
+// its storage SDKs or database drivers. Only light modules are imported here.
 import { ConfigError, loadConfig, readEnvDir } from '../config';
 import { getVersionInfo, versionString } from '../service/version';
 import { parseFlags, usage, UsageError, type CommandTable, type FlagSpec } from './args';
 import { configFlags, logFlags, runtimeFrom, serveExtraFlags } from './runtime';
-import { serve } from './serve';
-import { initProvider, resetProvider, revertProvider } from './provider';
-import { portable } from './portable';
 import { healthzUrl, ping } from './ping';
-import { resetAdminPassword } from './resetpwd';
 import { secretReader } from './prompt';
-import { smtpTest } from './smtptest';
 import { runGen } from './gen';
-import { importUsers, importUsersFlags } from './importusers';
+import { importUsersFlags } from './importusers-flags';
 import { PORTABLE_FLAGS, portableOptions } from './portable-flags';
+
+/**
+ * Loads a command module that builds the service (and so ssh2): the padding
+ * pool goes first, since it must run before anything loads ssh2 (see
+ * ../sftpd/ssh2-padding).
+ */
+function withSsh2Padding<T>(load: () => T): T {
+  require('../sftpd/ssh2-padding');
+  return load();
+}
 
 const out = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -86,20 +92,34 @@ async function run(argv: string[]): Promise<number> {
   const f = parseFlags(rest, spec.flags, process.env);
   if (cmd !== 'portable' && f['config-dir'] !== undefined) applyEnvDir(String(f['config-dir'] ?? '.'));
   switch (cmd) {
-    case 'serve':
+    case 'serve': {
+      const { serve } = withSsh2Padding(() => require('./serve') as typeof import('./serve'));
       return serve(runtimeFrom(f));
-    case 'initprovider':
+    }
+    case 'initprovider': {
+      const { initProvider } = withSsh2Padding(() => require('./provider') as typeof import('./provider'));
       return initProvider(runtimeFrom(f), out);
-    case 'resetprovider':
+    }
+    case 'resetprovider': {
+      const { resetProvider } = withSsh2Padding(() => require('./provider') as typeof import('./provider'));
       return resetProvider(runtimeFrom(f), f.force === true, out);
-    case 'revertprovider':
+    }
+    case 'revertprovider': {
+      const { revertProvider } = withSsh2Padding(() => require('./provider') as typeof import('./provider'));
       return revertProvider(runtimeFrom(f), Number(f['to-version']), out);
-    case 'resetpwd':
+    }
+    case 'resetpwd': {
+      const { resetAdminPassword } = withSsh2Padding(() => require('./resetpwd') as typeof import('./resetpwd'));
       return resetAdminPassword(runtimeFrom({ ...f, 'log-file-path': '', 'log-level': 'info' }), String(f.admin), secretReader(), out);
-    case 'smtptest':
+    }
+    case 'smtptest': {
+      const { smtpTest } = require('./smtptest') as typeof import('./smtptest');
       return smtpTest(runtimeFrom(f), String(f.recipient), out, (s) => process.stderr.write(`${s}\n`));
-    case 'importusers':
+    }
+    case 'importusers': {
+      const { importUsers } = require('./importusers') as typeof import('./importusers');
       return importUsers(f, secretReader(process.stdin, process.stderr), out);
+    }
     case 'ping': {
       const rt = runtimeFrom(f);
       const url = healthzUrl(loadConfig({ configDir: rt.configDir, configFile: rt.configFile }));
@@ -107,8 +127,11 @@ async function run(argv: string[]): Promise<number> {
       out('OK');
       return 0;
     }
-    case 'portable':
-      return portable(portableOptions(f), out);
+    case 'portable': {
+      const options = portableOptions(f);
+      const { portable } = withSsh2Padding(() => require('./portable') as typeof import('./portable'));
+      return portable(options, out);
+    }
     default:
       throw new UsageError(`unknown command "${cmd}"`);
   }

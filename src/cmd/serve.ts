@@ -95,18 +95,20 @@ export async function serve(rt: RuntimeOptions): Promise<number> {
     await logger.close();
     throw err;
   }
-  for (const s of app.services) {
-    for (const a of s.addresses()) logger.info('service', `${s.name} listening`, { address: a.address, port: a.port });
-  }
-  const missing = missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS);
-  if (missing.length > 0) {
-    logger.warn('service', `node started without ${missing.join(' ')}: large transfers can cost up to 3x the CPU in garbage collection (see src/cmd/node-flags.ts)`);
-  }
   return new Promise<number>((resolve) => {
+    // handlers first: a supervisor may send SIGTERM as soon as it reads the "listening" lines,
+    // and without a handler that signal would kill the process instead of stopping it
     const remove = installSignals(app, (code) => {
       remove();
       void logger.close().finally(() => resolve(code));
     }, isWorker() ? () => logger.reopen() : undefined);
+    for (const s of app.services) {
+      for (const a of s.addresses()) logger.info('service', `${s.name} listening`, { address: a.address, port: a.port });
+    }
+    const missing = missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS);
+    if (missing.length > 0) {
+      logger.warn('service', `node started without ${missing.join(' ')}: large transfers can cost up to 3x the CPU in garbage collection (see src/cmd/node-flags.ts)`);
+    }
     announceWorkerReady();
   });
 }

@@ -14,12 +14,15 @@ import type { DataProviderBackend } from './provider';
 import { ProviderService } from './service';
 import { openSqliteBackend } from './sqlite';
 import type { SqlBackend } from './sql/backend';
-import { openMysqlBackend } from './sql/mysql';
 import { explainTlsFailure } from './sql/options';
-import { openPgBackend } from './sql/pgsql';
 import type { DataProviderService } from './types';
 import type { AccountSecrets } from './secrets';
 import type { SecretsKms } from '../kms/types';
+import { lazy } from '../util/lazy';
+
+// a driver (pg or mysql2) loads only when data_provider.driver selects it
+const pgBackend = lazy(() => require('./sql/pgsql') as typeof import('./sql/pgsql'));
+const mysqlBackend = lazy(() => require('./sql/mysql') as typeof import('./sql/mysql'));
 
 export { ProviderService } from './service';
 export { ValidationError, isValidationError } from './validation';
@@ -73,9 +76,9 @@ function openSql(opts: OpenOptions): SqlBackend {
       return openSqliteBackend({ file: resolveFile(opts.configDir, cfg.name || 'sftpgo.db'), tablesPrefix: cfg.sql_tables_prefix });
     case 'postgresql':
     case 'cockroachdb':
-      return openPgBackend({ config: cfg, driverName: cfg.driver, onIdleError });
+      return pgBackend().openPgBackend({ config: cfg, driverName: cfg.driver, onIdleError });
     case 'mysql':
-      return openMysqlBackend({ config: cfg, onIdleError });
+      return mysqlBackend().openMysqlBackend({ config: cfg, onIdleError });
     case 'bolt':
       throw new Error(BOLT_REFUSED);
     default:

@@ -7,12 +7,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { AppLogger } from '../logger/types';
 import type { PluginConfig } from '../config/types';
 import { checkChecksum, parseHandshake, pluginEnv, HandshakeError, type Handshake } from './handshake';
 import { makeMtlsIdentity, type MtlsIdentity } from './mtls-cert';
-import { loadService, unaryCall, PluginCallError } from './proto';
+import { grpcModule, loadService, unaryCall, PluginCallError } from './proto';
 import { LineSplitter, logPluginLine } from './stdio';
 
 export const PLUGIN_SENDER = 'plugins';
@@ -146,10 +146,10 @@ export class PluginProcess extends EventEmitter {
   private connection(child: ChildProcess, h: Handshake, id: MtlsIdentity | undefined): Running {
     const target = h.network === 'unix' ? `unix://${h.address}` : h.address;
     const channelOptions: grpc.ChannelOptions = { 'grpc.max_receive_message_length': 16 * 1024 * 1024 };
-    let credentials = grpc.credentials.createInsecure();
+    let credentials = grpcModule().credentials.createInsecure();
     if (id && h.cert) {
       // the plugin's own certificate is the only root: nothing else can answer for it
-      credentials = grpc.credentials.createSsl(Buffer.from(h.cert.toString()), Buffer.from(id.keyPem), Buffer.from(id.certPem));
+      credentials = grpcModule().credentials.createSsl(Buffer.from(h.cert.toString()), Buffer.from(id.keyPem), Buffer.from(id.certPem));
       channelOptions['grpc.ssl_target_name_override'] = 'localhost';
       channelOptions['grpc.default_authority'] = 'localhost';
     }
@@ -160,7 +160,7 @@ export class PluginProcess extends EventEmitter {
     const key = Object.values(service)[0]?.path.split('/')[1] ?? '';
     let c = run.clients.get(key);
     if (!c) {
-      c = new grpc.Client(run.target, run.credentials, run.channelOptions);
+      c = new (grpcModule().Client)(run.target, run.credentials, run.channelOptions);
       run.clients.set(key, c);
     }
     return c;
@@ -168,7 +168,7 @@ export class PluginProcess extends EventEmitter {
 
   /** A client for a plugin service; throws when the plugin is not running (the caller fails closed or queues). */
   client(service: grpc.ServiceDefinition): grpc.Client {
-    if (!this.running) throw new PluginCallError(`${this.name} is not running`, grpc.status.UNAVAILABLE);
+    if (!this.running) throw new PluginCallError(`${this.name} is not running`, grpcModule().status.UNAVAILABLE);
     return this.clientOf(this.running, service);
   }
 

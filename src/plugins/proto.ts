@@ -5,8 +5,13 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
+import type * as protoLoader from '@grpc/proto-loader';
+import { lazy } from '../util/lazy';
+
+// gRPC and proto-loader load when the first plugin starts, not with every server
+export const grpcModule = lazy(() => require('@grpc/grpc-js') as typeof import('@grpc/grpc-js'));
+const protoLoaderModule = lazy(() => require('@grpc/proto-loader') as typeof import('@grpc/proto-loader'));
 
 export function findProtoDir(start: string = __dirname): string {
   let dir = start;
@@ -25,7 +30,7 @@ const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: Number, enu
 /** A service's definition by its full name (`proto.Auth`, `grpc.health.v1.Health`). */
 export function loadService(file: string, fullName: string): grpc.ServiceDefinition {
   const dir = findProtoDir();
-  const def = protoLoader.loadSync(path.join(dir, file), { ...LOADER_OPTIONS, includeDirs: [dir] });
+  const def = protoLoaderModule().loadSync(path.join(dir, file), { ...LOADER_OPTIONS, includeDirs: [dir] });
   const svc = def[fullName];
   // message types carry a `format`; a service is a map of methods
   if (!svc || 'format' in svc) {
@@ -47,7 +52,7 @@ export function unaryCall<Res>(client: grpc.Client, service: grpc.ServiceDefinit
   if (!m) return Promise.reject(new PluginCallError(`unknown plugin method ${method}`));
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(m.path, (v: object) => m.requestSerialize(v), (b: Buffer) => m.responseDeserialize(b) as Res,
-      request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+      request, new (grpcModule().Metadata)(), { deadline: Date.now() + timeoutMs }, (err, res) => {
         if (err) reject(new PluginCallError(`${method}: ${err.details || err.message}`, err.code));
         else if (res === undefined) reject(new PluginCallError(`${method}: empty response`));
         else resolve(res);

@@ -17,11 +17,8 @@ import type { Fs } from '../vfs/fs';
 import { OsFs } from '../vfs/osfs';
 import { CryptFs } from '../vfs/crypt/cryptfs';
 import { isSecret, s3Options } from '../vfs/s3/config';
-import { S3Fs } from '../vfs/s3/s3fs';
 import { azBlobOptions } from '../vfs/azblob/config';
-import { AzBlobFs } from '../vfs/azblob/azblobfs';
 import { gcsOptions } from '../vfs/gcs/config';
-import { GcsFs } from '../vfs/gcs/gcsfs';
 import { sftpFsOptions } from '../vfs/sftpfs/config';
 import { SftpConnectionPool, type SelfConnectionGuard } from '../vfs/sftpfs/pool';
 import { SftpFs } from '../vfs/sftpfs/sftpfs';
@@ -29,6 +26,12 @@ import { httpFsOptions } from '../vfs/httpfs/config';
 import { HttpFs } from '../vfs/httpfs/httpfs';
 import { NO_STORAGE_METRICS } from '../metrics/storage';
 import { PROVIDER_NAMES } from '../vfs/providers';
+import { lazy } from '../util/lazy';
+
+// the cloud backends and their SDKs load when a user or folder on that storage is first used
+const s3Backend = lazy(() => require('../vfs/s3/s3fs') as typeof import('../vfs/s3/s3fs'));
+const gcsBackend = lazy(() => require('../vfs/gcs/gcsfs') as typeof import('../vfs/gcs/gcsfs'));
+const azBlobBackend = lazy(() => require('../vfs/azblob/azblobfs') as typeof import('../vfs/azblob/azblobfs'));
 
 export interface FilesystemDeps {
   common: Pick<CommonConfig, 'umask' | 'rename_mode'> & Partial<Pick<CommonConfig, 'upload_mode' | 'resume_max_size'>>;
@@ -59,7 +62,7 @@ export function createFilesystems(deps: FilesystemDeps): FsFactory {
   const sftpPool = new SftpConnectionPool(deps.selfConnections ?? NO_SELF_KEYS, (msg) => deps.logger.warn('sftpfs', msg));
   const builders = new Map<number, Builder>([
     [0, (t) => new OsFs({ root: localRootOf(t), umask })],
-    [1, (t) => new S3Fs(s3Options(t.filesystem.s3config ?? {}, t.subpath), {
+    [1, (t) => new (s3Backend().S3Fs)(s3Options(t.filesystem.s3config ?? {}, t.subpath), {
       decrypt: (s) => deps.kms.decrypt(s),
       metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
       renameMode: deps.common.rename_mode,
@@ -67,14 +70,14 @@ export function createFilesystems(deps: FilesystemDeps): FsFactory {
       resumeMaxSize: deps.common.resume_max_size ?? 0,
       warn: (msg) => deps.logger.warn('s3fs', `${t.owner}: ${msg}`),
     })],
-    [2, (t) => new GcsFs(gcsOptions(t.filesystem.gcsconfig ?? {}, t.subpath), {
+    [2, (t) => new (gcsBackend().GcsFs)(gcsOptions(t.filesystem.gcsconfig ?? {}, t.subpath), {
       decrypt: (s) => deps.kms.decrypt(s),
       metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
       renameMode: deps.common.rename_mode,
       keepPartialUploads: ((deps.common.upload_mode ?? 0) & 8) !== 0,
       warn: (msg) => deps.logger.warn('gcsfs', `${t.owner}: ${msg}`),
     })],
-    [3, (t) => new AzBlobFs(azBlobOptions(t.filesystem.azblobconfig ?? {}, t.subpath), {
+    [3, (t) => new (azBlobBackend().AzBlobFs)(azBlobOptions(t.filesystem.azblobconfig ?? {}, t.subpath), {
       decrypt: (s) => deps.kms.decrypt(s),
       metrics: deps.metrics.storage ?? NO_STORAGE_METRICS,
       renameMode: deps.common.rename_mode,

@@ -5,10 +5,13 @@
 import type { Service, ServerContext } from '../common/context';
 import { createTelemetryService } from './telemetry';
 import { createHttpService } from '../httpd/server';
-import { createWebdavService } from '../webdavd/server';
 import { createSftpService } from '../sftpd/server';
 import { createFtpService } from '../ftpd/server';
 import { buildServicesStatus } from './status';
+import { lazy } from '../util/lazy';
+
+// the WebDAV server (webdav-server and our adapter) loads only when a WebDAV binding is configured
+const webdavServer = lazy(() => require('../webdavd/server') as typeof import('../webdavd/server'));
 
 const enabled = (bindings: { port: number }[]): boolean => bindings.some((b) => b.port > 0);
 
@@ -22,7 +25,7 @@ export async function buildServices(ctx: ServerContext, status: () => Record<str
     out.push(createFtpService(ctx));
   }
   if (enabled(c.webdavd.bindings)) {
-    out.push(createWebdavService(ctx));
+    out.push(webdavServer().createWebdavService(ctx));
   }
   if (enabled(c.httpd.bindings)) {
     out.push(createHttpService(ctx, { serviceStatus: status }));

@@ -6,8 +6,11 @@
  * 2 CRAM-MD5, used only when a user or password is set. Certificates are
  * verified against the system CAs (NODE_EXTRA_CA_CERTS adds a private CA).
  */
-import { createTransport } from 'nodemailer';
+import { lazy } from '../util/lazy';
 import type { SmtpConfig } from '../config/types';
+
+// nodemailer loads with the first message (or smtptest), not with the server
+const mailerModule = lazy(() => require('nodemailer') as typeof import('nodemailer'));
 
 export interface MailMessage {
   to: string[];
@@ -42,7 +45,7 @@ export async function sendMail(c: SmtpConfig, msg: MailMessage, debug?: (line: s
     if (text !== '') debug(text);
   };
   const logger = { level: () => undefined, trace: log, debug: log, info: log, warn: log, error: log, fatal: log };
-  const transport = createTransport({
+  const transport = mailerModule().createTransport({
     host: c.host,
     port: c.port,
     secure: c.encryption === 1,

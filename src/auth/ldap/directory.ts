@@ -9,9 +9,13 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, InvalidCredentialsError, ResultCodeError, SizeLimitExceededError, type Entry } from 'ldapts';
+import type { Client, Entry } from 'ldapts';
+import { lazy } from '../../util/lazy';
 import type { LdapConfig } from '../../config/types';
 import { userFilter } from './filter';
+
+// ldapts loads with the first LDAP login, not with the server
+const ldapModule = lazy(() => require('ldapts') as typeof import('ldapts'));
 
 /** What the directory said about a login name. */
 export interface DirectoryEntry {
@@ -55,7 +59,7 @@ export class LdapDirectory {
   /** ldapts speaks TLS from the first byte whenever tlsOptions is given: only for ldaps:// (StartTLS passes them later). */
   private client(url: string): Client {
     const base = { url, timeout: this.timeoutMs, connectTimeout: this.timeoutMs };
-    return new Client(url.toLowerCase().startsWith('ldaps:') ? { ...base, tlsOptions: this.tlsFor(url) } : base);
+    return new (ldapModule().Client)(url.toLowerCase().startsWith('ldaps:') ? { ...base, tlsOptions: this.tlsFor(url) } : base);
   }
 
   /** The certificate is checked against the URL's host (StartTLS would otherwise check "localhost"); SNI only for names. */
@@ -76,11 +80,11 @@ export class LdapDirectory {
         searchUserBound = true;
         return await work(client);
       } catch (e) {
-        if (e instanceof InvalidCredentialsError && !searchUserBound) {
+        if (e instanceof ldapModule().InvalidCredentialsError && !searchUserBound) {
           throw new DirectoryError('unavailable', 'the search user bind was refused: check ldap.bind_dn/bind_password');
         }
         // the server answered: its answer stands; otherwise (socket, TLS, no answer in time) try the next URL
-        if (e instanceof ResultCodeError) throw this.classify(e);
+        if (e instanceof ldapModule().ResultCodeError) throw this.classify(e);
         lastError = e;
       } finally {
         // unbind closes the socket; it must not hold the login when the server is stuck
@@ -92,11 +96,11 @@ export class LdapDirectory {
 
   private classify(e: unknown): DirectoryError {
     if (e instanceof DirectoryError) return e;
-    if (e instanceof InvalidCredentialsError) return new DirectoryError('refused', 'invalid credentials');
+    if (e instanceof ldapModule().InvalidCredentialsError) return new DirectoryError('refused', 'invalid credentials');
     // sizeLimit 2: a query that selects more than one entry is never a login
-    if (e instanceof SizeLimitExceededError) return new DirectoryError('ambiguous', 'more than one directory entry matches the login name');
+    if (e instanceof ldapModule().SizeLimitExceededError) return new DirectoryError('ambiguous', 'more than one directory entry matches the login name');
     // another answer of the server (busy, unwilling to perform...): no login, and said so
-    return new DirectoryError(e instanceof ResultCodeError ? 'refused' : 'unavailable', messageOf(e));
+    return new DirectoryError(e instanceof ldapModule().ResultCodeError ? 'refused' : 'unavailable', messageOf(e));
   }
 
   /** ldapts has per-operation timeouts, but a stuck TLS handshake or socket must not outlive ours either. */
@@ -140,7 +144,7 @@ export class LdapDirectory {
         await this.deadline(client.bind(dn, password), 'user bind');
         return;
       } catch (e) {
-        if (e instanceof ResultCodeError) throw this.classify(e);
+        if (e instanceof ldapModule().ResultCodeError) throw this.classify(e);
         lastError = e;
       } finally {
         void client.unbind().catch(() => undefined);

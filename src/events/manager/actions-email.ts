@@ -5,12 +5,15 @@
  * the user's files (virtual paths), 10 MB in total at most, as SFTPGo.
  */
 import path from 'node:path';
-import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
+import { lazy } from '../../util/lazy';
 import type { Readable } from 'node:stream';
 import type { SmtpConfig } from '../../config/types';
 import { ConfigError } from '../../config/errors';
 import type { EmailActionConfig } from '../../dataprovider/event-models';
+
+// nodemailer loads with the first e-mail action, not with the server
+const mailerModule = lazy(() => require('nodemailer') as typeof import('nodemailer'));
 
 export const MAX_ATTACHMENTS_SIZE = 10 * 1024 * 1024;
 
@@ -25,7 +28,7 @@ const AUTH_METHODS = ['PLAIN', 'LOGIN', 'CRAM-MD5'];
 
 export function createMailer(c: SmtpConfig): Transporter | undefined {
   if (c.host === '') return undefined;
-  return nodemailer.createTransport({
+  return mailerModule().createTransport({
     host: c.host, port: c.port, name: c.domain || undefined,
     secure: c.encryption === 1, requireTLS: c.encryption === 2, ignoreTLS: c.encryption === 0,
     ...(c.user !== '' ? { auth: { user: c.user, pass: c.password, method: AUTH_METHODS[c.auth_type] ?? 'PLAIN' } } : {}),

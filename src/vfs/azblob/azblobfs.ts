@@ -15,7 +15,7 @@ import { FsError } from '../../common/errors';
 import type { StorageMetrics, StorageRequest } from '../../metrics/storage';
 import type { FileInfo, Fs, FsFeatures, OpenWriteOptions, ReadHandle, SetStatAttrs, StatVFS, WriteHandle } from '../fs';
 import { S_IFDIR, S_IFREG } from '../fs';
-import { drainInto } from '../s3/download';
+import { drainInto } from '../drain-into';
 import { WindowedReadHandle } from '../windowed-read';
 import { AZ_CALL_TIMEOUT_MS, createContainerClient, fromAzError, type SecretDecrypter } from './client';
 import type { AzBlobOptions } from './config';

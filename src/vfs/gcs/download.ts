@@ -19,7 +19,7 @@ import type { Readable } from 'node:stream';
 import type { Bucket, File } from '@google-cloud/storage';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics } from '../../metrics/storage';
-import { drainInto } from '../s3/download';
+import { drainInto } from '../drain-into';
 import { WindowedReadHandle } from '../windowed-read';
 import { fromGcsError, GCS_CALL_TIMEOUT_MS } from './client';
 

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics } from '../../metrics/storage';
+import { drainInto } from '../drain-into';
 import { WindowedReadHandle } from '../windowed-read';
 import { fromS3Error, type SseParams } from './client';
 import type { S3Requests } from './hot';
@@ -60,16 +61,4 @@ export class S3ReadHandle extends WindowedReadHandle {
       },
     });
   }
-}
-
-/** Copies a response body into buf; more data than buf holds is an error. */
-export async function drainInto(body: Readable | undefined, buf: Buffer, name: string): Promise<number> {
-  let fill = 0;
-  if (!body) return 0;
-  for await (const chunk of body) {
-    const c = chunk as Buffer;
-    if (fill + c.length > buf.length) throw new FsError('Generic', `read of ${name}: more data than requested`);
-    fill += c.copy(buf, fill);
-  }
-  return fill;
 }

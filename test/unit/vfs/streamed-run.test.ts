@@ -13,7 +13,7 @@ import { Agent, createServer, get, type IncomingMessage, type Server } from 'nod
 import type { AddressInfo, Socket } from 'node:net';
 import { FsError } from '../../../src/common/errors';
 import { NO_STORAGE_METRICS } from '../../../src/metrics/storage';
-import { drainInto } from '../../../src/vfs/s3/download';
+import { drainInto } from '../../../src/vfs/drain-into';
 import { WindowedReadHandle } from '../../../src/vfs/windowed-read';
 
 const KB = 1024;

@@ -6,7 +6,7 @@
  * All JWT only, and reachable while the account must still set up its 2FA.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
+import { lazy } from '../../../util/lazy';
 import { userInScope } from '../../scope';
 import type { RecoveryCode, TotpConfig } from '../../../dataprovider/models';
 import { type AccountKind, generateRecoveryCodes, parseSecret, unusedRecoveryCodes } from '../../../dataprovider/secrets';
@@ -15,6 +15,9 @@ import type { HttpDeps } from '../../deps';
 import { executorOf, message } from '../../deps';
 import { ApiError } from '../../errors';
 import { apiResponseSchema, errorResponses, paramsFor, stringArray } from '../../schemas/common';
+
+// qrcode loads with the first two-factor setup page, not with the server
+const qrCodes = lazy(() => require('qrcode') as typeof import('qrcode'));
 
 const totpConfigSchema = { type: 'object', properties: { name: { type: 'string' }, issuer: { type: 'string' }, algo: { type: 'string' } } } as const;
 const generateBody = { type: 'object', properties: { config_name: { type: 'string' } }, required: ['config_name'] } as const;
@@ -120,7 +123,7 @@ export function registerMfaRoutes(app: FastifyInstance, deps: HttpDeps): void {
       if (!cfg) throw new ApiError(400, `totp: no configuration "${req.body.config_name}"`);
       const secret = generateTotpSecret();
       const url = otpauthUrl(cfg, `${kind === 'admin' ? 'Admin' : 'User'} "${acc.username}"`, secret);
-      const png = await QRCode.toBuffer(url, { type: 'png', width: 200, margin: 1 });
+      const png = await qrCodes().toBuffer(url, { type: 'png', width: 200, margin: 1 });
       return { config_name: cfg.name, issuer: cfg.issuer, secret, url, qr_code: png.toString('base64') };
     });
 

@@ -9,7 +9,7 @@ import { FsError } from '../../../common/errors';
 import type { FileOps } from '../../../common/types';
 import type { FileInfo } from '../../../vfs/fs';
 import { S_IFLNK, S_IFMT } from '../../../vfs/fs';
-import { parseRange } from '../../../webdavd/get';
+import { parseRange } from '../../../util/http-range';
 import { mimeTypeOf } from '../../../webdavd/mime';
 import { downloadPump } from '../../../common/pump';
 import type { HttpDeps } from '../../deps';

@@ -4,7 +4,7 @@
  * routes/user/profile.ts), password change, and TOTP enrolment (QR code as a
  * PNG data URL rendered here, passcode proof, recovery codes shown once).
  */
-import QRCode from 'qrcode';
+import { lazy } from '../../../util/lazy';
 import { mustChangePassword } from '../../../dataprovider/auth';
 import { generateRecoveryCodes } from '../../../dataprovider/secrets';
 import { generateTotpSecret, otpauthUrl, validateTotpSecret } from '../../../mfa/totp';
@@ -13,6 +13,9 @@ import { changeUserPassword, profileOf, profileRights, selfExecutor, updateProfi
 import { userRestricted } from '../../routes/user/session';
 import { userMustSetSecondFactor } from '../../tokens';
 import type { ClientApp, ClientRequest } from './app';
+
+// qrcode loads with the first two-factor setup page, not with the server
+const qrCodes = lazy(() => require('qrcode') as typeof import('qrcode'));
 
 const PROTOCOLS = ['SSH', 'FTP', 'HTTP'] as const;
 interface Enrolment { configName: string; secret: string; qr: string }
@@ -60,7 +63,7 @@ export function registerClientProfile(c: ClientApp): void {
   const enrolment = async (r: ClientRequest, configName: string, secret: string): Promise<Enrolment | undefined> => {
     const cfg = provider.secrets.totp.config(configName);
     if (!cfg) return undefined;
-    const qr = await QRCode.toDataURL(otpauthUrl(cfg, `User "${r.user.username}"`, secret), { width: 200, margin: 1 });
+    const qr = await qrCodes().toDataURL(otpauthUrl(cfg, `User "${r.user.username}"`, secret), { width: 200, margin: 1 });
     return { configName: cfg.name, secret, qr };
   };
   const mfa = { deny: 'mfa-disabled' as const };

@@ -5,11 +5,14 @@
  * recovery codes. Works without JavaScript: each step is a form post. Also the
  * "disable 2FA" buttons of the user and admin edit pages.
  */
-import QRCode from 'qrcode';
+import { lazy } from '../../../util/lazy';
 import { type AccountKind, generateRecoveryCodes } from '../../../dataprovider/secrets';
 import { generateTotpSecret, otpauthUrl, validateTotpSecret } from '../../../mfa/totp';
 import { adminMustSetSecondFactor } from '../../tokens';
 import type { WebApp, WebRequest } from '../webapp';
+
+// qrcode loads with the first two-factor setup page, not with the server
+const qrCodes = lazy(() => require('qrcode') as typeof import('qrcode'));
 
 interface Enrolment { configName: string; issuer: string; secret: string; qr: string }
 
@@ -33,7 +36,7 @@ export function registerMfaPages(w: WebApp): void {
     const cfg = secrets.totp.config(configName);
     if (!cfg) return undefined;
     const url = otpauthUrl(cfg, `Admin "${r.admin.username}"`, secret);
-    return { configName: cfg.name, issuer: cfg.issuer, secret, qr: await QRCode.toDataURL(url, { width: 200, margin: 1 }) };
+    return { configName: cfg.name, issuer: cfg.issuer, secret, qr: await qrCodes().toDataURL(url, { width: 200, margin: 1 }) };
   };
 
   w.get('/mfa', [], async (r, _p, query) => {
