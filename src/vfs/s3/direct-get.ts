@@ -16,7 +16,7 @@
  * knows; nothing waits forever.
  *
  * Connections are kept alive in a small pool per filesystem and closed once
- * idle for IDLE_CLOSE_MS (one timer for the pool, not one per request),
+ * idle for idleCloseMs (2 s from hot.ts; one timer for the pool, not one per request),
  * before servers usually drop them (s3rver/Node: 5 s).
  */
 import type { RunBody, RunSink } from '../run-body';

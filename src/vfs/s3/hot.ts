@@ -4,7 +4,10 @@
  * (middleware stack, signer) that lived as long as the 5 MiB part and was
  * freed only by a mark-compact: the first upload after start grew the
  * daemon's RSS by about 80 MiB. Here a request is a signed node:http(s) call
- * over a keep-alive agent of this filesystem's own.
+ * over a keep-alive agent of this filesystem's own; ranged GETs to a plain
+ * http endpoint go on raw sockets instead (direct-get.ts: the body is read
+ * straight into the window buffers: a 1 GiB SFTP download
+ * took a median 3.73 -> 2.95 daemon CPU s, settled daemon 3.25-3.91 -> 2.55-2.75).
  *
  * What stays the SDK's: the endpoint (its S3 rules decide path style or
  * virtual host, resolved once per filesystem), the credentials (its resolved
