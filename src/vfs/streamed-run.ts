@@ -1,14 +1,15 @@
 /**
  * One ranged GET that serves a run of consecutive windows of an object: the
  * windowed reader (windowed-read.ts) queues its sequential read-ahead windows
- * here instead of issuing one request per window. The body flows only while
- * a queued window has room (paused otherwise: backpressure), so a client that
- * stops reading parks the socket instead of buffering the object:
- * memory stays the windows' buffers plus the stream's small internal buffer.
+ * here instead of issuing one request per window. The body (run-body.ts)
+ * writes into the head window's free room and waits while no window is
+ * queued (backpressure), so a client that stops reading parks the socket
+ * instead of buffering the object: memory stays the windows' buffers.
  *
- * Why: an SDK request costs far more CPU and garbage than the bytes of a
- * 5 MiB window take to copy (signing, middleware stack, hundreds of KiB of
- * JS objects promoted because the request lives for the whole window).
+ * Why: a request costs far more CPU and garbage than the bytes of a 5 MiB
+ * window take to copy (signing, headers, and for the SDK its middleware stack
+ * and hundreds of KiB of JS objects promoted because the request lives for
+ * the whole window).
  *
  * A window whose own signal aborts (dropped read-ahead, per-window timeout,
  * handle closed) ends the run: the GET is destroyed with its socket and the
@@ -17,10 +18,9 @@
  * the backend's request layer); a run that fails to open rejects its windows
  * (its opening was retried already).
  */
-import type { Readable } from 'node:stream';
+import type { OpenRun, RunBody, RunSink } from './run-body';
 
-/** opens the object's bytes [start, end] (inclusive) as one stream */
-export type OpenRun = (start: number, end: number, signal: AbortSignal) => Promise<Readable>;
+export type { OpenRun } from './run-body';
 /** the plain ranged GET of one window: fills buf, returns the bytes written */
 export type FetchRange = (start: number, end: number, buf: Buffer, signal: AbortSignal) => Promise<number>;
 
@@ -35,31 +35,29 @@ interface QueuedWindow {
   onAbort(): void;
 }
 
-export class StreamedRun {
+export class StreamedRun implements RunSink {
   /** the object offset right after the last window queued: the only place a window can join the run */
   next: number;
   private readonly queue: QueuedWindow[] = [];
   private readonly stop = new AbortController();
-  private body?: Readable;
+  private body?: RunBody;
   private opening = false;
-  /** bytes that came while no window had room (the body is paused until one is queued) */
-  private readonly spare: Buffer[] = [];
-  private ended = false;
-  /** the body has ended: what is left is in `spare` */
+  private over = false;
+  /** the body has delivered its last byte */
   private bodyDone = false;
 
   constructor(start: number, private readonly end: number, private readonly open: OpenRun, private readonly fetchRange: FetchRange) {
     this.next = start;
   }
 
-  /** false once the run can serve nothing more (ended, failed, closed) */
+  /** false once the run can serve nothing more (ended, failed, closed, body over) */
   get usable(): boolean {
-    return !this.ended && !(this.bodyDone && this.spare.length === 0);
+    return !this.over && !this.bodyDone;
   }
 
   /** Queues the window [next, next + want) into buf; resolves with the bytes written. */
   read(buf: Buffer, want: number, signal: AbortSignal): Promise<number> {
-    if (this.ended) return Promise.reject(new Error('streamed run ended'));
+    if (!this.usable) return Promise.reject(new Error('streamed run ended'));
     return new Promise<number>((resolve, reject) => {
       const w: QueuedWindow = {
         start: this.next, buf, want, signal, fill: 0, resolve, reject,
@@ -69,12 +67,35 @@ export class StreamedRun {
       this.queue.push(w);
       if (signal.aborted) { this.close(); return; }
       signal.addEventListener('abort', w.onAbort, { once: true });
-      if (!this.body) { if (!this.opening) void this.openBody(); return; }
-      // bounded: each round empties one spare chunk or fills the queue
-      while (this.spare.length > 0 && this.queue.length > 0) this.deliver(this.spare.shift() as Buffer);
-      if (this.queue.length === 0) return;
-      if (this.bodyDone) this.endedShort(); else this.body.resume();
+      if (this.body) this.body.resume();
+      else if (!this.opening) void this.openBody();
     });
+  }
+
+  // RunSink: the body writes into the head window
+  room(): Buffer | undefined {
+    const w = this.queue[0];
+    return w && !this.over ? w.buf.subarray(w.fill, w.want) : undefined;
+  }
+
+  wrote(n: number): void {
+    const w = this.queue[0];
+    w.fill += n;
+    if (w.fill === w.want) this.settleHead(w);
+  }
+
+  ended(): void {
+    this.bodyDone = true;
+    // the body ended before the queued windows were full: the object is shorter than its size said
+    if (this.queue.length === 0 || this.over) return;
+    // the head gets what came (the reader reports a short object)
+    this.settleHead(this.queue[0]);
+    this.failQueued(new Error('the object ended early'));
+  }
+
+  failed(): void {
+    // a body that fails mid-way (or closes before its end): the windows still wanted are fetched alone
+    this.close();
   }
 
   /**
@@ -82,11 +103,10 @@ export class StreamedRun {
    * own signal aborted and fetches the others alone. Idempotent.
    */
   close(): void {
-    if (this.ended) return;
-    this.ended = true;
+    if (this.over) return;
+    this.over = true;
     this.stop.abort();
     this.body?.destroy();
-    this.spare.length = 0;
     const queued = this.queue.splice(0);
     for (const w of queued) {
       w.signal.removeEventListener('abort', w.onAbort);
@@ -98,55 +118,18 @@ export class StreamedRun {
 
   private async openBody(): Promise<void> {
     this.opening = true;
-    let body: Readable;
+    let body: RunBody;
     try {
-      body = await this.open(this.queue[0].start, this.end, this.stop.signal);
+      body = await this.open(this.queue[0].start, this.end, this, this.stop.signal);
     } catch (e) {
-      // the SDK already retried the request: the queued windows fail with its error
+      // the request layer already retried the opening: the queued windows fail with its error
       this.failQueued(e);
       return;
     }
-    if (this.ended) { body.destroy(); return; }
+    if (this.over) { body.destroy(); return; }
     this.body = body;
-    // 'data' events rather than async iteration: no promise per chunk
-    body.on('data', (chunk: Buffer) => this.deliver(chunk));
-    body.on('end', () => this.bodyEnded());
-    // a body that fails mid-way (or closes before its end): the windows still wanted are fetched alone
-    body.on('error', () => this.close());
-    body.on('close', () => { if (!body.readableEnded) this.close(); });
-  }
-
-  /** Copies a chunk into the queued windows in order; what finds no room waits in `spare` with the body paused. */
-  private deliver(chunk: Buffer): void {
-    if (this.ended) return;
-    let off = 0;
-    // bounded: each round fills a window or uses up the chunk
-    while (off < chunk.length && this.queue.length > 0) {
-      const w = this.queue[0];
-      const n = Math.min(chunk.length - off, w.want - w.fill);
-      chunk.copy(w.buf, w.fill, off, off + n);
-      w.fill += n;
-      off += n;
-      if (w.fill === w.want) this.settleHead(w);
-    }
-    if (off < chunk.length) {
-      this.spare.push(off === 0 ? chunk : chunk.subarray(off));
-      this.body?.pause();
-    }
-  }
-
-  private bodyEnded(): void {
-    this.bodyDone = true;
-    // the last chunks may still wait in `spare` for windows to come
-    if (this.spare.length === 0 && this.queue.length > 0) this.endedShort();
-  }
-
-  /** The body ended before the queued windows were full: the object is shorter than its size said. */
-  private endedShort(): void {
-    if (this.ended) return;
-    // the head gets what came (the reader reports a short object)
-    this.settleHead(this.queue[0]);
-    this.failQueued(new Error('the object ended early'));
+    // windows queued while the GET was opening
+    body.resume();
   }
 
   private settleHead(w: QueuedWindow): void {
@@ -156,7 +139,7 @@ export class StreamedRun {
   }
 
   private failQueued(e: unknown): void {
-    this.ended = true;
+    this.over = true;
     this.body?.destroy();
     for (const w of this.queue.splice(0)) {
       w.signal.removeEventListener('abort', w.onAbort);

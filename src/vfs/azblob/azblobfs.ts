@@ -17,6 +17,7 @@ import type { FileInfo, Fs, FsFeatures, OpenWriteOptions, ReadHandle, SetStatAtt
 import { S_IFDIR, S_IFREG } from '../fs';
 import { drainInto } from '../drain-into';
 import { WindowedReadHandle } from '../windowed-read';
+import { runFromStreams } from '../run-body';
 import { AZ_CALL_TIMEOUT_MS, createContainerClient, fromAzError, type SecretDecrypter } from './client';
 import type { AzBlobOptions } from './config';
 import { azWriteHandle } from './upload';
@@ -226,7 +227,7 @@ export class AzBlobFs implements Fs {
       partMaxTime: AZ_CALL_TIMEOUT_MS * 3, backend: 'az', metrics: this.deps.metrics, mapError: (e, op) => fromAzError(e, op),
       fetchRange: async (start, end, buf, signal) => drainInto(await get(start, end, signal), buf, name),
       // the sequential read-ahead: one ranged GET per run of windows (destroying its body destroys the socket)
-      openRun: (start, end, signal) => get(start, end, signal),
+      openRun: runFromStreams(get),
     });
   }
 

@@ -21,6 +21,7 @@ import { FsError } from '../../common/errors';
 import type { StorageMetrics } from '../../metrics/storage';
 import { drainInto } from '../drain-into';
 import { WindowedReadHandle } from '../windowed-read';
+import { runFromStreams } from '../run-body';
 import { fromGcsError, GCS_CALL_TIMEOUT_MS } from './client';
 
 const DOWNLOAD_PART = 5 * 1024 * 1024;
@@ -59,7 +60,7 @@ export function gcsReadHandle(p: GcsDownloadParams): WindowedReadHandle {
     fetchRange: direct
       ? async (start, end, buf, signal) => drainInto(await openMedia(p, start, end, signal), buf, p.key)
       : (start, end, buf, signal) => sdkRange(file, p.key, start, end, buf, signal),
-    openRun: direct ? (start, end, signal) => openMedia(p, start, end, signal) : undefined,
+    openRun: direct ? runFromStreams((start, end, signal) => openMedia(p, start, end, signal)) : undefined,
   });
 }
 

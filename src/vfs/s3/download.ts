@@ -10,6 +10,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { FsError } from '../../common/errors';
 import type { StorageMetrics } from '../../metrics/storage';
 import { drainInto } from '../drain-into';
+import { runFromStreams } from '../run-body';
 import { WindowedReadHandle } from '../windowed-read';
 import { fromS3Error, type SseParams } from './client';
 import type { S3Requests } from './hot';
@@ -47,18 +48,18 @@ export class S3ReadHandle extends WindowedReadHandle {
       super({
         ...common,
         fetchRange: (start, end, buf, signal) => hot.fetchRange(p.key, start, end, p.etag, p.sse, buf, signal),
-        openRun: (start, end, signal) => hot.openRange(p.key, start, end, p.etag, p.sse, signal),
+        openRun: (start, end, sink, signal) => hot.openRun(p.key, start, end, p.etag, p.sse, sink, signal),
       });
       return;
     }
     super({
       ...common,
       fetchRange: async (start, end, buf, signal) => drainInto(await get(start, end, signal), buf, p.key),
-      openRun: async (start, end, signal) => {
+      openRun: runFromStreams(async (start, end, signal) => {
         const body = await get(start, end, signal);
         if (!body) throw new FsError('Generic', `read of ${p.key}: no body`);
         return body;
-      },
+      }),
     });
   }
 }

@@ -4,7 +4,10 @@
  * (middleware stack, signer) that lived as long as the 5 MiB part and was
  * freed only by a mark-compact: the first upload after start grew the
  * daemon's RSS by about 80 MiB. Here a request is a signed node:http(s) call
- * over a keep-alive agent of this filesystem's own.
+ * over a keep-alive agent of this filesystem's own; ranged GETs to a plain
+ * http endpoint go on raw sockets instead (direct-get.ts: the body is read
+ * straight into the window buffers: a 1 GiB SFTP download
+ * took a median 3.73 -> 2.95 daemon CPU s, settled daemon 3.25-3.91 -> 2.55-2.75).
  *
  * What stays the SDK's: the endpoint (its S3 rules decide path style or
  * virtual host, resolved once per filesystem), the credentials (its resolved
@@ -22,6 +25,8 @@ import type { S3Options } from './config';
 import { canonicalQuery, encodeS3Path, SigV4Signer, UNSIGNED_PAYLOAD, EMPTY_SHA256, type SigningCredentials } from './sigv4';
 import { S3ResponseError, readErrorResponse } from './hot-errors';
 import type { SseParams } from './client';
+import { streamRunBody, type RunBody, type RunSink } from '../run-body';
+import { DirectGetPool, type DirectGetRequest } from './direct-get';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 /** a socket silent this long fails its request (the SDK client's socketTimeout) */
@@ -29,6 +34,8 @@ const SOCKET_IDLE_TIMEOUT_MS = 60_000;
 /** attempts of an idempotent request (the SDK client's maxAttempts) */
 const MAX_ATTEMPTS = 3;
 const BACKOFF_MS = 100;
+/** raw-socket GET connections idle this long are closed (servers drop theirs after 5 s or more) */
+const DIRECT_IDLE_CLOSE_MS = 2_000;
 
 interface Target {
   protocol: 'http:' | 'https:';
@@ -63,14 +70,29 @@ function backoff(attempt: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** A request signed and ready for the wire. */
+interface SignedRequest {
+  /** path and canonical query, encoded as signed */
+  target: string;
+  headers: Record<string, string>;
+}
+
 export class S3Requests {
   private readonly agent: HttpAgent;
+  /** ranged GETs on raw sockets (plain http endpoints only: https keeps node:https) */
+  private readonly direct?: DirectGetPool;
 
   private constructor(private readonly client: S3Client, o: S3Options, private readonly target: Target) {
     const maxSockets = Math.max(o.uploadConcurrency, o.downloadConcurrency) + 4;
     this.agent = target.protocol === 'https:'
       ? new HttpsAgent({ keepAlive: true, maxSockets, rejectUnauthorized: !o.skipTlsVerify })
       : new HttpAgent({ keepAlive: true, maxSockets });
+    if (target.protocol === 'http:') {
+      this.direct = new DirectGetPool({
+        host: target.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(target.port || 80),
+        connectTimeoutMs: CONNECT_TIMEOUT_MS, socketTimeoutMs: SOCKET_IDLE_TIMEOUT_MS, idleCloseMs: DIRECT_IDLE_CLOSE_MS, maxIdle: maxSockets,
+      });
+    }
   }
 
   /** The data-path requests of a filesystem, or undefined when its endpoint needs another auth scheme than SigV4. */
@@ -108,8 +130,21 @@ export class S3Requests {
     return this.withRetries(signal, () => this.getRange(key, start, end, etag, sse, signal));
   }
 
+  /**
+   * Opens bytes [start, end] of an object (pinned to `etag`) as a body
+   * flowing into sink: on raw sockets for http endpoints, through node:https
+   * otherwise. The opening is retried; the body's failures go to the sink.
+   */
+  openRun(key: string, start: number, end: number, etag: string | undefined, sse: SseParams, sink: RunSink, signal: AbortSignal): Promise<RunBody> {
+    const direct = this.direct;
+    if (!direct) return this.openRange(key, start, end, etag, sse, signal).then((res) => streamRunBody(res, sink));
+    return this.withRetries(signal, async () => direct.get(await this.directGet(key, start, end, etag, sse), sink, signal));
+  }
+
   /** Downloads bytes [start, end] into buf, retrying the whole range on 5xx or a body cut short. */
   fetchRange(key: string, start: number, end: number, etag: string | undefined, sse: SseParams, buf: Buffer, signal: AbortSignal): Promise<number> {
+    const direct = this.direct;
+    if (direct) return this.withRetries(signal, async () => direct.fetchInto(await this.directGet(key, start, end, etag, sse), buf, signal));
     return this.withRetries(signal, async () => {
       const res = await this.getRange(key, start, end, etag, sse, signal);
       let fill = 0;
@@ -124,12 +159,23 @@ export class S3Requests {
 
   destroy(): void {
     this.agent.destroy();
+    this.direct?.destroy();
+  }
+
+  /** The headers of a ranged GET: the range, the SSE-C key, the ETag it must still have. */
+  private rangeHeaders(start: number, end: number, etag: string | undefined, sse: SseParams): Record<string, string> {
+    const headers: Record<string, string> = { range: `bytes=${start}-${end}`, ...sseHeaders(sse) };
+    if (etag) headers['if-match'] = etag;
+    return headers;
+  }
+
+  private async directGet(key: string, start: number, end: number, etag: string | undefined, sse: SseParams): Promise<DirectGetRequest> {
+    const signed = await this.sign('GET', key, {}, this.rangeHeaders(start, end, etag, sse), EMPTY_SHA256);
+    return { ...signed, length: end - start + 1, wholeOk: start === 0, what: key };
   }
 
   private async getRange(key: string, start: number, end: number, etag: string | undefined, sse: SseParams, signal: AbortSignal): Promise<IncomingMessage> {
-    const headers: Record<string, string> = { range: `bytes=${start}-${end}`, ...sseHeaders(sse) };
-    if (etag) headers['if-match'] = etag;
-    const res = await this.send('GET', key, {}, headers, EMPTY_SHA256, undefined, signal);
+    const res = await this.send('GET', key, {}, this.rangeHeaders(start, end, etag, sse), EMPTY_SHA256, undefined, signal);
     // a server that ignores Range answers 200 with the whole object: usable only from its first byte
     if (res.statusCode !== 206 && start !== 0) {
       res.destroy();
@@ -156,12 +202,8 @@ export class S3Requests {
     return this.client.config.credentials();
   }
 
-  /** One signed request; resolves with a 2xx response (body unread), rejects with S3ResponseError or a transport error. */
-  private async send(
-    method: string, key: string, query: Record<string, string>, headers: Record<string, string>, payloadHash: string,
-    body: Buffer | undefined, signal: AbortSignal,
-  ): Promise<IncomingMessage> {
-    if (signal.aborted) throw signal.reason;
+  /** Signs a request: the headers to send (host, date, payload hash, token and authorization added) and the wire target. */
+  private async sign(method: string, key: string, query: Record<string, string>, headers: Record<string, string>, payloadHash: string): Promise<SignedRequest> {
     const t = this.target;
     const path = encodeS3Path(t.basePath, key);
     const host = t.port ? `${t.hostname}:${t.port}` : t.hostname;
@@ -170,10 +212,21 @@ export class S3Requests {
     const signed = t.signer.sign({ method, host, path, query, headers, payloadHash }, await this.credentials(), now);
     // the wire query is the canonical one: what is signed is exactly what is sent
     const qs = canonicalQuery(query);
+    return { target: qs ? `${path}?${qs}` : path, headers: signed };
+  }
+
+  /** One signed request; resolves with a 2xx response (body unread), rejects with S3ResponseError or a transport error. */
+  private async send(
+    method: string, key: string, query: Record<string, string>, headers: Record<string, string>, payloadHash: string,
+    body: Buffer | undefined, signal: AbortSignal,
+  ): Promise<IncomingMessage> {
+    if (signal.aborted) throw signal.reason;
+    const t = this.target;
+    const signed = await this.sign(method, key, query, headers, payloadHash);
     const send = t.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send({
-      protocol: t.protocol, hostname: t.hostname, port: t.port || undefined, method, agent: this.agent, headers: signed,
-      path: qs ? `${path}?${qs}` : path, timeout: SOCKET_IDLE_TIMEOUT_MS,
+      protocol: t.protocol, hostname: t.hostname, port: t.port || undefined, method, agent: this.agent, headers: signed.headers,
+      path: signed.target, timeout: SOCKET_IDLE_TIMEOUT_MS,
     });
     return new Promise<IncomingMessage>((resolve, reject) => {
       const onAbort = (): void => { req.destroy(signal.reason as Error); };

@@ -15,6 +15,7 @@ import { FsError } from '../../../src/common/errors';
 import { NO_STORAGE_METRICS } from '../../../src/metrics/storage';
 import { drainInto } from '../../../src/vfs/drain-into';
 import { WindowedReadHandle } from '../../../src/vfs/windowed-read';
+import { runFromStreams } from '../../../src/vfs/run-body';
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -80,7 +81,7 @@ function handleOver(srv: RangeServer, size: number, partSize: number, concurrenc
     name: 'obj', size, partSize, concurrency, partMaxTime: 0, backend: 's3', metrics: NO_STORAGE_METRICS,
     mapError: (e) => (e instanceof FsError ? e : new FsError('Generic', String(e))),
     fetchRange: async (start, end, buf, signal) => drainInto(await request(start, end, signal), buf, 'obj'),
-    openRun: (start, end, signal) => request(start, end, signal),
+    openRun: runFromStreams(request),
   });
   return { handle, agent };
 }
