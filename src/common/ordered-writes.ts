@@ -32,8 +32,6 @@ export class OrderedWriteHandle implements WriteHandle {
   private pendingBytes = 0;
   private failure: Error | undefined;
   private draining: Promise<void> = Promise.resolve();
-  /** in-order writeAt calls not yet settled: writeNow must not pass them */
-  private inOrderRunning = 0;
 
   constructor(private readonly inner: WriteHandle, startOffset: number, private readonly maxPending = MAX_PENDING_BYTES) {
     this.next = startOffset;
@@ -52,25 +50,10 @@ export class OrderedWriteHandle implements WriteHandle {
       this.pendingBytes += buf.length;
       return Promise.resolve();
     }
-    this.inOrderRunning++;
-    const written = new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       this.pending.set(position, { buf, held: false, resolve, reject });
       this.draining = this.draining.then(() => this.drain());
     });
-    return written.finally(() => { this.inOrderRunning--; });
-  }
-
-  /**
-   * The inner handle's writeNow for a write at the next offset when nothing
-   * is held or being written (so the order cannot change); false otherwise,
-   * and the caller uses writeAt.
-   */
-  writeNow(buf: Buffer, position: number): boolean {
-    const inner = this.inner.writeNow;
-    if (!inner || this.failure || position !== this.next || this.pending.size > 0 || this.inOrderRunning > 0) return false;
-    if (!inner.call(this.inner, buf, position)) return false;
-    this.next = position + buf.length;
-    return true;
   }
 
   /** Writes every pending chunk that is now contiguous, one at a time, in order. */

@@ -53,39 +53,12 @@ export class PartUploadHandle implements WriteHandle {
   private readonly inFlight = new Set<Promise<void>>();
   private failure: FsError | undefined;
   private ended = false;
-  /** writeAt calls not yet returned: writeNow leaves the order to them while any runs */
-  private writesRunning = 0;
   private readonly stop = new AbortController();
   private readonly started = new Date();
 
   constructor(private readonly store: PartStore, private readonly p: PartUploadParams) {}
 
-  /**
-   * Copies `buf` into the part being filled when that does not complete the
-   * part (no send, no wait): the caller's buffer is then free at once, and
-   * the SFTP session reuses its 255 KiB WRITE packet instead of leaving one
-   * per request for the GC (vfs/fs.ts). Anything else (a part to send, a
-   * failure, another write running) goes through writeAt.
-   */
-  writeNow(buf: Buffer, position: number): boolean {
-    if (this.failure || this.ended || this.writesRunning > 0 || position !== this.written) return false;
-    if (this.partFill + buf.length >= this.p.partSize) return false;
-    this.part ??= this.spare.pop() ?? Buffer.allocUnsafe(this.p.partSize);
-    this.partFill += buf.copy(this.part, this.partFill);
-    this.written += buf.length;
-    return true;
-  }
-
   async writeAt(buf: Buffer, position: number): Promise<void> {
-    this.writesRunning++;
-    try {
-      await this.writeInOrder(buf, position);
-    } finally {
-      this.writesRunning--;
-    }
-  }
-
-  private async writeInOrder(buf: Buffer, position: number): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.ended) throw new FsError('Aborted', 'the upload is closed');
     if (position !== this.written) {

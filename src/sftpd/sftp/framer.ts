@@ -13,22 +13,16 @@ export class FramingError extends Error {
 
 /** packets smaller than this are not worth recycling (uploads send 255 KiB WRITEs) */
 const RECYCLE_MIN_BYTES = 64 * 1024;
-/** spare packet memories kept at most: 2 MiB of 255 KiB WRITEs, the channel window's worth */
-const MAX_SPARES = 32;
 
 export class PacketFramer {
   private chunks: Buffer[] = [];
   private total = 0;
   /** length of the packet being assembled, read as soon as 4 bytes are there */
   private pending = -1;
-  /**
-   * Memories of packets next() assembled by copying and handed out, not yet
-   * recycled: recycle() takes back only these, each once (a second recycle
-   * of the same packet would give two packets the same memory).
-   */
-  private readonly handedOut = new WeakSet<ArrayBufferLike>();
-  /** assembled packets' memories handed back by recycle(), for the next assemblies */
-  private spares: Buffer[] = [];
+  /** the packet next() last assembled by copying, the only one recycle() takes back */
+  private assembled: Buffer | null = null;
+  /** an assembled packet's memory, handed back by recycle() for the next assembly */
+  private spare: Buffer | null = null;
 
   constructor(private readonly maxPacketLength: number) {}
 
@@ -96,39 +90,41 @@ export class PacketFramer {
 
   /**
    * Takes back a packet next() returned once its caller is done with it, so
-   * that a later packet spanning chunks is assembled into the same memory
+   * that the next packet spanning chunks is assembled into the same memory
    * instead of a fresh Buffer. An upload of 255 KiB WRITEs otherwise
-   * allocates one per request: with writes waiting on an object store's
-   * part uploads, 164 of them (41 MiB) for a 64 MiB upload, most of the
-   * first upload's RSS growth (docs/benchmarks.md, issue 11). Only packets
-   * this framer assembled are taken (never a view into a chunk, whose memory
-   * others share), each once, at most MAX_SPARES kept, and only while more
-   * data is buffered: a session that goes quiet does not keep the memory.
+   * allocates one per request, and that churn is what drives V8 into full
+   * collections (src/cmd/node-flags.ts). Only the packet most recently
+   * assembled is taken (never a view into a chunk, whose memory others
+   * share), and only while more data is buffered: a session that goes quiet
+   * does not keep the memory.
    */
   recycle(pkt: Buffer): void {
-    const memory = pkt.buffer;
-    if (pkt.byteOffset !== 0 || !this.handedOut.has(memory)) return;
-    this.handedOut.delete(memory);
-    if (this.total === 0 || this.spares.length >= MAX_SPARES) return;
-    // `pkt` lies at the start of an ArrayBuffer only this framer allocated (assemblyBuffer)
-    this.spares.push(Buffer.from(memory, 0, memory.byteLength));
+    const a = this.assembled;
+    this.assembled = null;
+    if (a === null || pkt !== a || this.total === 0) return;
+    // `a` lies at the start of an ArrayBuffer only this framer allocated (assemblyBuffer)
+    this.spare = Buffer.from(a.buffer, 0, a.buffer.byteLength);
   }
 
   private assemblyBuffer(n: number): Buffer {
-    const spare = this.spares.pop();
-    if (spare && spare.length >= n) return this.handOut(spare.subarray(0, n));
-    if (n < RECYCLE_MIN_BYTES) return Buffer.allocUnsafe(n);
+    const spare = this.spare;
+    this.spare = null;
+    if (spare && spare.length >= n) {
+      this.assembled = spare.subarray(0, n);
+      return this.assembled;
+    }
+    if (n < RECYCLE_MIN_BYTES) {
+      this.assembled = null;
+      return Buffer.allocUnsafe(n);
+    }
     // allocUnsafeSlow: memory of its own, never a slice of Node's shared pool, so it can be reused
-    return this.handOut(Buffer.allocUnsafeSlow(n));
-  }
-
-  private handOut(pkt: Buffer): Buffer {
-    this.handedOut.add(pkt.buffer);
-    return pkt;
+    this.assembled = Buffer.allocUnsafeSlow(n);
+    return this.assembled;
   }
 
   clear(): void {
-    this.spares = [];
+    this.assembled = null;
+    this.spare = null;
     this.chunks = [];
     this.total = 0;
     this.pending = -1;

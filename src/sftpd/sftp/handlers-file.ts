@@ -140,7 +140,6 @@ const write: RequestHandler = async (s, id, r) => {
   if (data.length > s.stats.maxWriteLength) s.stats.maxWriteLength = data.length;
   const release = useEntry(e);
   const untrack = s.trackWrite(data.length);
-  const releasePacket = s.packetReleaser();
   try {
     // Inline when cheap (Upload.writeNow, vfs/inline-writes.ts): OpenSSH's sftp keeps up
     // to 64 WRITEs of 255 KiB in flight, and through the thread pool they contend for
@@ -151,8 +150,8 @@ const write: RequestHandler = async (s, id, r) => {
     // bounded: each wait is for a write that is already running
     while (e.pooledWrite) await e.pooledWrite;
     if (e.upload.writeNow(data, offset)) {
-      // written (or copied) synchronously: the framer may reuse the packet
-      releasePacket();
+      // written synchronously: when no await came before, the framer may reuse the packet
+      s.releasePacket();
       return ok(id);
     }
     const write = e.upload.writeAt(data, offset);

@@ -92,8 +92,8 @@ export class SftpSession {
   private readonly maxInflightRead: number;
   private readonly maxPendingWrite: number;
   private initialized = false;
-  /** the packet dispatch() is handling, for packetReleaser() */
-  private current: Buffer | null = null;
+  /** set by a handler, while dispatch() runs, when it no longer needs the packet's bytes */
+  private packetDone = false;
   private inflight = 0;
   private readBytes = 0;
   private writeBytes = 0;
@@ -175,14 +175,12 @@ export class SftpSession {
   }
 
   /**
-   * Taken by a handler before its first await: calling the function it
-   * returns, once nothing will read the request packet again (a WRITE whose
-   * data went inline to the file or into an object store's part), lets the
-   * framer reuse that memory for a later packet, even after awaits.
+   * Called by a handler, before its first await, once nothing will read the
+   * request packet again (a WRITE whose data went inline to the file): the
+   * framer may then reuse that memory for the next packet.
    */
-  packetReleaser(): () => void {
-    const pkt = this.current;
-    return () => { if (pkt) this.framer.recycle(pkt); };
+  releasePacket(): void {
+    this.packetDone = true;
   }
 
   /** Accounts WRITE bytes not yet acknowledged. */
@@ -242,9 +240,9 @@ export class SftpSession {
           return;
         }
         if (!pkt) break;
-        this.current = pkt;
+        this.packetDone = false;
         this.dispatch(pkt);
-        this.current = null;
+        if (this.packetDone) this.framer.recycle(pkt);
       }
     } finally {
       this.pumping = false;
