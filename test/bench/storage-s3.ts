@@ -11,18 +11,26 @@
  * runs on a fresh daemon, the next ones show a settled process.
  * S3_BENCH_BACKEND=local runs our transfers to a local home (the baseline the
  * S3 figures compare with) and skips rclone.
+ * S3_BENCH_BREAKDOWN=1 (diagnosis, costs CPU): also reads /proc/<pid>/smaps
+ * every 100 ms during the daemon's transfers and prints, for each, the RSS
+ * growth from its start to its peak by kind of mapping (file-backed,
+ * [heap], anonymous mmaps, code) and the mappings that grew most, beside
+ * V8's own figures at those two moments (from rss-probe, loaded into the
+ * daemon with --require for this run only).
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { removeDaemonDir, startDaemon, stopDaemon } from '../support/daemon';
 import { s3config, startS3rver, type TestS3 } from '../support/s3rver';
 import { httpconfig, startHttpFsServer } from '../support/httpfs-server';
 import { writeKeyPair } from '../support/sshkeys';
 import { keyOpts, run } from '../e2e/sftpd/openssh';
 import { counterDelta, ensureBenchTools, procCounters } from './util';
+import { growthByKind, snapshot, topGrowth, type Snapshot } from './rss-breakdown';
 
 const MB = 1024 * 1024;
 const BACKEND = process.env.S3_BENCH_BACKEND ?? 's3';
@@ -32,6 +40,8 @@ const HTTPFS = BACKEND === 'httpfs';
 const NO_RCLONE = LOCAL || HTTPFS;
 /** rounds of the four transfers (S3_BENCH_ROUNDS, default 2): round 1 on a fresh daemon, the others on a settled one */
 const ROUNDS = Math.max(1, Number(process.env.S3_BENCH_ROUNDS ?? '2'));
+const BREAKDOWN = process.env.S3_BENCH_BREAKDOWN === '1';
+const PROBE_FILE = join(tmpdir(), `rss-probe-${process.pid}.jsonl`);
 
 async function rssKiB(pid: number): Promise<number> {
   const status = await fsp.readFile(`/proc/${pid}/status`, 'utf8');
@@ -46,6 +56,8 @@ interface Measured<T> {
   /** CPU seconds of the daemon and of s3rver during the transfer (wall time means little on a shared machine) */
   serverCpu: number;
   s3Cpu: number;
+  /** S3_BENCH_BREAKDOWN: smaps at the start and at the peak */
+  smaps?: { base: Snapshot; peak: Snapshot };
 }
 
 const TICKS_PER_S = 100;
@@ -60,6 +72,18 @@ async function measured<T>(pid: number, work: (setPid: (p: number) => void) => P
     if (watched > 0) rssKiB(watched).then((r) => { peak = Math.max(peak, r); }, () => undefined);
   };
   const timer = setInterval(sample, 100);
+  let smaps: { base: Snapshot; peak: Snapshot } | undefined;
+  let smapsTimer: NodeJS.Timeout | undefined;
+  if (BREAKDOWN && pid > 0) {
+    const first = await snapshot(pid);
+    smaps = { base: first, peak: first };
+    let reading = false;
+    smapsTimer = setInterval(() => {
+      if (reading) return;
+      reading = true;
+      snapshot(pid).then((s) => { if (smaps && s.rssKiB > smaps.peak.rssKiB) smaps.peak = s; }, () => undefined).finally(() => { reading = false; });
+    }, 100);
+  }
   const cpu0 = { server: procCounters(cpuPids.server), s3: procCounters(cpuPids.s3) };
   const start = process.hrtime.bigint();
   try {
@@ -67,9 +91,10 @@ async function measured<T>(pid: number, work: (setPid: (p: number) => void) => P
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     peak = Math.max(peak, await rssKiB(watched).catch(() => 0));
     const cpu = (pid: number, before: ReturnType<typeof procCounters>): number => counterDelta(before, procCounters(pid)).cpuTicks / TICKS_PER_S;
-    return { result, baseMiB: base / 1024, peakMiB: peak / 1024, seconds, serverCpu: cpu(cpuPids.server, cpu0.server), s3Cpu: cpu(cpuPids.s3, cpu0.s3) };
+    return { result, baseMiB: base / 1024, peakMiB: peak / 1024, seconds, serverCpu: cpu(cpuPids.server, cpu0.server), s3Cpu: cpu(cpuPids.s3, cpu0.s3), smaps };
   } finally {
     clearInterval(timer);
+    clearInterval(smapsTimer);
   }
 }
 
@@ -97,13 +122,38 @@ async function sha256(file: string): Promise<string> {
 }
 
 /** One JSON line; a long-running server reports its RSS growth, a client process started for the copy its peak RSS. */
-function report(transfer: string, sizeMB: number, m: Measured<unknown>, extra: Record<string, unknown>): void {
+async function report(transfer: string, sizeMB: number, m: Measured<unknown>, extra: Record<string, unknown>): Promise<void> {
   const rss = m.baseMiB > 0 && !transfer.startsWith('rclone')
     ? { rss_base_mib: Number(m.baseMiB.toFixed(1)), rss_peak_mib: Number(m.peakMiB.toFixed(1)), rss_growth_mib: Number((m.peakMiB - m.baseMiB).toFixed(1)) }
     : { rss_peak_mib: Number(m.peakMiB.toFixed(1)) };
   console.log(JSON.stringify({
     transfer, size_mib: sizeMB, seconds: Number(m.seconds.toFixed(2)), mib_per_s: Number((sizeMB / m.seconds).toFixed(1)), ...rss,
     ...(transfer.startsWith('rclone') ? {} : { server_cpu_s: m.serverCpu }), s3rver_cpu_s: m.s3Cpu, ...extra,
+  }));
+  if (m.smaps) await printBreakdown(m.smaps.base, m.smaps.peak);
+}
+
+/** S3_BENCH_BREAKDOWN: growth from base to peak by kind of mapping, the top mappings, and V8's figures at both moments. */
+async function printBreakdown(base: Snapshot, peak: Snapshot): Promise<void> {
+  const mib = (k: number): number => Number((k / 1024).toFixed(1));
+  const lines = (await fsp.readFile(PROBE_FILE, 'utf8').catch(() => '')).split('\n').filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { t: number } & Record<string, unknown>);
+  const probes = lines.filter((p) => p.gc === undefined);
+  const gcs = lines.filter((p) => p.gc !== undefined && p.t >= base.at && p.t <= peak.at);
+  const near = (t: number): Record<string, unknown> | undefined => probes.reduce<({ t: number } & Record<string, unknown>) | undefined>(
+    (best, p) => (best === undefined || Math.abs(p.t - t) < Math.abs(best.t - t) ? p : best), undefined);
+  console.log(JSON.stringify({
+    smaps_growth_mib: mib(peak.rssKiB - base.rssKiB), threads: `${base.threads} -> ${peak.threads}`, peak_after_s: (peak.at - base.at) / 1000,
+    by_kind_mib: Object.fromEntries(growthByKind(base, peak).map((g) => [g.kind, mib(g.deltaKiB)])),
+  }));
+  for (const line of topGrowth(base, peak, 12)) console.log(`  ${line}`);
+  console.log(JSON.stringify({ v8_at_base: near(base.at) }));
+  console.log(JSON.stringify({ v8_at_peak: near(peak.at) }));
+  const during = probes.filter((p) => p.t >= base.at && p.t <= peak.at);
+  const max = (k: string): number => mib(Math.max(0, ...during.map((p) => Number(p[k]))));
+  console.log(JSON.stringify({
+    v8_max_until_peak_mib: { arrayBuffers: max('arrayBuffers'), external: max('external'), heapTotal: max('heapTotal') },
+    gcs_until_peak: Object.fromEntries(['minor', 'major', 'incremental'].map((k) => [k, gcs.filter((g) => g.gc === k).length])),
   }));
 }
 
@@ -112,7 +162,8 @@ async function main(): Promise<void> {
   if (!NO_RCLONE) ensureBenchTools(new Set(['storage']));
   const s3 = await startS3rver('bench');
   const httpfs = HTTPFS ? await startHttpFsServer() : undefined;
-  const d = await startDaemon();
+  const d = await startDaemon(BREAKDOWN
+    ? { env: { NODE_OPTIONS: `--require ${join(__dirname, 'rss-probe.js')}`, RSS_PROBE_FILE: PROBE_FILE } } : {});
   try {
     const key = await writeKeyPair(d.dir, 'bench', 'ed25519');
     const created = await d.api('POST', '/users', {
@@ -150,16 +201,17 @@ async function main(): Promise<void> {
       if (down.result.status !== 0) throw new Error(`download failed: ${down.result.stderr}`);
       const rDown = NO_RCLONE ? undefined : await measured(0, (setPid) => rclone(s3, ['copyto', 's3:bench/rclone/big.bin', rcloneBack, ...rcloneFlags], setPid));
       const tag = { round, daemon: round === 1 ? 'fresh' : 'settled' };
-      report(`SFTP upload, ${where}: server`, sizeMB, up, { ...tag, ...ratio(up, rUp) });
-      if (rUp) report('rclone copyto S3 (s3rver): rclone process', sizeMB, rUp, { round });
-      report(`SFTP download, ${where}: server`, sizeMB, down, { ...tag, ...ratio(down, rDown), content_matches: (await sha256(back)) === srcSum });
-      if (rDown) report('rclone copyto from S3 (s3rver): rclone process', sizeMB, rDown, { round, content_matches: (await sha256(rcloneBack)) === srcSum });
+      await report(`SFTP upload, ${where}: server`, sizeMB, up, { ...tag, ...ratio(up, rUp) });
+      if (rUp) await report('rclone copyto S3 (s3rver): rclone process', sizeMB, rUp, { round });
+      await report(`SFTP download, ${where}: server`, sizeMB, down, { ...tag, ...ratio(down, rDown), content_matches: (await sha256(back)) === srcSum });
+      if (rDown) await report('rclone copyto from S3 (s3rver): rclone process', sizeMB, rDown, { round, content_matches: (await sha256(rcloneBack)) === srcSum });
     }
   } finally {
     await stopDaemon(d).catch(() => undefined);
     removeDaemonDir(d);
     await s3.stop();
     await httpfs?.stop();
+    if (BREAKDOWN) console.log(`probe samples kept in ${PROBE_FILE}`);
   }
 }
 

@@ -58,7 +58,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     SFTPGO_LOG_LEVEL: 'debug',
     ...opts.env,
   };
-  const proc = spawn(process.execPath, [...NODE_FLAGS, MAIN, 'serve', '--config-dir', configDir, '--config-file', REPO_CONFIG,
+  // BENCH_DAEMON_NODE_FLAGS (space-separated, bench A/B runs only): the daemon's node flags instead of NODE_FLAGS
+  const nodeFlags = process.env.BENCH_DAEMON_NODE_FLAGS?.split(/\s+/).filter((f) => f !== '') ?? NODE_FLAGS;
+  const proc = spawn(process.execPath, [...nodeFlags, MAIN, 'serve', '--config-dir', configDir, '--config-file', REPO_CONFIG,
     '--log-file-path', logFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
