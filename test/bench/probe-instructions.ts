@@ -5,9 +5,15 @@
  * Kernel work (socket and page-cache copies) is not counted.
  *
  * Each build (this checkout, and BENCH_B's if set) is started under callgrind,
- * warmed by BENCH_WARM transfers (default 3: V8 has optimized the hot path
- * by then), then the counters are zeroed, BENCH_ROUNDS transfers of
- * BENCH_SIZES MiB (first size only) are made and the counters dumped.
+ * warmed by BENCH_WARM transfers (default 3), then the counters are zeroed,
+ * BENCH_ROUNDS transfers of BENCH_SIZES MiB (first size only) are made and
+ * the counters dumped. 3 warm-ups are not a steady state: code that runs once
+ * per SFTP packet (~2048 per 64 MiB) earns TurboFan only after several
+ * transfers, so V8 is still tiering up in the window (main, 2 x 64 MiB
+ * aes128-gcm down: TurboFan 201 M of 801 M instructions after 3 warm-ups,
+ * 15-27 M of ~596 M after 16; no function optimized more than twice,
+ * probe-tierup.ts). For an A/B use BENCH_SIZES=64 BENCH_WARM=16, or compare
+ * the main-thread figures.
  * BENCH_DIRECTION=down (default) or up; BENCH_CIPHER=aes (default) or chacha.
  * Each line also splits the total into the main thread (uv_run) and V8's
  * optimizing compiler (TurboFan's concurrent CompileTask): compiler work in the
