@@ -10,24 +10,29 @@
  * channelData would, the file is read into their payload regions with one
  * readv, and at send time they are encrypted and sent as channelData sends.
  *
+ * The reply goes into the channel as a marker: a Buffer of the reply's
+ * length (zeros, never sent) that the channel's _write, wrapped here, knows
+ * by identity. So the Writable queues it in order with every other reply and
+ * counts its bytes for backpressure as it always did, and the packets are
+ * sent only when ssh2 would have sent the reply: at its turn, in the window.
+ *
  * That reaches into ssh2 internals, so it runs only while everything it
- * relies on holds, checked when the packets are made and again when sent;
- * otherwise the reply goes the plain way (channel.write of a copy):
+ * relies on holds, checked when the packets are made and again at the send;
+ * otherwise the reply goes the plain way (a copy through ssh2's own _write):
  * - the outbound cipher is one of ssh2's AEAD binding ciphers (aes-gcm,
  *   chacha20-poly1305: their layout is the one ssh2-packet-slab.ts tests),
  *   no compression (ssh2's plain PacketWriter), no key exchange in progress,
- *   and at send time the same cipher and writer as when the packets were
- *   made (a rekey in between changes the layout and the keys);
- * - the channel is open and nothing is queued in it (a reply must never
- *   jump ahead of an earlier one);
+ *   and at the send the same cipher and writer as when the packets were made
+ *   (a rekey in between changes the layout and the keys);
+ * - the channel is open;
  * - the read returned every byte expected (a short read is sent as a copy of
  *   what was read, with that length).
  * Packets the remote window cannot take yet go, with every later byte of the
- * reply, through channel.write, which waits for the window as it always does.
+ * reply, through ssh2's _write, which waits for the window as it always does.
  */
 import type { Duplex } from 'node:stream';
 import { isAeadBindingCipher } from '../ssh2-packet-slab';
-import { DATA_HEADER_LEN, PKT } from './constants';
+import { DATA_HEADER_LEN, MAX_READ_LENGTH, PKT } from './constants';
 
 const SSH_MSG_CHANNEL_DATA = 94;
 /** packet length and padding length, before the payload */
@@ -45,10 +50,11 @@ interface ProtocolInternals {
   _packetRW: { write: PacketWriterInternals };
 }
 interface OutgoingState { id: number; window: number; packetSize: number; state: string }
+type WriteFn = (chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void) => void;
 interface ChannelInternals {
   _client?: { _protocol?: ProtocolInternals };
   outgoing?: OutgoingState;
-  _chunk?: unknown;
+  _write: WriteFn;
 }
 
 const ssh2Zlib = require('ssh2/lib/protocol/zlib.js') as { PacketWriter: abstract new (...args: never[]) => object };
@@ -57,13 +63,34 @@ const ssh2Utils = require('ssh2/lib/protocol/utils.js') as { sendPacket(proto: P
 /** How READ replies went out in this process (tests check the path they meant to take was taken). */
 export const directDataCounters = { direct: 0, partial: 0, copied: 0 };
 
+/** Zeros the markers are views of: never sent, only their identity and length count. */
+const MARKER_SPACE = Buffer.alloc(DATA_HEADER_LEN + MAX_READ_LENGTH);
+/** The prepared reply behind each marker written to a channel and not yet sent. */
+const replies = new WeakMap<Buffer, DataPackets>();
+/** Channels whose _write knows markers. */
+const wrapped = new WeakSet<Duplex>();
+
+/** Wraps the channel's _write: a marker's packets are sent (or its bytes copied), any other chunk goes as before. */
+function wrapWrite(channel: Duplex & ChannelInternals): void {
+  if (wrapped.has(channel)) return;
+  const plainWrite = channel._write;
+  channel._write = function directOrPlainWrite(this: Duplex, chunk, encoding, cb) {
+    const reply = replies.get(chunk);
+    if (!reply) { plainWrite.call(this, chunk, encoding, cb); return; }
+    replies.delete(chunk);
+    const rest = reply.sendPackets();
+    if (rest === undefined) cb();
+    else plainWrite.call(this, rest, encoding, cb);
+  };
+  wrapped.add(channel);
+}
+
 /** The connection and channel state the packets depend on, when every condition for them holds. */
 function usableState(channel: Duplex): { proto: ProtocolInternals; outgoing: OutgoingState } | undefined {
   const ch = channel as Duplex & ChannelInternals;
   const proto = ch._client?._protocol;
   const outgoing = ch.outgoing;
-  if (!proto || !outgoing || outgoing.state !== 'open') return undefined;
-  if (ch.destroyed || ch.writableEnded || ch.writableLength !== 0 || ch.writableCorked !== 0 || ch._chunk !== undefined) return undefined;
+  if (!proto || !outgoing || outgoing.state !== 'open' || ch.destroyed || typeof ch._write !== 'function') return undefined;
   const writer = proto._packetRW.write;
   if (proto._kexinit !== undefined || !(writer instanceof ssh2Zlib.PacketWriter) || writer.allocStart !== PAYLOAD_START) return undefined;
   if (!isAeadBindingCipher(proto._cipher)) return undefined;
@@ -77,6 +104,8 @@ export class DataPackets implements DirectReply {
   private readonly packets: Buffer[] = [];
   /** CHANNEL_DATA length of each packet (its share of the SFTP reply) */
   private readonly chunkLens: number[] = [];
+  /** what the channel queues in the reply's place (its length is the reply's) */
+  readonly marker: Buffer;
 
   private constructor(
     private readonly channel: Duplex,
@@ -85,7 +114,9 @@ export class DataPackets implements DirectReply {
     private readonly writer: PacketWriterInternals,
     private readonly id: number,
     readonly expected: number,
-  ) {}
+  ) {
+    this.marker = MARKER_SPACE.subarray(0, DATA_HEADER_LEN + expected);
+  }
 
   /**
    * Packets for the reply to READ `id` carrying `expected` bytes, or
@@ -93,8 +124,9 @@ export class DataPackets implements DirectReply {
    */
   static prepare(channel: Duplex, id: number, expected: number): DataPackets | undefined {
     const state = usableState(channel);
-    if (!state || expected <= 0 || state.outgoing.packetSize < MIN_PACKET_SIZE) return undefined;
+    if (!state || expected <= 0 || expected > MAX_READ_LENGTH || state.outgoing.packetSize < MIN_PACKET_SIZE) return undefined;
     const { proto, outgoing } = state;
+    wrapWrite(channel as Duplex & ChannelInternals);
     const p = new DataPackets(channel, proto, proto._cipher, proto._packetRW.write, id, expected);
     // bounded: each packet takes at least MIN_PACKET_SIZE bytes of the reply
     for (let left = DATA_HEADER_LEN + expected; left > 0;) {
@@ -116,6 +148,7 @@ export class DataPackets implements DirectReply {
   reply(n: number): DirectReply | Buffer {
     if (n === this.expected) {
       this.writeSftpHeader(this.packets[0]!, DATA_START, n);
+      replies.set(this.marker, this);
       return this;
     }
     directDataCounters.copied++;
@@ -137,11 +170,11 @@ export class DataPackets implements DirectReply {
   }
 
   /**
-   * Sends the packets the window takes now, in order; returns the rest of the
-   * reply's bytes (all of them when nothing may be sent directly) for
-   * channel.write, or undefined when everything went.
+   * At the reply's turn in the channel: sends the packets the window takes
+   * now, in order; returns the rest of the reply's bytes (all of them when
+   * the packets may not be sent) for ssh2's _write, or undefined when all went.
    */
-  send(): Buffer | undefined {
+  sendPackets(): Buffer | undefined {
     const state = usableState(this.channel);
     if (!state || state.proto !== this.proto || this.proto._cipher !== this.cipher || this.proto._packetRW.write !== this.writer) {
       directDataCounters.copied++;
@@ -170,8 +203,7 @@ export class DataPackets implements DirectReply {
   }
 }
 
-/** A READ reply in prepared packets: SftpSession hands it to the channel with send(). */
+/** A READ reply in prepared packets: SftpSession writes its marker to the channel in the reply's place. */
 export interface DirectReply {
-  /** Sends what the window takes now; returns the reply's remaining bytes for channel.write. */
-  send(): Buffer | undefined;
+  readonly marker: Buffer;
 }

@@ -312,9 +312,8 @@ export class SftpSession {
     if (this.finished) return;
     let ok: boolean;
     try {
-      // a DirectReply sends what the window takes now; its rest goes through channel.write, where later replies queue behind it
-      const buf = Buffer.isBuffer(reply) ? reply : reply.send();
-      ok = buf === undefined || this.channel.write(buf, this.afterWrite);
+      // a DirectReply's packets are sent at its marker's turn in the channel (direct-data.ts)
+      ok = this.channel.write(Buffer.isBuffer(reply) ? reply : reply.marker, this.afterWrite);
     } catch (e) {
       this.log('debug', `write failed: ${e instanceof Error ? e.message : String(e)}`);
       void this.finish('write failed', false);
