@@ -27,8 +27,9 @@
  * - the channel is open;
  * - the read returned every byte expected (a short read is sent as a copy of
  *   what was read, with that length).
- * Packets the remote window cannot take yet go, with every later byte of the
- * reply, through ssh2's _write, which waits for the window as it always does.
+ * A packet the remote window cannot take whole goes (its data copied) through
+ * ssh2's _write, which waits for the window as it always does; the packets
+ * after it follow once it has gone.
  */
 import type { Duplex } from 'node:stream';
 import { isAeadBindingCipher } from '../ssh2-packet-slab';
@@ -74,13 +75,11 @@ const wrapped = new WeakSet<Duplex>();
 function wrapWrite(channel: Duplex & ChannelInternals): void {
   if (wrapped.has(channel)) return;
   const plainWrite = channel._write;
-  channel._write = function directOrPlainWrite(this: Duplex, chunk, encoding, cb) {
+  channel._write = function directOrPlainWrite(this: Duplex & ChannelInternals, chunk, encoding, cb) {
     const reply = replies.get(chunk);
     if (!reply) { plainWrite.call(this, chunk, encoding, cb); return; }
     replies.delete(chunk);
-    const rest = reply.sendPackets();
-    if (rest === undefined) cb();
-    else plainWrite.call(this, rest, encoding, cb);
+    reply.sendFrom(0, plainWrite, encoding, cb);
   };
   wrapped.add(channel);
 }
@@ -170,33 +169,43 @@ export class DataPackets implements DirectReply {
   }
 
   /**
-   * At the reply's turn in the channel: sends the packets the window takes
-   * now, in order; returns the rest of the reply's bytes (all of them when
-   * the packets may not be sent) for ssh2's _write, or undefined when all went.
+   * At the reply's turn in the channel: sends the packets from `from` while
+   * the window takes them whole. The first one it cannot take goes through
+   * ssh2's _write (a copy of that one packet's data), which sends what the
+   * window allows and the rest after the window adjust, then calls back here
+   * for the packets after it. When the packets may not be sent at all (a
+   * rekey, a closed channel) the rest of the reply goes through ssh2's _write
+   * as a copy. `done` is the Writable's callback, called once all went.
    */
-  sendPackets(): Buffer | undefined {
+  sendFrom(from: number, plainWrite: WriteFn, encoding: BufferEncoding, done: (err?: Error | null) => void): void {
     const state = usableState(this.channel);
     if (!state || state.proto !== this.proto || this.proto._cipher !== this.cipher || this.proto._packetRW.write !== this.writer) {
       directDataCounters.copied++;
-      return this.restFrom(0);
+      plainWrite.call(this.channel, this.restFrom(from), encoding, done);
+      return;
     }
     const outgoing = state.outgoing;
-    let i = 0;
+    let i = from;
     for (; i < this.packets.length && this.chunkLens[i]! <= outgoing.window; i++) {
       ssh2Utils.sendPacket(this.proto, this.writer.finalize(this.packets[i]!));
       outgoing.window -= this.chunkLens[i]!;
     }
     if (i === this.packets.length) {
-      directDataCounters.direct++;
-      return undefined;
+      if (from === 0) directDataCounters.direct++;
+      done();
+      return;
     }
-    if (i === 0) directDataCounters.copied++;
-    else directDataCounters.partial++;
-    return this.restFrom(i);
+    if (from === 0) directDataCounters.partial++;
+    const cut = this.packets[i]!.subarray(DATA_START, DATA_START + this.chunkLens[i]!);
+    plainWrite.call(this.channel, cut, encoding, (err) => {
+      if (err) done(err);
+      else this.sendFrom(i + 1, plainWrite, encoding, done);
+    });
   }
 
   /** The SFTP reply bytes of packets `from`.. (header included from packet 0), copied into one buffer. */
   private restFrom(from: number): Buffer {
+    if (from === this.packets.length) return Buffer.alloc(0);
     const parts: Buffer[] = [];
     for (let i = from; i < this.packets.length; i++) parts.push(this.packets[i]!.subarray(DATA_START, DATA_START + this.chunkLens[i]!));
     return Buffer.concat(parts);
