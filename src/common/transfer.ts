@@ -76,6 +76,13 @@ abstract class BaseTransfer implements ActiveTransfer {
   }
 }
 
+/** The first `length` bytes of `buffers`, as views (a quota-capped readv). */
+function leading(buffers: Buffer[], length: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0, left = length; i < buffers.length && left > 0; left -= buffers[i]!.length, i++) out.push(buffers[i]!.subarray(0, left));
+  return out;
+}
+
 export interface DownloadParams {
   id: number;
   host: TransferHost;
@@ -94,10 +101,19 @@ export class DownloadTransfer extends BaseTransfer implements Download {
   private readonly handle: ReadHandle;
   private readonly allowed: number;
 
+  readonly readvAt?: (buffers: Buffer[], position: number) => Promise<number>;
+
   constructor(p: DownloadParams) {
     super(p.id, p.host, p.virtualPath, p.fs, p.fsPath, new Throttle(p.bandwidth));
     this.handle = p.handle;
     this.allowed = p.allowed;
+    const readv = p.handle.readvAt?.bind(p.handle);
+    if (readv) {
+      this.readvAt = (buffers, position) => {
+        const total = buffers.reduce((sum, b) => sum + b.length, 0);
+        return this.countedRead(total, position, (capped) => readv(capped < total ? leading(buffers, capped) : buffers, position));
+      };
+    }
   }
 
   get size(): number { return this.handle.size; }
@@ -120,14 +136,19 @@ export class DownloadTransfer extends BaseTransfer implements Download {
     return Math.min(length, left);
   }
 
-  async readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
+  readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
+    return this.countedRead(length, position, (capped) => this.handle.readAt(buf, bufOffset, capped, position));
+  }
+
+  /** A read of up to `length` bytes by `read(capped)`: quota-capped, reserved while in flight, counted, throttled. */
+  private async countedRead(length: number, position: number, read: (capped: number) => Promise<number>): Promise<number> {
     this.ensureOpen();
     // an EOF probe is not data: it must not fail a download that used its quota exactly
     if (position >= this.handle.size && this.allowed >= 0 && this.bytesSent + this.reserved >= this.allowed) return 0;
     const capped = this.capLength(length);
     this.reserved += capped;
     let n: number;
-    try { n = await this.handle.readAt(buf, bufOffset, capped, position); } finally { this.reserved -= capped; }
+    try { n = await read(capped); } finally { this.reserved -= capped; }
     // no await between the release and the count: the quota never looks freer than it is
     this.bytesSent += n;
     this.host.touch();

@@ -33,6 +33,8 @@ export interface Download {
   readonly virtualPath: string;
   readonly size: number;
   readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number>;
+  /** readAt filling `buffers` in order with one read; only when the backend has ReadHandle.readvAt. */
+  readonly readvAt?: (buffers: Buffer[], position: number) => Promise<number>;
   /** A throttled, counted stream from `start` (to `end` inclusive when given). */
   createReadStream(start: number, end?: number): Readable;
   close(error?: Error): Promise<void>;

@@ -89,6 +89,14 @@ function prototypeFor(c: Ssh2Crypto, name: string): Record<string, unknown> | un
   return Object.getPrototypeOf(cipher) as Record<string, unknown>;
 }
 
+/**
+ * Whether `cipher` is an instance of one of the AEAD binding ciphers this module
+ * patches (direct-data.ts sends file data only in their packets, whose layout it knows).
+ */
+export function isAeadBindingCipher(cipher: object): boolean {
+  return originals.has(Object.getPrototypeOf(cipher) as Record<string, unknown>);
+}
+
 /** Puts ssh2's own allocPacket back on every patched cipher (tests compare the two). */
 export function restorePacketSlab(): void {
   for (const [proto, own] of originals) Object.defineProperty(proto, 'allocPacket', own);

@@ -109,6 +109,12 @@ export interface ReadHandle {
   readonly size: number;
   /** Reads up to `length` bytes at `position`; returns fewer (or 0) at end of file. */
   readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number>;
+  /**
+   * Optional: readAt into several buffers filled in order by one read (preadv),
+   * for backends whose reads land straight in caller buffers (SFTP reads file
+   * data into the SSH packets that carry it: sftpd/sftp/direct-data.ts).
+   */
+  readvAt?(buffers: Buffer[], position: number): Promise<number>;
   /** A sequential stream from `start` (FTP RETR, WebDAV GET). */
   createReadStream(start: number, end?: number): Readable;
   close(): Promise<void>;

@@ -75,6 +75,14 @@ export class OsReadHandle implements ReadHandle {
   readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
     return readAt(this.fh, buf, bufOffset, length, position);
   }
+  async readvAt(buffers: Buffer[], position: number): Promise<number> {
+    try {
+      const { bytesRead } = await this.fh.readv(buffers, position);
+      return bytesRead;
+    } catch (e) {
+      throw fromNodeError(e, 'read');
+    }
+  }
   createReadStream(start: number, end?: number): Readable {
     return positionalReadStream(this.fh, start, end);
   }

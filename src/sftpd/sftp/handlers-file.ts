@@ -12,6 +12,7 @@ import { DATA_HEADER_LEN, PFLAG, PKT, READDIR_BATCH } from './constants';
 import {
   closeEntry, newTracked, useEntry, whenIdle, type DirEntry, type FileEntry,
 } from './handles';
+import { DataPackets } from './direct-data';
 import { formatLongname } from './longname';
 import {
   namePacket, PacketWriter, readAttrs, statusPacket, type NameEntry, type SftpAttrs,
@@ -111,6 +112,14 @@ const read: RequestHandler = async (s, id, r) => {
   const release = useEntry(e);
   const untrack = s.trackRead(len);
   try {
+    // local files: read straight into the SSH packets that carry the reply (direct-data.ts)
+    const dl = 'readvAt' in src ? src : undefined;
+    const readv = dl?.readvAt;
+    const packets = readv && len > 0 && offset < dl.size ? DataPackets.prepare(s.channel, id, Math.min(len, dl.size - offset)) : undefined;
+    if (readv && packets) {
+      const n = await readv(packets.regions, offset);
+      return n <= 0 ? statusPacket(id, SFTP_STATUS.EOF, 'End of file') : packets.reply(n);
+    }
     // header and payload in one buffer: the backend reads straight into it
     const buf = Buffer.allocUnsafe(DATA_HEADER_LEN + len);
     const n = len === 0 ? 0 : await src.readAt(buf, DATA_HEADER_LEN, len, offset);

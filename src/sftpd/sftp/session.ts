@@ -19,6 +19,7 @@ import { BadMessageError, PacketReader, PacketWriter, statusPacket } from './pac
 import { FILE_HANDLERS } from './handlers-file';
 import { PATH_HANDLERS } from './handlers-path';
 import { handleExtended } from './extensions';
+import type { DirectReply } from './direct-data';
 
 /** Resolves uid/gid to names for longnames and users-groups-by-id (empty = unknown). */
 export interface UsersGroupsNames {
@@ -61,7 +62,8 @@ export interface SftpSessionOptions {
   beforeEnd?: (clean: boolean) => void;
 }
 
-export type RequestHandler = (s: SftpSession, id: number, r: PacketReader) => Promise<Buffer>;
+/** A handler's one reply: a packet, or a READ reply already in SSH packets (direct-data.ts). */
+export type RequestHandler = (s: SftpSession, id: number, r: PacketReader) => Promise<Buffer | DirectReply>;
 
 const SENDER = 'sftpd';
 
@@ -106,7 +108,7 @@ export class SftpSession {
   private detachSignal?: () => void;
 
   constructor(
-    private readonly channel: Duplex,
+    readonly channel: Duplex,
     readonly ops: FileOps,
     readonly opts: SftpSessionOptions,
     private readonly done: () => void,
@@ -158,13 +160,8 @@ export class SftpSession {
     return this.ops.cleanPath(p === '' ? '.' : p, this.home);
   }
 
-  userName(uid: number): string {
-    return this.opts.usersGroupsNames?.user(uid) ?? '';
-  }
-
-  groupName(gid: number): string {
-    return this.opts.usersGroupsNames?.group(gid) ?? '';
-  }
+  userName(uid: number): string { return this.opts.usersGroupsNames?.user(uid) ?? ''; }
+  groupName(gid: number): string { return this.opts.usersGroupsNames?.group(gid) ?? ''; }
 
   /** Accounts READ reply bytes being produced; call the result when the reply is sent. */
   trackRead(n: number): () => void {
@@ -284,8 +281,7 @@ export class SftpSession {
 
   private async execute(handler: RequestHandler, id: number, type: number, r: PacketReader): Promise<void> {
     try {
-      const reply = await handler(this, id, r);
-      this.send(reply);
+      this.send(await handler(this, id, r));
     } catch (e) {
       this.replyError(id, type, e);
     } finally {
@@ -312,11 +308,12 @@ export class SftpSession {
     this.send(statusPacket(id, st.code, st.message));
   }
 
-  send(buf: Buffer): void {
+  send(reply: Buffer | DirectReply): void {
     if (this.finished) return;
     let ok: boolean;
     try {
-      ok = this.channel.write(buf, this.afterWrite);
+      // a DirectReply's packets are sent at its marker's turn in the channel (direct-data.ts)
+      ok = this.channel.write(Buffer.isBuffer(reply) ? reply : reply.marker, this.afterWrite);
     } catch (e) {
       this.log('debug', `write failed: ${e instanceof Error ? e.message : String(e)}`);
       void this.finish('write failed', false);
