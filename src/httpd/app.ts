@@ -44,6 +44,7 @@ import { registerUserApi } from './routes/user';
 import { registerWebClient } from './web/client';
 import { OidcLogins } from './oidc/routes';
 import './types';
+import { lazySchemaCompilers } from './lazy-schemas';
 
 /** httpd.bindings[].disabled_login_methods bits (SFTPGo): admin token endpoint, admin API keys. */
 export const DISABLED_ADMIN_TOKEN = 16;
@@ -110,6 +111,8 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     genReqId: () => randomBytes(10).toString('hex'),
     // JSON bodies are never coerced nor silently trimmed: a wrong type is a 400
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    // schemas compile on their route's first request (start-up CPU): see lazy-schemas.ts
+    schemaController: { compilersFactory: lazySchemaCompilers },
     serverFactory: (handler): HttpServer => {
       if (!tls) return createHttpServer(handler);
       httpsServer = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: tls.minVersion, ciphers: tls.ciphers, ALPNProtocols: tls.ALPNProtocols }, handler);

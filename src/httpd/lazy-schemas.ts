@@ -1,0 +1,114 @@
+/**
+ * Route schemas compiled on a route's first request instead of at start-up.
+ *
+ * Why: Fastify compiles every route's JSON schema (ajv validators, fast-json-
+ * stringify serializers) when the routes are registered. With the REST API,
+ * the web admin and the web client that is most of the HTTP server's start-up
+ * CPU (a CPU profile of `serve`: ajv ~460 ms, fast-json-stringify ~70 ms, of
+ * ~1.3 s), paid by every daemon start, every worker and every test that starts
+ * the server, for routes most processes never call. Each route here gets a
+ * function that compiles its schema the first time it is called and keeps the
+ * result; the compilers themselves are Fastify's defaults with the same
+ * options, so validation and serialization are unchanged. One compiler pool
+ * per process: several HTTP bindings (or test servers) share compiled schemas.
+ *
+ * A schema that does not compile therefore fails on its route's first request
+ * (a 500) rather than at start-up: `compilePendingSchemas()` compiles every
+ * registered one at once, and test/unit/httpd/lazy-schemas.test.ts runs it
+ * over the whole application so a broken schema fails the tests.
+ */
+import AjvCompiler from '@fastify/ajv-compiler';
+import SerializerSelector from '@fastify/fast-json-stringify-compiler';
+import type { FastifyServerOptions } from 'fastify';
+
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
+
+/** What Fastify hands a validator compiler for one part of one route (its runtime shape). */
+interface ValidatorRoute {
+  schema: unknown;
+  method: string;
+  url: string;
+  httpPart: string;
+  contentType?: string;
+}
+
+/** An ajv validate function as Fastify calls it: (data, dataCxt?) with `errors` and `schemaEnv` read after. */
+interface ValidateFn {
+  (data: unknown, dataCxt?: unknown): unknown;
+  errors?: unknown;
+  schemaEnv?: unknown;
+}
+
+type ValidatorCompiler = (route: ValidatorRoute) => ValidateFn;
+type ValidatorBuilder = (externalSchemas: unknown, options: unknown) => ValidatorCompiler;
+type Serializer = (doc: unknown) => string;
+type SerializerCompiler = (route: { method: string; url: string; httpStatus: string; schema?: unknown }) => Serializer;
+type SerializerBuilder = (externalSchemas: unknown, options: unknown) => SerializerCompiler;
+
+/** Compilations registered and not yet done (dropped once done). */
+const pending = new Set<() => void>();
+
+function lazyValidator(route: ValidatorRoute, compile: ValidatorCompiler): ValidateFn {
+  let fn: ValidateFn | undefined;
+  const get = (): ValidateFn => {
+    if (!fn) {
+      fn = compile(route);
+      pending.delete(force);
+    }
+    return fn;
+  };
+  const force = (): void => { get(); };
+  pending.add(force);
+  const wrapper = ((data: unknown, dataCxt?: unknown) => (dataCxt === undefined ? get()(data) : get()(data, dataCxt))) as ValidateFn;
+  // Fastify reads `schemaEnv` just before the call (to pass ajv's data context) and `errors` just after it
+  Object.defineProperty(wrapper, 'schemaEnv', { get: () => get().schemaEnv });
+  Object.defineProperty(wrapper, 'errors', { get: () => fn?.errors ?? null });
+  return wrapper;
+}
+
+function lazySerializer(route: Parameters<SerializerCompiler>[0], compile: SerializerCompiler): Serializer {
+  let fn: Serializer | undefined;
+  const get = (): Serializer => {
+    if (!fn) {
+      fn = compile(route);
+      pending.delete(force);
+    }
+    return fn;
+  };
+  const force = (): void => { get(); };
+  pending.add(force);
+  return (doc: unknown) => get()(doc);
+}
+
+const validatorPool = (AjvCompiler as unknown as () => ValidatorBuilder)();
+const serializerPool = (SerializerSelector as unknown as () => SerializerBuilder)();
+
+const buildValidator: ValidatorBuilder = (externalSchemas, options) => {
+  const compile = validatorPool(externalSchemas, options);
+  return (route) => {
+    // Fastify lower-cases header schemas itself only for its default compiler; no route has one: refuse
+    // rather than validate headers case-sensitively
+    if (route.httpPart === 'headers') {
+      throw new Error(`${route.method} ${route.url}: header schemas are not supported (src/httpd/lazy-schemas.ts)`);
+    }
+    return lazyValidator(route, compile);
+  };
+};
+
+const buildSerializer: SerializerBuilder = (externalSchemas, options) => {
+  const compile = serializerPool(externalSchemas, options);
+  return (route) => lazySerializer(route, compile);
+};
+
+/** Fastify's `schemaController.compilersFactory` option. */
+export const lazySchemaCompilers: CompilersFactory = {
+  buildValidator: buildValidator as unknown as CompilersFactory['buildValidator'],
+  buildSerializer: buildSerializer as unknown as CompilersFactory['buildSerializer'],
+};
+
+/** Compiles every registered schema not compiled yet; returns how many; throws the first compile error. */
+export function compilePendingSchemas(): number {
+  const todo = [...pending];
+  for (const force of todo) force();
+  return todo.length;
+}
