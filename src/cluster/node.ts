@@ -6,7 +6,7 @@
  * node's, and signs/verifies the node-to-node tokens (peers.ts sends them).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { SignJWT, jwtVerify } from 'jose';
+import { jwtLib } from '../util/jwt-lib';
 import type { Secret } from '../dataprovider/models';
 import type { ClusterStore, NodeRecord } from '../dataprovider/sql/nodes';
 import type { SecretsKms } from '../kms/types';
@@ -127,7 +127,7 @@ export class ClusterNode {
   async tokenFor(target: NodeRecord, claims: NodeClaims): Promise<string> {
     const data = parseNodeData(target);
     const key = await this.opts.kms.decrypt(data.api_key);
-    return new SignJWT({ username: claims.username, role: claims.role, permissions: claims.permissions })
+    return new (jwtLib().SignJWT)({ username: claims.username, role: claims.role, permissions: claims.permissions })
       .setProtectedHeader({ alg: 'HS256' })
       .setAudience(NODE_AUDIENCE)
       .setIssuedAt()
@@ -141,7 +141,7 @@ export class ClusterNode {
   async verifyToken(token: string): Promise<NodeClaims> {
     if (!token) throw new FsError('PermissionDenied', 'no node token');
     if (this.usedTokens.has(token)) throw new FsError('PermissionDenied', 'node token already used');
-    const { payload } = await jwtVerify(token, Buffer.from(this.key), {
+    const { payload } = await jwtLib().jwtVerify(token, Buffer.from(this.key), {
       algorithms: ['HS256'], audience: NODE_AUDIENCE, currentDate: new Date(this.now()),
     });
     const username = typeof payload.username === 'string' ? payload.username : '';

@@ -17,9 +17,8 @@
  * registered one at once, and test/unit/httpd/lazy-schemas.test.ts runs it
  * over the whole application so a broken schema fails the tests.
  */
-import AjvCompiler from '@fastify/ajv-compiler';
-import SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import type { FastifyServerOptions } from 'fastify';
+import { lazy } from '../util/lazy';
 
 type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
 
@@ -80,24 +79,25 @@ function lazySerializer(route: Parameters<SerializerCompiler>[0], compile: Seria
   return (doc: unknown) => get()(doc);
 }
 
-const validatorPool = (AjvCompiler as unknown as () => ValidatorBuilder)();
-const serializerPool = (SerializerSelector as unknown as () => SerializerBuilder)();
+// the compilers (ajv, fast-json-stringify) load with the first schema compiled, not at start-up
+const validatorPool = lazy(() => (require('@fastify/ajv-compiler') as () => ValidatorBuilder)());
+const serializerPool = lazy(() => (require('@fastify/fast-json-stringify-compiler') as () => SerializerBuilder)());
 
 const buildValidator: ValidatorBuilder = (externalSchemas, options) => {
-  const compile = validatorPool(externalSchemas, options);
+  const compile = lazy(() => validatorPool()(externalSchemas, options));
   return (route) => {
     // Fastify lower-cases header schemas itself only for its default compiler; no route has one: refuse
     // rather than validate headers case-sensitively
     if (route.httpPart === 'headers') {
       throw new Error(`${route.method} ${route.url}: header schemas are not supported (src/httpd/lazy-schemas.ts)`);
     }
-    return lazyValidator(route, compile);
+    return lazyValidator(route, (r) => compile()(r));
   };
 };
 
 const buildSerializer: SerializerBuilder = (externalSchemas, options) => {
-  const compile = serializerPool(externalSchemas, options);
-  return (route) => lazySerializer(route, compile);
+  const compile = lazy(() => serializerPool()(externalSchemas, options));
+  return (route) => lazySerializer(route, (r) => compile()(r));
 };
 
 /** Fastify's `schemaController.compilersFactory` option. */

@@ -7,7 +7,7 @@
  * from the reloaded account, the claims are informative.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { SignJWT, jwtVerify } from 'jose';
+import { jwtLib } from '../util/jwt-lib';
 import type { Admin, User } from '../dataprovider/models';
 import { StoreRevocations, type RevocationList } from './revocations';
 import { MemorySharedSessionStore } from '../dataprovider/shared-sessions';
@@ -77,7 +77,7 @@ export class TokenManager {
     const nowSec = Math.floor(this.now() / 1000);
     const exp = nowSec + this.lifetimeSec;
     const audience = this.skipIp ? [aud] : [aud, ip];
-    const token = await new SignJWT(claims)
+    const token = await new (jwtLib().SignJWT)(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(subject)
       .setJti(randomUUID())
@@ -91,7 +91,7 @@ export class TokenManager {
 
   /** Returns the claims or throws (bad signature, expired, wrong audience/IP, revoked). */
   async verify(token: string, ip: string, audience: TokenAudience = API_AUDIENCE): Promise<TokenClaims> {
-    const { payload } = await jwtVerify(token, this.key, {
+    const { payload } = await jwtLib().jwtVerify(token, this.key, {
       algorithms: ['HS256'],
       audience,
       currentDate: new Date(this.now()),

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { load as loadYaml, YAMLException } from 'js-yaml';
+import { lazy } from '../../util/lazy';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { ConfigError } from '../errors';
 import { isLeaf, type SchemaTree } from '../schema/helpers';
@@ -14,6 +14,9 @@ import type { FlatSetting } from '../env';
 import { HclSyntaxError, parseHcl } from './hcl';
 import { FlatSyntaxError, parseDotenv, parseProperties, type FlatLine } from './flat';
 import { locateJsonError } from './json-position';
+
+// YAML configs are rare: the parser loads when one is read
+const jsYaml = lazy(() => require('js-yaml') as typeof import('js-yaml'));
 
 /** viper's search order for `sftpgo.<ext>` in the config dir. */
 export const CONFIG_EXTENSIONS = ['.json', '.toml', '.yaml', '.yml', '.properties', '.props', '.prop', '.hcl', '.tfvars', '.dotenv', '.env'];
@@ -77,7 +80,7 @@ export function parseConfigFile(file: string, tree: SchemaTree): ParsedConfig {
       case 'TOML':
         return { kind: 'tree', value: parseToml(text) };
       case 'YAML':
-        return { kind: 'tree', value: loadYaml(text) ?? {} };
+        return { kind: 'tree', value: jsYaml().load(text) ?? {} };
       case 'HCL':
         return { kind: 'tree', value: foldBlocks(parseHcl(text), tree) };
       case 'dotenv':
@@ -90,7 +93,7 @@ export function parseConfigFile(file: string, tree: SchemaTree): ParsedConfig {
     if (err instanceof HclSyntaxError) throw bad(err.message, err.line, err.column);
     if (err instanceof FlatSyntaxError) throw bad(err.message, err.line);
     if (err instanceof TomlError) throw bad(err.message.replace(/^Invalid TOML document: /, '').split('\n')[0], err.line, err.column);
-    if (err instanceof YAMLException) throw err.mark ? bad(err.reason, err.mark.line + 1, err.mark.column + 1) : bad(err.reason);
+    if (err instanceof jsYaml().YAMLException) throw err.mark ? bad(err.reason, err.mark.line + 1, err.mark.column + 1) : bad(err.reason);
     if (format === 'JSON') {
       const at = locateJsonError(text);
       if (at) throw bad(at.what, at.line, at.column);

@@ -7,7 +7,8 @@
  * the end-session call at logout.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { createRemoteJWKSet, JWTPayload } from 'jose';
+import { jwtLib } from '../../util/jwt-lib';
 import type { OidcSettings } from './settings';
 
 const HTTP_TIMEOUT_MS = 20_000;
@@ -58,7 +59,7 @@ export class OidcProvider {
   private readonly algorithms: string[];
 
   private constructor(private readonly s: OidcSettings, private readonly d: Discovery) {
-    this.jwks = createRemoteJWKSet(new URL(d.jwks_uri), { timeoutDuration: HTTP_TIMEOUT_MS });
+    this.jwks = jwtLib().createRemoteJWKSet(new URL(d.jwks_uri), { timeoutDuration: HTTP_TIMEOUT_MS });
     const announced = (d.id_token_signing_alg_values_supported ?? ['RS256']).filter((a) => ASYMMETRIC_ALGS.includes(a));
     this.algorithms = announced.length > 0 ? announced : ['RS256'];
   }
@@ -133,10 +134,10 @@ export class OidcProvider {
     let claims: JWTPayload;
     try {
       claims = this.s.insecureSkipSignatureCheck ? this.checkUnverified(raw)
-        : (await jwtVerify(raw, this.jwks, { issuer: this.d.issuer, audience: this.s.clientId, algorithms: this.algorithms, clockTolerance: CLOCK_TOLERANCE_SEC })).payload;
+        : (await jwtLib().jwtVerify(raw, this.jwks, { issuer: this.d.issuer, audience: this.s.clientId, algorithms: this.algorithms, clockTolerance: CLOCK_TOLERANCE_SEC })).payload;
     } catch (e) {
       if (e instanceof OidcError) throw e;
-      const why = e instanceof joseErrors.JOSEError ? `${e.code}: ${e.message}` : (e as Error).message;
+      const why = e instanceof jwtLib().errors.JOSEError ? `${e.code}: ${e.message}` : (e as Error).message;
       throw new OidcError(`failed to verify id token: ${why}`);
     }
     if (claims.nonce !== nonce) throw new OidcError('oidc authentication nonce did not match');
@@ -145,7 +146,7 @@ export class OidcProvider {
 
   /** insecure_skip_signature_check: everything but the signature, as go-oidc does. */
   private checkUnverified(raw: string): JWTPayload {
-    const claims = decodeJwt(raw);
+    const claims = jwtLib().decodeJwt(raw);
     if (claims.iss !== this.d.issuer) throw new OidcError('failed to verify id token: unexpected issuer');
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     if (!aud.includes(this.s.clientId)) throw new OidcError('failed to verify id token: unexpected audience');

@@ -4,11 +4,14 @@
  * page at /openapi. Must be installed before any other route.
  */
 import type { FastifyInstance } from 'fastify';
-import * as yaml from 'js-yaml';
+import { lazy } from '../../util/lazy';
 import { buildOpenApiDocument, type CollectedRoute } from '../openapi/document';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { renderOpenApiPage, SWAGGER_UI_BASE } from '../openapi/page';
+
+// the YAML form is asked for rarely: its serializer loads on the first request
+const jsYaml = lazy(() => require('js-yaml') as typeof import('js-yaml'));
 
 export interface OpenApiCollector { routes: CollectedRoute[]; document(): Record<string, unknown> }
 
@@ -90,6 +93,6 @@ export function installOpenApi(app: FastifyInstance, version: string): OpenApiCo
   app.get('/openapi/openapi.json', { config: { ...cfg, summary: 'OpenAPI document (JSON)' }, schema: { response: { 200: { type: 'object', additionalProperties: true } } } },
     async () => document());
   app.get('/openapi/openapi.yaml', { config: { ...cfg, summary: 'OpenAPI document (YAML)' }, schema: { response: { 200: { type: 'string' } } } },
-    async (_req, reply) => reply.type('application/yaml').send(yaml.dump(document(), { noRefs: true })));
+    async (_req, reply) => reply.type('application/yaml').send(jsYaml().dump(document(), { noRefs: true })));
   return { routes, document };
 }

@@ -6,7 +6,7 @@
  * double-submit pre-session cookie instead.
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { SignJWT, jwtVerify } from 'jose';
+import { jwtLib } from '../../util/jwt-lib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MemorySharedSessionStore } from '../../dataprovider/shared-sessions';
 import { StoreRevocations, type RevocationList } from '../revocations';
@@ -91,7 +91,7 @@ export class WebSessions {
   private async issue(reply: FastifyReply, req: FastifyRequest, username: string, sid: string, aud: string, lifetimeSec: number): Promise<void> {
     const now = Math.floor(Date.now() / 1000);
     const audience = this.opts.skipIpBinding ? [aud] : [aud, req.ip];
-    const token = await new SignJWT({ username, sid })
+    const token = await new (jwtLib().SignJWT)({ username, sid })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(username)
       .setJti(randomUUID())
@@ -117,7 +117,7 @@ export class WebSessions {
     const token = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
     if (!token) return undefined;
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], audience });
+      const { payload } = await jwtLib().jwtVerify(token, this.key, { algorithms: ['HS256'], audience });
       const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
       if (!this.opts.skipIpBinding && !aud.includes(req.ip)) return undefined;
       const { username, sid } = payload as { username?: unknown; sid?: unknown };

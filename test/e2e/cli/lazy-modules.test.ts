@@ -100,6 +100,8 @@ test('a sqlite + local server loads no optional package; the first login on S3 l
   const atStart = rec.loaded();
   assert.ok(atStart.has('ssh2') && atStart.has('fastify') && atStart.has('better-sqlite3'), [...atStart].join(' '));
   assertNotLoaded(atStart, OPTIONAL, 'at start');
+  // route schemas compile on first use (src/httpd/lazy-schemas.ts), JWTs and YAML load with their first use
+  assertNotLoaded(atStart, ['ajv', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler', 'jose', 'js-yaml'], 'at start');
 
   const s3 = await startS3rver('lazy-bucket');
   t.after(() => s3.stop());
@@ -113,6 +115,7 @@ test('a sqlite + local server loads no optional package; the first login on S3 l
       filesystem: { provider: 1, s3config: s3config(s3) } },
   });
   assert.equal(created.status, 201, created.body);
+  assert.ok(rec.loaded().has('jose') && rec.loaded().has('ajv'), 'a token and a validated POST load jose and ajv');
   // saving the user through the API is not a use of its storage
   assertNotLoaded(rec.loaded(), ['@aws-sdk/client-s3'], 'by creating an S3 user');
 

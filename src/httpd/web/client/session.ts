@@ -7,7 +7,7 @@
  * is scoped to that share's path). CSRF tokens are HMACs of the session id.
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { SignJWT, jwtVerify } from 'jose';
+import { jwtLib } from '../../../util/jwt-lib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseCookies } from '../session';
 import { MemorySharedSessionStore } from '../../../dataprovider/shared-sessions';
@@ -61,7 +61,7 @@ export class ClientSessions {
 
   private async issue(reply: FastifyReply, req: FastifyRequest, subject: string, sid: string, aud: string, lifetime: number, cookie: string, path: string): Promise<void> {
     const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ username: subject, sid })
+    const token = await new (jwtLib().SignJWT)({ username: subject, sid })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(subject).setJti(randomUUID()).setIssuedAt(now).setNotBefore(now - 30).setExpirationTime(now + lifetime)
       .setAudience(this.opts.skipIpBinding ? [aud] : [aud, req.clientIp])
@@ -73,7 +73,7 @@ export class ClientSessions {
     const token = parseCookies(req.headers.cookie).get(cookie);
     if (!token) return undefined;
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], audience: aud });
+      const { payload } = await jwtLib().jwtVerify(token, this.key, { algorithms: ['HS256'], audience: aud });
       const auds = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
       if (!this.opts.skipIpBinding && !auds.includes(req.clientIp)) return undefined;
       const { username, sid } = payload as { username?: unknown; sid?: unknown };
