@@ -50,9 +50,14 @@ export class StreamedRun implements RunSink {
     this.next = start;
   }
 
-  /** false once the run can serve nothing more (ended, failed, closed, body over) */
+  /** false once the run can take no more windows (ended, failed, closed, body over, its range all queued) */
   get usable(): boolean {
-    return !this.over && !this.bodyDone;
+    return !this.over && !this.bodyDone && this.next <= this.end;
+  }
+
+  /** nothing more will happen in this run: closed or failed, or its body over with no window waiting */
+  get finished(): boolean {
+    return this.over || (this.bodyDone && this.queue.length === 0);
   }
 
   /** Queues the window [next, next + want) into buf; resolves with the bytes written. */

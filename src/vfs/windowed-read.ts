@@ -38,6 +38,8 @@ export interface WindowedReadParams {
    * windows (streamed-run.ts) instead of one GET each; jumps keep fetchRange
    */
   openRun?: OpenRun;
+  /** windows per streamed GET (consecutive GETs flow side by side); undefined: one GET to the object's end */
+  runWindows?: number;
   mapError(e: unknown, op: string): FsError;
 }
 
@@ -68,16 +70,36 @@ export class WindowedReadHandle implements ReadHandle {
   private failed = false;
   private closed = false;
   private readonly stop = new AbortController();
-  /** the GET serving the sequential read-ahead, when the backend streams runs */
-  private run?: StreamedRun;
+  /** the GETs serving the sequential read-ahead, oldest first, when the backend streams runs */
+  private runs: StreamedRun[] = [];
+  /** the object offset right after the last window queued in a run */
+  private runsNext = -1;
 
   constructor(private readonly p: WindowedReadParams) {
     this.size = p.size;
   }
 
-  async readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
+  readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
+    return this.readInto([buf.subarray(bufOffset, bufOffset + length)], position);
+  }
+
+  /**
+   * The bytes from `position` copied into `buffers` in order: SFTP hands the
+   * payload regions of the SSH packets of a READ reply (sftp/direct-data.ts),
+   * so the window's bytes are copied once, into the packets, instead of into
+   * a reply buffer that ssh2 copies again into its packets.
+   */
+  readvAt(buffers: Buffer[], position: number): Promise<number> {
+    return this.readInto(buffers, position);
+  }
+
+  private async readInto(targets: Buffer[], position: number): Promise<number> {
     if (this.closed) throw new FsError('Aborted', 'the file is closed');
+    const length = targets.reduce((sum, t) => sum + t.length, 0);
     let done = 0;
+    /** the target being filled and the bytes already in it */
+    let ti = 0;
+    let tOff = 0;
     // bounded: each round copies at least one byte from a window or stops at the end
     while (done < length && position + done < this.size) {
       const pos = position + done;
@@ -89,7 +111,14 @@ export class WindowedReadHandle implements ReadHandle {
         const inWin = pos - idx * this.p.partSize;
         const n = Math.min(length - done, data.length - inWin);
         if (n <= 0) throw new FsError('Generic', `${this.p.name}: the object changed while reading`);
-        data.copy(buf, bufOffset + done, inWin, inWin + n);
+        // bounded: each round fills a target (empty ones included) or copies the last of the n bytes
+        for (let from = inWin; from < inWin + n;) {
+          const t = targets[ti]!;
+          const copied = data.copy(t, tOff, from, Math.min(inWin + n, from + t.length - tOff));
+          from += copied;
+          tOff += copied;
+          if (tOff === t.length) { ti++; tOff = 0; }
+        }
         done += n;
       } finally {
         w.readers--;
@@ -185,12 +214,21 @@ export class WindowedReadHandle implements ReadHandle {
   private fromRun(start: number, buf: Buffer, want: number, signal: AbortSignal): Promise<number> {
     const open = this.p.openRun;
     if (!open) return this.p.fetchRange(start, start + want - 1, buf, signal);
-    if (!this.run?.usable || this.run.next !== start) {
-      // the old run's windows still wanted are fetched alone; its GET and socket end here
-      this.run?.close();
-      this.run = new StreamedRun(start, this.size - 1, open, this.p.fetchRange);
+    this.runs = this.runs.filter((r) => !r.finished);
+    let run = this.runs.at(-1);
+    if (!run?.usable || run.next !== start) {
+      // the window right after the last one queued starts the next run, the earlier ones flowing on;
+      // anything else is a jump: the old runs' windows still wanted are fetched alone, their GETs end here
+      if (start !== this.runsNext) {
+        for (const r of this.runs) r.close();
+        this.runs = [];
+      }
+      const blockEnd = this.p.runWindows ? start + this.p.runWindows * this.p.partSize : this.size;
+      run = new StreamedRun(start, Math.min(blockEnd, this.size) - 1, open, this.p.fetchRange);
+      this.runs.push(run);
     }
-    return this.run.read(buf, want, signal);
+    this.runsNext = start + want;
+    return run.read(buf, want, signal);
   }
 
   createReadStream(start: number, end?: number): Readable {
@@ -201,7 +239,8 @@ export class WindowedReadHandle implements ReadHandle {
     if (this.closed) return;
     this.closed = true;
     this.stop.abort();
-    this.run?.close();
+    for (const r of this.runs) r.close();
+    this.runs = [];
     this.windows.clear();
     this.pool.length = 0;
     this.p.metrics.transferCompleted(this.p.backend, 'download', this.served, this.failed);
