@@ -50,14 +50,9 @@ export class StreamedRun implements RunSink {
     this.next = start;
   }
 
-  /** false once the run can take no more windows (ended, failed, closed, body over, its range all queued) */
+  /** false once the run can serve nothing more (ended, failed, closed, body over) */
   get usable(): boolean {
-    return !this.over && !this.bodyDone && this.next <= this.end;
-  }
-
-  /** nothing more will happen in this run: closed or failed, or its body over with no window waiting */
-  get finished(): boolean {
-    return this.over || (this.bodyDone && this.queue.length === 0);
+    return !this.over && !this.bodyDone;
   }
 
   /** Queues the window [next, next + want) into buf; resolves with the bytes written. */

@@ -38,8 +38,6 @@ export interface WindowedReadParams {
    * windows (streamed-run.ts) instead of one GET each; jumps keep fetchRange
    */
   openRun?: OpenRun;
-  /** windows per streamed GET (consecutive GETs flow side by side); undefined: one GET to the object's end */
-  runWindows?: number;
   mapError(e: unknown, op: string): FsError;
 }
 
@@ -70,10 +68,8 @@ export class WindowedReadHandle implements ReadHandle {
   private failed = false;
   private closed = false;
   private readonly stop = new AbortController();
-  /** the GETs serving the sequential read-ahead, oldest first, when the backend streams runs */
-  private runs: StreamedRun[] = [];
-  /** the object offset right after the last window queued in a run */
-  private runsNext = -1;
+  /** the GET serving the sequential read-ahead, when the backend streams runs */
+  private run?: StreamedRun;
 
   constructor(private readonly p: WindowedReadParams) {
     this.size = p.size;
@@ -214,21 +210,12 @@ export class WindowedReadHandle implements ReadHandle {
   private fromRun(start: number, buf: Buffer, want: number, signal: AbortSignal): Promise<number> {
     const open = this.p.openRun;
     if (!open) return this.p.fetchRange(start, start + want - 1, buf, signal);
-    this.runs = this.runs.filter((r) => !r.finished);
-    let run = this.runs.at(-1);
-    if (!run?.usable || run.next !== start) {
-      // the window right after the last one queued starts the next run, the earlier ones flowing on;
-      // anything else is a jump: the old runs' windows still wanted are fetched alone, their GETs end here
-      if (start !== this.runsNext) {
-        for (const r of this.runs) r.close();
-        this.runs = [];
-      }
-      const blockEnd = this.p.runWindows ? start + this.p.runWindows * this.p.partSize : this.size;
-      run = new StreamedRun(start, Math.min(blockEnd, this.size) - 1, open, this.p.fetchRange);
-      this.runs.push(run);
+    if (!this.run?.usable || this.run.next !== start) {
+      // the old run's windows still wanted are fetched alone; its GET and socket end here
+      this.run?.close();
+      this.run = new StreamedRun(start, this.size - 1, open, this.p.fetchRange);
     }
-    this.runsNext = start + want;
-    return run.read(buf, want, signal);
+    return this.run.read(buf, want, signal);
   }
 
   createReadStream(start: number, end?: number): Readable {
@@ -239,8 +226,7 @@ export class WindowedReadHandle implements ReadHandle {
     if (this.closed) return;
     this.closed = true;
     this.stop.abort();
-    for (const r of this.runs) r.close();
-    this.runs = [];
+    this.run?.close();
     this.windows.clear();
     this.pool.length = 0;
     this.p.metrics.transferCompleted(this.p.backend, 'download', this.served, this.failed);

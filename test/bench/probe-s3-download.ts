@@ -15,6 +15,8 @@
  * S3_PROBE_B_ENV='K=V ...' sets environment variables of B's daemon only.
  * S3_PROBE_MB (default 1024), S3_PROBE_ROUNDS (default 3), S3_PROBE_DEST
  * (`file`, the default, as the storage bench writes it; or `null`: /dev/null).
+ * S3_PROBE_STRACE=<file prefix>: s3rver's system call counts per transfer
+ * (strace -c, written to <prefix>-<n>.txt; tracing slows s3rver down).
  * Not part of npm run bench.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -33,6 +35,8 @@ const ROUNDS = Math.max(1, Number(process.env.S3_PROBE_ROUNDS ?? '3'));
 const TO_NULL = process.env.S3_PROBE_DEST === 'null';
 const TICKS_PER_S = 100;
 const SAMPLE_MS = 100;
+const STRACE = process.env.S3_PROBE_STRACE;
+let traces = 0;
 
 /** utime + stime of a process (all threads) or of one thread, in ticks; 0 once it is gone */
 function ticks(path: string): number {
@@ -62,7 +66,7 @@ function socketQueues(): { recvQ: number; sendQ: number; local: number; peer: nu
 interface Sampled { seconds: number; cpu: Record<string, number>; busy: Record<string, number>; queues: Record<string, number> }
 
 /** Runs `work` while sampling the watched processes and socket queues. */
-async function sampled(watch: () => Watched[], ports: { s3: number; sftp: number }, work: () => Promise<void>): Promise<Sampled> {
+async function sampled(watch: () => Watched[], ports: { s3: number; sftp: number; s3Pid: number }, work: () => Promise<void>): Promise<Sampled> {
   const first = new Map<string, number>();
   const last = new Map<string, number>();
   const busySamples = new Map<string, number>();
@@ -88,11 +92,15 @@ async function sampled(watch: () => Watched[], ports: { s3: number; sftp: number
     q.daemon_unread_from_s3!.push(a); q.s3rver_unsent!.push(b); q.daemon_unsent_to_ssh!.push(c); q.ssh_unread!.push(d);
   };
   const timer = setInterval(sample, SAMPLE_MS);
+  // S3_PROBE_STRACE=<file prefix>: system call counts of s3rver during the transfer (strace -c; slows it down)
+  const tracer = STRACE ? spawn('strace', ['-c', '-f', '-p', String(ports.s3Pid), '-o', `${STRACE}-${++traces}.txt`], { stdio: 'ignore' }) : undefined;
+  if (tracer) await new Promise((resolve) => setTimeout(resolve, 300)); // strace attaches to every thread
   const t0 = process.hrtime.bigint();
   sample();
   await work();
   sample();
   clearInterval(timer);
+  if (tracer) { tracer.kill('SIGINT'); await once(tracer, 'exit'); }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu: Record<string, number> = {};
   const busy: Record<string, number> = {};
@@ -123,7 +131,7 @@ async function rcloneGet(s3: TestS3, dest: string): Promise<Sampled> {
   let pid = 0;
   const s3port = Number(new URL(s3.endpoint).port);
   return sampled(() => [{ name: 's3rver', path: `/proc/${s3.pid}/stat` }, { name: 's3rver_main', path: `/proc/${s3.pid}/task/${s3.pid}/stat` },
-    ...(pid ? [{ name: 'rclone', path: `/proc/${pid}/stat` }] : [])], { s3: s3port, sftp: -1 }, async () => {
+    ...(pid ? [{ name: 'rclone', path: `/proc/${pid}/stat` }] : [])], { s3: s3port, sftp: -1, s3Pid: s3.pid }, async () => {
     const child = spawn('/usr/bin/rclone', ['copyto', 's3:bench/bench/big.bin', dest, '--multi-thread-streams', '5', '--s3-chunk-size', '5Mi',
       '--ignore-times'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     pid = child.pid as number;
@@ -178,7 +186,7 @@ async function main(): Promise<void> {
             ...(clientPid ? [{ name: 'sftp', path: `/proc/${clientPid}/stat` }] : []),
             ...(ssh ? [{ name: 'ssh', path: `/proc/${ssh}/stat` }] : []),
           ];
-        }, { s3: s3port, sftp: d.sftpPort }, () => runSftp(d, `get /big.bin ${dest}\n`, (p) => { clientPid = p; }));
+        }, { s3: s3port, sftp: d.sftpPort, s3Pid: s3.pid }, () => runSftp(d, `get /big.bin ${dest}\n`, (p) => { clientPid = p; }));
         const total = Object.entries(m.cpu).filter(([k]) => !k.endsWith('_main')).reduce((s, [, v]) => s + v, 0);
         console.log(JSON.stringify({ round, build: name, mib_per_s: Number((SIZE_MB / m.seconds).toFixed(1)), seconds: Number(m.seconds.toFixed(2)),
           cpu_s: m.cpu, cpu_sum_over_2_cores_x_wall: Number((total / (2 * m.seconds)).toFixed(2)), busy_share: m.busy, median_queue_kib: m.queues,

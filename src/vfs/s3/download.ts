@@ -43,8 +43,6 @@ export class S3ReadHandle extends WindowedReadHandle {
     const common = {
       name: p.key, size: p.size, partSize: p.partSize, concurrency: p.concurrency, partMaxTime: p.partMaxTime,
       backend: 's3' as const, metrics: p.metrics, mapError: (e: unknown, op: string) => fromS3Error(e, op),
-      // EXPERIMENT (not to commit as is): windows per streamed GET
-      runWindows: Number(process.env.SFTPGO_EXPERIMENT_RUN_WINDOWS ?? '0') || undefined,
     };
     if (hot) {
       super({
