@@ -75,9 +75,27 @@ export class WindowedReadHandle implements ReadHandle {
     this.size = p.size;
   }
 
-  async readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
+  readAt(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
+    return this.readInto([buf.subarray(bufOffset, bufOffset + length)], position);
+  }
+
+  /**
+   * The bytes from `position` copied into `buffers` in order: SFTP hands the
+   * payload regions of the SSH packets of a READ reply (sftp/direct-data.ts),
+   * so the window's bytes are copied once, into the packets, instead of into
+   * a reply buffer that ssh2 copies again into its packets.
+   */
+  readvAt(buffers: Buffer[], position: number): Promise<number> {
+    return this.readInto(buffers, position);
+  }
+
+  private async readInto(targets: Buffer[], position: number): Promise<number> {
     if (this.closed) throw new FsError('Aborted', 'the file is closed');
+    const length = targets.reduce((sum, t) => sum + t.length, 0);
     let done = 0;
+    /** the target being filled and the bytes already in it */
+    let ti = 0;
+    let tOff = 0;
     // bounded: each round copies at least one byte from a window or stops at the end
     while (done < length && position + done < this.size) {
       const pos = position + done;
@@ -89,7 +107,14 @@ export class WindowedReadHandle implements ReadHandle {
         const inWin = pos - idx * this.p.partSize;
         const n = Math.min(length - done, data.length - inWin);
         if (n <= 0) throw new FsError('Generic', `${this.p.name}: the object changed while reading`);
-        data.copy(buf, bufOffset + done, inWin, inWin + n);
+        // bounded: each round fills a target (empty ones included) or copies the last of the n bytes
+        for (let from = inWin; from < inWin + n;) {
+          const t = targets[ti]!;
+          const copied = data.copy(t, tOff, from, Math.min(inWin + n, from + t.length - tOff));
+          from += copied;
+          tOff += copied;
+          if (tOff === t.length) { ti++; tOff = 0; }
+        }
         done += n;
       } finally {
         w.readers--;

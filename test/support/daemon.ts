@@ -35,6 +35,8 @@ export interface DaemonOptions {
   reuse?: { dir: string; sftpPort: number; httpPort: number };
   /** how long the SFTP and HTTP ports may take to answer (default 30 s; several workers start slower on a busy machine) */
   startTimeoutMs?: number;
+  /** another built checkout to run the daemon from (bench A/B runs: its dist/src/cmd/main.js and sftpgo.json) */
+  root?: string;
 }
 
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SFTPGO_')));
@@ -60,7 +62,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   };
   // BENCH_DAEMON_NODE_FLAGS (space-separated, bench A/B runs only): the daemon's node flags instead of NODE_FLAGS
   const nodeFlags = process.env.BENCH_DAEMON_NODE_FLAGS?.split(/\s+/).filter((f) => f !== '') ?? NODE_FLAGS;
-  const proc = spawn(process.execPath, [...nodeFlags, MAIN, 'serve', '--config-dir', configDir, '--config-file', REPO_CONFIG,
+  const main = opts.root ? join(opts.root, 'dist/src/cmd/main.js') : MAIN;
+  const config = opts.root ? join(opts.root, 'sftpgo.json') : REPO_CONFIG;
+  const proc = spawn(process.execPath, [...nodeFlags, main, 'serve', '--config-dir', configDir, '--config-file', config,
     '--log-file-path', logFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });

@@ -112,7 +112,7 @@ const read: RequestHandler = async (s, id, r) => {
   const release = useEntry(e);
   const untrack = s.trackRead(len);
   try {
-    // local files: read straight into the SSH packets that carry the reply (direct-data.ts)
+    // backends with readvAt (local files, object-store windows): straight into the SSH packets that carry the reply (direct-data.ts)
     const dl = 'readvAt' in src ? src : undefined;
     const readv = dl?.readvAt;
     const packets = readv && len > 0 && offset < dl.size ? DataPackets.prepare(s.channel, id, Math.min(len, dl.size - offset)) : undefined;

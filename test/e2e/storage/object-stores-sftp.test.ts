@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { toPublicUser, type Secret } from '../../../src/dataprovider/models';
+import { directDataCounters } from '../../../src/sftpd/sftp/direct-data';
 import { NO_STORAGE_METRICS } from '../../../src/metrics/storage';
 import { azBlobOptions } from '../../../src/vfs/azblob/config';
 import { AzBlobFs } from '../../../src/vfs/azblob/azblobfs';
@@ -186,6 +187,7 @@ for (const c of CASES) {
       await fsp.mkdir(local, { recursive: true });
       const data = randomBytes(c.putBytes);
       await fsp.writeFile(path.join(local, 'up.bin'), data);
+      const directBefore = directDataCounters.direct;
       const r = await sftpBatch('cloud', [
         'mkdir /dir', `put ${path.join(local, 'up.bin')} /dir/up.bin`, 'ls -l /dir',
         `get /dir/up.bin ${path.join(local, 'back.bin')}`, 'rename /dir/up.bin /dir/moved.bin', 'ls /dir',
@@ -193,6 +195,8 @@ for (const c of CASES) {
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /moved\.bin/);
       assert.ok((await fsp.readFile(path.join(local, 'back.bin'))).equals(data));
+      // the windowed reader's readvAt: READ replies copied from the windows into the SSH packets that carry them
+      assert.ok(directDataCounters.direct > directBefore, 'READ replies sent from the packets the windows were read into');
       // the object really is in the store under the user's key prefix, and only under its new name
       assert.ok((await store.object('users/cloud/dir/moved.bin'))?.equals(data));
       assert.equal(await store.object('users/cloud/dir/up.bin'), undefined);

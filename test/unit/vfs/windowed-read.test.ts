@@ -149,3 +149,32 @@ test('a jump fetches only its window and cancels the read-ahead nobody waits for
   await o.handle.close();
   assert.equal(o.inFlight(), 0);
 });
+
+test('readvAt fills its buffers in order across a window boundary, and stops short at the end of the object', async () => {
+  const partSize = 64 * KB;
+  const size = 3 * partSize + 100;
+  const o = objectOf(size, partSize, 2);
+  // the payload regions of SSH packets: uneven lengths, one empty, the read crossing from window 0 into window 1
+  const lens = [13, 32 * KB, 0, 32 * KB - 13, 40 * KB, 7];
+  const targets = lens.map((l) => Buffer.alloc(l, 0xee));
+  const start = partSize - 40 * KB;
+  const read = o.handle.readvAt(targets, start);
+  // bounded: each round answers a GET or waits for the loop to turn
+  let settled = false;
+  read.then(() => { settled = true; }, () => { settled = true; });
+  while (!settled) if (!o.answerOne()) await new Promise<void>((resolve) => setImmediate(resolve));
+  const total = lens.reduce((a, b) => a + b, 0);
+  assert.equal(await read, total);
+  const joined = Buffer.concat(targets);
+  for (let i = 0; i < total; i++) if (joined[i] !== byteAt(start + i)) assert.fail(`wrong byte at ${start + i}`);
+  // at the end: 100 bytes are left, the second buffer is not touched
+  const tail = [Buffer.alloc(60, 0xee), Buffer.alloc(60, 0xee)];
+  const last = o.handle.readvAt(tail, size - 100);
+  settled = false;
+  last.then(() => { settled = true; }, () => { settled = true; });
+  while (!settled) if (!o.answerOne()) await new Promise<void>((resolve) => setImmediate(resolve));
+  assert.equal(await last, 100);
+  for (let i = 0; i < 100; i++) assert.equal(Buffer.concat(tail)[i], byteAt(size - 100 + i));
+  assert.ok(tail[1]!.subarray(40).every((b) => b === 0xee));
+  await o.handle.close();
+});
