@@ -44,7 +44,7 @@ import { registerUserApi } from './routes/user';
 import { registerWebClient } from './web/client';
 import { OidcLogins } from './oidc/routes';
 import './types';
-import { lazySchemaCompilers } from './lazy-schemas';
+import { createLazySchemaCompilers } from './lazy-schemas';
 
 /** httpd.bindings[].disabled_login_methods bits (SFTPGo): admin token endpoint, admin API keys. */
 export const DISABLED_ADMIN_TOKEN = 16;
@@ -74,6 +74,8 @@ export interface BuiltApp {
   httpsServer?: HttpsServer;
   /** the binding's client address rule; proxy_mode 1 listeners register PROXY peers in it */
   clientIp: ClientIpResolver;
+  /** compiles every route schema not compiled yet (they compile on first use: lazy-schemas.ts); returns how many */
+  compilePendingSchemas(): number;
 }
 
 function loadWebAdmin(): WebAdminRegistrar | undefined {
@@ -96,6 +98,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   const tls = opts.tls;
   const webRoot = normalizeWebRoot(deps.ctx.config.httpd.web_root);
   const rewrite = webRootRewriter(webRoot);
+  const schemas = createLazySchemaCompilers();
   const app = Fastify({
     ...(rewrite ? { rewriteUrl: (req: { url?: string }) => rewrite(req.url ?? '/') } : {}),
     logger: false,
@@ -112,7 +115,7 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
     // JSON bodies are never coerced nor silently trimmed: a wrong type is a 400
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     // schemas compile on their route's first request (start-up CPU): see lazy-schemas.ts
-    schemaController: { compilersFactory: lazySchemaCompilers },
+    schemaController: { compilersFactory: schemas.compilersFactory },
     serverFactory: (handler): HttpServer => {
       if (!tls) return createHttpServer(handler);
       httpsServer = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: tls.minVersion, ciphers: tls.ciphers, ALPNProtocols: tls.ALPNProtocols }, handler);
@@ -176,5 +179,5 @@ export async function buildApp(deps: HttpDeps, opts: BuildAppOptions): Promise<B
   }
   oidc?.register(app);
   await app.ready();
-  return { app, openapi, httpsServer, clientIp };
+  return { app, openapi, httpsServer, clientIp, compilePendingSchemas: schemas.compilePendingSchemas };
 }

@@ -13,9 +13,10 @@
  * per process: several HTTP bindings (or test servers) share compiled schemas.
  *
  * A schema that does not compile therefore fails on its route's first request
- * (a 500) rather than at start-up: `compilePendingSchemas()` compiles every
- * registered one at once, and test/unit/httpd/lazy-schemas.test.ts runs it
- * over the whole application so a broken schema fails the tests.
+ * (a 500) rather than at start-up: each app's `compilePendingSchemas()`
+ * compiles every one registered on it at once, and
+ * test/e2e/httpd/lazy-schemas.test.ts runs it over the whole application so a
+ * broken schema fails the tests.
  */
 import type { FastifyServerOptions } from 'fastify';
 import { lazy } from '../util/lazy';
@@ -44,10 +45,10 @@ type Serializer = (doc: unknown) => string;
 type SerializerCompiler = (route: { method: string; url: string; httpStatus: string; schema?: unknown }) => Serializer;
 type SerializerBuilder = (externalSchemas: unknown, options: unknown) => SerializerCompiler;
 
-/** Compilations registered and not yet done (dropped once done). */
-const pending = new Set<() => void>();
+/** Compilations registered on one app and not yet done (each drops itself once done). */
+type Pending = Set<() => void>;
 
-function lazyValidator(route: ValidatorRoute, compile: ValidatorCompiler): ValidateFn {
+function lazyValidator(pending: Pending, route: ValidatorRoute, compile: ValidatorCompiler): ValidateFn {
   let fn: ValidateFn | undefined;
   const get = (): ValidateFn => {
     if (!fn) {
@@ -65,7 +66,7 @@ function lazyValidator(route: ValidatorRoute, compile: ValidatorCompiler): Valid
   return wrapper;
 }
 
-function lazySerializer(route: Parameters<SerializerCompiler>[0], compile: SerializerCompiler): Serializer {
+function lazySerializer(pending: Pending, route: Parameters<SerializerCompiler>[0], compile: SerializerCompiler): Serializer {
   let fn: Serializer | undefined;
   const get = (): Serializer => {
     if (!fn) {
@@ -83,32 +84,40 @@ function lazySerializer(route: Parameters<SerializerCompiler>[0], compile: Seria
 const validatorPool = lazy(() => (require('@fastify/ajv-compiler') as () => ValidatorBuilder)());
 const serializerPool = lazy(() => (require('@fastify/fast-json-stringify-compiler') as () => SerializerBuilder)());
 
-const buildValidator: ValidatorBuilder = (externalSchemas, options) => {
-  const compile = lazy(() => validatorPool()(externalSchemas, options));
-  return (route) => {
-    // Fastify lower-cases header schemas itself only for its default compiler; no route has one: refuse
-    // rather than validate headers case-sensitively
-    if (route.httpPart === 'headers') {
-      throw new Error(`${route.method} ${route.url}: header schemas are not supported (src/httpd/lazy-schemas.ts)`);
-    }
-    return lazyValidator(route, (r) => compile()(r));
+export interface LazySchemaCompilers {
+  /** Fastify's `schemaController.compilersFactory` option */
+  compilersFactory: CompilersFactory;
+  /** compiles every schema registered and not compiled yet; returns how many; throws the first compile error */
+  compilePendingSchemas(): number;
+}
+
+/** Compilers for one Fastify instance (the compiled schemas themselves are shared by the process's pool). */
+export function createLazySchemaCompilers(): LazySchemaCompilers {
+  const pending: Pending = new Set();
+  const buildValidator: ValidatorBuilder = (externalSchemas, options) => {
+    const compile = lazy(() => validatorPool()(externalSchemas, options));
+    return (route) => {
+      // Fastify lower-cases header schemas itself only for its default compiler; no route has one: refuse
+      // rather than validate headers case-sensitively
+      if (route.httpPart === 'headers') {
+        throw new Error(`${route.method} ${route.url}: header schemas are not supported (src/httpd/lazy-schemas.ts)`);
+      }
+      return lazyValidator(pending, route, (r) => compile()(r));
+    };
   };
-};
-
-const buildSerializer: SerializerBuilder = (externalSchemas, options) => {
-  const compile = lazy(() => serializerPool()(externalSchemas, options));
-  return (route) => lazySerializer(route, (r) => compile()(r));
-};
-
-/** Fastify's `schemaController.compilersFactory` option. */
-export const lazySchemaCompilers: CompilersFactory = {
-  buildValidator: buildValidator as unknown as CompilersFactory['buildValidator'],
-  buildSerializer: buildSerializer as unknown as CompilersFactory['buildSerializer'],
-};
-
-/** Compiles every registered schema not compiled yet; returns how many; throws the first compile error. */
-export function compilePendingSchemas(): number {
-  const todo = [...pending];
-  for (const force of todo) force();
-  return todo.length;
+  const buildSerializer: SerializerBuilder = (externalSchemas, options) => {
+    const compile = lazy(() => serializerPool()(externalSchemas, options));
+    return (route) => lazySerializer(pending, route, (r) => compile()(r));
+  };
+  return {
+    compilersFactory: {
+      buildValidator: buildValidator as unknown as CompilersFactory['buildValidator'],
+      buildSerializer: buildSerializer as unknown as CompilersFactory['buildSerializer'],
+    },
+    compilePendingSchemas() {
+      const todo = [...pending];
+      for (const force of todo) force();
+      return todo.length;
+    },
+  };
 }

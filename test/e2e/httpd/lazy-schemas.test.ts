@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
-import { compilePendingSchemas, lazySchemaCompilers } from '../../../src/httpd/lazy-schemas';
+import { createLazySchemaCompilers } from '../../../src/httpd/lazy-schemas';
 import { startServer, type TestServer } from './support';
 
 let s: TestServer;
@@ -32,13 +32,16 @@ test('a body, querystring and params schema still validate, with ajv\'s message'
 });
 
 test('every schema of the REST API, web admin and web client compiles', () => {
-  const compiled = compilePendingSchemas();
+  const [built] = s.svc.apps();
+  assert.ok(built);
+  const compiled = built.compilePendingSchemas();
   assert.ok(compiled > 100, `only ${compiled} schemas were pending`);
-  assert.equal(compilePendingSchemas(), 0, 'a compiled schema stays compiled');
+  assert.equal(built.compilePendingSchemas(), 0, 'a compiled schema stays compiled');
 });
 
 test('a schema that does not compile fails on its route, and in compilePendingSchemas', async () => {
-  const app = Fastify({ schemaController: { compilersFactory: lazySchemaCompilers } });
+  const schemas = createLazySchemaCompilers();
+  const app = Fastify({ schemaController: { compilersFactory: schemas.compilersFactory } });
   app.post('/broken', { schema: { body: { type: 'object', properties: { n: { type: 'no-such-type' } } } } }, async () => ({ ok: true }));
   app.get('/fine', { schema: { querystring: { type: 'object', properties: { n: { type: 'integer' } } }, response: { 200: { type: 'object', properties: { n: { type: 'integer' } } } } } },
     async (req) => ({ n: Number((req.query as { n?: number }).n ?? 0), dropped: 'not in the response schema' }));
@@ -49,14 +52,14 @@ test('a schema that does not compile fails on its route, and in compilePendingSc
     assert.deepEqual(fine.json(), { n: 7 }, 'the response schema serializes');
     const broken = await app.inject({ method: 'POST', url: '/broken', payload: { n: 1 } });
     assert.equal(broken.statusCode, 500);
-    assert.throws(() => compilePendingSchemas(), /no-such-type|schema is invalid|unknown type/);
+    assert.throws(() => schemas.compilePendingSchemas(), /no-such-type|schema is invalid|unknown type/);
   } finally {
     await app.close();
   }
 });
 
 test('a header schema is refused when the route is registered', async () => {
-  const app = Fastify({ schemaController: { compilersFactory: lazySchemaCompilers } });
+  const app = Fastify({ schemaController: { compilersFactory: createLazySchemaCompilers().compilersFactory } });
   app.get('/h', { schema: { headers: { type: 'object', properties: { 'X-Thing': { type: 'string' } } } } }, async () => 'x');
   await assert.rejects(async () => { await app.ready(); }, /GET \/h: header schemas are not supported/);
   await app.close().catch(() => undefined);
