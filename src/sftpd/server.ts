@@ -213,7 +213,9 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
         for (const b of cfg.bindings) {
           if (b.port === 0 && !options.ephemeralPorts) continue;
           const viaProxy = proxy !== undefined && b.apply_proxy_config;
-          const srv = net.createServer({ noDelay: true }, (sock) => onSocket(sock, viaProxy));
+          // paused on accept: a socket that already started reading cannot be adopted (canAdopt), and
+          // without this none was (the slab/lent reads never applied); ssh2 resumes after injectSocket()
+          const srv = net.createServer({ noDelay: true, pauseOnConnect: !viaProxy }, (sock) => onSocket(sock, viaProxy));
           await listen(srv, b.port, b.address);
           listeners.push(srv);
           const a = srv.address() as net.AddressInfo;

@@ -180,8 +180,8 @@ function wrapProtocol(proto: ProtocolShape): void {
 
 /** After a lent parse: what ssh2 keeps for the next read must not point into the lent buffer. */
 function keepNothingLent(proto: ProtocolShape): void {
-  const d = proto._decipher;
-  if (d._packet && isLentMemory(d._packet)) {
+  const d = proto._decipher as DecipherShape | undefined;
+  if (d?._packet && isLentMemory(d._packet)) {
     lentReadCounters.copiedPartials++;
     d._packet = Buffer.from(d._packet);
   }
@@ -203,8 +203,9 @@ export function adoptForSsh(sock: net.Socket): SshLentReads | undefined {
   if (lentReadsState !== 'applied') return undefined;
   let proto: ProtocolShape | undefined;
   const socket = adoptWithLentReads(sock, (s, chunk) => {
-    const lend = proto !== undefined && s.listenerCount('data') === 1 &&
-      decipherPrototypes.has(Object.getPrototypeOf(proto._decipher) as object);
+    const decipher = proto?._decipher as DecipherShape | undefined;
+    const lend = decipher !== undefined && typeof decipher === 'object' && s.listenerCount('data') === 1 &&
+      decipherPrototypes.has(Object.getPrototypeOf(decipher) as object);
     if (!lend) {
       lentReadCounters.copiedReads++;
       s.emit('data', Buffer.from(chunk));

@@ -57,10 +57,11 @@ describe('ssh2 over a socket reading into one lent buffer', () => {
       client.on('authentication', (ctx) => ctx.accept());
       client.on('session', (accept) => {
         const session = accept();
-        session.on('exec', (acceptExec, _reject, info) => serve(acceptExec(), info.command));
+        session.on('exec', (acceptExec, _reject, info) => serve(client, acceptExec(), info.command));
       });
     });
-    listener = net.createServer({ noDelay: true }, (sock) => {
+    // paused on accept, as the daemon's listeners (server.ts): a reading socket cannot be adopted
+    listener = net.createServer({ noDelay: true, pauseOnConnect: true }, (sock) => {
       const lender = adoptForSsh(sock);
       assert.ok(lender, 'the accepted socket is adopted');
       ssh.injectSocket(lender.socket);
@@ -73,16 +74,19 @@ describe('ssh2 over a socket reading into one lent buffer', () => {
   after(() => { listener?.close(); });
 
   /** "lent NAME": registered consumer hashing as it goes, pausing every 5th chunk; "kept NAME": unregistered, keeps all chunks. */
-  function serve(ch: ServerChannel, command: string): void {
+  function serve(client: Connection, ch: ServerChannel, command: string): void {
     const [mode, name] = command.split(' ') as [string, string];
     const stats = { lentChunks: 0, chunks: 0 };
     results.set(name, stats);
     const hash = createHash('sha256');
     const kept: Buffer[] = [];
+    let received = 0;
     if (mode === 'lent') acceptLentChunks(ch);
     ch.on('data', (d: Buffer) => {
       stats.chunks++;
       if (isLentMemory(d)) stats.lentChunks++;
+      // a key exchange in the middle of the transfer (the server starts it; ssh2's client cannot)
+      if (received < 1024 * 1024 && (received += d.length) >= 1024 * 1024) client.rekey();
       if (mode === 'kept') { kept.push(d); return; }
       hash.update(d);
       if (stats.chunks % 5 === 0) {
@@ -97,7 +101,7 @@ describe('ssh2 over a socket reading into one lent buffer', () => {
     });
   }
 
-  /** Sends `payload` through `exec(command)` in 100 KiB writes, rekeying after the first MiB; returns what the server hashed. */
+  /** Sends `payload` through `exec(command)` in 100 KiB writes; returns what the server hashed. */
   async function send(cipher: CipherAlgorithm, hmac: MacAlgorithm[], command: string, payload: Buffer): Promise<string> {
     const c = new Client();
     try {
@@ -114,13 +118,11 @@ describe('ssh2 over a socket reading into one lent buffer', () => {
           stream.on('close', () => res(out));
           stream.on('error', rej);
           let p = 0;
-          let rekeyed = false;
           const writeMore = (): void => {
             // bounded: every round writes up to 100 KiB of the payload
             while (p < payload.length) {
               const ok = stream.write(payload.subarray(p, p + 100 * 1024));
               p += 100 * 1024;
-              if (!rekeyed && p >= 1024 * 1024) { rekeyed = true; c.rekey(); }
               if (!ok) { stream.once('drain', writeMore); return; }
             }
             stream.end();
