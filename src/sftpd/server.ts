@@ -21,6 +21,7 @@ import { attachSessions } from './session';
 import type { ClientSessions } from './session';
 import { enabledSshCommands } from './sshcmd';
 import { adoptWithSlabReads } from '../util/user-buffer-socket';
+import { adoptForSsh, lentReadsState, type SshLentReads } from './ssh2-lent-reads';
 import { acceptProxied, compileProxySettings, type ProxyProtocolSettings } from '../perimeter/proxy-accept';
 
 const SENDER = 'sftpd';
@@ -69,23 +70,27 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
   const clients = new Map<Connection, { sessions?: ClientSessions }>();
   /** local address of each socket, keyed by the peer "ip|port" ssh2 reports in its connection event */
   const localAddrs = new Map<string, string>();
+  /** sockets reading into one reused buffer, lent to ssh2 once their client authenticates, by "ip|port" */
+  const lenders = new Map<string, SshLentReads>();
   let ssh: Server | undefined;
   let stopping = false;
   let proxy: ProxyProtocolSettings | undefined;
 
   const onSocket = (accepted: net.Socket, viaProxy: boolean): void => {
     accepted.on('error', () => undefined); // ssh2 adds its own handler; this covers the time before injection
-    // reads into slabs instead of a fresh 64 KiB buffer V8 then copies (src/util/user-buffer-socket.ts);
-    // a socket that may carry a PROXY header is read before ssh2 gets it, so it keeps the stream path
-    const sock = viaProxy ? accepted : adoptWithSlabReads(accepted) ?? accepted;
+    // reads into one reused buffer (ssh2-lent-reads.ts), else into slabs instead of a fresh
+    // 64 KiB buffer V8 then copies (util/user-buffer-socket.ts); a socket that may carry a
+    // PROXY header is read before ssh2 gets it, so it keeps the stream path
+    const lender = viaProxy ? undefined : adoptForSsh(accepted);
+    const sock = viaProxy ? accepted : lender?.socket ?? adoptWithSlabReads(accepted) ?? accepted;
     sock.on('error', () => undefined);
-    void admit(sock, viaProxy).catch((e: unknown) => {
+    void admit(sock, viaProxy, lender).catch((e: unknown) => {
       ctx.logger.error(SENDER, `accepting a connection: ${(e as Error).message}`);
       sock.destroy();
     });
   };
 
-  const admit = async (sock: net.Socket, viaProxy: boolean): Promise<void> => {
+  const admit = async (sock: net.Socket, viaProxy: boolean, lender?: SshLentReads): Promise<void> => {
     if (viaProxy && proxy && !(await acceptProxied(sock, proxy, (m) => ctx.logger.debug(SENDER, m)))) return;
     const ip = normalizeIp(sock.remoteAddress);
     try {
@@ -107,7 +112,8 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
     }
     const key = `${sock.remoteAddress}|${sock.remotePort}`;
     localAddrs.set(key, hostPort(sock.localAddress, sock.localPort));
-    sock.once('close', () => { localAddrs.delete(key); release(); });
+    if (lender) lenders.set(key, lender);
+    sock.once('close', () => { localAddrs.delete(key); lenders.delete(key); release(); });
     const admit = (): void => {
       if (stopping || !ssh || sock.destroyed) { sock.destroy(); return; }
       sock.setNoDelay(true);
@@ -127,6 +133,7 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
     const ip = normalizeIp(info.ip);
     const remoteAddr = hostPort(info.ip, info.port);
     const localAddr = localAddrs.get(`${info.ip}|${info.port}`) ?? '';
+    const lender = lenders.get(`${info.ip}|${info.port}`);
     const clientVersion = info.header.identRaw;
     const entry: { sessions?: ClientSessions } = {};
     clients.set(client, entry);
@@ -145,6 +152,8 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
       // the login sequence has logged the login and updated last_login
       onSuccess: ({ user }) => {
         clearTimeout(grace);
+        // reads are lent only from here: handshake and auth packets always come from copies
+        if (lender && !lender.lendTo(client)) ctx.logger.debug(SENDER, 'ssh2 internals not as expected: reads stay copied');
         entry.sessions = attachSessions({ ctx, client, user, connectionId, remoteAddr, localAddr, clientVersion, sshCommands });
       },
     });
@@ -188,7 +197,7 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
       const { enabled: sshCommands, unknown } = enabledSshCommands(cfg.enabled_ssh_commands ?? []);
       if (unknown.length > 0) ctx.logger.warn(SENDER, `unsupported SSH commands ignored: ${unknown.join(', ')}`);
       ctx.logger.info(SENDER, `ssh2 native crypto binding "${nativeCryptoAvailable ? 'available' : 'unavailable'}"`);
-      ctx.logger.info(SENDER, `ssh2 packet padding pool "${paddingPoolState}", packet slab "${packetSlabState}"`);
+      ctx.logger.info(SENDER, `ssh2 packet padding pool "${paddingPoolState}", packet slab "${packetSlabState}", lent reads "${lentReadsState}"`);
       const banner = await readBanner(ctx);
       const server = new Server({
         hostKeys: keys.map((k) => k.privateKey),
@@ -204,7 +213,9 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
         for (const b of cfg.bindings) {
           if (b.port === 0 && !options.ephemeralPorts) continue;
           const viaProxy = proxy !== undefined && b.apply_proxy_config;
-          const srv = net.createServer({ noDelay: true }, (sock) => onSocket(sock, viaProxy));
+          // paused on accept: a socket that already started reading cannot be adopted (canAdopt), and
+          // without this none was (the slab/lent reads never applied); ssh2 resumes after injectSocket()
+          const srv = net.createServer({ noDelay: true, pauseOnConnect: !viaProxy }, (sock) => onSocket(sock, viaProxy));
           await listen(srv, b.port, b.address);
           listeners.push(srv);
           const a = srv.address() as net.AddressInfo;

@@ -15,6 +15,7 @@ import { parseScpArgs, runScp } from './scp';
 import type { ScpArgs } from './scp';
 import { isSystemCommand, runSshCommand } from './sshcmd';
 import { isGitProtocolValue } from './sshcmd-git';
+import { acceptLentChunks } from './ssh2-lent-reads';
 
 const SENDER = 'sftpd';
 
@@ -174,6 +175,8 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
       const gone = new AbortController();
       const onClientClose = (): void => gone.abort();
       client.once('close', onClientClose);
+      // the SFTP session copies what it keeps of lent socket reads (sftp/framer.ts)
+      acceptLentChunks(ch);
       try {
         await serveSftp(ch, ops, {
           signal: gone.signal,

@@ -126,6 +126,45 @@ export function adoptWithSlabReads(sock: net.Socket): net.Socket | undefined {
 }
 
 /**
+ * Memory that socket reads are lent into and that is overwritten by the next
+ * read: a Buffer over it is valid only while the call that got it runs. A
+ * consumer that keeps bytes past that (a parser's partial packet, a stream's
+ * buffered chunk) must copy them; isLentMemory() tells it when.
+ */
+const lentMemory = new WeakSet<ArrayBufferLike>();
+
+/** Whether `view` lies in memory a socket read was lent into (valid only during the current call). */
+export function isLentMemory(view: Uint8Array): boolean {
+  return lentMemory.has(view.buffer);
+}
+
+/** Gets each read, a view into the socket's one buffer, valid only during the call. */
+export type LentReadHandler = (socket: net.Socket, chunk: Buffer) => void;
+
+/**
+ * A socket on the same connection as `sock` that reads into one buffer of
+ * `size` bytes, reused for every read and registered as lent memory, and
+ * passes each read to `onRead` (which emits 'data' itself, with the lent view
+ * or a copy: sftpd/ssh2-lent-reads.ts decides). Unlike adoptWithUserBuffer,
+ * the socket keeps the stream's pause()/resume(): it starts paused and reads
+ * from its first resume(), as adoptWithSlabReads. Undefined (and `sock`
+ * untouched) when adoption is not possible.
+ */
+export function adoptWithLentReads(sock: net.Socket, onRead: LentReadHandler, size = DEFAULT_USER_BUFFER_SIZE): net.Socket | undefined {
+  if (!canAdopt(sock)) return undefined;
+  const buffer = Buffer.allocUnsafeSlow(size);
+  lentMemory.add(buffer.buffer);
+  const socket: net.Socket = moveHandle(sock, {
+    buffer,
+    callback: (n: number, buf: Uint8Array): boolean => {
+      onRead(socket, (buf as Buffer).subarray(0, n));
+      return true;
+    },
+  });
+  return socket;
+}
+
+/**
  * Moves `sock`'s handle (canAdopt must hold) into a new paused net.Socket
  * reading with `onread`; the old wrapper no longer owns the connection:
  * destroying it only emits its 'close'.

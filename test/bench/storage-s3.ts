@@ -17,6 +17,9 @@
  * [heap], anonymous mmaps, code) and the mappings that grew most, beside
  * V8's own figures at those two moments (from rss-probe, loaded into the
  * daemon with --require for this run only).
+ * S3_BENCH_LOGIN_FIRST=1: before round 1, one more figure, a session that
+ * only logs in and lists / (the first S3 login loads the S3 SDK), measured
+ * on its own; round 1's upload is then labelled "fresh, after a login".
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -41,6 +44,7 @@ const NO_RCLONE = LOCAL || HTTPFS;
 /** rounds of the four transfers (S3_BENCH_ROUNDS, default 2): round 1 on a fresh daemon, the others on a settled one */
 const ROUNDS = Math.max(1, Number(process.env.S3_BENCH_ROUNDS ?? '2'));
 const BREAKDOWN = process.env.S3_BENCH_BREAKDOWN === '1';
+const LOGIN_FIRST = process.env.S3_BENCH_LOGIN_FIRST === '1';
 const PROBE_FILE = join(tmpdir(), `rss-probe-${process.pid}.jsonl`);
 
 async function rssKiB(pid: number): Promise<number> {
@@ -192,6 +196,11 @@ async function main(): Promise<void> {
       (ref ? { vs_rclone: Number((ref.seconds / ours.seconds).toFixed(2)) } : {});
     // round 1 starts from a fresh daemon (first use of the S3 code paths, heap limits still small); later
     // rounds show what one more transfer costs once the process has settled: both are printed
+    if (LOGIN_FIRST) {
+      const login = await measured(pid, () => sftp('ls /'));
+      if (login.result.status !== 0) throw new Error(`login failed: ${login.result.stderr}`);
+      await report(`SFTP login + ls /, ${where}: server (before any transfer)`, 0, login, { daemon: 'fresh' });
+    }
     for (let round = 1; round <= ROUNDS; round++) {
       // interleaved: ours up, rclone up, ours down, rclone down (a load swing hits both sides)
       const up = await measured(pid, () => sftp(`put ${src} /big.bin`));
@@ -200,7 +209,7 @@ async function main(): Promise<void> {
       const down = await measured(pid, () => sftp(`get /big.bin ${back}`));
       if (down.result.status !== 0) throw new Error(`download failed: ${down.result.stderr}`);
       const rDown = NO_RCLONE ? undefined : await measured(0, (setPid) => rclone(s3, ['copyto', 's3:bench/rclone/big.bin', rcloneBack, ...rcloneFlags], setPid));
-      const tag = { round, daemon: round === 1 ? 'fresh' : 'settled' };
+      const tag = { round, daemon: round > 1 ? 'settled' : LOGIN_FIRST ? 'fresh, after a login' : 'fresh' };
       await report(`SFTP upload, ${where}: server`, sizeMB, up, { ...tag, ...ratio(up, rUp) });
       if (rUp) await report('rclone copyto S3 (s3rver): rclone process', sizeMB, rUp, { round });
       await report(`SFTP download, ${where}: server`, sizeMB, down, { ...tag, ...ratio(down, rDown), content_matches: (await sha256(back)) === srcSum });

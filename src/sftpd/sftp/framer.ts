@@ -1,7 +1,13 @@
 /**
- * Incremental SFTP packet framing over channel data. Chunks are kept as a
- * list; a packet that lies inside one chunk is returned as a subarray (no
- * copy), one that spans chunks is assembled once.
+ * Incremental SFTP packet framing over channel data. Each chunk is split into
+ * packets as it arrives. A packet that lies inside one chunk the caller owns
+ * is returned as a subarray of it (no copy); a packet that spans chunks, or
+ * any packet of a lent chunk (memory the next socket read overwrites,
+ * util/user-buffer-socket.ts), is copied once into memory of its own. Large
+ * packets (uploads' 255 KiB WRITEs) are copied into pooled buffers the
+ * session hands back with recycle() once the request no longer reads them,
+ * so an upload reuses a few packet buffers instead of allocating one per
+ * WRITE (issue 11, docs/benchmarks.md).
  */
 
 export class FramingError extends Error {
@@ -13,120 +19,171 @@ export class FramingError extends Error {
 
 /** packets smaller than this are not worth recycling (uploads send 255 KiB WRITEs) */
 const RECYCLE_MIN_BYTES = 64 * 1024;
+/** pooled packet memory: one 255 KiB WRITE (MAX_WRITE_LENGTH) with its header fits */
+export const POOLED_PACKET_BYTES = 256 * 1024;
+/** spares kept by default: 8 MiB of pending WRITEs (DEFAULT_MAX_PENDING_WRITE_BYTES) and two more */
+export const DEFAULT_MAX_SPARES = 34;
+/** spares of a framer that assembled no large packet for this long are dropped */
+export const SPARE_IDLE_MS = 1000;
 
 export class PacketFramer {
-  private chunks: Buffer[] = [];
-  private total = 0;
-  /** length of the packet being assembled, read as soon as 4 bytes are there */
-  private pending = -1;
-  /** the packet next() last assembled by copying, the only one recycle() takes back */
-  private assembled: Buffer | null = null;
-  /** an assembled packet's memory, handed back by recycle() for the next assembly */
-  private spare: Buffer | null = null;
+  /** complete packets next() has not returned yet, from `readyHead` on */
+  private ready: Buffer[] = [];
+  private readyHead = 0;
+  private readyBytes = 0;
+  /** a bad length prefix: thrown by next() once the packets before it are taken */
+  private failure: FramingError | null = null;
+  /** a length prefix split across chunks */
+  private readonly prefix = Buffer.alloc(4);
+  private prefixFill = 0;
+  /** the packet being assembled by copying, and how much of it is there */
+  private current: Buffer | null = null;
+  private filled = 0;
+  /** pooled memories handed out in packets and not yet recycled: recycle() takes back only these, each once */
+  private readonly handedOut = new WeakSet<ArrayBufferLike>();
+  /** recycled packet memories, for the next large packets */
+  private spares: Buffer[] = [];
+  /** large packets assembled since the idle timer was armed */
+  private assembledSinceCheck = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly maxPacketLength: number) {}
+  constructor(private readonly maxPacketLength: number, private readonly maxSpares = DEFAULT_MAX_SPARES) {}
 
+  /** bytes pushed and not yet returned by next() */
   get bufferedBytes(): number {
-    return this.total;
+    return this.readyBytes + this.prefixFill + this.filled + (this.current ? 4 : 0);
   }
 
-  push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.total += chunk.length;
+  /** spare packet memories held (tests) */
+  get spareCount(): number {
+    return this.spares.length;
+  }
+
+  /**
+   * Adds channel data. With `lent`, `chunk` is valid only during this call:
+   * every byte of it is copied before push() returns.
+   */
+  push(chunk: Buffer, lent = false): void {
+    let p = 0;
+    // bounded: every round consumes at least one byte of the chunk or stops
+    while (p < chunk.length && this.failure === null) {
+      if (this.current === null) {
+        let len: number;
+        if (this.prefixFill === 0 && chunk.length - p >= 4) {
+          len = chunk.readUInt32BE(p);
+          p += 4;
+        } else {
+          const n = Math.min(4 - this.prefixFill, chunk.length - p);
+          chunk.copy(this.prefix, this.prefixFill, p, p + n);
+          this.prefixFill += n;
+          p += n;
+          if (this.prefixFill < 4) return;
+          this.prefixFill = 0;
+          len = this.prefix.readUInt32BE(0);
+        }
+        if (len === 0) { this.failure = new FramingError('zero-length packet'); break; }
+        if (len > this.maxPacketLength) {
+          this.failure = new FramingError(`packet length ${len} exceeds the maximum of ${this.maxPacketLength}`);
+          break;
+        }
+        if (!lent && chunk.length - p >= len) {
+          this.enqueue(chunk.subarray(p, p + len));
+          p += len;
+          continue;
+        }
+        this.current = this.packetMemory(len);
+        this.filled = 0;
+      }
+      const n = Math.min(this.current.length - this.filled, chunk.length - p);
+      chunk.copy(this.current, this.filled, p, p + n);
+      this.filled += n;
+      p += n;
+      if (this.filled === this.current.length) {
+        this.enqueue(this.current);
+        this.current = null;
+        this.filled = 0;
+      }
+    }
   }
 
   /**
    * The next complete packet (type byte + body, without the length prefix),
    * or null when more data is needed. Throws FramingError on a zero or
-   * oversize length, before buffering the oversize body.
+   * oversize length (never buffering the oversize body), after the packets
+   * that came before it.
    */
   next(): Buffer | null {
-    if (this.pending < 0) {
-      if (this.total < 4) return null;
-      const head = this.take(4);
-      const len = head.readUInt32BE(0);
-      if (len === 0) throw new FramingError('zero-length packet');
-      if (len > this.maxPacketLength) {
-        throw new FramingError(`packet length ${len} exceeds the maximum of ${this.maxPacketLength}`);
+    if (this.readyHead < this.ready.length) {
+      const pkt = this.ready[this.readyHead]!;
+      this.ready[this.readyHead++] = EMPTY;
+      if (this.readyHead === this.ready.length || this.readyHead >= COMPACT_AFTER) {
+        this.ready = this.ready.slice(this.readyHead);
+        this.readyHead = 0;
       }
-      this.pending = len;
+      this.readyBytes -= pkt.length + 4;
+      return pkt;
     }
-    if (this.total < this.pending) return null;
-    const pkt = this.take(this.pending);
-    this.pending = -1;
-    return pkt;
-  }
-
-  /** Removes and returns exactly n bytes (n ≤ total). */
-  private take(n: number): Buffer {
-    this.total -= n;
-    const first = this.chunks[0]!;
-    if (first.length > n) {
-      this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    if (first.length === n) {
-      this.chunks.shift();
-      return first;
-    }
-    const out = this.assemblyBuffer(n);
-    let p = 0;
-    while (p < n) {
-      const c = this.chunks[0]!;
-      const want = n - p;
-      if (c.length <= want) {
-        c.copy(out, p);
-        p += c.length;
-        this.chunks.shift();
-      } else {
-        c.copy(out, p, 0, want);
-        this.chunks[0] = c.subarray(want);
-        p += want;
-      }
-    }
-    return out;
+    if (this.failure) throw this.failure;
+    return null;
   }
 
   /**
-   * Takes back a packet next() returned once its caller is done with it, so
-   * that the next packet spanning chunks is assembled into the same memory
-   * instead of a fresh Buffer. An upload of 255 KiB WRITEs otherwise
-   * allocates one per request, and that churn is what drives V8 into full
-   * collections (src/cmd/node-flags.ts). Only the packet most recently
-   * assembled is taken (never a view into a chunk, whose memory others
-   * share), and only while more data is buffered: a session that goes quiet
-   * does not keep the memory.
+   * Takes back a packet next() returned, once nothing reads it any more, so
+   * that a later large packet is copied into the same memory. Only pooled
+   * packets this framer copied are taken (never a view into a chunk, whose
+   * memory others share), each once; at most `maxSpares` are kept, and a
+   * framer that assembles no large packet for SPARE_IDLE_MS drops them.
    */
   recycle(pkt: Buffer): void {
-    const a = this.assembled;
-    this.assembled = null;
-    if (a === null || pkt !== a || this.total === 0) return;
-    // `a` lies at the start of an ArrayBuffer only this framer allocated (assemblyBuffer)
-    this.spare = Buffer.from(a.buffer, 0, a.buffer.byteLength);
+    const memory = pkt.buffer;
+    if (pkt.byteOffset !== 0 || !this.handedOut.has(memory)) return;
+    this.handedOut.delete(memory);
+    if (this.spares.length >= this.maxSpares) return;
+    this.spares.push(Buffer.from(memory, 0, memory.byteLength));
+    this.armIdleCheck();
   }
 
-  private assemblyBuffer(n: number): Buffer {
-    const spare = this.spare;
-    this.spare = null;
-    if (spare && spare.length >= n) {
-      this.assembled = spare.subarray(0, n);
-      return this.assembled;
+  private enqueue(pkt: Buffer): void {
+    this.ready.push(pkt);
+    this.readyBytes += pkt.length + 4;
+  }
+
+  private packetMemory(n: number): Buffer {
+    if (n < RECYCLE_MIN_BYTES) return Buffer.allocUnsafe(n);
+    this.assembledSinceCheck++;
+    let memory = this.spares.pop();
+    if (!memory || memory.length < n) {
+      // allocUnsafeSlow: memory of its own, never a slice of Node's shared pool, so it can be reused
+      memory = Buffer.allocUnsafeSlow(Math.max(n, POOLED_PACKET_BYTES));
     }
-    if (n < RECYCLE_MIN_BYTES) {
-      this.assembled = null;
-      return Buffer.allocUnsafe(n);
-    }
-    // allocUnsafeSlow: memory of its own, never a slice of Node's shared pool, so it can be reused
-    this.assembled = Buffer.allocUnsafeSlow(n);
-    return this.assembled;
+    this.handedOut.add(memory.buffer);
+    return memory.subarray(0, n);
+  }
+
+  private armIdleCheck(): void {
+    if (this.idleTimer) return;
+    this.assembledSinceCheck = 0;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.assembledSinceCheck === 0) this.spares = [];
+      else if (this.spares.length > 0) this.armIdleCheck();
+    }, SPARE_IDLE_MS);
+    this.idleTimer.unref();
   }
 
   clear(): void {
-    this.assembled = null;
-    this.spare = null;
-    this.chunks = [];
-    this.total = 0;
-    this.pending = -1;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.spares = [];
+    this.ready = [];
+    this.readyHead = 0;
+    this.readyBytes = 0;
+    this.current = null;
+    this.filled = 0;
+    this.prefixFill = 0;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
+/** taken entries at the head of the ready queue before it is compacted */
+const COMPACT_AFTER = 1024;

@@ -149,6 +149,8 @@ const write: RequestHandler = async (s, id, r) => {
   if (data.length > s.stats.maxWriteLength) s.stats.maxWriteLength = data.length;
   const release = useEntry(e);
   const untrack = s.trackWrite(data.length);
+  // the framer reuses the packet's memory once the write no longer reads it (framer.ts)
+  const releasePacket = s.packetReleaser();
   try {
     // Inline when cheap (Upload.writeNow, vfs/inline-writes.ts): OpenSSH's sftp keeps up
     // to 64 WRITEs of 255 KiB in flight, and through the thread pool they contend for
@@ -159,12 +161,13 @@ const write: RequestHandler = async (s, id, r) => {
     // bounded: each wait is for a write that is already running
     while (e.pooledWrite) await e.pooledWrite;
     if (e.upload.writeNow(data, offset)) {
-      // written synchronously: when no await came before, the framer may reuse the packet
-      s.releasePacket();
+      releasePacket();
       return ok(id);
     }
     const write = e.upload.writeAt(data, offset);
+    // settled (either way): every writeAt has copied or written `data` by then
     const settled: Promise<void> = write.then(noop, noop).then(() => {
+      releasePacket();
       if (e.pooledWrite === settled) e.pooledWrite = undefined;
     });
     e.pooledWrite = settled;

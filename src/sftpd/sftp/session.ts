@@ -14,6 +14,7 @@ import {
   PKT, SFTP_VERSION, VERSION_EXTENSIONS,
 } from './constants';
 import { FramingError, PacketFramer } from './framer';
+import { isLentMemory } from '../../util/user-buffer-socket';
 import { closeEntry, HandleTable } from './handles';
 import { BadMessageError, PacketReader, PacketWriter, statusPacket } from './packet';
 import { FILE_HANDLERS } from './handlers-file';
@@ -94,8 +95,8 @@ export class SftpSession {
   private readonly maxInflightRead: number;
   private readonly maxPendingWrite: number;
   private initialized = false;
-  /** set by a handler, while dispatch() runs, when it no longer needs the packet's bytes */
-  private packetDone = false;
+  /** the packet dispatch() is handling, for packetReleaser() */
+  private current: Buffer | null = null;
   private inflight = 0;
   private readBytes = 0;
   private writeBytes = 0;
@@ -172,12 +173,14 @@ export class SftpSession {
   }
 
   /**
-   * Called by a handler, before its first await, once nothing will read the
-   * request packet again (a WRITE whose data went inline to the file): the
-   * framer may then reuse that memory for the next packet.
+   * Taken by a handler before its first await: calling the function it
+   * returns, once nothing reads the request packet any more (a WRITE whose
+   * data was written or copied, even after awaits), lets the framer reuse
+   * that memory for a later packet.
    */
-  releasePacket(): void {
-    this.packetDone = true;
+  packetReleaser(): () => void {
+    const pkt = this.current;
+    return () => { if (pkt) this.framer.recycle(pkt); };
   }
 
   /** Accounts WRITE bytes not yet acknowledged. */
@@ -194,7 +197,7 @@ export class SftpSession {
 
   private onData(chunk: Buffer): void {
     if (this.finished) return;
-    this.framer.push(chunk);
+    this.framer.push(chunk, isLentMemory(chunk)); // a lent chunk is copied before push() returns
     this.pump();
   }
 
@@ -237,9 +240,9 @@ export class SftpSession {
           return;
         }
         if (!pkt) break;
-        this.packetDone = false;
+        this.current = pkt;
         this.dispatch(pkt);
-        if (this.packetDone) this.framer.recycle(pkt);
+        this.current = null;
       }
     } finally {
       this.pumping = false;
