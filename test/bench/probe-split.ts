@@ -3,9 +3,9 @@
  * our server and OpenSSH side by side (issue 16): `sftp get` of a
  * BENCH_SIZES MiB file (default 1024) to /dev/null with each cipher
  * (BENCH_CIPHER=aes|chacha, both by default), BENCH_ROUNDS rounds (default
- * 3) interleaved, each side going first in turn. `BENCH_B=<checkout>` adds
- * another build as a third side (BENCH_B_ENV / BENCH_B_FLAGS as in
- * probe-download.ts).
+ * 3) interleaved, each side going first in turn. `BENCH_B=<checkout>[,...]`
+ * adds other builds as more sides, named B, C, ... (BENCH_B_ENV / BENCH_B_FLAGS
+ * as in probe-download.ts, applied to each).
  *
  * Per transfer and per entity: user and system CPU (/proc stat ticks),
  * time on CPU and time runnable but waiting for a CPU (/proc schedstat, ns).
@@ -224,8 +224,10 @@ async function main(): Promise<void> {
   const sides: { ep: Endpoint; ours: boolean }[] = [{ ep: (await startOurs(dir, pub, cert)).sftp, ours: true }];
   const envB = Object.fromEntries((process.env.BENCH_B_ENV ?? '').split(/\s+/).filter((kv) => kv.includes('='))
     .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  if (process.env.BENCH_B) {
-    const b = await startOurs(dir, pub, cert, { name: 'B', root: process.env.BENCH_B, env: envB,
+  // BENCH_B=<checkout>[,<checkout>...]: more builds, named B, C, ... (env and flags apply to each)
+  const others = (process.env.BENCH_B ?? '').split(',').filter((r) => r !== '');
+  for (const [i, root] of others.entries()) {
+    const b = await startOurs(dir, pub, cert, { name: String.fromCharCode(66 + i), root, env: envB,
       flags: (process.env.BENCH_B_FLAGS ?? '').split(/\s+/).filter((f) => f !== '') });
     sides.push({ ep: b.sftp, ours: true });
   }
@@ -256,6 +258,11 @@ async function main(): Promise<void> {
       for (const [name, rs] of results) {
         const mbps = rs.map((x) => mib * 1.048576 / x.wall);
         console.log(`${mib} MiB ${cipher} ${name}: MB/s min/median/max ${Math.min(...mbps).toFixed(0)}/${median(mbps).toFixed(0)}/${Math.max(...mbps).toFixed(0)}`);
+        const total = (x: Result, client: boolean): number => [...x.rows].filter(([l]) => l.startsWith('client') === client)
+          .reduce((sum, [, c]) => sum + (c.user + c.sys) * TICK_S, 0);
+        const srv = rs.map((x) => total(x, false));
+        const cli = rs.map((x) => total(x, true));
+        console.log(`    server CPU s min/median/max ${Math.min(...srv).toFixed(2)}/${median(srv).toFixed(2)}/${Math.max(...srv).toFixed(2)}, client ${Math.min(...cli).toFixed(2)}/${median(cli).toFixed(2)}/${Math.max(...cli).toFixed(2)}`);
         const labels = [...new Set(rs.flatMap((x) => [...x.rows.keys()]))];
         for (const l of labels) {
           const med = (f: (c: TaskCpu) => number): number => median(rs.map((x) => f(x.rows.get(l) ?? ZERO)));
