@@ -8,7 +8,8 @@
  * as in probe-download.ts, applied to each).
  *
  * Per transfer and per entity: user and system CPU (/proc stat ticks),
- * time on CPU and time runnable but waiting for a CPU (/proc schedstat, ns).
+ * time on CPU and time runnable but waiting for a CPU (/proc schedstat, ns),
+ * and how often it went to sleep or was preempted (context switches).
  * Our daemon: its main thread, the libuv pool threads, V8's threads and the
  * rest, from /proc/<pid>/task/* (the daemon lives on, so these are exact
  * deltas). OpenSSH: sshd's per-connection processes (privileged monitor,
@@ -32,14 +33,16 @@ import { benchDirWithKey, installSignalCleanup, killAll, median, procCounters, s
 const TICK_S = 0.01;
 
 /** CPU of one task: stat ticks split user/system, schedstat ns on CPU and waiting for one. */
-interface TaskCpu { user: number; sys: number; runNs: number; waitNs: number }
-const ZERO: TaskCpu = { user: 0, sys: 0, runNs: 0, waitNs: 0 };
+interface TaskCpu { user: number; sys: number; runNs: number; waitNs: number; sleeps: number; preempted: number }
+const ZERO: TaskCpu = { user: 0, sys: 0, runNs: 0, waitNs: 0, sleeps: 0, preempted: 0 };
 
 function add(a: TaskCpu, b: TaskCpu): TaskCpu {
-  return { user: a.user + b.user, sys: a.sys + b.sys, runNs: a.runNs + b.runNs, waitNs: a.waitNs + b.waitNs };
+  return { user: a.user + b.user, sys: a.sys + b.sys, runNs: a.runNs + b.runNs, waitNs: a.waitNs + b.waitNs,
+    sleeps: a.sleeps + b.sleeps, preempted: a.preempted + b.preempted };
 }
 function sub(a: TaskCpu, b: TaskCpu): TaskCpu {
-  return { user: a.user - b.user, sys: a.sys - b.sys, runNs: a.runNs - b.runNs, waitNs: a.waitNs - b.waitNs };
+  return { user: a.user - b.user, sys: a.sys - b.sys, runNs: a.runNs - b.runNs, waitNs: a.waitNs - b.waitNs,
+    sleeps: a.sleeps - b.sleeps, preempted: a.preempted - b.preempted };
 }
 
 function readOr(path: string): string | undefined {
@@ -59,7 +62,11 @@ function taskCpu(dir: string): { comm: string; cpu: TaskCpu } | undefined {
   if (!st) return undefined;
   // f[0] is field 3 (state): utime is field 14, stime 15
   const [runNs, waitNs] = (readOr(`${dir}/schedstat`) ?? '0 0').split(' ').map(Number);
-  return { comm: st.comm, cpu: { user: Number(st.f[11]), sys: Number(st.f[12]), runNs: runNs ?? 0, waitNs: waitNs ?? 0 } };
+  // voluntary switches: the task went to sleep (waiting for I/O or a wake-up); involuntary: preempted
+  const status = readOr(`${dir}/status`) ?? '';
+  const sleeps = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const preempted = Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { comm: st.comm, cpu: { user: Number(st.f[11]), sys: Number(st.f[12]), runNs: runNs ?? 0, waitNs: waitNs ?? 0, sleeps, preempted } };
 }
 
 /**
@@ -213,7 +220,8 @@ function rxSummary(q: number[]): string {
 
 function fmtRow(label: string, c: TaskCpu, wall: number): string {
   const cpuS = (c.user + c.sys) * TICK_S;
-  const sched = c.runNs > 0 ? `  on-cpu ${(c.runNs / 1e9).toFixed(2)} s  waiting for a cpu ${(c.waitNs / 1e9).toFixed(2)} s` : '';
+  const sched = c.runNs > 0
+    ? `  on-cpu ${(c.runNs / 1e9).toFixed(2)} s  waiting for a cpu ${(c.waitNs / 1e9).toFixed(2)} s  sleeps ${c.sleeps} preempted ${c.preempted}` : '';
   return `    ${label.padEnd(32)} user ${(c.user * TICK_S).toFixed(2)}  sys ${(c.sys * TICK_S).toFixed(2)}  = ${cpuS.toFixed(2)} s (${(100 * cpuS / wall).toFixed(0)} % of wall)${sched}`;
 }
 
@@ -266,7 +274,7 @@ async function main(): Promise<void> {
         const labels = [...new Set(rs.flatMap((x) => [...x.rows.keys()]))];
         for (const l of labels) {
           const med = (f: (c: TaskCpu) => number): number => median(rs.map((x) => f(x.rows.get(l) ?? ZERO)));
-          console.log(`    ${l.padEnd(32)} median user ${(med((c) => c.user) * TICK_S).toFixed(2)} sys ${(med((c) => c.sys) * TICK_S).toFixed(2)} s, waiting for a cpu ${(med((c) => c.waitNs) / 1e9).toFixed(2)} s`);
+          console.log(`    ${l.padEnd(32)} median user ${(med((c) => c.user) * TICK_S).toFixed(2)} sys ${(med((c) => c.sys) * TICK_S).toFixed(2)} s, waiting for a cpu ${(med((c) => c.waitNs) / 1e9).toFixed(2)} s, sleeps ${med((c) => c.sleeps)}, preempted ${med((c) => c.preempted)}`);
         }
       }
     }
