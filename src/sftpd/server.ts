@@ -111,7 +111,7 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
     const admit = (): void => {
       if (stopping || !ssh || sock.destroyed) { sock.destroy(); return; }
       sock.setNoDelay(true);
-      corkPerTurn(sock);
+      corkPerTick(sock);
       ssh.injectSocket(sock);
     };
     // SFTPGo runs the post-connect hook before the SSH handshake; the socket stays paused meanwhile
@@ -234,17 +234,11 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
 /**
  * ssh2 writes every SSH packet with its own socket.write: a 255 KiB SFTP DATA
  * reply leaves as eight encrypted 32 KiB packets, eight syscalls. Corking the
- * socket for the rest of the tick turned them into one writev (measured with
+ * socket for the rest of the tick turns them into one writev. Measured with
  * `BENCH_ONLY=sftp BENCH_CIPHER=aes BENCH_SIZE_MB=512 npm run bench`, two runs
- * each: download ratio to OpenSSH 1.02/1.05 without, 1.25/1.19 with).
- * The socket now stays corked until the loop's check phase (setImmediate),
- * so every reply whose file read completed in one turn of the loop, and
- * every packet the window adjusts read in that turn released, leave in one
- * writev: fewer system calls, and fewer wake-ups of the client's ssh, whose
- * CPU shares the machine with ours (docs/benchmarks.md, issue 16 fourth pass).
- * Nothing waits longer than the turn in progress; end() uncorks at once.
+ * each: download ratio to OpenSSH 1.02/1.05 without, 1.25/1.19 with.
  */
-function corkPerTurn(sock: net.Socket): void {
+function corkPerTick(sock: net.Socket): void {
   const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
   let corked = false;
   const uncork = (): void => { corked = false; sock.uncork(); };
@@ -252,7 +246,7 @@ function corkPerTurn(sock: net.Socket): void {
     if (!corked) {
       corked = true;
       sock.cork();
-      setImmediate(uncork);
+      process.nextTick(uncork);
     }
     return write(...args);
   }) as typeof sock.write;
