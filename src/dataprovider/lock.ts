@@ -2,13 +2,15 @@
  * Serializes every backend operation through one promise queue. A
  * transaction holds the queue for its whole (async) body; calls made from
  * inside the body are recognised through AsyncLocalStorage and run directly,
- * so they neither deadlock nor let another caller's write interleave.
+ * so they neither deadlock nor let another caller's write interleave. The
+ * storage is on only while a body runs (ScopedStorage: otherwise its async
+ * hooks would stay on, and cost every promise in the process, for good).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { ScopedStorage } from '../util/scoped-storage';
 
 export class OperationQueue {
   private tail: Promise<unknown> = Promise.resolve();
-  private readonly inside = new AsyncLocalStorage<true>();
+  private readonly inside = new ScopedStorage<true>();
 
   /** True when called from within a `exclusive` body. */
   get inTransaction(): boolean {

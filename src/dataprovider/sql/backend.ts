@@ -6,8 +6,10 @@
  * it, and calls made on the backend from inside the body's async context are
  * routed there too (AsyncLocalStorage), so helpers that only know the backend
  * join the transaction instead of waiting for a second pooled connection.
+ * That storage is on only while a transaction runs (ScopedStorage: otherwise
+ * its async hooks would stay on, and cost every promise in the process).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { ScopedStorage } from '../../util/scoped-storage';
 import { FsError } from '../../common/errors';
 import type { DumpData, Folder, User } from '../models';
 import { DUMP_VERSION } from '../models';
@@ -38,7 +40,7 @@ export type AvailabilityListener = (available: boolean, reason: string) => void;
 
 export class SqlBackend extends SqlStores implements DataProviderBackend {
   private readonly ctx: SqlContext;
-  private readonly inTransaction = new AsyncLocalStorage<SqlContext>();
+  private readonly inTransaction = new ScopedStorage<SqlContext>();
   private closed = false;
   private available = true;
   private availabilityListener: AvailabilityListener | undefined;
