@@ -151,29 +151,45 @@ const write: RequestHandler = async (s, id, r) => {
   const untrack = s.trackWrite(data.length);
   // the framer reuses the packet's memory once the write no longer reads it (framer.ts)
   const releasePacket = s.packetReleaser();
+  const upload = e.upload;
+  // Writes of a handle reach the upload in the order they were sent: each waits for the turn of
+  // the one sent before it, which passes when that write was taken inline or, sent to the pool,
+  // has settled. An explicit queue, because a wake-up by promise settles in microtask order: a
+  // request completing meanwhile may dispatch a later WRITE that would overtake a waiting one
+  // (an object store refuses data out of order beyond what it buffers).
+  const previous = e.writeTurn;
+  let passTurn!: () => void;
+  const turn = new Promise<void>((resolve) => { passTurn = resolve; });
+  e.writeTurn = turn;
+  const endTurn = (): void => {
+    passTurn();
+    if (e.writeTurn === turn) e.writeTurn = undefined;
+  };
+  let pooled = false;
   try {
     // Inline when cheap (Upload.writeNow, vfs/inline-writes.ts): OpenSSH's sftp keeps up
     // to 64 WRITEs of 255 KiB in flight, and through the thread pool they contend for
     // the file (A/B, 512 MiB aes128-gcm upload: 301 -> 528 MB/s, server CPU 1.99 -> 0.84 s).
-    // Writes of a handle keep their order: behind a pooled write the next ones wait for
-    // it, then try inline again (skipping inline while any pooled write was pending kept
-    // a busy upload in the pool for good: 1 GiB at 299 MB/s with 4.3 s of CPU).
-    // bounded: each wait is for a write that is already running
-    while (e.pooledWrite) await e.pooledWrite;
-    if (e.upload.writeNow(data, offset)) {
+    // Behind a pooled write the next ones wait for it, then try inline again (skipping
+    // inline while any pooled write was pending kept a busy upload in the pool for good:
+    // 1 GiB at 299 MB/s with 4.3 s of CPU).
+    // bounded: the previous turn passes once its own write is taken or settled
+    if (previous) await previous;
+    if (upload.writeNow(data, offset)) {
       releasePacket();
       return ok(id);
     }
-    const write = e.upload.writeAt(data, offset);
+    const write = upload.writeAt(data, offset);
+    pooled = true;
     // settled (either way): every writeAt has copied or written `data` by then
-    const settled: Promise<void> = write.then(noop, noop).then(() => {
+    void write.then(noop, noop).then(() => {
       releasePacket();
-      if (e.pooledWrite === settled) e.pooledWrite = undefined;
+      endTurn();
     });
-    e.pooledWrite = settled;
     await write;
     return ok(id);
   } finally {
+    if (!pooled) endTurn();
     untrack();
     release();
   }

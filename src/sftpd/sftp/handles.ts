@@ -21,8 +21,8 @@ export interface FileEntry extends Tracked {
   upload?: Upload;
   /** READ allowed: a download, or an upload opened with READ|WRITE */
   readable: boolean;
-  /** settles when the last WRITE of this handle sent to the thread pool is done (see the write handler) */
-  pooledWrite?: Promise<void>;
+  /** passes when the last WRITE sent on this handle was taken inline or, pooled, has settled: the next one waits for it (write handler) */
+  writeTurn?: Promise<void>;
 }
 
 export interface DirEntry extends Tracked {

@@ -66,6 +66,8 @@ class GateOps {
   /** offsets written inline by writeNow; `inline` says whether the next writeNow succeeds */
   inlineWrites: number[] = [];
   inline = false;
+  /** offsets in the order writeNow took them or writeAt was called: what the upload saw */
+  issued: number[] = [];
   stats = 0;
   closeError?: FsError;
   closedWith: Array<Error | undefined> = [];
@@ -80,10 +82,11 @@ class GateOps {
     const notUsed = (): never => { throw new FsError('Unsupported'); };
     return {
       id: 1, virtualPath: vpath,
-      writeAt: () => { const d = deferred(); this.writes.push(d); return d.promise; },
+      writeAt: (_b: Buffer, offset: number) => { this.issued.push(offset); const d = deferred(); this.writes.push(d); return d.promise; },
       writeNow: (_b: Buffer, offset: number) => {
         if (!this.inline) return false;
         this.inlineWrites.push(offset);
+        this.issued.push(offset);
         return true;
       },
       close: async (err?: Error) => {
@@ -172,6 +175,59 @@ test('WRITEs go inline when the upload allows it, and wait behind a pooled write
   for (const id of [300, 301, 302, 303]) assert.equal(ch.statusOf(id), SFTP_STATUS.OK);
   ch.push(null);
   await done;
+});
+
+test('WRITEs of a handle reach the upload in the order they were sent, while the session is blocked on pending bytes', async () => {
+  // Each pooled write that completes unblocks the session, which dispatches the next buffered WRITE
+  // from that same completion: it must not overtake a WRITE already waiting for its turn (an
+  // object-store upload refuses data out of order beyond what it can hold).
+  // a roomy channel: replies never block the session, only pending write bytes do
+  const { ch, ops, done, handle } = await start({ maxPendingWriteBytes: 3 * 65536 }, 1 << 20);
+  const count = 24;
+  for (let i = 0; i < count; i++) {
+    ch.push(req(PKT.WRITE, 400 + i, (w) => w.string(handle).u64(i * 65536).string(Buffer.alloc(65536))));
+  }
+  await settle();
+  // bounded: each round completes one pooled write (or lets inline ones through)
+  for (let round = 0; round < 4 * count && ops.issued.length < count; round++) {
+    ops.inline = round % 3 === 2;
+    ops.writes.shift()?.resolve();
+    await settle();
+  }
+  for (const d of ops.writes.splice(0)) d.resolve();
+  await settle();
+  assert.deepEqual(ops.issued, Array.from({ length: count }, (_, i) => i * 65536));
+  for (let i = 0; i < count; i++) assert.equal(ch.statusOf(400 + i), SFTP_STATUS.OK, `WRITE ${400 + i}`);
+  ch.push(null);
+  await done;
+});
+
+test('a WRITE dispatched at any moment of a pooled write\'s completion does not overtake one waiting for it', async () => {
+  // The next WRITE can be dispatched from any microtask (a request completing, channel data pushed):
+  // try each point of the completion's promise chain in turn.
+  for (let hops = 0; hops <= 12; hops++) {
+    const { ch, ops, done, handle } = await start({}, 1 << 20);
+    const write = (id: number, offset: number): void => {
+      ch.push(req(PKT.WRITE, id, (w) => w.string(handle).u64(offset).string(Buffer.alloc(16))));
+    };
+    write(500, 0); // pooled
+    write(501, 16); // waits behind it
+    await settle();
+    assert.deepEqual(ops.issued, [0], `hops ${hops}`);
+    ops.writes.shift()!.resolve();
+    let chain = Promise.resolve();
+    for (let i = 0; i < hops; i++) chain = chain.then(() => undefined);
+    void chain.then(() => write(502, 32));
+    await settle();
+    for (let i = 0; i < 4 && ops.writes.length > 0; i++) {
+      for (const d of ops.writes.splice(0)) d.resolve();
+      await settle();
+    }
+    assert.deepEqual(ops.issued, [0, 16, 32], `the third WRITE sent ${hops} microtasks into the first one's completion`);
+    for (const id of [500, 501, 502]) assert.equal(ch.statusOf(id), SFTP_STATUS.OK);
+    ch.push(null);
+    await done;
+  }
 });
 
 test('in-flight READ bytes are capped', async () => {
