@@ -10,10 +10,14 @@
  * - every decrypted payload except CHANNEL_DATA (auth requests, key
  *   exchange messages ssh2 keeps for the exchange hash, channel requests...)
  *   is copied before ssh2's handler sees it (small, rare packets);
- * - CHANNEL_DATA goes to the channel's push(): the view is passed only when
- *   the channel is a registered consumer that copies what it keeps (the SFTP
- *   session's framer) and the stream emits it synchronously (flowing, nothing
- *   buffered); otherwise push() gets a copy (SCP, exec, a paused SFTP channel);
+ * - CHANNEL_DATA goes to the channel's push(): for a registered consumer that
+ *   copies what it keeps (the SFTP session's framer) with nothing waiting in
+ *   the stream's buffer, push() hands the view straight to its 'data' listener,
+ *   paused or not, and returns false while it is paused so that ssh2 stops
+ *   re-opening the window (re-opened on 'resume', as Channel._read would):
+ *   an SFTP session waiting on an object store's part uploads is paused most
+ *   of the time, and copies into the stream's buffer brought back one fresh
+ *   Buffer per SSH packet. Any other channel (SCP, exec) gets a copy;
  * - a packet that ends in this read while its MAC or tag is in the next one is
  *   kept by ssh2's decipher as a view (`_packet`): copied after the parse;
  * - compressed payloads (zlib@openssh.com, never negotiated by this server)
@@ -44,8 +48,10 @@ export const lentReadCounters = {
   copiedReads: 0,
   /** lent payloads copied before ssh2's handler (control messages) */
   copiedPayloads: 0,
-  /** lent channel data copied in push() (consumer not registered, or not emitting now) */
+  /** lent channel data copied in push() (consumer not registered, or data waiting in its buffer) */
   copiedChannelData: 0,
+  /** channel data handed straight to a registered consumer (lent or not, paused or not) */
+  directChannelData: 0,
   /** partial packets ssh2 kept as views, copied after the parse */
   copiedPartials: 0,
 };
@@ -60,9 +66,9 @@ interface CryptoModule {
   createDecipher(config: { inbound: Record<string, unknown> }): { free(): void };
 }
 interface ZlibModule { PacketReader: new () => object }
-interface ChannelModule { Channel: { prototype: Readable } }
+interface ChannelModule { Channel: { prototype: Readable }; windowAdjust: unknown; WINDOW_THRESHOLD: unknown }
 interface ReadableStateShape {
-  flowing: unknown; length: unknown; sync: unknown; objectMode: unknown;
+  length: unknown; objectMode: unknown;
   decoder: unknown; ended: unknown; destroyed: unknown; errored: unknown;
 }
 
@@ -88,20 +94,37 @@ function bindingDecipherPrototypes(c: CryptoModule): Set<object> {
   return out;
 }
 
-/** Whether push() on a stream in this state emits the chunk before it returns (Node 20's addChunk). */
-export function emitsSynchronously(stream: Readable): boolean {
+/**
+ * Whether push() may hand a chunk straight to the stream's one 'data' listener:
+ * nothing waits in its buffer (so order holds) and it can still emit.
+ */
+export function deliversDirectly(stream: Readable): boolean {
   const st = (stream as unknown as { _readableState?: ReadableStateShape })._readableState;
-  return !!st && st.flowing === true && st.length === 0 && st.sync === false && st.objectMode === false &&
-    st.decoder === null && st.ended === false && st.destroyed === false && st.errored === null &&
-    stream.listenerCount('data') === 1;
+  return !!st && st.length === 0 && st.objectMode === false && st.decoder === null && st.ended === false &&
+    st.destroyed === false && st.errored === null && stream.listenerCount('data') === 1;
 }
 
-/** Channels whose 'data' consumer copies whatever it keeps of a lent chunk. */
+/** Channels whose 'data' consumer copies whatever it keeps of a lent chunk and takes data while paused. */
 const lentConsumers = new WeakSet<object>();
 
-/** Registers `channel` (an ssh2 channel) as one whose only 'data' listener copies what it keeps of lent chunks. */
-export function acceptLentChunks(channel: object): void {
+interface ChannelWindowState { _waitChanDrain?: unknown; incoming?: { window?: unknown } }
+let windowAdjust: ((channel: object) => void) | undefined;
+let windowThreshold = 0;
+
+/**
+ * Registers `channel` (an ssh2 channel) as one whose only 'data' listener
+ * copies what it keeps of lent chunks and accepts data while paused (its
+ * backlog is bounded by the SSH window, which ssh2 stops re-opening while
+ * push() returns false). The window is re-opened when it resumes.
+ */
+export function acceptLentChunks(channel: Readable): void {
   lentConsumers.add(channel);
+  channel.on('resume', () => {
+    const c = channel as unknown as ChannelWindowState;
+    if (c._waitChanDrain !== true || channel.isPaused() || !windowAdjust) return;
+    c._waitChanDrain = false;
+    if (typeof c.incoming?.window === 'number' && c.incoming.window <= windowThreshold) windowAdjust(channel);
+  });
 }
 
 let decipherPrototypes = new Set<object>();
@@ -114,11 +137,21 @@ function install(): 'applied' | 'no-binding' | 'failed' {
     decipherPrototypes = bindingDecipherPrototypes(c);
     if (decipherPrototypes.size === 0) return 'no-binding';
     PlainPacketReader = (require('ssh2/lib/protocol/zlib.js') as ZlibModule).PacketReader;
-    const proto = (require('ssh2/lib/Channel.js') as ChannelModule).Channel.prototype;
+    const channelModule = require('ssh2/lib/Channel.js') as ChannelModule;
+    const proto = channelModule.Channel.prototype;
     const push = proto.push;
     if (typeof push !== 'function' || typeof PlainPacketReader !== 'function') return 'failed';
+    if (typeof channelModule.windowAdjust !== 'function' || typeof channelModule.WINDOW_THRESHOLD !== 'number') return 'failed';
+    windowAdjust = channelModule.windowAdjust as (channel: object) => void;
+    windowThreshold = channelModule.WINDOW_THRESHOLD;
     proto.push = function lentAwarePush(this: Readable, chunk: unknown, encoding?: BufferEncoding): boolean {
-      if (chunk instanceof Uint8Array && isLentMemory(chunk) && !(lentConsumers.has(this) && emitsSynchronously(this))) {
+      if (chunk instanceof Buffer && chunk.length > 0 && lentConsumers.has(this) && deliversDirectly(this)) {
+        lentReadCounters.directChannelData++;
+        this.emit('data', chunk);
+        // false while paused: ssh2 then stops re-opening the window until 'resume'
+        return !this.isPaused();
+      }
+      if (chunk instanceof Uint8Array && isLentMemory(chunk)) {
         lentReadCounters.copiedChannelData++;
         return push.call(this, Buffer.from(chunk), encoding);
       }
