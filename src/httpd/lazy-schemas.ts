@@ -48,17 +48,21 @@ type SerializerBuilder = (externalSchemas: unknown, options: unknown) => Seriali
 /** Compilations registered on one app and not yet done (each drops itself once done). */
 type Pending = Set<() => void>;
 
-function lazyValidator(pending: Pending, route: ValidatorRoute, compile: ValidatorCompiler): ValidateFn {
-  let fn: ValidateFn | undefined;
-  const get = (): ValidateFn => {
-    if (!fn) {
-      fn = compile(route);
-      pending.delete(force);
-    }
-    return fn;
-  };
+/** `build` run on the first call of the returned getter (kept after), registered in `pending` until then. */
+function compileOnFirstUse<T>(pending: Pending, build: () => T): () => T {
+  const get = lazy(() => {
+    const compiled = build();
+    pending.delete(force);
+    return compiled;
+  });
   const force = (): void => { get(); };
   pending.add(force);
+  return get;
+}
+
+function lazyValidator(pending: Pending, route: ValidatorRoute, compile: ValidatorCompiler): ValidateFn {
+  let fn: ValidateFn | undefined;
+  const get = compileOnFirstUse(pending, () => (fn = compile(route)));
   const wrapper = ((data: unknown, dataCxt?: unknown) => (dataCxt === undefined ? get()(data) : get()(data, dataCxt))) as ValidateFn;
   // Fastify reads `schemaEnv` just before the call (to pass ajv's data context) and `errors` just after it
   Object.defineProperty(wrapper, 'schemaEnv', { get: () => get().schemaEnv });
@@ -67,16 +71,7 @@ function lazyValidator(pending: Pending, route: ValidatorRoute, compile: Validat
 }
 
 function lazySerializer(pending: Pending, route: Parameters<SerializerCompiler>[0], compile: SerializerCompiler): Serializer {
-  let fn: Serializer | undefined;
-  const get = (): Serializer => {
-    if (!fn) {
-      fn = compile(route);
-      pending.delete(force);
-    }
-    return fn;
-  };
-  const force = (): void => { get(); };
-  pending.add(force);
+  const get = compileOnFirstUse(pending, () => compile(route));
   return (doc: unknown) => get()(doc);
 }
 
