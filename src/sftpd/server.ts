@@ -68,10 +68,11 @@ async function readBanner(ctx: ServerContext): Promise<string | undefined> {
 export function createSftpService(ctx: ServerContext, options: SftpServiceOptions = {}): Service {
   const listeners: net.Server[] = [];
   const clients = new Map<Connection, { sessions?: ClientSessions }>();
-  /** local address of each socket, keyed by the peer "ip|port" ssh2 reports in its connection event */
-  const localAddrs = new Map<string, string>();
-  /** sockets reading into one reused buffer, lent to ssh2 once their client authenticates, by "ip|port" */
-  const lenders = new Map<string, SshLentReads>();
+  /**
+   * what ssh2's connection event cannot tell, per socket, keyed by the peer "ip|port" it reports: the
+   * local address, and the reads lent to ssh2 once the client authenticates (ssh2-lent-reads.ts)
+   */
+  const acceptedSockets = new Map<string, { localAddr: string; lender?: SshLentReads }>();
   let ssh: Server | undefined;
   let stopping = false;
   let proxy: ProxyProtocolSettings | undefined;
@@ -111,9 +112,8 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
       return;
     }
     const key = `${sock.remoteAddress}|${sock.remotePort}`;
-    localAddrs.set(key, hostPort(sock.localAddress, sock.localPort));
-    if (lender) lenders.set(key, lender);
-    sock.once('close', () => { localAddrs.delete(key); lenders.delete(key); release(); });
+    acceptedSockets.set(key, { localAddr: hostPort(sock.localAddress, sock.localPort), lender });
+    sock.once('close', () => { acceptedSockets.delete(key); release(); });
     const admit = (): void => {
       if (stopping || !ssh || sock.destroyed) { sock.destroy(); return; }
       sock.setNoDelay(true);
@@ -132,8 +132,7 @@ export function createSftpService(ctx: ServerContext, options: SftpServiceOption
     const connectionId = randomBytes(8).toString('hex');
     const ip = normalizeIp(info.ip);
     const remoteAddr = hostPort(info.ip, info.port);
-    const localAddr = localAddrs.get(`${info.ip}|${info.port}`) ?? '';
-    const lender = lenders.get(`${info.ip}|${info.port}`);
+    const { localAddr = '', lender } = acceptedSockets.get(`${info.ip}|${info.port}`) ?? {};
     const clientVersion = info.header.identRaw;
     const entry: { sessions?: ClientSessions } = {};
     clients.set(client, entry);
