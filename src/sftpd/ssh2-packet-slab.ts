@@ -77,6 +77,10 @@ export type PacketSlabState = 'applied' | 'no-binding' | 'failed';
 
 /** ssh2's own allocPacket of each patched prototype, recorded when first patched. */
 const originals = new Map<Record<string, unknown>, PropertyDescriptor>();
+/** The block length each patched prototype pads to. */
+const blockLens = new Map<Record<string, unknown>, number>();
+/** What the patched allocPacket pads with. */
+let paddingFill: Fill = randomFillSync as Fill;
 
 function prototypeFor(c: Ssh2Crypto, name: string): Record<string, unknown> | undefined {
   const info = c.CIPHER_INFO[name];
@@ -97,6 +101,16 @@ export function isAeadBindingCipher(cipher: object): boolean {
   return originals.has(Object.getPrototypeOf(cipher) as Record<string, unknown>);
 }
 
+/**
+ * An allocPacket for `cipher`'s packets (ssh2's layout, padded as the patched
+ * one pads) taking its memory from `alloc`; undefined when `cipher` is not one
+ * of the patched AEAD binding ciphers.
+ */
+export function aeadPacketAllocator(cipher: object, alloc: (size: number) => Buffer): ((payloadLen: number) => Buffer) | undefined {
+  const blockLen = blockLens.get(Object.getPrototypeOf(cipher) as Record<string, unknown>);
+  return blockLen === undefined ? undefined : aeadAllocPacket(blockLen, alloc, paddingFill);
+}
+
 /** Puts ssh2's own allocPacket back on every patched cipher (tests compare the two). */
 export function restorePacketSlab(): void {
   for (const [proto, own] of originals) Object.defineProperty(proto, 'allocPacket', own);
@@ -110,13 +124,17 @@ export function installPacketSlab(): PacketSlabState {
     const alloc = slabAllocator();
     // the pool ssh2 pads from when the daemon gave it one, else what ssh2 itself calls
     const fill: Fill = (ssh2PaddingPool?.fill ?? randomFillSync) as Fill;
+    paddingFill = fill;
     const protos = PATCHED.map(([name, blockLen]) => [prototypeFor(c, name), blockLen] as const);
     for (const [proto] of protos) {
       const own = proto && Object.getOwnPropertyDescriptor(proto, 'allocPacket');
       if (!proto || typeof own?.value !== 'function') return 'failed';
       if (!originals.has(proto)) originals.set(proto, own);
     }
-    for (const [proto, blockLen] of protos) proto!.allocPacket = aeadAllocPacket(blockLen, alloc, fill);
+    for (const [proto, blockLen] of protos) {
+      proto!.allocPacket = aeadAllocPacket(blockLen, alloc, fill);
+      blockLens.set(proto!, blockLen);
+    }
     return 'applied';
   } catch {
     return 'failed';

@@ -32,8 +32,9 @@
  * after it follow once it has gone.
  */
 import type { Duplex } from 'node:stream';
-import { isAeadBindingCipher } from '../ssh2-packet-slab';
+import { aeadPacketAllocator, isAeadBindingCipher } from '../ssh2-packet-slab';
 import { DATA_HEADER_LEN, MAX_READ_LENGTH, PKT } from './constants';
+import { replyBlocks, type ReplyBlock } from './reply-blocks';
 
 const SSH_MSG_CHANNEL_DATA = 94;
 /** packet length and padding length, before the payload */
@@ -52,8 +53,13 @@ interface ProtocolInternals {
 }
 interface OutgoingState { id: number; window: number; packetSize: number; state: string }
 type WriteFn = (chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void) => void;
+interface SocketInternals {
+  readonly destroyed: boolean;
+  readonly writable: boolean;
+  write(chunk: Buffer, cb: (err?: Error | null) => void): boolean;
+}
 interface ChannelInternals {
-  _client?: { _protocol?: ProtocolInternals };
+  _client?: { _protocol?: ProtocolInternals; _sock?: SocketInternals };
   outgoing?: OutgoingState;
   _write: WriteFn;
 }
@@ -64,6 +70,8 @@ const ssh2Utils = require('ssh2/lib/protocol/utils.js') as { sendPacket(proto: P
 /** How READ replies went out in this process (tests check the path they meant to take was taken). */
 export const directDataCounters = { direct: 0, partial: 0, copied: 0 };
 
+/** Written to the socket after a reply's last packet: its callback says the socket is done with them. */
+const EMPTY = Buffer.alloc(0);
 /** Zeros the markers are views of: never sent, only their identity and length count. */
 const MARKER_SPACE = Buffer.alloc(DATA_HEADER_LEN + MAX_READ_LENGTH);
 /** The prepared reply behind each marker written to a channel and not yet sent. */
@@ -105,6 +113,8 @@ export class DataPackets implements DirectReply {
   private readonly chunkLens: number[] = [];
   /** what the channel queues in the reply's place (its length is the reply's) */
   readonly marker: Buffer;
+  /** the pooled memory the packets are cut from, until it is given back (reply-blocks.ts) */
+  private block: ReplyBlock | undefined;
 
   private constructor(
     private readonly channel: Duplex,
@@ -127,10 +137,15 @@ export class DataPackets implements DirectReply {
     const { proto, outgoing } = state;
     wrapWrite(channel as Duplex & ChannelInternals);
     const p = new DataPackets(channel, proto, proto._cipher, proto._packetRW.write, id, expected);
+    const block = replyBlocks.take();
+    // a packet that does not fit in the block (a tiny client packet size) gets memory of its own
+    const allocPacket = aeadPacketAllocator(proto._cipher, (size) => block.alloc(size) ?? Buffer.allocUnsafe(size));
+    if (allocPacket) p.block = block;
+    else replyBlocks.give(block);
     // bounded: each packet takes at least MIN_PACKET_SIZE bytes of the reply
     for (let left = DATA_HEADER_LEN + expected; left > 0;) {
       const len = Math.min(left, outgoing.packetSize);
-      const packet = p.writer.alloc(CHANNEL_DATA_HEADER + len);
+      const packet = allocPacket ? allocPacket(CHANNEL_DATA_HEADER + len) : p.writer.alloc(CHANNEL_DATA_HEADER + len);
       packet[PAYLOAD_START] = SSH_MSG_CHANNEL_DATA;
       packet.writeUInt32BE(outgoing.id, PAYLOAD_START + 1);
       packet.writeUInt32BE(len, PAYLOAD_START + 5);
@@ -158,7 +173,30 @@ export class DataPackets implements DirectReply {
       if (at >= buf.length) break;
       at += r.copy(buf, at, 0, Math.min(r.length, buf.length - at));
     }
+    this.release();
     return buf;
+  }
+
+  /**
+   * Gives the packets' memory back once the read into it has settled and
+   * nothing was sent from it (an EOF, a short read copied out). Not after a
+   * failed read: a backend may still be writing into it, so the collector
+   * takes it.
+   */
+  release(): void {
+    const block = this.block;
+    this.block = undefined;
+    if (block) replyBlocks.give(block);
+  }
+
+  /** Gives the memory back once the socket has written every packet sent from it. */
+  private releaseAfterSend(): void {
+    const block = this.block;
+    this.block = undefined;
+    const sock = (this.channel as Duplex & ChannelInternals)._client?._sock;
+    if (!block || !sock || sock.destroyed || !sock.writable) return;
+    // callbacks come in write order: this one once the packets written before it are sent
+    sock.write(EMPTY, (err) => { if (!err) replyBlocks.give(block); });
   }
 
   private writeSftpHeader(buf: Buffer, at: number, n: number): void {
@@ -181,7 +219,9 @@ export class DataPackets implements DirectReply {
     const state = usableState(this.channel);
     if (!state || state.proto !== this.proto || this.proto._cipher !== this.cipher || this.proto._packetRW.write !== this.writer) {
       directDataCounters.copied++;
-      plainWrite.call(this.channel, this.restFrom(from), encoding, done);
+      const rest = this.restFrom(from);
+      this.releaseAfterSend();
+      plainWrite.call(this.channel, rest, encoding, done);
       return;
     }
     const outgoing = state.outgoing;
@@ -192,6 +232,7 @@ export class DataPackets implements DirectReply {
     }
     if (i === this.packets.length) {
       if (from === 0) directDataCounters.direct++;
+      this.releaseAfterSend();
       done();
       return;
     }

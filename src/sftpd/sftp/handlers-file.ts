@@ -117,8 +117,11 @@ const read: RequestHandler = async (s, id, r) => {
     const readv = dl?.readvAt;
     const packets = readv && len > 0 && offset < dl.size ? DataPackets.prepare(s.channel, id, Math.min(len, dl.size - offset)) : undefined;
     if (readv && packets) {
+      // a failed read keeps the packets' memory out of the pool (DataPackets.release)
       const n = await readv(packets.regions, offset);
-      return n <= 0 ? statusPacket(id, SFTP_STATUS.EOF, 'End of file') : packets.reply(n);
+      if (n > 0) return packets.reply(n);
+      packets.release();
+      return statusPacket(id, SFTP_STATUS.EOF, 'End of file');
     }
     // header and payload in one buffer: the backend reads straight into it
     const buf = Buffer.allocUnsafe(DATA_HEADER_LEN + len);

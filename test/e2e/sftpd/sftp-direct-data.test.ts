@@ -3,7 +3,8 @@
  * as OpenSSH's sftp downloads them: byte-exact (SHA-256) with both AEAD
  * ciphers (the direct path taken), with aes128-ctr and an HMAC (never taken),
  * with compression asked for, with a rekey every MiB, with more READs
- * outstanding than the SSH window holds, and from an offset (reget).
+ * outstanding than the SSH window holds, and from an offset (reget); four
+ * at once, the packets' memory reused from the pool.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { directDataCounters } from '../../../src/sftpd/sftp/direct-data';
+import { replyBlocks } from '../../../src/sftpd/sftp/reply-blocks';
 import { startSftpServer, type TestSftpServer } from '../../support/server';
 import { writeKeyPair, type TestKeyPair } from '../../support/sshkeys';
 import { keyOpts, run } from './openssh';
@@ -77,6 +79,19 @@ describe('sftpd: READ replies read into SSH packets, as OpenSSH sftp downloads',
   test('more READs outstanding than the SSH window holds: byte-exact', async (t) => {
     const c = await get('window', ['-c', 'chacha20-poly1305@openssh.com', '-B', '261120', '-R', '128']);
     t.diagnostic(JSON.stringify(c));
+  });
+
+  test('four downloads at once: byte-exact, the packets cut from reused memory', async (t) => {
+    const before = { ...replyBlocks.counters };
+    const sentBefore = directDataCounters.direct + directDataCounters.partial;
+    const ciphers = ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com', 'aes128-gcm@openssh.com'];
+    await Promise.all(ciphers.map((c, i) => get(`parallel-${i}`, ['-c', c])));
+    const direct = directDataCounters.direct + directDataCounters.partial - sentBefore;
+    const made = replyBlocks.counters.made - before.made;
+    const reused = replyBlocks.counters.reused - before.reused;
+    t.diagnostic(JSON.stringify({ direct, made, reused, free: replyBlocks.freeBlocks }));
+    assert.ok(direct > 100, `replies sent from packets: ${direct}`);
+    assert.ok(reused > made, `memory reused (${reused}) more often than made (${made})`);
   });
 
   test('reget from the middle of the file: byte-exact', async () => {

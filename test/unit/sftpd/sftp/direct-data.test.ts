@@ -4,13 +4,15 @@
  * several maximum packet sizes, through ssh2's own Channel._write, and the
  * plain path whenever a condition fails: compression, another cipher, a rekey
  * between the read and the send, a closed channel, a short read; a small
- * window keeps every reply in order.
+ * window keeps every reply in order; the packets' memory returns to the pool
+ * only once the socket has written them.
  */
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { DataPackets, directDataCounters } from '../../../../src/sftpd/sftp/direct-data';
+import { replyBlocks } from '../../../../src/sftpd/sftp/reply-blocks';
 import '../../../../src/sftpd/ssh2-packet-slab';
 
 interface CipherInfo { keyLen: number; ivLen: number }
@@ -222,5 +224,49 @@ describe('direct READ replies', () => {
     const reply = p.reply(data.length);
     assert.ok(Buffer.isBuffer(reply));
     assert.ok(reply.equals(sftpData(5, data)));
+  });
+
+  test('the packets\' memory goes back to the pool once the socket has written them, not before, never after an error', () => {
+    const f = fakeChannel(CIPHERS[0]!, 32768, 4 << 20, []);
+    const callbacks: Array<(err?: Error | null) => void> = [];
+    const sock = { destroyed: false, writable: true, write: (chunk: Buffer, cb: (err?: Error | null) => void) => { assert.equal(chunk.length, 0); callbacks.push(cb); return true; } };
+    (f.ch as unknown as { _client: { _sock: typeof sock } })._client._sock = sock;
+    const send = (id: number): ArrayBufferLike => {
+      const data = randomBytes(255 * 1024);
+      const p = DataPackets.prepare(f.ch, id, data.length)!;
+      fill(p, data);
+      const reply = p.reply(data.length);
+      assert.ok(!Buffer.isBuffer(reply));
+      f.ch.write(reply.marker);
+      return p.regions[0]!.buffer;
+    };
+    const given = replyBlocks.counters.given;
+    const first = send(1);
+    assert.equal(callbacks.length, 1, 'one callback asked for after the last packet');
+    assert.equal(replyBlocks.counters.given, given, 'not given back while the socket may still hold the packets');
+    callbacks.shift()!();
+    assert.equal(replyBlocks.counters.given, given + 1, 'given back once written');
+    const reused = replyBlocks.counters.reused;
+    assert.equal(send(2), first, 'the next reply is cut from the same memory');
+    assert.equal(replyBlocks.counters.reused, reused + 1);
+    callbacks.shift()!(new Error('socket destroyed'));
+    assert.equal(replyBlocks.counters.given, given + 1, 'a failed socket write keeps the memory out of the pool');
+    assert.notEqual(send(3), first, 'so the next reply has memory of its own');
+    sock.destroyed = true;
+    send(4);
+    assert.equal(callbacks.length, 1, 'no callback asked of a destroyed socket');
+  });
+
+  test('an EOF or a short read gives the memory back at once', () => {
+    const f = fakeChannel(CIPHERS[2]!, 32768, 1 << 20, []);
+    const given = replyBlocks.counters.given;
+    DataPackets.prepare(f.ch, 1, 1000)!.release();
+    assert.equal(replyBlocks.counters.given, given + 1, 'EOF');
+    const p = DataPackets.prepare(f.ch, 2, 100_000)!;
+    fill(p, randomBytes(100_000));
+    assert.ok(Buffer.isBuffer(p.reply(50_000)), 'short read: copied');
+    assert.equal(replyBlocks.counters.given, given + 2, 'short read');
+    p.release();
+    assert.equal(replyBlocks.counters.given, given + 2, 'released once only');
   });
 });
