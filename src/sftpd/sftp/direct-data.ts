@@ -27,9 +27,14 @@
  * - the channel is open;
  * - the read returned every byte expected (a short read is sent as a copy of
  *   what was read, with that length).
- * A packet the remote window cannot take whole goes (its data copied) through
- * ssh2's _write, which waits for the window as it always does; the packets
- * after it follow once it has gone.
+ * A packet the remote window cannot take whole waits for the client's next
+ * WINDOW_ADJUST (ssh2 would send what the window allows and the rest after
+ * it: two packets to encrypt here and to decrypt in the client instead of one,
+ * for a third of the replies of an OpenSSH download). A client that grants
+ * window only once it reaches zero would never send that adjust, so the wait
+ * is bounded: after WINDOW_WAIT_MS the packet goes (its data copied) through
+ * ssh2's _write, which fills the window to the byte as it always does, and
+ * that channel splits packets from then on.
  */
 import type { Duplex } from 'node:stream';
 import { aeadPacketAllocator, isAeadBindingCipher } from '../ssh2-packet-slab';
@@ -52,6 +57,8 @@ interface ProtocolInternals {
   _packetRW: { write: PacketWriterInternals };
 }
 interface OutgoingState { id: number; window: number; packetSize: number; state: string }
+/** What ssh2's CHANNEL_WINDOW_ADJUST handler looks at: with _waitWindow set and no _chunk, it calls _chunkcb. */
+interface WindowWaitInternals { _waitWindow: boolean; _chunk?: Buffer; _chunkcb?: () => void }
 type WriteFn = (chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void) => void;
 interface SocketInternals {
   readonly destroyed: boolean;
@@ -67,8 +74,26 @@ interface ChannelInternals {
 const ssh2Zlib = require('ssh2/lib/protocol/zlib.js') as { PacketWriter: abstract new (...args: never[]) => object };
 const ssh2Utils = require('ssh2/lib/protocol/utils.js') as { sendPacket(proto: ProtocolInternals, packet: Buffer): boolean };
 
-/** How READ replies went out in this process (tests check the path they meant to take was taken). */
-export const directDataCounters = { direct: 0, partial: 0, copied: 0 };
+/**
+ * How READ replies went out in this process (tests check the path they meant to take was taken):
+ * all packets direct, one packet split through ssh2, copied; waits for a whole-packet window, and
+ * those that ran out of time.
+ */
+export const directDataCounters = { direct: 0, partial: 0, copied: 0, waited: 0, waitTimeouts: 0 };
+
+/**
+ * How long a packet waits for a window that takes it whole before it is split (see the file comment).
+ * OpenSSH's adjusts came within 24-157 ms on a loaded machine (a CI run beside it); with 100 ms one
+ * wait per download ran out.
+ */
+export const WINDOW_WAIT_MS = 1000;
+/** The timers of those waits (tests put a clock of their own here). */
+export const windowWaitTimers = {
+  set(fn: () => void, ms: number): unknown { const t = setTimeout(fn, ms); t.unref(); return t; },
+  clear(handle: unknown): void { clearTimeout(handle as ReturnType<typeof setTimeout>); },
+};
+/** Channels whose client let a wait run out: their packets are split to fit the window. */
+const splitOnly = new WeakSet<Duplex>();
 
 /** Written to the socket after a reply's last packet: its callback says the socket is done with them. */
 const EMPTY = Buffer.alloc(0);
@@ -115,6 +140,8 @@ export class DataPackets implements DirectReply {
   readonly marker: Buffer;
   /** the pooled memory the packets are cut from, until it is given back (reply-blocks.ts) */
   private block: ReplyBlock | undefined;
+  /** a packet went through ssh2's _write, split to fit the window */
+  private split = false;
 
   private constructor(
     private readonly channel: Duplex,
@@ -208,12 +235,14 @@ export class DataPackets implements DirectReply {
 
   /**
    * At the reply's turn in the channel: sends the packets from `from` while
-   * the window takes them whole. The first one it cannot take goes through
-   * ssh2's _write (a copy of that one packet's data), which sends what the
-   * window allows and the rest after the window adjust, then calls back here
-   * for the packets after it. When the packets may not be sent at all (a
-   * rekey, a closed channel) the rest of the reply goes through ssh2's _write
-   * as a copy. `done` is the Writable's callback, called once all went.
+   * the window takes them whole. At the first one it cannot take, waits for
+   * the client's window adjust and goes on from there; when that wait runs
+   * out (or ran out before on this channel) the packet goes through ssh2's
+   * _write (a copy of that one packet's data), which sends what the window
+   * allows and the rest after the adjust, then calls back here for the
+   * packets after it. When the packets may not be sent at all (a rekey, a
+   * closed channel) the rest of the reply goes through ssh2's _write as a
+   * copy. `done` is the Writable's callback, called once all went.
    */
   sendFrom(from: number, plainWrite: WriteFn, encoding: BufferEncoding, done: (err?: Error | null) => void): void {
     const state = usableState(this.channel);
@@ -231,17 +260,54 @@ export class DataPackets implements DirectReply {
       outgoing.window -= this.chunkLens[i]!;
     }
     if (i === this.packets.length) {
-      if (from === 0) directDataCounters.direct++;
+      if (!this.split) directDataCounters.direct++;
       this.releaseAfterSend();
       done();
       return;
     }
-    if (from === 0) directDataCounters.partial++;
+    if (!splitOnly.has(this.channel)) {
+      this.waitForWindow(i, plainWrite, encoding, done);
+      return;
+    }
+    if (!this.split) directDataCounters.partial++;
+    this.split = true;
     const cut = this.packets[i]!.subarray(DATA_START, DATA_START + this.chunkLens[i]!);
     plainWrite.call(this.channel, cut, encoding, (err) => {
       if (err) done(err);
       else this.sendFrom(i + 1, plainWrite, encoding, done);
     });
+  }
+
+  /**
+   * Has ssh2's window-adjust handler call back here (it calls _chunkcb when
+   * _waitWindow is set and no _chunk is pending), with WINDOW_WAIT_MS to do it.
+   */
+  private waitForWindow(i: number, plainWrite: WriteFn, encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    const ch = this.channel as Duplex & WindowWaitInternals;
+    directDataCounters.waited++;
+    let settled = false;
+    const resume = (): void => {
+      if (settled) return;
+      settled = true;
+      windowWaitTimers.clear(timer);
+      if (ch._chunkcb === resume) ch._chunkcb = undefined;
+      this.sendFrom(i, plainWrite, encoding, done);
+    };
+    const timer = windowWaitTimers.set(() => {
+      if (settled) return;
+      settled = true;
+      directDataCounters.waitTimeouts++;
+      splitOnly.add(ch);
+      if (ch._chunkcb === resume) {
+        ch._chunkcb = undefined;
+        ch._waitWindow = false;
+      }
+      this.sendFrom(i, plainWrite, encoding, done);
+    }, WINDOW_WAIT_MS);
+    // a _chunk left from an earlier write of ssh2's own would be sent again instead
+    ch._chunk = undefined;
+    ch._chunkcb = resume;
+    ch._waitWindow = true;
   }
 
   /** The SFTP reply bytes of packets `from`.. (header included from packet 0), copied into one buffer. */

@@ -49,6 +49,8 @@ describe('sftpd: READ replies read into SSH packets, as OpenSSH sftp downloads',
       direct: directDataCounters.direct - before.direct,
       partial: directDataCounters.partial - before.partial,
       copied: directDataCounters.copied - before.copied,
+      waited: directDataCounters.waited - before.waited,
+      waitTimeouts: directDataCounters.waitTimeouts - before.waitTimeouts,
     };
   }
 
@@ -62,7 +64,7 @@ describe('sftpd: READ replies read into SSH packets, as OpenSSH sftp downloads',
 
   test('aes128-ctr with hmac-sha2-256: byte-exact, never the direct path', async () => {
     const c = await get('ctr', ['-c', 'aes128-ctr', '-o', 'MACs=hmac-sha2-256']);
-    assert.deepEqual(c, { direct: 0, partial: 0, copied: 0 });
+    assert.deepEqual(c, { direct: 0, partial: 0, copied: 0, waited: 0, waitTimeouts: 0 });
   });
 
   test('Compression yes (the server negotiates none): byte-exact', async () => {

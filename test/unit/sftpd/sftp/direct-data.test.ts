@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
-import { DataPackets, directDataCounters } from '../../../../src/sftpd/sftp/direct-data';
+import { DataPackets, directDataCounters, WINDOW_WAIT_MS, windowWaitTimers } from '../../../../src/sftpd/sftp/direct-data';
 import { replyBlocks } from '../../../../src/sftpd/sftp/reply-blocks';
 import '../../../../src/sftpd/ssh2-packet-slab';
 
@@ -64,12 +64,13 @@ function fakeChannel(cipherName: string, packetSize: number, window: number, sen
     outgoing: { id: REMOTE_ID, window, packetSize, state: 'open' }, _waitWindow: false,
   });
   const state = ch as unknown as ChannelState;
-  /** what ssh2's server does on CHANNEL_WINDOW_ADJUST */
+  /** what ssh2's server does on CHANNEL_WINDOW_ADJUST (lib/server.js) */
   const adjust = (n: number): void => {
     state.outgoing.window += n;
     if (!state._waitWindow) return;
     state._waitWindow = false;
     if (state._chunk) (ch as unknown as { _write: WriteFn })._write.call(ch, state._chunk, 'binary', state._chunkcb!);
+    else if (state._chunkcb) state._chunkcb();
   };
   return { ch, proto, outgoing: state.outgoing, adjust };
 }
@@ -189,7 +190,7 @@ describe('direct READ replies', () => {
     assert.equal(queued.length, 1);
   });
 
-  test('a window smaller than the reply: the packets it takes, the rest after the window adjust, later replies behind', () => {
+  test('a window smaller than the reply: the packets it takes whole, the rest after the window adjusts, later replies behind', () => {
     const sent: Buffer[] = [];
     const f = fakeChannel(CIPHERS[2]!, 32768, 100_000, sent);
     const data = randomBytes(255 * 1024);
@@ -197,10 +198,13 @@ describe('direct READ replies', () => {
     fill(p, data);
     const reply = p.reply(data.length);
     assert.ok(!Buffer.isBuffer(reply));
-    const partial = directDataCounters.partial;
+    const before = { ...directDataCounters };
     f.ch.write(reply.marker);
-    assert.equal(directDataCounters.partial, partial + 1);
-    assert.equal(f.outgoing.window, 0, 'the window used up: three packets direct, the rest of it by ssh2');
+    assert.equal(directDataCounters.waited, before.waited + 1, 'waits for a window that takes the next packet whole');
+    assert.equal(sent.length, 3, 'three packets sent');
+    assert.equal(f.outgoing.window, 100_000 - 3 * 32768, 'the rest of the window kept');
+    f.adjust(1000);
+    assert.equal(sent.length, 3, 'an adjust too small for a packet: still waiting');
     const later = sftpData(4, randomBytes(5000));
     f.ch.write(later);
     assert.ok(f.ch.writableLength > later.length, 'the rest and the later reply wait');
@@ -214,6 +218,62 @@ describe('direct READ replies', () => {
     for (let i = 0; i < 100 && f.ch.writableLength > 0; i++) f.adjust(64 * 1024);
     assert.equal(f.ch.writableLength, 0);
     assert.ok(carried(sent).equals(Buffer.concat([sftpData(3, data), later, sftpData(5, other)])), 'every byte, in order');
+    assert.equal(directDataCounters.partial, before.partial, 'no packet split');
+    assert.ok(sent.every((pk) => pk.readUInt32BE(10) <= 32768));
+    assert.equal(sent.filter((pk) => pk.readUInt32BE(10) < 32768).length, 3, 'only each reply\'s last packet short');
+  });
+
+  test('a client that grants window only at zero: the wait runs out, the packet is split, that channel splits from then on', () => {
+    const timers: Array<{ fn: () => void; ms: number; cleared: boolean }> = [];
+    const own = { set: windowWaitTimers.set, clear: windowWaitTimers.clear };
+    windowWaitTimers.set = (fn, ms) => { const t = { fn, ms, cleared: false }; timers.push(t); return t; };
+    windowWaitTimers.clear = (h) => { (h as { cleared: boolean }).cleared = true; };
+    try {
+      const sent: Buffer[] = [];
+      const f = fakeChannel(CIPHERS[0]!, 32768, 100_000, sent);
+      const send = (id: number, len: number): Buffer => {
+        const data = randomBytes(len);
+        const p = DataPackets.prepare(f.ch, id, len)!;
+        fill(p, data);
+        const reply = p.reply(len);
+        assert.ok(!Buffer.isBuffer(reply));
+        f.ch.write(reply.marker);
+        return data;
+      };
+      const before = { ...directDataCounters };
+      const first = send(1, 255 * 1024);
+      assert.equal(timers.length, 1);
+      assert.equal(timers[0]!.ms, WINDOW_WAIT_MS);
+      // the client waits for the window to reach zero; the wait runs out instead
+      timers[0]!.fn();
+      assert.equal(directDataCounters.waitTimeouts, before.waitTimeouts + 1);
+      assert.equal(directDataCounters.partial, before.partial + 1, 'the packet split to fill the window');
+      assert.equal(f.outgoing.window, 0, 'window used to the byte');
+      // bounded: each adjust at zero lets at least one packet out
+      for (let i = 0; i < 100 && f.ch.writableLength > 0; i++) if (f.outgoing.window === 0) f.adjust(100_000);
+      assert.equal(f.ch.writableLength, 0);
+      f.outgoing.window = 50_000;
+      const second = send(2, 100_000);
+      assert.equal(timers.length, 1, 'no wait on that channel any more');
+      for (let i = 0; i < 100 && f.ch.writableLength > 0; i++) if (f.outgoing.window === 0) f.adjust(100_000);
+      assert.ok(carried(sent).equals(Buffer.concat([sftpData(1, first), sftpData(2, second)])), 'every byte, in order');
+      // an adjust in time clears the wait's timer
+      const g = fakeChannel(CIPHERS[0]!, 32768, 40_000, []);
+      const p = DataPackets.prepare(g.ch, 3, 100_000)!;
+      fill(p, randomBytes(100_000));
+      const reply = p.reply(100_000);
+      assert.ok(!Buffer.isBuffer(reply));
+      g.ch.write(reply.marker);
+      assert.equal(timers.length, 2);
+      g.adjust(200_000);
+      assert.ok(timers[1]!.cleared, 'timer cleared by the adjust');
+      assert.equal(g.ch.writableLength, 0);
+      timers[1]!.fn();
+      assert.equal(directDataCounters.waitTimeouts, before.waitTimeouts + 1, 'a late timer does nothing');
+    } finally {
+      windowWaitTimers.set = own.set;
+      windowWaitTimers.clear = own.clear;
+    }
   });
 
   test('a short read: a copy with the length actually read, never the unread bytes', () => {
