@@ -35,11 +35,17 @@
  * is bounded: after WINDOW_WAIT_MS the packet goes (its data copied) through
  * ssh2's _write, which fills the window to the byte as it always does, and
  * that channel splits packets from then on.
+ *
+ * Packets also wait while as much as the channel's pacer allows is in flight
+ * (client-pacing.ts: the client's buffers stay small when it is the slower
+ * side); the same bounded wait applies, and its running out ends the pacing of
+ * that channel too.
  */
 import type { Duplex } from 'node:stream';
 import { aeadPacketAllocator, isAeadBindingCipher } from '../ssh2-packet-slab';
 import { DATA_HEADER_LEN, MAX_READ_LENGTH, PKT } from './constants';
 import { replyBlocks, type ReplyBlock } from './reply-blocks';
+import { ClientPacer } from './client-pacing';
 
 const SSH_MSG_CHANNEL_DATA = 94;
 /** packet length and padding length, before the payload */
@@ -92,8 +98,27 @@ export const windowWaitTimers = {
   set(fn: () => void, ms: number): unknown { const t = setTimeout(fn, ms); t.unref(); return t; },
   clear(handle: unknown): void { clearTimeout(handle as ReturnType<typeof setTimeout>); },
 };
-/** Channels whose client let a wait run out: their packets are split to fit the window. */
+/** Channels whose client let a wait run out: their packets are split to fit the window, unpaced. */
 const splitOnly = new WeakSet<Duplex>();
+/** The clock pacing is timed by, in ms (tests put their own here). */
+export const pacingClock = { now: (): number => performance.now() };
+const pacers = new WeakMap<Duplex, ClientPacer>();
+
+/** The pacer of a channel that waits for whole packets (undefined once it splits them). */
+function pacerOf(channel: Duplex): ClientPacer | undefined {
+  if (splitOnly.has(channel)) return undefined;
+  let p = pacers.get(channel);
+  if (!p) {
+    p = new ClientPacer(() => pacingClock.now());
+    pacers.set(channel, p);
+  }
+  return p;
+}
+
+/** The pacing state of a channel, for probes and tests. */
+export function pacingOf(channel: Duplex): ReturnType<ClientPacer['snapshot']> | undefined {
+  return pacers.get(channel)?.snapshot();
+}
 
 /** Written to the socket after a reply's last packet: its callback says the socket is done with them. */
 const EMPTY = Buffer.alloc(0);
@@ -254,18 +279,25 @@ export class DataPackets implements DirectReply {
       return;
     }
     const outgoing = state.outgoing;
+    const pacer = pacerOf(this.channel);
+    pacer?.observe(outgoing.window);
     let i = from;
-    for (; i < this.packets.length && this.chunkLens[i]! <= outgoing.window; i++) {
+    let sent = 0;
+    for (; i < this.packets.length; i++) {
+      const len = this.chunkLens[i]!;
+      if (len > outgoing.window || (pacer && !pacer.allows(outgoing.window, len))) break;
       ssh2Utils.sendPacket(this.proto, this.writer.finalize(this.packets[i]!));
-      outgoing.window -= this.chunkLens[i]!;
+      outgoing.window -= len;
+      sent += len;
     }
+    if (sent > 0) pacer?.sent(sent, outgoing.window);
     if (i === this.packets.length) {
       if (!this.split) directDataCounters.direct++;
       this.releaseAfterSend();
       done();
       return;
     }
-    if (!splitOnly.has(this.channel)) {
+    if (pacer) {
       this.waitForWindow(i, plainWrite, encoding, done);
       return;
     }

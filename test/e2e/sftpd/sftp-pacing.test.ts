@@ -1,0 +1,67 @@
+/**
+ * Download pacing (src/sftpd/sftp/client-pacing.ts) with OpenSSH's sftp: on
+ * loopback and through a relay adding 50 ms each way, byte-exact; on the long
+ * link the limit grows past the client's whole window, so pacing never holds
+ * back what the window would let through there.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { pacingRecord } from '../../../src/sftpd/sftp/client-pacing';
+import { directDataCounters } from '../../../src/sftpd/sftp/direct-data';
+import { startDelayProxy, type DelayProxy } from '../../support/delay-proxy';
+import { startSftpServer, type TestSftpServer } from '../../support/server';
+import { writeKeyPair, type TestKeyPair } from '../../support/sshkeys';
+import { keyOpts, run } from './openssh';
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+/** OpenSSH's session window */
+const CLIENT_WINDOW = 2 * 1024 * 1024;
+
+describe('sftpd: download pacing, as OpenSSH sftp downloads', () => {
+  let srv: TestSftpServer;
+  let key: TestKeyPair;
+  let proxy: DelayProxy;
+  let local: string;
+  const data = randomBytes(12 * 1024 * 1024 + 777);
+
+  before(async () => {
+    srv = await startSftpServer({ driver: 'sqlite' });
+    key = await writeKeyPair(srv.configDir, 'k', 'ed25519');
+    await srv.createUser({ username: 'pace', public_keys: [key.publicKey] });
+    await fsp.mkdir(srv.homeOf('pace'), { recursive: true });
+    await fsp.writeFile(path.join(srv.homeOf('pace'), 'data.bin'), data);
+    local = path.join(srv.configDir, 'local');
+    await fsp.mkdir(local, { recursive: true });
+    proxy = await startDelayProxy(srv.port, 50);
+  });
+  after(async () => {
+    await proxy?.close();
+    await srv?.stop();
+  });
+
+  async function get(name: string, port: number): Promise<void> {
+    const dst = path.join(local, `${name}.bin`);
+    const r = await run('sftp', ['-P', String(port), ...keyOpts(key.privateKeyPath), '-c', 'aes128-gcm@openssh.com', '-b', '-', 'pace@127.0.0.1'],
+      { input: `get /data.bin ${dst}`, timeoutMs: 120_000 });
+    assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+    assert.equal(sha256(await fsp.readFile(dst)), sha256(data), `${name}: SHA-256 of the download`);
+  }
+
+  test('loopback: byte-exact, replies sent whole', async (t) => {
+    const before = { ...directDataCounters };
+    await get('loopback', srv.port);
+    t.diagnostic(JSON.stringify({ ...pacingRecord, waited: directDataCounters.waited - before.waited }));
+    assert.ok(directDataCounters.direct > before.direct);
+  });
+
+  test('100 ms round trip: byte-exact, the limit grows past the client\'s window', async (t) => {
+    pacingRecord.largestCap = 0;
+    pacingRecord.largestInFlight = 0;
+    await get('long-link', proxy.port);
+    t.diagnostic(JSON.stringify(pacingRecord));
+    assert.ok(pacingRecord.largestCap >= CLIENT_WINDOW, `limit ${pacingRecord.largestCap}`);
+  });
+});
