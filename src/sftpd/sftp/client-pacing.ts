@@ -52,8 +52,9 @@ export class ClientPacer {
   private minGrant = Number.POSITIVE_INFINITY;
   private minDelayMs = Number.POSITIVE_INFINITY;
   private maxRate = 0;
-  /** where the current rate sample started */
-  private rateFrom = { at: 0, consumed: 0 };
+  /** where the current rate sample started (time NaN: no grant yet) */
+  private rateFromAt = Number.NaN;
+  private rateFromConsumed = 0;
   /** ring of (bytes sent after a send, when), to time grants against */
   private readonly sendEnd = new Float64Array(SEND_RECORDS);
   private readonly sendAt = new Float64Array(SEND_RECORDS);
@@ -118,13 +119,12 @@ export class ClientPacer {
     const consumed = this.grantedTotal;
     const sentAt = this.whenSent(consumed);
     if (sentAt !== undefined && now - sentAt < this.minDelayMs) this.minDelayMs = Math.max(now - sentAt, 0.001);
-    const from = this.rateFrom;
-    if (from.at === 0) {
-      this.rateFrom = { at: now, consumed };
-    } else if (now - from.at >= RATE_INTERVAL_MS) {
-      const rate = (consumed - from.consumed) / (now - from.at);
+    // the first grant only starts a sample: with no start time the rate is NaN, which never raises maxRate
+    if (!(now - this.rateFromAt < RATE_INTERVAL_MS)) {
+      const rate = (consumed - this.rateFromConsumed) / (now - this.rateFromAt);
       if (rate > this.maxRate) this.maxRate = rate;
-      this.rateFrom = { at: now, consumed };
+      this.rateFromAt = now;
+      this.rateFromConsumed = consumed;
     }
   }
 

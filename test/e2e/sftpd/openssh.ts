@@ -6,6 +6,8 @@
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { startSftpServer, type TestSftpServer } from '../../support/server';
+import { writeKeyPair, type TestKeyPair } from '../../support/sshkeys';
 
 export interface ProcResult { status: number | null; stdout: string; stderr: string }
 
@@ -42,4 +44,17 @@ Promise<{ opts: string[]; env: NodeJS.ProcessEnv }> {
       '-o', 'NumberOfPasswordPrompts=1', '-o', 'IdentitiesOnly=yes'],
     env: { ...process.env, SSH_ASKPASS: script, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: process.env.DISPLAY ?? ':0' },
   };
+}
+
+/** An in-process server with one key-authenticated user whose home exists, and a local directory for the client's files. */
+export interface OpenSshFixture { srv: TestSftpServer; key: TestKeyPair; local: string }
+
+export async function startOpenSshFixture(username: string): Promise<OpenSshFixture> {
+  const srv = await startSftpServer({ driver: 'sqlite' });
+  const key = await writeKeyPair(srv.configDir, 'k', 'ed25519');
+  await srv.createUser({ username, public_keys: [key.publicKey] });
+  await fsp.mkdir(srv.homeOf(username), { recursive: true });
+  const local = path.join(srv.configDir, 'local');
+  await fsp.mkdir(local, { recursive: true });
+  return { srv, key, local };
 }

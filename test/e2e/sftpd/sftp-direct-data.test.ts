@@ -13,9 +13,9 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { directDataCounters } from '../../../src/sftpd/sftp/direct-data';
 import { replyBlocks } from '../../../src/sftpd/sftp/reply-blocks';
-import { startSftpServer, type TestSftpServer } from '../../support/server';
-import { writeKeyPair, type TestKeyPair } from '../../support/sshkeys';
-import { keyOpts, run } from './openssh';
+import type { TestSftpServer } from '../../support/server';
+import type { TestKeyPair } from '../../support/sshkeys';
+import { keyOpts, run, startOpenSshFixture } from './openssh';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -27,13 +27,8 @@ describe('sftpd: READ replies read into SSH packets, as OpenSSH sftp downloads',
   const big = randomBytes(9 * 1024 * 1024 + 4321);
 
   before(async () => {
-    srv = await startSftpServer({ driver: 'sqlite' });
-    key = await writeKeyPair(srv.configDir, 'k', 'ed25519');
-    await srv.createUser({ username: 'dd', public_keys: [key.publicKey] });
-    await fsp.mkdir(srv.homeOf('dd'), { recursive: true });
+    ({ srv, key, local } = await startOpenSshFixture('dd'));
     await fsp.writeFile(path.join(srv.homeOf('dd'), 'big.bin'), big);
-    local = path.join(srv.configDir, 'local');
-    await fsp.mkdir(local, { recursive: true });
   });
   after(async () => { await srv?.stop(); });
 

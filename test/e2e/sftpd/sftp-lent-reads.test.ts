@@ -12,9 +12,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { lentReadCounters } from '../../../src/sftpd/ssh2-lent-reads';
-import { startSftpServer, type TestSftpServer } from '../../support/server';
-import { writeKeyPair, type TestKeyPair } from '../../support/sshkeys';
-import { keyOpts, run } from './openssh';
+import type { TestSftpServer } from '../../support/server';
+import type { TestKeyPair } from '../../support/sshkeys';
+import { keyOpts, run, startOpenSshFixture } from './openssh';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -27,12 +27,7 @@ describe('sftpd: reads lent from one buffer, as OpenSSH sftp uploads and downloa
   const big = randomBytes(9 * 1024 * 1024 + 4321);
 
   before(async () => {
-    srv = await startSftpServer({ driver: 'sqlite' });
-    key = await writeKeyPair(srv.configDir, 'k', 'ed25519');
-    await srv.createUser({ username: 'lr', public_keys: [key.publicKey] });
-    await fsp.mkdir(srv.homeOf('lr'), { recursive: true });
-    local = path.join(srv.configDir, 'local');
-    await fsp.mkdir(local, { recursive: true });
+    ({ srv, key, local } = await startOpenSshFixture('lr'));
     src = path.join(local, 'big.bin');
     await fsp.writeFile(src, big);
   });

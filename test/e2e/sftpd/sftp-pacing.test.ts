@@ -14,9 +14,9 @@ import path from 'node:path';
 import { pacingRecord } from '../../../src/sftpd/sftp/client-pacing';
 import { directDataCounters } from '../../../src/sftpd/sftp/direct-data';
 import { startDelayProxy, type DelayProxy } from '../../support/delay-proxy';
-import { startSftpServer, type TestSftpServer } from '../../support/server';
-import { writeKeyPair, type TestKeyPair } from '../../support/sshkeys';
-import { keyOpts, run } from './openssh';
+import type { TestSftpServer } from '../../support/server';
+import type { TestKeyPair } from '../../support/sshkeys';
+import { keyOpts, run, startOpenSshFixture } from './openssh';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const ONE_WAY_MS = 50;
@@ -29,13 +29,8 @@ describe('sftpd: download pacing, as OpenSSH sftp downloads', () => {
   const data = randomBytes(12 * 1024 * 1024 + 777);
 
   before(async () => {
-    srv = await startSftpServer({ driver: 'sqlite' });
-    key = await writeKeyPair(srv.configDir, 'k', 'ed25519');
-    await srv.createUser({ username: 'pace', public_keys: [key.publicKey] });
-    await fsp.mkdir(srv.homeOf('pace'), { recursive: true });
+    ({ srv, key, local } = await startOpenSshFixture('pace'));
     await fsp.writeFile(path.join(srv.homeOf('pace'), 'data.bin'), data);
-    local = path.join(srv.configDir, 'local');
-    await fsp.mkdir(local, { recursive: true });
     proxy = await startDelayProxy(srv.port, ONE_WAY_MS);
   });
   after(async () => {
