@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // npm test: runs node's test runner over the compiled form of every test/**/*.test.ts
-// that exists in the source tree (so a stale file left in dist/ never runs), one file
-// at a time (end-to-end tests start servers and real clients; serial keeps them calm).
-// Extra arguments select files by substring: `npm test -- sftpd webdavd`.
+// that exists in the source tree (so a stale file left in dist/ never runs).
+// Files run TEST_CONCURRENCY at a time (default 2: most of a file's time is spent
+// starting processes and waiting on sockets; ports are reserved across files by
+// test/support/net.ts). Extra arguments select files by substring: `npm test -- sftpd webdavd`.
 'use strict';
 const { readdirSync, statSync } = require('node:fs');
 const { join, relative } = require('node:path');
@@ -30,5 +31,6 @@ if (files.length === 0) {
 // Every test process loads ssh2 the way the daemon does (with the padding pool,
 // src/sftpd/ssh2-padding.ts), whatever its own imports load first.
 const preload = ['--require', join(root, 'dist', 'src', 'sftpd', 'ssh2-padding.js')];
-const r = spawnSync(process.execPath, [...preload, '--test', '--test-concurrency=1', '--test-timeout=600000', ...files], { stdio: 'inherit' });
+const concurrency = Math.max(1, Number(process.env.TEST_CONCURRENCY) || 2);
+const r = spawnSync(process.execPath, [...preload, '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -1,6 +1,68 @@
 /** Port helpers for tests and the bench: only 127.0.0.1, never a fixed port. */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Ports handed out by this process, reserved across processes: the test runner
+ * runs several test files at once, and two of them probing the same random port
+ * before either listens would both be told it is free. A reservation is a file
+ * named by the port, created exclusively, holding the owner's pid; it is removed
+ * when this process exits, and one whose owner is gone is taken over.
+ */
+const RESERVATIONS = join(tmpdir(), 'sftpgo-ts-test-ports');
+const reserved = new Set<number>();
+let cleanupInstalled = false;
+
+function ownerAlive(file: string): boolean {
+  let pid = 0;
+  try {
+    pid = Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function createReservation(file: string): boolean {
+  try {
+    const fd = openSync(file, 'wx');
+    writeSync(fd, String(process.pid));
+    closeSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reserves `port` for this process; false when another live process holds it. */
+function reservePort(port: number): boolean {
+  if (reserved.has(port)) return false;
+  mkdirSync(RESERVATIONS, { recursive: true });
+  const file = join(RESERVATIONS, String(port));
+  if (!createReservation(file)) {
+    if (ownerAlive(file)) return false;
+    try { unlinkSync(file); } catch { /* another process took it over first */ }
+    if (!createReservation(file)) return false;
+  }
+  reserved.add(port);
+  if (!cleanupInstalled) {
+    cleanupInstalled = true;
+    process.on('exit', () => {
+      for (const p of reserved) {
+        try { unlinkSync(join(RESERVATIONS, String(p))); } catch { /* already gone */ }
+      }
+    });
+  }
+  return true;
+}
 
 /** Whether `port` can be listened on at `host` right now (0: let the OS pick; resolves the port). */
 function tryListen(port: number, host: string): Promise<number | undefined> {
@@ -39,6 +101,7 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   const below = ephemeralLow();
   for (let attempt = 0; below - PICK_FROM > 1000 && attempt < 50; attempt++) {
     const port = PICK_FROM + Math.floor(Math.random() * (below - PICK_FROM));
+    if (!reservePort(port)) continue;
     if ((await tryListen(port, host)) !== undefined) return port;
   }
   const picked = await tryListen(0, host);
@@ -74,6 +137,7 @@ export async function freePortRange(count: number): Promise<{ start: number; end
     const start = PICK_FROM + Math.floor(Math.random() * (top - PICK_FROM));
     const held: Server[] = [];
     let ok = true;
+    for (let p = start; p < start + count && ok; p++) ok = reservePort(p);
     for (let p = start; p < start + count && ok; p++) {
       const srv = createServer();
       ok = await new Promise<boolean>((resolve) => {
