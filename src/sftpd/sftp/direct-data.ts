@@ -11,8 +11,8 @@
  * readv, and at send time they are encrypted and sent as channelData sends.
  *
  * The reply goes into the channel as a marker: a Buffer of the reply's
- * length (zeros, never sent) that the channel's _write, wrapped here, knows
- * by identity. So the Writable queues it in order with every other reply and
+ * length (zeros, never sent) that the channel's _write, wrapped by
+ * channel-pacing.ts, knows by identity. So the Writable queues it in order with every other reply and
  * counts its bytes for backpressure as it always did, and the packets are
  * sent only when ssh2 would have sent the reply: at its turn, in the window.
  *
@@ -30,22 +30,20 @@
  * A packet the remote window cannot take whole waits for the client's next
  * WINDOW_ADJUST (ssh2 would send what the window allows and the rest after
  * it: two packets to encrypt here and to decrypt in the client instead of one,
- * for a third of the replies of an OpenSSH download). A client that grants
- * window only once it reaches zero would never send that adjust, so the wait
- * is bounded: after WINDOW_WAIT_MS the packet goes (its data copied) through
- * ssh2's _write, which fills the window to the byte as it always does, and
- * that channel splits packets from then on.
- *
- * Packets also wait while as much as the channel's pacer allows is in flight
- * (client-pacing.ts: the client's buffers stay small when it is the slower
- * side); the same bounded wait applies, and its running out ends the pacing of
- * that channel too.
+ * for a third of the replies of an OpenSSH download), and packets also wait
+ * while as much as the channel's pacer allows is in flight. Both waits are
+ * channel-pacing.ts's, bounded: once one runs out (a client that grants window
+ * only at zero), the packet goes (its data copied) through ssh2's _write,
+ * which fills the window to the byte as it always does, and that channel
+ * splits packets, unpaced, from then on.
  */
 import type { Duplex } from 'node:stream';
 import { aeadPacketAllocator, isAeadBindingCipher } from '../ssh2-packet-slab';
 import { DATA_HEADER_LEN, MAX_READ_LENGTH, PKT } from './constants';
 import { replyBlocks, type ReplyBlock } from './reply-blocks';
-import { ClientPacer } from './client-pacing';
+import { paceChannel, pacerOf, sendOwnWay, waitForGrant, type OutgoingState, type WriteFn } from '../channel-pacing';
+
+export { WINDOW_WAIT_MS, windowWaitTimers, pacingClock, pacingOf } from '../channel-pacing';
 
 const SSH_MSG_CHANNEL_DATA = 94;
 /** packet length and padding length, before the payload */
@@ -62,10 +60,6 @@ interface ProtocolInternals {
   _cipher: object;
   _packetRW: { write: PacketWriterInternals };
 }
-interface OutgoingState { id: number; window: number; packetSize: number; state: string }
-/** What ssh2's CHANNEL_WINDOW_ADJUST handler looks at: with _waitWindow set and no _chunk, it calls _chunkcb. */
-interface WindowWaitInternals { _waitWindow: boolean; _chunk?: Buffer; _chunkcb?: () => void }
-type WriteFn = (chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void) => void;
 interface SocketInternals {
   readonly destroyed: boolean;
   readonly writable: boolean;
@@ -87,61 +81,10 @@ const ssh2Utils = require('ssh2/lib/protocol/utils.js') as { sendPacket(proto: P
  */
 export const directDataCounters = { direct: 0, partial: 0, copied: 0, waited: 0, waitTimeouts: 0 };
 
-/**
- * How long a packet waits for a window that takes it whole before it is split (see the file comment).
- * OpenSSH's adjusts came within 24-157 ms on a loaded machine (a CI run beside it); with 100 ms one
- * wait per download ran out.
- */
-export const WINDOW_WAIT_MS = 1000;
-/** The timers of those waits (tests put a clock of their own here). */
-export const windowWaitTimers = {
-  set(fn: () => void, ms: number): unknown { const t = setTimeout(fn, ms); t.unref(); return t; },
-  clear(handle: unknown): void { clearTimeout(handle as ReturnType<typeof setTimeout>); },
-};
-/** Channels whose client let a wait run out: their packets are split to fit the window, unpaced. */
-const splitOnly = new WeakSet<Duplex>();
-/** The clock pacing is timed by, in ms (tests put their own here). */
-export const pacingClock = { now: (): number => performance.now() };
-const pacers = new WeakMap<Duplex, ClientPacer>();
-
-/** The pacer of a channel that waits for whole packets (undefined once it splits them). */
-function pacerOf(channel: Duplex): ClientPacer | undefined {
-  if (splitOnly.has(channel)) return undefined;
-  let p = pacers.get(channel);
-  if (!p) {
-    p = new ClientPacer(() => pacingClock.now());
-    pacers.set(channel, p);
-  }
-  return p;
-}
-
-/** The pacing state of a channel, for probes and tests. */
-export function pacingOf(channel: Duplex): ReturnType<ClientPacer['snapshot']> | undefined {
-  return pacers.get(channel)?.snapshot();
-}
-
 /** Written to the socket after a reply's last packet: its callback says the socket is done with them. */
 const EMPTY = Buffer.alloc(0);
 /** Zeros the markers are views of: never sent, only their identity and length count. */
 const MARKER_SPACE = Buffer.alloc(DATA_HEADER_LEN + MAX_READ_LENGTH);
-/** The prepared reply behind each marker written to a channel and not yet sent. */
-const replies = new WeakMap<Buffer, DataPackets>();
-/** Channels whose _write knows markers. */
-const wrapped = new WeakSet<Duplex>();
-
-/** Wraps the channel's _write: a marker's packets are sent (or its bytes copied), any other chunk goes as before. */
-function wrapWrite(channel: Duplex & ChannelInternals): void {
-  if (wrapped.has(channel)) return;
-  const plainWrite = channel._write;
-  channel._write = function directOrPlainWrite(this: Duplex & ChannelInternals, chunk, encoding, cb) {
-    const reply = replies.get(chunk);
-    if (!reply) { plainWrite.call(this, chunk, encoding, cb); return; }
-    replies.delete(chunk);
-    reply.sendFrom(0, plainWrite, encoding, cb);
-  };
-  wrapped.add(channel);
-}
-
 /** The connection and channel state the packets depend on, when every condition for them holds. */
 function usableState(channel: Duplex): { proto: ProtocolInternals; outgoing: OutgoingState } | undefined {
   const ch = channel as Duplex & ChannelInternals;
@@ -187,7 +130,7 @@ export class DataPackets implements DirectReply {
     const state = usableState(channel);
     if (!state || expected <= 0 || expected > MAX_READ_LENGTH || state.outgoing.packetSize < MIN_PACKET_SIZE) return undefined;
     const { proto, outgoing } = state;
-    wrapWrite(channel as Duplex & ChannelInternals);
+    paceChannel(channel);
     const p = new DataPackets(channel, proto, proto._cipher, proto._packetRW.write, id, expected);
     const block = replyBlocks.take();
     // a packet that does not fit in the block (a tiny client packet size) gets memory of its own
@@ -214,7 +157,7 @@ export class DataPackets implements DirectReply {
   reply(n: number): DirectReply | Buffer {
     if (n === this.expected) {
       this.writeSftpHeader(this.packets[0]!, DATA_START, n);
-      replies.set(this.marker, this);
+      sendOwnWay(this.marker, (plainWrite, encoding, done) => this.sendFrom(0, plainWrite, encoding, done));
       return this;
     }
     directDataCounters.copied++;
@@ -301,6 +244,11 @@ export class DataPackets implements DirectReply {
       this.waitForWindow(i, plainWrite, encoding, done);
       return;
     }
+    this.splitThrough(i, plainWrite, encoding, done);
+  }
+
+  /** Sends packet `i` through ssh2's _write (a copy of its data, split to the window), then goes on after it. */
+  private splitThrough(i: number, plainWrite: WriteFn, encoding: BufferEncoding, done: (err?: Error | null) => void): void {
     if (!this.split) directDataCounters.partial++;
     this.split = true;
     const cut = this.packets[i]!.subarray(DATA_START, DATA_START + this.chunkLens[i]!);
@@ -310,36 +258,15 @@ export class DataPackets implements DirectReply {
     });
   }
 
-  /**
-   * Has ssh2's window-adjust handler call back here (it calls _chunkcb when
-   * _waitWindow is set and no _chunk is pending), with WINDOW_WAIT_MS to do it.
-   */
+  /** Goes on from packet `i` at the client's next grant; a wait that ran out splits it through ssh2. */
   private waitForWindow(i: number, plainWrite: WriteFn, encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    const ch = this.channel as Duplex & WindowWaitInternals;
     directDataCounters.waited++;
-    let settled = false;
-    const resume = (): void => {
-      if (settled) return;
-      settled = true;
-      windowWaitTimers.clear(timer);
-      if (ch._chunkcb === resume) ch._chunkcb = undefined;
+    const waiting = waitForGrant(this.channel, (timedOut) => {
+      if (timedOut) directDataCounters.waitTimeouts++;
       this.sendFrom(i, plainWrite, encoding, done);
-    };
-    const timer = windowWaitTimers.set(() => {
-      if (settled) return;
-      settled = true;
-      directDataCounters.waitTimeouts++;
-      splitOnly.add(ch);
-      if (ch._chunkcb === resume) {
-        ch._chunkcb = undefined;
-        ch._waitWindow = false;
-      }
-      this.sendFrom(i, plainWrite, encoding, done);
-    }, WINDOW_WAIT_MS);
-    // a _chunk left from an earlier write of ssh2's own would be sent again instead
-    ch._chunk = undefined;
-    ch._chunkcb = resume;
-    ch._waitWindow = true;
+    });
+    // ssh2 waits for a window itself (stderr data): split through it, which waits its turn
+    if (!waiting) this.splitThrough(i, plainWrite, encoding, done);
   }
 
   /** The SFTP reply bytes of packets `from`.. (header included from packet 0), copied into one buffer. */

@@ -4,7 +4,9 @@
  * the stream to drain (backpressure to the client). The object exists only
  * once the last chunk is accepted at close(); abort() destroys the stream
  * before that, so the resumable session is never finalized and no partial
- * object replaces the old one.
+ * object replaces the old one, then cancels the session (a DELETE of its URI,
+ * GCS's way: the chunks it holds are dropped now, not when it expires in a
+ * week; the SDK does not do it when its stream is destroyed).
  */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
@@ -14,6 +16,9 @@ import type { StorageMetrics } from '../../metrics/storage';
 import { uploadingInfo } from '../upload-path';
 import type { FileInfo, WriteHandle } from '../fs';
 import { fromGcsError } from './client';
+
+/** How long an abort waits for GCS to confirm the session's cancel. */
+const CANCEL_TIMEOUT_MS = 5000;
 
 export interface GcsUploadParams {
   file: File;
@@ -35,6 +40,9 @@ export class GcsWriteHandle implements WriteHandle {
   private failure: FsError | undefined;
   private ended = false;
   private readonly started = new Date();
+  /** the resumable session, once GCS has opened it */
+  private sessionUri: string | undefined;
+  private cancelled: Promise<void> | undefined;
 
   constructor(private readonly p: GcsUploadParams) {
     this.written = p.startAt ?? 0;
@@ -44,6 +52,25 @@ export class GcsWriteHandle implements WriteHandle {
       ...(p.acl ? { predefinedAcl: p.acl as 'private' } : {}),
     });
     this.stream.on('error', (e: unknown) => { this.failure ??= fromGcsError(e, `upload ${p.file.name}`); });
+    this.stream.on('uri', (uri: unknown) => {
+      if (typeof uri !== 'string') return;
+      this.sessionUri = uri;
+      // opened while an abort was under way: cancel it too
+      if (this.ended && this.failure) void this.cancelSession();
+    });
+  }
+
+  /**
+   * Cancels the resumable session (GCS answers 499). The session URI is its
+   * own authorisation. Best effort: a session left behind holds no object and
+   * expires by itself, so a failure here only loses the early cleanup.
+   */
+  private cancelSession(): Promise<void> {
+    const uri = this.sessionUri;
+    if (!uri || this.cancelled) return this.cancelled ?? Promise.resolve();
+    this.cancelled = fetch(uri, { method: 'DELETE', headers: { 'content-length': '0' }, signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) })
+      .then(async (res) => { await res.arrayBuffer().catch(() => undefined); }, () => undefined);
+    return this.cancelled;
   }
 
   /** Waits for `event` or a stream error, bounded by upload_part_max_time when set. */
@@ -107,6 +134,7 @@ export class GcsWriteHandle implements WriteHandle {
       this.stream.destroy(this.failure);
       await closed;
     }
+    await this.cancelSession();
     this.p.metrics.transferCompleted('gcs', 'upload', this.written - (this.p.startAt ?? 0), true);
   }
 }

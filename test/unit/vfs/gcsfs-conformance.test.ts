@@ -7,6 +7,7 @@ import { gcsOptions } from '../../../src/vfs/gcs/config';
 import { GcsFs } from '../../../src/vfs/gcs/gcsfs';
 import { gcsconfig, startGcsServer, type TestGcs } from '../../support/gcs-server';
 import { freePort } from '../../support/net';
+import { until } from '../../support/daemon';
 import { listNames, runConformance, writeFile } from '../../support/vfs-conformance';
 
 let gcs: TestGcs;
@@ -25,7 +26,7 @@ runConformance('gcs', async () => {
   return { fs, cleanup: async () => undefined };
 }, { big: 3 * 1024 * 1024 + 4321 });
 
-test('gcs: directories are "dir/" objects; an aborted resumable upload never becomes an object', async () => {
+test('gcs: directories are "dir/" objects; an aborted resumable upload never becomes an object, its session is cancelled', async () => {
   const prefix = `model-${randomBytes(4).toString('hex')}/`;
   const fs = makeFs({ key_prefix: prefix, upload_part_size: 1 });
   await fs.mkdir('/dir');
@@ -33,8 +34,12 @@ test('gcs: directories are "dir/" objects; an aborted resumable upload never bec
   const w = await fs.openWrite('/dir/big', { create: true, truncate: true, append: false, exclusive: false, read: false });
   const data = randomBytes(2.5 * 1024 * 1024);
   await w.writeAt(data, 0);
+  // the SDK opens the session and sends the first chunk on its own schedule
+  await until('a resumable session holding chunks', async () => [...gcs.sessions.values()].some((s) => s.name === `${prefix}dir/big` && s.received > 0), 10_000);
   await w.abort(new FsError('Aborted'));
   assert.equal(gcs.objects.has(`${prefix}dir/big`), false);
+  assert.ok(![...gcs.sessions.values()].some((s) => s.name === `${prefix}dir/big`), 'the session was cancelled');
+  assert.ok(gcs.requests.some((r) => r.startsWith('DELETE /upload/storage/v1/b/')), 'by a DELETE of its URI');
   await writeFile(fs, '/dir/big', data, 300 * 1024);
   assert.ok(gcs.objects.get(`${prefix}dir/big`)?.data.equals(data));
   const chunks = gcs.requests.filter((r) => r.startsWith('PUT /upload/storage/v1/b/'));
