@@ -4,7 +4,10 @@
  * link the limit stays well above what the rate achieved needs over that round
  * trip, so pacing is not what sets the rate there (on a quiet machine it grows
  * past the client's whole window: 69 MB; on a loaded one the client's rate,
- * not the limit, was the bound: 873 KB at 3.3 MB/s).
+ * not the limit, was the bound: 873 KB at 3.3 MB/s). The plain write path
+ * (a non-AEAD cipher: no direct packets) and SCP are paced by the same
+ * channel-pacing.ts: byte-exact through it (its limits are unit-tested on a
+ * simulated client, test/unit/sftpd/channel-pacing.test.ts).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +16,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pacingRecord } from '../../../src/sftpd/sftp/client-pacing';
 import { directDataCounters } from '../../../src/sftpd/sftp/direct-data';
+import { pacingCounters } from '../../../src/sftpd/channel-pacing';
 import { startDelayProxy, type DelayProxy } from '../../support/delay-proxy';
 import type { TestSftpServer } from '../../support/server';
 import type { TestKeyPair } from '../../support/sshkeys';
@@ -38,9 +42,9 @@ describe('sftpd: download pacing, as OpenSSH sftp downloads', () => {
     await srv?.stop();
   });
 
-  async function get(name: string, port: number): Promise<void> {
+  async function get(name: string, port: number, cipher = ['-c', 'aes128-gcm@openssh.com']): Promise<void> {
     const dst = path.join(local, `${name}.bin`);
-    const r = await run('sftp', ['-P', String(port), ...keyOpts(key.privateKeyPath), '-c', 'aes128-gcm@openssh.com', '-b', '-', 'pace@127.0.0.1'],
+    const r = await run('sftp', ['-P', String(port), ...keyOpts(key.privateKeyPath), ...cipher, '-b', '-', 'pace@127.0.0.1'],
       { input: `get /data.bin ${dst}`, timeoutMs: 120_000 });
     assert.equal(r.status, 0, `${name}: ${r.stderr}`);
     assert.equal(sha256(await fsp.readFile(dst)), sha256(data), `${name}: SHA-256 of the download`);
@@ -64,5 +68,22 @@ describe('sftpd: download pacing, as OpenSSH sftp downloads', () => {
     t.diagnostic(JSON.stringify({ ...pacingRecord, rate, needed }));
     // limited by pacing, the rate would be about limit / round trip: the limit then about what it needs
     assert.ok(pacingRecord.largestCap >= 1.5 * needed, `limit ${pacingRecord.largestCap} for ${needed} in flight at ${rate} B/ms`);
+  });
+
+  test('a non-AEAD cipher (plain writes, paced by the channel): byte-exact', async (t) => {
+    const before = { ...directDataCounters };
+    const waits = pacingCounters.plainWaits;
+    await get('ctr', srv.port, ['-c', 'aes128-ctr', '-o', 'MACs=hmac-sha2-256-etm@openssh.com']);
+    t.diagnostic(JSON.stringify({ plainWaits: pacingCounters.plainWaits - waits }));
+    assert.equal(directDataCounters.direct, before.direct, 'no direct packets with this cipher');
+  });
+
+  test('scp download (plain writes, paced by the channel): byte-exact', async (t) => {
+    const waits = pacingCounters.plainWaits;
+    const dst = path.join(local, 'scp.bin');
+    const r = await run('scp', ['-P', String(srv.port), ...keyOpts(key.privateKeyPath), '-O', 'pace@127.0.0.1:/data.bin', dst], { timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(sha256(await fsp.readFile(dst)), sha256(data), 'SHA-256 of the scp download');
+    t.diagnostic(JSON.stringify({ plainWaits: pacingCounters.plainWaits - waits }));
   });
 });
