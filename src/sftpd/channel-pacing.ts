@@ -1,21 +1,27 @@
 /**
- * Data sent on an SSH channel (SFTP replies, SCP and SSH command output)
- * paced to the client: what is in flight stays at what the client's
- * consumption needs (sftp/client-pacing.ts says why and how much), instead of
- * ssh2 filling the client's whole window.
+ * Waiting for the client's window on an SSH channel, and the channel writes
+ * that do it: SFTP READ replies laid out in SSH packets (sftp/direct-data.ts)
+ * go whole and at the client's pace (sftp/client-pacing.ts says why and how
+ * much); every other chunk goes through ssh2's _write as before.
  *
- * The channel's _write is wrapped once. A chunk with a sender of its own (an
- * SFTP READ reply laid out in packets, sftp/direct-data.ts) is handed to it;
- * any other chunk goes through ssh2's _write once the pacer lets it go, and
- * waits for the client's next WINDOW_ADJUST otherwise. The wait uses ssh2's
- * own hook (its window-adjust handler calls _chunkcb when _waitWindow is set
- * and no _chunk is pending) and is bounded: a client that grants window only
- * once it reaches zero would never send that adjust, so after WINDOW_WAIT_MS
- * the channel stops being paced (and direct-data stops waiting for whole
- * packets on it).
+ * Only those replies are paced. Measured on plain writes too (SFTP replies
+ * from S3 through s3rver, 6 alternating rounds of 1 GiB with
+ * test/bench/probe-s3-download.ts): paced 178-210 MiB/s with the client's ssh
+ * at 2.0-2.5 CPU-s, unpaced 200-263 MiB/s at 1.2-1.8 CPU-s. There the server
+ * is the slower side, four processes share two cores, and what ssh2 sends
+ * ahead absorbs their scheduling; pacing helps when the server outruns the
+ * client (local files: docs/benchmarks.md, "Downloads paced to the client").
+ *
+ * The channel's _write is wrapped once: a chunk with a sender of its own is
+ * handed to it at its turn, any other goes to ssh2's _write. The wait for a
+ * grant uses ssh2's own hook (its window-adjust handler calls _chunkcb when
+ * _waitWindow is set and no _chunk is pending) and is bounded: a client that
+ * grants window only once it reaches zero would never send that adjust, so
+ * after WINDOW_WAIT_MS the channel stops being paced and its packets are
+ * split to fit the window from then on.
  */
 import type { Duplex } from 'node:stream';
-import { ClientPacer, MIN_CAP } from './sftp/client-pacing';
+import { ClientPacer } from './sftp/client-pacing';
 
 export type WriteFn = (chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void) => void;
 /** Sends a chunk in its own way at its turn in the channel: `plainWrite` is ssh2's _write. */
@@ -24,7 +30,7 @@ export type OwnSender = (plainWrite: WriteFn, encoding: BufferEncoding, done: (e
 export interface OutgoingState { id: number; window: number; packetSize: number; state: string }
 /** What ssh2's CHANNEL_WINDOW_ADJUST handler looks at: with _waitWindow set and no _chunk, it calls _chunkcb. */
 interface WindowWaitInternals { _waitWindow: boolean; _chunk?: Buffer; _chunkcb?: () => void }
-interface PacedChannel { outgoing?: OutgoingState; _write: WriteFn; destroyed: boolean }
+interface WrappableChannel { _write: WriteFn }
 
 /**
  * How long a send waits for the client's window adjust before the channel
@@ -39,8 +45,6 @@ export const windowWaitTimers = {
 };
 /** The clock pacing is timed by, in ms (tests put their own here). */
 export const pacingClock = { now: (): number => performance.now() };
-/** Plain (not direct-data) writes that waited for a grant, and waits of any kind that ran out. */
-export const pacingCounters = { plainWaits: 0, waitTimeouts: 0 };
 
 /** Channels whose client let a wait run out: not paced, packets split to fit the window. */
 const splitOnly = new WeakSet<Duplex>();
@@ -65,7 +69,7 @@ export function pacingOf(channel: Duplex): ReturnType<ClientPacer['snapshot']> |
   return pacers.get(channel)?.snapshot();
 }
 
-/** `chunk`, once written to a paced channel, is sent by `send` at its turn instead of ssh2's _write. */
+/** `chunk`, once written to a wrapped channel, is sent by `send` at its turn instead of ssh2's _write. */
 export function sendOwnWay(chunk: Buffer, send: OwnSender): void {
   ownSenders.set(chunk, send);
 }
@@ -90,7 +94,6 @@ export function waitForGrant(channel: Duplex, then: (timedOut: boolean) => void)
   const timer = windowWaitTimers.set(() => {
     if (settled) return;
     settled = true;
-    pacingCounters.waitTimeouts++;
     splitOnly.add(ch);
     if (ch._chunkcb === resume) {
       ch._chunkcb = undefined;
@@ -105,46 +108,17 @@ export function waitForGrant(channel: Duplex, then: (timedOut: boolean) => void)
   return true;
 }
 
-/** Wraps the channel's _write once: paced plain writes, and chunks with their own sender. */
-export function paceChannel(channel: Duplex): void {
+/** Wraps the channel's _write once: chunks with a sender of their own go to it, any other to ssh2. */
+export function wrapChannelWrites(channel: Duplex): void {
   if (wrapped.has(channel)) return;
-  const ch = channel as Duplex & PacedChannel;
+  const ch = channel as Duplex & WrappableChannel;
   if (typeof ch._write !== 'function') return;
   wrapped.add(channel);
   const plainWrite = ch._write;
-  ch._write = function pacedWrite(this: Duplex & PacedChannel, chunk, encoding, cb) {
+  ch._write = function ownOrPlainWrite(this: Duplex, chunk, encoding, cb) {
     const own = ownSenders.get(chunk);
-    if (own) {
-      ownSenders.delete(chunk);
-      own(plainWrite, encoding, cb);
-      return;
-    }
-    writePaced(this, plainWrite, chunk, encoding, cb);
+    if (!own) { plainWrite.call(this, chunk, encoding, cb); return; }
+    ownSenders.delete(chunk);
+    own(plainWrite, encoding, cb);
   };
-}
-
-function writePaced(ch: Duplex & PacedChannel, plainWrite: WriteFn, chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
-  const outgoing = ch.outgoing;
-  const pacer = pacerOf(ch);
-  if (!pacer || !outgoing || outgoing.state !== 'open' || ch.destroyed) {
-    plainWrite.call(ch, chunk, encoding, cb);
-    return;
-  }
-  pacer.observe(outgoing.window);
-  // a chunk larger than any limit goes once nothing is in flight
-  if (!pacer.allows(outgoing.window, Math.min(chunk.length, MIN_CAP))
-    && waitForGrant(ch, () => writePaced(ch, plainWrite, chunk, encoding, cb))) {
-    pacingCounters.plainWaits++;
-    return;
-  }
-  // ssh2 sends what the window takes synchronously: count it before the callback can start the next write
-  const before = outgoing.window;
-  let counted = false;
-  const count = (): void => {
-    if (counted) return;
-    counted = true;
-    if (outgoing.window < before) pacer.sent(before - outgoing.window, outgoing.window);
-  };
-  plainWrite.call(ch, chunk, encoding, (err) => { count(); cb(err); });
-  count();
 }

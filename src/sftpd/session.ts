@@ -16,7 +16,6 @@ import type { ScpArgs } from './scp';
 import { isSystemCommand, runSshCommand } from './sshcmd';
 import { isGitProtocolValue } from './sshcmd-git';
 import { acceptLentChunks } from './ssh2-lent-reads';
-import { paceChannel } from './channel-pacing';
 
 const SENDER = 'sftpd';
 
@@ -129,8 +128,6 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
     if (!ch) return;
     ch.on('error', (e: Error) => log('debug', `channel error: ${e.message}`));
     ch.stderr.on('error', () => undefined);
-    // SCP sources and command output (rsync, git) go at the client's pace, as SFTP downloads
-    paceChannel(ch);
     if (!scpArgs && !isSystemCommand(name)) ch.resume();
     void (async () => {
       let ops: FileOps;
@@ -163,8 +160,6 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
     if (!ch) return;
     ch.on('error', (e: Error) => log('debug', `channel error: ${e.message}`));
     ch.stderr.on('error', () => undefined);
-    // replies go at the client's pace (channel-pacing.ts), whichever storage or cipher they come through
-    paceChannel(ch);
     void (async () => {
       let ops: FileOps;
       try {

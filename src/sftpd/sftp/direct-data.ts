@@ -41,7 +41,7 @@ import type { Duplex } from 'node:stream';
 import { aeadPacketAllocator, isAeadBindingCipher } from '../ssh2-packet-slab';
 import { DATA_HEADER_LEN, MAX_READ_LENGTH, PKT } from './constants';
 import { replyBlocks, type ReplyBlock } from './reply-blocks';
-import { paceChannel, pacerOf, sendOwnWay, waitForGrant, type OutgoingState, type WriteFn } from '../channel-pacing';
+import { wrapChannelWrites, pacerOf, sendOwnWay, waitForGrant, type OutgoingState, type WriteFn } from '../channel-pacing';
 
 export { WINDOW_WAIT_MS, windowWaitTimers, pacingClock, pacingOf } from '../channel-pacing';
 
@@ -130,7 +130,7 @@ export class DataPackets implements DirectReply {
     const state = usableState(channel);
     if (!state || expected <= 0 || expected > MAX_READ_LENGTH || state.outgoing.packetSize < MIN_PACKET_SIZE) return undefined;
     const { proto, outgoing } = state;
-    paceChannel(channel);
+    wrapChannelWrites(channel);
     const p = new DataPackets(channel, proto, proto._cipher, proto._packetRW.write, id, expected);
     const block = replyBlocks.take();
     // a packet that does not fit in the block (a tiny client packet size) gets memory of its own
