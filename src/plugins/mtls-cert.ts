@@ -26,9 +26,16 @@ const octets = (b: Buffer): Buffer => tlv(0x04, b);
 const bits = (b: Buffer, unused = 0): Buffer => tlv(0x03, Buffer.concat([Buffer.from([unused]), b]));
 const utf8 = (s: string): Buffer => tlv(0x0c, Buffer.from(s, 'utf8'));
 
-function integer(b: Buffer): Buffer {
-  // positive: a leading 0 when the top bit is set
-  return tlv(0x02, b[0] & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+/**
+ * A positive INTEGER in DER's minimal form: leading zero bytes dropped (a
+ * random serial starting with 0x00 made 1 certificate in 256 unparseable:
+ * OpenSSL refuses a padded INTEGER), one 0 put back when the top bit is set.
+ */
+export function integer(b: Buffer): Buffer {
+  let start = 0;
+  while (start < b.length - 1 && b[start] === 0) start++;
+  const v = b.subarray(start);
+  return tlv(0x02, v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
 }
 
 function oid(dotted: string): Buffer {
