@@ -1,27 +1,32 @@
 /**
- * Waiting for the client's window on an SSH channel, and the channel writes
- * that do it: SFTP READ replies laid out in SSH packets (sftp/direct-data.ts)
- * go whole and at the client's pace (sftp/client-pacing.ts says why and how
- * much); every other chunk goes through ssh2's _write as before.
+ * Data sent on an SSH channel at the client's pace (sftp/client-pacing.ts says
+ * why and how much), and the waits for the client's window that it takes.
  *
- * Only those replies are paced. Measured on plain writes too (SFTP replies
- * from S3 through s3rver, 6 alternating rounds of 1 GiB with
- * test/bench/probe-s3-download.ts): paced 178-210 MiB/s with the client's ssh
- * at 2.0-2.5 CPU-s, unpaced 200-263 MiB/s at 1.2-1.8 CPU-s. There the server
- * is the slower side, four processes share two cores, and what ssh2 sends
- * ahead absorbs their scheduling; pacing helps when the server outruns the
- * client (local files: docs/benchmarks.md, "Downloads paced to the client").
+ * The channel's _write is wrapped once. A chunk with a sender of its own (an
+ * SFTP READ reply laid out in packets, sftp/direct-data.ts, paced there) is
+ * handed to it at its turn. Any other chunk goes through ssh2's _write: on a
+ * channel whose plain writes are paced (SCP and command output from the start;
+ * an SFTP channel from its first data reply that is not laid out in packets:
+ * a non-AEAD cipher) once the pacer lets it go, waiting for the client's next
+ * WINDOW_ADJUST otherwise. Measured on local files (256 MiB, alternating
+ * rounds): SCP 164-215 -> 275-356 MB/s, SFTP with aes128-ctr 132-168 -> 217-272,
+ * the client's CPU halved.
  *
- * The channel's _write is wrapped once: a chunk with a sender of its own is
- * handed to it at its turn, any other goes to ssh2's _write. The wait for a
- * grant uses ssh2's own hook (its window-adjust handler calls _chunkcb when
- * _waitWindow is set and no _chunk is pending) and is bounded: a client that
- * grants window only once it reaches zero would never send that adjust, so
- * after WINDOW_WAIT_MS the channel stops being paced and its packets are
+ * SFTP channels are not set up for it at the start: with the wrapper installed
+ * when the channel opened, S3 downloads (every reply laid out in packets, 8
+ * plain writes of 578 bytes in all, none waiting) went 183-252 MiB/s against
+ * 242-274 with it installed at the first reply, 6 alternating rounds, the
+ * client's ssh at 1.5-2.3 CPU-s against 1.2-1.5. Why is not understood; what
+ * was measured decides.
+ *
+ * The wait uses ssh2's own hook (its window-adjust handler calls _chunkcb
+ * when _waitWindow is set and no _chunk is pending) and is bounded: a client
+ * that grants window only once it reaches zero would never send that adjust,
+ * so after WINDOW_WAIT_MS the channel stops being paced and its packets are
  * split to fit the window from then on.
  */
 import type { Duplex } from 'node:stream';
-import { ClientPacer } from './sftp/client-pacing';
+import { ClientPacer, MIN_CAP } from './sftp/client-pacing';
 
 export type WriteFn = (chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void) => void;
 /** Sends a chunk in its own way at its turn in the channel: `plainWrite` is ssh2's _write. */
@@ -30,7 +35,7 @@ export type OwnSender = (plainWrite: WriteFn, encoding: BufferEncoding, done: (e
 export interface OutgoingState { id: number; window: number; packetSize: number; state: string }
 /** What ssh2's CHANNEL_WINDOW_ADJUST handler looks at: with _waitWindow set and no _chunk, it calls _chunkcb. */
 interface WindowWaitInternals { _waitWindow: boolean; _chunk?: Buffer; _chunkcb?: () => void }
-interface WrappableChannel { _write: WriteFn }
+interface WrappableChannel { outgoing?: OutgoingState; _write: WriteFn; destroyed: boolean }
 
 /**
  * How long a send waits for the client's window adjust before the channel
@@ -45,6 +50,8 @@ export const windowWaitTimers = {
 };
 /** The clock pacing is timed by, in ms (tests put their own here). */
 export const pacingClock = { now: (): number => performance.now() };
+/** Plain writes that waited for a grant, and waits of any kind that ran out. */
+export const pacingCounters = { plainWaits: 0, waitTimeouts: 0 };
 
 /** Channels whose client let a wait run out: not paced, packets split to fit the window. */
 const splitOnly = new WeakSet<Duplex>();
@@ -52,6 +59,8 @@ const pacers = new WeakMap<Duplex, ClientPacer>();
 /** Chunks written to a channel that carry a sender of their own, until their turn. */
 const ownSenders = new WeakMap<Buffer, OwnSender>();
 const wrapped = new WeakSet<Duplex>();
+/** Channels whose plain writes wait for the pacer too. */
+const plainPaced = new WeakSet<Duplex>();
 
 /** The pacer of a channel (undefined once a wait ran out on it). */
 export function pacerOf(channel: Duplex): ClientPacer | undefined {
@@ -94,6 +103,7 @@ export function waitForGrant(channel: Duplex, then: (timedOut: boolean) => void)
   const timer = windowWaitTimers.set(() => {
     if (settled) return;
     settled = true;
+    pacingCounters.waitTimeouts++;
     splitOnly.add(ch);
     if (ch._chunkcb === resume) {
       ch._chunkcb = undefined;
@@ -108,17 +118,54 @@ export function waitForGrant(channel: Duplex, then: (timedOut: boolean) => void)
   return true;
 }
 
-/** Wraps the channel's _write once: chunks with a sender of their own go to it, any other to ssh2. */
+/** Wraps the channel's _write once: chunks with a sender of their own go to it, any other to ssh2 (paced or not). */
 export function wrapChannelWrites(channel: Duplex): void {
   if (wrapped.has(channel)) return;
   const ch = channel as Duplex & WrappableChannel;
   if (typeof ch._write !== 'function') return;
   wrapped.add(channel);
   const plainWrite = ch._write;
-  ch._write = function ownOrPlainWrite(this: Duplex, chunk, encoding, cb) {
+  ch._write = function ownOrPlainWrite(this: Duplex & WrappableChannel, chunk, encoding, cb) {
     const own = ownSenders.get(chunk);
-    if (!own) { plainWrite.call(this, chunk, encoding, cb); return; }
-    ownSenders.delete(chunk);
-    own(plainWrite, encoding, cb);
+    if (own) {
+      ownSenders.delete(chunk);
+      own(plainWrite, encoding, cb);
+    } else if (plainPaced.has(this)) {
+      writePaced(this, plainWrite, chunk, encoding, cb);
+    } else {
+      plainWrite.call(this, chunk, encoding, cb);
+    }
   };
+}
+
+/** From now on the channel's plain writes go at the client's pace too. */
+export function pacePlainWrites(channel: Duplex): void {
+  wrapChannelWrites(channel);
+  plainPaced.add(channel);
+}
+
+function writePaced(ch: Duplex & WrappableChannel, plainWrite: WriteFn, chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+  const outgoing = ch.outgoing;
+  const pacer = pacerOf(ch);
+  if (!pacer || !outgoing || outgoing.state !== 'open' || ch.destroyed) {
+    plainWrite.call(ch, chunk, encoding, cb);
+    return;
+  }
+  pacer.observe(outgoing.window);
+  // a chunk larger than any limit goes once nothing is in flight
+  if (!pacer.allows(outgoing.window, Math.min(chunk.length, MIN_CAP))
+    && waitForGrant(ch, () => writePaced(ch, plainWrite, chunk, encoding, cb))) {
+    pacingCounters.plainWaits++;
+    return;
+  }
+  // ssh2 sends what the window takes synchronously: count it before the callback can start the next write
+  const before = outgoing.window;
+  let counted = false;
+  const count = (): void => {
+    if (counted) return;
+    counted = true;
+    if (outgoing.window < before) pacer.sent(before - outgoing.window, outgoing.window);
+  };
+  plainWrite.call(ch, chunk, encoding, (err) => { count(); cb(err); });
+  count();
 }

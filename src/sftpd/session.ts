@@ -16,6 +16,7 @@ import type { ScpArgs } from './scp';
 import { isSystemCommand, runSshCommand } from './sshcmd';
 import { isGitProtocolValue } from './sshcmd-git';
 import { acceptLentChunks } from './ssh2-lent-reads';
+import { pacePlainWrites } from './channel-pacing';
 
 const SENDER = 'sftpd';
 
@@ -128,6 +129,8 @@ export function attachSessions(o: ClientSessionOptions): ClientSessions {
     if (!ch) return;
     ch.on('error', (e: Error) => log('debug', `channel error: ${e.message}`));
     ch.stderr.on('error', () => undefined);
+    // SCP sources and command output (rsync, git) go at the client's pace (channel-pacing.ts)
+    pacePlainWrites(ch);
     if (!scpArgs && !isSystemCommand(name)) ch.resume();
     void (async () => {
       let ops: FileOps;

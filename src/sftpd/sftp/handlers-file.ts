@@ -13,6 +13,7 @@ import {
   closeEntry, newTracked, useEntry, whenIdle, type DirEntry, type FileEntry,
 } from './handles';
 import { DataPackets } from './direct-data';
+import { pacePlainWrites } from '../channel-pacing';
 import { formatLongname } from './longname';
 import {
   namePacket, PacketWriter, readAttrs, statusPacket, type NameEntry, type SftpAttrs,
@@ -123,6 +124,9 @@ const read: RequestHandler = async (s, id, r) => {
       packets.release();
       return statusPacket(id, SFTP_STATUS.EOF, 'End of file');
     }
+    // a backend that reads into packets, not laid out in them (a non-AEAD cipher, compression): the
+    // replies go at the client's pace from here on, as the packets would (measured: channel-pacing.ts)
+    if (dl && len > 0) pacePlainWrites(s.channel);
     // header and payload in one buffer: the backend reads straight into it
     const buf = Buffer.allocUnsafe(DATA_HEADER_LEN + len);
     const n = len === 0 ? 0 : await src.readAt(buf, DATA_HEADER_LEN, len, offset);

@@ -5,8 +5,10 @@
  * trip, so pacing is not what sets the rate there (on a quiet machine it grows
  * past the client's whole window: 69 MB; on a loaded one the client's rate,
  * not the limit, was the bound: 873 KB at 3.3 MB/s). A non-AEAD cipher (no
- * direct packets) and SCP go through ssh2's own writes on the same wrapped
- * channel writes, unpaced: byte-exact.
+ * direct packets) and SCP go through ssh2's own writes, paced by
+ * channel-pacing.ts: byte-exact (how many writes waited is printed; the
+ * limits are unit-tested on a simulated client,
+ * test/unit/sftpd/channel-pacing.test.ts).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +17,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pacingRecord } from '../../../src/sftpd/sftp/client-pacing';
 import { directDataCounters } from '../../../src/sftpd/sftp/direct-data';
+import { pacingCounters } from '../../../src/sftpd/channel-pacing';
 import { startDelayProxy, type DelayProxy } from '../../support/delay-proxy';
 import type { TestSftpServer } from '../../support/server';
 import type { TestKeyPair } from '../../support/sshkeys';
@@ -68,16 +71,20 @@ describe('sftpd: download pacing, as OpenSSH sftp downloads', () => {
     assert.ok(pacingRecord.largestCap >= 1.5 * needed, `limit ${pacingRecord.largestCap} for ${needed} in flight at ${rate} B/ms`);
   });
 
-  test('a non-AEAD cipher (plain writes): byte-exact', async () => {
+  test('a non-AEAD cipher (plain writes, paced): byte-exact', async (t) => {
     const before = { ...directDataCounters };
+    const waits = pacingCounters.plainWaits;
     await get('ctr', srv.port, ['-c', 'aes128-ctr', '-o', 'MACs=hmac-sha2-256-etm@openssh.com']);
+    t.diagnostic(JSON.stringify({ plainWaits: pacingCounters.plainWaits - waits }));
     assert.equal(directDataCounters.direct, before.direct, 'no direct packets with this cipher');
   });
 
-  test('scp download (plain writes): byte-exact', async () => {
+  test('scp download (plain writes, paced): byte-exact', async (t) => {
+    const waits = pacingCounters.plainWaits;
     const dst = path.join(local, 'scp.bin');
     const r = await run('scp', ['-P', String(srv.port), ...keyOpts(key.privateKeyPath), '-O', 'pace@127.0.0.1:/data.bin', dst], { timeoutMs: 120_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(sha256(await fsp.readFile(dst)), sha256(data), 'SHA-256 of the scp download');
+    t.diagnostic(JSON.stringify({ plainWaits: pacingCounters.plainWaits - waits }));
   });
 });
