@@ -15,6 +15,7 @@
  * S3_PROBE_B_ENV='K=V ...' sets environment variables of B's daemon only.
  * S3_PROBE_MB (default 1024), S3_PROBE_ROUNDS (default 3), S3_PROBE_DEST
  * (`file`, the default, as the storage bench writes it; or `null`: /dev/null).
+ * S3_PROBE_SSH_OPTS='-c aes128-ctr ...' gives sftp more options (both builds).
  * S3_PROBE_STRACE=<file prefix>: s3rver's system call counts per transfer
  * (strace -c, written to <prefix>-<n>.txt; tracing slows s3rver down).
  * Not part of npm run bench.
@@ -33,6 +34,8 @@ const MB = 1024 * 1024;
 const SIZE_MB = Number(process.env.S3_PROBE_MB ?? '1024');
 const ROUNDS = Math.max(1, Number(process.env.S3_PROBE_ROUNDS ?? '3'));
 const TO_NULL = process.env.S3_PROBE_DEST === 'null';
+/** S3_PROBE_SSH_OPTS: more options for sftp, space separated (e.g. '-c aes128-ctr') */
+const SSH_OPTS = (process.env.S3_PROBE_SSH_OPTS ?? '').split(/\s+/).filter((o) => o !== '');
 const TICKS_PER_S = 100;
 const SAMPLE_MS = 100;
 const STRACE = process.env.S3_PROBE_STRACE;
@@ -160,7 +163,7 @@ async function main(): Promise<void> {
     }
     const src = join(work, 'src.bin');
     spawnSync('sh', ['-c', `head -c ${SIZE_MB}M /dev/urandom > ${src}`]);
-    const sftp = (d: Daemon): ReturnType<typeof spawn> => spawn('sftp', ['-P', String(d.sftpPort), ...keyOpts(key.privateKeyPath), '-b', '-',
+    const sftp = (d: Daemon): ReturnType<typeof spawn> => spawn('sftp', ['-P', String(d.sftpPort), ...keyOpts(key.privateKeyPath), ...SSH_OPTS, '-b', '-',
       'bench@127.0.0.1'], { stdio: ['pipe', 'ignore', 'inherit'] });
     const runSftp = async (d: Daemon, batch: string, onPid: (pid: number) => void): Promise<void> => {
       const child = sftp(d);
