@@ -50,8 +50,8 @@ export const windowWaitTimers = {
 };
 /** The clock pacing is timed by, in ms (tests put their own here). */
 export const pacingClock = { now: (): number => performance.now() };
-/** Plain writes that waited for a grant, and waits of any kind that ran out. */
-export const pacingCounters = { plainWaits: 0, waitTimeouts: 0 };
+/** Channels whose plain writes became paced, plain writes that waited for a grant, waits of any kind that ran out. */
+export const pacingCounters = { plainPacedChannels: 0, plainWaits: 0, waitTimeouts: 0 };
 
 /** Channels whose client let a wait run out: not paced, packets split to fit the window. */
 const splitOnly = new WeakSet<Duplex>();
@@ -140,8 +140,10 @@ export function wrapChannelWrites(channel: Duplex): void {
 
 /** From now on the channel's plain writes go at the client's pace too. */
 export function pacePlainWrites(channel: Duplex): void {
+  if (plainPaced.has(channel)) return;
   wrapChannelWrites(channel);
   plainPaced.add(channel);
+  pacingCounters.plainPacedChannels++;
 }
 
 function writePaced(ch: Duplex & WrappableChannel, plainWrite: WriteFn, chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {

@@ -12,9 +12,10 @@
  *
  * The reply goes into the channel as a marker: a Buffer of the reply's
  * length (zeros, never sent) that the channel's _write, wrapped by
- * channel-pacing.ts, knows by identity. So the Writable queues it in order with every other reply and
- * counts its bytes for backpressure as it always did, and the packets are
- * sent only when ssh2 would have sent the reply: at its turn, in the window.
+ * channel-pacing.ts, knows by identity. So the Writable queues it in order
+ * with every other reply and counts its bytes for backpressure as it always
+ * did, and the packets are sent only when ssh2 would have sent the reply: at
+ * its turn, in the window.
  *
  * That reaches into ssh2 internals, so it runs only while everything it
  * relies on holds, checked when the packets are made and again at the send;

@@ -126,7 +126,7 @@ const read: RequestHandler = async (s, id, r) => {
     }
     // a backend that reads into packets, not laid out in them (a non-AEAD cipher, compression): the
     // replies go at the client's pace from here on, as the packets would (measured: channel-pacing.ts)
-    if (dl && len > 0) pacePlainWrites(s.channel);
+    if (dl && len > 0 && offset < dl.size) pacePlainWrites(s.channel);
     // header and payload in one buffer: the backend reads straight into it
     const buf = Buffer.allocUnsafe(DATA_HEADER_LEN + len);
     const n = len === 0 ? 0 : await src.readAt(buf, DATA_HEADER_LEN, len, offset);

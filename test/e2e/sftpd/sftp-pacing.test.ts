@@ -53,7 +53,9 @@ describe('sftpd: download pacing, as OpenSSH sftp downloads', () => {
 
   test('loopback: byte-exact, replies sent whole', async (t) => {
     const before = { ...directDataCounters };
+    const paced = pacingCounters.plainPacedChannels;
     await get('loopback', srv.port);
+    assert.equal(pacingCounters.plainPacedChannels, paced, 'replies in packets: the channel\'s plain writes left unpaced');
     t.diagnostic(JSON.stringify({ ...pacingRecord, waited: directDataCounters.waited - before.waited }));
     assert.ok(directDataCounters.direct > before.direct);
   });
@@ -74,17 +76,21 @@ describe('sftpd: download pacing, as OpenSSH sftp downloads', () => {
   test('a non-AEAD cipher (plain writes, paced): byte-exact', async (t) => {
     const before = { ...directDataCounters };
     const waits = pacingCounters.plainWaits;
+    const paced = pacingCounters.plainPacedChannels;
     await get('ctr', srv.port, ['-c', 'aes128-ctr', '-o', 'MACs=hmac-sha2-256-etm@openssh.com']);
     t.diagnostic(JSON.stringify({ plainWaits: pacingCounters.plainWaits - waits }));
+    assert.equal(pacingCounters.plainPacedChannels, paced + 1, 'the SFTP channel\'s plain writes paced from its first data reply');
     assert.equal(directDataCounters.direct, before.direct, 'no direct packets with this cipher');
   });
 
   test('scp download (plain writes, paced): byte-exact', async (t) => {
     const waits = pacingCounters.plainWaits;
+    const paced = pacingCounters.plainPacedChannels;
     const dst = path.join(local, 'scp.bin');
     const r = await run('scp', ['-P', String(srv.port), ...keyOpts(key.privateKeyPath), '-O', 'pace@127.0.0.1:/data.bin', dst], { timeoutMs: 120_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(sha256(await fsp.readFile(dst)), sha256(data), 'SHA-256 of the scp download');
     t.diagnostic(JSON.stringify({ plainWaits: pacingCounters.plainWaits - waits }));
+    assert.equal(pacingCounters.plainPacedChannels, paced + 1, 'the SCP channel paced');
   });
 });

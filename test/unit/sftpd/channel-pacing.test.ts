@@ -12,7 +12,8 @@ import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
-import { pacePlainWrites, pacingClock, pacingCounters, pacingOf, WINDOW_WAIT_MS, windowWaitTimers } from '../../../src/sftpd/channel-pacing';
+import { pacePlainWrites, pacingClock, pacingCounters, pacingOf, WINDOW_WAIT_MS } from '../../../src/sftpd/channel-pacing';
+import { withManualWindowTimers } from '../../support/window-timers';
 
 type WriteFn = (this: Duplex, chunk: Buffer, enc: BufferEncoding, cb: (e?: Error | null) => void) => void;
 const ssh2Channel = require('ssh2/lib/Channel.js') as { Channel: { prototype: { _write: WriteFn } } };
@@ -82,11 +83,7 @@ describe('channel pacing of plain writes', () => {
   });
 
   test('a client that grants only at zero: the wait runs out, the window is used to the byte, no pacing after', () => {
-    const timers: Array<{ fn: () => void; ms: number; cleared: boolean }> = [];
-    const own = { set: windowWaitTimers.set, clear: windowWaitTimers.clear };
-    windowWaitTimers.set = (fn, ms) => { const t = { fn, ms, cleared: false }; timers.push(t); return t; };
-    windowWaitTimers.clear = (h) => { (h as { cleared: boolean }).cleared = true; };
-    try {
+    withManualWindowTimers((timers) => {
       withClock((advance) => {
         const f = fakeChannel(WINDOW);
         const chunks = Array.from({ length: 24 }, () => randomBytes(CHUNK));
@@ -105,10 +102,7 @@ describe('channel pacing of plain writes', () => {
         assert.equal(timers.length, 1, 'no wait on that channel any more');
         assert.ok(Buffer.concat(f.sent).equals(Buffer.concat(chunks)), 'every byte, in order');
       });
-    } finally {
-      windowWaitTimers.set = own.set;
-      windowWaitTimers.clear = own.clear;
-    }
+    });
   });
 
   test('ssh2 waiting for window for stderr: a paced write does not take its turn at the adjust', () => {

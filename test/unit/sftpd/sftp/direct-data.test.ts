@@ -11,7 +11,8 @@ import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
-import { DataPackets, directDataCounters, WINDOW_WAIT_MS, windowWaitTimers } from '../../../../src/sftpd/sftp/direct-data';
+import { DataPackets, directDataCounters, WINDOW_WAIT_MS } from '../../../../src/sftpd/sftp/direct-data';
+import { withManualWindowTimers } from '../../../support/window-timers';
 import { replyBlocks } from '../../../../src/sftpd/sftp/reply-blocks';
 import '../../../../src/sftpd/ssh2-packet-slab';
 
@@ -224,11 +225,7 @@ describe('direct READ replies', () => {
   });
 
   test('a client that grants window only at zero: the wait runs out, the packet is split, that channel splits from then on', () => {
-    const timers: Array<{ fn: () => void; ms: number; cleared: boolean }> = [];
-    const own = { set: windowWaitTimers.set, clear: windowWaitTimers.clear };
-    windowWaitTimers.set = (fn, ms) => { const t = { fn, ms, cleared: false }; timers.push(t); return t; };
-    windowWaitTimers.clear = (h) => { (h as { cleared: boolean }).cleared = true; };
-    try {
+    withManualWindowTimers((timers) => {
       const sent: Buffer[] = [];
       const f = fakeChannel(CIPHERS[0]!, 32768, 100_000, sent);
       const send = (id: number, len: number): Buffer => {
@@ -270,10 +267,7 @@ describe('direct READ replies', () => {
       assert.equal(g.ch.writableLength, 0);
       timers[1]!.fn();
       assert.equal(directDataCounters.waitTimeouts, before.waitTimeouts + 1, 'a late timer does nothing');
-    } finally {
-      windowWaitTimers.set = own.set;
-      windowWaitTimers.clear = own.clear;
-    }
+    });
   });
 
   test('a short read: a copy with the length actually read, never the unread bytes', () => {
