@@ -18,8 +18,10 @@
  *   an SFTP session waiting on an object store's part uploads is paused most
  *   of the time, and copies into the stream's buffer brought back one fresh
  *   Buffer per SSH packet. Any other channel (SCP, exec) gets a copy;
- * - a packet that ends in this read while its MAC or tag is in the next one is
- *   kept by ssh2's decipher as a view (`_packet`): copied after the parse;
+ * - a packet that spans two reads is put together in one reused buffer per
+ *   connection, lent memory too (ssh2-packet-assembly.ts), and one that ends
+ *   in this read while its MAC or tag is in the next one, which ssh2's decipher
+ *   keeps as a view (`_packet`), is moved there after the parse;
  * - compressed payloads (zlib@openssh.com, never negotiated by this server)
  *   are copied like control messages.
  *
@@ -36,6 +38,7 @@ import './ssh2-padding';
 import type * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import { adoptWithLentReads, isLentMemory } from '../util/user-buffer-socket';
+import { packetAssembly, type PacketAssembly } from './ssh2-packet-assembly';
 
 /** SSH_MSG_CHANNEL_DATA */
 const CHANNEL_DATA = 94;
@@ -52,8 +55,6 @@ export const lentReadCounters = {
   copiedChannelData: 0,
   /** channel data handed straight to a registered consumer (lent or not, paused or not) */
   directChannelData: 0,
-  /** partial packets ssh2 kept as views, copied after the parse */
-  copiedPartials: 0,
 };
 
 type PayloadFn = (payload: Buffer) => unknown;
@@ -185,8 +186,13 @@ function copyingPayloads(proto: ProtocolShape, handler: PayloadFn): PayloadFn {
   };
 }
 
-/** Makes every handler ssh2 gives this decipher (it swaps them around a key exchange) go through copyingPayloads. */
-function wrapDecipher(proto: ProtocolShape, d: DecipherShape): void {
+/**
+ * Makes every handler ssh2 gives this decipher (it swaps them around a key
+ * exchange) go through copyingPayloads, and a binding decipher assemble split
+ * packets in the connection's reused buffer.
+ */
+function wrapDecipher(proto: ProtocolShape, d: DecipherShape, assembly: PacketAssembly): void {
+  if (decipherPrototypes.has(Object.getPrototypeOf(d) as object)) assembly.adopt(d);
   let wrapped = copyingPayloads(proto, d._onPayload);
   Object.defineProperty(d, '_onPayload', {
     configurable: true,
@@ -197,27 +203,24 @@ function wrapDecipher(proto: ProtocolShape, d: DecipherShape): void {
 }
 
 /** Wraps the current decipher and each one ssh2 installs after a key exchange. */
-function wrapProtocol(proto: ProtocolShape): void {
+function wrapProtocol(proto: ProtocolShape, assembly: PacketAssembly): void {
   let current = proto._decipher;
-  wrapDecipher(proto, current);
+  wrapDecipher(proto, current, assembly);
   Object.defineProperty(proto, '_decipher', {
     configurable: true,
     enumerable: true,
     get: () => current,
     set: (d: DecipherShape) => {
       current = d;
-      if (d && typeof d === 'object') wrapDecipher(proto, d);
+      if (d && typeof d === 'object') wrapDecipher(proto, d, assembly);
     },
   });
 }
 
 /** After a lent parse: what ssh2 keeps for the next read must not point into the lent buffer. */
-function keepNothingLent(proto: ProtocolShape): void {
+function keepNothingLent(proto: ProtocolShape, assembly: PacketAssembly, readMemory: ArrayBufferLike): void {
   const d = proto._decipher as DecipherShape | undefined;
-  if (d?._packet && isLentMemory(d._packet)) {
-    lentReadCounters.copiedPartials++;
-    d._packet = Buffer.from(d._packet);
-  }
+  if (d && typeof d === 'object') assembly.settle(d, readMemory);
   if (proto._buffer && isLentMemory(proto._buffer)) proto._buffer = Buffer.from(proto._buffer);
 }
 
@@ -235,6 +238,7 @@ export interface SshLentReads {
 export function adoptForSsh(sock: net.Socket): SshLentReads | undefined {
   if (lentReadsState !== 'applied') return undefined;
   let proto: ProtocolShape | undefined;
+  const assembly = packetAssembly();
   const socket = adoptWithLentReads(sock, (s, chunk) => {
     const decipher = proto?._decipher as DecipherShape | undefined;
     const lend = decipher !== undefined && typeof decipher === 'object' && s.listenerCount('data') === 1 &&
@@ -246,7 +250,7 @@ export function adoptForSsh(sock: net.Socket): SshLentReads | undefined {
     }
     lentReadCounters.lentReads++;
     s.emit('data', chunk);
-    keepNothingLent(proto as ProtocolShape);
+    keepNothingLent(proto as ProtocolShape, assembly, chunk.buffer);
   });
   if (!socket) return undefined;
   return {
@@ -255,7 +259,7 @@ export function adoptForSsh(sock: net.Socket): SshLentReads | undefined {
       if (proto) return true;
       const p = protocolOf(client);
       if (!p) return false;
-      wrapProtocol(p);
+      wrapProtocol(p, assembly);
       proto = p;
       return true;
     },

@@ -133,6 +133,11 @@ export function adoptWithSlabReads(sock: net.Socket): net.Socket | undefined {
  */
 const lentMemory = new WeakSet<ArrayBufferLike>();
 
+/** Registers memory that is overwritten after each call handing out views of it (a reused assembly buffer). */
+export function registerLentMemory(buffer: Uint8Array): void {
+  lentMemory.add(buffer.buffer);
+}
+
 /** Whether `view` lies in memory a socket read was lent into (valid only during the current call). */
 export function isLentMemory(view: Uint8Array): boolean {
   return lentMemory.has(view.buffer);
@@ -153,7 +158,7 @@ export type LentReadHandler = (socket: net.Socket, chunk: Buffer) => void;
 export function adoptWithLentReads(sock: net.Socket, onRead: LentReadHandler, size = DEFAULT_USER_BUFFER_SIZE): net.Socket | undefined {
   if (!canAdopt(sock)) return undefined;
   const buffer = Buffer.allocUnsafeSlow(size);
-  lentMemory.add(buffer.buffer);
+  registerLentMemory(buffer);
   const socket: net.Socket = moveHandle(sock, {
     buffer,
     callback: (n: number, buf: Uint8Array): boolean => {

@@ -21,10 +21,26 @@ export class FramingError extends Error {
 const RECYCLE_MIN_BYTES = 64 * 1024;
 /** pooled packet memory: one 255 KiB WRITE (MAX_WRITE_LENGTH) with its header fits */
 export const POOLED_PACKET_BYTES = 256 * 1024;
-/** spares kept by default: 8 MiB of pending WRITEs (DEFAULT_MAX_PENDING_WRITE_BYTES) and two more */
-export const DEFAULT_MAX_SPARES = 34;
-/** spares of a framer that assembled no large packet for this long are dropped */
+/** ssh2's channel window: what a client may still send after the session pauses its channel */
+const CHANNEL_WINDOW_BYTES = 2 * 1024 * 1024;
+/**
+ * Spares for a session that lets `pendingWriteBytes` of WRITEs wait: as many
+ * packets as can be held at once (the pending WRITEs, one more dispatched
+ * before the limit is seen, a window's worth framed while the channel is
+ * paused, the one being assembled), so that a busy upload reuses its packet
+ * memory instead of dropping some at each part wait and allocating them again
+ * (counted on an S3 upload: 78 fresh 256 KiB packets per GiB with 34 spares
+ * for 8 MiB of pending WRITEs; issue 11, docs/benchmarks.md).
+ */
+export function sparesFor(pendingWriteBytes: number): number {
+  return Math.ceil((pendingWriteBytes + CHANNEL_WINDOW_BYTES) / POOLED_PACKET_BYTES) + 3;
+}
+/** spares kept by default: 8 MiB of pending WRITEs (DEFAULT_MAX_PENDING_WRITE_BYTES) */
+export const DEFAULT_MAX_SPARES = sparesFor(8 * 1024 * 1024);
+/** spares of a framer that assembled no large packet for this long, none of its packets out, are dropped */
 export const SPARE_IDLE_MS = 1000;
+/** ...and after this many such periods even with packets out (one never given back must not pin the spares) */
+const IDLE_CHECKS_WITH_PACKETS_OUT = 10;
 
 export class PacketFramer {
   /** complete packets next() has not returned yet, from `readyHead` on */
@@ -41,10 +57,12 @@ export class PacketFramer {
   private filled = 0;
   /** pooled memories handed out in packets and not yet recycled: recycle() takes back only these, each once */
   private readonly handedOut = new WeakSet<ArrayBufferLike>();
+  private handedOutCount = 0;
   /** recycled packet memories, for the next large packets */
   private spares: Buffer[] = [];
   /** large packets assembled since the idle timer was armed */
   private assembledSinceCheck = 0;
+  private idleChecks = 0;
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly maxPacketLength: number, private readonly maxSpares = DEFAULT_MAX_SPARES) {}
@@ -138,6 +156,7 @@ export class PacketFramer {
     const memory = pkt.buffer;
     if (pkt.byteOffset !== 0 || !this.handedOut.has(memory)) return;
     this.handedOut.delete(memory);
+    this.handedOutCount--;
     if (this.spares.length >= this.maxSpares) return;
     this.spares.push(Buffer.from(memory, 0, memory.byteLength));
     this.armIdleCheck();
@@ -157,16 +176,27 @@ export class PacketFramer {
       memory = Buffer.allocUnsafeSlow(Math.max(n, POOLED_PACKET_BYTES));
     }
     this.handedOut.add(memory.buffer);
+    this.handedOutCount++;
     return memory.subarray(0, n);
   }
 
+  /**
+   * Drops the spares once no large packet was assembled for SPARE_IDLE_MS
+   * while none of the pooled packets is out: a session waiting on its backend
+   * with WRITEs pending (an object store's part upload) still needs them.
+   */
   private armIdleCheck(): void {
     if (this.idleTimer) return;
     this.assembledSinceCheck = 0;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      if (this.assembledSinceCheck === 0) this.spares = [];
-      else if (this.spares.length > 0) this.armIdleCheck();
+      if (this.assembledSinceCheck > 0) this.idleChecks = 0;
+      else if (this.handedOutCount === 0 || ++this.idleChecks >= IDLE_CHECKS_WITH_PACKETS_OUT) {
+        this.spares = [];
+        this.idleChecks = 0;
+        return;
+      }
+      if (this.spares.length > 0) this.armIdleCheck();
     }, SPARE_IDLE_MS);
     this.idleTimer.unref();
   }
@@ -175,6 +205,8 @@ export class PacketFramer {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.spares = [];
+    this.handedOutCount = 0;
+    this.idleChecks = 0;
     this.ready = [];
     this.readyHead = 0;
     this.readyBytes = 0;

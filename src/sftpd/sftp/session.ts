@@ -13,7 +13,7 @@ import {
   DEFAULT_MAX_PENDING_WRITE_BYTES, MAX_INFLIGHT_REQUESTS, MAX_READ_LENGTH, MAX_WRITE_LENGTH,
   PKT, SFTP_VERSION, VERSION_EXTENSIONS,
 } from './constants';
-import { FramingError, PacketFramer } from './framer';
+import { FramingError, PacketFramer, sparesFor } from './framer';
 import { isLentMemory } from '../../util/user-buffer-socket';
 import { closeEntry, HandleTable } from './handles';
 import { BadMessageError, PacketReader, PacketWriter, statusPacket } from './packet';
@@ -120,7 +120,7 @@ export class SftpSession {
     this.maxInflightRead = opts.maxInflightReadBytes ?? DEFAULT_MAX_INFLIGHT_READ_BYTES;
     this.maxPendingWrite = opts.maxPendingWriteBytes ?? DEFAULT_MAX_PENDING_WRITE_BYTES;
     this.handles = new HandleTable(opts.maxOpenHandles ?? DEFAULT_MAX_OPEN_HANDLES);
-    this.framer = new PacketFramer(this.maxPacketLength);
+    this.framer = new PacketFramer(this.maxPacketLength, sparesFor(this.maxPendingWrite));
     this.stats = opts.stats ?? newSessionStats();
     let home = '/';
     try {

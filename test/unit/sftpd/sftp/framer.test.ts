@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { FramingError, PacketFramer, SPARE_IDLE_MS } from '../../../../src/sftpd/sftp/framer';
+import { DEFAULT_MAX_SPARES, FramingError, PacketFramer, SPARE_IDLE_MS, sparesFor } from '../../../../src/sftpd/sftp/framer';
 
 /** One framed packet (length prefix + body) whose body bytes are all `fill`. */
 function framed(len: number, fill: number): Buffer {
@@ -154,9 +154,41 @@ test('spares are dropped once no large packet came for SPARE_IDLE_MS', (t) => {
   pushChunked(f, framed(BIG, 3));
   const p = f.next()!;
   f.recycle(p);
+  f.recycle(f.next()!);
   t.mock.timers.tick(1);
-  assert.equal(f.spareCount, 1, 'kept: the framer was busy');
+  assert.equal(f.spareCount, 2, 'kept: the framer was busy');
   t.mock.timers.tick(SPARE_IDLE_MS);
   assert.equal(f.spareCount, 0, 'dropped after a quiet period');
   f.clear();
+});
+
+test('spares outlive a quiet period while packets are out (WRITEs waiting on the backend), not ten of them', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const f = new PacketFramer(1024 * 1024);
+  pushChunked(f, Buffer.concat([framed(BIG, 1), framed(BIG, 2)]));
+  f.recycle(f.next()!);
+  const waiting = f.next()!;
+  // one period per tick: a check re-armed inside a tick runs at the next one
+  const quietPeriods = (n: number): void => { for (let i = 0; i < n; i++) t.mock.timers.tick(SPARE_IDLE_MS); };
+  quietPeriods(3);
+  assert.equal(f.spareCount, 1, 'a WRITE still out: the session will go on with its upload');
+  f.recycle(waiting);
+  quietPeriods(1);
+  assert.equal(f.spareCount, 0, 'dropped once all came back and a quiet period passed');
+  // a packet never given back (a request that failed without releasing it) pins the spares for ten periods at most
+  pushChunked(f, Buffer.concat([framed(BIG, 3), framed(BIG, 4)]));
+  f.recycle(f.next()!);
+  f.next();
+  quietPeriods(9);
+  assert.equal(f.spareCount, 1);
+  quietPeriods(1);
+  assert.equal(f.spareCount, 0);
+  f.clear();
+});
+
+test('the default spares cover 8 MiB of pending WRITEs plus a channel window of framed packets', () => {
+  const pooled = 256 * 1024;
+  assert.ok(DEFAULT_MAX_SPARES * pooled >= 8 * 1024 * 1024 + 2 * 1024 * 1024 + 2 * pooled);
+  assert.equal(sparesFor(8 * 1024 * 1024), DEFAULT_MAX_SPARES);
+  assert.ok(sparesFor(64 * 1024 * 1024) > DEFAULT_MAX_SPARES);
 });
