@@ -15,7 +15,8 @@
  * S3_PROBE_B_ENV='K=V ...' sets environment variables of B's daemon only.
  * S3_PROBE_MB (default 1024), S3_PROBE_ROUNDS (default 3), S3_PROBE_DEST
  * (`file`, the default, as the storage bench writes it; or `null`: /dev/null).
- * S3_PROBE_SSH_OPTS='-c aes128-ctr ...' gives sftp more options (both builds).
+ * S3_PROBE_SSH_OPTS='-c aes128-ctr ...' gives sftp more options (both builds);
+ * S3_PROBE_S3CONFIG='{"download_part_size":16}' more s3config keys.
  * S3_PROBE_STRACE=<file prefix>: s3rver's system call counts per transfer
  * (strace -c, written to <prefix>-<n>.txt; tracing slows s3rver down).
  * Not part of npm run bench.
@@ -36,6 +37,8 @@ const ROUNDS = Math.max(1, Number(process.env.S3_PROBE_ROUNDS ?? '3'));
 const TO_NULL = process.env.S3_PROBE_DEST === 'null';
 /** S3_PROBE_SSH_OPTS: more options for sftp, space separated (e.g. '-c aes128-ctr') */
 const SSH_OPTS = (process.env.S3_PROBE_SSH_OPTS ?? '').split(/\s+/).filter((o) => o !== '');
+/** S3_PROBE_S3CONFIG='{"download_part_size":16}': more s3config keys for the user (both builds) */
+const S3_EXTRA = JSON.parse(process.env.S3_PROBE_S3CONFIG ?? '{}') as Record<string, unknown>;
 const TICKS_PER_S = 100;
 const SAMPLE_MS = 100;
 const STRACE = process.env.S3_PROBE_STRACE;
@@ -157,7 +160,7 @@ async function main(): Promise<void> {
     for (const { d } of daemons) {
       const created = await d.api('POST', '/users', {
         username: 'bench', status: 1, home_dir: join(d.dir, 'home'), permissions: { '/': ['*'] }, public_keys: [key.publicKey],
-        filesystem: { provider: 1, s3config: s3config(s3, { key_prefix: 'bench/' }) },
+        filesystem: { provider: 1, s3config: s3config(s3, { key_prefix: 'bench/', ...S3_EXTRA }) },
       });
       if (created.status !== 201) throw new Error(`user not created: ${created.status}`);
     }
