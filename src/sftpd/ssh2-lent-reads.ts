@@ -58,7 +58,7 @@ export const lentReadCounters = {
 };
 
 type PayloadFn = (payload: Buffer) => unknown;
-interface DecipherShape { _onPayload: PayloadFn; _packet?: Uint8Array | null }
+interface DecipherShape { _onPayload: PayloadFn }
 interface ProtocolShape { _decipher: DecipherShape; _packetRW: { read: object }; _buffer?: Uint8Array }
 interface CryptoModule {
   bindingAvailable: boolean;

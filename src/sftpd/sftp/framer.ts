@@ -205,7 +205,7 @@ export class PacketFramer {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.spares = [];
-    this.handedOutCount = 0;
+    // packets still out stay counted: a WRITE that finishes after the session gives its packet back
     this.idleChecks = 0;
     this.ready = [];
     this.readyHead = 0;

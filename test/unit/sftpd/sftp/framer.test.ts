@@ -192,3 +192,15 @@ test('the default spares cover 8 MiB of pending WRITEs plus a channel window of 
   assert.equal(sparesFor(8 * 1024 * 1024), DEFAULT_MAX_SPARES);
   assert.ok(sparesFor(64 * 1024 * 1024) > DEFAULT_MAX_SPARES);
 });
+
+test('a packet given back after clear() counts as back: the spares it leaves go after one quiet period', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const f = new PacketFramer(1024 * 1024);
+  pushChunked(f, framed(BIG, 1));
+  const late = f.next()!;
+  f.clear();
+  f.recycle(late);
+  assert.equal(f.spareCount, 1);
+  t.mock.timers.tick(SPARE_IDLE_MS);
+  assert.equal(f.spareCount, 0, 'nothing out any more: dropped at the first quiet period');
+});
